@@ -1,0 +1,3 @@
+//! Threads and the GIL.
+
+pub mod gil;
