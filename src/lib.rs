@@ -5,4 +5,8 @@
 //! `vm` (bytecode → effects), with `runtime` (GIL, threads) and `stdlib`
 //! (modules) serving the VM.
 
+pub mod compile;
 pub mod runtime;
+pub mod stdlib;
+pub mod syntax;
+pub mod vm;

@@ -1,0 +1,1 @@
+//! Python's scoping rules: local / global / nonlocal / cell / free.

@@ -1,0 +1,2 @@
+//! Standard library modules: native ones written in Rust and in-language ones
+//! embedded from `src/stdlib/py/`.

@@ -1,0 +1,1 @@
+//! The logos lexer and the indentation pass.

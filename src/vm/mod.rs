@@ -1,0 +1,46 @@
+//! Running bytecode: the object model, the built-in types and the interpreter loop.
+//!
+//! | file | concern | 
+//! |---|---|
+//! | `value.rs` | `Value` and the heap objects |
+//! | `error.rs` | `PyErr`, `ExcKind` |
+//! | `types.rs` | the built-in classes |
+//! | `ops.rs` | the object protocol: operators, comparisons, hashing, repr/str, attributes, items |
+//! | `number.rs` | int (incl. big ints) and float arithmetic, conversions |
+//! | `str.rs`, `format.rs` | str methods; format specs, `%`-formatting, float repr |
+//! | `list.rs`, `tuple.rs`, `dict.rs`, `set.rs` | containers |
+//! | `iter.rs` | iterators and the iteration protocol |
+//! | `builtins.rs` | the `builtins` module |
+//! | `interp.rs`, `frame.rs` | the VM, frames, the dispatch loop |
+//! | `call.rs` | calling functions, binding arguments, instantiating classes |
+//! | `class.rs` | class creation (`__build_class__`), `super` |
+//! | `generator.rs` | generators and coroutines |
+//! | `exceptions.rs` | `BaseException` methods |
+//! | `traceback.rs` | rendering tracebacks and syntax errors |
+//! | `import.rs` | the import system |
+
+pub mod builtins;
+pub mod call;
+pub mod class;
+pub mod dict;
+pub mod error;
+pub mod exceptions;
+pub mod format;
+pub mod frame;
+pub mod generator;
+pub mod import;
+pub mod interp;
+pub mod iter;
+pub mod list;
+pub mod number;
+pub mod ops;
+pub mod set;
+pub mod str;
+pub mod traceback;
+pub mod tuple;
+pub mod types;
+pub mod value;
+
+pub use error::{ExcKind, PyErr, PyResult};
+pub use interp::{Interp, Vm};
+pub use value::Value;

@@ -1,0 +1,1 @@
+//! See `vm/mod.rs` for what this file holds.

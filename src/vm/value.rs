@@ -1,0 +1,390 @@
+//! The object model: [`Value`] and the heap objects behind it.
+//!
+//! `Value` is 16 bytes: small immutable values inline, everything else behind
+//! an `Arc`. Every mutable object keeps its state behind a `parking_lot` lock
+//! held for one operation only, so that memory safety never depends on the
+//! GIL (`--gil off` runs threads truly in parallel). Never hold one of these
+//! locks while calling back into script code or while blocking.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use num_bigint::BigInt;
+use parking_lot::Mutex;
+
+use crate::compile::code::Code;
+use crate::vm::dict::DictMap;
+use crate::vm::error::PyResult;
+use crate::vm::interp::Vm;
+
+#[derive(Clone)]
+pub enum Value {
+    /// Internal marker, never visible to scripts: an unbound local slot, or
+    /// "no self" in the `LoadMethod`/`CallMethod` protocol.
+    Null,
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Only for ints outside i64: arithmetic normalises back to `Int`.
+    BigInt(Arc<BigInt>),
+    Str(Arc<PyStr>),
+    Bytes(Arc<[u8]>),
+    List(Arc<PyList>),
+    Tuple(Arc<PyTuple>),
+    Dict(Arc<PyDict>),
+    Set(Arc<PySet>),
+    FrozenSet(Arc<PySet>),
+    Function(Arc<Function>),
+    Native(Arc<NativeFunction>),
+    BoundMethod(Arc<BoundMethod>),
+    Class(Arc<Class>),
+    Instance(Arc<Instance>),
+    Module(Arc<Module>),
+    /// Every other built-in object: ranges, slices, iterators, generators,
+    /// cells, properties, files, locks, ...
+    Object(Arc<Object>),
+}
+
+/// Attribute namespaces (instances, classes, modules) keyed by name.
+pub type AttrMap = IndexMap<Arc<str>, Value, rustc_hash::FxBuildHasher>;
+
+/// An immutable string with its hash computed once.
+pub struct PyStr {
+    pub s: Box<str>,
+    /// 0 means "not computed yet" (a real hash of 0 is stored as 1... see `hash`).
+    hash: AtomicI64,
+    /// ASCII strings index by byte in O(1).
+    pub ascii: bool,
+}
+
+impl PyStr {
+    pub fn new(s: impl Into<Box<str>>) -> PyStr {
+        let s: Box<str> = s.into();
+        let ascii = s.is_ascii();
+        PyStr {
+            s,
+            hash: AtomicI64::new(0),
+            ascii,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.s
+    }
+
+    /// Number of code points (Python's `len`).
+    pub fn char_len(&self) -> usize {
+        if self.ascii {
+            self.s.len()
+        } else {
+            self.s.chars().count()
+        }
+    }
+
+    /// A stable, process-wide string hash (CPython randomises str hashes per
+    /// run, so no program can depend on their values).
+    pub fn hash(&self) -> i64 {
+        let h = self.hash.load(Ordering::Relaxed);
+        if h != 0 {
+            return h;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut hasher = rustc_hash::FxHasher::default();
+        self.s.hash(&mut hasher);
+        // Keep clear of 0 (our "unset") and -1 (CPython's error marker).
+        let mut h = (hasher.finish() >> 2) as i64;
+        if h == 0 {
+            h = 1;
+        }
+        self.hash.store(h, Ordering::Relaxed);
+        h
+    }
+}
+
+pub struct PyList {
+    pub items: Mutex<Vec<Value>>,
+}
+
+pub struct PyTuple {
+    pub items: Box<[Value]>,
+}
+
+pub struct PyDict {
+    pub map: Mutex<DictMap>,
+}
+
+/// A set or frozenset; iteration order follows CPython's table layout (see `vm::set`).
+pub struct PySet {
+    pub table: Mutex<crate::vm::set::SetTable>,
+}
+
+/// A code object as the VM runs it: the compiler's [`Code`] plus its
+/// constants and names converted to runtime values once.
+pub struct CodeObj {
+    pub code: Arc<Code>,
+    pub consts: Box<[Value]>,
+    pub names: Box<[Arc<PyStr>]>,
+}
+
+pub struct Function {
+    pub code: Arc<CodeObj>,
+    /// The defining module's namespace.
+    pub globals: Arc<PyDict>,
+    pub name: Arc<str>,
+    pub qualname: Arc<str>,
+    /// Defaults of the last positional parameters.
+    pub defaults: Box<[Value]>,
+    pub kwdefaults: Option<Arc<PyDict>>,
+    pub closure: Box<[Arc<Cell>]>,
+    /// `func.__dict__` (decorators sometimes set attributes), `__doc__`, `__module__`.
+    pub attrs: Mutex<AttrMap>,
+}
+
+/// A closure cell.
+pub struct Cell {
+    pub value: Mutex<Value>,
+}
+
+/// Keyword arguments as passed to native functions.
+pub type Kwargs<'a> = &'a [(Arc<str>, Value)];
+
+/// A function implemented in Rust. Methods receive `self` as `args[0]`.
+pub type NativeFn = fn(&mut Vm, &[Value], Kwargs) -> PyResult<Value>;
+
+pub struct NativeFunction {
+    pub name: &'static str,
+    /// `str.upper`, `builtins.print`, `_thread.allocate_lock`.
+    pub qualname: Arc<str>,
+    pub func: NativeFn,
+    /// Native methods bind like functions (`"a".upper` is a bound method).
+    pub is_method: bool,
+}
+
+pub struct BoundMethod {
+    pub func: Value,
+    pub receiver: Value,
+}
+
+/// A class: user-defined or built-in. Built-in types (int, str, list, ...,
+/// the exception classes) are classes too, created once per process.
+pub struct Class {
+    pub name: Arc<str>,
+    pub qualname: Arc<str>,
+    pub module: Arc<str>,
+    pub bases: Vec<Arc<Class>>,
+    /// The method resolution order *after* this class (C3), ending in `object`.
+    pub mro: Vec<Arc<Class>>,
+    pub attrs: Mutex<AttrMap>,
+    /// The built-in layout instances of this class have.
+    pub layout: Layout,
+}
+
+/// What a class's instances are made of: a plain instance, or a built-in
+/// value (for the built-in types and user subclasses of them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Object,
+    Type,
+    NoneType,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Bytes,
+    List,
+    Tuple,
+    Dict,
+    Set,
+    FrozenSet,
+    Function,
+    Native,
+    BoundMethod,
+    Module,
+    BaseException,
+    /// Native objects (`Value::Object`) describe themselves.
+    Other,
+}
+
+pub struct Instance {
+    pub class: Arc<Class>,
+    pub attrs: Mutex<AttrMap>,
+    pub base: InstanceBase,
+}
+
+/// The built-in part of an instance whose class derives from a built-in type.
+pub enum InstanceBase {
+    Plain,
+    Exception(ExcData),
+    /// A subclass of list/dict/set/int/str/...: the built-in value it wraps.
+    Builtin(Mutex<Value>),
+}
+
+/// State of an exception instance.
+pub struct ExcData {
+    pub args: Mutex<Arc<PyTuple>>,
+    pub traceback: Mutex<Vec<TraceEntry>>,
+    pub cause: Mutex<Option<Value>>,
+    pub context: Mutex<Option<Value>>,
+    pub suppress_context: AtomicBool,
+}
+
+/// One line of a traceback, innermost last.
+#[derive(Clone, Debug)]
+pub struct TraceEntry {
+    pub filename: Arc<str>,
+    pub name: Arc<str>,
+    pub line: u32,
+}
+
+pub struct Module {
+    pub name: Arc<str>,
+    pub dict: Arc<PyDict>,
+}
+
+/// A built-in object other than the common ones: `class` says what it is.
+pub struct Object {
+    pub class: Arc<Class>,
+    pub kind: ObjKind,
+}
+
+pub enum ObjKind {
+    NotImplemented,
+    Ellipsis,
+    Range {
+        start: i64,
+        stop: i64,
+        step: i64,
+    },
+    Slice {
+        start: Value,
+        stop: Value,
+        step: Value,
+    },
+    Cell(Arc<Cell>),
+    Code(Arc<CodeObj>),
+    Property {
+        fget: Value,
+        fset: Value,
+        fdel: Value,
+        doc: Value,
+    },
+    StaticMethod(Value),
+    ClassMethod(Value),
+    /// `super(cls, obj)`.
+    Super {
+        cls: Arc<Class>,
+        obj: Value,
+    },
+    /// Iterators over built-in containers, `map`, `zip`, ... (see `vm::iter`).
+    Iter(Mutex<crate::vm::iter::IterState>),
+    /// Generators and coroutines (see `vm::generator`).
+    Generator(crate::vm::generator::Generator),
+    /// Anything a native module defines (locks, files, thread-locals, ...).
+    Native(Box<dyn Any + Send + Sync>),
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(Arc::new(PyStr::new(s)))
+    }
+
+    pub fn from_string(s: String) -> Value {
+        Value::Str(Arc::new(PyStr::new(s)))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(PyList {
+            items: Mutex::new(items),
+        }))
+    }
+
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Arc::new(PyTuple {
+            items: items.into_boxed_slice(),
+        }))
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, Value::None)
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// `a is b`.
+    pub fn is(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) | (None, None) => true,
+            (Bool(a), Bool(b)) => a == b,
+            // Small ints are cached in CPython; identity of equal ints is
+            // what programs observe there for the common range.
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
+            _ => match (self.heap_ptr(), other.heap_ptr()) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+        }
+    }
+
+    /// The address of the heap object, for `is` and `id()`.
+    pub fn heap_ptr(&self) -> Option<usize> {
+        use Value::*;
+        Some(match self {
+            BigInt(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Str(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Bytes(a) => Arc::as_ptr(a) as *const u8 as usize,
+            List(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Tuple(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Dict(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Set(a) | FrozenSet(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Function(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Native(a) => Arc::as_ptr(a) as *const u8 as usize,
+            BoundMethod(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Class(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Instance(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Module(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Object(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Null | None | Bool(_) | Int(_) | Float(_) => return Option::None,
+        })
+    }
+
+    /// Borrow the text of a `str` value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "<null>"),
+            Value::None => write!(f, "None"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::BigInt(b) => write!(f, "{b}"),
+            Value::Str(s) => write!(f, "{:?}", s.as_str()),
+            _ => write!(f, "<object at {:#x}>", self.heap_ptr().unwrap_or(0)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_is_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+}
