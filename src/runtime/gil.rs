@@ -34,6 +34,8 @@ pub const BREAK_GIL_DROP: u32 = 1;
 /// Eval-breaker bit: a signal (Ctrl-C) is pending for the main thread (`signals_pending`).
 pub const BREAK_SIGNAL: u32 = 2;
 
+/// CPython's default switch interval (`DEFAULT_INTERVAL`, 5000 µs).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(5);
 /// CPython clamps the interval to at least 1 µs (`INTERVAL`); a zero wait would spin.
 const MIN_INTERVAL: Duration = Duration::from_micros(1);
 /// Most recent events kept for timelines; older ones are discarded (a flight recorder).
@@ -188,6 +190,10 @@ impl Gil {
         }
         let start = Instant::now();
         let mut st = self.state.lock();
+        // Taking it twice is an interpreter bug; CPython aborts, we keep going rather than hang.
+        if st.locked && st.last_holder == Some(tid) {
+            return;
+        }
         if st.locked {
             self.log(&mut st, tid, GilEventKind::WaitStart, start);
             while st.locked {
@@ -601,6 +607,16 @@ mod tests {
         assert_eq!(gil.eval_breaker(), 0);
         assert!(!gil.handle_break(1, true));
         gil.release(1);
+    }
+
+    #[test]
+    fn take_by_the_holder_does_not_deadlock() {
+        let gil = gil(HUGE);
+        gil.take(1);
+        gil.take(1);
+        assert_eq!(gil.stats()[0].acquisitions, 1);
+        gil.release(1);
+        assert!(!gil.state.lock().locked);
     }
 
     #[test]

@@ -1,2 +1,299 @@
 //! Standard library modules: native ones written in Rust and in-language ones
 //! embedded from `src/stdlib/py/`.
+//!
+//! The import system asks [`native_module`] first, then [`py_source`]. This file
+//! also holds the small helpers every native module uses: building modules and
+//! classes of native functions, and converting arguments with CPython's messages.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use crate::vm::error::{PyErr, PyResult};
+use crate::vm::interp::Vm;
+use crate::vm::types::{new_class, types};
+use crate::vm::value::{
+    AttrMap, Class, Kwargs, Layout, Module, NativeFn, NativeFunction, ObjKind, Object, PyDict,
+    Value,
+};
+
+pub mod math;
+pub mod os;
+pub mod random;
+pub mod sys;
+pub mod thread;
+pub mod time;
+pub mod traceback;
+
+/// Build the native module `name`, or `None` if there is no such native module.
+pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
+    Some(match name {
+        "sys" => sys::make(vm),
+        "time" => time::make(vm),
+        "math" => math::make(vm),
+        "os" => os::make(vm),
+        "os.path" | "posixpath" => os::make_path(vm),
+        "random" => random::make(vm),
+        "_thread" => thread::make(vm),
+        "traceback" => traceback::make(vm),
+        _ => return None,
+    })
+}
+
+/// The source of an in-language module (`threading`, `queue`, ...).
+pub fn py_source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "threading" => include_str!("py/threading.py"),
+        "queue" => include_str!("py/queue.py"),
+        "heapq" => include_str!("py/heapq.py"),
+        "collections" => include_str!("py/collections.py"),
+        "concurrent" => include_str!("py/concurrent/__init__.py"),
+        "concurrent.futures" => include_str!("py/concurrent/futures.py"),
+        _ => return None,
+    })
+}
+
+/// Is `name` a package (a module that has submodules)?
+pub fn is_package(name: &str) -> bool {
+    matches!(name, "concurrent" | "os")
+}
+
+// ---------------------------------------------------------------------------
+// Building modules and classes.
+
+/// A new, empty module with `__name__` set.
+pub fn new_module(name: &str) -> Arc<Module> {
+    let m = Arc::new(Module {
+        name: name.into(),
+        dict: Arc::new(PyDict::new()),
+    });
+    set_attr(&m, "__name__", Value::str(name));
+    set_attr(&m, "__doc__", Value::None);
+    set_attr(&m, "__package__", Value::None);
+    m
+}
+
+/// `module.name = value`.
+pub fn set_attr(m: &Module, name: &str, value: Value) {
+    m.dict.set(name, value);
+}
+
+/// A module attribute, if set.
+pub fn get_attr(m: &Module, name: &str) -> Option<Value> {
+    m.dict.get(name)
+}
+
+/// A dict of string keys, e.g. `os.environ`.
+pub fn str_dict(items: impl IntoIterator<Item = (String, Value)>) -> Value {
+    let d = PyDict::new();
+    for (k, v) in items {
+        d.set(&k, v);
+    }
+    Value::Dict(Arc::new(d))
+}
+
+/// A native function value; `qualname` is what its repr shows.
+pub fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: bool) -> Value {
+    Value::Native(Arc::new(NativeFunction {
+        name,
+        qualname: qualname.into(),
+        func,
+        is_method,
+    }))
+}
+
+/// Add module-level functions.
+pub fn add_functions(m: &Module, funcs: &[(&'static str, NativeFn)]) {
+    for (name, f) in funcs {
+        set_attr(m, name, native(name, name, *f, false));
+    }
+}
+
+/// A built-in class whose instances are `Value::Object`s carrying Rust state.
+pub struct NativeClass {
+    pub class: Arc<Class>,
+}
+
+impl NativeClass {
+    /// `methods` bind to their instance (`args[0]` is self); `statics` do not
+    /// (`__new__` receives the class as `args[0]`).
+    pub fn new(
+        name: &str,
+        module: &str,
+        methods: &[(&'static str, NativeFn)],
+        statics: &[(&'static str, NativeFn)],
+    ) -> NativeClass {
+        let mut attrs = AttrMap::default();
+        for (mname, f) in methods {
+            let q = format!("{name}.{mname}");
+            attrs.insert((*mname).into(), native(mname, &q, *f, true));
+        }
+        for (mname, f) in statics {
+            let q = format!("{name}.{mname}");
+            attrs.insert((*mname).into(), native(mname, &q, *f, false));
+        }
+        attrs.insert("__module__".into(), Value::str(module));
+        let class = new_class(
+            name,
+            module,
+            vec![types().object.clone()],
+            Layout::Other,
+            attrs,
+        )
+        .unwrap_or_else(|_| types().object.clone());
+        NativeClass { class }
+    }
+
+    /// A method from the class namespace.
+    pub fn method(&self, name: &str) -> Option<Value> {
+        self.class.attrs.lock().get(name).cloned()
+    }
+}
+
+/// A new instance of a native class.
+pub fn native_object<T: Any + Send + Sync>(class: &Arc<Class>, state: T) -> Value {
+    Value::Object(Arc::new(Object {
+        class: class.clone(),
+        kind: ObjKind::Native(Box::new(state)),
+    }))
+}
+
+/// The Rust state of a native object, if it is a `T`.
+pub fn downcast<T: Any>(v: &Value) -> Option<&T> {
+    match v {
+        Value::Object(o) => match &o.kind {
+            ObjKind::Native(b) => b.downcast_ref::<T>(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `range(start, stop, step)`.
+pub fn range_value(start: i64, stop: i64, step: i64) -> Value {
+    Value::Object(Arc::new(Object {
+        class: types().range.clone(),
+        kind: ObjKind::Range { start, stop, step },
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// Arguments.
+
+/// Positional-count check with Argument Clinic's messages.
+pub fn check_args(name: &str, args: &[Value], min: usize, max: usize) -> PyResult<()> {
+    let n = args.len();
+    if n >= min && n <= max {
+        return Ok(());
+    }
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    Err(PyErr::type_error(if max == 0 {
+        format!("{name}() takes no arguments ({n} given)")
+    } else if min == max {
+        format!("{name} expected {min} argument{}, got {n}", plural(min))
+    } else if n < min {
+        format!("{name} expected at least {min} argument{}, got {n}", plural(min))
+    } else {
+        format!("{name} expected at most {max} argument{}, got {n}", plural(max))
+    }))
+}
+
+/// Reject keyword arguments for functions that take none.
+pub fn no_kwargs(name: &str, kw: Kwargs) -> PyResult<()> {
+    if kw.is_empty() {
+        Ok(())
+    } else {
+        Err(PyErr::type_error(format!("{name}() takes no keyword arguments")))
+    }
+}
+
+/// A keyword argument by name.
+pub fn kwarg<'a>(kw: Kwargs<'a>, name: &str) -> Option<&'a Value> {
+    kw.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
+}
+
+/// Positional argument `i`, else keyword `name`.
+pub fn arg<'a>(args: &'a [Value], kw: Kwargs<'a>, i: usize, name: &str) -> Option<&'a Value> {
+    args.get(i).or_else(|| kwarg(kw, name))
+}
+
+/// `type(v).__name__`.
+pub fn type_name(v: &Value) -> String {
+    types().class_of(v).name.to_string()
+}
+
+/// An int result, small when it fits.
+pub fn int_value(b: BigInt) -> Value {
+    match b.to_i64() {
+        Some(i) => Value::Int(i),
+        None => Value::BigInt(Arc::new(b)),
+    }
+}
+
+/// An int argument (`__index__` semantics for the built-in types).
+pub fn to_bigint(v: &Value, _func: &str) -> PyResult<BigInt> {
+    match v {
+        Value::Int(i) => Ok(BigInt::from(*i)),
+        Value::Bool(b) => Ok(BigInt::from(u8::from(*b))),
+        Value::BigInt(b) => Ok((**b).clone()),
+        other => Err(PyErr::type_error(format!(
+            "'{}' object cannot be interpreted as an integer",
+            type_name(other)
+        ))),
+    }
+}
+
+/// An int argument that must fit in i64 (C `Py_ssize_t`/`long`).
+pub fn to_i64(v: &Value) -> PyResult<i64> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::BigInt(_) => Err(PyErr::overflow_error(
+            "Python int too large to convert to C long",
+        )),
+        other => Err(PyErr::type_error(format!(
+            "'{}' object cannot be interpreted as an integer",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A float argument of a built-in number type (`PyFloat_AsDouble` without `__float__`).
+pub fn to_f64(v: &Value) -> PyResult<f64> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Int(i) => Ok(*i as f64),
+        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+        Value::BigInt(b) => big_to_f64(b),
+        other => Err(PyErr::type_error(format!(
+            "must be real number, not {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A float argument, calling `__float__` (then `__index__`) on other objects.
+pub fn to_f64_vm(vm: &mut Vm, v: &Value) -> PyResult<f64> {
+    if let Ok(f) = to_f64(v) {
+        return Ok(f);
+    }
+    if let Value::Instance(_) = v {
+        for hook in ["__float__", "__index__"] {
+            if let Some(method) = vm.get_attr_opt(v, hook)? {
+                let r = vm.call(&method, &[], &[])?;
+                return to_f64(&r);
+            }
+        }
+    }
+    to_f64(v)
+}
+
+/// An int too large for f64 is an OverflowError, as in CPython.
+pub fn big_to_f64(b: &BigInt) -> PyResult<f64> {
+    match b.to_f64() {
+        Some(f) if f.is_finite() => Ok(f),
+        _ => Err(PyErr::overflow_error("int too large to convert to float")),
+    }
+}

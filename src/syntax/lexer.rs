@@ -1,1 +1,1054 @@
 //! The logos lexer and the indentation pass.
+//!
+//! [`Raw`] is the logos token set; [`Lexer`] wraps it, maps names to
+//! keywords, decodes literals, tracks brackets (newlines inside brackets are
+//! ignored) and turns the start of each logical line into
+//! `INDENT`/`DEDENT` tokens, following CPython's tokenizer (`tokenizer.c`)
+//! closely enough to produce its error messages.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use logos::Logos;
+
+use crate::syntax::ast::{Name, Span};
+use crate::syntax::parser::{SyntaxError, SyntaxErrorKind};
+use crate::syntax::strings;
+
+/// CPython's `MAXLEVEL`: brackets nested deeper are a SyntaxError.
+pub const MAX_BRACKET_DEPTH: usize = 200;
+/// CPython's `MAXINDENT`.
+const MAX_INDENT: usize = 100;
+
+/// Errors found inside logos callbacks; turned into [`SyntaxError`]s by [`Lexer`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum RawError {
+    #[default]
+    Invalid,
+    UnterminatedString,
+    UnterminatedTriple,
+}
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq)]
+#[logos(error = RawError)]
+#[logos(skip r"[ \t\x0C]+")]
+#[logos(skip r"#[^\r\n]*")]
+#[logos(skip r"\\(\r\n|\r|\n)")]
+enum Raw {
+    #[regex(r"\r\n|\r|\n")]
+    Newline,
+    #[token("\\")]
+    Backslash,
+    #[regex(r"[A-Za-z_\u{80}-\u{10FFFF}][A-Za-z0-9_\u{80}-\u{10FFFF}]*")]
+    Name,
+    #[regex(r"[0-9](_?[0-9])*")]
+    Dec,
+    #[regex(r"0[xX](_?[0-9a-fA-F])+")]
+    Hex,
+    #[regex(r"0[oO](_?[0-7])+")]
+    Oct,
+    #[regex(r"0[bB](_?[01])+")]
+    Bin,
+    #[regex(r"[0-9](_?[0-9])*\.([0-9](_?[0-9])*)?([eE][+-]?[0-9](_?[0-9])*)?")]
+    #[regex(r"\.[0-9](_?[0-9])*([eE][+-]?[0-9](_?[0-9])*)?")]
+    #[regex(r"[0-9](_?[0-9])*[eE][+-]?[0-9](_?[0-9])*")]
+    Float,
+    #[regex(r#"([rRuUbBfF]|[rR][bBfF]|[bBfF][rR])?("|')"#, string_single)]
+    #[regex(r#"([rRuUbBfF]|[rR][bBfF]|[bBfF][rR])?("""|''')"#, string_triple)]
+    Str,
+    #[token("(")]
+    LPar,
+    #[token(")")]
+    RPar,
+    #[token("[")]
+    LSqb,
+    #[token("]")]
+    RSqb,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("**")]
+    DoubleStar,
+    #[token("/")]
+    Slash,
+    #[token("//")]
+    DoubleSlash,
+    #[token("%")]
+    Percent,
+    #[token("@")]
+    At,
+    #[token("<<")]
+    LShift,
+    #[token(">>")]
+    RShift,
+    #[token("&")]
+    Amper,
+    #[token("|")]
+    Vbar,
+    #[token("^")]
+    Circumflex,
+    #[token("~")]
+    Tilde,
+    #[token(":=")]
+    ColonEqual,
+    #[token("<")]
+    Less,
+    #[token(">")]
+    Greater,
+    #[token("<=")]
+    LessEqual,
+    #[token(">=")]
+    GreaterEqual,
+    #[token("==")]
+    EqEqual,
+    #[token("!=")]
+    NotEqual,
+    #[token(",")]
+    Comma,
+    #[token(":")]
+    Colon,
+    #[token(".")]
+    Dot,
+    #[token("...")]
+    Ellipsis,
+    #[token(";")]
+    Semi,
+    #[token("=")]
+    Equal,
+    #[token("->")]
+    Arrow,
+    #[token("+=")]
+    PlusEqual,
+    #[token("-=")]
+    MinusEqual,
+    #[token("*=")]
+    StarEqual,
+    #[token("/=")]
+    SlashEqual,
+    #[token("//=")]
+    DoubleSlashEqual,
+    #[token("%=")]
+    PercentEqual,
+    #[token("@=")]
+    AtEqual,
+    #[token("&=")]
+    AmperEqual,
+    #[token("|=")]
+    VbarEqual,
+    #[token("^=")]
+    CircumflexEqual,
+    #[token("<<=")]
+    LShiftEqual,
+    #[token(">>=")]
+    RShiftEqual,
+    #[token("**=")]
+    DoubleStarEqual,
+}
+
+/// Scan a single-quoted string body up to its closing quote.
+fn string_single(lex: &mut logos::Lexer<Raw>) -> Result<(), RawError> {
+    let quote = *lex.slice().as_bytes().last().unwrap_or(&b'"');
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            b'\\' => {
+                // An escaped CRLF counts as one continuation.
+                if rest.get(i + 1) == Some(&b'\r') && rest.get(i + 2) == Some(&b'\n') {
+                    i += 3;
+                } else {
+                    i += 2;
+                }
+            }
+            b'\n' | b'\r' => break,
+            c if c == quote => {
+                lex.bump(i + 1);
+                return Ok(());
+            }
+            _ => i += 1,
+        }
+    }
+    Err(RawError::UnterminatedString)
+}
+
+/// Scan a triple-quoted string body up to its closing quotes.
+fn string_triple(lex: &mut logos::Lexer<Raw>) -> Result<(), RawError> {
+    let quote = *lex.slice().as_bytes().last().unwrap_or(&b'"');
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            b'\\' => i += 2,
+            c if c == quote && rest.get(i + 1) == Some(&quote) && rest.get(i + 2) == Some(&quote) => {
+                lex.bump(i + 3);
+                return Ok(());
+            }
+            _ => i += 1,
+        }
+    }
+    lex.bump(rest.len());
+    Err(RawError::UnterminatedTriple)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrKind {
+    Str,
+    Bytes,
+    FStr,
+}
+
+/// One string literal token. Plain strings and bytes arrive decoded;
+/// f-strings are split into their parts by the parser.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrTok {
+    pub kind: StrKind,
+    pub raw: bool,
+    /// Byte offsets of the text between the quotes.
+    pub body_start: usize,
+    pub body_end: usize,
+    /// Whether the literal was triple-quoted.
+    pub triple: bool,
+    pub value: StrValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrValue {
+    Str(Rc<str>),
+    Bytes(Rc<[u8]>),
+    /// Not yet decoded (f-strings).
+    Pending,
+}
+
+/// The tokens the grammar sees.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Name(Name),
+    Int(i64),
+    BigInt(Rc<str>),
+    Float(f64),
+    Str(Rc<StrTok>),
+    Newline,
+    Indent,
+    Dedent,
+    /// Synthetic first token selecting the grammar's entry point.
+    StartModule,
+    StartExpr,
+    // Keywords.
+    False,
+    None,
+    True,
+    And,
+    As,
+    Assert,
+    Async,
+    Await,
+    Break,
+    Class,
+    Continue,
+    Def,
+    Del,
+    Elif,
+    Else,
+    Except,
+    Finally,
+    For,
+    From,
+    Global,
+    If,
+    Import,
+    In,
+    Is,
+    Lambda,
+    Nonlocal,
+    Not,
+    Or,
+    Pass,
+    Raise,
+    Return,
+    Try,
+    While,
+    With,
+    Yield,
+    // Operators and delimiters.
+    LPar,
+    RPar,
+    LSqb,
+    RSqb,
+    LBrace,
+    RBrace,
+    Plus,
+    Minus,
+    Star,
+    DoubleStar,
+    Slash,
+    DoubleSlash,
+    Percent,
+    At,
+    LShift,
+    RShift,
+    Amper,
+    Vbar,
+    Circumflex,
+    Tilde,
+    ColonEqual,
+    Less,
+    Greater,
+    LessEqual,
+    GreaterEqual,
+    EqEqual,
+    NotEqual,
+    Comma,
+    Colon,
+    Dot,
+    Ellipsis,
+    Semi,
+    Equal,
+    Arrow,
+    PlusEqual,
+    MinusEqual,
+    StarEqual,
+    SlashEqual,
+    DoubleSlashEqual,
+    PercentEqual,
+    AtEqual,
+    AmperEqual,
+    VbarEqual,
+    CircumflexEqual,
+    LShiftEqual,
+    RShiftEqual,
+    DoubleStarEqual,
+}
+
+impl Tok {
+    /// Whether this token can end an expression (used for the
+    /// "Perhaps you forgot a comma?" hint).
+    pub fn ends_expr(&self) -> bool {
+        matches!(
+            self,
+            Tok::Name(_)
+                | Tok::Int(_)
+                | Tok::BigInt(_)
+                | Tok::Float(_)
+                | Tok::Str(_)
+                | Tok::None
+                | Tok::True
+                | Tok::False
+                | Tok::Ellipsis
+                | Tok::RPar
+                | Tok::RSqb
+                | Tok::RBrace
+        )
+    }
+
+    /// Whether this token can start an operand.
+    pub fn starts_expr(&self) -> bool {
+        matches!(
+            self,
+            Tok::Name(_)
+                | Tok::Int(_)
+                | Tok::BigInt(_)
+                | Tok::Float(_)
+                | Tok::Str(_)
+                | Tok::None
+                | Tok::True
+                | Tok::False
+                | Tok::Ellipsis
+                | Tok::LPar
+                | Tok::LSqb
+                | Tok::LBrace
+                | Tok::Lambda
+                | Tok::Not
+                | Tok::Tilde
+                | Tok::Await
+        )
+    }
+
+    /// The keyword token for `name`, if it is a (hard) keyword.
+    fn keyword(name: &str) -> Option<Tok> {
+        Some(match name {
+            "False" => Tok::False,
+            "None" => Tok::None,
+            "True" => Tok::True,
+            "and" => Tok::And,
+            "as" => Tok::As,
+            "assert" => Tok::Assert,
+            "async" => Tok::Async,
+            "await" => Tok::Await,
+            "break" => Tok::Break,
+            "class" => Tok::Class,
+            "continue" => Tok::Continue,
+            "def" => Tok::Def,
+            "del" => Tok::Del,
+            "elif" => Tok::Elif,
+            "else" => Tok::Else,
+            "except" => Tok::Except,
+            "finally" => Tok::Finally,
+            "for" => Tok::For,
+            "from" => Tok::From,
+            "global" => Tok::Global,
+            "if" => Tok::If,
+            "import" => Tok::Import,
+            "in" => Tok::In,
+            "is" => Tok::Is,
+            "lambda" => Tok::Lambda,
+            "nonlocal" => Tok::Nonlocal,
+            "not" => Tok::Not,
+            "or" => Tok::Or,
+            "pass" => Tok::Pass,
+            "raise" => Tok::Raise,
+            "return" => Tok::Return,
+            "try" => Tok::Try,
+            "while" => Tok::While,
+            "with" => Tok::With,
+            "yield" => Tok::Yield,
+            _ => return None,
+        })
+    }
+}
+
+fn simple_tok(raw: Raw) -> Option<Tok> {
+    Some(match raw {
+        Raw::LPar => Tok::LPar,
+        Raw::RPar => Tok::RPar,
+        Raw::LSqb => Tok::LSqb,
+        Raw::RSqb => Tok::RSqb,
+        Raw::LBrace => Tok::LBrace,
+        Raw::RBrace => Tok::RBrace,
+        Raw::Plus => Tok::Plus,
+        Raw::Minus => Tok::Minus,
+        Raw::Star => Tok::Star,
+        Raw::DoubleStar => Tok::DoubleStar,
+        Raw::Slash => Tok::Slash,
+        Raw::DoubleSlash => Tok::DoubleSlash,
+        Raw::Percent => Tok::Percent,
+        Raw::At => Tok::At,
+        Raw::LShift => Tok::LShift,
+        Raw::RShift => Tok::RShift,
+        Raw::Amper => Tok::Amper,
+        Raw::Vbar => Tok::Vbar,
+        Raw::Circumflex => Tok::Circumflex,
+        Raw::Tilde => Tok::Tilde,
+        Raw::ColonEqual => Tok::ColonEqual,
+        Raw::Less => Tok::Less,
+        Raw::Greater => Tok::Greater,
+        Raw::LessEqual => Tok::LessEqual,
+        Raw::GreaterEqual => Tok::GreaterEqual,
+        Raw::EqEqual => Tok::EqEqual,
+        Raw::NotEqual => Tok::NotEqual,
+        Raw::Comma => Tok::Comma,
+        Raw::Colon => Tok::Colon,
+        Raw::Dot => Tok::Dot,
+        Raw::Ellipsis => Tok::Ellipsis,
+        Raw::Semi => Tok::Semi,
+        Raw::Equal => Tok::Equal,
+        Raw::Arrow => Tok::Arrow,
+        Raw::PlusEqual => Tok::PlusEqual,
+        Raw::MinusEqual => Tok::MinusEqual,
+        Raw::StarEqual => Tok::StarEqual,
+        Raw::SlashEqual => Tok::SlashEqual,
+        Raw::DoubleSlashEqual => Tok::DoubleSlashEqual,
+        Raw::PercentEqual => Tok::PercentEqual,
+        Raw::AtEqual => Tok::AtEqual,
+        Raw::AmperEqual => Tok::AmperEqual,
+        Raw::VbarEqual => Tok::VbarEqual,
+        Raw::CircumflexEqual => Tok::CircumflexEqual,
+        Raw::LShiftEqual => Tok::LShiftEqual,
+        Raw::RShiftEqual => Tok::RShiftEqual,
+        Raw::DoubleStarEqual => Tok::DoubleStarEqual,
+        _ => return None,
+    })
+}
+
+pub type Spanned = (usize, Tok, usize);
+
+/// What the lexer produces for the grammar.
+pub type LexResult = Result<Spanned, SyntaxError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A whole file: NEWLINE/INDENT/DEDENT, a final NEWLINE.
+    Module,
+    /// The expression inside an f-string replacement field: behaves as if
+    /// inside parentheses (no NEWLINE/INDENT tokens).
+    Expr,
+}
+
+/// The token stream for the grammar: logos tokens plus the indentation pass.
+pub struct Lexer<'s> {
+    /// The whole source text; offsets are into it.
+    src: &'s str,
+    /// Offset of the lexed region in `src`.
+    base: usize,
+    raw: logos::Lexer<'s, Raw>,
+    mode: Mode,
+    pending: VecDeque<Spanned>,
+    /// Indentation columns (CPython's `indstack`/`altindstack`: tabs to
+    /// multiples of 8, and tabs as one column, to detect inconsistency).
+    indents: Vec<(usize, usize)>,
+    /// Open brackets: the character and its offset.
+    pub brackets: Vec<(char, usize)>,
+    /// Whether a token has been produced on the current logical line.
+    line_has_tokens: bool,
+    started: bool,
+    finished: bool,
+    /// Every token produced so far (for error messages).
+    pub history: Vec<Spanned>,
+}
+
+impl<'s> Lexer<'s> {
+    /// Lex all of `src`.
+    pub fn new(src: &'s str, mode: Mode) -> Lexer<'s> {
+        Lexer::region(src, 0, src.len(), mode)
+    }
+
+    /// Lex `src[start..end]`, reporting offsets into `src`.
+    pub fn region(src: &'s str, start: usize, end: usize, mode: Mode) -> Lexer<'s> {
+        Lexer {
+            src,
+            base: start,
+            raw: Raw::lexer(&src[start..end]),
+            mode,
+            pending: VecDeque::new(),
+            indents: vec![(0, 0)],
+            brackets: Vec::new(),
+            line_has_tokens: false,
+            started: false,
+            finished: false,
+            history: Vec::new(),
+        }
+    }
+
+    fn err(&self, msg: impl Into<String>, start: usize, end: usize) -> SyntaxError {
+        SyntaxError {
+            kind: SyntaxErrorKind::SyntaxError,
+            msg: msg.into(),
+            span: Span::new(start, end),
+        }
+    }
+
+    /// 1-based line number of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        line_of(self.src, offset)
+    }
+
+    /// The next token or error; `None` at the end.
+    fn produce(&mut self) -> Option<LexResult> {
+        if !self.started {
+            self.started = true;
+            let t = match self.mode {
+                Mode::Module => Tok::StartModule,
+                Mode::Expr => Tok::StartExpr,
+            };
+            return Some(Ok((self.base, t, self.base)));
+        }
+        if let Some(t) = self.pending.pop_front() {
+            return Some(Ok(t));
+        }
+        if self.finished {
+            return None;
+        }
+        loop {
+            let Some(res) = self.raw.next() else {
+                return self.at_eof();
+            };
+            let span = self.raw.span();
+            let (start, end) = (span.start + self.base, span.end + self.base);
+            let raw = match res {
+                Ok(raw) => raw,
+                Err(e) => return Some(Err(self.raw_error(e, start, end))),
+            };
+            if raw == Raw::Newline {
+                if self.mode == Mode::Module && self.brackets.is_empty() && self.line_has_tokens {
+                    self.line_has_tokens = false;
+                    return Some(Ok((start, Tok::Newline, end)));
+                }
+                continue;
+            }
+            if self.mode == Mode::Module && self.brackets.is_empty() && !self.line_has_tokens {
+                if let Err(e) = self.indentation(start) {
+                    return Some(Err(e));
+                }
+            }
+            self.line_has_tokens = true;
+            let tok = match self.token(raw, start, end) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            if self.pending.is_empty() {
+                return Some(Ok((start, tok, end)));
+            }
+            self.pending.push_back((start, tok, end));
+            return self.pending.pop_front().map(Ok);
+        }
+    }
+
+    fn at_eof(&mut self) -> Option<LexResult> {
+        self.finished = true;
+        let end = self.base + self.raw.source().len();
+        if let Some(&(c, pos)) = self.brackets.last() {
+            if self.mode == Mode::Module {
+                return Some(Err(self.err(format!("'{c}' was never closed"), pos, pos + 1)));
+            }
+        }
+        if self.mode == Mode::Module {
+            if self.line_has_tokens {
+                self.line_has_tokens = false;
+                self.pending.push_back((end, Tok::Newline, end));
+            }
+            while self.indents.len() > 1 {
+                self.indents.pop();
+                self.pending.push_back((end, Tok::Dedent, end));
+            }
+        }
+        self.pending.pop_front().map(Ok)
+    }
+
+    fn raw_error(&self, e: RawError, start: usize, end: usize) -> SyntaxError {
+        match e {
+            RawError::UnterminatedString => self.err(
+                format!("unterminated string literal (detected at line {})", self.line_of(start)),
+                start,
+                start + 1,
+            ),
+            RawError::UnterminatedTriple => {
+                let last = if self.src.ends_with('\n') { self.src.len() - 1 } else { self.src.len() };
+                let line = self.line_of(last.max(start));
+                self.err(
+                    format!("unterminated triple-quoted string literal (detected at line {line})"),
+                    start,
+                    start + 1,
+                )
+            }
+            RawError::Invalid => {
+                let c = self.src[start..].chars().next().unwrap_or(' ');
+                if c == '\\' {
+                    return self.err("unexpected character after line continuation character", start, end);
+                }
+                if !c.is_ascii() {
+                    return self.err(format!("invalid character '{c}' (U+{:04X})", c as u32), start, end);
+                }
+                self.err("invalid syntax", start, start + c.len_utf8())
+            }
+        }
+    }
+
+    /// The indentation pass at the first token of a logical line.
+    fn indentation(&mut self, tok_start: usize) -> Result<(), SyntaxError> {
+        let line_start = self.src[..tok_start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let (mut col, mut alt) = (0usize, 0usize);
+        for c in self.src[line_start..tok_start].chars() {
+            match c {
+                ' ' => {
+                    col += 1;
+                    alt += 1;
+                }
+                '\t' => {
+                    col = (col / 8 + 1) * 8;
+                    alt += 1;
+                }
+                '\x0C' => {
+                    col = 0;
+                    alt = 0;
+                }
+                // A backslash continuation on an otherwise blank line.
+                _ => {}
+            }
+        }
+        let &(top, alt_top) = self.indents.last().unwrap_or(&(0, 0));
+        let tab_error = || SyntaxError {
+            kind: SyntaxErrorKind::TabError,
+            msg: "inconsistent use of tabs and spaces in indentation".into(),
+            span: Span::new(tok_start, tok_start),
+        };
+        if col == top {
+            if alt != alt_top {
+                return Err(tab_error());
+            }
+        } else if col > top {
+            if alt <= alt_top {
+                return Err(tab_error());
+            }
+            if self.indents.len() >= MAX_INDENT {
+                return Err(SyntaxError {
+                    kind: SyntaxErrorKind::IndentationError,
+                    msg: "too many levels of indentation".into(),
+                    span: Span::new(tok_start, tok_start),
+                });
+            }
+            self.indents.push((col, alt));
+            self.pending.push_back((line_start, Tok::Indent, tok_start));
+        } else {
+            while self.indents.len() > 1 && col < self.indents.last().map_or(0, |t| t.0) {
+                self.indents.pop();
+                self.pending.push_back((tok_start, Tok::Dedent, tok_start));
+            }
+            let &(top, alt_top) = self.indents.last().unwrap_or(&(0, 0));
+            if col != top {
+                return Err(SyntaxError {
+                    kind: SyntaxErrorKind::IndentationError,
+                    msg: "unindent does not match any outer indentation level".into(),
+                    span: Span::new(tok_start, tok_start),
+                });
+            }
+            if alt != alt_top {
+                return Err(tab_error());
+            }
+        }
+        Ok(())
+    }
+
+    fn token(&mut self, raw: Raw, start: usize, end: usize) -> Result<Tok, SyntaxError> {
+        let text = &self.src[start..end];
+        match raw {
+            Raw::Name => {
+                if let Some(bad) = text.chars().find(|&c| !is_id_char(c)) {
+                    let off = start + text.find(bad).unwrap_or(0);
+                    return Err(self.err(
+                        format!("invalid character '{bad}' (U+{:04X})", bad as u32),
+                        off,
+                        off + bad.len_utf8(),
+                    ));
+                }
+                if let Some(first) = text.chars().next() {
+                    if !first.is_ascii() && !is_id_start(first) {
+                        return Err(self.err(
+                            format!("invalid character '{first}' (U+{:04X})", first as u32),
+                            start,
+                            start + first.len_utf8(),
+                        ));
+                    }
+                }
+                Ok(Tok::keyword(text).unwrap_or_else(|| Tok::Name(Rc::from(text))))
+            }
+            Raw::Dec | Raw::Hex | Raw::Oct | Raw::Bin | Raw::Float => self.number(raw, start, end),
+            Raw::Str => self.string(start, end),
+            Raw::Backslash => Err(self.err("unexpected character after line continuation character", start, end)),
+            Raw::LPar | Raw::LSqb | Raw::LBrace => {
+                if self.brackets.len() >= MAX_BRACKET_DEPTH {
+                    return Err(self.err("too many nested parentheses", start, end));
+                }
+                self.brackets.push((text.chars().next().unwrap_or('('), start));
+                Ok(simple_tok(raw).unwrap_or(Tok::LPar))
+            }
+            Raw::RPar | Raw::RSqb | Raw::RBrace => {
+                let close = text.chars().next().unwrap_or(')');
+                let Some((open, pos)) = self.brackets.pop() else {
+                    return Err(self.err(format!("unmatched '{close}'"), start, end));
+                };
+                let expected = match open {
+                    '(' => ')',
+                    '[' => ']',
+                    _ => '}',
+                };
+                if close != expected {
+                    let (l1, l2) = (self.line_of(pos), self.line_of(start));
+                    let msg = if l1 != l2 {
+                        format!("closing parenthesis '{close}' does not match opening parenthesis '{open}' on line {l1}")
+                    } else {
+                        format!("closing parenthesis '{close}' does not match opening parenthesis '{open}'")
+                    };
+                    return Err(self.err(msg, start, end));
+                }
+                Ok(simple_tok(raw).unwrap_or(Tok::RPar))
+            }
+            other => simple_tok(other).ok_or_else(|| self.err("invalid syntax", start, end)),
+        }
+    }
+
+    /// Convert a number token, rejecting what CPython's `verify_end_of_number` rejects.
+    fn number(&mut self, raw: Raw, start: usize, end: usize) -> Result<Tok, SyntaxError> {
+        let text = &self.src[start..end];
+        let next = self.src[end..].chars().next();
+        let kind_name = match raw {
+            Raw::Hex => "hexadecimal",
+            Raw::Oct => "octal",
+            Raw::Bin => "binary",
+            _ => "decimal",
+        };
+        if let Some(c) = next {
+            if c == 'j' || c == 'J' {
+                return Err(self.err("complex numbers are not supported", start, end + 1));
+            }
+            if raw == Raw::Dec && text == "0" && matches!(c, 'x' | 'X' | 'o' | 'O' | 'b' | 'B') {
+                let name = match c {
+                    'x' | 'X' => "hexadecimal",
+                    'o' | 'O' => "octal",
+                    _ => "binary",
+                };
+                return Err(self.err(format!("invalid {name} literal"), end, end + 1));
+            }
+            if raw == Raw::Oct && c.is_ascii_digit() {
+                return Err(self.err(format!("invalid digit '{c}' in octal literal"), end, end + 1));
+            }
+            if raw == Raw::Bin && c.is_ascii_digit() {
+                return Err(self.err(format!("invalid digit '{c}' in binary literal"), end, end + 1));
+            }
+            if is_id_char(c) || c == '_' {
+                // `1if x else y` is accepted (with a warning) by CPython.
+                let rest = &self.src[end..];
+                let ok_kw = ["and", "else", "for", "if", "in", "is", "not", "or"].iter().any(|kw| {
+                    rest.starts_with(kw) && !rest[kw.len()..].chars().next().is_some_and(is_id_char)
+                });
+                if !ok_kw {
+                    return Err(self.err(format!("invalid {kind_name} literal"), start, end + c.len_utf8()));
+                }
+            }
+        }
+        let digits: String = text.chars().filter(|&c| c != '_').collect();
+        match raw {
+            Raw::Float => Ok(Tok::Float(digits.parse::<f64>().unwrap_or(f64::INFINITY))),
+            Raw::Dec => {
+                if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
+                    return Err(self.err(
+                        "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                        start,
+                        end,
+                    ));
+                }
+                Ok(int_token(&digits, 10))
+            }
+            Raw::Hex => Ok(int_token(&digits[2..], 16)),
+            Raw::Oct => Ok(int_token(&digits[2..], 8)),
+            _ => Ok(int_token(&digits[2..], 2)),
+        }
+    }
+
+    fn string(&mut self, start: usize, end: usize) -> Result<Tok, SyntaxError> {
+        let text = &self.src[start..end];
+        let quote_at = text.find(['"', '\'']).unwrap_or(0);
+        let prefix = text[..quote_at].to_ascii_lowercase();
+        let q = &text[quote_at..];
+        let triple = q.len() >= 6 && (q.starts_with("\"\"\"") || q.starts_with("'''"));
+        let qlen = if triple { 3 } else { 1 };
+        let body_start = start + quote_at + qlen;
+        let body_end = end - qlen;
+        let raw = prefix.contains('r');
+        let kind = if prefix.contains('b') {
+            StrKind::Bytes
+        } else if prefix.contains('f') {
+            StrKind::FStr
+        } else {
+            StrKind::Str
+        };
+        let body = &self.src[body_start..body_end];
+        let value = match kind {
+            StrKind::Str => StrValue::Str(Rc::from(strings::decode_str(body, raw, body_start)?)),
+            StrKind::Bytes => StrValue::Bytes(Rc::from(strings::decode_bytes(body, raw, body_start)?)),
+            StrKind::FStr => StrValue::Pending,
+        };
+        Ok(Tok::Str(Rc::new(StrTok {
+            kind,
+            raw,
+            body_start,
+            body_end,
+            triple,
+            value,
+        })))
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = LexResult;
+
+    fn next(&mut self) -> Option<LexResult> {
+        let item = self.produce();
+        if let Some(Ok(t)) = &item {
+            self.history.push(t.clone());
+        }
+        item
+    }
+}
+
+fn int_token(digits: &str, radix: u32) -> Tok {
+    match i64::from_str_radix(digits, radix) {
+        Ok(v) => Tok::Int(v),
+        Err(_) => match num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix) {
+            Some(b) => Tok::BigInt(Rc::from(b.to_string())),
+            None => Tok::Int(0),
+        },
+    }
+}
+
+fn is_id_start(c: char) -> bool {
+    c == '_' || c.is_alphabetic()
+}
+
+fn is_id_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric() || (!c.is_ascii() && is_combining(c))
+}
+
+/// Combining marks and joiners that may continue an identifier.
+fn is_combining(c: char) -> bool {
+    matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F | 0x200C | 0x200D)
+        || c == '\u{00B7}'
+}
+
+/// 1-based line number of a byte offset (`\n`, `\r\n` and `\r` end lines).
+pub fn line_of(src: &str, offset: usize) -> usize {
+    let bytes = &src.as_bytes()[..offset.min(src.len())];
+    let mut line = 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line += 1,
+            b'\r' => {
+                if bytes.get(i + 1) != Some(&b'\n') {
+                    line += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<String> {
+        Lexer::new(src, Mode::Module)
+            .skip(1)
+            .map(|r| match r {
+                Ok((_, t, _)) => match t {
+                    Tok::Name(n) => format!("Name({n})"),
+                    Tok::Int(i) => format!("{i}"),
+                    Tok::Newline => "NL".into(),
+                    Tok::Indent => "IN".into(),
+                    Tok::Dedent => "DE".into(),
+                    other => format!("{other:?}"),
+                },
+                Err(e) => format!("ERR({})", e.msg),
+            })
+            .collect()
+    }
+
+    fn first_error(src: &str) -> SyntaxError {
+        Lexer::new(src, Mode::Module)
+            .find_map(|r| r.err())
+            .expect("expected a lexer error")
+    }
+
+    #[test]
+    fn indent_dedent() {
+        let src = "if x:\n    y\n    if z:\n        w\nv\n";
+        assert_eq!(
+            kinds(src).join(" "),
+            "If Name(x) Colon NL IN Name(y) NL If Name(z) Colon NL IN Name(w) NL DE DE Name(v) NL"
+        );
+    }
+
+    #[test]
+    fn dedents_at_eof_and_missing_final_newline() {
+        assert_eq!(kinds("if x:\n  y").join(" "), "If Name(x) Colon NL IN Name(y) NL DE");
+    }
+
+    #[test]
+    fn blank_and_comment_lines_ignored() {
+        let src = "a\n\n   # c\n\t\nb # x\n";
+        assert_eq!(kinds(src).join(" "), "Name(a) NL Name(b) NL");
+    }
+
+    #[test]
+    fn brackets_join_lines() {
+        let src = "x = (1,\n  2,\n      3)\ny\n";
+        assert_eq!(kinds(src).join(" "), "Name(x) Equal LPar 1 Comma 2 Comma 3 RPar NL Name(y) NL");
+    }
+
+    #[test]
+    fn backslash_continuation() {
+        assert_eq!(kinds("x = 1 + \\\n    2\n").join(" "), "Name(x) Equal 1 Plus 2 NL");
+    }
+
+    #[test]
+    fn dedent_spans_are_zero_width() {
+        let toks: Vec<_> = Lexer::new("if x:\n  y\nz\n", Mode::Module).map(|r| r.unwrap()).collect();
+        let d = toks.iter().find(|t| t.1 == Tok::Dedent).unwrap();
+        assert_eq!(d.0, d.2);
+        assert_eq!(d.0, 10);
+    }
+
+    #[test]
+    fn unindent_mismatch() {
+        let e = first_error("if 1:\n    x=1\n  y=2\n");
+        assert_eq!(e.kind, SyntaxErrorKind::IndentationError);
+        assert_eq!(e.msg, "unindent does not match any outer indentation level");
+    }
+
+    #[test]
+    fn tab_error() {
+        let e = first_error("if 1:\n        x\n\ty\n");
+        assert_eq!(e.kind, SyntaxErrorKind::TabError);
+        assert_eq!(e.msg, "inconsistent use of tabs and spaces in indentation");
+    }
+
+    #[test]
+    fn unterminated_strings() {
+        assert_eq!(first_error("x = 'abc\n").msg, "unterminated string literal (detected at line 1)");
+        assert_eq!(
+            first_error("x = \"\"\"abc\n\n\n").msg,
+            "unterminated triple-quoted string literal (detected at line 3)"
+        );
+    }
+
+    #[test]
+    fn brackets_errors() {
+        assert_eq!(first_error("x = 1)\n").msg, "unmatched ')'");
+        assert_eq!(
+            first_error("x = [1, 2)\n").msg,
+            "closing parenthesis ')' does not match opening parenthesis '['"
+        );
+        assert_eq!(first_error("foo(a,\n").msg, "'(' was never closed");
+        let deep = "(".repeat(100_000);
+        assert_eq!(first_error(&deep).msg, "too many nested parentheses");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(kinds("0x_ff 0o17 0b101 1_000\n").join(" "), "255 15 5 1000 NL");
+        let toks: Vec<_> = Lexer::new("1.5e3 .5 99999999999999999999\n", Mode::Module)
+            .map(|r| r.unwrap().1)
+            .collect();
+        assert_eq!(toks[1], Tok::Float(1500.0));
+        assert_eq!(toks[2], Tok::Float(0.5));
+        assert_eq!(toks[3], Tok::BigInt(Rc::from("99999999999999999999")));
+        assert_eq!(first_error("x = 012\n").msg.split(';').next(), Some("leading zeros in decimal integer literals are not permitted"));
+        assert_eq!(first_error("x = 1abc\n").msg, "invalid decimal literal");
+        assert_eq!(first_error("x = 0x\n").msg, "invalid hexadecimal literal");
+        assert_eq!(first_error("x = 0o8\n").msg, "invalid digit '8' in octal literal");
+        assert!(Lexer::new("x = 1if y else 2\n", Mode::Module).all(|r| r.is_ok()));
+    }
+
+    #[test]
+    fn unicode_names_and_bad_characters() {
+        assert_eq!(kinds("é = 1\n")[0], "Name(é)");
+        assert_eq!(first_error("x = a € b\n").msg, "invalid character '€' (U+20AC)");
+        assert_eq!(first_error("x = 1 \\ 2\n").msg, "unexpected character after line continuation character");
+    }
+
+    #[test]
+    fn strings_decoded() {
+        let toks: Vec<_> = Lexer::new("'a\\n' b'\\x41' r'\\n' '''x\ny'''\n", Mode::Module)
+            .map(|r| r.unwrap().1)
+            .collect();
+        let vals: Vec<_> = toks
+            .iter()
+            .filter_map(|t| match t {
+                Tok::Str(s) => Some(s.value.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(vals[0], StrValue::Str(Rc::from("a\n")));
+        assert_eq!(vals[1], StrValue::Bytes(Rc::from(&b"A"[..])));
+        assert_eq!(vals[2], StrValue::Str(Rc::from("\\n")));
+        assert_eq!(vals[3], StrValue::Str(Rc::from("x\ny")));
+    }
+}

@@ -1,14 +1,632 @@
-//! The VM: per-thread interpreter state and the dispatch loop.
+//! The VM: state shared by the interpreter threads ([`Interp`]) and one
+//! thread's interpreter state ([`Vm`]). The dispatch loop is in `run.rs`.
 
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::runtime::gil::ThreadId;
+use parking_lot::Mutex;
+
+use crate::runtime::gil::{Gil, ThreadId};
+use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::frame::{body_function, Frame};
+use crate::vm::types::types;
+use crate::vm::value::{
+    Class, CodeObj, Function, Module, NativeFn, NativeFunction, PyDict, PyStr, Value,
+};
+
+#[path = "run.rs"]
+pub(crate) mod run;
+
+pub(crate) use pending::*;
+
+/// The interpreter's default recursion limit (`sys.getrecursionlimit()`).
+pub const DEFAULT_RECURSION_LIMIT: usize = 1000;
+/// Stack size of the thread running the main program: deep (but legal)
+/// recursion through natives must fit, and the VM measures what is left.
+pub const MAIN_STACK_SIZE: usize = 256 << 20;
+/// Stack size of every other interpreter thread.
+pub const THREAD_STACK_SIZE: usize = 64 << 20;
+/// What a VM assumes about a thread it did not start (Rust's default for
+/// spawned threads; the main thread of a process has more).
+pub const DEFAULT_STACK_SIZE: usize = 2 << 20;
+
+/// How the interpreter was started.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub gil: bool,
+    pub switch_interval: Duration,
+    pub gil_stats: bool,
+    /// `sys.argv`.
+    pub argv: Vec<String>,
+    /// Directory searched for `NAME.script` / `NAME.py` modules (the main
+    /// script's directory, or the current directory).
+    pub path: Vec<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            gil: true,
+            switch_interval: crate::runtime::gil::DEFAULT_INTERVAL,
+            gil_stats: false,
+            argv: vec![String::new()],
+            path: vec![PathBuf::from(".")],
+        }
+    }
+}
 
 /// State shared by every interpreter thread of one process.
-pub struct Interp {}
+pub struct Interp {
+    pub gil: Arc<Gil>,
+    /// `sys.modules`.
+    pub modules: Arc<PyDict>,
+    /// The `builtins` namespace.
+    pub builtins: Arc<PyDict>,
+    /// Source texts by filename, for tracebacks.
+    sources: Mutex<HashMap<Arc<str>, Arc<str>>>,
+    pub recursion_limit: AtomicUsize,
+    pub argv: Vec<String>,
+    pub main_tid: ThreadId,
+    pub options: Options,
+    stdout: Mutex<Vec<u8>>,
+    stdout_tty: bool,
+    /// Set once `threading` has been imported (shutdown must join threads).
+    pub threading_imported: AtomicBool,
+    /// The `__build_class__` native pushed by `LoadBuildClass`.
+    pub(crate) build_class: Value,
+    /// A placeholder function for frames that run no code.
+    pub(crate) idle_func: Arc<Function>,
+}
+
+static NEXT_TID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh interpreter thread ident (`threading.get_ident()`), unique in the process.
+pub fn new_thread_id() -> ThreadId {
+    NEXT_TID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A native function value.
+pub fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: bool) -> Value {
+    Value::Native(Arc::new(NativeFunction {
+        name,
+        qualname: qualname.into(),
+        func,
+        is_method,
+    }))
+}
+
+impl Interp {
+    pub fn new(options: Options) -> Arc<Interp> {
+        let gil = Arc::new(Gil::new(options.gil, options.switch_interval));
+        let main_tid = new_thread_id();
+        gil.register_thread(main_tid, "MainThread");
+        let idle_code = Arc::new(CodeObj {
+            code: Arc::new(crate::compile::code::Code {
+                name: "<idle>".into(),
+                qualname: "<idle>".into(),
+                filename: "<idle>".into(),
+                instrs: Vec::new(),
+                spans: Vec::new(),
+                lines: Vec::new(),
+                consts: Vec::new(),
+                names: Vec::new(),
+                varnames: Vec::new(),
+                cellvars: Vec::new(),
+                cell2arg: Vec::new(),
+                freevars: Vec::new(),
+                argcount: 0,
+                posonlyargcount: 0,
+                kwonlyargcount: 0,
+                flags: 0,
+                first_line: 0,
+                max_stack: 0,
+            }),
+            consts: Box::new([]),
+            names: Box::new([]),
+        });
+        let builtins = Arc::new(PyDict::new());
+        Arc::new(Interp {
+            gil,
+            modules: Arc::new(PyDict::new()),
+            idle_func: body_function(idle_code, builtins.clone()),
+            builtins,
+            sources: Mutex::new(HashMap::new()),
+            recursion_limit: AtomicUsize::new(DEFAULT_RECURSION_LIMIT),
+            argv: options.argv.clone(),
+            main_tid,
+            stdout: Mutex::new(Vec::with_capacity(8192)),
+            stdout_tty: std::io::stdout().is_terminal(),
+            threading_imported: AtomicBool::new(false),
+            build_class: native(
+                "__build_class__",
+                "builtins.__build_class__",
+                crate::vm::class::build_class,
+                false,
+            ),
+            options,
+        })
+    }
+
+    pub fn recursion_limit(&self) -> usize {
+        self.recursion_limit.load(Ordering::Relaxed)
+    }
+
+    pub fn set_recursion_limit(&self, n: usize) {
+        self.recursion_limit.store(n, Ordering::Relaxed);
+    }
+
+    /// Remember a file's source text for tracebacks.
+    pub fn add_source(&self, filename: &str, text: &str) {
+        self.sources.lock().insert(filename.into(), text.into());
+    }
+
+    pub fn source(&self, filename: &str) -> Option<Arc<str>> {
+        self.sources.lock().get(filename).cloned()
+    }
+
+    /// Line `line` (1-based) of a registered file, without its newline.
+    pub fn source_line(&self, filename: &str, line: u32) -> Option<String> {
+        let text = self.source(filename)?;
+        text.split('\n')
+            .nth(line.checked_sub(1)? as usize)
+            .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+    }
+
+    /// Write to stdout through the process-wide buffer: one call's text is
+    /// never interleaved with another thread's.
+    pub fn write_stdout(&self, s: &str) {
+        let mut buf = self.stdout.lock();
+        buf.extend_from_slice(s.as_bytes());
+        if self.stdout_tty || buf.len() >= 8192 {
+            flush_buf(&mut buf);
+        }
+    }
+
+    pub fn flush_stdout(&self) {
+        flush_buf(&mut self.stdout.lock());
+    }
+
+    /// Stderr is unbuffered; stdout is flushed first so the two stay in order
+    /// on a terminal.
+    pub fn write_stderr(&self, s: &str) {
+        self.flush_stdout();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(s.as_bytes());
+        let _ = err.flush();
+    }
+
+    /// A module from `sys.modules`.
+    pub fn module(&self, name: &str) -> Option<Value> {
+        self.modules.get_str(&PyStr::new(name))
+    }
+}
+
+fn flush_buf(buf: &mut Vec<u8>) {
+    if buf.is_empty() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    // A closed pipe is not worth dying over; CPython would report it at exit.
+    let _ = out.write_all(buf);
+    let _ = out.flush();
+    buf.clear();
+}
 
 /// One interpreter thread's state.
 pub struct Vm {
     pub interp: Arc<Interp>,
     pub tid: ThreadId,
+    pub is_main: bool,
+    /// Cached from `interp` for the dispatch loop's checks.
+    pub(crate) gil: Arc<Gil>,
+    pub(crate) builtins: Arc<PyDict>,
+    /// The running frame; `frames` holds its callers (innermost last).
+    pub(crate) frame: Frame,
+    pub(crate) frames: Vec<Frame>,
+    /// The exception being handled (`Value::None` if none).
+    pub(crate) handled: Value,
+    /// Active frames plus native recursion (`enter_recursion`).
+    pub(crate) depth: usize,
+    /// The return value of the generator that just finished.
+    pub(crate) stop_value: Option<Value>,
+    /// Address near the base of this thread's stack, and the bytes usable below it.
+    stack_base: usize,
+    stack_budget: usize,
+    /// Recycled vectors for frame slots and call arguments.
+    pool: Vec<Vec<Value>>,
+}
+
+impl Vm {
+    /// A VM for the current thread, which must have (at least)
+    /// [`DEFAULT_STACK_SIZE`] of stack; see [`Vm::set_stack_size`].
+    pub fn new(interp: Arc<Interp>, tid: ThreadId) -> Vm {
+        let marker = 0u8;
+        let stack_base = std::ptr::addr_of!(marker) as usize;
+        let is_main = tid == interp.main_tid;
+        Vm {
+            gil: interp.gil.clone(),
+            builtins: interp.builtins.clone(),
+            frame: Frame::empty(interp.idle_func.clone()),
+            frames: Vec::new(),
+            handled: Value::None,
+            depth: 0,
+            stop_value: None,
+            stack_base,
+            stack_budget: budget_for(DEFAULT_STACK_SIZE),
+            pool: Vec::new(),
+            interp,
+            tid,
+            is_main,
+        }
+    }
+
+    /// Declare the size of the thread's stack (the thread was spawned with it).
+    pub fn set_stack_size(&mut self, bytes: usize) {
+        self.stack_budget = budget_for(bytes);
+    }
+
+    /// Called at every nested entry into the dispatch loop and from
+    /// `enter_recursion`: refuse to go deeper when the Rust stack runs low.
+    #[inline]
+    pub(crate) fn check_stack(&self) -> PyResult<()> {
+        let marker = 0u8;
+        let here = std::ptr::addr_of!(marker) as usize;
+        if self.stack_base.saturating_sub(here) > self.stack_budget {
+            return Err(PyErr::new(
+                ExcKind::RecursionError,
+                "maximum recursion depth exceeded",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Natives that recurse on the Rust stack (repr/eq/hash of nested
+    /// containers) bracket each level with this and `leave_recursion`.
+    pub fn enter_recursion(&mut self) -> PyResult<()> {
+        self.enter_recursion_for("")
+    }
+
+    /// Like `enter_recursion`, naming the activity in the message
+    /// (" while getting the repr of an object").
+    pub fn enter_recursion_for(&mut self, what: &str) -> PyResult<()> {
+        if self.depth >= self.interp.recursion_limit() || self.check_stack().is_err() {
+            return Err(PyErr::new(
+                ExcKind::RecursionError,
+                format!("maximum recursion depth exceeded{what}"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub fn leave_recursion(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Release the GIL around a blocking call.
+    pub fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.gil.allow_threads(self.tid, f)
+    }
+
+    /// Handle a pending eval-breaker request now (for natives that loop or
+    /// wait in slices): a GIL drop request, or Ctrl-C in the main thread.
+    pub fn check_signals(&mut self) -> PyResult<()> {
+        if self.gil.eval_breaker() != 0 && self.gil.handle_break(self.tid, self.is_main) {
+            return Err(PyErr::with_args(ExcKind::KeyboardInterrupt, vec![]));
+        }
+        Ok(())
+    }
+
+    /// The exception currently being handled (`sys.exc_info()`, bare `raise`).
+    pub fn handled_exception(&self) -> Option<PyErr> {
+        match &self.handled {
+            Value::Instance(i) => Some(PyErr { exc: i.clone() }),
+            _ => None,
+        }
+    }
+
+    /// The globals of the running frame (the `__main__` namespace when idle).
+    pub fn current_globals(&self) -> Arc<PyDict> {
+        if self.frames.is_empty() {
+            if let Some(Value::Module(m)) = self.interp.module("__main__") {
+                return m.dict.clone();
+            }
+        }
+        self.frame.func.globals.clone()
+    }
+
+    /// The locals mapping of the running frame if it has one (module and
+    /// class bodies), for `locals()` / `vars()`.
+    pub fn current_locals(&self) -> Option<Arc<PyDict>> {
+        self.frame.locals.clone()
+    }
+
+    /// The value of the running frame's local slot `name` (for `locals()` in functions).
+    pub fn current_fast_locals(&self) -> Vec<(Arc<str>, Value)> {
+        let code = &self.frame.func.code.code;
+        let mut out = Vec::new();
+        for (i, name) in code.varnames.iter().enumerate() {
+            if let Some(v) = self.frame.slots.get(i) {
+                if !v.is_null() {
+                    out.push((name.clone(), v.clone()));
+                }
+            }
+        }
+        for (i, name) in code.cellvars.iter().chain(code.freevars.iter()).enumerate() {
+            if let Some(cell) = self.frame.cells.get(i) {
+                let v = cell.value.lock().clone();
+                if !v.is_null() {
+                    out.push((name.clone(), v));
+                }
+            }
+        }
+        out
+    }
+
+    /// The return value of the generator that just finished (`None` if it returned nothing).
+    pub fn take_stop_value(&mut self) -> Value {
+        self.stop_value.take().unwrap_or(Value::None)
+    }
+
+    /// A vector from the pool with room for `cap` values.
+    #[inline]
+    pub(crate) fn take_vec(&mut self, cap: usize) -> Vec<Value> {
+        match self.pool.pop() {
+            Some(mut v) => {
+                v.reserve(cap);
+                v
+            }
+            None => Vec::with_capacity(cap.max(8)),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn give_vec(&mut self, mut v: Vec<Value>) {
+        v.clear();
+        if self.pool.len() < 64 && v.capacity() <= 4096 {
+            self.pool.push(v);
+        }
+    }
+
+    /// The names a frame of this thread is running, outermost first (for `sys._getframe`-like needs).
+    pub fn frame_names(&self) -> Vec<Arc<str>> {
+        self.frames
+            .iter()
+            .skip(1)
+            .chain(std::iter::once(&self.frame))
+            .map(|f| f.func.code.code.name.clone())
+            .collect()
+    }
+
+    /// Construct an instance of a user class (or of a subclass of a built-in
+    /// type) with the built-in part its layout needs. Used by `object.__new__`.
+    pub fn new_instance(class: &Arc<Class>) -> Value {
+        crate::vm::class::new_instance(class)
+    }
+}
+
+fn budget_for(stack_size: usize) -> usize {
+    // Keep a quarter (at least 256 KiB) for the natives running at the deepest level.
+    stack_size.saturating_sub((stack_size / 4).max(256 << 10))
+}
+
+/// Types and functions of other parts of the VM that this part calls but
+/// that are not written yet. Inherent methods take precedence over these
+/// trait methods, so each shim goes unused (and is then deleted) as soon as
+/// the real function lands.
+mod pending {
+    #![allow(dead_code)]
+    use std::sync::Arc;
+
+    use crate::vm::error::{PyErr, PyResult};
+    use crate::vm::interp::Vm;
+    use crate::vm::value::{PyDict, PyStr, Value};
+
+    fn missing(what: &str) -> PyErr {
+        PyErr::runtime_error(format!("{what} is not implemented yet"))
+    }
+
+    pub(crate) trait PendingDict {
+        fn new() -> PyDict;
+        fn get_str(&self, key: &PyStr) -> Option<Value>;
+        fn set_str(&self, key: Arc<PyStr>, v: Value);
+    }
+
+    impl PendingDict for PyDict {
+        fn new() -> PyDict {
+            PyDict {
+                map: parking_lot::Mutex::new(Default::default()),
+            }
+        }
+        fn get_str(&self, key: &PyStr) -> Option<Value> {
+            let map = self.map.lock();
+            map.iter().find_map(|(k, v)| match &k.key {
+                Value::Str(s) if s.as_str() == key.as_str() => Some(v.clone()),
+                _ => None,
+            })
+        }
+        fn set_str(&self, key: Arc<PyStr>, v: Value) {
+            let mut map = self.map.lock();
+            let found = map.iter_mut().find(|(k, _)| match &k.key {
+                Value::Str(s) => s.as_str() == key.as_str(),
+                _ => false,
+            });
+            if let Some((_, slot)) = found {
+                *slot = v;
+                return;
+            }
+            let hash = key.hash();
+            map.insert(
+                crate::vm::dict::HashKey {
+                    hash,
+                    key: Value::Str(key),
+                },
+                v,
+            );
+        }
+    }
+
+    pub(crate) trait PendingOps {
+        fn binary_op(
+            &mut self,
+            a: &Value,
+            b: &Value,
+            op: crate::compile::code::BinaryOpKind,
+        ) -> PyResult<Value>;
+        fn unary_op(&mut self, a: &Value, op: crate::compile::code::UnaryOpKind)
+            -> PyResult<Value>;
+        fn compare(
+            &mut self,
+            a: &Value,
+            b: &Value,
+            op: crate::compile::code::CompareKind,
+        ) -> PyResult<Value>;
+        fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool>;
+        fn is_true(&mut self, v: &Value) -> PyResult<bool>;
+        fn repr(&mut self, v: &Value) -> PyResult<String>;
+        fn to_str(&mut self, v: &Value) -> PyResult<String>;
+        fn format(&mut self, v: &Value, spec: &str) -> PyResult<String>;
+        fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value>;
+        fn get_attr_opt(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>>;
+        fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> PyResult<()>;
+        fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()>;
+        fn load_method(&mut self, obj: &Value, name: &str) -> PyResult<(Value, Value)>;
+        fn get_item(&mut self, obj: &Value, key: &Value) -> PyResult<Value>;
+        fn set_item(&mut self, obj: &Value, key: &Value, v: Value) -> PyResult<()>;
+        fn del_item(&mut self, obj: &Value, key: &Value) -> PyResult<()>;
+        fn contains(&mut self, c: &Value, item: &Value) -> PyResult<bool>;
+        fn iter(&mut self, v: &Value) -> PyResult<Value>;
+        fn next(&mut self, it: &Value) -> PyResult<Option<Value>>;
+        fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>>;
+    }
+
+    impl PendingOps for Vm {
+        fn binary_op(
+            &mut self,
+            _a: &Value,
+            _b: &Value,
+            _op: crate::compile::code::BinaryOpKind,
+        ) -> PyResult<Value> {
+            Err(missing("binary_op"))
+        }
+        fn unary_op(
+            &mut self,
+            _a: &Value,
+            _op: crate::compile::code::UnaryOpKind,
+        ) -> PyResult<Value> {
+            Err(missing("unary_op"))
+        }
+        fn compare(
+            &mut self,
+            _a: &Value,
+            _b: &Value,
+            _op: crate::compile::code::CompareKind,
+        ) -> PyResult<Value> {
+            Err(missing("compare"))
+        }
+        fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+            Ok(a.is(b))
+        }
+        fn is_true(&mut self, v: &Value) -> PyResult<bool> {
+            Ok(match v {
+                Value::None | Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::Int(i) => *i != 0,
+                Value::Float(f) => *f != 0.0,
+                Value::Str(s) => !s.as_str().is_empty(),
+                _ => true,
+            })
+        }
+        fn repr(&mut self, v: &Value) -> PyResult<String> {
+            Ok(match v {
+                Value::Str(s) => format!("'{}'", s.as_str()),
+                _ => format!("{v:?}"),
+            })
+        }
+        fn to_str(&mut self, v: &Value) -> PyResult<String> {
+            Ok(match v {
+                Value::Str(s) => s.as_str().to_string(),
+                _ => format!("{v:?}"),
+            })
+        }
+        fn format(&mut self, v: &Value, _spec: &str) -> PyResult<String> {
+            self.to_str(v)
+        }
+        fn get_attr(&mut self, _obj: &Value, name: &str) -> PyResult<Value> {
+            Err(PyErr::attribute_error(format!("no attribute '{name}'")))
+        }
+        fn get_attr_opt(&mut self, _obj: &Value, _name: &str) -> PyResult<Option<Value>> {
+            Ok(None)
+        }
+        fn set_attr(&mut self, _obj: &Value, _name: &str, _v: Value) -> PyResult<()> {
+            Err(missing("set_attr"))
+        }
+        fn del_attr(&mut self, _obj: &Value, _name: &str) -> PyResult<()> {
+            Err(missing("del_attr"))
+        }
+        fn load_method(&mut self, obj: &Value, name: &str) -> PyResult<(Value, Value)> {
+            Ok((self.get_attr(obj, name)?, Value::Null))
+        }
+        fn get_item(&mut self, _obj: &Value, _key: &Value) -> PyResult<Value> {
+            Err(missing("get_item"))
+        }
+        fn set_item(&mut self, obj: &Value, key: &Value, v: Value) -> PyResult<()> {
+            match (obj, key) {
+                (Value::Dict(d), Value::Str(s)) => {
+                    d.set_str(s.clone(), v);
+                    Ok(())
+                }
+                _ => Err(missing("set_item")),
+            }
+        }
+        fn del_item(&mut self, _obj: &Value, _key: &Value) -> PyResult<()> {
+            Err(missing("del_item"))
+        }
+        fn contains(&mut self, _c: &Value, _item: &Value) -> PyResult<bool> {
+            Err(missing("contains"))
+        }
+        fn iter(&mut self, _v: &Value) -> PyResult<Value> {
+            Err(missing("iter"))
+        }
+        fn next(&mut self, _it: &Value) -> PyResult<Option<Value>> {
+            Err(missing("next"))
+        }
+        fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+            match v {
+                Value::Tuple(t) => Ok(t.items.to_vec()),
+                Value::List(l) => Ok(l.items.lock().clone()),
+                _ => Err(missing("collect")),
+            }
+        }
+    }
+
+    pub(crate) fn class_name(v: &Value) -> String {
+        crate::vm::types::types().class_of(v).name.to_string()
+    }
+}
+
+/// `type(v).__name__`, for error messages.
+pub fn type_name(v: &Value) -> Arc<str> {
+    types().class_of(v).name.clone()
+}
+
+/// A module object with a fresh namespace holding `__name__`.
+pub fn new_module(name: &str) -> Arc<Module> {
+    let dict = Arc::new(PyDict::new());
+    dict.set_str(Arc::new(PyStr::new("__name__")), Value::str(name));
+    dict.set_str(Arc::new(PyStr::new("__doc__")), Value::None);
+    dict.set_str(Arc::new(PyStr::new("__package__")), Value::None);
+    Arc::new(Module {
+        name: name.into(),
+        dict,
+    })
+}
+
+/// Interned-enough string value for a name.
+pub fn name_str(s: &str) -> Arc<PyStr> {
+    Arc::new(PyStr::new(s))
 }

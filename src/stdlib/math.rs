@@ -1,0 +1,759 @@
+//! `math`: CPython's `Modules/mathmodule.c` over the platform libm (Rust's `f64`
+//! methods call the same libm CPython uses), with its error rules: a NaN from a
+//! non-NaN argument is "math domain error" (ValueError), an infinity from a
+//! finite argument is "math range error" (OverflowError).
+
+use std::sync::Arc;
+
+use num_bigint::BigInt;
+use num_integer::{Integer, Roots};
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+use crate::compile::code::BinaryOpKind;
+use crate::stdlib::{
+    add_functions, arg, check_args, int_value, kwarg, new_module, set_attr, to_bigint, to_f64_vm,
+    type_name,
+};
+use crate::vm::error::{PyErr, PyResult};
+use crate::vm::interp::Vm;
+use crate::vm::value::{Kwargs, Module, Value};
+
+fn domain() -> PyErr {
+    PyErr::value_error("math domain error")
+}
+
+fn range() -> PyErr {
+    PyErr::overflow_error("math range error")
+}
+
+fn one_arg<'a>(name: &str, args: &'a [Value]) -> PyResult<&'a Value> {
+    if args.len() != 1 {
+        return Err(PyErr::type_error(format!(
+            "{name}() takes exactly one argument ({} given)",
+            args.len()
+        )));
+    }
+    Ok(&args[0])
+}
+
+/// `math_1`: apply `f`, then turn NaN/inf results into CPython's exceptions.
+fn math_1(vm: &mut Vm, name: &str, args: &[Value], f: fn(f64) -> f64, can_overflow: bool) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg(name, args)?)?;
+    let r = f(x);
+    if r.is_nan() && !x.is_nan() {
+        return Err(domain());
+    }
+    if r.is_infinite() && x.is_finite() {
+        return Err(if can_overflow { range() } else { domain() });
+    }
+    Ok(Value::Float(r))
+}
+
+macro_rules! unary {
+    ($($name:ident => $f:expr, $overflow:expr;)*) => {
+        $(
+            fn $name(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                math_1(vm, stringify!($name), args, $f, $overflow)
+            }
+        )*
+    };
+}
+
+unary! {
+    sqrt => f64::sqrt, false;
+    exp => f64::exp, true;
+    exp2 => f64::exp2, true;
+    expm1 => f64::exp_m1, true;
+    sin => f64::sin, false;
+    cos => f64::cos, false;
+    tan => f64::tan, false;
+    asin => f64::asin, false;
+    acos => f64::acos, false;
+    atan => f64::atan, false;
+    sinh => f64::sinh, true;
+    cosh => f64::cosh, true;
+    tanh => f64::tanh, false;
+    asinh => f64::asinh, false;
+    acosh => f64::acosh, false;
+    atanh => f64::atanh, false;
+    cbrt => f64::cbrt, false;
+    fabs => f64::abs, false;
+}
+
+fn log1p(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg("log1p", args)?)?;
+    if x <= -1.0 {
+        return Err(domain());
+    }
+    Ok(Value::Float(x.ln_1p()))
+}
+
+/// `loghelper`: logs of ints too large for a float go through frexp.
+fn log_of(vm: &mut Vm, v: &Value, f: fn(f64) -> f64) -> PyResult<f64> {
+    if let Value::BigInt(b) = v {
+        if !b.is_positive() {
+            return Err(domain());
+        }
+        if let Some(x) = b.to_f64().filter(|x| x.is_finite()) {
+            return Ok(f(x));
+        }
+        // x = m * 2**e with m in [0.5, 1).
+        let e = b.bits();
+        let top = (&**b >> (e - 64)).to_u64().unwrap_or(u64::MAX);
+        let m = top as f64 / 18_446_744_073_709_551_616.0;
+        return Ok(f(m) + f(2.0) * e as f64);
+    }
+    let x = to_f64_vm(vm, v)?;
+    if x.is_nan() {
+        return Ok(x);
+    }
+    if x <= 0.0 {
+        return Err(domain());
+    }
+    if x.is_infinite() {
+        return Ok(x);
+    }
+    Ok(f(x))
+}
+
+fn log(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("log", args, 1, 2)?;
+    let num = log_of(vm, &args[0], f64::ln)?;
+    if let Some(base) = args.get(1) {
+        let den = log_of(vm, base, f64::ln)?;
+        if den == 0.0 {
+            return Err(PyErr::zero_division("float division by zero"));
+        }
+        return Ok(Value::Float(num / den));
+    }
+    Ok(Value::Float(num))
+}
+
+fn log2(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = one_arg("log2", args)?;
+    Ok(Value::Float(log_of(vm, x, f64::log2)?))
+}
+
+fn log10(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = one_arg("log10", args)?;
+    Ok(Value::Float(log_of(vm, x, f64::log10)?))
+}
+
+fn two_floats(vm: &mut Vm, name: &str, args: &[Value]) -> PyResult<(f64, f64)> {
+    check_args(name, args, 2, 2)?;
+    Ok((to_f64_vm(vm, &args[0])?, to_f64_vm(vm, &args[1])?))
+}
+
+fn pow(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (x, y) = two_floats(vm, "pow", args)?;
+    // CPython deals with the special values itself, then asks libm.
+    if !x.is_finite() || !y.is_finite() {
+        return Ok(Value::Float(x.powf(y)));
+    }
+    if x == 0.0 && y < 0.0 {
+        return Err(domain());
+    }
+    let r = x.powf(y);
+    if r.is_nan() {
+        return Err(domain());
+    }
+    if r.is_infinite() {
+        return Err(range());
+    }
+    Ok(Value::Float(r))
+}
+
+fn atan2(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (y, x) = two_floats(vm, "atan2", args)?;
+    Ok(Value::Float(y.atan2(x)))
+}
+
+fn copysign(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (x, y) = two_floats(vm, "copysign", args)?;
+    Ok(Value::Float(x.copysign(y)))
+}
+
+fn fmod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (x, y) = two_floats(vm, "fmod", args)?;
+    if y.is_infinite() && x.is_finite() {
+        return Ok(Value::Float(x));
+    }
+    let r = x % y;
+    if r.is_nan() && !x.is_nan() && !y.is_nan() {
+        return Err(domain());
+    }
+    Ok(Value::Float(r))
+}
+
+fn remainder(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (x, y) = two_floats(vm, "remainder", args)?;
+    if x.is_nan() || y.is_nan() {
+        return Ok(Value::Float(f64::NAN));
+    }
+    if x.is_infinite() || y == 0.0 {
+        return Err(domain());
+    }
+    if y.is_infinite() {
+        return Ok(Value::Float(x));
+    }
+    // CPython's m_remainder: exact, ties to even.
+    let absx = x.abs();
+    let absy = y.abs();
+    let m = absx % absy;
+    let c = absy - m;
+    let r = if m < c {
+        m
+    } else if m > c {
+        -c
+    } else {
+        m - 2.0 * ((0.5 * (absx - m)) % absy)
+    };
+    Ok(Value::Float(1.0f64.copysign(x) * r))
+}
+
+fn modf(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg("modf", args)?)?;
+    if x.is_infinite() {
+        return Ok(Value::tuple(vec![Value::Float(0.0f64.copysign(x)), Value::Float(x)]));
+    }
+    let int = x.trunc();
+    let frac = (x - int).copysign(x);
+    Ok(Value::tuple(vec![Value::Float(frac), Value::Float(int)]))
+}
+
+fn frexp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg("frexp", args)?)?;
+    if x == 0.0 || !x.is_finite() {
+        return Ok(Value::tuple(vec![Value::Float(x), Value::Int(0)]));
+    }
+    let (mut m, mut e) = (x, 0i64);
+    // Scale subnormals into the normal range first.
+    if m.abs() < f64::MIN_POSITIVE {
+        m *= 2f64.powi(64);
+        e -= 64;
+    }
+    let bits = m.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    e += exp - 1022;
+    let mant = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    Ok(Value::tuple(vec![Value::Float(mant), Value::Int(e)]))
+}
+
+fn ldexp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("ldexp", args, 2, 2)?;
+    let x = to_f64_vm(vm, &args[0])?;
+    let e = match &args[1] {
+        Value::Int(i) => *i,
+        Value::Bool(b) => i64::from(*b),
+        Value::BigInt(b) => {
+            if b.is_positive() {
+                i64::MAX
+            } else {
+                i64::MIN
+            }
+        }
+        other => {
+            return Err(PyErr::type_error(format!(
+                "Expected an int as second argument to ldexp(), not '{}'",
+                type_name(other)
+            )))
+        }
+    };
+    if x == 0.0 || !x.is_finite() {
+        return Ok(Value::Float(x));
+    }
+    let e = e.clamp(-2200, 2200) as i32;
+    // Two steps so that intermediate powers stay finite.
+    let r = x * 2f64.powi(e / 2) * 2f64.powi(e - e / 2);
+    if r.is_infinite() {
+        return Err(range());
+    }
+    Ok(Value::Float(r))
+}
+
+fn isfinite(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(to_f64_vm(vm, one_arg("isfinite", args)?)?.is_finite()))
+}
+
+fn isinf(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(to_f64_vm(vm, one_arg("isinf", args)?)?.is_infinite()))
+}
+
+fn isnan(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(to_f64_vm(vm, one_arg("isnan", args)?)?.is_nan()))
+}
+
+fn degrees(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg("degrees", args)?)?;
+    Ok(Value::Float(x * (180.0 / std::f64::consts::PI)))
+}
+
+fn radians(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg("radians", args)?)?;
+    Ok(Value::Float(x * (std::f64::consts::PI / 180.0)))
+}
+
+/// A float's integer part as an int (`floor`, `ceil`, `trunc`).
+fn float_to_int(x: f64) -> PyResult<Value> {
+    if x.is_nan() {
+        return Err(PyErr::value_error("cannot convert float NaN to integer"));
+    }
+    if x.is_infinite() {
+        return Err(PyErr::overflow_error("cannot convert float infinity to integer"));
+    }
+    if x.abs() < 9.2e18 {
+        return Ok(Value::Int(x as i64));
+    }
+    Ok(int_value(num_traits::FromPrimitive::from_f64(x).unwrap_or_default()))
+}
+
+fn rounding(vm: &mut Vm, name: &str, hook: &str, args: &[Value], f: fn(f64) -> f64) -> PyResult<Value> {
+    let x = one_arg(name, args)?;
+    match x {
+        Value::Int(_) | Value::BigInt(_) => Ok(x.clone()),
+        Value::Bool(b) => Ok(Value::Int(i64::from(*b))),
+        Value::Float(v) => float_to_int(f(*v)),
+        Value::Instance(_) => match vm.get_attr_opt(x, hook)? {
+            Some(method) => vm.call(&method, &[], &[]),
+            None if hook == "__trunc__" => Err(PyErr::type_error(format!(
+                "type {} doesn't define __trunc__ method",
+                type_name(x)
+            ))),
+            None => float_to_int(f(to_f64_vm(vm, x)?)),
+        },
+        other => Err(PyErr::type_error(format!(
+            "must be real number, not {}",
+            type_name(other)
+        ))),
+    }
+}
+
+fn floor(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    rounding(vm, "floor", "__floor__", args, f64::floor)
+}
+
+fn ceil(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    rounding(vm, "ceil", "__ceil__", args, f64::ceil)
+}
+
+fn trunc(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    rounding(vm, "trunc", "__trunc__", args, f64::trunc)
+}
+
+/// Product of the integers in `lo..hi`, split in halves so big products stay balanced.
+fn range_product(lo: u64, hi: u64) -> BigInt {
+    if hi - lo <= 16 {
+        let mut acc = BigInt::one();
+        let mut small: u64 = 1;
+        for i in lo..hi {
+            match small.checked_mul(i) {
+                Some(p) => small = p,
+                None => {
+                    acc *= small;
+                    small = i;
+                }
+            }
+        }
+        return acc * small;
+    }
+    let mid = lo + (hi - lo) / 2;
+    range_product(lo, mid) * range_product(mid, hi)
+}
+
+fn factorial(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = one_arg("factorial", args)?;
+    let n = to_bigint(x, "factorial")?;
+    if n.is_negative() {
+        return Err(PyErr::value_error("factorial() not defined for negative values"));
+    }
+    let n = n.to_u64().filter(|n| *n <= 10_000_000).ok_or_else(|| {
+        PyErr::overflow_error("factorial() argument should not exceed 9223372036854775807")
+    })?;
+    if n < 2 {
+        return Ok(Value::Int(1));
+    }
+    Ok(int_value(range_product(2, n + 1)))
+}
+
+fn gcd(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let mut acc = BigInt::zero();
+    for a in args {
+        acc = acc.gcd(&to_bigint(a, "gcd")?);
+    }
+    Ok(int_value(acc))
+}
+
+fn lcm(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let mut acc = BigInt::one();
+    for a in args {
+        let b = to_bigint(a, "lcm")?;
+        if acc.is_zero() || b.is_zero() {
+            acc = BigInt::zero();
+        } else {
+            acc = acc.lcm(&b);
+        }
+    }
+    Ok(int_value(acc.abs()))
+}
+
+fn isqrt(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let n = to_bigint(one_arg("isqrt", args)?, "isqrt")?;
+    if n.is_negative() {
+        return Err(PyErr::value_error("isqrt() argument must be nonnegative"));
+    }
+    Ok(int_value(n.sqrt()))
+}
+
+fn comb_perm_args(name: &str, args: &[Value]) -> PyResult<(BigInt, Option<BigInt>)> {
+    check_args(name, args, if name == "perm" { 1 } else { 2 }, 2)?;
+    let n = to_bigint(&args[0], name)?;
+    let k = match args.get(1) {
+        None | Some(Value::None) => None,
+        Some(k) => Some(to_bigint(k, name)?),
+    };
+    if n.is_negative() {
+        return Err(PyErr::value_error("n must be a non-negative integer"));
+    }
+    if k.as_ref().is_some_and(|k| k.is_negative()) {
+        return Err(PyErr::value_error("k must be a non-negative integer"));
+    }
+    Ok((n, k))
+}
+
+fn perm(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (n, k) = comb_perm_args("perm", args)?;
+    let k = k.unwrap_or_else(|| n.clone());
+    if k > n {
+        return Ok(Value::Int(0));
+    }
+    let k = k.to_u64().ok_or_else(|| PyErr::overflow_error("k must not exceed 9223372036854775807"))?;
+    let mut acc = BigInt::one();
+    let mut f = n.clone();
+    for _ in 0..k {
+        acc *= &f;
+        f -= 1;
+    }
+    Ok(int_value(acc))
+}
+
+fn comb(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (n, k) = comb_perm_args("comb", args)?;
+    let k = k.unwrap_or_default();
+    if k > n {
+        return Ok(Value::Int(0));
+    }
+    let k = std::cmp::min(k.clone(), &n - &k);
+    let k = k.to_u64().ok_or_else(|| PyErr::overflow_error("min(n - k, k) must not exceed 9223372036854775807"))?;
+    let mut acc = BigInt::one();
+    let base = &n - BigInt::from(k);
+    for i in 1..=k {
+        acc = acc * (&base + i) / i;
+    }
+    Ok(int_value(acc))
+}
+
+fn isclose(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("isclose", args, 2, 2)?;
+    let a = to_f64_vm(vm, &args[0])?;
+    let b = to_f64_vm(vm, &args[1])?;
+    let rel_tol = match kwarg(kw, "rel_tol") {
+        Some(v) => to_f64_vm(vm, v)?,
+        None => 1e-9,
+    };
+    let abs_tol = match kwarg(kw, "abs_tol") {
+        Some(v) => to_f64_vm(vm, v)?,
+        None => 0.0,
+    };
+    if rel_tol < 0.0 || abs_tol < 0.0 {
+        return Err(PyErr::value_error("tolerances must be non-negative"));
+    }
+    if a == b {
+        return Ok(Value::Bool(true));
+    }
+    if a.is_infinite() || b.is_infinite() {
+        return Ok(Value::Bool(false));
+    }
+    let diff = (b - a).abs();
+    Ok(Value::Bool(
+        (diff <= (rel_tol * b).abs()) || (diff <= (rel_tol * a).abs()) || diff <= abs_tol,
+    ))
+}
+
+/// CPython's `vector_norm` in its simple form: scale by the largest magnitude.
+fn norm(xs: &[f64]) -> f64 {
+    let mut max = 0.0f64;
+    let mut found_nan = false;
+    for x in xs {
+        found_nan |= x.is_nan();
+        max = max.max(x.abs());
+    }
+    if max.is_infinite() {
+        return f64::INFINITY;
+    }
+    if found_nan {
+        return f64::NAN;
+    }
+    if max == 0.0 || xs.len() <= 1 {
+        return max;
+    }
+    if xs.len() == 2 {
+        return xs[0].hypot(xs[1]);
+    }
+    let mut sum = 0.0;
+    for x in xs {
+        let s = x / max;
+        sum += s * s;
+    }
+    max * sum.sqrt()
+}
+
+fn hypot(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let mut xs = Vec::with_capacity(args.len());
+    for a in args {
+        xs.push(to_f64_vm(vm, a)?);
+    }
+    Ok(Value::Float(norm(&xs)))
+}
+
+fn dist(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("dist", args, 2, 2)?;
+    let p = vm.collect(&args[0])?;
+    let q = vm.collect(&args[1])?;
+    if p.len() != q.len() {
+        return Err(PyErr::value_error(
+            "both points must have the same number of dimensions",
+        ));
+    }
+    let mut xs = Vec::with_capacity(p.len());
+    for (a, b) in p.iter().zip(&q) {
+        xs.push(to_f64_vm(vm, a)? - to_f64_vm(vm, b)?);
+    }
+    Ok(Value::Float(norm(&xs)))
+}
+
+/// Shewchuk's exact summation, as CPython's `math_fsum`.
+fn fsum_floats(items: &[f64]) -> PyResult<f64> {
+    let mut p: Vec<f64> = Vec::new();
+    let mut special_sum = 0.0f64;
+    let mut inf_sum = 0.0f64;
+    for &item in items {
+        let mut x = item;
+        let xsave = x;
+        let mut i = 0;
+        for j in 0..p.len() {
+            let mut y = p[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let yr = hi - x;
+            let lo = y - yr;
+            if lo != 0.0 {
+                p[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        p.truncate(i);
+        if x != 0.0 {
+            if !x.is_finite() {
+                if xsave.is_finite() {
+                    return Err(PyErr::overflow_error("intermediate overflow in fsum"));
+                }
+                if xsave.is_infinite() {
+                    inf_sum += xsave;
+                }
+                special_sum += xsave;
+                p.clear();
+            } else {
+                p.push(x);
+            }
+        }
+    }
+    if special_sum != 0.0 {
+        if inf_sum.is_nan() {
+            return Err(PyErr::value_error("-inf + inf in fsum"));
+        }
+        return Ok(special_sum);
+    }
+    let mut n = p.len();
+    let mut hi = 0.0;
+    if n > 0 {
+        n -= 1;
+        hi = p[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = p[n];
+            hi = x + y;
+            let yr = hi - x;
+            lo = y - yr;
+            if lo != 0.0 {
+                break;
+            }
+        }
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            let yr = x - hi;
+            if y == yr {
+                hi = x;
+            }
+        }
+    }
+    Ok(hi)
+}
+
+fn fsum(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let items = vm.collect(one_arg("fsum", args)?)?;
+    let mut xs = Vec::with_capacity(items.len());
+    for v in &items {
+        xs.push(to_f64_vm(vm, v)?);
+    }
+    Ok(Value::Float(fsum_floats(&xs)?))
+}
+
+fn prod(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("prod", args, 1, 1)?;
+    let mut acc = arg(&[], kw, 0, "start").cloned().unwrap_or(Value::Int(1));
+    for item in vm.collect(&args[0])? {
+        acc = match (&acc, &item) {
+            (Value::Int(a), Value::Int(b)) if a.checked_mul(*b).is_some() => Value::Int(a * b),
+            (Value::Float(a), Value::Float(b)) => Value::Float(a * b),
+            _ => vm.binary_op(&acc, &item, BinaryOpKind::Mul)?,
+        };
+    }
+    Ok(acc)
+}
+
+fn nextafter(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let (x, y) = two_floats(vm, "nextafter", args)?;
+    Ok(Value::Float(next_after(x, y)))
+}
+
+fn next_after(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        return f64::NAN;
+    }
+    if x == y {
+        return y;
+    }
+    if x == 0.0 {
+        return f64::from_bits(1).copysign(y);
+    }
+    let bits = x.to_bits();
+    let up = (y > x) == (x > 0.0);
+    f64::from_bits(if up { bits + 1 } else { bits - 1 })
+}
+
+fn ulp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let x = to_f64_vm(vm, one_arg("ulp", args)?)?.abs();
+    if x.is_nan() || x.is_infinite() {
+        return Ok(Value::Float(x));
+    }
+    let next = next_after(x, f64::INFINITY);
+    if next.is_infinite() {
+        let prev = next_after(x, 0.0);
+        return Ok(Value::Float(x - prev));
+    }
+    Ok(Value::Float(next - x))
+}
+
+pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
+    let m = new_module("math");
+    set_attr(&m, "pi", Value::Float(std::f64::consts::PI));
+    set_attr(&m, "e", Value::Float(std::f64::consts::E));
+    set_attr(&m, "tau", Value::Float(std::f64::consts::TAU));
+    set_attr(&m, "inf", Value::Float(f64::INFINITY));
+    set_attr(&m, "nan", Value::Float(f64::NAN));
+    add_functions(
+        &m,
+        &[
+            ("sqrt", sqrt),
+            ("exp", exp),
+            ("exp2", exp2),
+            ("expm1", expm1),
+            ("sin", sin),
+            ("cos", cos),
+            ("tan", tan),
+            ("asin", asin),
+            ("acos", acos),
+            ("atan", atan),
+            ("sinh", sinh),
+            ("cosh", cosh),
+            ("tanh", tanh),
+            ("asinh", asinh),
+            ("acosh", acosh),
+            ("atanh", atanh),
+            ("cbrt", cbrt),
+            ("fabs", fabs),
+            ("log", log),
+            ("log1p", log1p),
+            ("log2", log2),
+            ("log10", log10),
+            ("pow", pow),
+            ("atan2", atan2),
+            ("copysign", copysign),
+            ("fmod", fmod),
+            ("remainder", remainder),
+            ("modf", modf),
+            ("frexp", frexp),
+            ("ldexp", ldexp),
+            ("isfinite", isfinite),
+            ("isinf", isinf),
+            ("isnan", isnan),
+            ("degrees", degrees),
+            ("radians", radians),
+            ("floor", floor),
+            ("ceil", ceil),
+            ("trunc", trunc),
+            ("factorial", factorial),
+            ("gcd", gcd),
+            ("lcm", lcm),
+            ("isqrt", isqrt),
+            ("comb", comb),
+            ("perm", perm),
+            ("isclose", isclose),
+            ("hypot", hypot),
+            ("dist", dist),
+            ("fsum", fsum),
+            ("prod", prod),
+            ("nextafter", nextafter),
+            ("ulp", ulp),
+        ],
+    );
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fsum_is_exact() {
+        assert_eq!(fsum_floats(&[0.1; 10]).unwrap(), 1.0);
+        assert_eq!(fsum_floats(&[1e-16, 1.0, 1e16]).unwrap(), 1.0000000000000002e16);
+        assert_eq!(fsum_floats(&[]).unwrap(), 0.0);
+        assert!(fsum_floats(&[f64::INFINITY, f64::NEG_INFINITY]).is_err());
+        assert_eq!(fsum_floats(&[f64::INFINITY, 1.0]).unwrap(), f64::INFINITY);
+        assert!(fsum_floats(&[1e308, 1e308]).is_err());
+    }
+
+    #[test]
+    fn factorial_products() {
+        assert_eq!(range_product(2, 21).to_string(), "2432902008176640000");
+        assert_eq!(
+            range_product(2, 31).to_string(),
+            "265252859812191058636308480000000"
+        );
+    }
+
+    #[test]
+    fn float_helpers() {
+        assert_eq!(next_after(1.0, 2.0), 1.0000000000000002);
+        assert_eq!(next_after(0.0, -1.0), -5e-324);
+        assert_eq!(norm(&[3.0, 4.0]), 5.0);
+        assert!(matches!(float_to_int(1e20).unwrap(), Value::BigInt(_)));
+    }
+}

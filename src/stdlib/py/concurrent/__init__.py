@@ -1,0 +1,1 @@
+"""Package for concurrent.futures (its only module here)."""
