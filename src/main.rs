@@ -1,1 +1,333 @@
-fn main() {}
+//! The `gilvm` command line: parse the flags, then run a program, `-c`
+//! code, stdin or the interactive prompt on an interpreter thread with a
+//! large stack.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+use gilvm::runtime::gil::Gil;
+use gilvm::syntax::ast::{Expr, ExprKind, Module, Stmt, StmtKind};
+use gilvm::vm::interp::{native, Interp, Options, Vm, MAIN_STACK_SIZE};
+use gilvm::vm::traceback::report_uncaught;
+use gilvm::vm::{PyErr, PyResult, Value};
+
+/// A Python 3.11 subset interpreter with a real, switchable global interpreter lock.
+#[derive(Parser, Debug)]
+#[command(name = "gilvm", version, about, disable_help_subcommand = true)]
+struct Cli {
+    /// Run CODE (sys.argv[0] is '-c')
+    #[arg(short = 'c', value_name = "CODE", allow_hyphen_values = true)]
+    command: Option<String>,
+
+    /// Run with the GIL (on, the default) or without it (off); the flag beats GILVM_GIL=1|0
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    gil: Option<bool>,
+
+    /// How long (in milliseconds) a thread may hold the GIL while others wait
+    #[arg(long, value_name = "MS", default_value = "5", value_parser = parse_interval)]
+    switch_interval: Duration,
+
+    /// Print per-thread GIL statistics to stderr at exit
+    #[arg(long)]
+    gil_stats: bool,
+
+    /// The program file (- reads it from stdin), then its arguments
+    #[arg(value_name = "FILE|- [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "1" => Ok(true),
+        "off" | "0" => Ok(false),
+        _ => Err(format!("expected 'on' or 'off', got '{s}'")),
+    }
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let ms: f64 = s
+        .parse()
+        .map_err(|_| format!("expected a number of milliseconds, got '{s}'"))?;
+    if !(ms > 0.0 && ms.is_finite()) {
+        return Err("the switch interval must be a positive number of milliseconds".into());
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}
+
+/// What to run.
+enum Program {
+    File(String),
+    Command(String),
+    Stdin,
+    Repl,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let gil_on = cli.gil.unwrap_or_else(|| {
+        !matches!(
+            std::env::var("GILVM_GIL").as_deref(),
+            Ok("0") | Ok("off") | Ok("false")
+        )
+    });
+    let (program, argv) = match (&cli.command, cli.args.first()) {
+        (Some(code), _) => {
+            let mut argv = vec!["-c".to_string()];
+            argv.extend(cli.args.iter().cloned());
+            (Program::Command(code.clone()), argv)
+        }
+        (None, Some(first)) if first == "-" => (Program::Stdin, cli.args.clone()),
+        (None, Some(first)) => (Program::File(first.clone()), cli.args.clone()),
+        (None, None) if std::io::stdin().is_terminal() => (Program::Repl, vec![String::new()]),
+        (None, None) => (Program::Stdin, vec!["-".to_string()]),
+    };
+    let path_dir = match &program {
+        Program::File(f) => {
+            let parent = PathBuf::from(f)
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default();
+            if parent.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                parent
+            }
+        }
+        _ => PathBuf::from("."),
+    };
+    let options = Options {
+        gil: gil_on,
+        switch_interval: cli.switch_interval,
+        gil_stats: cli.gil_stats,
+        argv,
+        path: vec![path_dir],
+    };
+    let thread = std::thread::Builder::new()
+        .name("MainThread".into())
+        .stack_size(MAIN_STACK_SIZE)
+        .spawn(move || run(options, program));
+    let code = match thread {
+        Ok(handle) => handle.join().unwrap_or(70),
+        Err(e) => {
+            eprintln!("gilvm: cannot start the interpreter thread: {e}");
+            70
+        }
+    };
+    // Daemon threads still running end with the process.
+    std::process::exit(code);
+}
+
+/// The interpreter's main thread: returns the exit status.
+fn run(options: Options, program: Program) -> i32 {
+    let interp = Interp::new(options);
+    let mut vm = Vm::new(interp.clone(), interp.main_tid);
+    vm.set_stack_size(MAIN_STACK_SIZE);
+    interp.gil.take(interp.main_tid);
+    watch_sigint(interp.gil.clone());
+
+    let result: PyResult<()> = match program {
+        Program::File(path) => match std::fs::read(&path) {
+            Ok(bytes) => match gilvm::syntax::decode_source(&bytes, &path) {
+                Ok(src) => vm.run_main(&src, &path, Some(&path)),
+                Err(e) => Err(vm.syntax_error(&e, &path, None)),
+            },
+            Err(e) => {
+                let python = "gilvm";
+                interp.write_stderr(&format!(
+                    "{python}: can't open file '{path}': [Errno {}] {}\n",
+                    e.raw_os_error().unwrap_or(2),
+                    errno_text(&e)
+                ));
+                return 2;
+            }
+        },
+        Program::Command(code) => vm.run_main(&code, "<string>", None),
+        Program::Stdin => {
+            let mut bytes = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut bytes);
+            match gilvm::syntax::decode_source(&bytes, "<stdin>") {
+                Ok(src) => vm.run_main(&src, "<stdin>", None),
+                Err(e) => Err(vm.syntax_error(&e, "<stdin>", None)),
+            }
+        }
+        Program::Repl => {
+            repl(&mut vm);
+            Ok(())
+        }
+    };
+    let mut status = match result {
+        Ok(()) => 0,
+        Err(e) => report_uncaught(&mut vm, &e),
+    };
+    if let Err(e) = shutdown_threads(&mut vm) {
+        status = report_uncaught(&mut vm, &e);
+    }
+    interp.flush_stdout();
+    if interp.options.gil_stats {
+        interp.write_stderr(&interp.gil.render_stats());
+    }
+    status
+}
+
+/// CPython's wording for the common `open` failures of the program file.
+fn errno_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            s.split(" (os error").next().unwrap_or(&s).to_string()
+        }
+    }
+}
+
+/// At the end of the main program: `threading._shutdown()` waits for the
+/// non-daemon threads.
+fn shutdown_threads(vm: &mut Vm) -> Result<(), PyErr> {
+    if !vm
+        .interp
+        .threading_imported
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return Ok(());
+    }
+    let Some(Value::Module(m)) = vm.interp.module("threading") else {
+        return Ok(());
+    };
+    let Some(f) = m.dict.get("_shutdown") else {
+        return Ok(());
+    };
+    vm.call(&f, &[], &[])?;
+    Ok(())
+}
+
+/// Ctrl-C: a watcher thread turns SIGINT into the GIL's signal request; the
+/// main interpreter thread raises KeyboardInterrupt at its next check.
+fn watch_sigint(gil: Arc<Gil>) {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("sigint".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                gil.request_signal();
+            }
+        });
+}
+
+/// The interactive prompt: `>>> ` / `... `, blocks completed by an empty
+/// line, expression results printed.
+fn repl(vm: &mut Vm) {
+    let interp = vm.interp.clone();
+    interp.write_stderr(&format!(
+        "gilvm {} (a Python 3.11 subset, GIL {})\nType Ctrl-D to leave.\n",
+        env!("CARGO_PKG_VERSION"),
+        if interp.gil.is_enabled() { "on" } else { "off" }
+    ));
+    let Ok(mut editor) = rustyline::DefaultEditor::new() else {
+        interp.write_stderr("gilvm: cannot start the line editor\n");
+        return;
+    };
+    let main = gilvm::vm::interp::new_module("__main__");
+    if let Some(b) = interp.module("builtins") {
+        main.dict.set("__builtins__", b);
+    }
+    main.dict.set(
+        DISPLAY_HOOK,
+        native(DISPLAY_HOOK, DISPLAY_HOOK, display_hook, false),
+    );
+    interp.modules.set("__main__", Value::Module(main.clone()));
+    let mut buffer = String::new();
+    loop {
+        let prompt = if buffer.is_empty() { ">>> " } else { "... " };
+        interp.flush_stdout();
+        let line = vm.allow_threads(|| editor.readline(prompt));
+        match line {
+            Ok(line) => {
+                buffer.push_str(&line);
+                buffer.push('\n');
+                if gilvm::syntax::is_incomplete(&buffer) {
+                    continue;
+                }
+                let source = std::mem::take(&mut buffer);
+                if source.trim().is_empty() {
+                    continue;
+                }
+                let _ = editor.add_history_entry(source.trim_end());
+                if let Err(e) = run_interactive(vm, &source, &main) {
+                    if e.matches(gilvm::vm::ExcKind::SystemExit) {
+                        let status = report_uncaught(vm, &e);
+                        let _ = shutdown_threads(vm);
+                        interp.flush_stdout();
+                        std::process::exit(status);
+                    }
+                    gilvm::vm::traceback::print_exception(vm, &e);
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => {
+                buffer.clear();
+                interp.write_stderr("\nKeyboardInterrupt\n");
+            }
+            Err(_) => {
+                interp.write_stderr("\n");
+                break;
+            }
+        }
+    }
+}
+
+/// The name the prompt's expression statements are routed through (the
+/// compiler has no interactive mode yet, so the AST is rewritten).
+const DISPLAY_HOOK: &str = "__gilvm_displayhook__";
+
+fn display_hook(vm: &mut Vm, args: &[Value], _kw: gilvm::vm::value::Kwargs) -> PyResult<Value> {
+    let v = args.first().cloned().unwrap_or(Value::None);
+    if !v.is_none() {
+        let repr = vm.interp.builtins.get("repr").unwrap_or(Value::None);
+        let r = vm.call(&repr, std::slice::from_ref(&v), &[])?;
+        vm.interp
+            .write_stdout(&format!("{}\n", r.as_str().unwrap_or("")));
+        if let Some(Value::Module(b)) = vm.interp.module("builtins") {
+            b.dict.set("_", v);
+        }
+    }
+    Ok(Value::None)
+}
+
+fn run_interactive(vm: &mut Vm, source: &str, main: &Arc<gilvm::vm::value::Module>) -> PyResult<()> {
+    let module = match gilvm::syntax::parse_module(source) {
+        Ok(m) => m,
+        Err(e) => return Err(vm.syntax_error(&e, "<stdin>", Some(source))),
+    };
+    let module = Module {
+        body: module.body.into_iter().map(display_statement).collect(),
+    };
+    let code = gilvm::compile::compile_module(&module, "<stdin>")
+        .map_err(|e| vm.syntax_error(&e, "<stdin>", Some(source)))?;
+    let code = gilvm::vm::interp::load_code(&code);
+    vm.exec_module_code(code, main)
+}
+
+fn display_statement(stmt: Stmt) -> Stmt {
+    match stmt.kind {
+        StmtKind::Expr(e) => {
+            let span = e.span;
+            let hook = Expr::new(ExprKind::Name(DISPLAY_HOOK.into()), span);
+            let call = Expr::new(
+                ExprKind::Call {
+                    func: Box::new(hook),
+                    args: vec![e],
+                    keywords: Vec::new(),
+                },
+                span,
+            );
+            Stmt::new(StmtKind::Expr(call), stmt.span)
+        }
+        kind => Stmt::new(kind, stmt.span),
+    }
+}

@@ -107,7 +107,10 @@ fn threads_same_output_with_gil_off() {
                 off.exit_description()
             ));
         }
-        let (on_text, off_text) = (script.comparable(&on.stdout), script.comparable(&off.stdout));
+        let (on_text, off_text) = (
+            script.comparable(&on.stdout),
+            script.comparable(&off.stdout),
+        );
         if on_text != off_text {
             problems.push_str("    stdout (- GIL on, + GIL off):\n");
             problems.push_str(&common::diff(&on_text, &off_text, 40));

@@ -1,3 +1,4 @@
 //! Threads and the GIL.
 
 pub mod gil;
+pub mod threads;

@@ -7,11 +7,13 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[allow(unused_imports)]
+use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, check_args, downcast, native, native_object, new_module, set_attr, to_f64,
     to_i64, type_name, NativeClass,
 };
-use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::types;
 use crate::vm::value::{Kwargs, Module, ObjKind, Object, Value};
@@ -572,7 +574,6 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
         "tzname",
         Value::tuple(vec![Value::str("UTC"), Value::str("UTC")]),
     );
-    let _ = ExcKind::OverflowError;
     Ok(m)
 }
 

@@ -1,6 +1,19 @@
-//! Wraps the generated parser; turns lalrpop errors into `SyntaxError`s with spans.
+//! Wraps the generated parser; turns lalrpop errors into `SyntaxError`s
+//! with spans and CPython 3.11's messages.
 
-use crate::syntax::ast::{Module, Span};
+use std::rc::Rc;
+
+use lalrpop_util::ParseError;
+
+use crate::syntax::actions::{PErr, ParseCtx, Top};
+use crate::syntax::ast::{Expr, Module, Span};
+use crate::syntax::lexer::{line_of, Lexer, Mode, Spanned, Tok};
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_parens, unused_imports, dead_code)]
+    grammar,
+    "/gilvm.rs"
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyntaxErrorKind {
@@ -11,6 +24,10 @@ pub enum SyntaxErrorKind {
 
 /// A syntax error: rendered once, by the VM's error printer, in CPython's
 /// format (file, line, the source line, a caret under `span.start`).
+///
+/// A span of [`Span::NO_LOCATION`]-style `u32::MAX..u32::MAX` (see
+/// [`SyntaxError::has_location`]) means CPython prints no location at all
+/// (source decoding errors).
 #[derive(Clone, Debug)]
 pub struct SyntaxError {
     pub kind: SyntaxErrorKind,
@@ -18,12 +35,614 @@ pub struct SyntaxError {
     pub span: Span,
 }
 
+impl SyntaxError {
+    fn new(kind: SyntaxErrorKind, msg: impl Into<String>, span: Span) -> SyntaxError {
+        SyntaxError {
+            kind,
+            msg: msg.into(),
+            span,
+        }
+    }
+
+    /// False for errors CPython reports without a file/line (non-UTF-8 source).
+    pub fn has_location(&self) -> bool {
+        self.span.start != u32::MAX
+    }
+}
+
 /// Parse a whole module. `source` is already known to be UTF-8.
 pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
-    let _ = source;
-    Err(SyntaxError {
-        kind: SyntaxErrorKind::SyntaxError,
-        msg: "parser not built yet".into(),
-        span: Span::default(),
-    })
+    let ctx = ParseCtx::new(Rc::from(source));
+    let mut lexer = Lexer::new(source, Mode::Module);
+    let result = grammar::TopParser::new().parse(&ctx, &mut lexer);
+    match result {
+        Ok(Top::Module(body)) => Ok(Module { body }),
+        Ok(Top::Expr(e)) => Err(SyntaxError::new(SyntaxErrorKind::SyntaxError, "invalid syntax", e.span)),
+        Err(e) => Err(convert_error(source, &mut lexer, e)),
+    }
+}
+
+/// Parse the expression of an f-string replacement field at
+/// `ctx.src[start..end]`; errors get CPython's "f-string: " prefix.
+pub fn parse_fstring_expr(ctx: &ParseCtx, start: usize, end: usize) -> Result<Expr, PErr> {
+    let src = ctx.src.clone();
+    let mut lexer = Lexer::region(&src, start, end, Mode::Expr);
+    ctx.in_fstring.set(ctx.in_fstring.get() + 1);
+    let result = grammar::TopParser::new().parse(ctx, &mut lexer);
+    ctx.in_fstring.set(ctx.in_fstring.get() - 1);
+    match result {
+        Ok(Top::Expr(e)) => Ok(e),
+        Ok(Top::Module(_)) => Err(fstring_error("invalid syntax".into(), Span::new(start, end))),
+        Err(ParseError::User { error }) if error.msg.starts_with("f-string") => Err(ParseError::User { error }),
+        Err(e) => {
+            let err = convert_error(&src, &mut lexer, e);
+            Err(fstring_error(err.msg, err.span))
+        }
+    }
+}
+
+fn fstring_error(msg: String, span: Span) -> PErr {
+    ParseError::User {
+        error: SyntaxError::new(SyntaxErrorKind::SyntaxError, format!("f-string: {msg}"), span),
+    }
+}
+
+/// Turn a parser error into CPython's message.
+fn convert_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
+    let generic = |span: Span| SyntaxError::new(SyntaxErrorKind::SyntaxError, "invalid syntax", span);
+    let err = match e {
+        ParseError::User { error } => return error,
+        ParseError::InvalidToken { location } => generic(Span::new(location, location + 1)),
+        ParseError::ExtraToken { token: (l, _, r) } => generic(Span::new(l, r)),
+        ParseError::UnrecognizedEof { location, expected } => {
+            if expected.iter().any(|t| t == "Indent") {
+                let at = lexer
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|t| t.1 == Tok::Newline)
+                    .map_or(location, |t| t.0);
+                return expected_block(src, &lexer.history, lexer.history.len(), Span::new(at, at));
+            }
+            generic(Span::new(location, location))
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let span = Span::new(l, r);
+            // The failing token is the last one the lexer produced.
+            let idx = lexer.history.len().saturating_sub(1);
+            if tok == Tok::Indent {
+                return SyntaxError::new(SyntaxErrorKind::IndentationError, "unexpected indent", span);
+            }
+            if expected.iter().any(|t| t == "Indent") {
+                return expected_block(src, &lexer.history, idx, span);
+            }
+            if tok == Tok::Newline && expected.iter().any(|t| t == "\":\"") && line_is_compound(&lexer.history, idx) {
+                return SyntaxError::new(SyntaxErrorKind::SyntaxError, "expected ':'", span);
+            }
+            if let Some(hint) = comma_hint(&lexer.history, idx) {
+                return hint;
+            }
+            generic(span)
+        }
+    };
+    // Like CPython, a generic error gives way to a tokenizer error later in
+    // the file (an unclosed bracket, an unterminated string).
+    for item in lexer.by_ref() {
+        if let Err(tok_err) = item {
+            return tok_err;
+        }
+    }
+    err
+}
+
+/// Index of the first token of the logical line containing `history[idx]`.
+fn line_start(history: &[Spanned], idx: usize) -> usize {
+    let mut i = idx.min(history.len());
+    while i > 0 {
+        if matches!(
+            history[i - 1].1,
+            Tok::Newline | Tok::Indent | Tok::Dedent | Tok::StartModule | Tok::StartExpr
+        ) {
+            break;
+        }
+        i -= 1;
+    }
+    i
+}
+
+fn line_is_compound(history: &[Spanned], idx: usize) -> bool {
+    let start = line_start(history, idx);
+    matches!(
+        history.get(start).map(|t| &t.1),
+        Some(
+            Tok::If
+                | Tok::Elif
+                | Tok::Else
+                | Tok::While
+                | Tok::For
+                | Tok::With
+                | Tok::Try
+                | Tok::Except
+                | Tok::Finally
+                | Tok::Def
+                | Tok::Class
+                | Tok::Async
+        )
+    )
+}
+
+/// "expected an indented block after 'if' statement on line N".
+fn expected_block(src: &str, history: &[Spanned], idx: usize, span: Span) -> SyntaxError {
+    // The header's NEWLINE is the token before the failing one.
+    let newline = history[..idx.min(history.len())]
+        .iter()
+        .rposition(|t| t.1 == Tok::Newline)
+        .unwrap_or(0);
+    let mut start = line_start(history, newline);
+    if history.get(start).map(|t| &t.1) == Some(&Tok::Async) {
+        start += 1;
+    }
+    let what = match history.get(start) {
+        Some((pos, tok, _)) => {
+            let line = line_of(src, *pos);
+            match tok {
+                Tok::If => format!("'if' statement on line {line}"),
+                Tok::Elif => format!("'elif' statement on line {line}"),
+                Tok::Else => format!("'else' statement on line {line}"),
+                Tok::While => format!("'while' statement on line {line}"),
+                Tok::For => format!("'for' statement on line {line}"),
+                Tok::With => format!("'with' statement on line {line}"),
+                Tok::Try => format!("'try' statement on line {line}"),
+                Tok::Except => format!("'except' statement on line {line}"),
+                Tok::Finally => format!("'finally' statement on line {line}"),
+                Tok::Def => format!("function definition on line {line}"),
+                Tok::Class => format!("class definition on line {line}"),
+                _ => String::new(),
+            }
+        }
+        None => String::new(),
+    };
+    let msg = if what.is_empty() {
+        "expected an indented block".to_string()
+    } else {
+        format!("expected an indented block after {what}")
+    };
+    SyntaxError::new(SyntaxErrorKind::IndentationError, msg, span)
+}
+
+/// "invalid syntax. Perhaps you forgot a comma?" for two juxtaposed
+/// operands inside brackets, spanning both.
+fn comma_hint(history: &[Spanned], idx: usize) -> Option<SyntaxError> {
+    let (_, tok, end) = history.get(idx)?;
+    if idx == 0 || !tok.starts_expr() || matches!(tok, Tok::Not | Tok::Await) {
+        return None;
+    }
+    let prev = &history[idx - 1].1;
+    if !prev.ends_expr() {
+        return None;
+    }
+    // Only inside brackets.
+    let mut depth = 0i32;
+    for t in &history[..idx] {
+        match t.1 {
+            Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+            _ => {}
+        }
+    }
+    if depth <= 0 {
+        return None;
+    }
+    // CPython does not suggest a comma for `name "string"` (string prefixes).
+    if matches!(prev, Tok::Name(_)) && matches!(tok, Tok::Str(_)) {
+        return None;
+    }
+    let start = primary_start(history, idx - 1);
+    Some(SyntaxError::new(
+        SyntaxErrorKind::SyntaxError,
+        "invalid syntax. Perhaps you forgot a comma?",
+        Span::new(history[start].0, *end),
+    ))
+}
+
+/// Walk back from the last token of a primary (`a.b(c)[d]`) to its first.
+fn primary_start(history: &[Spanned], mut i: usize) -> usize {
+    loop {
+        match history[i].1 {
+            Tok::RPar | Tok::RSqb | Tok::RBrace => {
+                let mut depth = 0;
+                let mut j = i;
+                loop {
+                    match history[j].1 {
+                        Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+                        Tok::LPar | Tok::LSqb | Tok::LBrace => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    if j == 0 {
+                        return 0;
+                    }
+                    j -= 1;
+                }
+                i = j;
+                // A call or subscript trailer continues the primary.
+                if i > 0 && history[i - 1].1.ends_expr() && matches!(history[i].1, Tok::LPar | Tok::LSqb) {
+                    i -= 1;
+                    continue;
+                }
+                return i;
+            }
+            Tok::Str(_) if i > 0 && matches!(history[i - 1].1, Tok::Str(_)) => i -= 1,
+            _ => {
+                if i >= 2 && history[i - 1].1 == Tok::Dot && history[i - 2].1.ends_expr() {
+                    i -= 2;
+                    continue;
+                }
+                return i;
+            }
+        }
+    }
+}
+
+/// Decode a source file's bytes: UTF-8 (a BOM is skipped), or Latin-1 when
+/// a coding declaration says so; anything else is CPython's SyntaxError.
+pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(enc) = coding_declaration(bytes) {
+        let enc = enc.to_ascii_lowercase().replace('_', "-");
+        if matches!(enc.as_str(), "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819") {
+            return Ok(bytes.iter().map(|&b| b as char).collect());
+        }
+        if !(enc == "utf-8" || enc.starts_with("utf-8-") || enc == "utf8" || enc == "ascii" || enc == "us-ascii") {
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::SyntaxError,
+                format!("unknown encoding: {enc}"),
+                Span::new(0, 0),
+            ));
+        }
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            let byte = bytes.get(at).copied().unwrap_or(0);
+            Err(SyntaxError::new(
+                SyntaxErrorKind::SyntaxError,
+                format!(
+                    "Non-UTF-8 code starting with '\\x{byte:02x}' in file {filename} on line {line}, \
+                     but no encoding declared; see https://peps.python.org/pep-0263/ for details"
+                ),
+                Span {
+                    start: u32::MAX,
+                    end: u32::MAX,
+                },
+            ))
+        }
+    }
+}
+
+/// PEP 263: `coding[:=]\s*([-\w.]+)` in a comment on line 1 or 2.
+fn coding_declaration(bytes: &[u8]) -> Option<String> {
+    for line in bytes.split(|&b| b == b'\n').take(2) {
+        let text = String::from_utf8_lossy(line);
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('#') {
+            continue;
+        }
+        if let Some(pos) = trimmed.find("coding") {
+            let rest = &trimmed[pos + 6..];
+            if let Some(rest) = rest.strip_prefix([':', '=']) {
+                let name: String = rest
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    .collect();
+                if !name.is_empty() {
+                    return Some(name);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// For the REPL: does `source` need more lines? True for open brackets, an
+/// unterminated triple-quoted string, a trailing backslash, or a compound
+/// statement not yet closed by an empty line.
+pub fn is_incomplete(source: &str) -> bool {
+    if source.trim().is_empty() {
+        return false;
+    }
+    let trimmed = source.trim_end_matches(['\n', '\r']);
+    if trimmed.ends_with('\\') {
+        return true;
+    }
+    match parse_module(source) {
+        Ok(module) => {
+            let compound = module.body.iter().any(|s| {
+                !matches!(
+                    s.kind,
+                    crate::syntax::ast::StmtKind::Expr(_)
+                        | crate::syntax::ast::StmtKind::Assign { .. }
+                        | crate::syntax::ast::StmtKind::AugAssign { .. }
+                        | crate::syntax::ast::StmtKind::AnnAssign { .. }
+                        | crate::syntax::ast::StmtKind::Pass
+                        | crate::syntax::ast::StmtKind::Break
+                        | crate::syntax::ast::StmtKind::Continue
+                        | crate::syntax::ast::StmtKind::Return(_)
+                        | crate::syntax::ast::StmtKind::Raise { .. }
+                        | crate::syntax::ast::StmtKind::Global(_)
+                        | crate::syntax::ast::StmtKind::Nonlocal(_)
+                        | crate::syntax::ast::StmtKind::Del(_)
+                        | crate::syntax::ast::StmtKind::Assert { .. }
+                        | crate::syntax::ast::StmtKind::Import(_)
+                        | crate::syntax::ast::StmtKind::ImportFrom { .. }
+                )
+            });
+            let last_line_blank = source.ends_with("\n\n")
+                || source.ends_with("\r\n\r\n")
+                || source.rsplit('\n').nth(1).is_some_and(|l| l.trim().is_empty()) && source.ends_with('\n');
+            compound && !last_line_blank
+        }
+        Err(e) => {
+            let at_end = e.span.start as usize >= trimmed.len();
+            let last_line = trimmed.rsplit('\n').next().unwrap_or("");
+            (last_line.trim_start().starts_with('@') && at_end)
+                || e.msg.ends_with("was never closed")
+                || e.msg.starts_with("unterminated triple-quoted string")
+                || (e.msg.starts_with("expected an indented block") && at_end)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> SyntaxError {
+        parse_module(src).expect_err("expected a syntax error")
+    }
+
+    fn msg(src: &str) -> String {
+        err(src).msg
+    }
+
+    #[test]
+    fn parses_a_program() {
+        let src = r#"
+import os, sys as s
+from . import a
+from ..x.y import (b as c, d,)
+@dec
+class A(B, metaclass=M):
+    x: int = 3
+    def f(self, a, /, b=1, *args, c, d=2, **kw) -> int:
+        global g
+        return a if b else c
+async def g():
+    await x
+    async for i in y: pass
+    async with a as b, c: pass
+for i, *j in [1, 2]:
+    if i: continue
+    elif j: break
+    else: pass
+else:
+    pass
+while x: x -= 1
+try:
+    pass
+except (A, B) as e:
+    raise X from e
+except:
+    raise
+else:
+    pass
+finally:
+    del a, b[1], c.d
+with open(f) as fh: pass
+lambda a, *b, c=1, **d: (yield)
+x = [i for i in range(3) if i for j in i]
+y = {k: v for k, v in z}; z = {*a, *b}; w = {**a, 'b': 1}
+g = (x for x in y)
+f(x for x in y)
+f(*a, b, *c, d=1, **e)
+s = a[1:2, ::3, ...]
+t = 1, 2,
+assert x, "msg"
+print(f"{x!r:>{width}} {y=} {{}}")
+n = not a < b <= c is not d not in e
+(v := 10)
+"#;
+        let m = parse_module(src).unwrap_or_else(|e| panic!("{} at {:?}", e.msg, e.span));
+        assert!(m.body.len() > 10);
+    }
+
+    #[test]
+    fn operator_precedence() {
+        let m = parse_module("x = -2 ** 2 + 3 * 4 | 1 & 2 ^ 3\n").unwrap();
+        let crate::syntax::ast::StmtKind::Assign { value, .. } = &m.body[0].kind else {
+            panic!()
+        };
+        // The top node is `|`.
+        assert!(matches!(
+            value.kind,
+            crate::syntax::ast::ExprKind::BinOp {
+                op: crate::syntax::ast::BinOp::BitOr,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn assignment_target_errors() {
+        assert_eq!(msg("f() = 1\n"), "cannot assign to function call here. Maybe you meant '==' instead of '='?");
+        assert_eq!(msg("1 = x\n"), "cannot assign to literal here. Maybe you meant '==' instead of '='?");
+        assert_eq!(msg("x + 1 = 2\n"), "cannot assign to expression here. Maybe you meant '==' instead of '='?");
+        assert_eq!(msg("(a, f()) = 1\n"), "cannot assign to function call");
+        assert_eq!(msg("x = f() = 1\n"), "cannot assign to function call");
+        assert_eq!(msg("None = 1\n"), "cannot assign to None");
+        assert_eq!(msg("a, 1 = x\n"), "cannot assign to literal here. Maybe you meant '==' instead of '='?");
+        assert_eq!(msg("a < b = 1\n"), "cannot assign to comparison");
+        assert_eq!(msg("for 1 in x: pass\n"), "cannot assign to literal");
+        assert_eq!(msg("del f()\n"), "cannot delete function call");
+        assert_eq!(msg("(a, b) += 1\n"), "'tuple' is an illegal expression for augmented assignment");
+        assert_eq!(msg("f() += 1\n"), "'function call' is an illegal expression for augmented assignment");
+        assert_eq!(msg("x = yield = 1\n"), "assignment to yield expression not possible");
+        assert_eq!(msg("(f() := 1)\n"), "cannot use assignment expressions with function call");
+        assert_eq!(msg("with a as f(): pass\n"), "cannot assign to function call");
+        assert_eq!(msg("x = (*a)\n"), "cannot use starred expression here");
+    }
+
+    #[test]
+    fn call_and_parameter_errors() {
+        assert_eq!(msg("f(a for a in b, c)\n"), "Generator expression must be parenthesized");
+        assert_eq!(msg("f(**a, *b)\n"), "iterable argument unpacking follows keyword argument unpacking");
+        assert_eq!(msg("f(a=1, b)\n"), "positional argument follows keyword argument");
+        assert_eq!(msg("print(**a, b)\n"), "positional argument follows keyword argument unpacking");
+        assert_eq!(msg("f(a.b=1)\n"), "expression cannot contain assignment, perhaps you meant \"==\"?");
+        assert_eq!(msg("f(a=1, a=2)\n"), "keyword argument repeated: a");
+        assert_eq!(msg("def f(a=1, b): pass\n"), "non-default argument follows default argument");
+        assert_eq!(msg("def f(*, **k): pass\n"), "named arguments must follow bare *");
+        assert_eq!(msg("def f(/, a): pass\n"), "at least one argument must precede /");
+        assert_eq!(msg("def f(a, /, b, /): pass\n"), "/ may appear only once");
+        assert_eq!(msg("def f(*a=1): pass\n"), "var-positional argument cannot have default value");
+        assert_eq!(msg("def f(**a, b): pass\n"), "arguments cannot follow var-keyword argument");
+        assert_eq!(msg("lambda *: 1\n"), "named arguments must follow bare *");
+        assert_eq!(msg("def f(*a, *b): pass\n"), "* argument may appear only once");
+        assert_eq!(msg("def f(a, *, b, /): pass\n"), "/ must be ahead of *");
+    }
+
+    #[test]
+    fn generic_errors() {
+        let e = err("x = 1 +\n");
+        assert_eq!(e.msg, "invalid syntax");
+        assert_eq!(e.span.start, 7);
+        assert_eq!(msg("if x\n  pass\n"), "expected ':'");
+        assert_eq!(msg("def f()\n  pass\n"), "expected ':'");
+        assert_eq!(msg("foo(a, b\nx = 1\n"), "'(' was never closed");
+        assert_eq!(msg("x = [1, 2)\n"), "closing parenthesis ')' does not match opening parenthesis '['");
+        assert_eq!(msg("x = 1)\n"), "unmatched ')'");
+        assert_eq!(msg("x = 5 6\n"), "invalid syntax");
+        assert_eq!(msg("x = $a\n"), "invalid syntax");
+        assert_eq!(msg("x = 1\ny = (\nz = 'abc\n"), "unterminated string literal (detected at line 3)");
+    }
+
+    #[test]
+    fn comma_hint() {
+        let e = err("print(a b)\n");
+        assert_eq!(e.msg, "invalid syntax. Perhaps you forgot a comma?");
+        assert_eq!((e.span.start, e.span.end), (6, 9));
+        let e = err("f(x.y z)\n");
+        assert_eq!((e.span.start, e.span.end), (2, 7));
+        assert_eq!(msg("x = [1 2]\n"), "invalid syntax. Perhaps you forgot a comma?");
+    }
+
+    #[test]
+    fn indentation_errors() {
+        let e = err("if x:\npass\n");
+        assert_eq!(e.kind, SyntaxErrorKind::IndentationError);
+        assert_eq!(e.msg, "expected an indented block after 'if' statement on line 1");
+        assert_eq!(msg("def f():\nz\n"), "expected an indented block after function definition on line 1");
+        assert_eq!(msg("class A:\nz\n"), "expected an indented block after class definition on line 1");
+        assert_eq!(
+            msg("try:\n  z\nexcept:\nz\n"),
+            "expected an indented block after 'except' statement on line 3"
+        );
+        assert_eq!(msg("if a:\n  z\nelse:\nz\n"), "expected an indented block after 'else' statement on line 3");
+        assert_eq!(msg("if a:"), "expected an indented block after 'if' statement on line 1");
+        assert_eq!(msg("async def f():\nz\n"), "expected an indented block after function definition on line 1");
+        let e = err("def f():\n  x=1\n    y=2\n");
+        assert_eq!((e.kind, e.msg.as_str()), (SyntaxErrorKind::IndentationError, "unexpected indent"));
+        let deep: String = (0..100).map(|i| format!("{}if 1:\n", " ".repeat(i))).collect::<String>()
+            + &" ".repeat(100)
+            + "pass\n";
+        assert_eq!(msg(&deep), "too many levels of indentation");
+    }
+
+    #[test]
+    fn fstrings() {
+        assert_eq!(msg("f\"{}\"\n"), "f-string: empty expression not allowed");
+        assert_eq!(msg("f\"{x\"\n"), "f-string: expecting '}'");
+        assert_eq!(msg("f\"}\"\n"), "f-string: single '}' is not allowed");
+        assert_eq!(
+            msg("f\"{x!z}\"\n"),
+            "f-string: invalid conversion character: expected 's', 'r', or 'a'"
+        );
+        assert_eq!(msg("f\"{a b}\"\n"), "f-string: invalid syntax. Perhaps you forgot a comma?");
+        assert_eq!(msg("f\"{a +}\"\n"), "f-string: invalid syntax");
+        assert_eq!(msg("f'{\"\\n\"}'\n"), "f-string expression part cannot include a backslash");
+        assert_eq!(msg("f\"{x:{y:{z}}}\"\n"), "f-string: expressions nested too deeply");
+        assert_eq!(msg("x = 'a' b'c'\n"), "cannot mix bytes and nonbytes literals");
+        let m = parse_module("f'{x=}' f'{a!r:>{w}}' 'b' f'{{}}'\n").unwrap();
+        let crate::syntax::ast::StmtKind::Expr(e) = &m.body[0].kind else {
+            panic!()
+        };
+        let crate::syntax::ast::ExprKind::JoinedStr(parts) = &e.kind else {
+            panic!()
+        };
+        assert_eq!(parts.len(), 4);
+        assert!(matches!(&parts[0], crate::syntax::ast::FStringPart::Literal(s) if &**s == "x="));
+        assert!(matches!(&parts[1], crate::syntax::ast::FStringPart::Value { conversion: Some('r'), .. }));
+        assert!(matches!(&parts[3], crate::syntax::ast::FStringPart::Literal(s) if &**s == "b{}"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        for src in [
+            format!("x = {}1\n", "-".repeat(100_000)),
+            format!("x = {}1\n", "not ".repeat(100_000)),
+            format!("x = {}\n", vec!["1"; 100_000].join("+")),
+            format!("x = {}\n", vec!["2"; 100_000].join("**")),
+            format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("x = {}1\n", "lambda: ".repeat(100_000)),
+            format!("x = {}\n", "a.".repeat(100_000) + "b"),
+            format!("x = a{}\n", "[0]".repeat(100_000)),
+            format!("x = {}1\n", "a if b else ".repeat(100_000)),
+        ] {
+            let e = err(&src);
+            assert!(e.msg.starts_with("too many nested"), "{}", e.msg);
+        }
+        // 200 brackets are fine, 201 are not.
+        assert!(parse_module(&format!("x = {}{}\n", "[".repeat(200), "]".repeat(200))).is_ok());
+        assert_eq!(
+            msg(&format!("x = {}{}\n", "[".repeat(201), "]".repeat(201))),
+            "too many nested parentheses"
+        );
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(decode_source(b"\xEF\xBB\xBFx = 1\n", "f").unwrap(), "x = 1\n");
+        let e = decode_source(b"x = 1\ny = '\xff'\n", "t.py").unwrap_err();
+        assert_eq!(
+            e.msg,
+            "Non-UTF-8 code starting with '\\xff' in file t.py on line 2, but no encoding declared; \
+             see https://peps.python.org/pep-0263/ for details"
+        );
+        assert!(!e.has_location());
+        assert_eq!(decode_source(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n", "f").unwrap(), "# -*- coding: latin-1 -*-\nx = '\u{e9}'\n");
+    }
+
+    #[test]
+    fn incomplete_input() {
+        assert!(is_incomplete("x = (1,\n"));
+        assert!(is_incomplete("if x:\n"));
+        assert!(is_incomplete("if x:\n    y = 1\n"));
+        assert!(!is_incomplete("if x:\n    y = 1\n\n"));
+        assert!(is_incomplete("s = '''abc\n"));
+        assert!(is_incomplete("x = 1 + \\\n"));
+        assert!(!is_incomplete("x = 1\n"));
+        assert!(!is_incomplete("x = )\n"));
+        assert!(is_incomplete("def f():\n"));
+        assert!(is_incomplete("@dec\n"));
+    }
 }

@@ -1,1 +1,470 @@
-//! See `vm/mod.rs` for what this file holds.
+//! Calling: argument binding with CPython's messages, calls of every kind of
+//! callable, and class instantiation (`__new__` then `__init__`).
+
+use std::sync::Arc;
+
+use crate::compile::code::flags;
+use crate::vm::class::{is_subclass, lookup_owner};
+use crate::vm::error::{PyErr, PyResult};
+use crate::vm::frame::Frame;
+use crate::vm::interp::run::Exit;
+use crate::vm::interp::{type_name, PendingOps, Vm};
+use crate::vm::types::types;
+use crate::vm::value::{Class, Function, Kwargs, ObjKind, PyDict, PyStr, Value};
+
+/// Keyword arguments in one of the two shapes calls produce.
+#[derive(Clone, Copy)]
+pub(crate) enum KwView<'a> {
+    /// Names of the last `len()` positional values (the `CallKw` stack layout).
+    Names(&'a [Value]),
+    /// Separate (name, value) pairs (natives' `Kwargs`).
+    Pairs(&'a [(Arc<str>, Value)]),
+}
+
+impl KwView<'_> {
+    fn len(&self) -> usize {
+        match self {
+            KwView::Names(n) => n.len(),
+            KwView::Pairs(p) => p.len(),
+        }
+    }
+
+    /// Number of positional values in `args`.
+    fn npos(&self, args: &[Value]) -> usize {
+        match self {
+            KwView::Names(n) => args.len().saturating_sub(n.len()),
+            KwView::Pairs(_) => args.len(),
+        }
+    }
+
+    fn get<'b>(&'b self, args: &'b [Value], i: usize) -> (&'b str, &'b Value) {
+        match self {
+            KwView::Names(n) => {
+                let npos = args.len() - n.len();
+                (n[i].as_str().unwrap_or(""), &args[npos + i])
+            }
+            KwView::Pairs(p) => (&p[i].0, &p[i].1),
+        }
+    }
+
+    /// As natives want them.
+    fn to_pairs(self, args: &[Value]) -> Vec<(Arc<str>, Value)> {
+        (0..self.len())
+            .map(|i| {
+                let (k, v) = self.get(args, i);
+                (Arc::from(k), v.clone())
+            })
+            .collect()
+    }
+}
+
+/// Bind `args` (and keywords) to the parameters of `f`, filling `out` with
+/// the frame's local slots. CPython's checks and messages, in its order.
+pub(crate) fn bind_args(
+    f: &Function,
+    args: &[Value],
+    kw: KwView,
+    out: &mut Vec<Value>,
+) -> PyResult<()> {
+    let code = &f.code.code;
+    let npos = kw.npos(args);
+    let nkw = kw.len();
+    let argcount = code.argcount as usize;
+    let kwonly = code.kwonlyargcount as usize;
+    let posonly = code.posonlyargcount as usize;
+    let total = argcount + kwonly;
+    let has_varargs = code.flags & flags::VARARGS != 0;
+    let has_varkw = code.flags & flags::VARKEYWORDS != 0;
+    out.clear();
+    out.resize(code.varnames.len(), Value::Null);
+
+    let n = npos.min(argcount);
+    out[..n].clone_from_slice(&args[..n]);
+    let mut slot = total;
+    if has_varargs {
+        let extra = if npos > n { args[n..npos].to_vec() } else { Vec::new() };
+        out[slot] = Value::tuple(extra);
+        slot += 1;
+    }
+    let kwdict = if has_varkw {
+        let d = Arc::new(PyDict::new());
+        out[slot] = Value::Dict(d.clone());
+        Some(d)
+    } else {
+        None
+    };
+
+    let mut posonly_passed: Vec<&str> = Vec::new();
+    for i in 0..nkw {
+        let (name, value) = kw.get(args, i);
+        let found = (posonly..total).find(|&j| &*code.varnames[j] == name);
+        match found {
+            Some(j) => {
+                if !out[j].is_null() {
+                    return Err(PyErr::type_error(format!(
+                        "{}() got multiple values for argument '{name}'",
+                        f.qualname
+                    )));
+                }
+                out[j] = value.clone();
+            }
+            None => {
+                if let Some(d) = &kwdict {
+                    d.set_str(Arc::new(PyStr::new(name)), value.clone());
+                } else if code.varnames[..posonly].iter().any(|v| &**v == name) {
+                    posonly_passed.push(name);
+                } else {
+                    return Err(PyErr::type_error(format!(
+                        "{}() got an unexpected keyword argument '{name}'",
+                        f.qualname
+                    )));
+                }
+            }
+        }
+    }
+    if !posonly_passed.is_empty() {
+        let names: Vec<String> = posonly_passed.iter().map(|n| format!("'{n}'")).collect();
+        return Err(PyErr::type_error(format!(
+            "{}() got some positional-only arguments passed as keyword arguments: {}",
+            f.qualname,
+            names.join(", ")
+        )));
+    }
+    if npos > argcount && !has_varargs {
+        return Err(too_many_positional(f, npos, out));
+    }
+    if npos < argcount {
+        let ndef = f.defaults.len().min(argcount);
+        let first_default = argcount - ndef;
+        let missing: Vec<&str> = (npos..first_default)
+            .filter(|&i| out[i].is_null())
+            .map(|i| &*code.varnames[i])
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing_arguments(f, "positional", &missing));
+        }
+        for i in first_default.max(npos)..argcount {
+            if out[i].is_null() {
+                out[i] = f.defaults[i - first_default].clone();
+            }
+        }
+    }
+    if kwonly > 0 {
+        let mut missing = Vec::new();
+        for i in argcount..total {
+            if !out[i].is_null() {
+                continue;
+            }
+            let name = &code.varnames[i];
+            let default = f
+                .kwdefaults
+                .as_ref()
+                .and_then(|d| d.get_str(&PyStr::new(&**name)));
+            match default {
+                Some(v) => out[i] = v,
+                None => missing.push(&**name),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing_arguments(f, "keyword-only", &missing));
+        }
+    }
+    Ok(())
+}
+
+fn too_many_positional(f: &Function, given: usize, out: &[Value]) -> PyErr {
+    let code = &f.code.code;
+    let argcount = code.argcount as usize;
+    let kwonly_given = (argcount..argcount + code.kwonlyargcount as usize)
+        .filter(|&i| !out[i].is_null())
+        .count();
+    let ndef = f.defaults.len();
+    let (sig, plural) = if ndef > 0 {
+        (format!("from {} to {}", argcount - ndef.min(argcount), argcount), true)
+    } else {
+        (argcount.to_string(), argcount != 1)
+    };
+    let kwonly_sig = if kwonly_given > 0 {
+        format!(
+            " positional argument{} (and {} keyword-only argument{})",
+            if given != 1 { "s" } else { "" },
+            kwonly_given,
+            if kwonly_given != 1 { "s" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    PyErr::type_error(format!(
+        "{}() takes {} positional argument{} but {}{} {} given",
+        f.qualname,
+        sig,
+        if plural { "s" } else { "" },
+        given,
+        kwonly_sig,
+        if given == 1 && kwonly_given == 0 {
+            "was"
+        } else {
+            "were"
+        }
+    ))
+}
+
+fn missing_arguments(f: &Function, kind: &str, names: &[&str]) -> PyErr {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    let list = match quoted.len() {
+        1 => quoted[0].clone(),
+        2 => format!("{} and {}", quoted[0], quoted[1]),
+        n => format!("{}, and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    };
+    PyErr::type_error(format!(
+        "{}() missing {} required {} argument{}: {}",
+        f.qualname,
+        names.len(),
+        kind,
+        if names.len() == 1 { "" } else { "s" },
+        list
+    ))
+}
+
+/// How CPython names a callable in call errors (`_PyObject_FunctionStr`):
+/// `__main__.f()`, `print()`, `str.join()`.
+pub fn function_str(f: &Value) -> String {
+    match f {
+        Value::Function(func) => {
+            let module = func
+                .globals
+                .get_str(&PyStr::new("__name__"))
+                .and_then(|v| v.as_str().map(str::to_string));
+            match module.as_deref() {
+                Some(m) if m != "builtins" => format!("{m}.{}()", func.qualname),
+                _ => format!("{}()", func.qualname),
+            }
+        }
+        Value::Native(n) => {
+            let q = n.qualname.strip_prefix("builtins.").unwrap_or(&n.qualname);
+            format!("{q}()")
+        }
+        Value::BoundMethod(b) => function_str(&b.func),
+        Value::Class(c) => {
+            if &*c.module == "builtins" {
+                format!("{}()", c.qualname)
+            } else {
+                format!("{}.{}()", c.module, c.qualname)
+            }
+        }
+        other => format!("{} object", type_name(other)),
+    }
+}
+
+/// If instantiating `c` can run its `__init__` as an ordinary frame (the
+/// default `object.__new__` and a script `__init__`), that `__init__`.
+pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Arc<Function>> {
+    let object = &types().object;
+    match lookup_owner(c, "__new__") {
+        Some((owner, _)) if !Arc::ptr_eq(&owner, object) => return None,
+        _ => {}
+    }
+    if c.layout != crate::vm::value::Layout::Object {
+        return None;
+    }
+    match lookup_owner(c, "__init__") {
+        Some((_, Value::Function(f)))
+            if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
+        {
+            Some(f)
+        }
+        _ => None,
+    }
+}
+
+impl Vm {
+    /// Call anything callable. Natives may call back into script code
+    /// through this (a nested dispatch loop runs the callee).
+    pub fn call(&mut self, f: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+        match f {
+            Value::Native(nf) => (nf.func)(self, args, kwargs),
+            _ => self.call_any(f, args, KwView::Pairs(kwargs)),
+        }
+    }
+
+    /// A call whose last `kwnames.len()` arguments are keyword arguments.
+    pub(crate) fn call_kw(&mut self, f: &Value, args: &[Value], kwnames: &[Value]) -> PyResult<Value> {
+        self.call_any(f, args, KwView::Names(kwnames))
+    }
+
+    /// Look a method up and call it (`obj.name(*args)`).
+    pub fn call_method(&mut self, obj: &Value, name: &str, args: &[Value]) -> PyResult<Value> {
+        let (f, recv) = self.load_method(obj, name)?;
+        if recv.is_null() {
+            self.call(&f, args, &[])
+        } else {
+            let mut full = self.take_vec(args.len() + 1);
+            full.push(recv);
+            full.extend_from_slice(args);
+            let r = self.call(&f, &full, &[]);
+            self.give_vec(full);
+            r
+        }
+    }
+
+    pub(crate) fn call_any(&mut self, f: &Value, args: &[Value], kw: KwView) -> PyResult<Value> {
+        match f {
+            Value::Function(func) => self.call_function(func, args, kw),
+            Value::Native(nf) => match kw {
+                KwView::Pairs(p) => (nf.func)(self, args, p),
+                KwView::Names(n) if n.is_empty() => (nf.func)(self, args, &[]),
+                KwView::Names(_) => {
+                    let pairs = kw.to_pairs(args);
+                    let npos = kw.npos(args);
+                    (nf.func)(self, &args[..npos], &pairs)
+                }
+            },
+            Value::BoundMethod(bm) => {
+                let mut full = self.take_vec(args.len() + 1);
+                full.push(bm.receiver.clone());
+                full.extend_from_slice(args);
+                let r = self.call_any(&bm.func, &full, kw);
+                self.give_vec(full);
+                r
+            }
+            Value::Class(c) => self.instantiate(c, args, kw),
+            Value::Object(o) => match &o.kind {
+                ObjKind::StaticMethod(inner) => {
+                    let inner = inner.clone();
+                    self.call_any(&inner, args, kw)
+                }
+                _ => self.call_dunder_call(f, &o.class.clone(), args, kw),
+            },
+            Value::Instance(i) => {
+                let class = i.class.clone();
+                self.call_dunder_call(f, &class, args, kw)
+            }
+            _ => Err(not_callable(f)),
+        }
+    }
+
+    /// `obj(*args)` through `type(obj).__call__`.
+    fn call_dunder_call(
+        &mut self,
+        obj: &Value,
+        class: &Arc<Class>,
+        args: &[Value],
+        kw: KwView,
+    ) -> PyResult<Value> {
+        let Some(m) = crate::vm::class::lookup(class, "__call__") else {
+            return Err(not_callable(obj));
+        };
+        if let Value::Object(o) = &m {
+            if let ObjKind::StaticMethod(inner) = &o.kind {
+                let inner = inner.clone();
+                return self.call_any(&inner, args, kw);
+            }
+        }
+        let mut full = self.take_vec(args.len() + 1);
+        full.push(obj.clone());
+        full.extend_from_slice(args);
+        let r = self.call_any(&m, &full, kw);
+        self.give_vec(full);
+        r
+    }
+
+    /// Call a script function: bind, then run its frame in a nested loop
+    /// (or wrap it in a generator).
+    pub(crate) fn call_function(
+        &mut self,
+        func: &Arc<Function>,
+        args: &[Value],
+        kw: KwView,
+    ) -> PyResult<Value> {
+        let code = &func.code.code;
+        let mut slots = self.take_vec(code.varnames.len() + code.max_stack as usize);
+        if let Err(e) = bind_args(func, args, kw, &mut slots) {
+            self.give_vec(slots);
+            return Err(e);
+        }
+        let frame = Frame::new(func.clone(), slots);
+        if code.flags & (flags::GENERATOR | flags::COROUTINE) != 0 {
+            return Ok(self.make_generator(frame));
+        }
+        match self.run_frame(frame, None)? {
+            Exit::Return(v) => Ok(v),
+            Exit::Yield(_, frame) => {
+                self.recycle(frame);
+                Err(PyErr::new(
+                    crate::vm::error::ExcKind::SystemError,
+                    "a function frame yielded",
+                ))
+            }
+        }
+    }
+
+    /// `cls(*args)`: `__new__`, then `__init__` if the result is an instance of `cls`.
+    pub(crate) fn instantiate(
+        &mut self,
+        cls: &Arc<Class>,
+        args: &[Value],
+        kw: KwView,
+    ) -> PyResult<Value> {
+        let t = types();
+        if Arc::ptr_eq(cls, &t.type_) && args.len() == 1 && kw.len() == 0 {
+            return Ok(Value::Class(t.class_of(&args[0]).clone()));
+        }
+        let object = &t.object;
+        let new = lookup_owner(cls, "__new__");
+        let init = lookup_owner(cls, "__init__");
+        let init_is_object = match &init {
+            Some((owner, _)) => Arc::ptr_eq(owner, object),
+            None => true,
+        };
+        let has_args = !args.is_empty() || kw.len() > 0;
+        let inst = match new {
+            Some((owner, newf)) if !Arc::ptr_eq(&owner, object) => {
+                let newf = match &newf {
+                    Value::Object(o) => match &o.kind {
+                        ObjKind::StaticMethod(inner) => inner.clone(),
+                        _ => newf.clone(),
+                    },
+                    _ => newf.clone(),
+                };
+                let mut full = self.take_vec(args.len() + 1);
+                full.push(Value::Class(cls.clone()));
+                full.extend_from_slice(args);
+                let r = self.call_any(&newf, &full, kw);
+                self.give_vec(full);
+                r?
+            }
+            _ => {
+                if has_args && init_is_object {
+                    return Err(PyErr::type_error(format!(
+                        "{}() takes no arguments",
+                        cls.name
+                    )));
+                }
+                crate::vm::class::new_instance(cls)
+            }
+        };
+        if init_is_object || !is_subclass(t.class_of(&inst), cls) {
+            return Ok(inst);
+        }
+        let Some((_, initf)) = init else {
+            return Ok(inst);
+        };
+        let mut full = self.take_vec(args.len() + 1);
+        full.push(inst.clone());
+        full.extend_from_slice(args);
+        let r = self.call_any(&initf, &full, kw);
+        self.give_vec(full);
+        let r = r?;
+        if !r.is_none() {
+            return Err(PyErr::type_error(format!(
+                "__init__() should return None, not '{}'",
+                type_name(&r)
+            )));
+        }
+        Ok(inst)
+    }
+}
+
+pub(crate) fn not_callable(f: &Value) -> PyErr {
+    PyErr::type_error(format!("'{}' object is not callable", type_name(f)))
+}

@@ -1,1 +1,451 @@
-//! See `vm/mod.rs` for what this file holds.
+//! Classes: `__build_class__`, class creation, `super`, instance creation
+//! and attribute lookup through the MRO.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::frame::Frame;
+use crate::vm::interp::run::Exit;
+use crate::vm::interp::{native, type_name, Vm};
+use crate::vm::types::{new_class, types, Types};
+use crate::vm::value::{
+    AttrMap, Class, ExcData, Instance, InstanceBase, Kwargs, Layout, ObjKind, Object, PyDict,
+    PySet, PyStr, Value,
+};
+
+/// Is `a` the class `b` or a subclass of it?
+#[inline]
+pub fn is_subclass(a: &Arc<Class>, b: &Arc<Class>) -> bool {
+    Arc::ptr_eq(a, b) || a.mro.iter().any(|c| Arc::ptr_eq(c, b))
+}
+
+/// `name` looked up in `class` and its MRO, with the class that defines it.
+pub fn lookup_owner(class: &Arc<Class>, name: &str) -> Option<(Arc<Class>, Value)> {
+    if let Some(v) = class.attrs.lock().get(name) {
+        return Some((class.clone(), v.clone()));
+    }
+    for c in &class.mro {
+        if let Some(v) = c.attrs.lock().get(name) {
+            return Some((c.clone(), v.clone()));
+        }
+    }
+    None
+}
+
+/// `name` looked up in `class` and its MRO.
+pub fn lookup(class: &Arc<Class>, name: &str) -> Option<Value> {
+    if let Some(v) = class.attrs.lock().get(name) {
+        return Some(v.clone());
+    }
+    class
+        .mro
+        .iter()
+        .find_map(|c| c.attrs.lock().get(name).cloned())
+}
+
+/// A new instance of `class` with the built-in part its layout needs
+/// (exceptions get their state; subclasses of list, dict, ... an empty value).
+pub fn new_instance(class: &Arc<Class>) -> Value {
+    let base = match class.layout {
+        Layout::BaseException => InstanceBase::Exception(ExcData::new(Vec::new())),
+        Layout::Int => InstanceBase::Builtin(Mutex::new(Value::Int(0))),
+        Layout::Bool => InstanceBase::Builtin(Mutex::new(Value::Bool(false))),
+        Layout::Float => InstanceBase::Builtin(Mutex::new(Value::Float(0.0))),
+        Layout::Str => InstanceBase::Builtin(Mutex::new(Value::str(""))),
+        Layout::Bytes => InstanceBase::Builtin(Mutex::new(Value::Bytes(Arc::from(&[][..])))),
+        Layout::List => InstanceBase::Builtin(Mutex::new(Value::list(Vec::new()))),
+        Layout::Tuple => InstanceBase::Builtin(Mutex::new(Value::tuple(Vec::new()))),
+        Layout::Dict => InstanceBase::Builtin(Mutex::new(Value::Dict(Arc::new(PyDict::new())))),
+        Layout::Set => InstanceBase::Builtin(Mutex::new(Value::Set(Arc::new(PySet {
+            table: Mutex::new(Default::default()),
+        })))),
+        Layout::FrozenSet => InstanceBase::Builtin(Mutex::new(Value::FrozenSet(Arc::new(PySet {
+            table: Mutex::new(Default::default()),
+        })))),
+        _ => InstanceBase::Plain,
+    };
+    Value::Instance(Arc::new(Instance {
+        class: class.clone(),
+        attrs: Mutex::new(AttrMap::default()),
+        base,
+    }))
+}
+
+/// `__build_class__(func, name, *bases, metaclass=None, **kw)`.
+pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    if args.len() < 2 {
+        return Err(PyErr::type_error("__build_class__: not enough arguments"));
+    }
+    let Value::Function(func) = &args[0] else {
+        return Err(PyErr::type_error("__build_class__: func must be a function"));
+    };
+    let Some(name) = args[1].as_str() else {
+        return Err(PyErr::type_error("__build_class__: name is not a string"));
+    };
+    let mut metaclass = None;
+    let mut class_kw = Vec::new();
+    for (k, v) in kwargs {
+        if &**k == "metaclass" {
+            metaclass = Some(v.clone());
+        } else {
+            class_kw.push((k.clone(), v.clone()));
+        }
+    }
+    let mut bases = Vec::new();
+    for b in &args[2..] {
+        match b {
+            Value::Class(c) => bases.push(c.clone()),
+            other => {
+                return Err(PyErr::type_error(format!(
+                    "bases must be types, not {}",
+                    type_name(other)
+                )))
+            }
+        }
+    }
+    let ns = Arc::new(PyDict::new());
+    if let Some(m) = func.globals.get_str(&PyStr::new("__name__")) {
+        ns.set("__module__", m);
+    }
+    ns.set("__qualname__", Value::str(&func.qualname));
+
+    let code = &func.code.code;
+    let slots = vm.take_vec(code.varnames.len() + code.max_stack as usize);
+    let mut frame = Frame::new(func.clone(), slots);
+    frame.locals = Some(ns.clone());
+    let body_result = match vm.run_frame(frame, None)? {
+        Exit::Return(v) => v,
+        Exit::Yield(_, f) => {
+            vm.recycle(f);
+            return Err(PyErr::new(ExcKind::SystemError, "class body yielded"));
+        }
+    };
+    if let Some(meta) = metaclass {
+        let is_type = matches!(&meta, Value::Class(c) if Arc::ptr_eq(c, &types().type_));
+        if !is_type {
+            let bases_t = Value::tuple(args[2..].to_vec());
+            return vm.call(
+                &meta,
+                &[args[1].clone(), bases_t, Value::Dict(ns)],
+                &class_kw,
+            );
+        }
+    }
+    let class = create_class(vm, name, bases, &ns, &class_kw)?;
+    // The body returns the `__class__` cell when methods use it (zero-argument super).
+    if let Value::Object(o) = &body_result {
+        if let ObjKind::Cell(cell) = &o.kind {
+            *cell.value.lock() = Value::Class(class.clone());
+        }
+    }
+    Ok(Value::Class(class))
+}
+
+/// Create a class from a namespace (the work of `type(name, bases, ns)`).
+pub fn create_class(
+    vm: &mut Vm,
+    name: &str,
+    bases: Vec<Arc<Class>>,
+    ns: &PyDict,
+    class_kw: Kwargs,
+) -> PyResult<Arc<Class>> {
+    let t = types();
+    let bases = if bases.is_empty() {
+        vec![t.object.clone()]
+    } else {
+        bases
+    };
+    let mut layout = Layout::Object;
+    for b in &bases {
+        if !acceptable_base(t, b) {
+            return Err(PyErr::type_error(format!(
+                "type '{}' is not an acceptable base type",
+                b.name
+            )));
+        }
+        let l = match b.layout {
+            Layout::Other => Layout::Object,
+            l => l,
+        };
+        if l == Layout::Object {
+            continue;
+        }
+        if layout == Layout::Object {
+            layout = l;
+        } else if layout != l {
+            return Err(PyErr::type_error(
+                "multiple bases have instance lay-out conflict",
+            ));
+        }
+    }
+    let mut attrs = AttrMap::default();
+    let mut classcell = None;
+    let mut qualname: Arc<str> = name.into();
+    let mut module: Arc<str> = "__main__".into();
+    for (k, v) in ns.items() {
+        let Value::Str(k) = k else { continue };
+        let key = k.as_str();
+        match key {
+            "__classcell__" => {
+                if let Value::Object(o) = &v {
+                    if let ObjKind::Cell(c) = &o.kind {
+                        classcell = Some(c.clone());
+                    }
+                }
+                continue;
+            }
+            "__qualname__" => {
+                if let Some(q) = v.as_str() {
+                    qualname = q.into();
+                }
+                continue;
+            }
+            "__module__" => {
+                if let Some(m) = v.as_str() {
+                    module = m.into();
+                }
+            }
+            _ => {}
+        }
+        let v = match (key, &v) {
+            ("__new__", Value::Function(_)) => wrap(&t.staticmethod, ObjKind::StaticMethod(v)),
+            ("__init_subclass__" | "__class_getitem__", Value::Function(_)) => {
+                wrap(&t.classmethod, ObjKind::ClassMethod(v))
+            }
+            _ => v,
+        };
+        attrs.insert(key.into(), v);
+    }
+    let mut class = new_class(name, &module, bases, layout, attrs).map_err(PyErr::type_error)?;
+    if let Some(c) = Arc::get_mut(&mut class) {
+        c.qualname = qualname;
+    }
+    if let Some(cell) = classcell {
+        *cell.value.lock() = Value::Class(class.clone());
+    }
+    let class_v = Value::Class(class.clone());
+    // `__set_name__` on the attributes that define it.
+    let entries: Vec<(Arc<str>, Value)> = class
+        .attrs
+        .lock()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (k, v) in entries {
+        if let Value::Instance(i) = &v {
+            if let Some(set_name) = lookup(&i.class, "__set_name__") {
+                vm.call(&set_name, &[v.clone(), class_v.clone(), Value::str(&k)], &[])?;
+            }
+        }
+    }
+    // The parent's `__init_subclass__` (object's accepts no keywords).
+    let parent_hook = class.mro.iter().find_map(|c| {
+        c.attrs
+            .lock()
+            .get("__init_subclass__")
+            .cloned()
+            .map(|v| (c.clone(), v))
+    });
+    match parent_hook {
+        Some((_, hook)) => {
+            let f = match &hook {
+                Value::Object(o) => match &o.kind {
+                    ObjKind::ClassMethod(f) => f.clone(),
+                    _ => hook.clone(),
+                },
+                _ => hook.clone(),
+            };
+            vm.call(&f, &[class_v], class_kw)?;
+        }
+        None => {
+            if !class_kw.is_empty() {
+                return Err(PyErr::type_error(format!(
+                    "{}.__init_subclass__() takes no keyword arguments",
+                    name
+                )));
+            }
+        }
+    }
+    Ok(class)
+}
+
+fn acceptable_base(t: &Types, b: &Arc<Class>) -> bool {
+    ![
+        &t.bool_,
+        &t.none,
+        &t.function,
+        &t.builtin_function,
+        &t.method,
+        &t.range,
+        &t.slice,
+        &t.cell,
+        &t.code,
+        &t.generator,
+        &t.coroutine,
+        &t.not_implemented_type,
+        &t.ellipsis_type,
+        &t.super_,
+    ]
+    .iter()
+    .any(|c| Arc::ptr_eq(c, b))
+}
+
+fn wrap(class: &Arc<Class>, kind: ObjKind) -> Value {
+    Value::Object(Arc::new(Object {
+        class: class.clone(),
+        kind,
+    }))
+}
+
+/// `super.__new__(super, [type, obj])`: zero arguments take them from the
+/// calling frame (its first argument and its `__class__` cell).
+fn super_new(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let rest = args.get(1..).unwrap_or(&[]);
+    let (cls, obj) = match rest.len() {
+        0 => zero_arg_super(vm)?,
+        1 | 2 => {
+            let Value::Class(c) = &rest[0] else {
+                return Err(PyErr::type_error(format!(
+                    "super() argument 1 must be a type, not {}",
+                    type_name(&rest[0])
+                )));
+            };
+            (c.clone(), rest.get(1).cloned().unwrap_or(Value::None))
+        }
+        n => {
+            return Err(PyErr::type_error(format!(
+                "super() takes at most 2 arguments ({n} given)"
+            )))
+        }
+    };
+    if !obj.is_none() {
+        let ok = match &obj {
+            Value::Class(c) if is_subclass(c, &cls) => true,
+            _ => is_subclass(types().class_of(&obj), &cls),
+        };
+        if !ok {
+            return Err(PyErr::type_error(
+                "super(type, obj): obj must be an instance or subtype of type",
+            ));
+        }
+    }
+    Ok(wrap(&types().super_, ObjKind::Super { cls, obj }))
+}
+
+fn zero_arg_super(vm: &Vm) -> PyResult<(Arc<Class>, Value)> {
+    let frame = &vm.frame;
+    let code = &frame.func.code.code;
+    if code.argcount == 0 && code.flags & crate::compile::code::flags::VARARGS == 0 {
+        return Err(PyErr::runtime_error("super(): no arguments"));
+    }
+    let first = match code.cell2arg.iter().position(|a| *a == Some(0)) {
+        Some(ci) => frame
+            .cells
+            .get(ci)
+            .map(|c| c.value.lock().clone())
+            .unwrap_or(Value::Null),
+        None => frame.slots.first().cloned().unwrap_or(Value::Null),
+    };
+    let first = if code.argcount == 0 {
+        // `def f(*args)`: the first element of the tuple.
+        match frame.slots.first() {
+            Some(Value::Tuple(t)) if !t.items.is_empty() => t.items[0].clone(),
+            _ => return Err(PyErr::runtime_error("super(): no arguments")),
+        }
+    } else {
+        first
+    };
+    if first.is_null() {
+        return Err(PyErr::runtime_error("super(): arg[0] deleted"));
+    }
+    let Some(idx) = code.freevars.iter().position(|n| &**n == "__class__") else {
+        return Err(PyErr::runtime_error("super(): __class__ cell not found"));
+    };
+    let cell = frame.cells.get(code.cellvars.len() + idx);
+    match cell.map(|c| c.value.lock().clone()) {
+        Some(Value::Class(c)) => Ok((c, first)),
+        _ => Err(PyErr::runtime_error("super(): empty __class__ cell")),
+    }
+}
+
+/// Attribute lookup on a `super` object: `name` in the MRO of the object's
+/// type after `cls`, already bound (functions to the object, class methods
+/// to its type, properties evaluated). `None` if no class after `cls` has it.
+pub fn super_lookup(vm: &mut Vm, sup: &Object, name: &str) -> PyResult<Option<Value>> {
+    let ObjKind::Super { cls, obj } = &sup.kind else {
+        return Ok(None);
+    };
+    let start: Arc<Class> = match obj {
+        Value::Class(c) if is_subclass(c, cls) => c.clone(),
+        Value::None => cls.clone(),
+        _ => types().class_of(obj).clone(),
+    };
+    let mut chain = std::iter::once(&start).chain(start.mro.iter());
+    if !chain.any(|c| Arc::ptr_eq(c, cls)) {
+        return Ok(None);
+    }
+    let found = chain.find_map(|c| c.attrs.lock().get(name).cloned());
+    let Some(v) = found else {
+        return Ok(None);
+    };
+    // With the type itself as the object (in a class method), functions stay unbound.
+    let unbound = obj.is_none() || matches!(obj, Value::Class(c) if Arc::ptr_eq(c, &start));
+    let bound = match &v {
+        Value::Function(_) if !unbound => bind(v.clone(), obj.clone()),
+        Value::Native(n) if n.is_method && !unbound => bind(v.clone(), obj.clone()),
+        Value::Object(o) => match &o.kind {
+            ObjKind::ClassMethod(f) => bind(f.clone(), Value::Class(start.clone())),
+            ObjKind::StaticMethod(f) => f.clone(),
+            ObjKind::Property { fget, .. } if !unbound => {
+                if fget.is_none() {
+                    return Err(PyErr::attribute_error(format!(
+                        "property '{name}' of '{}' object has no getter",
+                        start.name
+                    )));
+                }
+                let fget = fget.clone();
+                return vm.call(&fget, &[obj.clone()], &[]).map(Some);
+            }
+            _ => v.clone(),
+        },
+        _ => v.clone(),
+    };
+    Ok(Some(bound))
+}
+
+fn bind(func: Value, receiver: Value) -> Value {
+    Value::BoundMethod(Arc::new(crate::vm::value::BoundMethod { func, receiver }))
+}
+
+fn super_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let Some(Value::Object(o)) = args.first() else {
+        return Ok(Value::str("<super>"));
+    };
+    let ObjKind::Super { cls, obj } = &o.kind else {
+        return Ok(Value::str("<super>"));
+    };
+    Ok(Value::from_string(if obj.is_none() {
+        format!("<super: <class '{}'>, NULL>", cls.name)
+    } else {
+        format!(
+            "<super: <class '{}'>, <{} object>>",
+            cls.name,
+            type_name(obj)
+        )
+    }))
+}
+
+/// Install `super`'s constructor and repr.
+pub fn install(t: &Types) {
+    let mut attrs = t.super_.attrs.lock();
+    attrs.insert(
+        "__new__".into(),
+        native("__new__", "super.__new__", super_new, false),
+    );
+    attrs.insert(
+        "__repr__".into(),
+        native("__repr__", "super.__repr__", super_repr, true),
+    );
+}

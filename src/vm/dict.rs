@@ -18,13 +18,13 @@
 use std::sync::Arc;
 
 use num_bigint::BigInt;
-use num_traits::{FromPrimitive, ToPrimitive};
+use num_traits::FromPrimitive;
 use parking_lot::MutexGuard;
 
 use crate::vm::builtins::pending::Pending as _;
 use crate::vm::builtins::{
     arity, base_value, class_method, constructor, descriptor_error, method, no_args, no_kwargs,
-    one_arg, type_name,
+    one_arg,
 };
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -101,8 +101,51 @@ impl DictMap {
     }
 
     /// Live entries in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = &DictEntry> {
+    pub fn live(&self) -> impl Iterator<Item = &DictEntry> {
         self.entries.iter().filter(|e| !e.key.key.is_null())
+    }
+
+    /// `(key, value)` pairs in insertion order (the `IndexMap` shape).
+    pub fn iter(&self) -> impl Iterator<Item = (&HashKey, &Value)> {
+        self.live().map(|e| (&e.key, &e.value))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&HashKey, &mut Value)> {
+        self.entries
+            .iter_mut()
+            .filter(|e| !e.key.key.is_null())
+            .map(|e| (&e.key, &mut e.value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &HashKey> {
+        self.live().map(|e| &e.key)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.live().map(|e| &e.value)
+    }
+
+    /// Insert or replace comparing keys natively (a key that would need a
+    /// user `__eq__` matches only itself); returns the old value.
+    pub fn insert(&mut self, key: HashKey, value: Value) -> Option<Value> {
+        let found = match self.find_native(key.hash, &key.key) {
+            Ok(ix) => ix,
+            Err(()) => self
+                .live_index_of(|k| k.hash == key.hash && k.key.is(&key.key)),
+        };
+        match found {
+            Some(ix) => Some(self.set_value_at(ix, value)),
+            None => {
+                self.insert_new(key.hash, key.key, value);
+                None
+            }
+        }
+    }
+
+    fn live_index_of(&self, mut f: impl FnMut(&HashKey) -> bool) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| !e.key.key.is_null() && f(&e.key))
     }
 
     /// The first live entry at or after `pos`, with the position after it.
@@ -136,16 +179,16 @@ impl DictMap {
         self.entries.len()
     }
 
-    pub fn keys(&self) -> Vec<Value> {
-        self.iter().map(|e| e.key.key.clone()).collect()
+    pub fn key_list(&self) -> Vec<Value> {
+        self.live().map(|e| e.key.key.clone()).collect()
     }
 
-    pub fn values(&self) -> Vec<Value> {
-        self.iter().map(|e| e.value.clone()).collect()
+    pub fn value_list(&self) -> Vec<Value> {
+        self.live().map(|e| e.value.clone()).collect()
     }
 
-    pub fn items(&self) -> Vec<(Value, Value)> {
-        self.iter()
+    pub fn item_list(&self) -> Vec<(Value, Value)> {
+        self.live()
             .map(|e| (e.key.key.clone(), e.value.clone()))
             .collect()
     }
@@ -341,7 +384,7 @@ impl DictMap {
         let mut m = DictMap::new();
         if self.used > 0 {
             m.entries = self
-                .iter()
+                .live()
                 .map(|e| DictEntry {
                     key: e.key.clone(),
                     value: e.value.clone(),
@@ -436,15 +479,15 @@ impl PyDict {
     }
 
     pub fn keys(&self) -> Vec<Value> {
-        self.map.lock().keys()
+        self.map.lock().key_list()
     }
 
     pub fn values(&self) -> Vec<Value> {
-        self.map.lock().values()
+        self.map.lock().value_list()
     }
 
     pub fn items(&self) -> Vec<(Value, Value)> {
-        self.map.lock().items()
+        self.map.lock().item_list()
     }
 }
 
@@ -486,7 +529,7 @@ pub fn native_eq(a: &Value, b: &Value) -> Option<bool> {
         return Some(true);
     }
     Some(match (a, b) {
-        (Instance(_), _) | (_, Instance(_)) => return None,
+        (Instance(_), _) | (_, Instance(_)) => return Option::None,
         (Str(x), Str(y)) => x.s == y.s,
         (Int(x), Int(y)) => x == y,
         (Bool(x), Bool(y)) => x == y,
@@ -733,7 +776,7 @@ impl Vm {
         let items: Vec<(i64, Value, Value)> = src
             .map
             .lock()
-            .iter()
+            .live()
             .map(|e| (e.key.hash, e.key.key.clone(), e.value.clone()))
             .collect();
         for (hash, k, v) in items {
@@ -766,7 +809,7 @@ impl Vm {
         let items: Vec<(i64, Value, Value)> = a
             .map
             .lock()
-            .iter()
+            .live()
             .map(|e| (e.key.hash, e.key.key.clone(), e.value.clone()))
             .collect();
         for (hash, k, av) in items {
@@ -781,26 +824,19 @@ impl Vm {
     }
 }
 
-/// Does the class of `v` define any of `names` before reaching the built-in base?
+/// Does the class of `v` define any of `names` below its built-in base?
 pub(crate) fn overrides(v: &Value, names: &[&str]) -> bool {
     let Value::Instance(inst) = v else {
         return false;
     };
-    let mut classes = std::iter::once(&inst.class).chain(inst.class.mro.iter());
-    classes.any(|c| {
-        c.layout == crate::vm::value::Layout::Object
-            && false
-            || (!is_builtin_class(c) && {
-                let attrs = c.attrs.lock();
-                names.iter().any(|n| attrs.contains_key(*n))
-            })
-    })
+    std::iter::once(&inst.class)
+        .chain(inst.class.mro.iter())
+        .take_while(|c| &*c.module != "builtins")
+        .any(|c| {
+            let attrs = c.attrs.lock();
+            names.iter().any(|n| attrs.contains_key(*n))
+        })
 }
-
-fn is_builtin_class(c: &Arc<Class>) -> bool {
-    &*c.module == "builtins"
-}
-
 // ---- dict views ----
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -1106,9 +1142,6 @@ fn dict_repr_m(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::from_string(vm.repr(&Value::Dict(d))?))
 }
 
-fn dict_hash_none() -> Value {
-    Value::None
-}
 
 // ---- view methods ----
 
@@ -1174,10 +1207,10 @@ fn view_contains_m(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> 
 pub fn view_items(d: &PyDict, kind: ViewKind) -> Vec<Value> {
     let map = d.map.lock();
     match kind {
-        ViewKind::Keys => map.keys(),
-        ViewKind::Values => map.values(),
+        ViewKind::Keys => map.key_list(),
+        ViewKind::Values => map.value_list(),
         ViewKind::Items => map
-            .iter()
+            .live()
             .map(|e| Value::tuple(vec![e.key.key.clone(), e.value.clone()]))
             .collect(),
     }
@@ -1325,7 +1358,7 @@ pub fn install(t: &Types) {
     method(c, "clear", dict_clear);
     method(c, "copy", dict_copy);
     class_method(c, "fromkeys", dict_fromkeys);
-    c.attrs.lock().insert("__hash__".into(), dict_hash_none());
+    c.attrs.lock().insert("__hash__".into(), Value::None);
 
     for kind in [ViewKind::Keys, ViewKind::Values, ViewKind::Items] {
         let v = t.iterator_class(kind.class_name());
@@ -1377,7 +1410,7 @@ mod tests {
         }
         assert_eq!(m.len(), 50);
         let keys: Vec<i64> = m
-            .iter()
+            .live()
             .map(|e| match e.key.key {
                 Value::Int(i) => i,
                 _ => -1,
@@ -1387,7 +1420,7 @@ mod tests {
         assert_eq!(keys, expect);
         // Re-inserting a deleted key appends it at the end.
         m.set_native(int_hash(0), int(0), int(0)).unwrap();
-        assert!(matches!(m.iter().last().unwrap().key.key, Value::Int(0)));
+        assert!(matches!(m.live().last().unwrap().key.key, Value::Int(0)));
     }
 
     #[test]
@@ -1397,7 +1430,7 @@ mod tests {
         m.set_native(1, Value::Float(1.0), Value::str("float")).unwrap();
         m.set_native(1, Value::Bool(true), Value::str("bool")).unwrap();
         assert_eq!(m.len(), 1);
-        let e = m.iter().next().unwrap();
+        let e = m.live().next().unwrap();
         assert!(matches!(e.key.key, Value::Int(1)));
         assert_eq!(e.value.as_str(), Some("bool"));
     }
@@ -1486,6 +1519,6 @@ mod tests {
             expect += present.len();
         }
         assert_eq!(d.len(), expect);
-        assert_eq!(d.map.lock().iter().count(), expect);
+        assert_eq!(d.map.lock().live().count(), expect);
     }
 }

@@ -2,7 +2,7 @@
 //! `str.format` templates and printf-style `%` formatting.
 
 use crate::vm::builtins::{base_value, type_name};
-use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::number::{self, int_ref, IntRef};
 use crate::vm::value::{Kwargs, Value};
@@ -126,8 +126,7 @@ pub fn parse_spec(spec: &str, type_name: &str, numeric: bool) -> PyResult<Format
             'b' | 'o' | 'x' | 'X' => g == '_',
             _ => false,
         };
-        // CPython checks the empty type as '\0', which accepts grouping.
-        if !ok && f.ty.is_some() || !ok && !numeric {
+        if !ok {
             return Err(PyErr::value_error(format!("Cannot specify '{g}' with '{ty}'.")));
         }
     }
@@ -763,7 +762,6 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
             i += 1;
             continue;
         }
-        let spec_start = i;
         i += 1;
         if i >= chars.len() {
             return Err(PyErr::value_error("incomplete format"));
@@ -961,7 +959,7 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
                     "unsupported format character '{}' (0x{:x}) at index {}",
                     ty,
                     ty as u32,
-                    spec_start + (i - 1 - spec_start)
+                    i - 1
                 )))
             }
         };
@@ -1039,10 +1037,6 @@ fn percent_int_body(n: IntRef, radix: u32, spec: &FormatSpec, upper: bool) -> Py
     };
     Ok(layout_number(n.is_negative(), prefix, &digits, "", &spec, 3))
 }
-
-/// Raise `KeyError`-free lookups for f-string helpers: none needed yet.
-#[allow(dead_code)]
-fn _unused(_: ExcKind) {}
 
 #[cfg(test)]
 mod tests {

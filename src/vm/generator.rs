@@ -10,9 +10,13 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::compile::code::Instr;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
-use crate::vm::frame::Frame;
-use crate::vm::interp::Vm;
+use crate::vm::frame::{BlockKind, Frame};
+use crate::vm::interp::run::Exit;
+use crate::vm::interp::{native, type_name, PendingOps, Vm};
+use crate::vm::types::{types, Types};
+use crate::vm::value::{Kwargs, ObjKind, Object, Value};
 
 pub struct Generator {
     /// `None` while running (taken by the resuming thread) or when finished.
@@ -91,10 +95,413 @@ impl Generator {
             "generator"
         }
     }
+
+    /// An unstarted generator that refused a value goes back to "created".
+    pub(crate) fn unsuspend_created(&self, frame: Frame) {
+        *self.frame.lock() = Some(frame);
+        self.state.store(CREATED, Ordering::Relaxed);
+    }
 }
 
-/// Placeholder so the module compiles before the protocol lands.
-#[allow(dead_code)]
-fn _unused(_vm: &mut Vm) -> PyErr {
-    PyErr::new(ExcKind::RuntimeError, "")
+/// The generator inside a value, if it is one.
+pub fn as_generator(v: &Value) -> Option<(&Arc<Object>, &Generator)> {
+    match v {
+        Value::Object(o) => match &o.kind {
+            ObjKind::Generator(g) => Some((o, g)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The value a StopIteration carries (`args[0]`, or None).
+pub fn stop_iteration_value(e: &PyErr) -> Value {
+    if let Some(v) = e.exc.attrs.lock().get("value") {
+        return v.clone();
+    }
+    e.data()
+        .and_then(|d| d.args.lock().items.first().cloned())
+        .unwrap_or(Value::None)
+}
+
+/// `StopIteration(value)` (no args when the value is None), with `.value` set.
+pub fn stop_iteration(value: Value) -> PyErr {
+    let e = if value.is_none() {
+        PyErr::with_args(ExcKind::StopIteration, vec![])
+    } else {
+        PyErr::with_args(ExcKind::StopIteration, vec![value.clone()])
+    };
+    e.exc.attrs.lock().insert("value".into(), value);
+    e
+}
+
+impl Vm {
+    /// Wrap a ready frame of GENERATOR/COROUTINE code in a generator object.
+    pub(crate) fn make_generator(&mut self, frame: Frame) -> Value {
+        let is_coroutine = frame.func.code.code.is_coroutine();
+        let t = types();
+        let class = if is_coroutine {
+            t.coroutine.clone()
+        } else {
+            t.generator.clone()
+        };
+        Value::Object(Arc::new(Object {
+            class,
+            kind: ObjKind::Generator(Generator::new(frame, is_coroutine)),
+        }))
+    }
+
+    /// Resume a generator with `sent`: `Some(yielded)`, or `None` when it
+    /// returned (the value is then in [`Vm::take_stop_value`]).
+    pub fn resume_generator(&mut self, gen: &Arc<Object>, sent: Value) -> PyResult<Option<Value>> {
+        let ObjKind::Generator(g) = &gen.kind else {
+            return Err(PyErr::type_error("resume of a non-generator"));
+        };
+        let Some((mut frame, created)) = g.take_frame()? else {
+            self.stop_value = Some(Value::None);
+            return Ok(None);
+        };
+        if created {
+            if !sent.is_none() {
+                g.unsuspend_created(frame);
+                return Err(PyErr::type_error(format!(
+                    "can't send non-None value to a just-started {}",
+                    g.kind_name()
+                )));
+            }
+        } else {
+            frame.slots.push(sent);
+        }
+        self.run_generator(g, frame, None)
+    }
+
+    /// Run a generator's frame (resuming it, or raising `throw` in it).
+    fn run_generator(
+        &mut self,
+        g: &Generator,
+        frame: Frame,
+        throw: Option<PyErr>,
+    ) -> PyResult<Option<Value>> {
+        let caller_handled = self.handled.clone();
+        let own = std::mem::replace(&mut *g.exc_state.lock(), Value::Null);
+        if !own.is_null() {
+            self.handled = own;
+        }
+        let r = self.run_frame(frame, throw);
+        match r {
+            Ok(Exit::Yield(v, frame)) => {
+                let in_handler = frame
+                    .blocks
+                    .iter()
+                    .any(|b| b.kind == BlockKind::ExceptHandler);
+                let mine = std::mem::replace(&mut self.handled, caller_handled);
+                if in_handler {
+                    *g.exc_state.lock() = mine;
+                }
+                g.suspend(frame);
+                Ok(Some(v))
+            }
+            Ok(Exit::Return(v)) => {
+                self.handled = caller_handled;
+                g.finish();
+                self.stop_value = Some(v);
+                Ok(None)
+            }
+            Err(e) => {
+                self.handled = caller_handled;
+                g.finish();
+                if e.matches(ExcKind::StopIteration) {
+                    let what = g.kind_name();
+                    let err = PyErr::runtime_error(format!("{what} raised StopIteration"));
+                    if let Some(d) = err.data() {
+                        *d.cause.lock() = Some(e.value());
+                        *d.context.lock() = Some(e.value());
+                        d.suppress_context
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return Err(err);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `gen.throw(exc)`: raise `exc` where the generator is suspended
+    /// (delegating to a sub-iterator it is `yield from`-ing).
+    pub fn throw_generator(&mut self, gen: &Arc<Object>, exc: PyErr) -> PyResult<Option<Value>> {
+        let ObjKind::Generator(g) = &gen.kind else {
+            return Err(PyErr::type_error("throw into a non-generator"));
+        };
+        let Some((mut frame, created)) = g.take_frame()? else {
+            return Err(exc);
+        };
+        if created {
+            return self.run_generator(g, frame, Some(exc));
+        }
+        let at_yield_from = matches!(
+            frame.func.code.code.instrs.get(frame.pc as usize),
+            Some(Instr::YieldFrom)
+        );
+        if !at_yield_from {
+            return self.run_generator(g, frame, Some(exc));
+        }
+        let sub = frame.slots.last().cloned().unwrap_or(Value::None);
+        // The generator counts as running while its delegate handles the throw.
+        let delegated: PyResult<Option<Value>> = if exc.matches(ExcKind::GeneratorExit) {
+            match self.close_iterator(&sub) {
+                Ok(()) => Err(exc),
+                Err(e) => Err(e),
+            }
+        } else if let Some((sub_obj, _)) = as_generator(&sub) {
+            let sub_obj = sub_obj.clone();
+            self.throw_generator(&sub_obj, exc)
+        } else {
+            match self.get_attr_opt(&sub, "throw") {
+                Ok(Some(throw)) => match self.call(&throw, &[exc.value()], &[]) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) if e.matches(ExcKind::StopIteration) => {
+                        self.stop_value = Some(stop_iteration_value(&e));
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                },
+                Ok(None) => Err(exc),
+                Err(e) => Err(e),
+            }
+        };
+        match delegated {
+            Ok(Some(y)) => {
+                g.suspend(frame);
+                Ok(Some(y))
+            }
+            Ok(None) => {
+                let v = self.take_stop_value();
+                frame.slots.pop();
+                frame.slots.push(v);
+                frame.pc += 1;
+                self.run_generator(g, frame, None)
+            }
+            Err(e) => {
+                frame.pc += 1;
+                self.run_generator(g, frame, Some(e))
+            }
+        }
+    }
+
+    /// `gen.close()`: throw GeneratorExit in; a generator that yields again is an error.
+    pub fn close_generator(&mut self, gen: &Arc<Object>) -> PyResult<()> {
+        let ObjKind::Generator(g) = &gen.kind else {
+            return Ok(());
+        };
+        if g.is_created() {
+            if let Ok(Some((frame, _))) = g.take_frame() {
+                self.recycle(frame);
+            }
+            g.finish();
+            return Ok(());
+        }
+        if g.is_finished() {
+            return Ok(());
+        }
+        let exit = PyErr::with_args(ExcKind::GeneratorExit, vec![]);
+        match self.throw_generator(gen, exit) {
+            Ok(Some(_)) => Err(PyErr::runtime_error(format!(
+                "{} ignored GeneratorExit",
+                g.kind_name()
+            ))),
+            Ok(None) => Ok(()),
+            Err(e) if e.matches(ExcKind::GeneratorExit) || e.matches(ExcKind::StopIteration) => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Close a `yield from` delegate: generators directly, others through `close()`.
+    fn close_iterator(&mut self, it: &Value) -> PyResult<()> {
+        if let Some((o, _)) = as_generator(it) {
+            let o = o.clone();
+            return self.close_generator(&o);
+        }
+        if let Some(close) = self.get_attr_opt(it, "close")? {
+            self.call(&close, &[], &[])?;
+        }
+        Ok(())
+    }
+
+    /// One step of `yield from`: send `v` into `it`. `Ok(Ok(y))` means it
+    /// yielded `y`; `Ok(Err(r))` that it finished with result `r`.
+    pub(crate) fn yield_from_step(&mut self, it: &Value, v: Value) -> PyResult<Result<Value, Value>> {
+        if let Some((o, _)) = as_generator(it) {
+            let o = o.clone();
+            return Ok(match self.resume_generator(&o, v)? {
+                Some(y) => Ok(y),
+                None => Err(self.take_stop_value()),
+            });
+        }
+        let r = if v.is_none() {
+            match it {
+                Value::Instance(_) => self.call_method(it, "__next__", &[]),
+                _ => {
+                    return Ok(match self.next(it)? {
+                        Some(y) => Ok(y),
+                        None => Err(Value::None),
+                    })
+                }
+            }
+        } else {
+            self.call_method(it, "send", &[v])
+        };
+        match r {
+            Ok(y) => Ok(Ok(y)),
+            Err(e) if e.matches(ExcKind::StopIteration) => Ok(Err(stop_iteration_value(&e))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn gen_arg(args: &[Value]) -> PyResult<Arc<Object>> {
+    match args.first() {
+        Some(Value::Object(o)) if matches!(o.kind, ObjKind::Generator(_)) => Ok(o.clone()),
+        Some(other) => Err(PyErr::type_error(format!(
+            "descriptor requires a 'generator' object but received a '{}'",
+            type_name(other)
+        ))),
+        None => Err(PyErr::type_error("descriptor needs an argument")),
+    }
+}
+
+fn gen_iter(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    gen_arg(args)?;
+    Ok(args[0].clone())
+}
+
+fn gen_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    match vm.resume_generator(&g, Value::None)? {
+        Some(v) => Ok(v),
+        None => Err(stop_iteration(vm.take_stop_value())),
+    }
+}
+
+fn gen_send(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    let v = args.get(1).cloned().unwrap_or(Value::None);
+    match vm.resume_generator(&g, v)? {
+        Some(v) => Ok(v),
+        None => Err(stop_iteration(vm.take_stop_value())),
+    }
+}
+
+fn gen_throw(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    let typ = args.get(1).cloned().unwrap_or(Value::None);
+    let val = args.get(2).cloned().unwrap_or(Value::None);
+    let exc = match (&typ, &val) {
+        (Value::Class(_), Value::None) => vm.exception_from(typ.clone(), false)?,
+        (Value::Class(_), Value::Instance(_)) => vm.exception_from(val.clone(), false)?,
+        (Value::Class(_), _) => {
+            let inst = vm.call(&typ, &[val.clone()], &[])?;
+            vm.exception_from(inst, false)?
+        }
+        (Value::Instance(_), Value::None) => vm.exception_from(typ.clone(), false)?,
+        (Value::Instance(_), _) => {
+            return Err(PyErr::type_error(
+                "instance exception may not have a separate value",
+            ))
+        }
+        _ => {
+            return Err(PyErr::type_error(format!(
+                "exceptions must be classes or instances deriving from BaseException, not {}",
+                type_name(&typ)
+            )))
+        }
+    };
+    match vm.throw_generator(&g, exc)? {
+        Some(v) => Ok(v),
+        None => Err(stop_iteration(vm.take_stop_value())),
+    }
+}
+
+fn gen_close(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    vm.close_generator(&g)?;
+    Ok(Value::None)
+}
+
+fn gen_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    let ObjKind::Generator(gen) = &g.kind else {
+        return Ok(Value::None);
+    };
+    Ok(Value::from_string(format!(
+        "<{} object {} at {:#x}>",
+        gen.kind_name(),
+        gen.qualname,
+        Arc::as_ptr(&g) as usize
+    )))
+}
+
+fn gen_name(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    let ObjKind::Generator(gen) = &g.kind else {
+        return Ok(Value::None);
+    };
+    Ok(Value::str(&gen.name))
+}
+
+fn gen_qualname(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    let ObjKind::Generator(gen) = &g.kind else {
+        return Ok(Value::None);
+    };
+    Ok(Value::str(&gen.qualname))
+}
+
+fn gen_running(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let g = gen_arg(args)?;
+    let ObjKind::Generator(gen) = &g.kind else {
+        return Ok(Value::None);
+    };
+    Ok(Value::Bool(gen.is_running()))
+}
+
+fn property(t: &Types, name: &'static str, f: crate::vm::value::NativeFn) -> Value {
+    Value::Object(Arc::new(Object {
+        class: t.property.clone(),
+        kind: ObjKind::Property {
+            fget: native(name, name, f, false),
+            fset: Value::None,
+            fdel: Value::None,
+            doc: Value::None,
+        },
+    }))
+}
+
+/// Install the generator and coroutine methods.
+pub fn install(t: &Types) {
+    for (class, prefix) in [(&t.generator, "generator"), (&t.coroutine, "coroutine")] {
+        let mut attrs = class.attrs.lock();
+        let methods: [(&'static str, crate::vm::value::NativeFn); 6] = [
+            ("__iter__", gen_iter),
+            ("__next__", gen_next),
+            ("send", gen_send),
+            ("throw", gen_throw),
+            ("close", gen_close),
+            ("__repr__", gen_repr),
+        ];
+        for (name, f) in methods {
+            attrs.insert(name.into(), native(name, &format!("{prefix}.{name}"), f, true));
+        }
+        if prefix == "coroutine" {
+            attrs.insert(
+                "__await__".into(),
+                native("__await__", "coroutine.__await__", gen_iter, true),
+            );
+        }
+        attrs.insert("__name__".into(), property(t, "__name__", gen_name));
+        attrs.insert("__qualname__".into(), property(t, "__qualname__", gen_qualname));
+        let running = if prefix == "coroutine" { "cr_running" } else { "gi_running" };
+        attrs.insert(running.into(), property(t, running, gen_running));
+    }
 }

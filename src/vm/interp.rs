@@ -14,8 +14,11 @@ use crate::runtime::gil::{Gil, ThreadId};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{body_function, Frame};
 use crate::vm::types::types;
+use crate::compile::code::{Code, Const};
+use crate::syntax::{SyntaxError, SyntaxErrorKind};
 use crate::vm::value::{
-    Class, CodeObj, Function, Module, NativeFn, NativeFunction, PyDict, PyStr, Value,
+    Class, CodeObj, Function, Module, NativeFn, NativeFunction, ObjKind, Object, PyDict, PyStr,
+    Value,
 };
 
 #[path = "run.rs"]
@@ -128,10 +131,21 @@ impl Interp {
             consts: Box::new([]),
             names: Box::new([]),
         });
+        install_vm_methods();
         let builtins = Arc::new(PyDict::new());
+        crate::vm::builtins::fill_builtins(&builtins);
+        let modules = Arc::new(PyDict::new());
+        modules.set(
+            "builtins",
+            Value::Module(Arc::new(Module {
+                name: "builtins".into(),
+                dict: builtins.clone(),
+            })),
+        );
+        builtins.set("__name__", Value::str("builtins"));
         Arc::new(Interp {
             gil,
-            modules: Arc::new(PyDict::new()),
+            modules,
             idle_func: body_function(idle_code, builtins.clone()),
             builtins,
             sources: Mutex::new(HashMap::new()),
@@ -205,6 +219,51 @@ impl Interp {
     }
 }
 
+/// Install the methods this part of the VM defines (exceptions, generators,
+/// `super`) into the built-in classes, once per process.
+fn install_vm_methods() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let t = types();
+        crate::vm::exceptions::install(t);
+        crate::vm::generator::install(t);
+        crate::vm::class::install(t);
+    });
+}
+
+/// Convert a compiled code object's constants and names to runtime values
+/// (nested code objects too), once per load.
+pub fn load_code(code: &Arc<Code>) -> Arc<CodeObj> {
+    let consts = code.consts.iter().map(const_value).collect();
+    let names = code.names.iter().map(|n| Arc::new(PyStr::new(&**n))).collect();
+    Arc::new(CodeObj {
+        code: code.clone(),
+        consts,
+        names,
+    })
+}
+
+fn const_value(c: &Const) -> Value {
+    match c {
+        Const::None => Value::None,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Ellipsis => types().ellipsis.clone(),
+        Const::Int(i) => Value::Int(*i),
+        Const::BigInt(digits) => match digits.parse::<num_bigint::BigInt>() {
+            Ok(b) => Value::BigInt(Arc::new(b)),
+            Err(_) => Value::Int(0),
+        },
+        Const::Float(f) => Value::Float(*f),
+        Const::Str(s) => Value::str(s),
+        Const::Bytes(b) => Value::Bytes(b.clone()),
+        Const::Tuple(items) => Value::tuple(items.iter().map(const_value).collect()),
+        Const::Code(c) => Value::Object(Arc::new(Object {
+            class: types().code.clone(),
+            kind: ObjKind::Code(load_code(c)),
+        })),
+    }
+}
+
 fn flush_buf(buf: &mut Vec<u8>) {
     if buf.is_empty() {
         return;
@@ -238,6 +297,10 @@ pub struct Vm {
     stack_budget: usize,
     /// Recycled vectors for frame slots and call arguments.
     pool: Vec<Vec<Value>>,
+    /// How the error leaving the dispatch loop was raised (see `run.rs`).
+    pub(crate) raise_mode: run::RaiseMode,
+    /// Positional argument count spread onto the stack by `CallEx`.
+    pub(crate) spread_npos: usize,
 }
 
 impl Vm {
@@ -258,6 +321,8 @@ impl Vm {
             stack_base,
             stack_budget: budget_for(DEFAULT_STACK_SIZE),
             pool: Vec::new(),
+            raise_mode: run::RaiseMode::Fresh,
+            spread_npos: 0,
             interp,
             tid,
             is_main,
@@ -402,11 +467,65 @@ impl Vm {
             .collect()
     }
 
+    /// Run a program as the `__main__` module. `file` sets `__file__`.
+    pub fn run_main(&mut self, src: &str, filename: &str, file: Option<&str>) -> PyResult<()> {
+        let module = new_module("__main__");
+        if let Some(f) = file {
+            module.dict.set("__file__", Value::str(f));
+        }
+        if let Some(b) = self.interp.module("builtins") {
+            module.dict.set("__builtins__", b);
+        }
+        self.interp
+            .modules
+            .set("__main__", Value::Module(module.clone()));
+        let code = self.compile_source(src, filename)?;
+        self.exec_module_code(code, &module)
+    }
+
+    /// The Python exception for a front-end error in `filename` (whose text
+    /// is `src`, when it could be decoded).
+    pub fn syntax_error(&self, e: &SyntaxError, filename: &str, src: Option<&str>) -> PyErr {
+        let kind = match e.kind {
+            SyntaxErrorKind::SyntaxError => ExcKind::SyntaxError,
+            SyntaxErrorKind::IndentationError => ExcKind::IndentationError,
+            SyntaxErrorKind::TabError => ExcKind::TabError,
+        };
+        let (Some(src), true) = (src, e.has_location()) else {
+            return PyErr::new(kind, e.msg.clone());
+        };
+        let (lineno, offset, text) = position(src, e.span.start as usize);
+        let (end_lineno, end_offset, _) = position(src, e.span.end.max(e.span.start) as usize);
+        let info = Value::tuple(vec![
+            Value::str(filename),
+            Value::Int(lineno as i64),
+            Value::Int(offset as i64),
+            Value::from_string(text),
+            Value::Int(end_lineno as i64),
+            Value::Int(end_offset as i64),
+        ]);
+        PyErr::with_args(kind, vec![Value::str(&e.msg), info])
+    }
+
     /// Construct an instance of a user class (or of a subclass of a built-in
     /// type) with the built-in part its layout needs. Used by `object.__new__`.
     pub fn new_instance(class: &Arc<Class>) -> Value {
         crate::vm::class::new_instance(class)
     }
+}
+
+/// Line number (1-based), column (1-based, in characters) and the text of
+/// the line (with its newline) of byte offset `at` in `src`.
+fn position(src: &str, at: usize) -> (usize, usize, String) {
+    let mut at = at.min(src.len());
+    while !src.is_char_boundary(at) {
+        at -= 1;
+    }
+    let line_start = src[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = src[at..].find('\n').map(|i| at + i + 1).unwrap_or(src.len());
+    let lineno = src[..at].matches('\n').count() + 1;
+    let col = src[line_start..at].chars().count() + 1;
+    (lineno, col, src[line_start..line_end].to_string())
 }
 
 fn budget_for(stack_size: usize) -> usize {
@@ -420,54 +539,12 @@ fn budget_for(stack_size: usize) -> usize {
 /// the real function lands.
 mod pending {
     #![allow(dead_code)]
-    use std::sync::Arc;
-
     use crate::vm::error::{PyErr, PyResult};
     use crate::vm::interp::Vm;
-    use crate::vm::value::{PyDict, PyStr, Value};
+    use crate::vm::value::Value;
 
     fn missing(what: &str) -> PyErr {
         PyErr::runtime_error(format!("{what} is not implemented yet"))
-    }
-
-    pub(crate) trait PendingDict {
-        fn new() -> PyDict;
-        fn get_str(&self, key: &PyStr) -> Option<Value>;
-        fn set_str(&self, key: Arc<PyStr>, v: Value);
-    }
-
-    impl PendingDict for PyDict {
-        fn new() -> PyDict {
-            PyDict {
-                map: parking_lot::Mutex::new(Default::default()),
-            }
-        }
-        fn get_str(&self, key: &PyStr) -> Option<Value> {
-            let map = self.map.lock();
-            map.iter().find_map(|(k, v)| match &k.key {
-                Value::Str(s) if s.as_str() == key.as_str() => Some(v.clone()),
-                _ => None,
-            })
-        }
-        fn set_str(&self, key: Arc<PyStr>, v: Value) {
-            let mut map = self.map.lock();
-            let found = map.iter_mut().find(|(k, _)| match &k.key {
-                Value::Str(s) => s.as_str() == key.as_str(),
-                _ => false,
-            });
-            if let Some((_, slot)) = found {
-                *slot = v;
-                return;
-            }
-            let hash = key.hash();
-            map.insert(
-                crate::vm::dict::HashKey {
-                    hash,
-                    key: Value::Str(key),
-                },
-                v,
-            );
-        }
     }
 
     pub(crate) trait PendingOps {

@@ -14,7 +14,6 @@ use crate::compile::code::BinaryOpKind;
 use crate::vm::builtins::{arity, base_value, constructor, method, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
-use crate::vm::ops::pending::G1Pending as _;
 use crate::vm::types::{types, Types};
 use crate::vm::value::{Class, Instance, InstanceBase, Kwargs, Value};
 

@@ -1,2 +1,3433 @@
 //! The object protocol (CPython's `abstract.c` / `object.c`): operators,
-//! comparisons, truth, hashing, repr/str, attributes and items.
+//! comparisons, truth, hashing, repr/str, format, attributes and items,
+//! plus the methods of `object` and `type`.
+//!
+//! Every operation tries fast paths for the built-in values first (no
+//! allocation for ints and floats), then the user's dunder methods found on
+//! the type through its MRO, with `NotImplemented` and reflection as CPython
+//! does, then CPython's error messages.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
+use crate::vm::builtins::{base_value, native, type_name};
+use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::interp::Vm;
+use crate::vm::number::{self, int_ref, num_of, Num};
+use crate::vm::types::{types, Types};
+use crate::vm::value::{
+    AttrMap, BoundMethod, Class, Instance, InstanceBase, Kwargs, Layout, ObjKind, Object, PyDict,
+    PyList, PyStr, Value,
+};
+
+// ---------------------------------------------------------------- class lookup
+
+/// `class.name` through the MRO (the class itself first), unbound.
+pub fn lookup_in_class(class: &Arc<Class>, name: &str) -> Option<Value> {
+    if let Some(v) = class.attrs.lock().get(name) {
+        return Some(v.clone());
+    }
+    for c in &class.mro {
+        if let Some(v) = c.attrs.lock().get(name) {
+            return Some(v.clone());
+        }
+    }
+    None
+}
+
+/// Like [`lookup_in_class`], also naming the class that defines it.
+pub fn lookup_with_owner<'a>(class: &'a Arc<Class>, name: &str) -> Option<(Value, &'a Arc<Class>)> {
+    if let Some(v) = class.attrs.lock().get(name) {
+        return Some((v.clone(), class));
+    }
+    for c in &class.mro {
+        if let Some(v) = c.attrs.lock().get(name) {
+            return Some((v.clone(), c));
+        }
+    }
+    None
+}
+
+/// `issubclass(a, b)` for classes.
+pub fn is_subclass(a: &Arc<Class>, b: &Arc<Class>) -> bool {
+    Arc::ptr_eq(a, b) || a.mro.iter().any(|c| Arc::ptr_eq(c, b))
+}
+
+fn is_builtin_class(c: &Class) -> bool {
+    &*c.module == "builtins"
+}
+
+fn is_object_class(c: &Arc<Class>) -> bool {
+    Arc::ptr_eq(c, &types().object)
+}
+
+/// The class name as CPython prints it in `<class '...'>` and default reprs.
+fn class_path(c: &Class) -> String {
+    if is_builtin_class(c) {
+        c.qualname.to_string()
+    } else {
+        format!("{}.{}", c.module, c.qualname)
+    }
+}
+
+fn addr(v: &Value) -> String {
+    format!("{:#x}", v.heap_ptr().unwrap_or(0))
+}
+
+fn not_implemented() -> Value {
+    types().not_implemented.clone()
+}
+
+fn is_not_implemented(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if matches!(o.kind, ObjKind::NotImplemented))
+}
+
+fn new_dict() -> PyDict {
+    PyDict::new()
+}
+
+/// A snapshot of a dict's entries (never call script code with the lock held).
+fn dict_items(d: &PyDict) -> Vec<(Value, Value)> {
+    d.items()
+}
+
+fn dict_len(d: &PyDict) -> usize {
+    d.len()
+}
+
+/// The instance's wrapped built-in value, if its class derives from one.
+fn builtin_base(inst: &Instance) -> Option<Value> {
+    match &inst.base {
+        InstanceBase::Builtin(b) => Some(b.lock().clone()),
+        _ => None,
+    }
+}
+
+fn attr_error(msg: String, obj: &Value, name: &str) -> PyErr {
+    let e = PyErr::attribute_error(msg);
+    let mut attrs = e.exc.attrs.lock();
+    attrs.insert("name".into(), Value::str(name));
+    attrs.insert("obj".into(), obj.clone());
+    drop(attrs);
+    e
+}
+
+thread_local! {
+    /// Containers whose repr is being computed on this thread (for `[...]`).
+    static REPR_ACTIVE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+fn dunder_names(op: BinaryOpKind) -> (&'static str, &'static str, &'static str) {
+    use BinaryOpKind::*;
+    match op.base() {
+        Add => ("__add__", "__radd__", "__iadd__"),
+        Sub => ("__sub__", "__rsub__", "__isub__"),
+        Mul => ("__mul__", "__rmul__", "__imul__"),
+        MatMul => ("__matmul__", "__rmatmul__", "__imatmul__"),
+        TrueDiv => ("__truediv__", "__rtruediv__", "__itruediv__"),
+        FloorDiv => ("__floordiv__", "__rfloordiv__", "__ifloordiv__"),
+        Mod => ("__mod__", "__rmod__", "__imod__"),
+        Pow => ("__pow__", "__rpow__", "__ipow__"),
+        LShift => ("__lshift__", "__rlshift__", "__ilshift__"),
+        RShift => ("__rshift__", "__rrshift__", "__irshift__"),
+        And => ("__and__", "__rand__", "__iand__"),
+        Or => ("__or__", "__ror__", "__ior__"),
+        _ => ("__xor__", "__rxor__", "__ixor__"),
+    }
+}
+
+fn compare_names(op: CompareKind) -> (&'static str, &'static str) {
+    match op {
+        CompareKind::Lt => ("__lt__", "__gt__"),
+        CompareKind::Le => ("__le__", "__ge__"),
+        CompareKind::Eq => ("__eq__", "__eq__"),
+        CompareKind::Ne => ("__ne__", "__ne__"),
+        CompareKind::Gt => ("__gt__", "__lt__"),
+        CompareKind::Ge => ("__ge__", "__le__"),
+    }
+}
+
+fn reflect(op: CompareKind) -> CompareKind {
+    match op {
+        CompareKind::Lt => CompareKind::Gt,
+        CompareKind::Le => CompareKind::Ge,
+        CompareKind::Gt => CompareKind::Lt,
+        CompareKind::Ge => CompareKind::Le,
+        o => o,
+    }
+}
+
+fn ordering_matches(o: Ordering, op: CompareKind) -> bool {
+    match op {
+        CompareKind::Lt => o == Ordering::Less,
+        CompareKind::Le => o != Ordering::Greater,
+        CompareKind::Eq => o == Ordering::Equal,
+        CompareKind::Ne => o != Ordering::Equal,
+        CompareKind::Gt => o == Ordering::Greater,
+        CompareKind::Ge => o != Ordering::Less,
+    }
+}
+
+/// A sequence repeat count (`[0] * n`): negative counts give empty results.
+fn repeat_count(v: &Value) -> PyResult<Option<usize>> {
+    match int_ref(v) {
+        Some(i) => match i.to_i64() {
+            Some(n) => Ok(Some(n.max(0) as usize)),
+            None if i.is_negative() => Ok(Some(0)),
+            None => Err(PyErr::overflow_error(
+                "cannot fit 'int' into an index-sized integer",
+            )),
+        },
+        None => Ok(None),
+    }
+}
+
+fn check_repeat(item_bytes: usize, n: usize) -> PyResult<()> {
+    crate::vm::str::check_size(item_bytes as u128 * n as u128)
+}
+
+/// Python's slice adjustment (`PySlice_AdjustIndices`): (start, stop, step, length).
+pub fn adjust_slice(start: Option<i64>, stop: Option<i64>, step: Option<i64>, len: i64) -> PyResult<(i64, i64, i64, i64)> {
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err(PyErr::value_error("slice step cannot be zero"));
+    }
+    let fix = |v: Option<i64>, default_neg: i64, default_pos: i64| -> i64 {
+        match v {
+            None => {
+                if step < 0 {
+                    default_neg
+                } else {
+                    default_pos
+                }
+            }
+            Some(mut x) => {
+                if x < 0 {
+                    x = x.saturating_add(len);
+                    if x < 0 {
+                        x = if step < 0 { -1 } else { 0 };
+                    }
+                } else if x >= len {
+                    x = if step < 0 { len - 1 } else { len };
+                }
+                x
+            }
+        }
+    };
+    let start = fix(start, len - 1, 0);
+    let stop = fix(stop, -1, len);
+    let length = if step < 0 {
+        if stop < start {
+            (start - stop - 1) / (-step) + 1
+        } else {
+            0
+        }
+    } else if start < stop {
+        (stop - start - 1) / step + 1
+    } else {
+        0
+    };
+    Ok((start, stop, step, length))
+}
+
+fn range_len(start: i64, stop: i64, step: i64) -> i64 {
+    let (lo, hi, st) = if step > 0 {
+        (start as i128, stop as i128, step as i128)
+    } else {
+        (stop as i128, start as i128, -(step as i128))
+    };
+    if lo >= hi {
+        0
+    } else {
+        ((hi - lo - 1) / st + 1).min(i64::MAX as i128) as i64
+    }
+}
+
+fn new_range(start: i64, stop: i64, step: i64) -> Value {
+    Value::Object(Arc::new(Object {
+        class: types().range.clone(),
+        kind: ObjKind::Range { start, stop, step },
+    }))
+}
+
+/// What a subscript key is: an index, a slice, or neither.
+enum Key {
+    Index(i64),
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    Other,
+}
+
+impl Vm {
+    // ============================================================ helpers
+
+    /// `type(v).name` through the MRO, unbound (special method lookup skips the instance).
+    pub fn lookup_special(&self, v: &Value, name: &str) -> Option<Value> {
+        lookup_in_class(types().class_of(v), name)
+    }
+
+    /// Call a special method found on `type(v)` with `v` as `self`.
+    fn call_special(&mut self, f: &Value, v: &Value, args: &[Value]) -> PyResult<Value> {
+        match f {
+            Value::Function(_) | Value::Native(_) => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.push(v.clone());
+                all.extend_from_slice(args);
+                self.call(f, &all, &[])
+            }
+            _ => {
+                let cls = types().class_of(v).clone();
+                let bound = self.bind_attr(f.clone(), v, &cls)?;
+                self.call(&bound, args, &[])
+            }
+        }
+    }
+
+    /// `type(v).name(v)` if the type defines it.
+    pub fn call_dunder_unary(&mut self, v: &Value, name: &str) -> PyResult<Option<Value>> {
+        match self.lookup_special(v, name) {
+            Some(f) => self.call_special(&f, v, &[]).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// `a.name(b)`, then `b.rname(a)`, skipping `NotImplemented` results.
+    pub fn call_dunder_binary(&mut self, a: &Value, b: &Value, name: &str, rname: &str) -> PyResult<Option<Value>> {
+        let ta = types().class_of(a);
+        let tb = types().class_of(b);
+        let fa = lookup_in_class(ta, name);
+        let fb = if Arc::ptr_eq(ta, tb) {
+            None
+        } else {
+            lookup_in_class(tb, rname)
+        };
+        if let Some(f) = fa {
+            let r = self.call_special(&f, a, std::slice::from_ref(b))?;
+            if !is_not_implemented(&r) {
+                return Ok(Some(r));
+            }
+        }
+        if let Some(f) = fb {
+            let r = self.call_special(&f, b, std::slice::from_ref(a))?;
+            if !is_not_implemented(&r) {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// An int index from a subscript key (`__index__` honoured).
+    fn key_of(&mut self, key: &Value) -> PyResult<Key> {
+        Ok(match key {
+            Value::Int(i) => Key::Index(*i),
+            Value::Bool(b) => Key::Index(*b as i64),
+            Value::BigInt(_) => {
+                return Err(PyErr::index_error(
+                    "cannot fit 'int' into an index-sized integer",
+                ))
+            }
+            Value::Object(o) => match &o.kind {
+                ObjKind::Slice { start, stop, step } => Key::Slice(
+                    self.slice_part(start)?,
+                    self.slice_part(stop)?,
+                    self.slice_part(step)?,
+                ),
+                _ => Key::Other,
+            },
+            Value::Instance(_) => match self.call_dunder_unary(key, "__index__")? {
+                Some(r) => match r {
+                    Value::Int(i) => Key::Index(i),
+                    Value::Bool(b) => Key::Index(b as i64),
+                    Value::BigInt(_) => {
+                        return Err(PyErr::index_error(
+                            "cannot fit 'int' into an index-sized integer",
+                        ))
+                    }
+                    _ => {
+                        return Err(PyErr::type_error(format!(
+                            "__index__ returned non-int (type {})",
+                            type_name(&r)
+                        )))
+                    }
+                },
+                None => Key::Other,
+            },
+            _ => Key::Other,
+        })
+    }
+
+    fn slice_part(&mut self, v: &Value) -> PyResult<Option<i64>> {
+        match v {
+            Value::None => Ok(None),
+            Value::Int(i) => Ok(Some(*i)),
+            Value::Bool(b) => Ok(Some(*b as i64)),
+            Value::BigInt(b) => Ok(Some(if b.sign() == num_bigint::Sign::Minus {
+                i64::MIN / 2
+            } else {
+                i64::MAX / 2
+            })),
+            _ => match self.call_dunder_unary(v, "__index__")? {
+                Some(r) if int_ref(&r).is_some() => self.slice_part(&r),
+                _ => Err(PyErr::type_error(
+                    "slice indices must be integers or None or have an __index__ method",
+                )),
+            },
+        }
+    }
+
+    // ============================================================ binary operators
+
+    /// `a op b` (and the in-place forms).
+    pub fn binary_op(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Value> {
+        use BinaryOpKind::*;
+        let base = op.base();
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => {
+                let r = match base {
+                    Add => x.checked_add(*y),
+                    Sub => x.checked_sub(*y),
+                    Mul => x.checked_mul(*y),
+                    _ => None,
+                };
+                if let Some(r) = r {
+                    return Ok(Value::Int(r));
+                }
+                return number::int_binop(base, number::IntRef::Small(*x), number::IntRef::Small(*y))
+                    .and_then(|r| {
+                        if is_not_implemented(&r) {
+                            Err(self.binop_type_error(a, b, op))
+                        } else {
+                            Ok(r)
+                        }
+                    });
+            }
+            (Value::Float(x), Value::Float(y)) => match base {
+                Add => return Ok(Value::Float(x + y)),
+                Sub => return Ok(Value::Float(x - y)),
+                Mul => return Ok(Value::Float(x * y)),
+                TrueDiv if *y != 0.0 => return Ok(Value::Float(x / y)),
+                _ => {}
+            },
+            _ => {}
+        }
+        let plain = !matches!(a, Value::Instance(_)) && !matches!(b, Value::Instance(_));
+        if op.is_inplace() {
+            if let Some(r) = self.inplace_builtin(a, b, base)? {
+                return Ok(r);
+            }
+            if !plain || matches!(a, Value::Object(_)) {
+                let (_, _, iname) = dunder_names(op);
+                if let Some(f) = self.lookup_special(a, iname) {
+                    let r = self.call_special(&f, a, std::slice::from_ref(b))?;
+                    if !is_not_implemented(&r) {
+                        return Ok(r);
+                    }
+                }
+            }
+        }
+        if plain {
+            if let Some(r) = self.builtin_binop(a, b, base)? {
+                return Ok(r);
+            }
+        }
+        if let Some(r) = self.binary_dispatch(a, b, base)? {
+            return Ok(r);
+        }
+        self.binary_fallback(a, b, op)
+    }
+
+    fn binop_type_error(&self, a: &Value, b: &Value, op: BinaryOpKind) -> PyErr {
+        PyErr::type_error(format!(
+            "unsupported operand type(s) for {}: '{}' and '{}'",
+            op.symbol(),
+            type_name(a),
+            type_name(b)
+        ))
+    }
+
+    /// `list += iterable` and `list *= n` mutate in place.
+    fn inplace_builtin(&mut self, a: &Value, b: &Value, base: BinaryOpKind) -> PyResult<Option<Value>> {
+        let list = match a {
+            Value::List(l) => l.clone(),
+            Value::Instance(inst) => match builtin_base(inst) {
+                Some(Value::List(l)) if lookup_with_owner(&inst.class, dunder_names(base).2)
+                    .map_or(true, |(_, o)| is_builtin_class(o)) => l,
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        match base {
+            BinaryOpKind::Add => {
+                let items = self.collect(b)?;
+                list.items.lock().extend(items);
+                Ok(Some(a.clone()))
+            }
+            BinaryOpKind::Mul => {
+                let Some(n) = repeat_count(&base_value(b))? else {
+                    return Ok(None);
+                };
+                let mut items = list.items.lock();
+                check_repeat(items.len() * 16, n)?;
+                if n == 0 {
+                    items.clear();
+                } else {
+                    let orig = items.clone();
+                    for _ in 1..n {
+                        items.extend_from_slice(&orig);
+                    }
+                }
+                Ok(Some(a.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Operators between built-in values that need no dunder lookup.
+    fn builtin_binop(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+        use BinaryOpKind::*;
+        if num_of(a).is_some() && num_of(b).is_some() {
+            if let (Value::Bool(x), Value::Bool(y)) = (a, b) {
+                match op {
+                    And => return Ok(Some(Value::Bool(x & y))),
+                    Or => return Ok(Some(Value::Bool(x | y))),
+                    Xor => return Ok(Some(Value::Bool(x ^ y))),
+                    _ => {}
+                }
+            }
+            let r = number::num_binop(op, a, b)?;
+            return Ok(if is_not_implemented(&r) { None } else { Some(r) });
+        }
+        if op == Mod {
+            if let Value::Str(s) = a {
+                let out = crate::vm::format::percent_format(self, s.as_str(), b)?;
+                return Ok(Some(Value::from_string(out)));
+            }
+        }
+        self.seq_binop(a, b, op)
+    }
+
+    /// Sequence concatenation and repetition on built-in values.
+    fn seq_binop(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+        match (op, a, b) {
+            (BinaryOpKind::Add, Value::Str(x), Value::Str(y)) => {
+                if y.s.is_empty() {
+                    return Ok(Some(a.clone()));
+                }
+                if x.s.is_empty() {
+                    return Ok(Some(b.clone()));
+                }
+                crate::vm::str::check_size(x.s.len() as u128 + y.s.len() as u128)?;
+                let mut s = String::with_capacity(x.s.len() + y.s.len());
+                s.push_str(&x.s);
+                s.push_str(&y.s);
+                Ok(Some(Value::from_string(s)))
+            }
+            (BinaryOpKind::Add, Value::List(x), Value::List(y)) => {
+                let mut items = x.items.lock().clone();
+                let more = y.items.lock().clone();
+                items.extend(more);
+                Ok(Some(Value::list(items)))
+            }
+            (BinaryOpKind::Add, Value::Tuple(x), Value::Tuple(y)) => {
+                let mut items = x.items.to_vec();
+                items.extend_from_slice(&y.items);
+                Ok(Some(Value::tuple(items)))
+            }
+            (BinaryOpKind::Add, Value::Bytes(x), Value::Bytes(y)) => {
+                let mut v = x.to_vec();
+                v.extend_from_slice(y);
+                Ok(Some(Value::Bytes(v.into())))
+            }
+            (BinaryOpKind::Mul, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), n) => {
+                match repeat_count(n)? {
+                    Some(n) => self.repeat(a, n).map(Some),
+                    None => Ok(None),
+                }
+            }
+            (BinaryOpKind::Mul, n, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)) => {
+                match repeat_count(n)? {
+                    Some(n) => self.repeat(b, n).map(Some),
+                    None => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn repeat(&mut self, seq: &Value, n: usize) -> PyResult<Value> {
+        Ok(match seq {
+            Value::Str(s) => {
+                check_repeat(s.s.len(), n)?;
+                if n == 1 {
+                    return Ok(seq.clone());
+                }
+                Value::from_string(s.s.repeat(n))
+            }
+            Value::Bytes(b) => {
+                check_repeat(b.len(), n)?;
+                Value::Bytes(b.repeat(n).into())
+            }
+            Value::List(l) => {
+                let items = l.items.lock().clone();
+                check_repeat(items.len() * 16, n)?;
+                let mut out = Vec::with_capacity(items.len() * n);
+                for _ in 0..n {
+                    out.extend_from_slice(&items);
+                }
+                Value::list(out)
+            }
+            Value::Tuple(t) => {
+                if n == 1 {
+                    return Ok(seq.clone());
+                }
+                check_repeat(t.items.len() * 16, n)?;
+                let mut out = Vec::with_capacity(t.items.len() * n);
+                for _ in 0..n {
+                    out.extend_from_slice(&t.items);
+                }
+                Value::tuple(out)
+            }
+            _ => return Err(PyErr::type_error("not a sequence")),
+        })
+    }
+
+    /// CPython's `binary_op1`: the left operand's method, the right one's
+    /// reflected method (first if its type is a proper subclass).
+    fn binary_dispatch(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+        let (name, rname, _) = dunder_names(op);
+        let ta = types().class_of(a);
+        let tb = types().class_of(b);
+        let same = Arc::ptr_eq(ta, tb);
+        let fa = self.binary_slot(a, name);
+        let mut fb = if same { None } else { self.binary_slot(b, rname) };
+        if let Some(f) = &fb {
+            if is_subclass(tb, ta) {
+                let r = self.call_binary_slot(f, b, a, op, true)?;
+                if !is_not_implemented(&r) {
+                    return Ok(Some(r));
+                }
+                fb = None;
+            }
+        }
+        if let Some(f) = &fa {
+            let r = self.call_binary_slot(f, a, b, op, false)?;
+            if !is_not_implemented(&r) {
+                return Ok(Some(r));
+            }
+        }
+        if let Some(f) = &fb {
+            let r = self.call_binary_slot(f, b, a, op, true)?;
+            if !is_not_implemented(&r) {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The method implementing an operator for `v`: `None` for built-in values
+    /// (their behaviour is in `builtin_binop`), unless the type has a method.
+    fn binary_slot(&self, v: &Value, name: &str) -> Option<Value> {
+        match v {
+            Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Float(_) | Value::Str(_)
+            | Value::List(_) | Value::Tuple(_) | Value::Bytes(_) | Value::None => {
+                // Marker: computed natively.
+                Some(Value::Null)
+            }
+            _ => self.lookup_special(v, name),
+        }
+    }
+
+    fn call_binary_slot(&mut self, f: &Value, this: &Value, other: &Value, op: BinaryOpKind, reflected: bool) -> PyResult<Value> {
+        if f.is_null() {
+            let other_base = base_value(other);
+            if matches!(other_base, Value::Instance(_)) {
+                return Ok(not_implemented());
+            }
+            let r = if reflected {
+                self.builtin_binop(&other_base, this, op)?
+            } else {
+                self.builtin_binop(this, &other_base, op)?
+            };
+            return Ok(r.unwrap_or_else(not_implemented));
+        }
+        self.call_special(f, this, std::slice::from_ref(other))
+    }
+
+    /// After every method declined: sequences of subclass instances, set
+    /// and dict operators, then CPython's error messages.
+    fn binary_fallback(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Value> {
+        use BinaryOpKind::*;
+        let base = op.base();
+        let (ab, bb) = (base_value(a), base_value(b));
+        if !matches!(ab, Value::Instance(_)) && !matches!(bb, Value::Instance(_)) && (!ab.is(a) || !bb.is(b)) {
+            if let Some(r) = self.builtin_binop(&ab, &bb, base)? {
+                return Ok(r);
+            }
+        }
+        if let Some(r) = self.set_dict_binop(&ab, &bb, base)? {
+            return Ok(r);
+        }
+        match (base, &ab) {
+            (Add, Value::Str(_) | Value::List(_) | Value::Tuple(_)) => {
+                let tn = match ab {
+                    Value::Str(_) => "str",
+                    Value::List(_) => "list",
+                    _ => "tuple",
+                };
+                return Err(PyErr::type_error(format!(
+                    "can only concatenate {tn} (not \"{}\") to {tn}",
+                    type_name(b)
+                )));
+            }
+            (Add, Value::Bytes(_)) => {
+                return Err(PyErr::type_error(format!(
+                    "can't concat {} to bytes",
+                    type_name(b)
+                )));
+            }
+            _ => {}
+        }
+        if base == Mul {
+            let seq = |v: &Value| matches!(v, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_));
+            if seq(&ab) {
+                return Err(PyErr::type_error(format!(
+                    "can't multiply sequence by non-int of type '{}'",
+                    type_name(b)
+                )));
+            }
+            if seq(&bb) {
+                return Err(PyErr::type_error(format!(
+                    "can't multiply sequence by non-int of type '{}'",
+                    type_name(a)
+                )));
+            }
+        }
+        Err(self.binop_type_error(a, b, op))
+    }
+
+    /// `| & - ^` on sets (the set file's implementation) and `|` on dicts.
+    fn set_dict_binop(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+        if let Some(r) = crate::vm::set::set_binary_op(self, a, b, op)? {
+            return Ok(Some(r));
+        }
+        match (a, b) {
+            (Value::Dict(x), Value::Dict(y)) if op.base() == BinaryOpKind::Or => {
+                let d = Arc::new(new_dict());
+                for (k, v) in dict_items(x).into_iter().chain(dict_items(y)) {
+                    self.dict_set(&d, k, v)?;
+                }
+                Ok(Some(Value::Dict(d)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    // ============================================================ unary operators
+
+    pub fn unary_op(&mut self, a: &Value, op: UnaryOpKind) -> PyResult<Value> {
+        match op {
+            UnaryOpKind::Not => return Ok(Value::Bool(!self.is_true(a)?)),
+            UnaryOpKind::Neg => match a {
+                Value::Int(i) => {
+                    if let Some(n) = i.checked_neg() {
+                        return Ok(Value::Int(n));
+                    }
+                    return Ok(number::int_neg(number::IntRef::Small(*i)));
+                }
+                Value::Float(f) => return Ok(Value::Float(-f)),
+                Value::Bool(_) | Value::BigInt(_) => {
+                    return Ok(number::int_neg(int_ref(a).expect("int")))
+                }
+                _ => {}
+            },
+            UnaryOpKind::Pos => match a {
+                Value::Int(_) | Value::BigInt(_) | Value::Float(_) => return Ok(a.clone()),
+                Value::Bool(b) => return Ok(Value::Int(*b as i64)),
+                _ => {}
+            },
+            UnaryOpKind::Invert => {
+                if let Some(i) = int_ref(a) {
+                    return Ok(number::int_invert(i));
+                }
+            }
+        }
+        let (name, sym) = match op {
+            UnaryOpKind::Neg => ("__neg__", "-"),
+            UnaryOpKind::Pos => ("__pos__", "+"),
+            _ => ("__invert__", "~"),
+        };
+        if matches!(a, Value::Instance(_) | Value::Object(_)) {
+            if let Some(r) = self.call_dunder_unary(a, name)? {
+                return Ok(r);
+            }
+        }
+        Err(PyErr::type_error(format!(
+            "bad operand type for unary {sym}: '{}'",
+            type_name(a)
+        )))
+    }
+
+    // ============================================================ comparisons
+
+    /// Rich comparison with reflection; `==` falls back to identity.
+    pub fn compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => return Ok(Value::Bool(ordering_matches(x.cmp(y), op))),
+            (Value::Float(x), Value::Float(y)) => {
+                return Ok(Value::Bool(match x.partial_cmp(y) {
+                    Some(o) => ordering_matches(o, op),
+                    None => op == CompareKind::Ne,
+                }))
+            }
+            (Value::Str(x), Value::Str(y)) => {
+                return Ok(Value::Bool(ordering_matches(x.as_str().cmp(y.as_str()), op)))
+            }
+            _ => {}
+        }
+        if !matches!(a, Value::Instance(_)) && !matches!(b, Value::Instance(_)) {
+            if let Some(r) = self.builtin_compare(a, b, op)? {
+                return Ok(Value::Bool(r));
+            }
+        }
+        self.rich_compare(a, b, op)
+    }
+
+    /// Comparisons between built-in values; `None` when the types do not compare.
+    fn builtin_compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Option<bool>> {
+        use CompareKind::*;
+        if let Some(o) = number::num_cmp(a, b) {
+            return Ok(Some(match o {
+                Some(o) => ordering_matches(o, op),
+                None => op == Ne,
+            }));
+        }
+        let r = match (a, b) {
+            (Value::Str(x), Value::Str(y)) => ordering_matches(x.as_str().cmp(y.as_str()), op),
+            (Value::Bytes(x), Value::Bytes(y)) => ordering_matches(x.cmp(y), op),
+            (Value::List(x), Value::List(y)) => {
+                if Arc::ptr_eq(x, y) && matches!(op, Eq | Le | Ge) {
+                    return Ok(Some(true));
+                }
+                let xs = x.items.lock().clone();
+                let ys = y.items.lock().clone();
+                return self.seq_compare(&xs, &ys, op).map(Some);
+            }
+            (Value::Tuple(x), Value::Tuple(y)) => {
+                let (xs, ys) = (x.items.clone(), y.items.clone());
+                return self.seq_compare(&xs, &ys, op).map(Some);
+            }
+            (Value::Dict(x), Value::Dict(y)) if matches!(op, Eq | Ne) => {
+                let eq = self.dict_equal(x, y)?;
+                eq == (op == Eq)
+            }
+            (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => {
+                return crate::vm::set::set_richcompare(self, a, b, op);
+            }
+            (Value::Object(x), Value::Object(y)) => match (&x.kind, &y.kind) {
+                (
+                    ObjKind::Range { start: s1, stop: e1, step: t1 },
+                    ObjKind::Range { start: s2, stop: e2, step: t2 },
+                ) if matches!(op, Eq | Ne) => {
+                    let (l1, l2) = (range_len(*s1, *e1, *t1), range_len(*s2, *e2, *t2));
+                    let eq = l1 == l2 && (l1 == 0 || (s1 == s2 && (l1 == 1 || t1 == t2)));
+                    eq == (op == Eq)
+                }
+                (
+                    ObjKind::Slice { start: a1, stop: b1, step: c1 },
+                    ObjKind::Slice { start: a2, stop: b2, step: c2 },
+                ) => {
+                    let xs = [a1.clone(), b1.clone(), c1.clone()];
+                    let ys = [a2.clone(), b2.clone(), c2.clone()];
+                    return self.seq_compare(&xs, &ys, op).map(Some);
+                }
+                _ => return Ok(None),
+            },
+            _ => match op {
+                Eq | Ne if self.lookup_special(a, "__eq__").map_or(true, |_| !matches!(a, Value::Object(_)))
+                    && !matches!(b, Value::Object(_)) =>
+                {
+                    a.is(b) == (op == Eq)
+                }
+                _ => return Ok(None),
+            },
+        };
+        Ok(Some(r))
+    }
+
+    /// Lexicographic comparison of two item snapshots.
+    fn seq_compare(&mut self, xs: &[Value], ys: &[Value], op: CompareKind) -> PyResult<bool> {
+        use CompareKind::*;
+        if matches!(op, Eq | Ne) && xs.len() != ys.len() {
+            return Ok(op == Ne);
+        }
+        self.enter_recursion()?;
+        let r = (|| {
+            for (x, y) in xs.iter().zip(ys.iter()) {
+                if !self.eq_identity(x, y)? {
+                    return match op {
+                        Eq => Ok(false),
+                        Ne => Ok(true),
+                        _ => {
+                            let r = self.compare(x, y, op)?;
+                            self.is_true(&r)
+                        }
+                    };
+                }
+            }
+            Ok(ordering_matches(xs.len().cmp(&ys.len()), op))
+        })();
+        self.leave_recursion();
+        r
+    }
+
+    fn dict_equal(&mut self, x: &Arc<PyDict>, y: &Arc<PyDict>) -> PyResult<bool> {
+        if Arc::ptr_eq(x, y) {
+            return Ok(true);
+        }
+        if dict_len(x) != dict_len(y) {
+            return Ok(false);
+        }
+        self.enter_recursion()?;
+        let r = (|| {
+            for (k, v) in dict_items(x) {
+                match self.dict_get(y, &k)? {
+                    Some(w) => {
+                        if !self.eq_identity(&v, &w)? {
+                            return Ok(false);
+                        }
+                    }
+                    None => return Ok(false),
+                }
+            }
+            Ok(true)
+        })();
+        self.leave_recursion();
+        r
+    }
+
+    /// CPython's `do_richcompare`.
+    fn rich_compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
+        let ta = types().class_of(a);
+        let tb = types().class_of(b);
+        let (name, rname) = compare_names(op);
+        let mut checked_reverse = false;
+        if !Arc::ptr_eq(ta, tb) && is_subclass(tb, ta) {
+            if let Some((_, owner)) = lookup_with_owner(tb, rname) {
+                if !is_builtin_class(owner) || !lookup_with_owner(ta, rname).is_some_and(|(_, o)| Arc::ptr_eq(o, owner)) {
+                    checked_reverse = true;
+                    let r = self.compare_slot(b, a, reflect(op))?;
+                    if !is_not_implemented(&r) {
+                        return Ok(r);
+                    }
+                }
+            }
+        }
+        let _ = name;
+        let r = self.compare_slot(a, b, op)?;
+        if !is_not_implemented(&r) {
+            return Ok(r);
+        }
+        if !checked_reverse {
+            let r = self.compare_slot(b, a, reflect(op))?;
+            if !is_not_implemented(&r) {
+                return Ok(r);
+            }
+        }
+        match op {
+            CompareKind::Eq => Ok(Value::Bool(a.is(b))),
+            CompareKind::Ne => Ok(Value::Bool(!a.is(b))),
+            _ => Err(PyErr::type_error(format!(
+                "'{}' not supported between instances of '{}' and '{}'",
+                op.symbol(),
+                type_name(a),
+                type_name(b)
+            ))),
+        }
+    }
+
+    /// `this.__op__(other)`: a user method, a built-in comparison, or object's defaults.
+    fn compare_slot(&mut self, this: &Value, other: &Value, op: CompareKind) -> PyResult<Value> {
+        let (name, _) = compare_names(op);
+        let cls = types().class_of(this);
+        let found = lookup_with_owner(cls, name);
+        match found {
+            Some((f, owner)) if !is_builtin_class(owner) => self.call_special(&f, this, std::slice::from_ref(other)),
+            Some((f, owner)) if !is_object_class(owner) => {
+                let (tb, ob) = (base_value(this), base_value(other));
+                if !matches!(tb, Value::Instance(_)) && !matches!(tb, Value::Object(_)) {
+                    if matches!(ob, Value::Instance(_)) {
+                        return Ok(not_implemented());
+                    }
+                    return Ok(match self.builtin_compare(&tb, &ob, op)? {
+                        Some(r) => Value::Bool(r),
+                        None => not_implemented(),
+                    });
+                }
+                self.call_special(&f, this, std::slice::from_ref(other))
+            }
+            _ => {
+                // object's defaults; a plain built-in value compares natively.
+                let tb = base_value(this);
+                if !matches!(tb, Value::Instance(_)) && !matches!(tb, Value::Object(_)) {
+                    let ob = base_value(other);
+                    if !matches!(ob, Value::Instance(_)) {
+                        if let Some(r) = self.builtin_compare(&tb, &ob, op)? {
+                            return Ok(Value::Bool(r));
+                        }
+                    }
+                }
+                match op {
+                    CompareKind::Eq => Ok(if this.is(other) {
+                        Value::Bool(true)
+                    } else {
+                        not_implemented()
+                    }),
+                    CompareKind::Ne => {
+                        // object.__ne__ inverts __eq__.
+                        let r = self.compare_slot(this, other, CompareKind::Eq)?;
+                        if is_not_implemented(&r) {
+                            Ok(r)
+                        } else {
+                            Ok(Value::Bool(!self.is_true(&r)?))
+                        }
+                    }
+                    _ => Ok(not_implemented()),
+                }
+            }
+        }
+    }
+
+    /// `a == b` as a bool.
+    pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => return Ok(x == y),
+            (Value::Str(x), Value::Str(y)) => {
+                return Ok(Arc::ptr_eq(x, y) || x.as_str() == y.as_str())
+            }
+            (Value::Float(x), Value::Float(y)) => return Ok(x == y),
+            (Value::None, Value::None) => return Ok(true),
+            _ => {}
+        }
+        let r = self.compare(a, b, CompareKind::Eq)?;
+        self.is_true(&r)
+    }
+
+    /// Identity, then `==` (how containers compare items; NaN floats are
+    /// not identical to themselves here, as distinct float objects in CPython).
+    pub fn eq_identity(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        if !matches!(a, Value::Float(_)) && a.is(b) {
+            return Ok(true);
+        }
+        self.eq(a, b)
+    }
+
+    /// `a < b` as a bool (sorting).
+    pub fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => return Ok(x < y),
+            (Value::Float(x), Value::Float(y)) => return Ok(x < y),
+            (Value::Str(x), Value::Str(y)) => return Ok(x.as_str() < y.as_str()),
+            _ => {}
+        }
+        let r = self.compare(a, b, CompareKind::Lt)?;
+        self.is_true(&r)
+    }
+
+    // ============================================================ truth
+
+    pub fn is_true(&mut self, v: &Value) -> PyResult<bool> {
+        Ok(match v {
+            Value::Bool(b) => *b,
+            Value::None | Value::Null => false,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::BigInt(_) => true,
+            Value::Str(s) => !s.s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.items.lock().is_empty(),
+            Value::Tuple(t) => !t.items.is_empty(),
+            Value::Dict(d) => dict_len(d) != 0,
+            Value::Set(s) | Value::FrozenSet(s) => !s.is_empty(),
+            Value::Instance(inst) => return self.instance_truth(inst, v),
+            Value::Object(o) => match &o.kind {
+                ObjKind::Range { start, stop, step } => range_len(*start, *stop, *step) != 0,
+                ObjKind::Native(_) => match self.call_dunder_unary(v, "__bool__")? {
+                    Some(r) => return self.is_true(&r),
+                    None => match self.call_dunder_unary(v, "__len__")? {
+                        Some(r) => return Ok(self.len_result(&r)? != 0),
+                        None => true,
+                    },
+                },
+                _ => true,
+            },
+            _ => true,
+        })
+    }
+
+    fn instance_truth(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<bool> {
+        if let Some((f, owner)) = lookup_with_owner(&inst.class, "__bool__") {
+            if !is_builtin_class(owner) {
+                let r = self.call_special(&f, v, &[])?;
+                return match r {
+                    Value::Bool(b) => Ok(b),
+                    _ => Err(PyErr::type_error(format!(
+                        "__bool__ should return bool, returned {}",
+                        type_name(&r)
+                    ))),
+                };
+            }
+        }
+        if let Some((f, owner)) = lookup_with_owner(&inst.class, "__len__") {
+            if !is_builtin_class(owner) {
+                let r = self.call_special(&f, v, &[])?;
+                return Ok(self.len_result(&r)? != 0);
+            }
+        }
+        match builtin_base(inst) {
+            Some(b) => self.is_true(&b),
+            None => Ok(true),
+        }
+    }
+
+    /// Validate what `__len__` returned.
+    pub fn len_result(&mut self, r: &Value) -> PyResult<i64> {
+        match int_ref(&base_value(r)) {
+            Some(i) => {
+                if i.is_negative() {
+                    return Err(PyErr::value_error("__len__() should return >= 0"));
+                }
+                i.to_i64().ok_or_else(|| {
+                    PyErr::overflow_error("cannot fit 'int' into an index-sized integer")
+                })
+            }
+            None => Err(PyErr::type_error(format!(
+                "'{}' object cannot be interpreted as an integer",
+                type_name(r)
+            ))),
+        }
+    }
+
+    // ============================================================ hashing
+
+    pub fn hash(&mut self, v: &Value) -> PyResult<i64> {
+        match v {
+            Value::Int(i) => Ok(number::hash_int(number::IntRef::Small(*i))),
+            Value::Str(s) => Ok(s.hash()),
+            Value::Bool(b) => Ok(*b as i64),
+            Value::BigInt(_) => Ok(number::hash_int(int_ref(v).expect("int"))),
+            Value::Float(f) => Ok(number::hash_float(*f)),
+            Value::None => Ok(0x7f5d_4a21_c3e0 >> 4),
+            Value::Bytes(b) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = rustc_hash::FxHasher::default();
+                b.hash(&mut h);
+                let r = (h.finish() >> 2) as i64;
+                Ok(if r == -1 { -2 } else { r })
+            }
+            Value::Tuple(t) => {
+                let items = t.items.clone();
+                self.enter_recursion()?;
+                let mut hashes = Vec::with_capacity(items.len());
+                let mut err = None;
+                for it in items.iter() {
+                    match self.hash(it) {
+                        Ok(h) => hashes.push(h),
+                        Err(e) => {
+                            err = Some(e);
+                            break;
+                        }
+                    }
+                }
+                self.leave_recursion();
+                match err {
+                    Some(e) => Err(e),
+                    None => Ok(number::hash_tuple(&hashes)),
+                }
+            }
+            Value::FrozenSet(s) => Ok(crate::vm::set::frozenset_hash(s)),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) => Err(unhashable(v)),
+            Value::BoundMethod(m) => {
+                let x = match m.receiver.heap_ptr() {
+                    Some(p) => pointer_hash(p),
+                    None => self.hash(&m.receiver)?,
+                };
+                let y = self.hash(&m.func)?;
+                Ok(x ^ y)
+            }
+            Value::Instance(inst) => self.instance_hash(inst, v),
+            Value::Object(o) => match &o.kind {
+                ObjKind::Range { start, stop, step } => {
+                    let len = range_len(*start, *stop, *step);
+                    let parts = [
+                        number::hash_int(number::IntRef::Small(len)),
+                        if len == 0 { 0x7f5d_4a21_c3e0 >> 4 } else { number::hash_int(number::IntRef::Small(*start)) },
+                        if len <= 1 { 0x7f5d_4a21_c3e0 >> 4 } else { number::hash_int(number::IntRef::Small(*step)) },
+                    ];
+                    Ok(number::hash_tuple(&parts))
+                }
+                ObjKind::Slice { .. } => Err(unhashable(v)),
+                ObjKind::Native(_) => match lookup_with_owner(&o.class, "__hash__") {
+                    Some((f, owner)) if !is_object_class(owner) => {
+                        let r = self.call_special(&f, v, &[])?;
+                        self.hash_result(&r)
+                    }
+                    _ => Ok(pointer_hash(v.heap_ptr().unwrap_or(0))),
+                },
+                _ => Ok(pointer_hash(v.heap_ptr().unwrap_or(0))),
+            },
+            Value::Null => Ok(0),
+            _ => Ok(pointer_hash(v.heap_ptr().unwrap_or(0))),
+        }
+    }
+
+    fn instance_hash(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<i64> {
+        // A class that defines __eq__ but not __hash__ is unhashable (CPython
+        // sets __hash__ = None in that class at creation).
+        for c in std::iter::once(&inst.class).chain(inst.class.mro.iter()) {
+            let (h, has_eq) = {
+                let attrs = c.attrs.lock();
+                (attrs.get("__hash__").cloned(), attrs.contains_key("__eq__"))
+            };
+            if let Some(h) = h {
+                if h.is_none() {
+                    return Err(unhashable(v));
+                }
+                if is_object_class(c) {
+                    return Ok(pointer_hash(v.heap_ptr().unwrap_or(0)));
+                }
+                if is_builtin_class(c) {
+                    if let Some(b) = builtin_base(inst) {
+                        return self.hash(&b);
+                    }
+                    if matches!(inst.base, InstanceBase::Exception(_)) {
+                        return Ok(pointer_hash(v.heap_ptr().unwrap_or(0)));
+                    }
+                }
+                let r = self.call_special(&h, v, &[])?;
+                return self.hash_result(&r);
+            }
+            if has_eq && !is_builtin_class(c) {
+                return Err(unhashable(v));
+            }
+        }
+        Ok(pointer_hash(v.heap_ptr().unwrap_or(0)))
+    }
+
+    fn hash_result(&mut self, r: &Value) -> PyResult<i64> {
+        match int_ref(&base_value(r)) {
+            Some(number::IntRef::Small(i)) => Ok(if i == -1 { -2 } else { i }),
+            Some(i) => Ok(number::hash_int(i)),
+            None => Err(PyErr::type_error("__hash__ method should return an integer")),
+        }
+    }
+
+    // ============================================================ repr / str
+
+    pub fn repr(&mut self, v: &Value) -> PyResult<String> {
+        Ok(match v {
+            Value::None => "None".into(),
+            Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+            Value::Int(i) => i.to_string(),
+            Value::BigInt(_) => number::int_to_decimal(int_ref(v).expect("int"))?,
+            Value::Float(f) => number::float_repr(*f),
+            Value::Str(s) => crate::vm::str::str_repr(s.as_str()),
+            Value::Bytes(b) => crate::vm::str::bytes_repr(b),
+            Value::List(l) => {
+                let items = l.items.lock().clone();
+                return self.repr_items(v, &items, "[", "]", false);
+            }
+            Value::Tuple(t) => {
+                let items = t.items.clone();
+                if items.len() == 1 {
+                    return self.repr_items(v, &items, "(", ",)", false);
+                }
+                return self.repr_items(v, &items, "(", ")", false);
+            }
+            Value::Dict(d) => return self.repr_dict(v, d),
+            Value::Set(_) => {
+                let items = self.collect(v)?;
+                if items.is_empty() {
+                    return Ok("set()".into());
+                }
+                return self.repr_items(v, &items, "{", "}", false);
+            }
+            Value::FrozenSet(_) => {
+                let items = self.collect(v)?;
+                if items.is_empty() {
+                    return Ok("frozenset()".into());
+                }
+                return self.repr_items(v, &items, "frozenset({", "})", false);
+            }
+            Value::Function(f) => format!("<function {} at {}>", f.qualname, addr(v)),
+            Value::Native(n) => {
+                if n.is_method {
+                    match n.qualname.rsplit_once('.') {
+                        Some((owner, _)) => format!("<method '{}' of '{owner}' objects>", n.name),
+                        None => format!("<built-in function {}>", n.name),
+                    }
+                } else {
+                    format!("<built-in function {}>", n.name)
+                }
+            }
+            Value::BoundMethod(m) => return self.repr_bound(m),
+            Value::Class(c) => format!("<class '{}'>", class_path(c)),
+            Value::Module(m) => {
+                match self.dict_get_str(&m.dict, "__file__")? {
+                    Some(Value::Str(f)) => format!("<module '{}' from '{}'>", m.name, f.as_str()),
+                    _ => format!("<module '{}' (built-in)>", m.name),
+                }
+            }
+            Value::Instance(inst) => return self.repr_instance(inst, v),
+            Value::Object(o) => return self.repr_object(o, v),
+            Value::Null => "<NULL>".into(),
+        })
+    }
+
+    fn repr_items(&mut self, v: &Value, items: &[Value], open: &str, close: &str, _dict: bool) -> PyResult<String> {
+        let id = v.heap_ptr().unwrap_or(0);
+        if REPR_ACTIVE.with(|a| a.borrow().contains(&id)) {
+            return Ok(format!("{}...{}", &open[open.len() - 1..], &close[..1]));
+        }
+        self.enter_recursion_for(" while getting the repr of an object")?;
+        REPR_ACTIVE.with(|a| a.borrow_mut().push(id));
+        let r = (|| {
+            let mut out = String::from(open);
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&self.repr(it)?);
+            }
+            out.push_str(close);
+            Ok(out)
+        })();
+        REPR_ACTIVE.with(|a| {
+            let mut a = a.borrow_mut();
+            if let Some(pos) = a.iter().rposition(|x| *x == id) {
+                a.remove(pos);
+            }
+        });
+        self.leave_recursion();
+        r
+    }
+
+    fn repr_dict(&mut self, v: &Value, d: &PyDict) -> PyResult<String> {
+        let items = dict_items(d);
+        if items.is_empty() {
+            return Ok("{}".into());
+        }
+        let id = v.heap_ptr().unwrap_or(0);
+        if REPR_ACTIVE.with(|a| a.borrow().contains(&id)) {
+            return Ok("{...}".into());
+        }
+        self.enter_recursion_for(" while getting the repr of an object")?;
+        REPR_ACTIVE.with(|a| a.borrow_mut().push(id));
+        let r = (|| {
+            let mut out = String::from("{");
+            for (i, (k, val)) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&self.repr(k)?);
+                out.push_str(": ");
+                out.push_str(&self.repr(val)?);
+            }
+            out.push('}');
+            Ok(out)
+        })();
+        REPR_ACTIVE.with(|a| {
+            let mut a = a.borrow_mut();
+            if let Some(pos) = a.iter().rposition(|x| *x == id) {
+                a.remove(pos);
+            }
+        });
+        self.leave_recursion();
+        r
+    }
+
+    fn repr_bound(&mut self, m: &BoundMethod) -> PyResult<String> {
+        match &m.func {
+            Value::Native(n) => {
+                let recv = &m.receiver;
+                Ok(match recv {
+                    Value::Class(c) => format!("<built-in method {} of type object at {}>", n.name, addr(&Value::Class(c.clone()))),
+                    Value::Module(md) => format!("<built-in method {} of module object at {}>", n.name, addr(&Value::Module(md.clone()))),
+                    _ => format!(
+                        "<built-in method {} of {} object at {}>",
+                        n.name,
+                        type_name(recv),
+                        addr(recv)
+                    ),
+                })
+            }
+            f => {
+                let qual = match f {
+                    Value::Function(func) => func.qualname.to_string(),
+                    other => match self.get_attr_opt(other, "__qualname__")? {
+                        Some(Value::Str(s)) => s.as_str().to_string(),
+                        _ => "?".into(),
+                    },
+                };
+                let r = self.repr(&m.receiver)?;
+                Ok(format!("<bound method {qual} of {r}>"))
+            }
+        }
+    }
+
+    fn repr_instance(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
+        if let Some((f, owner)) = lookup_with_owner(&inst.class, "__repr__") {
+            let user = !is_builtin_class(owner);
+            let foreign_native = is_builtin_class(owner)
+                && !is_object_class(owner)
+                && builtin_base(inst).is_none();
+            if user || foreign_native {
+                let r = self.call_special(&f, v, &[])?;
+                return match r {
+                    Value::Str(s) => Ok(s.as_str().to_string()),
+                    Value::Instance(_) => match base_value(&r) {
+                        Value::Str(s) => Ok(s.as_str().to_string()),
+                        _ => Err(PyErr::type_error(format!(
+                            "__repr__ returned non-string (type {})",
+                            type_name(&r)
+                        ))),
+                    },
+                    _ => Err(PyErr::type_error(format!(
+                        "__repr__ returned non-string (type {})",
+                        type_name(&r)
+                    ))),
+                };
+            }
+        }
+        self.default_repr(inst, v)
+    }
+
+    /// object.__repr__ (and the built-in repr of a subclass's wrapped value,
+    /// and BaseException.__repr__).
+    fn default_repr(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
+        if let Some(b) = builtin_base(inst) {
+            return self.repr(&b);
+        }
+        if let InstanceBase::Exception(data) = &inst.base {
+            let args = data.args.lock().clone();
+            let name = &inst.class.name;
+            if args.items.len() == 1 {
+                let r = self.repr(&args.items[0])?;
+                return Ok(format!("{name}({r})"));
+            }
+            let r = self.repr(&Value::Tuple(args))?;
+            return Ok(format!("{name}{r}"));
+        }
+        Ok(format!("<{} object at {}>", class_path(&inst.class), addr(v)))
+    }
+
+    fn repr_object(&mut self, o: &Arc<Object>, v: &Value) -> PyResult<String> {
+        if let Some((f, owner)) = lookup_with_owner(&o.class, "__repr__") {
+            if !is_object_class(owner) {
+                let r = self.call_special(&f, v, &[])?;
+                return match r {
+                    Value::Str(s) => Ok(s.as_str().to_string()),
+                    _ => Err(PyErr::type_error(format!(
+                        "__repr__ returned non-string (type {})",
+                        type_name(&r)
+                    ))),
+                };
+            }
+        }
+        Ok(match &o.kind {
+            ObjKind::NotImplemented => "NotImplemented".into(),
+            ObjKind::Ellipsis => "Ellipsis".into(),
+            ObjKind::Range { start, stop, step } => {
+                if *step == 1 {
+                    format!("range({start}, {stop})")
+                } else {
+                    format!("range({start}, {stop}, {step})")
+                }
+            }
+            ObjKind::Slice { start, stop, step } => format!(
+                "slice({}, {}, {})",
+                self.repr(start)?,
+                self.repr(stop)?,
+                self.repr(step)?
+            ),
+            ObjKind::StaticMethod(f) => format!("<staticmethod({})>", self.repr(f)?),
+            ObjKind::ClassMethod(f) => format!("<classmethod({})>", self.repr(f)?),
+            ObjKind::Super { cls, obj } => {
+                let inner = if obj.is_none() {
+                    "NULL".to_string()
+                } else {
+                    format!("<{} object>", type_name(obj))
+                };
+                format!("<super: <class '{}'>, {inner}>", cls.name)
+            }
+            ObjKind::Cell(c) => {
+                let val = c.value.lock().clone();
+                if val.is_null() {
+                    format!("<cell at {}: empty>", addr(v))
+                } else {
+                    format!(
+                        "<cell at {}: {} object at {}>",
+                        addr(v),
+                        type_name(&val),
+                        addr(&val)
+                    )
+                }
+            }
+            ObjKind::Code(c) => format!(
+                "<code object {} at {}, file \"{}\", line {}>",
+                c.code.name,
+                addr(v),
+                c.code.filename,
+                c.code.first_line
+            ),
+            _ => format!("<{} object at {}>", class_path(&o.class), addr(v)),
+        })
+    }
+
+    /// `str(v)`.
+    pub fn to_str(&mut self, v: &Value) -> PyResult<String> {
+        match v {
+            Value::Str(s) => Ok(s.as_str().to_string()),
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__str__") {
+                    let user = !is_builtin_class(owner);
+                    let foreign_native = is_builtin_class(owner)
+                        && !is_object_class(owner)
+                        && builtin_base(inst).is_none();
+                    if user || foreign_native {
+                        let r = self.call_special(&f, v, &[])?;
+                        return match base_value(&r) {
+                            Value::Str(s) => Ok(s.as_str().to_string()),
+                            _ => Err(PyErr::type_error(format!(
+                                "__str__ returned non-string (type {})",
+                                type_name(&r)
+                            ))),
+                        };
+                    }
+                    if !is_object_class(owner) {
+                        if let Some(Value::Str(s)) = builtin_base(inst) {
+                            return Ok(s.as_str().to_string());
+                        }
+                    }
+                }
+                if let InstanceBase::Exception(data) = &inst.base {
+                    let has_user_repr = lookup_with_owner(&inst.class, "__repr__")
+                        .is_some_and(|(_, o)| !is_builtin_class(o));
+                    if !has_user_repr {
+                        return self.exception_str(inst, data);
+                    }
+                }
+                self.repr(v)
+            }
+            Value::Object(o) => {
+                if let Some((f, owner)) = lookup_with_owner(&o.class, "__str__") {
+                    if !is_object_class(owner) {
+                        let r = self.call_special(&f, v, &[])?;
+                        return match r {
+                            Value::Str(s) => Ok(s.as_str().to_string()),
+                            _ => Err(PyErr::type_error(format!(
+                                "__str__ returned non-string (type {})",
+                                type_name(&r)
+                            ))),
+                        };
+                    }
+                }
+                self.repr(v)
+            }
+            _ => self.repr(v),
+        }
+    }
+
+    /// BaseException.__str__ (KeyError shows the repr of its single argument).
+    fn exception_str(&mut self, inst: &Arc<Instance>, data: &crate::vm::value::ExcData) -> PyResult<String> {
+        let args = data.args.lock().clone();
+        match args.items.len() {
+            0 => Ok(String::new()),
+            1 => {
+                let key_error = types().exception(ExcKind::KeyError);
+                if is_subclass(&inst.class, key_error) {
+                    self.repr(&args.items[0])
+                } else {
+                    self.to_str(&args.items[0])
+                }
+            }
+            _ => self.repr(&Value::Tuple(args)),
+        }
+    }
+
+    // ============================================================ format
+
+    /// `format(v, spec)`.
+    pub fn format(&mut self, v: &Value, spec: &str) -> PyResult<String> {
+        if let Some(r) = crate::vm::format::format_builtin(v, spec) {
+            return r;
+        }
+        let cls = types().class_of(v);
+        if let Some((f, owner)) = lookup_with_owner(cls, "__format__") {
+            if !is_builtin_class(owner) {
+                let r = self.call_special(&f, v, &[Value::str(spec)])?;
+                return match base_value(&r) {
+                    Value::Str(s) => Ok(s.as_str().to_string()),
+                    _ => Err(PyErr::type_error(format!(
+                        "__format__ must return a str, not {}",
+                        type_name(&r)
+                    ))),
+                };
+            }
+            if !is_object_class(owner) {
+                if let Value::Instance(inst) = v {
+                    if let Some(b) = builtin_base(inst) {
+                        if spec.is_empty() {
+                            return self.to_str(v);
+                        }
+                        return self.format(&b, spec);
+                    }
+                }
+                if matches!(v, Value::Object(_)) {
+                    let r = self.call_special(&f, v, &[Value::str(spec)])?;
+                    return match r {
+                        Value::Str(s) => Ok(s.as_str().to_string()),
+                        _ => Err(PyErr::type_error(format!(
+                            "__format__ must return a str, not {}",
+                            type_name(&r)
+                        ))),
+                    };
+                }
+            }
+        }
+        if !spec.is_empty() {
+            return Err(PyErr::type_error(format!(
+                "unsupported format string passed to {}.__format__",
+                cls.name
+            )));
+        }
+        self.to_str(v)
+    }
+
+    // ============================================================ attributes
+
+    /// `obj.name`.
+    pub fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value> {
+        match self.getattr_inner(obj, name)? {
+            Some(v) => Ok(v),
+            None => Err(self.no_attribute(obj, name)),
+        }
+    }
+
+    /// `obj.name`, or `None` when there is no such attribute (AttributeError swallowed).
+    pub fn get_attr_opt(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        match self.getattr_inner(obj, name) {
+            Ok(v) => Ok(v),
+            Err(e) if e.matches(ExcKind::AttributeError) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn no_attribute(&self, obj: &Value, name: &str) -> PyErr {
+        let msg = match obj {
+            Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
+            Value::Module(m) => format!("module '{}' has no attribute '{name}'", m.name),
+            Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
+                format!("'super' object has no attribute '{name}'")
+            }
+            _ => format!("'{}' object has no attribute '{name}'", type_name(obj)),
+        };
+        attr_error(msg, obj, name)
+    }
+
+    fn getattr_inner(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        match obj {
+            Value::Instance(inst) => self.instance_getattr(inst, obj, name),
+            Value::Class(c) => self.class_getattr(c, obj, name),
+            Value::Module(m) => self.module_getattr(m, obj, name),
+            Value::Function(f) => {
+                if let Some(v) = f.attrs.lock().get(name) {
+                    return Ok(Some(v.clone()));
+                }
+                let v = match name {
+                    "__name__" => Value::str(&f.name),
+                    "__qualname__" => Value::str(&f.qualname),
+                    "__doc__" => Value::None,
+                    "__module__" => f.globals_name(),
+                    "__defaults__" => {
+                        if f.defaults.is_empty() {
+                            Value::None
+                        } else {
+                            Value::tuple(f.defaults.to_vec())
+                        }
+                    }
+                    "__kwdefaults__" => match &f.kwdefaults {
+                        Some(d) => Value::Dict(d.clone()),
+                        None => Value::None,
+                    },
+                    "__globals__" => Value::Dict(f.globals.clone()),
+                    "__code__" => Value::Object(Arc::new(Object {
+                        class: types().code.clone(),
+                        kind: ObjKind::Code(f.code.clone()),
+                    })),
+                    "__closure__" => {
+                        if f.closure.is_empty() {
+                            Value::None
+                        } else {
+                            Value::tuple(
+                                f.closure
+                                    .iter()
+                                    .map(|c| {
+                                        Value::Object(Arc::new(Object {
+                                            class: types().cell.clone(),
+                                            kind: ObjKind::Cell(c.clone()),
+                                        }))
+                                    })
+                                    .collect(),
+                            )
+                        }
+                    }
+                    "__dict__" => {
+                        let d = Value::Dict(Arc::new(new_dict()));
+                        let entries: Vec<(Arc<str>, Value)> = f
+                            .attrs
+                            .lock()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
+                        for (k, v) in entries {
+                            self.set_item(&d, &Value::str(&k), v)?;
+                        }
+                        d
+                    }
+                    "__annotations__" => Value::Dict(Arc::new(new_dict())),
+                    "__class__" => Value::Class(types().function.clone()),
+                    _ => return self.builtin_getattr(obj, name),
+                };
+                Ok(Some(v))
+            }
+            Value::BoundMethod(m) => match name {
+                "__self__" => Ok(Some(m.receiver.clone())),
+                "__func__" => Ok(Some(m.func.clone())),
+                "__class__" => Ok(Some(Value::Class(types().method.clone()))),
+                _ => {
+                    if let Some(v) = self.builtin_getattr(obj, name)? {
+                        return Ok(Some(v));
+                    }
+                    self.getattr_inner(&m.func.clone(), name)
+                }
+            },
+            Value::Native(n) => match name {
+                "__name__" => Ok(Some(Value::str(n.name))),
+                "__qualname__" => Ok(Some(Value::str(&n.qualname))),
+                "__doc__" | "__self__" => Ok(Some(Value::None)),
+                "__module__" => Ok(Some(if n.is_method {
+                    Value::None
+                } else {
+                    Value::str("builtins")
+                })),
+                _ => self.builtin_getattr(obj, name),
+            },
+            Value::Object(o) => self.object_getattr(o, obj, name),
+            _ => match (obj, name) {
+                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => {
+                    Ok(Some(match obj {
+                        Value::Bool(b) => Value::Int(*b as i64),
+                        _ => obj.clone(),
+                    }))
+                }
+                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "imag") => Ok(Some(Value::Int(0))),
+                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => Ok(Some(Value::Int(1))),
+                (Value::Float(_), "real") => Ok(Some(obj.clone())),
+                (Value::Float(_), "imag") => Ok(Some(Value::Float(0.0))),
+                _ => self.builtin_getattr(obj, name),
+            },
+        }
+    }
+
+    /// Attributes of a built-in value found on its type (methods bind).
+    fn builtin_getattr(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        let cls = types().class_of(obj);
+        if name == "__class__" {
+            return Ok(Some(Value::Class(cls.clone())));
+        }
+        match lookup_in_class(cls, name) {
+            Some(a) => {
+                let cls = cls.clone();
+                self.bind_attr(a, obj, &cls).map(Some)
+            }
+            None => {
+                if name == "__doc__" {
+                    return Ok(Some(Value::None));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Bind a class attribute found for an instance access (non-data descriptors).
+    fn bind_attr(&mut self, attr: Value, obj: &Value, cls: &Arc<Class>) -> PyResult<Value> {
+        Ok(match &attr {
+            Value::Function(_) => Value::BoundMethod(Arc::new(BoundMethod {
+                func: attr,
+                receiver: obj.clone(),
+            })),
+            Value::Native(n) if n.is_method => Value::BoundMethod(Arc::new(BoundMethod {
+                func: attr.clone(),
+                receiver: obj.clone(),
+            })),
+            Value::Object(o) => match &o.kind {
+                ObjKind::StaticMethod(f) => f.clone(),
+                ObjKind::ClassMethod(f) => Value::BoundMethod(Arc::new(BoundMethod {
+                    func: f.clone(),
+                    receiver: Value::Class(cls.clone()),
+                })),
+                ObjKind::Property { fget, .. } => {
+                    if fget.is_none() {
+                        return Err(PyErr::attribute_error("unreadable attribute"));
+                    }
+                    self.call(fget, std::slice::from_ref(obj), &[])?
+                }
+                _ => attr,
+            },
+            Value::Instance(d) => match lookup_in_class(&d.class, "__get__") {
+                Some(get) => self.call_special(&get, &attr, &[obj.clone(), Value::Class(cls.clone())])?,
+                None => attr,
+            },
+            _ => attr,
+        })
+    }
+
+    /// A data descriptor's value for an instance access, if `attr` is one.
+    fn data_descriptor_get(&mut self, attr: &Value, obj: &Value, cls: &Arc<Class>, name: &str) -> PyResult<Option<Value>> {
+        match attr {
+            Value::Object(o) => {
+                if let ObjKind::Property { fget, .. } = &o.kind {
+                    if fget.is_none() {
+                        return Err(attr_error(
+                            format!("property '{name}' of '{}' object has no getter", cls.name),
+                            obj,
+                            name,
+                        ));
+                    }
+                    return self.call(fget, std::slice::from_ref(obj), &[]).map(Some);
+                }
+                Ok(None)
+            }
+            Value::Instance(d) => {
+                let (get, set, del) = {
+                    let dc = &d.class;
+                    (
+                        lookup_in_class(dc, "__get__"),
+                        lookup_in_class(dc, "__set__").is_some(),
+                        lookup_in_class(dc, "__delete__").is_some(),
+                    )
+                };
+                if !(set || del) {
+                    return Ok(None);
+                }
+                match get {
+                    Some(g) => self
+                        .call_special(&g, attr, &[obj.clone(), Value::Class(cls.clone())])
+                        .map(Some),
+                    None => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn instance_getattr(&mut self, inst: &Arc<Instance>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        let cls = &inst.class;
+        if name.starts_with("__") {
+            match name {
+                "__class__" => return Ok(Some(Value::Class(cls.clone()))),
+                "__dict__" => return self.instance_dict(inst).map(Some),
+                _ => {}
+            }
+        }
+        if let InstanceBase::Exception(data) = &inst.base {
+            if let Some(v) = exception_attr(data, name) {
+                return Ok(Some(v));
+            }
+        }
+        let class_attr = lookup_in_class(cls, name);
+        if let Some(ca) = &class_attr {
+            if matches!(ca, Value::Object(_) | Value::Instance(_)) {
+                if let Some(r) = self.data_descriptor_get(ca, obj, cls, name)? {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        if let Some(v) = inst.attrs.lock().get(name) {
+            return Ok(Some(v.clone()));
+        }
+        if let Some(ca) = class_attr {
+            return self.bind_attr(ca, obj, cls).map(Some);
+        }
+        if let InstanceBase::Exception(data) = &inst.base {
+            if let Some(v) = exception_derived_attr(data, cls, name) {
+                return Ok(Some(v));
+            }
+        }
+        if let Some(b) = builtin_base(inst) {
+            match (&b, name) {
+                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_), "real" | "imag" | "numerator" | "denominator") => {
+                    return self.getattr_inner(&b, name);
+                }
+                _ => {}
+            }
+        }
+        if name == "__doc__" {
+            return Ok(Some(Value::None));
+        }
+        if name == "__module__" {
+            return Ok(Some(Value::str(&cls.module)));
+        }
+        if let Some(ga) = lookup_in_class(cls, "__getattr__") {
+            return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// `obj.__dict__`: a snapshot of the instance attributes.
+    fn instance_dict(&mut self, inst: &Arc<Instance>) -> PyResult<Value> {
+        let entries: Vec<(Arc<str>, Value)> = inst
+            .attrs
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let d = Value::Dict(Arc::new(new_dict()));
+        for (k, v) in entries {
+            self.set_item(&d, &Value::str(&k), v)?;
+        }
+        Ok(d)
+    }
+
+    fn class_getattr(&mut self, c: &Arc<Class>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        if name.starts_with("__") {
+            let special = match name {
+                "__name__" => Some(Value::str(&c.name)),
+                "__qualname__" => Some(Value::str(&c.qualname)),
+                "__mro__" => {
+                    let mut v = vec![Value::Class(c.clone())];
+                    v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
+                    Some(Value::tuple(v))
+                }
+                "__bases__" => Some(Value::tuple(
+                    c.bases.iter().map(|b| Value::Class(b.clone())).collect(),
+                )),
+                "__base__" => Some(match c.bases.first() {
+                    Some(b) => Value::Class(b.clone()),
+                    None => Value::None,
+                }),
+                "__class__" => Some(Value::Class(types().type_.clone())),
+                "__dict__" => {
+                    let entries: Vec<(Arc<str>, Value)> = c
+                        .attrs
+                        .lock()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    let d = Value::Dict(Arc::new(new_dict()));
+                    for (k, v) in entries {
+                        self.set_item(&d, &Value::str(&k), v)?;
+                    }
+                    Some(d)
+                }
+                _ => None,
+            };
+            if special.is_some() {
+                return Ok(special);
+            }
+        }
+        if let Some(a) = lookup_in_class(c, name) {
+            return Ok(Some(match &a {
+                Value::Object(o) => match &o.kind {
+                    ObjKind::ClassMethod(f) => Value::BoundMethod(Arc::new(BoundMethod {
+                        func: f.clone(),
+                        receiver: obj.clone(),
+                    })),
+                    ObjKind::StaticMethod(f) => f.clone(),
+                    _ => a,
+                },
+                Value::Instance(d) => match lookup_in_class(&d.class, "__get__") {
+                    Some(get) => self.call_special(&get, &a, &[Value::None, obj.clone()])?,
+                    None => a,
+                },
+                _ => a,
+            }));
+        }
+        match name {
+            "__module__" => return Ok(Some(Value::str(&c.module))),
+            "__doc__" => return Ok(Some(Value::None)),
+            _ => {}
+        }
+        // Then the metaclass (`type`): `A.mro()`.
+        if let Some(a) = lookup_in_class(&types().type_, name) {
+            let meta = types().type_.clone();
+            return self.bind_attr(a, obj, &meta).map(Some);
+        }
+        Ok(None)
+    }
+
+    fn module_getattr(&mut self, m: &Arc<crate::vm::value::Module>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        if let Some(v) = self.dict_get_str(&m.dict, name)? {
+            return Ok(Some(v));
+        }
+        match name {
+            "__dict__" => Ok(Some(Value::Dict(m.dict.clone()))),
+            "__name__" => Ok(Some(Value::str(&m.name))),
+            "__class__" => Ok(Some(Value::Class(types().module.clone()))),
+            _ => {
+                if let Some(ga) = self.dict_get_str(&m.dict, "__getattr__")? {
+                    return self.call(&ga, &[Value::str(name)], &[]).map(Some);
+                }
+                let _ = obj;
+                Ok(None)
+            }
+        }
+    }
+
+    /// A str-keyed dict lookup (module globals, namespaces).
+    fn dict_get_str(&mut self, d: &PyDict, name: &str) -> PyResult<Option<Value>> {
+        self.dict_get(d, &Value::str(name))
+    }
+
+    fn object_getattr(&mut self, o: &Arc<Object>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        let direct = match (&o.kind, name) {
+            (ObjKind::Range { start, .. }, "start") => Some(Value::Int(*start)),
+            (ObjKind::Range { stop, .. }, "stop") => Some(Value::Int(*stop)),
+            (ObjKind::Range { step, .. }, "step") => Some(Value::Int(*step)),
+            (ObjKind::Slice { start, .. }, "start") => Some(start.clone()),
+            (ObjKind::Slice { stop, .. }, "stop") => Some(stop.clone()),
+            (ObjKind::Slice { step, .. }, "step") => Some(step.clone()),
+            (ObjKind::Property { fget, .. }, "fget") => Some(fget.clone()),
+            (ObjKind::Property { fset, .. }, "fset") => Some(fset.clone()),
+            (ObjKind::Property { fdel, .. }, "fdel") => Some(fdel.clone()),
+            (ObjKind::Property { doc, fget, .. }, "__doc__") => Some(if doc.is_none() {
+                match fget {
+                    Value::None => Value::None,
+                    f => self.get_attr_opt(f, "__doc__")?.unwrap_or(Value::None),
+                }
+            } else {
+                doc.clone()
+            }),
+            (ObjKind::StaticMethod(f) | ObjKind::ClassMethod(f), "__func__" | "__wrapped__") => Some(f.clone()),
+            (ObjKind::StaticMethod(f) | ObjKind::ClassMethod(f), "__name__" | "__qualname__" | "__doc__") => {
+                return self.getattr_inner(&f.clone(), name)
+            }
+            (ObjKind::Cell(c), "cell_contents") => {
+                let v = c.value.lock().clone();
+                if v.is_null() {
+                    return Err(PyErr::value_error("Cell is empty"));
+                }
+                Some(v)
+            }
+            (ObjKind::Code(c), "co_name") => Some(Value::str(&c.code.name)),
+            (ObjKind::Code(c), "co_qualname") => Some(Value::str(&c.code.qualname)),
+            (ObjKind::Code(c), "co_filename") => Some(Value::str(&c.code.filename)),
+            (ObjKind::Code(c), "co_firstlineno") => Some(Value::Int(c.code.first_line as i64)),
+            (ObjKind::Code(c), "co_argcount") => Some(Value::Int(c.code.argcount as i64)),
+            (ObjKind::Super { .. }, _) if name != "__class__" => {
+                return crate::vm::class::super_lookup(self, o, name);
+            }
+            _ => None,
+        };
+        if direct.is_some() {
+            return Ok(direct);
+        }
+        if let ObjKind::Native(_) = &o.kind {
+            if let Some((f, owner)) = lookup_with_owner(&o.class, "__getattribute__") {
+                if !is_object_class(owner) {
+                    return match self.call_special(&f, obj, &[Value::str(name)]) {
+                        Ok(v) => Ok(Some(v)),
+                        Err(e) if e.matches(ExcKind::AttributeError) => Ok(None),
+                        Err(e) => Err(e),
+                    };
+                }
+            }
+        }
+        if let Some(v) = self.builtin_getattr(obj, name)? {
+            return Ok(Some(v));
+        }
+        if let ObjKind::Native(_) = &o.kind {
+            if let Some(ga) = lookup_in_class(&o.class, "__getattr__") {
+                return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// `obj.name = value`.
+    pub fn set_attr(&mut self, obj: &Value, name: &str, value: Value) -> PyResult<()> {
+        match obj {
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setattr__") {
+                    if !is_object_class(owner) && !is_builtin_class(owner) {
+                        self.call_special(&f, obj, &[Value::str(name), value])?;
+                        return Ok(());
+                    }
+                }
+                self.generic_setattr(obj, name, value)
+            }
+            Value::Object(o) if matches!(o.kind, ObjKind::Native(_)) => {
+                if let Some((f, owner)) = lookup_with_owner(&o.class, "__setattr__") {
+                    if !is_object_class(owner) {
+                        self.call_special(&f, obj, &[Value::str(name), value])?;
+                        return Ok(());
+                    }
+                }
+                self.generic_setattr(obj, name, value)
+            }
+            _ => self.generic_setattr(obj, name, value),
+        }
+    }
+
+    /// object.__setattr__: descriptors, then the instance namespace.
+    pub fn generic_setattr(&mut self, obj: &Value, name: &str, value: Value) -> PyResult<()> {
+        match obj {
+            Value::Instance(inst) => {
+                let cls = &inst.class;
+                if let Some(ca) = lookup_in_class(cls, name) {
+                    match &ca {
+                        Value::Object(o) => {
+                            if let ObjKind::Property { fset, .. } = &o.kind {
+                                if fset.is_none() {
+                                    return Err(attr_error(
+                                        format!("property '{name}' of '{}' object has no setter", cls.name),
+                                        obj,
+                                        name,
+                                    ));
+                                }
+                                self.call(fset, &[obj.clone(), value], &[])?;
+                                return Ok(());
+                            }
+                        }
+                        Value::Instance(d) => {
+                            if let Some(set) = lookup_in_class(&d.class, "__set__") {
+                                self.call_special(&set, &ca, &[obj.clone(), value])?;
+                                return Ok(());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if let InstanceBase::Exception(data) = &inst.base {
+                    if set_exception_attr(self, data, name, &value)? {
+                        return Ok(());
+                    }
+                }
+                match name {
+                    "__class__" => match &value {
+                        Value::Class(_) => Err(PyErr::type_error(
+                            "__class__ assignment is not supported",
+                        )),
+                        _ => Err(PyErr::type_error(format!(
+                            "__class__ must be set to a class, not '{}' object",
+                            type_name(&value)
+                        ))),
+                    },
+                    _ => {
+                        inst.attrs.lock().insert(name.into(), value);
+                        Ok(())
+                    }
+                }
+            }
+            Value::Class(c) => {
+                if is_builtin_class(c) {
+                    return Err(PyErr::type_error(format!(
+                        "cannot set '{name}' attribute of immutable type '{}'",
+                        c.name
+                    )));
+                }
+                c.attrs.lock().insert(name.into(), value);
+                Ok(())
+            }
+            Value::Module(m) => {
+                let d = Value::Dict(m.dict.clone());
+                self.set_item(&d, &Value::str(name), value)
+            }
+            Value::Function(f) => {
+                f.attrs.lock().insert(name.into(), value);
+                Ok(())
+            }
+            _ => {
+                let cls = types().class_of(obj);
+                if lookup_in_class(cls, name).is_some() {
+                    return Err(attr_error(
+                        format!("'{}' object attribute '{name}' is read-only", cls.name),
+                        obj,
+                        name,
+                    ));
+                }
+                Err(self.no_attribute(obj, name))
+            }
+        }
+    }
+
+    /// `del obj.name`.
+    pub fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()> {
+        match obj {
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delattr__") {
+                    if !is_object_class(owner) && !is_builtin_class(owner) {
+                        self.call_special(&f, obj, &[Value::str(name)])?;
+                        return Ok(());
+                    }
+                }
+                self.generic_delattr(obj, name)
+            }
+            _ => self.generic_delattr(obj, name),
+        }
+    }
+
+    /// object.__delattr__.
+    pub fn generic_delattr(&mut self, obj: &Value, name: &str) -> PyResult<()> {
+        match obj {
+            Value::Instance(inst) => {
+                let cls = &inst.class;
+                if let Some(ca) = lookup_in_class(cls, name) {
+                    match &ca {
+                        Value::Object(o) => {
+                            if let ObjKind::Property { fdel, .. } = &o.kind {
+                                if fdel.is_none() {
+                                    return Err(attr_error(
+                                        format!("property '{name}' of '{}' object has no deleter", cls.name),
+                                        obj,
+                                        name,
+                                    ));
+                                }
+                                self.call(fdel, std::slice::from_ref(obj), &[])?;
+                                return Ok(());
+                            }
+                        }
+                        Value::Instance(d) => {
+                            if let Some(del) = lookup_in_class(&d.class, "__delete__") {
+                                self.call_special(&del, &ca, std::slice::from_ref(obj))?;
+                                return Ok(());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if inst.attrs.lock().shift_remove(name).is_some() {
+                    return Ok(());
+                }
+                Err(self.no_attribute(obj, name))
+            }
+            Value::Class(c) => {
+                if is_builtin_class(c) {
+                    return Err(PyErr::type_error(format!(
+                        "cannot delete '{name}' attribute of immutable type '{}'",
+                        c.name
+                    )));
+                }
+                if c.attrs.lock().shift_remove(name).is_some() {
+                    return Ok(());
+                }
+                Err(self.no_attribute(obj, name))
+            }
+            Value::Module(m) => {
+                let d = Value::Dict(m.dict.clone());
+                match self.del_item(&d, &Value::str(name)) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.matches(ExcKind::KeyError) => Err(self.no_attribute(obj, name)),
+                    Err(e) => Err(e),
+                }
+            }
+            Value::Function(f) => {
+                if f.attrs.lock().shift_remove(name).is_some() {
+                    return Ok(());
+                }
+                Err(self.no_attribute(obj, name))
+            }
+            _ => Err(self.no_attribute(obj, name)),
+        }
+    }
+
+    /// `obj.name` for a call: `(func, obj)` when `name` is a plain method on
+    /// the type (no bound method allocated), else `(attr, Null)`.
+    pub fn load_method(&mut self, obj: &Value, name: &str) -> PyResult<(Value, Value)> {
+        match obj {
+            Value::Instance(inst) => {
+                if let InstanceBase::Exception(_) = inst.base {
+                    // Exception state attributes shadow nothing callable; fall through.
+                }
+                if let Some(ca) = lookup_in_class(&inst.class, name) {
+                    let plain = match &ca {
+                        Value::Function(_) => true,
+                        Value::Native(n) => n.is_method,
+                        _ => false,
+                    };
+                    if plain && !inst.attrs.lock().contains_key(name) {
+                        return Ok((ca, obj.clone()));
+                    }
+                }
+                Ok((self.get_attr(obj, name)?, Value::Null))
+            }
+            Value::Class(_) | Value::Module(_) | Value::Function(_) | Value::BoundMethod(_) => {
+                Ok((self.get_attr(obj, name)?, Value::Null))
+            }
+            Value::Object(o) if matches!(o.kind, ObjKind::Super { .. } | ObjKind::Native(_)) => {
+                Ok((self.get_attr(obj, name)?, Value::Null))
+            }
+            _ => {
+                if let Some(ca) = lookup_in_class(types().class_of(obj), name) {
+                    let plain = match &ca {
+                        Value::Function(_) => true,
+                        Value::Native(n) => n.is_method,
+                        _ => false,
+                    };
+                    if plain {
+                        return Ok((ca, obj.clone()));
+                    }
+                }
+                Ok((self.get_attr(obj, name)?, Value::Null))
+            }
+        }
+    }
+
+    // ============================================================ items
+
+    /// `obj[key]`.
+    pub fn get_item(&mut self, obj: &Value, key: &Value) -> PyResult<Value> {
+        match obj {
+            Value::List(l) => {
+                if let Value::Int(i) = key {
+                    let items = l.items.lock();
+                    let n = items.len() as i64;
+                    let j = if *i < 0 { i + n } else { *i };
+                    if j < 0 || j >= n {
+                        return Err(PyErr::index_error("list index out of range"));
+                    }
+                    return Ok(items[j as usize].clone());
+                }
+                match self.key_of(key)? {
+                    Key::Index(i) => self.get_item(obj, &Value::Int(i)),
+                    Key::Slice(a, b, c) => {
+                        let items = l.items.lock().clone();
+                        Ok(Value::list(slice_vec(&items, a, b, c)?))
+                    }
+                    Key::Other => Err(PyErr::type_error(format!(
+                        "list indices must be integers or slices, not {}",
+                        type_name(key)
+                    ))),
+                }
+            }
+            Value::Tuple(t) => match self.key_of(key)? {
+                Key::Index(i) => {
+                    let n = t.items.len() as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(PyErr::index_error("tuple index out of range"));
+                    }
+                    Ok(t.items[j as usize].clone())
+                }
+                Key::Slice(a, b, c) => Ok(Value::tuple(slice_vec(&t.items, a, b, c)?)),
+                Key::Other => Err(PyErr::type_error(format!(
+                    "tuple indices must be integers or slices, not {}",
+                    type_name(key)
+                ))),
+            },
+            Value::Str(s) => match self.key_of(key)? {
+                Key::Index(i) => {
+                    let n = s.char_len() as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(PyErr::index_error("string index out of range"));
+                    }
+                    let c = crate::vm::str::char_at(s, j as usize).unwrap_or(' ');
+                    Ok(Value::from_string(c.to_string()))
+                }
+                Key::Slice(a, b, c) => {
+                    let (start, stop, step, len) = adjust_slice(a, b, c, s.char_len() as i64)?;
+                    if len == s.char_len() as i64 && step == 1 {
+                        return Ok(obj.clone());
+                    }
+                    Ok(Value::from_string(crate::vm::str::slice_str(s, start, stop, step)))
+                }
+                Key::Other => Err(PyErr::type_error(format!(
+                    "string indices must be integers, not '{}'",
+                    type_name(key)
+                ))),
+            },
+            Value::Bytes(bs) => match self.key_of(key)? {
+                Key::Index(i) => {
+                    let n = bs.len() as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(PyErr::index_error("index out of range"));
+                    }
+                    Ok(Value::Int(bs[j as usize] as i64))
+                }
+                Key::Slice(a, b, c) => {
+                    let (start, _, step, len) = adjust_slice(a, b, c, bs.len() as i64)?;
+                    let out: Vec<u8> = (0..len).map(|k| bs[(start + k * step) as usize]).collect();
+                    Ok(Value::Bytes(out.into()))
+                }
+                Key::Other => Err(PyErr::type_error(format!(
+                    "byte indices must be integers or slices, not {}",
+                    type_name(key)
+                ))),
+            },
+            Value::Dict(d) => match self.dict_get(d, key)? {
+                Some(v) => Ok(v),
+                None => Err(PyErr::key_error(key.clone())),
+            },
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__getitem__") {
+                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                        return self.call_special(&f, obj, std::slice::from_ref(key));
+                    }
+                }
+                if let Some(b) = builtin_base(inst) {
+                    if let Value::Dict(d) = &b {
+                        if let Some(v) = self.dict_get(d, key)? {
+                            return Ok(v);
+                        }
+                        if let Some(m) = lookup_in_class(&inst.class, "__missing__") {
+                            return self.call_special(&m, obj, std::slice::from_ref(key));
+                        }
+                        return Err(PyErr::key_error(key.clone()));
+                    }
+                    return self.get_item(&b, key);
+                }
+                Err(PyErr::type_error(format!(
+                    "'{}' object is not subscriptable",
+                    inst.class.name
+                )))
+            }
+            Value::Object(o) => {
+                if let ObjKind::Range { start, stop, step } = &o.kind {
+                    let (start, stop, step) = (*start, *stop, *step);
+                    let n = range_len(start, stop, step);
+                    return match self.key_of(key)? {
+                        Key::Index(i) => {
+                            let j = if i < 0 { i + n } else { i };
+                            if j < 0 || j >= n {
+                                return Err(PyErr::index_error("range object index out of range"));
+                            }
+                            Ok(Value::Int(start + j * step))
+                        }
+                        Key::Slice(a, b, c) => {
+                            let (s0, s1, st, len) = adjust_slice(a, b, c, n)?;
+                            let _ = s1;
+                            let new_start = start + s0 * step;
+                            let new_step = step * st;
+                            let new_stop = new_start + len * new_step;
+                            Ok(new_range(new_start, new_stop, new_step))
+                        }
+                        Key::Other => Err(PyErr::type_error(format!(
+                            "range indices must be integers or slices, not {}",
+                            type_name(key)
+                        ))),
+                    };
+                }
+                match lookup_in_class(&o.class, "__getitem__") {
+                    Some(f) => self.call_special(&f, obj, std::slice::from_ref(key)),
+                    None => Err(PyErr::type_error(format!(
+                        "'{}' object is not subscriptable",
+                        o.class.name
+                    ))),
+                }
+            }
+            Value::Class(c) => {
+                if let Some(f) = lookup_in_class(c, "__class_getitem__") {
+                    let bound = self.bind_class_attr(f, obj);
+                    return self.call(&bound, std::slice::from_ref(key), &[]);
+                }
+                if is_builtin_class(c) && matches!(c.layout, Layout::List | Layout::Dict | Layout::Tuple | Layout::Set | Layout::FrozenSet | Layout::Type) {
+                    // Generic aliases (`list[int]`) only matter to type hints.
+                    return Ok(obj.clone());
+                }
+                Err(PyErr::type_error(format!(
+                    "type '{}' is not subscriptable",
+                    c.name
+                )))
+            }
+            _ => Err(PyErr::type_error(format!(
+                "'{}' object is not subscriptable",
+                type_name(obj)
+            ))),
+        }
+    }
+
+    fn bind_class_attr(&self, f: Value, cls: &Value) -> Value {
+        match &f {
+            Value::Object(o) => match &o.kind {
+                ObjKind::ClassMethod(g) => Value::BoundMethod(Arc::new(BoundMethod {
+                    func: g.clone(),
+                    receiver: cls.clone(),
+                })),
+                ObjKind::StaticMethod(g) => g.clone(),
+                _ => f,
+            },
+            // `__class_getitem__` is an implicit class method.
+            Value::Function(_) => Value::BoundMethod(Arc::new(BoundMethod {
+                func: f,
+                receiver: cls.clone(),
+            })),
+            _ => f,
+        }
+    }
+
+    /// `obj[key] = value`.
+    pub fn set_item(&mut self, obj: &Value, key: &Value, value: Value) -> PyResult<()> {
+        match obj {
+            Value::List(l) => match self.key_of(key)? {
+                Key::Index(i) => {
+                    let mut items = l.items.lock();
+                    let n = items.len() as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(PyErr::index_error("list assignment index out of range"));
+                    }
+                    items[j as usize] = value;
+                    Ok(())
+                }
+                Key::Slice(a, b, c) => {
+                    let new_items = self.collect(&value)?;
+                    self.list_assign_slice(l, a, b, c, new_items)
+                }
+                Key::Other => Err(PyErr::type_error(format!(
+                    "list indices must be integers or slices, not {}",
+                    type_name(key)
+                ))),
+            },
+            Value::Dict(d) => self.dict_set(d, key.clone(), value),
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setitem__") {
+                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                        self.call_special(&f, obj, &[key.clone(), value])?;
+                        return Ok(());
+                    }
+                }
+                if let Some(b) = builtin_base(inst) {
+                    return self.set_item(&b, key, value);
+                }
+                Err(PyErr::type_error(format!(
+                    "'{}' object does not support item assignment",
+                    inst.class.name
+                )))
+            }
+            Value::Object(o) => match lookup_in_class(&o.class, "__setitem__") {
+                Some(f) => {
+                    self.call_special(&f, obj, &[key.clone(), value])?;
+                    Ok(())
+                }
+                None => Err(PyErr::type_error(format!(
+                    "'{}' object does not support item assignment",
+                    o.class.name
+                ))),
+            },
+            _ => Err(PyErr::type_error(format!(
+                "'{}' object does not support item assignment",
+                type_name(obj)
+            ))),
+        }
+    }
+
+    fn list_assign_slice(&mut self, l: &PyList, a: Option<i64>, b: Option<i64>, c: Option<i64>, new_items: Vec<Value>) -> PyResult<()> {
+        let mut items = l.items.lock();
+        let (start, stop, step, len) = adjust_slice(a, b, c, items.len() as i64)?;
+        if step == 1 {
+            let start = start as usize;
+            let stop = (stop.max(start as i64)) as usize;
+            items.splice(start..stop, new_items);
+            return Ok(());
+        }
+        if new_items.len() as i64 != len {
+            return Err(PyErr::value_error(format!(
+                "attempt to assign sequence of size {} to extended slice of size {len}",
+                new_items.len()
+            )));
+        }
+        for (k, v) in new_items.into_iter().enumerate() {
+            items[(start + k as i64 * step) as usize] = v;
+        }
+        Ok(())
+    }
+
+    /// `del obj[key]`.
+    pub fn del_item(&mut self, obj: &Value, key: &Value) -> PyResult<()> {
+        match obj {
+            Value::List(l) => match self.key_of(key)? {
+                Key::Index(i) => {
+                    let mut items = l.items.lock();
+                    let n = items.len() as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(PyErr::index_error("list assignment index out of range"));
+                    }
+                    items.remove(j as usize);
+                    Ok(())
+                }
+                Key::Slice(a, b, c) => {
+                    let mut items = l.items.lock();
+                    let (start, _stop, step, len) = adjust_slice(a, b, c, items.len() as i64)?;
+                    if len == 0 {
+                        return Ok(());
+                    }
+                    if step == 1 {
+                        items.drain(start as usize..(start + len) as usize);
+                        return Ok(());
+                    }
+                    let mut idx: Vec<usize> = (0..len).map(|k| (start + k * step) as usize).collect();
+                    idx.sort_unstable();
+                    for i in idx.into_iter().rev() {
+                        items.remove(i);
+                    }
+                    Ok(())
+                }
+                Key::Other => Err(PyErr::type_error(format!(
+                    "list indices must be integers or slices, not {}",
+                    type_name(key)
+                ))),
+            },
+            Value::Dict(d) => self.dict_del(d, key),
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delitem__") {
+                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                        self.call_special(&f, obj, std::slice::from_ref(key))?;
+                        return Ok(());
+                    }
+                }
+                if let Some(b) = builtin_base(inst) {
+                    return self.del_item(&b, key);
+                }
+                Err(PyErr::type_error(format!(
+                    "'{}' object does not support item deletion",
+                    inst.class.name
+                )))
+            }
+            Value::Object(o) => match lookup_in_class(&o.class, "__delitem__") {
+                Some(f) => {
+                    self.call_special(&f, obj, std::slice::from_ref(key))?;
+                    Ok(())
+                }
+                None => Err(PyErr::type_error(format!(
+                    "'{}' object doesn't support item deletion",
+                    o.class.name
+                ))),
+            },
+            _ => Err(PyErr::type_error(format!(
+                "'{}' object doesn't support item deletion",
+                type_name(obj)
+            ))),
+        }
+    }
+
+    // ============================================================ membership
+
+    /// `item in container`.
+    pub fn contains(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
+        match container {
+            Value::Str(s) => match item {
+                Value::Str(sub) => Ok(s.as_str().contains(sub.as_str())),
+                _ => match base_value(item) {
+                    Value::Str(sub) => Ok(s.as_str().contains(sub.as_str())),
+                    _ => Err(PyErr::type_error(format!(
+                        "'in <string>' requires string as left operand, not {}",
+                        type_name(item)
+                    ))),
+                },
+            },
+            Value::List(l) => {
+                // Scan under the lock while comparisons need no script code.
+                let mut i = 0;
+                loop {
+                    let next = {
+                        let items = l.items.lock();
+                        let mut found = None;
+                        while i < items.len() {
+                            match native_eq(&items[i], item) {
+                                Some(true) => return Ok(true),
+                                Some(false) => i += 1,
+                                None => {
+                                    found = Some(items[i].clone());
+                                    break;
+                                }
+                            }
+                        }
+                        found
+                    };
+                    match next {
+                        None => return Ok(false),
+                        Some(x) => {
+                            if self.eq_identity(&x, item)? {
+                                return Ok(true);
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            Value::Tuple(t) => {
+                for x in t.items.iter() {
+                    let r = match native_eq(x, item) {
+                        Some(r) => r,
+                        None => self.eq_identity(x, item)?,
+                    };
+                    if r {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Value::Dict(d) => Ok(self.dict_get(d, item)?.is_some()),
+            Value::Set(s) | Value::FrozenSet(s) => self.set_contains(s, item),
+            Value::Bytes(b) => match base_value(item) {
+                Value::Bytes(sub) => Ok(sub.is_empty() || b.windows(sub.len()).any(|w| *w == *sub)),
+                v => match int_ref(&v).and_then(|i| i.to_i64()) {
+                    Some(n) if (0..256).contains(&n) => Ok(b.contains(&(n as u8))),
+                    Some(_) => Err(PyErr::value_error("byte must be in range(0, 256)")),
+                    None => Err(PyErr::type_error(format!(
+                        "a bytes-like object is required, not '{}'",
+                        type_name(item)
+                    ))),
+                },
+            },
+            Value::Object(o) => {
+                if let ObjKind::Range { start, stop, step } = &o.kind {
+                    if let Some(i) = int_ref(item).and_then(|i| i.to_i64()) {
+                        let (start, stop, step) = (*start, *stop, *step);
+                        let inside = if step > 0 {
+                            i >= start && i < stop
+                        } else {
+                            i <= start && i > stop
+                        };
+                        return Ok(inside && (i - start) % step == 0);
+                    }
+                }
+                if let Some(f) = lookup_in_class(&o.class, "__contains__") {
+                    let r = self.call_special(&f, container, std::slice::from_ref(item))?;
+                    return self.is_true(&r);
+                }
+                self.contains_by_iteration(container, item)
+            }
+            Value::Instance(inst) => {
+                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__contains__") {
+                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                        let r = self.call_special(&f, container, std::slice::from_ref(item))?;
+                        return self.is_true(&r);
+                    }
+                }
+                if let Some(b) = builtin_base(inst) {
+                    let has_iter = lookup_with_owner(&inst.class, "__iter__").is_some_and(|(_, o)| !is_builtin_class(o));
+                    if !has_iter {
+                        return self.contains(&b, item);
+                    }
+                }
+                if lookup_in_class(&inst.class, "__iter__").is_some()
+                    || lookup_in_class(&inst.class, "__getitem__").is_some()
+                {
+                    return self.contains_by_iteration(container, item);
+                }
+                Err(PyErr::type_error(format!(
+                    "argument of type '{}' is not iterable",
+                    inst.class.name
+                )))
+            }
+            _ => Err(PyErr::type_error(format!(
+                "argument of type '{}' is not iterable",
+                type_name(container)
+            ))),
+        }
+    }
+
+    fn contains_by_iteration(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
+        let items = self.collect(container)?;
+        for x in &items {
+            if self.eq_identity(x, item)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    // ============================================================ isinstance
+
+    /// `isinstance(v, cls)` (a class or a tuple of classes).
+    pub fn isinstance(&mut self, v: &Value, cls: &Value) -> PyResult<bool> {
+        match cls {
+            Value::Class(c) => Ok(is_subclass(types().class_of(v), c)),
+            Value::Tuple(t) => {
+                for c in t.items.iter() {
+                    if self.isinstance(v, c)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Err(PyErr::type_error(
+                "isinstance() arg 2 must be a type, a tuple of types, or a union",
+            )),
+        }
+    }
+}
+
+/// Equality of two built-in values that needs no script code (`None` if it might).
+fn native_eq(a: &Value, b: &Value) -> Option<bool> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x == y),
+        (Value::Str(x), Value::Str(y)) => Some(x.as_str() == y.as_str()),
+        (Value::None, _) | (_, Value::None) => Some(a.is(b)),
+        (Value::Float(x), Value::Float(y)) => Some(x == y),
+        (Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_)) => {
+            number::num_cmp(a, b).map(|o| o == Some(Ordering::Equal))
+        }
+        (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_))
+        | (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_), Value::Str(_)) => Some(false),
+        _ => None,
+    }
+}
+
+fn unhashable(v: &Value) -> PyErr {
+    PyErr::type_error(format!("unhashable type: '{}'", type_name(v)))
+}
+
+/// CPython's `_Py_HashPointer`: the address rotated by 4 bits.
+fn pointer_hash(p: usize) -> i64 {
+    let y = p as u64;
+    let h = ((y >> 4) | (y << 60)) as i64;
+    if h == -1 {
+        -2
+    } else {
+        h
+    }
+}
+
+/// `items[a:b:c]`.
+fn slice_vec(items: &[Value], a: Option<i64>, b: Option<i64>, c: Option<i64>) -> PyResult<Vec<Value>> {
+    let (start, stop, step, len) = adjust_slice(a, b, c, items.len() as i64)?;
+    if step == 1 {
+        if len <= 0 {
+            return Ok(Vec::new());
+        }
+        return Ok(items[start as usize..stop as usize].to_vec());
+    }
+    Ok((0..len)
+        .map(|k| items[(start + k * step) as usize].clone())
+        .collect())
+}
+
+/// The data attributes every exception carries (`args`, `__cause__`, ...).
+fn exception_attr(data: &crate::vm::value::ExcData, name: &str) -> Option<Value> {
+    Some(match name {
+        "args" => Value::Tuple(data.args.lock().clone()),
+        "__cause__" => data.cause.lock().clone().unwrap_or(Value::None),
+        "__context__" => data.context.lock().clone().unwrap_or(Value::None),
+        "__suppress_context__" => Value::Bool(
+            data.suppress_context
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ),
+        "__traceback__" => {
+            // The traceback object is the VM core's; none is exposed here.
+            Value::None
+        }
+        _ => return None,
+    })
+}
+
+/// Attributes derived from `args` for some exception classes (when not set explicitly).
+fn exception_derived_attr(data: &crate::vm::value::ExcData, cls: &Arc<Class>, name: &str) -> Option<Value> {
+    let args = data.args.lock().clone();
+    let t = types();
+    let is = |k: ExcKind| is_subclass(cls, t.exception(k));
+    match name {
+        "value" if is(ExcKind::StopIteration) => Some(args.items.first().cloned().unwrap_or(Value::None)),
+        "code" if is(ExcKind::SystemExit) => Some(match args.items.len() {
+            0 => Value::None,
+            1 => args.items[0].clone(),
+            _ => Value::Tuple(args),
+        }),
+        "errno" if is(ExcKind::OSError) => Some(if args.items.len() >= 2 { args.items[0].clone() } else { Value::None }),
+        "strerror" if is(ExcKind::OSError) => Some(if args.items.len() >= 2 { args.items[1].clone() } else { Value::None }),
+        "filename" if is(ExcKind::OSError) => Some(args.items.get(2).cloned().unwrap_or(Value::None)),
+        "filename2" if is(ExcKind::OSError) => Some(args.items.get(4).cloned().unwrap_or(Value::None)),
+        "msg" if is(ExcKind::SyntaxError) || is(ExcKind::ImportError) => Some(args.items.first().cloned().unwrap_or(Value::None)),
+        "name" | "path" if is(ExcKind::ImportError) => Some(Value::None),
+        "name" | "obj" if is(ExcKind::AttributeError) || is(ExcKind::NameError) => Some(Value::None),
+        "__notes__" => None,
+        _ => None,
+    }
+}
+
+/// Assign an exception's data attribute; `false` if `name` is not one.
+fn set_exception_attr(vm: &mut Vm, data: &crate::vm::value::ExcData, name: &str, value: &Value) -> PyResult<bool> {
+    match name {
+        "args" => {
+            let items = vm.collect(value)?;
+            *data.args.lock() = Arc::new(crate::vm::value::PyTuple {
+                items: items.into_boxed_slice(),
+            });
+        }
+        "__cause__" => {
+            *data.cause.lock() = if value.is_none() { None } else { Some(value.clone()) };
+            data.suppress_context
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        "__context__" => {
+            *data.context.lock() = if value.is_none() { None } else { Some(value.clone()) };
+        }
+        "__suppress_context__" => {
+            let b = vm.is_true(value)?;
+            data.suppress_context
+                .store(b, std::sync::atomic::Ordering::Relaxed);
+        }
+        "__traceback__" => {}
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+impl crate::vm::value::Function {
+    /// `__module__` of a function: its globals' `__name__`.
+    fn globals_name(&self) -> Value {
+        let found = self
+            .globals
+            .map
+            .lock()
+            .iter()
+            .find(|(k, _)| k.key.as_str() == Some("__name__"))
+            .map(|(_, v)| v.clone());
+        found.unwrap_or(Value::None)
+    }
+}
+
+// ================================================================ natives: object and type
+
+fn object_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    let Some(Value::Class(cls)) = args.first() else {
+        return Err(PyErr::type_error("object.__new__(X): X is not a type object"));
+    };
+    let _ = vm;
+    if args.len() > 1 || !kwargs.is_empty() {
+        let new_owner = lookup_with_owner(cls, "__new__").map(|(_, o)| o.clone());
+        let init_owner = lookup_with_owner(cls, "__init__").map(|(_, o)| o.clone());
+        let new_is_object = new_owner.as_ref().map_or(true, is_object_class);
+        let init_is_object = init_owner.as_ref().map_or(true, is_object_class);
+        if !new_is_object {
+            return Err(PyErr::type_error(
+                "object.__new__() takes exactly one argument (the type to instantiate)",
+            ));
+        }
+        if init_is_object {
+            return Err(PyErr::type_error(format!("{}() takes no arguments", cls.name)));
+        }
+    }
+    Ok(Vm::new_instance(cls))
+}
+
+fn object_init(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    if args.len() > 1 || !kwargs.is_empty() {
+        let cls = types().class_of(&args[0]);
+        let init_is_object = lookup_with_owner(cls, "__init__").map_or(true, |(_, o)| is_object_class(o));
+        let new_is_object = lookup_with_owner(cls, "__new__").map_or(true, |(_, o)| is_object_class(o));
+        if !init_is_object {
+            return Err(PyErr::type_error(
+                "object.__init__() takes exactly one argument (the instance to initialize)",
+            ));
+        }
+        if new_is_object {
+            return Err(PyErr::type_error(format!(
+                "{}.__init__() takes exactly one argument (the instance to initialize)",
+                cls.name
+            )));
+        }
+    }
+    Ok(Value::None)
+}
+
+fn self_arg<'a>(args: &'a [Value], name: &str) -> PyResult<&'a Value> {
+    args.first().ok_or_else(|| {
+        PyErr::type_error(format!(
+            "descriptor '{name}' of 'object' object needs an argument"
+        ))
+    })
+}
+
+fn object_eq(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__eq__")?;
+    crate::vm::builtins::arity("__eq__", &args[1..], 1, 1)?;
+    Ok(if a.is(&args[1]) {
+        Value::Bool(true)
+    } else {
+        not_implemented()
+    })
+}
+
+fn object_ne(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__ne__")?;
+    crate::vm::builtins::arity("__ne__", &args[1..], 1, 1)?;
+    let r = vm.compare_slot(a, &args[1], CompareKind::Eq)?;
+    if is_not_implemented(&r) {
+        return Ok(r);
+    }
+    Ok(Value::Bool(!vm.is_true(&r)?))
+}
+
+fn object_not_implemented(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(not_implemented())
+}
+
+fn object_hash(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__hash__")?;
+    Ok(Value::Int(pointer_hash(a.heap_ptr().unwrap_or(0))))
+}
+
+fn object_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__repr__")?;
+    let s = match a {
+        Value::Instance(inst) => match &inst.base {
+            InstanceBase::Plain => format!("<{} object at {}>", class_path(&inst.class), addr(a)),
+            _ => vm.default_repr(inst, a)?,
+        },
+        _ => format!("<{} object at {}>", class_path(types().class_of(a)), addr(a)),
+    };
+    Ok(Value::from_string(s))
+}
+
+fn object_str(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__str__")?;
+    Ok(Value::from_string(vm.repr(a)?))
+}
+
+fn object_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__format__")?;
+    crate::vm::builtins::arity("__format__", &args[1..], 1, 1)?;
+    let spec = match &args[1] {
+        Value::Str(s) => s.clone(),
+        other => {
+            return Err(PyErr::type_error(format!(
+                "__format__() argument must be str, not {}",
+                type_name(other)
+            )))
+        }
+    };
+    if !spec.as_str().is_empty() {
+        return Err(PyErr::type_error(format!(
+            "unsupported format string passed to {}.__format__",
+            type_name(a)
+        )));
+    }
+    Ok(Value::from_string(vm.to_str(a)?))
+}
+
+fn name_arg(v: &Value) -> PyResult<Arc<PyStr>> {
+    match v {
+        Value::Str(s) => Ok(s.clone()),
+        _ => Err(PyErr::type_error(format!(
+            "attribute name must be string, not '{}'",
+            type_name(v)
+        ))),
+    }
+}
+
+fn object_setattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    crate::vm::builtins::arity("__setattr__", args, 3, 3)?;
+    let name = name_arg(&args[1])?;
+    vm.generic_setattr(&args[0], name.as_str(), args[2].clone())?;
+    Ok(Value::None)
+}
+
+fn object_delattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    crate::vm::builtins::arity("__delattr__", args, 2, 2)?;
+    let name = name_arg(&args[1])?;
+    vm.generic_delattr(&args[0], name.as_str())?;
+    Ok(Value::None)
+}
+
+fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    crate::vm::builtins::arity("__getattribute__", args, 2, 2)?;
+    let name = name_arg(&args[1])?;
+    let obj = &args[0];
+    // Generic lookup without the `__getattr__` fallback.
+    let r = match obj {
+        Value::Instance(inst) => {
+            let cls = inst.class.clone();
+            let ca = lookup_in_class(&cls, name.as_str());
+            if let Some(ca) = &ca {
+                if let Some(r) = vm.data_descriptor_get(ca, obj, &cls, name.as_str())? {
+                    return Ok(r);
+                }
+            }
+            let own = inst.attrs.lock().get(name.as_str()).cloned();
+            match (own, ca) {
+                (Some(v), _) => Some(v),
+                (None, Some(ca)) => Some(vm.bind_attr(ca, obj, &cls)?),
+                (None, None) => match name.as_str() {
+                    "__class__" => Some(Value::Class(cls.clone())),
+                    "__dict__" => Some(vm.instance_dict(inst)?),
+                    _ => None,
+                },
+            }
+        }
+        _ => vm.getattr_inner(obj, name.as_str())?,
+    };
+    r.ok_or_else(|| vm.no_attribute(obj, name.as_str()))
+}
+
+fn object_init_subclass(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::None)
+}
+
+fn object_dir(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = self_arg(args, "__dir__")?;
+    let mut names: Vec<String> = Vec::new();
+    if let Value::Instance(inst) = a {
+        names.extend(inst.attrs.lock().keys().map(|k| k.to_string()));
+    }
+    let cls = types().class_of(a);
+    for c in std::iter::once(cls).chain(cls.mro.iter()) {
+        names.extend(c.attrs.lock().keys().map(|k| k.to_string()));
+    }
+    names.push("__class__".into());
+    names.sort();
+    names.dedup();
+    let _ = vm;
+    Ok(Value::list(names.into_iter().map(Value::from_string).collect()))
+}
+
+fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    let rest = &args[1..];
+    match rest.len() {
+        1 if kwargs.is_empty() => Ok(Value::Class(types().class_of(&rest[0]).clone())),
+        3 => {
+            let name = match &rest[0] {
+                Value::Str(s) => s.clone(),
+                v => {
+                    return Err(PyErr::type_error(format!(
+                        "type.__new__() argument 1 must be str, not {}",
+                        type_name(v)
+                    )))
+                }
+            };
+            let bases: Vec<Arc<Class>> = match &rest[1] {
+                Value::Tuple(t) => {
+                    let mut out = Vec::new();
+                    for b in t.items.iter() {
+                        match b {
+                            Value::Class(c) => out.push(c.clone()),
+                            _ => return Err(PyErr::type_error("bases must be types")),
+                        }
+                    }
+                    out
+                }
+                v => {
+                    return Err(PyErr::type_error(format!(
+                        "type.__new__() argument 2 must be tuple, not {}",
+                        type_name(v)
+                    )))
+                }
+            };
+            let Value::Dict(ns) = &rest[2] else {
+                return Err(PyErr::type_error(format!(
+                    "type.__new__() argument 3 must be dict, not {}",
+                    type_name(&rest[2])
+                )));
+            };
+            let bases = if bases.is_empty() {
+                vec![types().object.clone()]
+            } else {
+                bases
+            };
+            let mut attrs = AttrMap::default();
+            let mut module = String::from("__main__");
+            for (k, v) in dict_items(ns) {
+                if let Value::Str(s) = &k {
+                    if s.as_str() == "__module__" {
+                        if let Value::Str(m) = &v {
+                            module = m.as_str().to_string();
+                        }
+                    }
+                    attrs.insert(s.as_str().into(), v);
+                }
+            }
+            attrs
+                .entry("__module__".into())
+                .or_insert_with(|| Value::str(&module));
+            let layout = bases
+                .iter()
+                .map(|b| b.layout)
+                .find(|l| *l != Layout::Object)
+                .unwrap_or(Layout::Object);
+            let _ = vm;
+            let cls = crate::vm::types::new_class(name.as_str(), &module, bases, layout, attrs)
+                .map_err(PyErr::type_error)?;
+            Ok(Value::Class(cls))
+        }
+        _ => Err(PyErr::type_error("type() takes 1 or 3 arguments")),
+    }
+}
+
+fn type_mro(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    match args.first() {
+        Some(Value::Class(c)) => {
+            let mut v = vec![Value::Class(c.clone())];
+            v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
+            Ok(Value::list(v))
+        }
+        _ => Err(PyErr::type_error(
+            "descriptor 'mro' of 'type' object needs an argument",
+        )),
+    }
+}
+
+fn type_subclasscheck(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    match (args.first(), args.get(1)) {
+        (Some(Value::Class(c)), Some(Value::Class(d))) => Ok(Value::Bool(is_subclass(d, c))),
+        _ => Ok(Value::Bool(false)),
+    }
+}
+
+fn type_instancecheck(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    match (args.first(), args.get(1)) {
+        (Some(c @ Value::Class(_)), Some(v)) => Ok(Value::Bool(vm.isinstance(v, c)?)),
+        _ => Ok(Value::Bool(false)),
+    }
+}
+
+fn none_new(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    if args.len() > 1 || !kwargs.is_empty() {
+        return Err(PyErr::type_error("NoneType takes no arguments"));
+    }
+    Ok(Value::None)
+}
+
+fn none_bool(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(false))
+}
+
+// ---- operator dunders of the built-in scalar types
+
+macro_rules! binop_natives {
+    ($($fname:ident, $rname:ident, $op:ident;)*) => {
+        $(
+            fn $fname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                crate::vm::builtins::arity(stringify!($fname), args, 2, 2)?;
+                let (a, b) = (base_value(&args[0]), base_value(&args[1]));
+                if matches!(b, Value::Instance(_)) {
+                    return Ok(not_implemented());
+                }
+                Ok(vm.builtin_binop(&a, &b, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
+            }
+            fn $rname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                crate::vm::builtins::arity(stringify!($rname), args, 2, 2)?;
+                let (a, b) = (base_value(&args[0]), base_value(&args[1]));
+                if matches!(b, Value::Instance(_)) {
+                    return Ok(not_implemented());
+                }
+                Ok(vm.builtin_binop(&b, &a, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
+            }
+        )*
+    };
+}
+
+binop_natives! {
+    nb_add, nb_radd, Add;
+    nb_sub, nb_rsub, Sub;
+    nb_mul, nb_rmul, Mul;
+    nb_truediv, nb_rtruediv, TrueDiv;
+    nb_floordiv, nb_rfloordiv, FloorDiv;
+    nb_mod, nb_rmod, Mod;
+    nb_pow, nb_rpow, Pow;
+    nb_lshift, nb_rlshift, LShift;
+    nb_rshift, nb_rrshift, RShift;
+    nb_and, nb_rand, And;
+    nb_or, nb_ror, Or;
+    nb_xor, nb_rxor, Xor;
+}
+
+macro_rules! cmp_natives {
+    ($($fname:ident, $op:ident;)*) => {
+        $(
+            fn $fname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                crate::vm::builtins::arity(stringify!($fname), args, 2, 2)?;
+                let (a, b) = (base_value(&args[0]), base_value(&args[1]));
+                if matches!(b, Value::Instance(_)) || matches!(a, Value::Instance(_)) {
+                    return Ok(not_implemented());
+                }
+                Ok(match vm.builtin_compare(&a, &b, CompareKind::$op)? {
+                    Some(r) => Value::Bool(r),
+                    None => not_implemented(),
+                })
+            }
+        )*
+    };
+}
+
+cmp_natives! {
+    cmp_lt, Lt;
+    cmp_le, Le;
+    cmp_eq, Eq;
+    cmp_ne, Ne;
+    cmp_gt, Gt;
+    cmp_ge, Ge;
+}
+
+fn nb_divmod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    crate::vm::builtins::arity("__divmod__", args, 2, 2)?;
+    Ok(number::num_divmod(&base_value(&args[0]), &base_value(&args[1]))?.unwrap_or_else(|| {
+        let _ = &vm;
+        not_implemented()
+    }))
+}
+
+fn nb_rdivmod(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    crate::vm::builtins::arity("__rdivmod__", args, 2, 2)?;
+    Ok(number::num_divmod(&base_value(&args[1]), &base_value(&args[0]))?.unwrap_or_else(not_implemented))
+}
+
+fn nb_neg(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    vm.unary_op(&base_value(self_arg(args, "__neg__")?), UnaryOpKind::Neg)
+}
+
+fn nb_pos(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    vm.unary_op(&base_value(self_arg(args, "__pos__")?), UnaryOpKind::Pos)
+}
+
+fn nb_invert(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    vm.unary_op(&base_value(self_arg(args, "__invert__")?), UnaryOpKind::Invert)
+}
+
+fn nb_abs(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    number::abs(vm, &base_value(self_arg(args, "__abs__")?))
+}
+
+fn nb_bool(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(vm.is_true(&base_value(self_arg(args, "__bool__")?))?))
+}
+
+fn builtin_hash(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(vm.hash(&base_value(self_arg(args, "__hash__")?))?))
+}
+
+fn builtin_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::from_string(vm.repr(&base_value(self_arg(args, "__repr__")?))?))
+}
+
+fn builtin_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let v = self_arg(args, "__format__")?;
+    crate::vm::builtins::arity("__format__", &args[1..], 1, 1)?;
+    let spec = match &args[1] {
+        Value::Str(s) => s.clone(),
+        other => {
+            return Err(PyErr::type_error(format!(
+                "__format__() argument must be str, not {}",
+                type_name(other)
+            )))
+        }
+    };
+    if spec.as_str().is_empty() {
+        return Ok(Value::from_string(vm.to_str(v)?));
+    }
+    Ok(Value::from_string(vm.format(&base_value(v), spec.as_str())?))
+}
+
+fn add(class: &Arc<Class>, name: &'static str, f: crate::vm::value::NativeFn) {
+    crate::vm::builtins::method(class, name, f);
+}
+
+/// Install the methods of `object`, `type`, `NoneType`, the descriptor
+/// types, and the operator methods of int, bool, float and str.
+pub fn install(t: &Types) {
+    let o = &t.object;
+    crate::vm::builtins::constructor(o, object_new);
+    add(o, "__init__", object_init);
+    add(o, "__eq__", object_eq);
+    add(o, "__ne__", object_ne);
+    add(o, "__lt__", object_not_implemented);
+    add(o, "__le__", object_not_implemented);
+    add(o, "__gt__", object_not_implemented);
+    add(o, "__ge__", object_not_implemented);
+    add(o, "__hash__", object_hash);
+    add(o, "__repr__", object_repr);
+    add(o, "__str__", object_str);
+    add(o, "__format__", object_format);
+    add(o, "__setattr__", object_setattr);
+    add(o, "__delattr__", object_delattr);
+    add(o, "__getattribute__", object_getattribute);
+    add(o, "__dir__", object_dir);
+    crate::vm::builtins::class_method(o, "__init_subclass__", object_init_subclass);
+
+    crate::vm::builtins::constructor(&t.type_, type_new);
+    add(&t.type_, "mro", type_mro);
+    add(&t.type_, "__subclasscheck__", type_subclasscheck);
+    add(&t.type_, "__instancecheck__", type_instancecheck);
+
+    crate::vm::builtins::constructor(&t.none, none_new);
+    add(&t.none, "__bool__", none_bool);
+
+    for c in [&t.int, &t.float] {
+        add(c, "__add__", nb_add);
+        add(c, "__radd__", nb_radd);
+        add(c, "__sub__", nb_sub);
+        add(c, "__rsub__", nb_rsub);
+        add(c, "__mul__", nb_mul);
+        add(c, "__rmul__", nb_rmul);
+        add(c, "__truediv__", nb_truediv);
+        add(c, "__rtruediv__", nb_rtruediv);
+        add(c, "__floordiv__", nb_floordiv);
+        add(c, "__rfloordiv__", nb_rfloordiv);
+        add(c, "__mod__", nb_mod);
+        add(c, "__rmod__", nb_rmod);
+        add(c, "__pow__", nb_pow);
+        add(c, "__rpow__", nb_rpow);
+        add(c, "__divmod__", nb_divmod);
+        add(c, "__rdivmod__", nb_rdivmod);
+        add(c, "__neg__", nb_neg);
+        add(c, "__pos__", nb_pos);
+        add(c, "__abs__", nb_abs);
+        add(c, "__bool__", nb_bool);
+    }
+    for c in [&t.int, &t.bool_] {
+        add(c, "__lshift__", nb_lshift);
+        add(c, "__rlshift__", nb_rlshift);
+        add(c, "__rshift__", nb_rshift);
+        add(c, "__rrshift__", nb_rrshift);
+        add(c, "__and__", nb_and);
+        add(c, "__rand__", nb_rand);
+        add(c, "__or__", nb_or);
+        add(c, "__ror__", nb_ror);
+        add(c, "__xor__", nb_xor);
+        add(c, "__rxor__", nb_rxor);
+    }
+    add(&t.int, "__invert__", nb_invert);
+    add(&t.str_, "__add__", nb_add);
+    add(&t.str_, "__mul__", nb_mul);
+    add(&t.str_, "__rmul__", nb_rmul);
+    for c in [&t.int, &t.float, &t.str_, &t.bool_] {
+        add(c, "__lt__", cmp_lt);
+        add(c, "__le__", cmp_le);
+        add(c, "__eq__", cmp_eq);
+        add(c, "__ne__", cmp_ne);
+        add(c, "__gt__", cmp_gt);
+        add(c, "__ge__", cmp_ge);
+        add(c, "__hash__", builtin_hash);
+        add(c, "__repr__", builtin_repr);
+        add(c, "__format__", builtin_format);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_adjust_like_cpython() {
+        assert_eq!(adjust_slice(None, None, None, 5).unwrap(), (0, 5, 1, 5));
+        assert_eq!(adjust_slice(None, None, Some(-1), 5).unwrap(), (4, -1, -1, 5));
+        assert_eq!(adjust_slice(Some(-2), None, None, 5).unwrap(), (3, 5, 1, 2));
+        assert_eq!(adjust_slice(Some(10), Some(20), None, 5).unwrap(), (5, 5, 1, 0));
+        assert_eq!(adjust_slice(Some(1), Some(4), Some(2), 5).unwrap(), (1, 4, 2, 2));
+        assert!(adjust_slice(None, None, Some(0), 5).is_err());
+        assert_eq!(range_len(0, 10, 3), 4);
+        assert_eq!(range_len(10, 0, -3), 4);
+        assert_eq!(range_len(0, 0, 1), 0);
+    }
+
+    #[test]
+    fn pointer_hash_rotates() {
+        assert_eq!(pointer_hash(0x10), 1);
+    }
+}

@@ -17,7 +17,7 @@ use crate::vm::builtins::pending::Pending as _;
 use crate::vm::builtins::{
     arity, base_value, constructor, method, no_args, no_kwargs, one_arg, type_name,
 };
-use crate::vm::dict::{as_dict, builtin_instance, key_hash, native_eq};
+use crate::vm::dict::{builtin_instance, key_hash, native_eq};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
@@ -590,7 +590,7 @@ impl Vm {
             let items: Vec<(i64, Value)> = d
                 .map
                 .lock()
-                .iter()
+                .live()
                 .map(|e| (e.key.hash, e.key.key.clone()))
                 .collect();
             s.table.lock().presize(items.len());
@@ -795,7 +795,7 @@ fn symmetric_difference_update(vm: &mut Vm, so: &Arc<PySet>, other: &Value) -> P
     } else if let Value::Dict(d) = other {
         d.map
             .lock()
-            .iter()
+            .live()
             .map(|e| (e.key.hash, e.key.key.clone()))
             .collect()
     } else {

@@ -1,1 +1,447 @@
-//! See `vm/mod.rs` for what this file holds.
+//! Rendering exceptions the way CPython 3.11 prints them: tracebacks with
+//! source lines, chained exceptions, SyntaxError carets, "Did you mean"
+//! suggestions and `[Previous line repeated N more times]`.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use crate::vm::error::{ExcKind, PyErr};
+use crate::vm::exceptions::{exc_str_value, fill_derived_attrs};
+use crate::vm::interp::{PendingOps, Vm};
+use crate::vm::types::types;
+use crate::vm::value::{Instance, InstanceBase, TraceEntry, Value};
+
+/// CPython's `TB_RECURSIVE_CUTOFF`: identical consecutive lines shown before collapsing.
+const RECURSIVE_CUTOFF: usize = 3;
+/// CPython's default `sys.tracebacklimit` for the C printer.
+const TRACEBACK_LIMIT: usize = 1000;
+
+/// The whole report for an uncaught exception, as `sys.excepthook` prints it.
+pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
+    // The chain, innermost (the exception itself) first, without cycles.
+    let mut chain: Vec<(Arc<Instance>, &'static str)> = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut cur = Some((err.exc.clone(), ""));
+    while let Some((exc, link)) = cur.take() {
+        if !seen.insert(Arc::as_ptr(&exc) as usize) {
+            break;
+        }
+        if let InstanceBase::Exception(d) = &exc.base {
+            let cause = d.cause.lock().clone();
+            let context = d.context.lock().clone();
+            let suppress = d
+                .suppress_context
+                .load(std::sync::atomic::Ordering::Relaxed);
+            cur = match (cause, context) {
+                (Some(Value::Instance(c)), _) => Some((
+                    c,
+                    "\nThe above exception was the direct cause of the following exception:\n\n",
+                )),
+                (_, Some(Value::Instance(c))) if !suppress => Some((
+                    c,
+                    "\nDuring handling of the above exception, another exception occurred:\n\n",
+                )),
+                _ => None,
+            };
+        }
+        chain.push((exc, link));
+    }
+    let mut out = String::new();
+    for i in (0..chain.len()).rev() {
+        format_single(vm, &chain[i].0, &mut out);
+        if i > 0 {
+            out.push_str(chain[i - 1].1);
+        }
+    }
+    out
+}
+
+/// Print an uncaught exception to stderr (stdout is flushed first).
+pub fn print_exception(vm: &mut Vm, err: &PyErr) {
+    let text = format_exception(vm, err);
+    vm.interp.write_stderr(&text);
+}
+
+/// The traceback lines (`  File ...` and source) of one exception.
+pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], out: &mut String) {
+    let skip = entries.len().saturating_sub(TRACEBACK_LIMIT);
+    let mut last: Option<(&str, u32, &str)> = None;
+    let mut count = 0usize;
+    for e in &entries[skip..] {
+        let key = (&*e.filename, e.line, &*e.name);
+        if last != Some(key) {
+            repeated(out, count);
+            last = Some(key);
+            count = 0;
+        }
+        count += 1;
+        if count > RECURSIVE_CUTOFF {
+            continue;
+        }
+        out.push_str(&format!(
+            "  File \"{}\", line {}, in {}\n",
+            e.filename, e.line, e.name
+        ));
+        if let Some(src) = vm.interp.source_line(&e.filename, e.line) {
+            let stripped = src.trim_start_matches([' ', '\t', '\x0c']);
+            if !stripped.trim().is_empty() {
+                out.push_str("    ");
+                out.push_str(stripped);
+                out.push('\n');
+            }
+        }
+    }
+    repeated(out, count);
+}
+
+fn repeated(out: &mut String, count: usize) {
+    if count > RECURSIVE_CUTOFF {
+        let n = count - RECURSIVE_CUTOFF;
+        out.push_str(&format!(
+            "  [Previous line repeated {n} more time{}]\n",
+            if n > 1 { "s" } else { "" }
+        ));
+    }
+}
+
+/// `module.QualName` as the last line shows it (no module for `__main__` and builtins).
+pub fn exception_type_name(exc: &Instance) -> String {
+    let c = &exc.class;
+    if &*c.module == "__main__" || &*c.module == "builtins" {
+        c.qualname.to_string()
+    } else {
+        format!("{}.{}", c.module, c.qualname)
+    }
+}
+
+fn format_single(vm: &mut Vm, exc: &Arc<Instance>, out: &mut String) {
+    fill_derived_attrs(exc);
+    if let InstanceBase::Exception(d) = &exc.base {
+        let tb = d.traceback.lock().clone();
+        if !tb.is_empty() {
+            out.push_str("Traceback (most recent call last):\n");
+            format_traceback(vm, &tb, out);
+        }
+    }
+    out.push_str(&format_exception_only(vm, exc));
+}
+
+/// The final part: `Type: message` (or the SyntaxError block), plus any
+/// suggestion and notes.
+pub fn format_exception_only(vm: &mut Vm, exc: &Arc<Instance>) -> String {
+    fill_derived_attrs(exc);
+    let mut out = String::new();
+    let stype = exception_type_name(exc);
+    let is_syntax = crate::vm::class::is_subclass(
+        &exc.class,
+        types().exception(ExcKind::SyntaxError),
+    );
+    if is_syntax {
+        let attr = |n: &str| exc.attrs.lock().get(n).cloned().unwrap_or(Value::None);
+        let filename = attr("filename");
+        let filename = filename.as_str().unwrap_or("<string>").to_string();
+        if let Value::Int(lineno) = attr("lineno") {
+            out.push_str(&format!("  File \"{filename}\", line {lineno}\n"));
+            if let Value::Str(text) = attr("text") {
+                let offset = match attr("offset") {
+                    Value::Int(n) => n,
+                    _ => 0,
+                };
+                let end_offset = match attr("end_offset") {
+                    Value::Int(n) => n,
+                    _ => 0,
+                };
+                error_text(&mut out, text.as_str(), offset, end_offset);
+            }
+        }
+        let msg = attr("msg");
+        let msg = match &msg {
+            Value::None => String::new(),
+            m => vm.to_str(m).unwrap_or_default(),
+        };
+        if msg.is_empty() {
+            out.push_str(&format!("{stype}\n"));
+        } else {
+            out.push_str(&format!("{stype}: {msg}\n"));
+        }
+        return out;
+    }
+    let msg = match exc_str(vm, exc) {
+        Ok(m) => m,
+        Err(_) => "<exception str() failed>".to_string(),
+    };
+    let mut line = if msg.is_empty() {
+        stype
+    } else {
+        format!("{stype}: {msg}")
+    };
+    if let Some(s) = suggestion_for(vm, exc) {
+        line.push_str(&format!(". Did you mean: '{s}'?"));
+    }
+    out.push_str(&line);
+    out.push('\n');
+    let notes = exc.attrs.lock().get("__notes__").cloned();
+    if let Some(Value::List(l)) = notes {
+        let items = l.items.lock().clone();
+        for n in items {
+            let s = match &n {
+                Value::Str(s) => s.as_str().to_string(),
+                other => vm.to_str(other).unwrap_or_default(),
+            };
+            out.push_str(&s);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `str(exc)` through the class's `__str__` (a user override included).
+fn exc_str(vm: &mut Vm, exc: &Arc<Instance>) -> Result<String, PyErr> {
+    let user = crate::vm::class::lookup_owner(&exc.class, "__str__");
+    match user {
+        Some((owner, f)) if !Arc::ptr_eq(&owner, types().exception(ExcKind::BaseException)) => {
+            let r = vm.call(&f, &[Value::Instance(exc.clone())], &[])?;
+            match r {
+                Value::Str(s) => Ok(s.as_str().to_string()),
+                _ => Err(PyErr::type_error("__str__ returned non-string")),
+            }
+        }
+        _ => exc_str_value(vm, exc),
+    }
+}
+
+/// The source line of a SyntaxError with its caret(s) (CPython's `print_error_text`).
+fn error_text(out: &mut String, text: &str, offset: i64, end_offset: i64) {
+    // Offsets are 1-based columns; carets run from offset to end_offset.
+    let mut offset = offset - 1;
+    let mut end_offset = end_offset - 1;
+    let mut text = text;
+    let trimmed = text.trim_start_matches([' ', '\t', '\x0c']);
+    let skipped = (text.len() - trimmed.len()) as i64;
+    text = trimmed;
+    offset -= skipped;
+    end_offset -= skipped;
+    let line = text.split('\n').next().unwrap_or("");
+    let len = line.chars().count() as i64;
+    if offset > len {
+        offset = len;
+    }
+    out.push_str("    ");
+    out.push_str(line.trim_end_matches(['\n', '\r']));
+    out.push('\n');
+    if offset < 0 {
+        return;
+    }
+    let reps = if end_offset > offset { end_offset - offset } else { 1 };
+    out.push_str("    ");
+    out.push_str(&" ".repeat(offset as usize));
+    out.push_str(&"^".repeat(reps.max(1) as usize));
+    out.push('\n');
+}
+
+// ---- "Did you mean" suggestions (CPython's Python/suggestions.c) ----
+
+const MAX_CANDIDATE_ITEMS: usize = 750;
+const MAX_STRING_SIZE: usize = 40;
+const MOVE_COST: usize = 2;
+const CASE_COST: usize = 1;
+
+fn substitution_cost(a: u8, b: u8) -> usize {
+    if (a & 31) != (b & 31) {
+        return MOVE_COST;
+    }
+    if a == b {
+        return 0;
+    }
+    if a.eq_ignore_ascii_case(&b) {
+        CASE_COST
+    } else {
+        MOVE_COST
+    }
+}
+
+fn levenshtein(a: &[u8], b: &[u8], max_cost: usize) -> usize {
+    let (mut a, mut b) = (a, b);
+    while let (Some(x), Some(y)) = (a.first(), b.first()) {
+        if x != y {
+            break;
+        }
+        a = &a[1..];
+        b = &b[1..];
+    }
+    while let (Some(x), Some(y)) = (a.last(), b.last()) {
+        if x != y {
+            break;
+        }
+        a = &a[..a.len() - 1];
+        b = &b[..b.len() - 1];
+    }
+    if a.is_empty() || b.is_empty() {
+        return (a.len() + b.len()) * MOVE_COST;
+    }
+    if a.len() > MAX_STRING_SIZE || b.len() > MAX_STRING_SIZE {
+        return max_cost + 1;
+    }
+    if b.len() < a.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    if (b.len() - a.len()) * MOVE_COST > max_cost {
+        return max_cost + 1;
+    }
+    let mut buffer: Vec<usize> = (1..=a.len()).map(|i| i * MOVE_COST).collect();
+    let mut result = 0;
+    for (bi, &code) in b.iter().enumerate() {
+        let mut distance = bi * MOVE_COST;
+        result = distance;
+        let mut minimum = usize::MAX;
+        for (ai, &ac) in a.iter().enumerate() {
+            let substitute = distance + substitution_cost(code, ac);
+            distance = buffer[ai];
+            let insert_delete = result.min(distance) + MOVE_COST;
+            result = insert_delete.min(substitute);
+            buffer[ai] = result;
+            minimum = minimum.min(result);
+        }
+        if minimum > max_cost {
+            return max_cost + 1;
+        }
+    }
+    result
+}
+
+/// The closest candidate to `name`, if close enough (CPython's rules).
+pub fn suggest(name: &str, candidates: &[Arc<str>]) -> Option<String> {
+    if candidates.len() >= MAX_CANDIDATE_ITEMS {
+        return None;
+    }
+    let mut best: Option<&str> = None;
+    let mut best_distance = usize::MAX;
+    for item in candidates {
+        if &**item == name {
+            continue;
+        }
+        let max_distance = (name.len() + item.len() + 3) * MOVE_COST / 6;
+        let max_distance = max_distance.min(best_distance.saturating_sub(1));
+        let d = levenshtein(name.as_bytes(), item.as_bytes(), max_distance);
+        if d > max_distance {
+            continue;
+        }
+        if best.is_none() || d < best_distance {
+            best = Some(item);
+            best_distance = d;
+        }
+    }
+    best.map(str::to_string)
+}
+
+/// Suggestions computed when a NameError was raised (the frame is gone by
+/// the time the traceback is printed), keyed by the exception object.
+type Remembered = Vec<(Weak<Instance>, String)>;
+
+fn remembered() -> &'static Mutex<Remembered> {
+    static R: std::sync::OnceLock<Mutex<Remembered>> = std::sync::OnceLock::new();
+    R.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+pub fn remember_suggestion(err: &PyErr, suggestion: String) {
+    let mut r = remembered().lock();
+    r.retain(|(w, _)| w.strong_count() > 0);
+    if r.len() >= 32 {
+        r.remove(0);
+    }
+    r.push((Arc::downgrade(&err.exc), suggestion));
+}
+
+/// NameError: the remembered suggestion; AttributeError: the closest name
+/// in `dir(obj)` (from the exception's `name` and `obj`).
+fn suggestion_for(_vm: &mut Vm, exc: &Arc<Instance>) -> Option<String> {
+    let t = types();
+    if crate::vm::class::is_subclass(&exc.class, t.exception(ExcKind::NameError)) {
+        let r = remembered().lock();
+        return r
+            .iter()
+            .find(|(w, _)| w.upgrade().is_some_and(|e| Arc::ptr_eq(&e, exc)))
+            .map(|(_, s)| s.clone());
+    }
+    if crate::vm::class::is_subclass(&exc.class, t.exception(ExcKind::AttributeError)) {
+        let (name, obj) = {
+            let attrs = exc.attrs.lock();
+            (attrs.get("name").cloned(), attrs.get("obj").cloned())
+        };
+        let (Some(Value::Str(name)), Some(obj)) = (name, obj) else {
+            return None;
+        };
+        let mut candidates: Vec<Arc<str>> = dir_names(&obj);
+        candidates.sort();
+        candidates.dedup();
+        return suggest(name.as_str(), &candidates);
+    }
+    None
+}
+
+/// The names `dir(obj)` would list, unsorted.
+fn dir_names(obj: &Value) -> Vec<Arc<str>> {
+    let mut names: Vec<Arc<str>> = Vec::new();
+    let add_class = |names: &mut Vec<Arc<str>>, c: &Arc<crate::vm::value::Class>| {
+        for k in c.attrs.lock().keys() {
+            names.push(k.clone());
+        }
+        for b in &c.mro {
+            for k in b.attrs.lock().keys() {
+                names.push(k.clone());
+            }
+        }
+    };
+    match obj {
+        Value::Instance(i) => {
+            for k in i.attrs.lock().keys() {
+                names.push(k.clone());
+            }
+            add_class(&mut names, &i.class);
+        }
+        Value::Module(m) => {
+            for k in m.dict.keys() {
+                if let Value::Str(s) = k {
+                    names.push(s.as_str().into());
+                }
+            }
+        }
+        Value::Class(c) => add_class(&mut names, c),
+        other => add_class(&mut names, types().class_of(other)),
+    }
+    names
+}
+
+/// What the top level does with an exception that ended the program:
+/// `SystemExit` gives its exit status (printing a non-integer code), any
+/// other exception is printed; returns the process exit status.
+pub fn report_uncaught(vm: &mut Vm, err: &PyErr) -> i32 {
+    if err.matches(ExcKind::SystemExit) {
+        fill_derived_attrs(&err.exc);
+        let code = err
+            .exc
+            .attrs
+            .lock()
+            .get("code")
+            .cloned()
+            .unwrap_or(Value::None);
+        return match code {
+            Value::None => 0,
+            Value::Bool(b) => b as i32,
+            Value::Int(n) => n as i32,
+            other => {
+                let text = vm.to_str(&other).unwrap_or_default();
+                vm.interp.write_stderr(&format!("{text}\n"));
+                1
+            }
+        };
+    }
+    print_exception(vm, err);
+    if err.matches(ExcKind::KeyboardInterrupt) {
+        130
+    } else {
+        1
+    }
+}

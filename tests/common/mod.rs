@@ -3,8 +3,9 @@
 //! normalising output the way both test files compare it.
 //!
 //! Programs always run with the repository root as working directory and the
-//! script's path relative to it (`scripts/errors/name_error.script`), so
-//! tracebacks name the file the same way on every machine.
+//! script's path relative to it (`scripts/errors/name_error.script`); the
+//! repository root is cut from absolute paths in their output, so tracebacks
+//! name the file the same way on every machine.
 
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -12,7 +13,7 @@
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -158,13 +159,25 @@ pub struct Output {
     /// The signal that ended the program, if any.
     pub signal: Option<i32>,
     pub timed_out: bool,
+    /// A process the program started kept stdout or stderr open after the
+    /// program ended, so the output may be incomplete.
+    pub pipes_left_open: bool,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Output {
-    /// `exit code 1`, `killed by signal 11`, `timed out after 60s`.
+    /// `exit code 1`, `killed by signal 11`, `timed out after 60s (killed)`.
     pub fn exit_description(&self) -> String {
+        let status = self.status_description();
+        if self.pipes_left_open {
+            format!("{status}, output pipes left open by a leftover process")
+        } else {
+            status
+        }
+    }
+
+    fn status_description(&self) -> String {
         if self.timed_out {
             format!("timed out after {}s (killed)", timeout().as_secs())
         } else if let Some(code) = self.code {
@@ -253,19 +266,13 @@ pub fn run_python(script: &Script) -> Result<Output, String> {
 }
 
 /// Runs `cmd` from the repository root with stdin closed (so `input()` sees
-/// end of file), collecting both streams, and kills its whole process group
-/// after [`timeout()`] so a hung program fails the test instead of hanging it.
+/// end of file), collecting both streams, and kills it after [`timeout()`]
+/// so a hung program fails the test instead of hanging it.
 pub fn run_command(mut cmd: Command) -> Result<Output, String> {
     cmd.current_dir(repo_root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // Its own process group, so children it starts die with it on timeout.
-        cmd.process_group(0);
-    }
     let program = format!("{:?}", cmd.get_program());
     let mut child = cmd
         .spawn()
@@ -276,35 +283,28 @@ pub fn run_command(mut cmd: Command) -> Result<Output, String> {
     let stderr = spawn_reader(child.stderr.take(), done_tx);
 
     let deadline = Instant::now() + timeout();
-    let mut status = None;
-    let mut streams_open = 2;
     let mut timed_out = false;
-    // Wait for the exit *and* for both pipes to close: a grandchild that
-    // inherited a pipe would otherwise block the readers forever.
-    while status.is_none() || streams_open > 0 {
-        if status.is_none() {
-            status = child.try_wait().map_err(|e| e.to_string())?;
-        }
-        while done_rx.try_recv().is_ok() {
-            streams_open -= 1;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
         }
         if Instant::now() >= deadline {
             timed_out = true;
-            kill_group(&mut child);
-            status = Some(child.wait().map_err(|e| e.to_string())?);
-            break;
+            let _ = child.kill();
+            break child.wait().map_err(|e| e.to_string())?;
         }
         thread::sleep(Duration::from_millis(5));
-    }
-    // After a kill the pipes close once every process in the group is gone.
-    let grace = Instant::now() + Duration::from_secs(5);
+    };
+    // The pipes close when the program exits, unless a process it started
+    // still holds them: that one is not waited for (its reader is abandoned).
+    let mut streams_open = 2;
+    let grace = Instant::now() + Duration::from_secs(2);
     while streams_open > 0 && Instant::now() < grace {
-        if done_rx.recv_timeout(Duration::from_millis(50)).is_ok() {
+        if done_rx.recv_timeout(Duration::from_millis(20)).is_ok() {
             streams_open -= 1;
         }
     }
 
-    let status = status.expect("loop ends with a status");
     #[cfg(unix)]
     let signal = {
         use std::os::unix::process::ExitStatusExt;
@@ -314,11 +314,29 @@ pub fn run_command(mut cmd: Command) -> Result<Output, String> {
     let signal = None;
     Ok(Output {
         code: if timed_out { None } else { status.code() },
-        signal,
+        signal: if timed_out { None } else { signal },
         timed_out,
-        stdout: stdout.take(),
-        stderr: stderr.take(),
+        pipes_left_open: streams_open > 0,
+        stdout: strip_repo_root(&stdout.take()),
+        stderr: strip_repo_root(&stderr.take()),
     })
+}
+
+/// CPython names the script by its absolute path in tracebacks and
+/// SyntaxErrors; the repository root is cut from such paths so outputs and
+/// snapshots do not depend on where the repository is checked out.
+fn strip_repo_root(text: &str) -> String {
+    let mut text = text.to_string();
+    let root = repo_root();
+    let mut roots = vec![root.to_path_buf()];
+    if let Ok(real) = root.canonicalize() {
+        roots.push(real);
+    }
+    for root in roots {
+        let prefix = format!("{}/", root.display());
+        text = text.replace(&prefix, "");
+    }
+    text
 }
 
 /// A stream being read on its own thread; `take` returns what arrived so far.
@@ -353,24 +371,22 @@ fn spawn_reader<R: Read + Send + 'static>(source: Option<R>, done: mpsc::Sender<
     Reader(buffer)
 }
 
-fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        // std has no killpg; the `kill` utility does it with a negative pid.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    let _ = child.kill();
-}
-
 /// A line diff of `expected` against `actual` (`-` expected only, `+`
 /// actual only), with a little context, cut to `max_lines` lines.
 pub fn diff(expected: &str, actual: &str, max_lines: usize) -> String {
     let a: Vec<&str> = expected.lines().collect();
     let b: Vec<&str> = actual.lines().collect();
+    if a.is_empty() != b.is_empty() {
+        let (side, lines) = if b.is_empty() { ('-', &a) } else { ('+', &b) };
+        let mut out = format!(
+            "   (one side is empty; the other has {} lines)\n",
+            lines.len()
+        );
+        for line in lines.iter().take(max_lines.min(5)) {
+            let _ = writeln!(out, " {side} {line}");
+        }
+        return out;
+    }
     let ops = diff_ops(&a, &b);
     const CONTEXT: usize = 2;
     let mut out = String::new();
@@ -394,8 +410,8 @@ pub fn diff(expected: &str, actual: &str, max_lines: usize) -> String {
         last_printed = Some(i);
         shown += 1;
     }
-    if expected.ends_with('\n') != actual.ends_with('\n') {
-        out.push_str("   (the outputs differ in the final newline)\n");
+    if out.is_empty() {
+        out.push_str("   (same lines; the outputs differ in the final newline)\n");
     }
     out
 }

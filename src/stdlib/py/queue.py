@@ -17,7 +17,9 @@ __all__ = ['Empty', 'Full', 'Queue', 'PriorityQueue', 'LifoQueue',
 
 class Empty(Exception):
     'Exception raised by Queue.get(block=0)/get_nowait().'
-    pass
+    # CPython defines Empty in its C module _queue; keep the name it prints
+    # in tracebacks ("_queue.Empty").
+    __module__ = '_queue'
 
 
 class Full(Exception):
@@ -202,6 +204,8 @@ class SimpleQueue:
     CPython implements it in C; here a semaphore counts the items, so get()
     waits exactly until there is one to take.
     '''
+
+    __module__ = '_queue'  # As CPython's C class reports itself.
 
     def __init__(self):
         self._queue = deque()

@@ -549,8 +549,8 @@ class Thread:
         self._bootstrap_inner()
 
     def _bootstrap_inner(self):
-        # Kept as a separate frame (named as in CPython) so tracebacks of
-        # uncaught exceptions start at the same place.
+        # Named as in CPython: tracebacks of exceptions escaping run() start
+        # in this frame, so they read the same.
         try:
             self._set_ident()
             self._set_tstate_lock()

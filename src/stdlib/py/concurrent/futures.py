@@ -262,8 +262,9 @@ def as_completed(fs, timeout=None):
         waiter = _create_and_install_waiters(fs, _AS_COMPLETED)
     finished = list(finished)
     try:
-        yield from _yield_finished_futures(finished, waiter,
-                                           ref_collect=(fs,))
+        for f in _yield_finished_futures(finished, waiter,
+                                         ref_collect=(fs,)):
+            yield f
 
         while pending:
             if timeout is None:
@@ -284,8 +285,9 @@ def as_completed(fs, timeout=None):
 
             # Reverse, so that popping from the end keeps finishing order.
             finished.reverse()
-            yield from _yield_finished_futures(finished, waiter,
-                                               ref_collect=(fs, pending))
+            for f in _yield_finished_futures(finished, waiter,
+                                             ref_collect=(fs, pending)):
+                yield f
     finally:
         # Detach the waiter from the futures not yielded.
         for f in fs:

@@ -1,0 +1,521 @@
+//! `sys`: the interpreter's knobs (recursion limit, switch interval, GIL state),
+//! `argv`, `exit`, `modules`, `exc_info`, and the standard streams.
+//!
+//! `sys.stdout`/`sys.stderr` write through the interpreter's writers, the same
+//! ones `print` uses, so their output interleaves in program order and one
+//! call's text never tears with another thread's.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+#[allow(unused_imports)]
+use crate::stdlib::pending::*;
+use crate::stdlib::{
+    add_functions, check_args, downcast, native_object, new_module, set_attr, to_f64,
+    to_i64, type_name, NativeClass,
+};
+use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::interp::Vm;
+use crate::vm::types::types;
+use crate::vm::value::{Kwargs, Module, Value};
+
+pub const VERSION: &str = "3.11.7 (gilvm 0.1.0)";
+
+// ---------------------------------------------------------------------------
+// Standard streams.
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Stdin => "<stdin>",
+            Stream::Stdout => "<stdout>",
+            Stream::Stderr => "<stderr>",
+        }
+    }
+}
+
+fn stream_of(v: &Value) -> PyResult<Stream> {
+    downcast::<Stream>(v)
+        .copied()
+        .ok_or_else(|| PyErr::type_error("descriptor requires a '_io.TextIOWrapper' object"))
+}
+
+fn stream_class() -> &'static NativeClass {
+    static CLASS: OnceLock<NativeClass> = OnceLock::new();
+    CLASS.get_or_init(|| {
+        let c = NativeClass::new(
+            "TextIOWrapper",
+            "_io",
+            &[
+                ("write", s_write),
+                ("flush", s_flush),
+                ("readline", s_readline),
+                ("read", s_read),
+                ("readlines", s_readlines),
+                ("isatty", s_isatty),
+                ("fileno", s_fileno),
+                ("writable", s_writable),
+                ("readable", s_readable),
+                ("__repr__", s_repr),
+                ("__enter__", s_enter),
+                ("__exit__", s_exit),
+                ("__iter__", s_enter),
+                ("__next__", s_next),
+            ],
+            &[],
+        );
+        let mut attrs = c.class.attrs.lock();
+        attrs.insert("encoding".into(), Value::str("utf-8"));
+        attrs.insert("errors".into(), Value::str("strict"));
+        attrs.insert("closed".into(), Value::Bool(false));
+        attrs.insert("line_buffering".into(), Value::Bool(true));
+        drop(attrs);
+        c
+    })
+}
+
+/// `sys.stdout` & co: one object per stream, made once.
+pub fn stream(which: Stream) -> Value {
+    static STREAMS: OnceLock<[Value; 3]> = OnceLock::new();
+    let all = STREAMS.get_or_init(|| {
+        let class = &stream_class().class;
+        [
+            native_object(class, Stream::Stdin),
+            native_object(class, Stream::Stdout),
+            native_object(class, Stream::Stderr),
+        ]
+    });
+    all[which as usize].clone()
+}
+
+fn s_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let s = stream_of(&args[0])?;
+    check_args("write", &args[1..], 1, 1)?;
+    let Value::Str(text) = &args[1] else {
+        return Err(PyErr::type_error(format!(
+            "write() argument must be str, not {}",
+            type_name(&args[1])
+        )));
+    };
+    match s {
+        Stream::Stdout => vm.interp.write_stdout(text.as_str()),
+        Stream::Stderr => vm.interp.write_stderr(text.as_str()),
+        Stream::Stdin => {
+            return Err(PyErr::new(ExcKind::OSError, "not writable"));
+        }
+    }
+    Ok(Value::Int(text.char_len() as i64))
+}
+
+fn s_flush(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    if stream_of(&args[0])? == Stream::Stdout {
+        let interp = vm.interp.clone();
+        vm.allow_threads(|| interp.flush_stdout());
+    }
+    Ok(Value::None)
+}
+
+/// One line from the process's stdin (with its newline; empty at EOF), GIL released.
+pub fn read_line(vm: &mut Vm) -> PyResult<String> {
+    use std::io::BufRead;
+    let interp = vm.interp.clone();
+    interp.flush_stdout();
+    let mut line = String::new();
+    let r = vm.allow_threads(|| std::io::stdin().lock().read_line(&mut line));
+    r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
+    Ok(line)
+}
+
+fn check_stdin(args: &[Value], what: &str) -> PyResult<()> {
+    if stream_of(&args[0])? != Stream::Stdin {
+        return Err(PyErr::new(ExcKind::OSError, format!("not {what}")));
+    }
+    Ok(())
+}
+
+fn s_readline(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    Ok(Value::from_string(read_line(vm)?))
+}
+
+fn s_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    let line = read_line(vm)?;
+    if line.is_empty() {
+        return Err(PyErr::with_args(ExcKind::StopIteration, vec![]));
+    }
+    Ok(Value::from_string(line))
+}
+
+fn s_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    use std::io::Read;
+    check_stdin(args, "readable")?;
+    let limit = match args.get(1) {
+        None | Some(Value::None) => None,
+        Some(v) => usize::try_from(to_i64(v)?).ok(),
+    };
+    let mut out = String::new();
+    match limit {
+        None => {
+            let r = vm.allow_threads(|| std::io::stdin().lock().read_to_string(&mut out));
+            r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
+        }
+        Some(n) => {
+            // Character count, read line by line.
+            while out.chars().count() < n {
+                let line = read_line(vm)?;
+                if line.is_empty() {
+                    break;
+                }
+                out.push_str(&line);
+            }
+            if let Some((i, _)) = out.char_indices().nth(n) {
+                out.truncate(i);
+            }
+        }
+    }
+    Ok(Value::from_string(out))
+}
+
+fn s_readlines(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    let mut lines = Vec::new();
+    loop {
+        let line = read_line(vm)?;
+        if line.is_empty() {
+            break;
+        }
+        lines.push(Value::from_string(line));
+    }
+    Ok(Value::list(lines))
+}
+
+fn s_isatty(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    use std::io::IsTerminal;
+    Ok(Value::Bool(match stream_of(&args[0])? {
+        Stream::Stdin => std::io::stdin().is_terminal(),
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    }))
+}
+
+fn s_fileno(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(stream_of(&args[0])? as i64))
+}
+
+fn s_writable(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(stream_of(&args[0])? != Stream::Stdin))
+}
+
+fn s_readable(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Bool(stream_of(&args[0])? == Stream::Stdin))
+}
+
+fn s_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let s = stream_of(&args[0])?;
+    let mode = if s == Stream::Stdin { "r" } else { "w" };
+    Ok(Value::from_string(format!(
+        "<_io.TextIOWrapper name='{}' mode='{mode}' encoding='utf-8'>",
+        s.name()
+    )))
+}
+
+fn s_enter(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(args[0].clone())
+}
+
+fn s_exit(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::None)
+}
+
+// ---------------------------------------------------------------------------
+// Functions.
+
+fn exit(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("exit", args, 0, 1)?;
+    Err(PyErr::with_args(ExcKind::SystemExit, args.to_vec()))
+}
+
+fn getrecursionlimit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("getrecursionlimit", args, 0, 0)?;
+    Ok(Value::Int(vm.interp.recursion_limit() as i64))
+}
+
+fn setrecursionlimit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("setrecursionlimit", args, 1, 1)?;
+    if let Value::Float(_) = &args[0] {
+        return Err(PyErr::type_error("'float' object cannot be interpreted as an integer"));
+    }
+    let n = to_i64(&args[0])?;
+    if n < 1 {
+        return Err(PyErr::value_error("recursion limit must be greater or equal than 1"));
+    }
+    let depth = vm.depth;
+    if (n as usize) <= depth {
+        return Err(PyErr::new(
+            ExcKind::RecursionError,
+            format!(
+                "cannot set the recursion limit to {n} at the recursion depth {depth}: the limit is too low"
+            ),
+        ));
+    }
+    vm.interp.set_recursion_limit(n as usize);
+    Ok(Value::None)
+}
+
+fn getswitchinterval(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("getswitchinterval", args, 0, 0)?;
+    Ok(Value::Float(vm.interp.gil.interval().as_secs_f64()))
+}
+
+fn setswitchinterval(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("setswitchinterval", args, 1, 1)?;
+    let secs = to_f64(&args[0])?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(PyErr::value_error("switch interval must be strictly positive"));
+    }
+    let d = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
+    vm.interp.gil.set_interval(d);
+    Ok(Value::None)
+}
+
+fn is_gil_enabled(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("_is_gil_enabled", args, 0, 0)?;
+    Ok(Value::Bool(vm.interp.gil.is_enabled()))
+}
+
+fn exc_info(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("exc_info", args, 0, 0)?;
+    Ok(match vm.handled_exception() {
+        None => Value::tuple(vec![Value::None, Value::None, Value::None]),
+        Some(err) => {
+            let exc = err.value();
+            let tb = vm.get_attr_opt(&exc, "__traceback__")?.unwrap_or(Value::None);
+            Value::tuple(vec![Value::Class(err.exc.class.clone()), exc, tb])
+        }
+    })
+}
+
+fn exception(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("exception", args, 0, 0)?;
+    Ok(vm.handled_exception().map_or(Value::None, |e| e.value()))
+}
+
+fn intern(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("intern", args, 1, 1)?;
+    match &args[0] {
+        v @ Value::Str(_) => Ok(v.clone()),
+        other => Err(PyErr::type_error(format!(
+            "intern() argument must be str, not {}",
+            type_name(other)
+        ))),
+    }
+}
+
+fn getdefaultencoding(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::str("utf-8"))
+}
+
+fn getrefcount(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("getrefcount", args, 1, 1)?;
+    // Arc strong counts are not Python reference counts; report a plausible one.
+    Ok(Value::Int(2))
+}
+
+fn getsizeof(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("getsizeof", args, 1, 2)?;
+    // CPython's sizes for the common objects on 64-bit builds.
+    let n = match &args[0] {
+        Value::None => 16,
+        Value::Bool(_) => 28,
+        Value::Int(i) => {
+            if *i == 0 {
+                24
+            } else {
+                let bits = 64 - i.unsigned_abs().leading_zeros() as i64;
+                24 + 4 * ((bits + 29) / 30)
+            }
+        }
+        Value::Float(_) => 24,
+        Value::Str(s) => 49 + s.as_str().len() as i64,
+        Value::List(l) => 56 + 8 * l.items.lock().len() as i64,
+        Value::Tuple(t) => 40 + 8 * t.items.len() as i64,
+        Value::Dict(_) => 232,
+        _ => 56,
+    };
+    Ok(Value::Int(n))
+}
+
+fn excepthook(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("excepthook", args, 3, 3)?;
+    if let Value::Instance(i) = &args[1] {
+        let err = PyErr { exc: i.clone() };
+        let text = crate::stdlib::traceback::format_exception(vm, &err);
+        vm.interp.write_stderr(&text);
+    }
+    Ok(Value::None)
+}
+
+/// A namespace object for `sys.implementation`, `sys.float_info`, ...
+fn namespace(name: &str, items: &[(&str, Value)]) -> Value {
+    let m = new_module(name);
+    for (k, v) in items {
+        set_attr(&m, k, v.clone());
+    }
+    Value::Module(m)
+}
+
+/// `sys.version_info`: a tuple subclass with `major`, `minor`, ... attributes.
+fn version_info() -> Value {
+    let items = vec![
+        Value::Int(3),
+        Value::Int(11),
+        Value::Int(7),
+        Value::str("final"),
+        Value::Int(0),
+    ];
+    let tuple = Value::tuple(items.clone());
+    let mut attrs = crate::vm::value::AttrMap::default();
+    for (name, v) in ["major", "minor", "micro", "releaselevel", "serial"]
+        .iter()
+        .zip(items)
+    {
+        attrs.insert((*name).into(), v);
+    }
+    attrs.insert("__module__".into(), Value::str("sys"));
+    let class = crate::vm::types::new_class(
+        "version_info",
+        "sys",
+        vec![types().tuple.clone()],
+        crate::vm::value::Layout::Tuple,
+        attrs,
+    );
+    match class {
+        Ok(class) => Value::Instance(Arc::new(crate::vm::value::Instance {
+            class,
+            attrs: parking_lot::Mutex::new(Default::default()),
+            base: crate::vm::value::InstanceBase::Builtin(parking_lot::Mutex::new(tuple.clone())),
+        })),
+        Err(_) => tuple,
+    }
+}
+
+pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
+    let m = new_module("sys");
+    add_functions(
+        &m,
+        &[
+            ("exit", exit),
+            ("getrecursionlimit", getrecursionlimit),
+            ("setrecursionlimit", setrecursionlimit),
+            ("getswitchinterval", getswitchinterval),
+            ("setswitchinterval", setswitchinterval),
+            ("_is_gil_enabled", is_gil_enabled),
+            ("exc_info", exc_info),
+            ("exception", exception),
+            ("intern", intern),
+            ("getdefaultencoding", getdefaultencoding),
+            ("getfilesystemencoding", getdefaultencoding),
+            ("getrefcount", getrefcount),
+            ("getsizeof", getsizeof),
+            ("excepthook", excepthook),
+            ("__excepthook__", excepthook),
+        ],
+    );
+    let interp = vm.interp.clone();
+    let argv = interp.argv.iter().map(|a| Value::str(a)).collect();
+    set_attr(&m, "argv", Value::list(argv));
+    let orig: Vec<Value> = std::env::args().map(Value::from_string).collect();
+    set_attr(&m, "orig_argv", Value::list(orig));
+    let path = interp
+        .options
+        .path
+        .iter()
+        .map(|p| Value::from_string(p.to_string_lossy().into_owned()))
+        .collect();
+    set_attr(&m, "path", Value::list(path));
+    set_attr(&m, "modules", Value::Dict(interp.modules.clone()));
+    for (name, s) in [
+        ("stdin", Stream::Stdin),
+        ("stdout", Stream::Stdout),
+        ("stderr", Stream::Stderr),
+    ] {
+        set_attr(&m, name, stream(s));
+        set_attr(&m, &format!("__{name}__"), stream(s));
+    }
+    set_attr(&m, "version", Value::str(VERSION));
+    set_attr(&m, "version_info", version_info());
+    set_attr(&m, "hexversion", Value::Int(0x030b07f0));
+    set_attr(&m, "api_version", Value::Int(1013));
+    set_attr(&m, "platform", Value::str("linux"));
+    set_attr(&m, "byteorder", Value::str(if cfg!(target_endian = "little") { "little" } else { "big" }));
+    set_attr(&m, "maxsize", Value::Int(i64::MAX));
+    set_attr(&m, "maxunicode", Value::Int(0x10ffff));
+    let exe = std::env::current_exe()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    set_attr(&m, "executable", Value::from_string(exe));
+    set_attr(&m, "prefix", Value::str("/usr/local"));
+    set_attr(&m, "copyright", Value::str("gilvm: a Python 3.11 subset interpreter"));
+    set_attr(&m, "dont_write_bytecode", Value::Bool(true));
+    set_attr(&m, "warnoptions", Value::list(vec![]));
+    set_attr(&m, "builtin_module_names", Value::tuple(
+        ["_thread", "builtins", "math", "os", "random", "sys", "time", "traceback"]
+            .iter()
+            .map(|s| Value::str(s))
+            .collect(),
+    ));
+    set_attr(
+        &m,
+        "implementation",
+        namespace(
+            "implementation",
+            &[
+                ("name", Value::str("gilvm")),
+                ("cache_tag", Value::None),
+                ("version", version_info()),
+            ],
+        ),
+    );
+    set_attr(
+        &m,
+        "float_info",
+        namespace(
+            "float_info",
+            &[
+                ("max", Value::Float(f64::MAX)),
+                ("max_exp", Value::Int(1024)),
+                ("max_10_exp", Value::Int(308)),
+                ("min", Value::Float(f64::MIN_POSITIVE)),
+                ("min_exp", Value::Int(-1021)),
+                ("min_10_exp", Value::Int(-307)),
+                ("dig", Value::Int(15)),
+                ("mant_dig", Value::Int(53)),
+                ("epsilon", Value::Float(f64::EPSILON)),
+                ("radix", Value::Int(2)),
+                ("rounds", Value::Int(1)),
+            ],
+        ),
+    );
+    set_attr(
+        &m,
+        "int_info",
+        namespace(
+            "int_info",
+            &[
+                ("bits_per_digit", Value::Int(30)),
+                ("sizeof_digit", Value::Int(4)),
+                ("default_max_str_digits", Value::Int(4300)),
+                ("str_digits_check_threshold", Value::Int(640)),
+            ],
+        ),
+    );
+    Ok(m)
+}

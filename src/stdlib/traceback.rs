@@ -1,0 +1,241 @@
+//! `traceback`: printing and formatting exceptions the way the interpreter
+//! reports uncaught ones (`print_exception`, `print_exc`, `format_exc`,
+//! `format_exception`, `format_exception_only`).
+
+use std::sync::Arc;
+
+#[allow(unused_imports)]
+use crate::stdlib::pending::*;
+use crate::stdlib::{add_functions, arg, check_args, new_module, type_name};
+use crate::vm::error::{PyErr, PyResult};
+use crate::vm::interp::Vm;
+use crate::vm::value::{InstanceBase, Kwargs, Module, Value};
+
+/// The full report for `err`, chained causes and contexts first, as CPython prints it.
+pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
+    format_chain(vm, err, true)
+}
+
+fn format_chain(vm: &mut Vm, err: &PyErr, chain: bool) -> String {
+    let mut out = String::new();
+    let mut seen: Vec<usize> = Vec::new();
+    chain_into(vm, err, chain, &mut seen, &mut out);
+    out
+}
+
+fn chain_into(vm: &mut Vm, err: &PyErr, chain: bool, seen: &mut Vec<usize>, out: &mut String) {
+    seen.push(Arc::as_ptr(&err.exc) as usize);
+    if chain {
+        if let Some(data) = err.data() {
+            let cause = data.cause.lock().clone();
+            let context = data.context.lock().clone();
+            let suppress = data
+                .suppress_context
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let linked = match (&cause, &context) {
+                (Some(Value::Instance(c)), _) => Some((
+                    c.clone(),
+                    "\nThe above exception was the direct cause of the following exception:\n\n",
+                )),
+                (_, Some(Value::Instance(c))) if !suppress => Some((
+                    c.clone(),
+                    "\nDuring handling of the above exception, another exception occurred:\n\n",
+                )),
+                _ => None,
+            };
+            if let Some((inner, sep)) = linked {
+                if !seen.contains(&(Arc::as_ptr(&inner) as usize)) {
+                    chain_into(vm, &PyErr { exc: inner }, chain, seen, out);
+                    out.push_str(sep);
+                }
+            }
+        }
+    }
+    out.push_str(&format_tb(vm, err));
+    out.push_str(&format_only(vm, err));
+}
+
+/// `Traceback (most recent call last):` and one entry per frame, or nothing.
+fn format_tb(vm: &mut Vm, err: &PyErr) -> String {
+    let Some(data) = err.data() else {
+        return String::new();
+    };
+    let entries = data.traceback.lock().clone();
+    if entries.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Traceback (most recent call last):\n");
+    for e in entries {
+        out.push_str(&format!(
+            "  File \"{}\", line {}, in {}\n",
+            e.filename, e.line, e.name
+        ));
+        if let Some(src) = vm.interp.source_line(&e.filename, e.line) {
+            let src = src.trim();
+            if !src.is_empty() {
+                out.push_str(&format!("    {src}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// The last line: `module.Type: message` (the module omitted for builtins and `__main__`).
+fn format_only(vm: &mut Vm, err: &PyErr) -> String {
+    let class = &err.exc.class;
+    let name = if &*class.module == "builtins" || &*class.module == "__main__" {
+        class.qualname.to_string()
+    } else {
+        format!("{}.{}", class.module, class.qualname)
+    };
+    let value = err.value();
+    let msg = match vm.to_str(&value) {
+        Ok(s) => s,
+        Err(_) => "<exception str() failed>".to_string(),
+    };
+    if msg.is_empty() {
+        format!("{name}\n")
+    } else {
+        format!("{name}: {msg}\n")
+    }
+}
+
+/// The exception a `(type, value, tb)` or `(exc)` call is about, if any.
+fn exception_arg(args: &[Value], kw: Kwargs) -> Option<PyErr> {
+    let first = arg(args, kw, 0, "exc");
+    let value = arg(args, kw, 1, "value");
+    let pick = match (first, value) {
+        (_, Some(v @ Value::Instance(_))) => Some(v),
+        (Some(v @ Value::Instance(_)), _) => Some(v),
+        _ => None,
+    };
+    match pick {
+        Some(Value::Instance(i)) if matches!(i.base, InstanceBase::Exception(_)) => {
+            Some(PyErr { exc: i.clone() })
+        }
+        _ => None,
+    }
+}
+
+fn chain_arg(vm: &mut Vm, kw: Kwargs) -> PyResult<bool> {
+    match crate::stdlib::kwarg(kw, "chain") {
+        Some(v) => vm.is_true(v),
+        None => Ok(true),
+    }
+}
+
+/// Write to `file` (a stream object, default `sys.stderr`).
+fn write_to(vm: &mut Vm, file: Option<&Value>, text: &str) -> PyResult<()> {
+    let file = match file {
+        Some(f) if !f.is_none() => f.clone(),
+        _ => match vm.interp.module("sys") {
+            Some(sys) => vm.get_attr(&sys, "stderr")?,
+            None => {
+                vm.interp.write_stderr(text);
+                return Ok(());
+            }
+        },
+    };
+    let write = vm.get_attr(&file, "write")?;
+    vm.call(&write, &[Value::str(text)], &[])?;
+    Ok(())
+}
+
+fn report(vm: &mut Vm, err: Option<PyErr>, chain: bool) -> String {
+    match err {
+        Some(e) => format_chain(vm, &e, chain),
+        None => "NoneType: None\n".to_string(),
+    }
+}
+
+fn print_exception(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("print_exception", args, 1, 5)?;
+    let err = exception_arg(args, kw);
+    if err.is_none() && !args[0].is_none() && !matches!(args[0], Value::Class(_)) {
+        return Err(PyErr::type_error(format!(
+            "Exception expected for value, {} found",
+            type_name(&args[0])
+        )));
+    }
+    let chain = chain_arg(vm, kw)?;
+    let text = report(vm, err, chain);
+    write_to(vm, arg(args, kw, 4, "file"), &text)?;
+    Ok(Value::None)
+}
+
+fn print_exc(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("print_exc", args, 0, 3)?;
+    let chain = chain_arg(vm, kw)?;
+    let err = vm.handled_exception();
+    let text = report(vm, err, chain);
+    write_to(vm, arg(args, kw, 1, "file"), &text)?;
+    Ok(Value::None)
+}
+
+fn format_exc(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("format_exc", args, 0, 2)?;
+    let chain = chain_arg(vm, kw)?;
+    let err = vm.handled_exception();
+    Ok(Value::from_string(report(vm, err, chain)))
+}
+
+/// Split a report into CPython's list items: the header, each frame (file
+/// line plus source line), and the exception line.
+fn as_lines(text: &str) -> Value {
+    let mut items: Vec<String> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let continues_frame = line.starts_with("    ") && items.last().is_some_and(|l| l.starts_with("  File"));
+        if continues_frame {
+            if let Some(last) = items.last_mut() {
+                last.push_str(line);
+            }
+        } else {
+            items.push(line.to_string());
+        }
+    }
+    Value::list(items.into_iter().map(Value::from_string).collect())
+}
+
+fn format_exception_fn(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("format_exception", args, 1, 5)?;
+    let chain = chain_arg(vm, kw)?;
+    let err = exception_arg(args, kw);
+    let text = report(vm, err, chain);
+    Ok(as_lines(&text))
+}
+
+fn format_exception_only(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("format_exception_only", args, 1, 2)?;
+    let text = match exception_arg(args, kw) {
+        Some(e) => format_only(vm, &e),
+        None => "NoneType: None\n".to_string(),
+    };
+    Ok(Value::list(vec![Value::from_string(text)]))
+}
+
+fn print_stack(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("print_stack", args, 0, 3)?;
+    let names = vm.frame_names();
+    let mut text = String::new();
+    for n in names {
+        text.push_str(&format!("  in {n}\n"));
+    }
+    write_to(vm, arg(args, kw, 2, "file"), &text)?;
+    Ok(Value::None)
+}
+
+pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
+    let m = new_module("traceback");
+    add_functions(
+        &m,
+        &[
+            ("print_exception", print_exception),
+            ("print_exc", print_exc),
+            ("format_exc", format_exc),
+            ("format_exception", format_exception_fn),
+            ("format_exception_only", format_exception_only),
+            ("print_stack", print_stack),
+        ],
+    );
+    Ok(m)
+}

@@ -1,0 +1,698 @@
+//! Helpers for the grammar's actions: node construction with a nesting
+//! limit, target validation with CPython's messages, argument and parameter
+//! list checks, string literal concatenation.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use lalrpop_util::ParseError;
+
+use crate::syntax::ast::*;
+use crate::syntax::fstring;
+use crate::syntax::lexer::{StrKind, StrTok, StrValue, Tok};
+use crate::syntax::parser::{SyntaxError, SyntaxErrorKind};
+
+/// Deepest expression nesting accepted. The AST, the compiler and `Drop`
+/// recurse on the Rust stack, so the parser refuses deeper trees
+/// (CPython fails similarly, with a RecursionError, near 3000).
+pub const MAX_EXPR_DEPTH: u32 = 1000;
+
+pub type PErr = ParseError<usize, Tok, SyntaxError>;
+pub type PResult<T> = Result<T, PErr>;
+
+/// What the grammar's single entry point produces.
+pub enum Top {
+    Module(Vec<Stmt>),
+    Expr(Expr),
+}
+
+/// State shared by the actions of one parse (and of the nested parses of
+/// f-string replacement fields).
+pub struct ParseCtx {
+    pub src: Rc<str>,
+    /// Nesting depth of composite expressions, keyed by span. A parent's
+    /// span strictly contains its children's in practice; a collision only
+    /// over-estimates a depth.
+    depths: RefCell<HashMap<(u32, u32), u32>>,
+    /// Inside an f-string replacement field (error messages get a prefix).
+    pub in_fstring: std::cell::Cell<u32>,
+}
+
+impl ParseCtx {
+    pub fn new(src: Rc<str>) -> ParseCtx {
+        ParseCtx {
+            src,
+            depths: RefCell::new(HashMap::new()),
+            in_fstring: std::cell::Cell::new(0),
+        }
+    }
+
+    fn depth_of(&self, e: &Expr) -> u32 {
+        self.depths
+            .borrow()
+            .get(&(e.span.start, e.span.end))
+            .copied()
+            .unwrap_or(1)
+    }
+
+    /// Build an expression node, enforcing [`MAX_EXPR_DEPTH`].
+    pub fn expr(&self, kind: ExprKind, l: usize, r: usize) -> PResult<Expr> {
+        let e = Expr::new(kind, Span::new(l, r));
+        let mut d = 0;
+        for_each_child(&e, &mut |c| d = d.max(self.depth_of(c)));
+        if d > 0 {
+            if d + 1 > MAX_EXPR_DEPTH {
+                return Err(user(
+                    "too many nested expressions (the nesting limit is 1000)",
+                    e.span,
+                ));
+            }
+            self.depths.borrow_mut().insert((e.span.start, e.span.end), d + 1);
+        }
+        Ok(e)
+    }
+}
+
+/// Visit the direct sub-expressions of `e` (also those inside lambda
+/// defaults and comprehensions).
+pub fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Constant(_) => {}
+        ExprKind::JoinedStr(parts) => fstring_children(parts, f),
+        ExprKind::List(v) | ExprKind::Tuple(v) | ExprKind::Set(v) => v.iter().for_each(f),
+        ExprKind::Dict(items) => {
+            for (k, v) in items {
+                if let Some(k) = k {
+                    f(k);
+                }
+                f(v);
+            }
+        }
+        ExprKind::Starred(v) | ExprKind::Await(v) | ExprKind::YieldFrom(v) => f(v),
+        ExprKind::Attribute { value, .. } => f(value),
+        ExprKind::Subscript { value, index } => {
+            f(value);
+            f(index);
+        }
+        ExprKind::Slice { lower, upper, step } => {
+            for x in [lower, upper, step].into_iter().flatten() {
+                f(x);
+            }
+        }
+        ExprKind::Call { func, args, keywords } => {
+            f(func);
+            args.iter().for_each(&mut *f);
+            keywords.iter().for_each(|k| f(&k.value));
+        }
+        ExprKind::BinOp { left, right, .. } => {
+            f(left);
+            f(right);
+        }
+        ExprKind::UnaryOp { operand, .. } => f(operand),
+        ExprKind::BoolOp { values, .. } => values.iter().for_each(f),
+        ExprKind::Compare { left, comparators, .. } => {
+            f(left);
+            comparators.iter().for_each(f);
+        }
+        ExprKind::IfExp { test, body, orelse } => {
+            f(test);
+            f(body);
+            f(orelse);
+        }
+        ExprKind::Lambda { params, body } => {
+            params_children(params, f);
+            f(body);
+        }
+        ExprKind::ListComp { elt, generators }
+        | ExprKind::SetComp { elt, generators }
+        | ExprKind::GeneratorExp { elt, generators } => {
+            f(elt);
+            comp_children(generators, f);
+        }
+        ExprKind::DictComp { key, value, generators } => {
+            f(key);
+            f(value);
+            comp_children(generators, f);
+        }
+        ExprKind::Yield(v) => {
+            if let Some(v) = v {
+                f(v);
+            }
+        }
+        ExprKind::NamedExpr { value, .. } => f(value),
+    }
+}
+
+fn fstring_children(parts: &[FStringPart], f: &mut dyn FnMut(&Expr)) {
+    for p in parts {
+        if let FStringPart::Value { expr, spec, .. } = p {
+            f(expr);
+            if let Some(spec) = spec {
+                fstring_children(spec, f);
+            }
+        }
+    }
+}
+
+fn comp_children(gens: &[Comprehension], f: &mut dyn FnMut(&Expr)) {
+    for g in gens {
+        f(&g.target);
+        f(&g.iter);
+        g.ifs.iter().for_each(&mut *f);
+    }
+}
+
+fn params_children(p: &Params, f: &mut dyn FnMut(&Expr)) {
+    let all = p.posonly.iter().chain(&p.args).chain(&p.vararg).chain(&p.kwonly).chain(&p.kwarg);
+    for param in all {
+        if let Some(d) = &param.default {
+            f(d);
+        }
+        if let Some(a) = &param.annotation {
+            f(a);
+        }
+    }
+}
+
+pub fn user(msg: impl Into<String>, span: Span) -> PErr {
+    ParseError::User {
+        error: SyntaxError {
+            kind: SyntaxErrorKind::SyntaxError,
+            msg: msg.into(),
+            span,
+        },
+    }
+}
+
+fn sp(l: usize, r: usize) -> Span {
+    Span::new(l, r)
+}
+
+// ---------------------------------------------------------------- literals
+
+/// Adjacent string literals: one constant, or an f-string when any piece is one.
+pub fn strings(ctx: &ParseCtx, toks: Vec<Rc<StrTok>>, l: usize, r: usize) -> PResult<Expr> {
+    let has_bytes = toks.iter().any(|t| t.kind == StrKind::Bytes);
+    if has_bytes {
+        if toks.iter().any(|t| t.kind != StrKind::Bytes) {
+            return Err(user("cannot mix bytes and nonbytes literals", sp(l, r)));
+        }
+        let mut out: Vec<u8> = Vec::new();
+        for t in &toks {
+            if let StrValue::Bytes(b) = &t.value {
+                out.extend_from_slice(b);
+            }
+        }
+        return ctx.expr(ExprKind::Constant(Constant::Bytes(Rc::from(out))), l, r);
+    }
+    if toks.iter().all(|t| t.kind == StrKind::Str) {
+        let mut out = String::new();
+        for t in &toks {
+            if let StrValue::Str(s) = &t.value {
+                out.push_str(s);
+            }
+        }
+        return ctx.expr(ExprKind::Constant(Constant::Str(Rc::from(out))), l, r);
+    }
+    let mut parts: Vec<FStringPart> = Vec::new();
+    for t in &toks {
+        match (&t.kind, &t.value) {
+            (StrKind::FStr, _) => {
+                for p in fstring::parse(ctx, t)? {
+                    push_part(&mut parts, p);
+                }
+            }
+            (_, StrValue::Str(s)) => push_part(&mut parts, FStringPart::Literal(s.clone())),
+            _ => {}
+        }
+    }
+    ctx.expr(ExprKind::JoinedStr(parts), l, r)
+}
+
+/// Append, merging adjacent literals; empty literals are dropped.
+pub fn push_part(parts: &mut Vec<FStringPart>, p: FStringPart) {
+    if let FStringPart::Literal(s) = &p {
+        if s.is_empty() {
+            return;
+        }
+        if let Some(FStringPart::Literal(prev)) = parts.last_mut() {
+            let mut joined = String::with_capacity(prev.len() + s.len());
+            joined.push_str(prev);
+            joined.push_str(s);
+            *prev = Rc::from(joined);
+            return;
+        }
+    }
+    parts.push(p);
+}
+
+// ---------------------------------------------------------------- targets
+
+/// CPython's name for an expression kind in error messages.
+pub fn expr_name(e: &Expr) -> &'static str {
+    match &e.kind {
+        ExprKind::Attribute { .. } => "attribute",
+        ExprKind::Subscript { .. } => "subscript",
+        ExprKind::Starred(_) => "starred",
+        ExprKind::Name(_) => "name",
+        ExprKind::List(_) => "list",
+        ExprKind::Tuple(_) => "tuple",
+        ExprKind::Lambda { .. } => "lambda",
+        ExprKind::Call { .. } => "function call",
+        ExprKind::BoolOp { .. } | ExprKind::BinOp { .. } | ExprKind::UnaryOp { .. } => "expression",
+        ExprKind::GeneratorExp { .. } => "generator expression",
+        ExprKind::Yield(_) | ExprKind::YieldFrom(_) => "yield expression",
+        ExprKind::Await(_) => "await expression",
+        ExprKind::ListComp { .. } => "list comprehension",
+        ExprKind::SetComp { .. } => "set comprehension",
+        ExprKind::DictComp { .. } => "dict comprehension",
+        ExprKind::Dict(_) => "dict literal",
+        ExprKind::Set(_) => "set display",
+        ExprKind::JoinedStr(_) => "f-string expression",
+        ExprKind::Constant(Constant::None) => "None",
+        ExprKind::Constant(Constant::True) => "True",
+        ExprKind::Constant(Constant::False) => "False",
+        ExprKind::Constant(Constant::Ellipsis) => "ellipsis",
+        ExprKind::Constant(_) => "literal",
+        ExprKind::Compare { .. } => "comparison",
+        ExprKind::IfExp { .. } => "conditional expression",
+        ExprKind::NamedExpr { .. } => "named expression",
+        ExprKind::Slice { .. } => "slice",
+    }
+}
+
+/// The first sub-expression that cannot be assigned to (or deleted).
+fn invalid_target(e: &Expr, del: bool) -> Option<&Expr> {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => None,
+        ExprKind::Starred(inner) if !del => invalid_target(inner, del),
+        ExprKind::Tuple(v) | ExprKind::List(v) => v.iter().find_map(|x| invalid_target(x, del)),
+        _ => Some(e),
+    }
+}
+
+/// Validate a `for`/`with`/comprehension target.
+pub fn check_target(e: &Expr) -> PResult<()> {
+    match invalid_target(e, false) {
+        Some(bad) => Err(user(format!("cannot assign to {}", expr_name(bad)), bad.span)),
+        None => Ok(()),
+    }
+}
+
+/// Whether `e` parses at CPython's `bitwise_or` level or tighter.
+fn is_bitwise_or(e: &Expr) -> bool {
+    !matches!(
+        e.kind,
+        ExprKind::BoolOp { .. }
+            | ExprKind::Compare { .. }
+            | ExprKind::IfExp { .. }
+            | ExprKind::Lambda { .. }
+            | ExprKind::NamedExpr { .. }
+            | ExprKind::Starred(_)
+            | ExprKind::UnaryOp { op: UnaryOp::Not, .. }
+    )
+}
+
+fn is_bare_tuple(ctx: &ParseCtx, e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Tuple(_)) && !ctx.src[e.span.start as usize..].starts_with('(')
+}
+
+/// `t1 = t2 = ... = value`.
+pub fn assign(ctx: &ParseCtx, first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -> PResult<Stmt> {
+    let value = rest.pop().unwrap_or_else(|| Expr::new(ExprKind::Constant(Constant::None), sp(r, r)));
+    let mut targets = vec![first];
+    targets.extend(rest);
+    // CPython's `invalid_named_expression` rule: `X = Y` with an invalid X
+    // and a lone Y gets the "Maybe you meant '=='" hint.
+    let t1 = &targets[0];
+    let x = match &t1.kind {
+        ExprKind::Tuple(v) if is_bare_tuple(ctx, t1) => v.last(),
+        _ => Some(t1),
+    };
+    let next = targets.get(1).unwrap_or(&value);
+    let y_alone = targets.len() == 1 || is_bare_tuple(ctx, next);
+    let y = match &next.kind {
+        ExprKind::Tuple(v) if is_bare_tuple(ctx, next) => v.first(),
+        _ => Some(next),
+    };
+    if let (Some(x), Some(y)) = (x, y) {
+        let excluded = matches!(
+            x.kind,
+            ExprKind::List(_)
+                | ExprKind::Tuple(_)
+                | ExprKind::GeneratorExp { .. }
+                | ExprKind::Constant(Constant::True | Constant::False | Constant::None)
+                | ExprKind::Name(_)
+                | ExprKind::Attribute { .. }
+                | ExprKind::Subscript { .. }
+        );
+        if !excluded && is_bitwise_or(x) && is_bitwise_or(y) && y_alone {
+            return Err(user(
+                format!("cannot assign to {} here. Maybe you meant '==' instead of '='?", expr_name(x)),
+                x.span,
+            ));
+        }
+    }
+    for t in &targets {
+        if matches!(t.kind, ExprKind::Yield(_) | ExprKind::YieldFrom(_)) {
+            return Err(user("assignment to yield expression not possible", t.span));
+        }
+        if let Some(bad) = invalid_target(t, false) {
+            return Err(user(format!("cannot assign to {}", expr_name(bad)), bad.span));
+        }
+    }
+    Ok(Stmt::new(StmtKind::Assign { targets, value }, sp(l, r)))
+}
+
+pub fn aug_assign(target: Expr, op: BinOp, value: Expr, l: usize, r: usize) -> PResult<Stmt> {
+    if !matches!(
+        target.kind,
+        ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. }
+    ) {
+        return Err(user(
+            format!("'{}' is an illegal expression for augmented assignment", expr_name(&target)),
+            target.span,
+        ));
+    }
+    Ok(Stmt::new(StmtKind::AugAssign { target, op, value }, sp(l, r)))
+}
+
+pub fn ann_assign(target: Expr, annotation: Expr, value: Option<Expr>, l: usize, r: usize) -> PResult<Stmt> {
+    match target.kind {
+        ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => {}
+        ExprKind::Tuple(_) => {
+            return Err(user("only single target (not tuple) can be annotated", target.span));
+        }
+        ExprKind::List(_) => {
+            return Err(user("only single target (not list) can be annotated", target.span));
+        }
+        _ => return Err(user("illegal target for annotation", target.span)),
+    }
+    Ok(Stmt::new(StmtKind::AnnAssign { target, annotation, value }, sp(l, r)))
+}
+
+pub fn del(targets: Vec<Expr>, l: usize, r: usize) -> PResult<Stmt> {
+    for t in &targets {
+        if let Some(bad) = invalid_target(t, true) {
+            return Err(user(format!("cannot delete {}", expr_name(bad)), bad.span));
+        }
+    }
+    Ok(Stmt::new(StmtKind::Del(targets), sp(l, r)))
+}
+
+pub fn named_expr(ctx: &ParseCtx, target: Expr, value: Expr, l: usize, r: usize) -> PResult<Expr> {
+    match target.kind {
+        ExprKind::Name(n) => ctx.expr(ExprKind::NamedExpr { target: n, value: Box::new(value) }, l, r),
+        _ => Err(user(
+            format!("cannot use assignment expressions with {}", expr_name(&target)),
+            target.span,
+        )),
+    }
+}
+
+/// `( e )`: a parenthesized expression keeps its own span.
+pub fn paren(e: Expr) -> PResult<Expr> {
+    if let ExprKind::Starred(_) = e.kind {
+        return Err(user("cannot use starred expression here", e.span));
+    }
+    Ok(e)
+}
+
+// ---------------------------------------------------------------- calls
+
+pub enum ArgItem {
+    Pos(Expr),
+    /// A generator expression without its own parentheses.
+    Gen(Expr),
+    Star(Expr),
+    Kw(Expr, Expr, Span),
+    DoubleStar(Expr, Span),
+}
+
+pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize) -> PResult<Expr> {
+    let (args, keywords) = arguments(items)?;
+    ctx.expr(
+        ExprKind::Call {
+            func: Box::new(func),
+            args,
+            keywords,
+        },
+        l,
+        r,
+    )
+}
+
+/// Sort call arguments into positional and keyword ones, with CPython's
+/// ordering errors.
+pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
+    let n = items.len();
+    let mut args = Vec::new();
+    let mut keywords: Vec<Keyword> = Vec::new();
+    let mut seen_kw = false;
+    let mut seen_kwunpack = false;
+    for item in items {
+        match item {
+            ArgItem::Gen(e) => {
+                if n > 1 {
+                    return Err(user("Generator expression must be parenthesized", e.span));
+                }
+                args.push(e);
+            }
+            ArgItem::Pos(e) => {
+                if seen_kwunpack {
+                    return Err(user("positional argument follows keyword argument unpacking", e.span));
+                }
+                if seen_kw {
+                    return Err(user("positional argument follows keyword argument", e.span));
+                }
+                args.push(e);
+            }
+            ArgItem::Star(e) => {
+                if seen_kwunpack {
+                    return Err(user("iterable argument unpacking follows keyword argument unpacking", e.span));
+                }
+                let span = e.span;
+                args.push(Expr::new(ExprKind::Starred(Box::new(e)), span));
+            }
+            ArgItem::Kw(name, value, span) => {
+                let ExprKind::Name(n) = name.kind else {
+                    return Err(user(
+                        "expression cannot contain assignment, perhaps you meant \"==\"?",
+                        Span::new(name.span.start as usize, value.span.end as usize),
+                    ));
+                };
+                if keywords.iter().any(|k| k.arg.as_deref() == Some(&*n)) {
+                    return Err(user(format!("keyword argument repeated: {n}"), span));
+                }
+                seen_kw = true;
+                keywords.push(Keyword {
+                    arg: Some(n),
+                    value,
+                    span,
+                });
+            }
+            ArgItem::DoubleStar(value, span) => {
+                seen_kwunpack = true;
+                keywords.push(Keyword { arg: None, value, span });
+            }
+        }
+    }
+    Ok((args, keywords))
+}
+
+// ---------------------------------------------------------------- parameters
+
+pub enum ParamItem {
+    Plain(Param),
+    Slash(Span),
+    Star(Option<Param>, Span),
+    StarStar(Param),
+}
+
+/// Assemble a parameter list, with CPython's errors.
+pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
+    let mut p = Params::default();
+    let mut seen_slash = false;
+    let mut seen_star = false;
+    let mut seen_default = false;
+    let mut star_span = Span::default();
+    let mut bare_star = false;
+    let mut seen_kwarg = false;
+    for item in items {
+        if seen_kwarg {
+            let span = match &item {
+                ParamItem::Plain(x) | ParamItem::StarStar(x) => x.span,
+                ParamItem::Slash(s) | ParamItem::Star(_, s) => *s,
+            };
+            return Err(user("arguments cannot follow var-keyword argument", span));
+        }
+        match item {
+            ParamItem::Plain(param) => {
+                if seen_star {
+                    bare_star = false;
+                    p.kwonly.push(param);
+                } else {
+                    if param.default.is_some() {
+                        seen_default = true;
+                    } else if seen_default {
+                        return Err(user("non-default argument follows default argument", param.span));
+                    }
+                    p.args.push(param);
+                }
+            }
+            ParamItem::Slash(span) => {
+                if seen_slash {
+                    return Err(user("/ may appear only once", span));
+                }
+                if seen_star {
+                    return Err(user("/ must be ahead of *", span));
+                }
+                if p.args.is_empty() {
+                    return Err(user("at least one argument must precede /", span));
+                }
+                seen_slash = true;
+                p.posonly = std::mem::take(&mut p.args);
+            }
+            ParamItem::Star(param, span) => {
+                if seen_star {
+                    return Err(user("* argument may appear only once", span));
+                }
+                seen_star = true;
+                star_span = span;
+                bare_star = param.is_none();
+                p.vararg = param;
+            }
+            ParamItem::StarStar(param) => {
+                if bare_star {
+                    return Err(user("named arguments must follow bare *", star_span));
+                }
+                seen_kwarg = true;
+                p.kwarg = Some(param);
+            }
+        }
+    }
+    if bare_star {
+        return Err(user("named arguments must follow bare *", star_span));
+    }
+    Ok(p)
+}
+
+// ---------------------------------------------------------------- statements
+
+/// Build an `if`/`elif`/`else` chain.
+pub fn if_chain(
+    test: Expr,
+    body: Vec<Stmt>,
+    elifs: Vec<(usize, Expr, Vec<Stmt>, usize)>,
+    orelse: Option<Vec<Stmt>>,
+    l: usize,
+    r: usize,
+) -> Stmt {
+    let mut last = orelse.unwrap_or_default();
+    for (el, t, b, er) in elifs.into_iter().rev() {
+        let end = if last.is_empty() { er } else { r };
+        last = vec![Stmt::new(
+            StmtKind::If {
+                test: t,
+                body: b,
+                orelse: last,
+            },
+            sp(el, end),
+        )];
+    }
+    Stmt::new(StmtKind::If { test, body, orelse: last }, sp(l, r))
+}
+
+pub fn dotted(first: Name, rest: Vec<Name>) -> Name {
+    if rest.is_empty() {
+        return first;
+    }
+    let mut s = first.to_string();
+    for r in rest {
+        s.push('.');
+        s.push_str(&r);
+    }
+    Rc::from(s)
+}
+
+pub fn bin(ctx: &ParseCtx, left: Expr, op: BinOp, right: Expr, l: usize, r: usize) -> PResult<Expr> {
+    ctx.expr(
+        ExprKind::BinOp {
+            left: Box::new(left),
+            op,
+            right: Box::new(right),
+        },
+        l,
+        r,
+    )
+}
+
+pub fn for_stmt(parts: (Expr, Expr, Vec<Stmt>, Vec<Stmt>), is_async: bool, l: usize, r: usize) -> PResult<Stmt> {
+    let (target, iter, body, orelse) = parts;
+    check_target(&target)?;
+    Ok(Stmt::new(
+        StmtKind::For {
+            target,
+            iter,
+            body,
+            orelse,
+            is_async,
+        },
+        sp(l, r),
+    ))
+}
+
+pub fn func_def(parts: (Name, Params, Option<Expr>, Vec<Stmt>), is_async: bool, l: usize, r: usize) -> Stmt {
+    let (name, params, returns, body) = parts;
+    let span = sp(l, r);
+    Stmt::new(
+        StmtKind::FunctionDef(Rc::new(FunctionDef {
+            name,
+            params,
+            body,
+            decorators: vec![],
+            returns,
+            is_async,
+            span,
+        })),
+        span,
+    )
+}
+
+pub fn class_def(name: Name, items: Vec<ArgItem>, body: Vec<Stmt>, l: usize, r: usize) -> PResult<Stmt> {
+    if let Some(ArgItem::Gen(g)) = items.iter().find(|i| matches!(i, ArgItem::Gen(_))) {
+        return Err(user("invalid syntax", g.span));
+    }
+    let (bases, keywords) = arguments(items)?;
+    let span = sp(l, r);
+    Ok(Stmt::new(
+        StmtKind::ClassDef(Rc::new(ClassDef {
+            name,
+            bases,
+            keywords,
+            body,
+            decorators: vec![],
+            span,
+        })),
+        span,
+    ))
+}
+
+/// Attach decorators to a freshly built `def` or `class`.
+pub fn decorate(decorators: Vec<Expr>, mut stmt: Stmt) -> Stmt {
+    match &mut stmt.kind {
+        StmtKind::FunctionDef(f) => {
+            let mut def = (**f).clone();
+            def.decorators = decorators;
+            *f = Rc::new(def);
+        }
+        StmtKind::ClassDef(c) => {
+            let mut def = (**c).clone();
+            def.decorators = decorators;
+            *c = Rc::new(def);
+        }
+        _ => {}
+    }
+    stmt
+}

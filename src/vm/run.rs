@@ -1,0 +1,1577 @@
+//! The dispatch loop, exception unwinding and the frame stack.
+//!
+//! A script-to-script call pushes a frame and carries on in the same loop;
+//! only natives calling back into script code (`Vm::call`) and generator
+//! resumption start a nested loop (`run_frame`), which returns when its
+//! entry frame returns or yields.
+
+use std::sync::Arc;
+
+use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind};
+use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::frame::{Block, BlockKind, Frame};
+use crate::vm::interp::{type_name, PendingOps, Vm};
+use crate::vm::types::types;
+use crate::vm::value::{
+    Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyTuple, TraceEntry, Value,
+};
+
+/// How a run of a frame ended.
+pub(crate) enum Exit {
+    Return(Value),
+    /// The frame yielded; it is handed back to be stored in its generator.
+    Yield(Value, Frame),
+}
+
+/// How an error leaving `dispatch` was raised, for the unwinder.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RaiseMode {
+    /// Raised by an instruction or a native: record the frame, and chain the
+    /// handled exception as `__context__` if it has none.
+    Fresh,
+    /// `raise x`: the context was already set; record the frame.
+    Explicit,
+    /// Bare `raise` / `Reraise`: the traceback stays as it is.
+    Reraise,
+}
+
+impl Vm {
+    /// Run `frame` in a nested dispatch loop until it returns, yields or
+    /// raises. With `throw`, the frame starts by raising that exception at
+    /// its current instruction (generator `throw`).
+    pub(crate) fn run_frame(&mut self, frame: Frame, throw: Option<PyErr>) -> PyResult<Exit> {
+        if let Err(e) = self.check_stack() {
+            self.recycle(frame);
+            return Err(e);
+        }
+        if self.depth >= self.interp.recursion_limit() {
+            self.recycle(frame);
+            return Err(recursion_error());
+        }
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.frames.push(caller);
+        self.depth += 1;
+        let base = self.frames.len();
+        let mut pending = throw.map(|e| (e, RaiseMode::Explicit));
+        loop {
+            let (err, mode) = match pending.take() {
+                Some(p) => p,
+                None => match self.dispatch(base) {
+                    Ok(exit) => return Ok(exit),
+                    Err(e) => (e, std::mem::replace(&mut self.raise_mode, RaiseMode::Fresh)),
+                },
+            };
+            self.unwind(err, base, mode)?;
+        }
+    }
+
+    /// Leave the running frame, making its caller current again.
+    pub(crate) fn exit_frame(&mut self) -> Frame {
+        let caller = match self.frames.pop() {
+            Some(f) => f,
+            None => Frame::empty(self.interp.idle_func.clone()),
+        };
+        self.depth = self.depth.saturating_sub(1);
+        std::mem::replace(&mut self.frame, caller)
+    }
+
+    /// Return a finished frame's slot vector to the pool.
+    pub(crate) fn recycle(&mut self, frame: Frame) {
+        self.give_vec(frame.slots);
+    }
+
+    /// Make `frame` the running frame (a script-to-script call).
+    #[inline]
+    fn push_frame(&mut self, frame: Frame) -> PyResult<()> {
+        if self.depth >= self.interp.recursion_limit() {
+            self.recycle(frame);
+            return Err(recursion_error());
+        }
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.frames.push(caller);
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Find a handler for `err`, from the running frame outwards down to the
+    /// entry frame of this loop. `Ok` means the loop can go on at the handler.
+    fn unwind(&mut self, err: PyErr, base: usize, mode: RaiseMode) -> PyResult<()> {
+        if mode == RaiseMode::Fresh {
+            self.chain_context(&err, false);
+        }
+        let mut entries: Vec<TraceEntry> = Vec::new();
+        let mut record = mode != RaiseMode::Reraise;
+        loop {
+            if record {
+                entries.push(self.trace_entry());
+            }
+            record = true;
+            while let Some(block) = self.frame.blocks.pop() {
+                match block.kind {
+                    BlockKind::ExceptHandler => {
+                        self.frame.slots.truncate(block.depth as usize);
+                        self.handled = self.frame.slots.pop().unwrap_or(Value::None);
+                    }
+                    BlockKind::Handler => {
+                        add_traceback(&err, entries);
+                        self.frame.slots.truncate(block.depth as usize);
+                        self.frame.slots.push(err.value());
+                        self.frame.pc = block.handler;
+                        return Ok(());
+                    }
+                }
+            }
+            let entry = self.frames.len() == base;
+            let done = self.exit_frame();
+            self.recycle(done);
+            if entry {
+                add_traceback(&err, entries);
+                return Err(err);
+            }
+        }
+    }
+
+    fn trace_entry(&self) -> TraceEntry {
+        let code = &self.frame.func.code.code;
+        TraceEntry {
+            filename: code.filename.clone(),
+            name: code.name.clone(),
+            line: self.frame.line(),
+        }
+    }
+
+    /// Set `err.__context__` to the exception being handled (CPython's
+    /// `_PyErr_SetObject`), breaking any cycle that would create.
+    pub(crate) fn chain_context(&mut self, err: &PyErr, overwrite: bool) {
+        let Value::Instance(handled) = &self.handled else {
+            return;
+        };
+        if Arc::ptr_eq(handled, &err.exc) {
+            return;
+        }
+        let Some(data) = err.data() else { return };
+        if !overwrite && data.context.lock().is_some() {
+            return;
+        }
+        // Cut the chain where it would loop back to `err`.
+        let mut o = handled.clone();
+        for _ in 0..10_000 {
+            let InstanceBase::Exception(d) = &o.base else {
+                break;
+            };
+            let next = d.context.lock().clone();
+            match next {
+                Some(Value::Instance(c)) => {
+                    if Arc::ptr_eq(&c, &err.exc) {
+                        *d.context.lock() = None;
+                        break;
+                    }
+                    o = c;
+                }
+                _ => break,
+            }
+        }
+        *data.context.lock() = Some(Value::Instance(handled.clone()));
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Value {
+        self.frame.slots.pop().unwrap_or(Value::None)
+    }
+
+    #[inline(always)]
+    fn push(&mut self, v: Value) {
+        self.frame.slots.push(v);
+    }
+
+    #[inline(always)]
+    fn top(&self) -> &Value {
+        self.frame.slots.last().unwrap_or(&Value::None)
+    }
+
+    /// Pop `n` values, in stack order.
+    fn pop_n(&mut self, n: usize) -> Vec<Value> {
+        let len = self.frame.slots.len();
+        let start = len.saturating_sub(n).max(self.frame.nlocals as usize);
+        self.frame.slots.drain(start..).collect()
+    }
+
+    /// The eval-breaker check (backward jumps, function entry, after natives).
+    #[inline(always)]
+    fn breaker_check(&mut self) -> PyResult<()> {
+        if self.gil.eval_breaker() != 0 {
+            return self.handle_breaker();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn handle_breaker(&mut self) -> PyResult<()> {
+        if self.gil.handle_break(self.tid, self.is_main) {
+            return Err(PyErr::with_args(ExcKind::KeyboardInterrupt, vec![]));
+        }
+        Ok(())
+    }
+
+    /// The dispatch loop proper. Returns when the entry frame (the one at
+    /// `frames.len() == base`) returns or yields; errors leave the frames
+    /// as they are for `unwind`.
+    fn dispatch(&mut self, base: usize) -> PyResult<Exit> {
+        let mut code: Arc<CodeObj> = self.frame.func.code.clone();
+        self.breaker_check()?;
+        loop {
+            let pc = self.frame.pc as usize;
+            let Some(&instr) = code.code.instrs.get(pc) else {
+                return Err(PyErr::new(
+                    ExcKind::SystemError,
+                    "instruction pointer out of range",
+                ));
+            };
+            self.frame.pc = pc as u32 + 1;
+            match instr {
+                Instr::Nop => {}
+                Instr::Pop => {
+                    self.frame.slots.pop();
+                }
+                Instr::Copy(n) => {
+                    let len = self.frame.slots.len();
+                    let v = self.frame.slots[len - n as usize].clone();
+                    self.push(v);
+                }
+                Instr::Swap(n) => {
+                    let len = self.frame.slots.len();
+                    self.frame.slots.swap(len - 1, len - n as usize);
+                }
+                Instr::LoadConst(i) => {
+                    let v = code.consts[i as usize].clone();
+                    self.push(v);
+                }
+                Instr::LoadFast(i) => {
+                    let v = self.frame.slots[i as usize].clone();
+                    if v.is_null() {
+                        return Err(unbound_local(&code.code.varnames[i as usize]));
+                    }
+                    self.push(v);
+                }
+                Instr::StoreFast(i) => {
+                    let v = self.pop();
+                    self.frame.slots[i as usize] = v;
+                }
+                Instr::DeleteFast(i) => {
+                    if self.frame.slots[i as usize].is_null() {
+                        return Err(unbound_local(&code.code.varnames[i as usize]));
+                    }
+                    self.frame.slots[i as usize] = Value::Null;
+                }
+                Instr::LoadDeref(i) => {
+                    let v = self.frame.cells[i as usize].value.lock().clone();
+                    if v.is_null() {
+                        return Err(unbound_deref(&code, i as usize));
+                    }
+                    self.push(v);
+                }
+                Instr::StoreDeref(i) => {
+                    let v = self.pop();
+                    *self.frame.cells[i as usize].value.lock() = v;
+                }
+                Instr::DeleteDeref(i) => {
+                    let cell = self.frame.cells[i as usize].clone();
+                    let mut slot = cell.value.lock();
+                    if slot.is_null() {
+                        drop(slot);
+                        return Err(unbound_deref(&code, i as usize));
+                    }
+                    *slot = Value::Null;
+                }
+                Instr::LoadClosure(i) => {
+                    let cell = self.frame.cells[i as usize].clone();
+                    self.push(cell_value(cell));
+                }
+                Instr::LoadClassDeref(i) => {
+                    let name = cell_name(&code, i as usize);
+                    let found = match &self.frame.locals {
+                        Some(locals) => locals.get_str(&crate::vm::value::PyStr::new(&*name)),
+                        None => None,
+                    };
+                    let v = match found {
+                        Some(v) => v,
+                        None => {
+                            let v = self.frame.cells[i as usize].value.lock().clone();
+                            if v.is_null() {
+                                return Err(unbound_deref(&code, i as usize));
+                            }
+                            v
+                        }
+                    };
+                    self.push(v);
+                }
+                Instr::LoadGlobal(i) => {
+                    let name = &code.names[i as usize];
+                    let v = match self.frame.func.globals.get_str(name) {
+                        Some(v) => v,
+                        None => match self.builtins.get_str(name) {
+                            Some(v) => v,
+                            None => return Err(self.name_error(name.as_str())),
+                        },
+                    };
+                    self.push(v);
+                }
+                Instr::StoreGlobal(i) => {
+                    let v = self.pop();
+                    self.frame
+                        .func
+                        .globals
+                        .set_str(code.names[i as usize].clone(), v);
+                }
+                Instr::DeleteGlobal(i) => {
+                    let globals = self.frame.func.globals.clone();
+                    self.delete_name(&globals, &code, i as usize)?;
+                }
+                Instr::LoadName(i) => {
+                    let name = &code.names[i as usize];
+                    let mut found = None;
+                    if let Some(locals) = &self.frame.locals {
+                        found = locals.get_str(name);
+                    }
+                    if found.is_none() {
+                        let separate = match &self.frame.locals {
+                            Some(l) => !Arc::ptr_eq(l, &self.frame.func.globals),
+                            None => true,
+                        };
+                        if separate {
+                            found = self.frame.func.globals.get_str(name);
+                        }
+                    }
+                    let v = match found {
+                        Some(v) => v,
+                        None => match self.builtins.get_str(name) {
+                            Some(v) => v,
+                            None => return Err(self.name_error(name.as_str())),
+                        },
+                    };
+                    self.push(v);
+                }
+                Instr::StoreName(i) => {
+                    let v = self.pop();
+                    let name = code.names[i as usize].clone();
+                    match &self.frame.locals {
+                        Some(locals) => locals.set_str(name, v),
+                        None => self.frame.func.globals.set_str(name, v),
+                    }
+                }
+                Instr::DeleteName(i) => {
+                    let ns = match &self.frame.locals {
+                        Some(l) => l.clone(),
+                        None => self.frame.func.globals.clone(),
+                    };
+                    self.delete_name(&ns, &code, i as usize)?;
+                }
+                Instr::LoadAttr(i) => {
+                    let obj = self.pop();
+                    let v = self.get_attr(&obj, code.names[i as usize].as_str())?;
+                    self.push(v);
+                }
+                Instr::StoreAttr(i) => {
+                    let obj = self.pop();
+                    let v = self.pop();
+                    self.set_attr(&obj, code.names[i as usize].as_str(), v)?;
+                }
+                Instr::DeleteAttr(i) => {
+                    let obj = self.pop();
+                    self.del_attr(&obj, code.names[i as usize].as_str())?;
+                }
+                Instr::LoadMethod(i) => {
+                    let obj = self.pop();
+                    let (f, s) = self.load_method(&obj, code.names[i as usize].as_str())?;
+                    self.push(f);
+                    self.push(s);
+                }
+                Instr::CallMethod(n) => {
+                    let fpos = self.frame.slots.len() - n as usize - 2;
+                    let astart = if self.frame.slots[fpos + 1].is_null() {
+                        fpos + 2
+                    } else {
+                        fpos + 1
+                    };
+                    if self.do_call(fpos, astart, &[])? {
+                        code = self.frame.func.code.clone();
+                        self.breaker_check()?;
+                    }
+                }
+                Instr::Call(n) => {
+                    let fpos = self.frame.slots.len() - n as usize - 1;
+                    if self.do_call(fpos, fpos + 1, &[])? {
+                        code = self.frame.func.code.clone();
+                        self.breaker_check()?;
+                    }
+                }
+                Instr::CallKw(n) => {
+                    let kwnames = self.pop();
+                    let fpos = self.frame.slots.len() - n as usize - 1;
+                    let names: &[Value] = match &kwnames {
+                        Value::Tuple(t) => &t.items,
+                        _ => &[],
+                    };
+                    if self.do_call(fpos, fpos + 1, names)? {
+                        code = self.frame.func.code.clone();
+                        self.breaker_check()?;
+                    }
+                }
+                Instr::CallEx(flag) => {
+                    let kwnames = self.spread_call_args(flag & 1 != 0)?;
+                    let fpos = self.frame.slots.len() - kwnames.len() - self.spread_npos - 1;
+                    if self.do_call(fpos, fpos + 1, &kwnames)? {
+                        code = self.frame.func.code.clone();
+                        self.breaker_check()?;
+                    }
+                }
+                Instr::BinarySubscr => {
+                    let key = self.pop();
+                    let obj = self.pop();
+                    let v = match (&obj, &key) {
+                        (Value::List(l), Value::Int(i)) => {
+                            let items = l.items.lock();
+                            let n = items.len() as i64;
+                            let j = if *i < 0 { *i + n } else { *i };
+                            if j >= 0 && j < n {
+                                Some(items[j as usize].clone())
+                            } else {
+                                None
+                            }
+                        }
+                        _ => None,
+                    };
+                    let v = match v {
+                        Some(v) => v,
+                        None => self.get_item(&obj, &key)?,
+                    };
+                    self.push(v);
+                }
+                Instr::StoreSubscr => {
+                    let key = self.pop();
+                    let obj = self.pop();
+                    let v = self.pop();
+                    self.set_item(&obj, &key, v)?;
+                }
+                Instr::DeleteSubscr => {
+                    let key = self.pop();
+                    let obj = self.pop();
+                    self.del_item(&obj, &key)?;
+                }
+                Instr::BuildSlice(n) => {
+                    let step = if n == 3 { self.pop() } else { Value::None };
+                    let stop = self.pop();
+                    let start = self.pop();
+                    self.push(Value::Object(Arc::new(Object {
+                        class: types().slice.clone(),
+                        kind: ObjKind::Slice { start, stop, step },
+                    })));
+                }
+                Instr::BinaryOp(op) => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let fast = match (&a, &b) {
+                        (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
+                        (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
+                        (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
+                            float_op(*x, *y as f64, op)
+                        }
+                        (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < 1 << 53 => {
+                            float_op(*x as f64, *y, op)
+                        }
+                        _ => None,
+                    };
+                    let v = match fast {
+                        Some(v) => v,
+                        None => self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?,
+                    };
+                    self.push(v);
+                }
+                Instr::UnaryOp(op) => {
+                    let a = self.pop();
+                    let op = UnaryOpKind::from_u32(op);
+                    let v = match (&a, op) {
+                        (Value::Int(x), UnaryOpKind::Neg) if *x != i64::MIN => Value::Int(-x),
+                        (Value::Float(x), UnaryOpKind::Neg) => Value::Float(-x),
+                        (Value::Bool(b), UnaryOpKind::Not) => Value::Bool(!b),
+                        (_, UnaryOpKind::Not) => Value::Bool(!self.truth(&a)?),
+                        _ => self.unary_op(&a, op)?,
+                    };
+                    self.push(v);
+                }
+                Instr::CompareOp(op) => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let fast = match (&a, &b) {
+                        (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
+                        (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
+                        (Value::Str(x), Value::Str(y)) => Some(cmp_op(x.as_str(), y.as_str(), op)),
+                        _ => None,
+                    };
+                    let v = match fast {
+                        Some(v) => Value::Bool(v),
+                        None => self.compare(&a, &b, CompareKind::from_u32(op))?,
+                    };
+                    self.push(v);
+                }
+                Instr::IsOp(inv) => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    self.push(Value::Bool(a.is(&b) != (inv != 0)));
+                }
+                Instr::ContainsOp(inv) => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = self.contains(&b, &a)?;
+                    self.push(Value::Bool(r != (inv != 0)));
+                }
+                Instr::BuildTuple(n) => {
+                    let items = self.pop_n(n as usize);
+                    self.push(Value::tuple(items));
+                }
+                Instr::BuildList(n) => {
+                    let items = self.pop_n(n as usize);
+                    self.push(Value::list(items));
+                }
+                Instr::BuildSet(n) => {
+                    let items = self.pop_n(n as usize);
+                    let set = self.call(
+                        &Value::Class(types().set.clone()),
+                        &[Value::list(items)],
+                        &[],
+                    )?;
+                    self.push(set);
+                }
+                Instr::BuildMap(n) => {
+                    let items = self.pop_n(2 * n as usize);
+                    let d = Value::Dict(Arc::new(PyDict::new()));
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        self.set_item(&d, &k, v)?;
+                    }
+                    self.push(d);
+                }
+                Instr::BuildString(n) => {
+                    let items = self.pop_n(n as usize);
+                    let mut s = String::new();
+                    for item in &items {
+                        if let Value::Str(p) = item {
+                            s.push_str(p.as_str());
+                        }
+                    }
+                    self.push(Value::from_string(s));
+                }
+                Instr::FormatValue(fl) => {
+                    let spec = if fl & 4 != 0 { Some(self.pop()) } else { None };
+                    let v = self.pop();
+                    let v = match fl & 3 {
+                        1 => Value::from_string(self.to_str(&v)?),
+                        2 => Value::from_string(self.repr(&v)?),
+                        3 => Value::from_string(ascii_escape(&self.repr(&v)?)),
+                        _ => v,
+                    };
+                    let spec = spec.as_ref().and_then(|s| s.as_str()).unwrap_or("");
+                    let out = match &v {
+                        Value::Str(_) if spec.is_empty() => v,
+                        _ => Value::from_string(self.format(&v, spec)?),
+                    };
+                    self.push(out);
+                }
+                Instr::ListAppend(n) => {
+                    let v = self.pop();
+                    let len = self.frame.slots.len();
+                    match &self.frame.slots[len - n as usize] {
+                        Value::List(l) => l.items.lock().push(v),
+                        other => {
+                            let other = other.clone();
+                            self.call_method(&other, "append", &[v])?;
+                        }
+                    }
+                }
+                Instr::SetAdd(n) => {
+                    let v = self.pop();
+                    let len = self.frame.slots.len();
+                    let set = self.frame.slots[len - n as usize].clone();
+                    self.call_method(&set, "add", &[v])?;
+                }
+                Instr::MapAdd(n) => {
+                    let v = self.pop();
+                    let k = self.pop();
+                    let len = self.frame.slots.len();
+                    let d = self.frame.slots[len - n as usize].clone();
+                    self.set_item(&d, &k, v)?;
+                }
+                Instr::ListExtend(n) => {
+                    let iterable = self.pop();
+                    let len = self.frame.slots.len();
+                    let list = self.frame.slots[len - n as usize].clone();
+                    let items = match self.collect(&iterable) {
+                        Ok(items) => items,
+                        Err(e) if e.matches(ExcKind::TypeError) && !is_iterable(&iterable) => {
+                            return Err(PyErr::type_error(format!(
+                                "Value after * must be an iterable, not {}",
+                                type_name(&iterable)
+                            )))
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    if let Value::List(l) = &list {
+                        l.items.lock().extend(items);
+                    }
+                }
+                Instr::SetUpdate(n) => {
+                    let iterable = self.pop();
+                    let len = self.frame.slots.len();
+                    let set = self.frame.slots[len - n as usize].clone();
+                    self.call_method(&set, "update", &[iterable])?;
+                }
+                Instr::DictUpdate(n) => {
+                    let mapping = self.pop();
+                    let len = self.frame.slots.len();
+                    let d = self.frame.slots[len - n as usize].clone();
+                    self.merge_mapping(&d, &mapping, None)?;
+                }
+                Instr::DictMerge(n) => {
+                    let mapping = self.pop();
+                    let len = self.frame.slots.len();
+                    let d = self.frame.slots[len - n as usize].clone();
+                    let func = self
+                        .frame
+                        .slots
+                        .get((len - n as usize).saturating_sub(2))
+                        .cloned()
+                        .unwrap_or(Value::None);
+                    self.merge_mapping(&d, &mapping, Some(&func))?;
+                }
+                Instr::ListToTuple => {
+                    let v = self.pop();
+                    let t = match &v {
+                        Value::List(l) => Value::tuple(l.items.lock().clone()),
+                        _ => v,
+                    };
+                    self.push(t);
+                }
+                Instr::UnpackSequence(n) => {
+                    let v = self.pop();
+                    self.unpack(v, n as usize)?;
+                }
+                Instr::UnpackEx(arg) => {
+                    let v = self.pop();
+                    self.unpack_ex(v, (arg & 0xff) as usize, (arg >> 8) as usize)?;
+                }
+                Instr::Jump(target) => {
+                    self.frame.pc = target;
+                    if target as usize <= pc {
+                        self.breaker_check()?;
+                    }
+                }
+                Instr::PopJumpIfFalse(target) => {
+                    let v = self.pop();
+                    if !self.truth(&v)? {
+                        self.frame.pc = target;
+                    }
+                }
+                Instr::PopJumpIfTrue(target) => {
+                    let v = self.pop();
+                    if self.truth(&v)? {
+                        self.frame.pc = target;
+                    }
+                }
+                Instr::JumpIfFalseOrPop(target) => {
+                    let v = self.top().clone();
+                    if !self.truth(&v)? {
+                        self.frame.pc = target;
+                    } else {
+                        self.frame.slots.pop();
+                    }
+                }
+                Instr::JumpIfTrueOrPop(target) => {
+                    let v = self.top().clone();
+                    if self.truth(&v)? {
+                        self.frame.pc = target;
+                    } else {
+                        self.frame.slots.pop();
+                    }
+                }
+                Instr::GetIter => {
+                    let v = self.pop();
+                    let it = self.iter(&v)?;
+                    self.push(it);
+                }
+                Instr::ForIter(target) => {
+                    // Borrow the iterator out of the stack for the call (saves
+                    // a count); nothing reads this slot meanwhile.
+                    let len = self.frame.slots.len();
+                    let it = std::mem::replace(&mut self.frame.slots[len - 1], Value::Null);
+                    let r = self.next(&it);
+                    self.frame.slots[len - 1] = it;
+                    match r? {
+                        Some(v) => self.push(v),
+                        None => {
+                            self.frame.slots.pop();
+                            self.frame.pc = target;
+                        }
+                    }
+                }
+                Instr::MakeFunction(fl) => {
+                    let f = self.make_function(fl)?;
+                    self.push(f);
+                }
+                Instr::ReturnValue => {
+                    let v = self.pop();
+                    let entry = self.frames.len() == base;
+                    let mut done = self.exit_frame();
+                    let init = std::mem::replace(&mut done.init_instance, Value::Null);
+                    self.recycle(done);
+                    if entry {
+                        return Ok(Exit::Return(v));
+                    }
+                    let v = if init.is_null() {
+                        v
+                    } else if v.is_none() {
+                        init
+                    } else {
+                        return Err(PyErr::type_error(format!(
+                            "__init__() should return None, not '{}'",
+                            type_name(&v)
+                        )));
+                    };
+                    self.push(v);
+                    code = self.frame.func.code.clone();
+                }
+                Instr::LoadBuildClass => {
+                    let v = self.interp.build_class.clone();
+                    self.push(v);
+                }
+                Instr::YieldValue => {
+                    let v = self.pop();
+                    if self.frames.len() != base {
+                        return Err(PyErr::new(ExcKind::SystemError, "yield outside a generator frame"));
+                    }
+                    let frame = self.exit_frame();
+                    return Ok(Exit::Yield(v, frame));
+                }
+                Instr::GetYieldFromIter => {
+                    let v = self.pop();
+                    let it = match &v {
+                        Value::Object(o) if matches!(o.kind, ObjKind::Generator(_)) => v,
+                        _ => self.iter(&v)?,
+                    };
+                    self.push(it);
+                }
+                Instr::YieldFrom => {
+                    let v = self.pop();
+                    let it = self.top().clone();
+                    match self.yield_from_step(&it, v)? {
+                        Ok(y) => {
+                            // Suspend here; on resume the sent value is pushed
+                            // and this instruction runs again.
+                            self.frame.pc = pc as u32;
+                            if self.frames.len() != base {
+                                return Err(PyErr::new(
+                                    ExcKind::SystemError,
+                                    "yield outside a generator frame",
+                                ));
+                            }
+                            let frame = self.exit_frame();
+                            return Ok(Exit::Yield(y, frame));
+                        }
+                        Err(result) => {
+                            self.frame.slots.pop();
+                            self.push(result);
+                        }
+                    }
+                }
+                Instr::GetAwaitable => {
+                    let v = self.pop();
+                    let it = self.get_awaitable(v)?;
+                    self.push(it);
+                }
+                Instr::SetupExcept(h) | Instr::SetupFinally(h) => {
+                    let depth = self.frame.slots.len() as u32;
+                    self.frame.blocks.push(Block {
+                        kind: BlockKind::Handler,
+                        handler: h,
+                        depth,
+                    });
+                }
+                Instr::PopBlock => {
+                    self.frame.blocks.pop();
+                }
+                Instr::PushExcInfo => {
+                    let exc = self.pop();
+                    if let Value::Instance(i) = &exc {
+                        crate::vm::exceptions::fill_derived_attrs(i);
+                    }
+                    let prev = std::mem::replace(&mut self.handled, exc.clone());
+                    self.push(prev);
+                    let depth = self.frame.slots.len() as u32;
+                    self.frame.blocks.push(Block {
+                        kind: BlockKind::ExceptHandler,
+                        handler: 0,
+                        depth,
+                    });
+                    self.push(exc);
+                }
+                Instr::PopExcept => {
+                    if let Some(b) = self.frame.blocks.last() {
+                        if b.kind == BlockKind::ExceptHandler {
+                            self.frame.blocks.pop();
+                        }
+                    }
+                    self.handled = self.pop();
+                }
+                Instr::CheckExcMatch => {
+                    let typ = self.pop();
+                    let exc = self.top().clone();
+                    let m = exc_matches(&exc, &typ)?;
+                    self.push(Value::Bool(m));
+                }
+                Instr::Raise(n) => {
+                    return Err(self.raise(n)?);
+                }
+                Instr::Reraise => {
+                    let exc = self.pop();
+                    self.raise_mode = RaiseMode::Reraise;
+                    return Err(match exc {
+                        Value::Instance(i) => PyErr { exc: i },
+                        other => {
+                            self.raise_mode = RaiseMode::Fresh;
+                            PyErr::new(
+                                ExcKind::SystemError,
+                                format!("reraise of a non-exception {}", type_name(&other)),
+                            )
+                        }
+                    });
+                }
+                Instr::BeforeWith => {
+                    let ctx = self.pop();
+                    let (exit, enter_result) = self.before_with(&ctx)?;
+                    self.push(exit);
+                    self.push(enter_result);
+                }
+                Instr::WithExceptStart => {
+                    let len = self.frame.slots.len();
+                    let exit = self.frame.slots[len - 3].clone();
+                    let exc = self.frame.slots[len - 1].clone();
+                    let typ = Value::Class(types().class_of(&exc).clone());
+                    let r = self.call(&exit, &[typ, exc, Value::None], &[])?;
+                    self.push(r);
+                }
+                Instr::LoadAssertionError => {
+                    self.push(Value::Class(types().exception(ExcKind::AssertionError).clone()));
+                }
+                Instr::ImportName(i) => {
+                    let fromlist = self.pop();
+                    let level = self.pop();
+                    let m = self.import_name(code.names[i as usize].as_str(), &fromlist, &level)?;
+                    self.push(m);
+                }
+                Instr::ImportFrom(i) => {
+                    let m = self.top().clone();
+                    let v = self.import_from(&m, code.names[i as usize].as_str())?;
+                    self.push(v);
+                }
+                Instr::ImportStar => {
+                    let m = self.pop();
+                    self.import_star(&m)?;
+                }
+                Instr::PrintExpr => {
+                    let v = self.pop();
+                    self.print_expr(v)?;
+                }
+            }
+        }
+    }
+
+    /// Truth value with the common cases inline.
+    #[inline(always)]
+    fn truth(&mut self, v: &Value) -> PyResult<bool> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            Value::Int(i) => Ok(*i != 0),
+            Value::None => Ok(false),
+            _ => self.is_true(v),
+        }
+    }
+
+    /// Call the callable at `slots[fpos]` with the arguments `slots[astart..]`
+    /// (the last `kwnames.len()` of them by keyword). A script function gets
+    /// a new frame and `true` is returned; otherwise the result is pushed.
+    fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
+        let mut astart = astart;
+        // A bound method of a script function: put the receiver on the stack.
+        if astart == fpos + 1 {
+            if let Value::BoundMethod(bm) = &self.frame.slots[fpos] {
+                if matches!(bm.func, Value::Function(_)) {
+                    let (func, recv) = (bm.func.clone(), bm.receiver.clone());
+                    self.frame.slots[fpos] = func;
+                    self.frame.slots.insert(fpos + 1, recv);
+                    astart = fpos + 1;
+                }
+            }
+        }
+        match &self.frame.slots[fpos] {
+            Value::Function(f)
+                if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
+            {
+                let f = f.clone();
+                let frame = self.frame_from_stack(f, fpos, astart, kwnames)?;
+                self.push_frame(frame)?;
+                return Ok(true);
+            }
+            Value::Class(c) if kwnames.is_empty() => {
+                if let Some(init) = crate::vm::call::inline_init(c) {
+                    let c = c.clone();
+                    let inst = crate::vm::class::new_instance(&c);
+                    self.frame.slots[fpos] = Value::Function(init.clone());
+                    self.frame.slots.insert(astart, inst.clone());
+                    let mut frame = self.frame_from_stack(init, fpos, astart, kwnames)?;
+                    frame.init_instance = inst;
+                    self.push_frame(frame)?;
+                    return Ok(true);
+                }
+            }
+            _ => {}
+        }
+        let mut args = self.take_vec(self.frame.slots.len() - astart);
+        args.extend(self.frame.slots.drain(astart..));
+        let f = std::mem::replace(&mut self.frame.slots[fpos], Value::None);
+        self.frame.slots.truncate(fpos);
+        let r = match &f {
+            Value::Native(nf) if kwnames.is_empty() => (nf.func)(self, &args, &[]),
+            _ => self.call_kw(&f, &args, kwnames),
+        };
+        self.give_vec(args);
+        let v = r?;
+        self.push(v);
+        self.breaker_check()?;
+        Ok(false)
+    }
+
+    /// A frame for `f` with its arguments bound from `slots[astart..]`; the
+    /// caller's stack is cut back to `fpos`.
+    fn frame_from_stack(
+        &mut self,
+        f: Arc<Function>,
+        fpos: usize,
+        astart: usize,
+        kwnames: &[Value],
+    ) -> PyResult<Frame> {
+        let code = &f.code.code;
+        let nargs = self.frame.slots.len() - astart;
+        let mut slots = self.take_vec(code.varnames.len() + code.max_stack as usize);
+        if kwnames.is_empty()
+            && code.flags & (flags::VARARGS | flags::VARKEYWORDS) == 0
+            && nargs == code.argcount as usize
+            && code.kwonlyargcount == 0
+        {
+            slots.extend(self.frame.slots.drain(astart..));
+        } else {
+            let r = crate::vm::call::bind_args(
+                &f,
+                &self.frame.slots[astart..],
+                crate::vm::call::KwView::Names(kwnames),
+                &mut slots,
+            );
+            if let Err(e) = r {
+                self.give_vec(slots);
+                return Err(e);
+            }
+        }
+        self.frame.slots.truncate(fpos);
+        Ok(Frame::new(f, slots))
+    }
+
+    /// `CallEx`: replace `[f, args, kwargs?]` on the stack by `[f, *args,
+    /// *kwvalues]` and return the keyword names (`spread_npos` = positional count).
+    fn spread_call_args(&mut self, has_kw: bool) -> PyResult<Vec<Value>> {
+        let kwargs = if has_kw { Some(self.pop()) } else { None };
+        let args = self.pop();
+        let func = self.top().clone();
+        let positional = match &args {
+            Value::Tuple(t) => t.items.to_vec(),
+            Value::List(l) => l.items.lock().clone(),
+            _ => match self.collect(&args) {
+                Ok(v) => v,
+                Err(e) if e.matches(ExcKind::TypeError) && !is_iterable(&args) => {
+                    return Err(PyErr::type_error(format!(
+                        "{} argument after * must be an iterable, not {}",
+                        crate::vm::call::function_str(&func),
+                        type_name(&args)
+                    )))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        self.spread_npos = positional.len();
+        self.frame.slots.extend(positional);
+        let mut names = Vec::new();
+        match kwargs {
+            None | Some(Value::None) => {}
+            Some(Value::Dict(d)) => {
+                let pairs: Vec<(Value, Value)> = d
+                    .map
+                    .lock()
+                    .iter()
+                    .map(|(k, v)| (k.key.clone(), v.clone()))
+                    .collect();
+                for (k, v) in pairs {
+                    if !matches!(k, Value::Str(_)) {
+                        return Err(PyErr::type_error("keywords must be strings"));
+                    }
+                    names.push(k);
+                    self.frame.slots.push(v);
+                }
+            }
+            Some(other) => {
+                // A mapping that is not a dict: go through a fresh dict.
+                let d = Value::Dict(Arc::new(PyDict::new()));
+                self.merge_mapping(&d, &other, Some(&func))?;
+                if let Value::Dict(d) = &d {
+                    let pairs: Vec<(Value, Value)> = d
+                        .map
+                        .lock()
+                        .iter()
+                        .map(|(k, v)| (k.key.clone(), v.clone()))
+                        .collect();
+                    for (k, v) in pairs {
+                        if !matches!(k, Value::Str(_)) {
+                            return Err(PyErr::type_error("keywords must be strings"));
+                        }
+                        names.push(k);
+                        self.frame.slots.push(v);
+                    }
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// `{**m}` and `f(**m)`: copy a mapping's items into the dict `d`.
+    /// With `func`, a repeated key is an error naming the function.
+    fn merge_mapping(&mut self, d: &Value, mapping: &Value, func: Option<&Value>) -> PyResult<()> {
+        let pairs: Vec<(Value, Value)> = match mapping {
+            Value::Dict(m) => m
+                .map
+                .lock()
+                .iter()
+                .map(|(k, v)| (k.key.clone(), v.clone()))
+                .collect(),
+            _ => {
+                let keys = match self.get_attr_opt(mapping, "keys")? {
+                    Some(k) => k,
+                    None => {
+                        return Err(PyErr::type_error(match func {
+                            Some(f) => format!(
+                                "{} argument after ** must be a mapping, not {}",
+                                crate::vm::call::function_str(f),
+                                type_name(mapping)
+                            ),
+                            None => format!("'{}' object is not a mapping", type_name(mapping)),
+                        }))
+                    }
+                };
+                let keys = self.call(&keys, &[], &[])?;
+                let keys = self.collect(&keys)?;
+                let mut pairs = Vec::with_capacity(keys.len());
+                for k in keys {
+                    let v = self.get_item(mapping, &k)?;
+                    pairs.push((k, v));
+                }
+                pairs
+            }
+        };
+        for (k, v) in pairs {
+            if let Some(f) = func {
+                let Value::Str(name) = &k else {
+                    return Err(PyErr::type_error("keywords must be strings"));
+                };
+                if self.contains(d, &k)? {
+                    return Err(PyErr::type_error(format!(
+                        "{} got multiple values for keyword argument '{}'",
+                        crate::vm::call::function_str(f),
+                        name.as_str()
+                    )));
+                }
+            }
+            self.set_item(d, &k, v)?;
+        }
+        Ok(())
+    }
+
+    /// The items of `v` for unpacking, or CPython's error for a non-iterable.
+    fn unpack_items(&mut self, v: &Value, limit: Option<usize>) -> PyResult<Vec<Value>> {
+        match v {
+            Value::Tuple(t) => return Ok(t.items.to_vec()),
+            Value::List(l) => return Ok(l.items.lock().clone()),
+            _ => {}
+        }
+        let it = match self.iter(v) {
+            Ok(it) => it,
+            Err(e) if e.matches(ExcKind::TypeError) && !is_iterable(v) => {
+                return Err(PyErr::type_error(format!(
+                    "cannot unpack non-iterable {} object",
+                    type_name(v)
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+        let mut items = Vec::new();
+        while let Some(x) = self.next(&it)? {
+            items.push(x);
+            if limit.is_some_and(|n| items.len() > n) {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
+    fn unpack(&mut self, v: Value, n: usize) -> PyResult<()> {
+        let items = self.unpack_items(&v, Some(n))?;
+        if items.len() > n {
+            return Err(PyErr::value_error(format!(
+                "too many values to unpack (expected {n})"
+            )));
+        }
+        if items.len() < n {
+            return Err(PyErr::value_error(format!(
+                "not enough values to unpack (expected {n}, got {})",
+                items.len()
+            )));
+        }
+        self.frame.slots.extend(items.into_iter().rev());
+        Ok(())
+    }
+
+    fn unpack_ex(&mut self, v: Value, before: usize, after: usize) -> PyResult<()> {
+        let mut items = self.unpack_items(&v, None)?;
+        if items.len() < before + after {
+            return Err(PyErr::value_error(format!(
+                "not enough values to unpack (expected at least {}, got {})",
+                before + after,
+                items.len()
+            )));
+        }
+        let tail = items.split_off(items.len() - after);
+        let middle = items.split_off(before);
+        self.frame.slots.extend(tail.into_iter().rev());
+        self.push(Value::list(middle));
+        self.frame.slots.extend(items.into_iter().rev());
+        Ok(())
+    }
+
+    fn make_function(&mut self, fl: u32) -> PyResult<Value> {
+        let qualname = self.pop();
+        let code_v = self.pop();
+        let closure: Box<[Arc<Cell>]> = if fl & 8 != 0 {
+            match self.pop() {
+                Value::Tuple(t) => t
+                    .items
+                    .iter()
+                    .filter_map(|c| match c {
+                        Value::Object(o) => match &o.kind {
+                            ObjKind::Cell(c) => Some(c.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Box::new([]),
+            }
+        } else {
+            Box::new([])
+        };
+        if fl & 4 != 0 {
+            self.pop();
+        }
+        let kwdefaults = if fl & 2 != 0 {
+            match self.pop() {
+                Value::Dict(d) => Some(d),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let defaults: Box<[Value]> = if fl & 1 != 0 {
+            match self.pop() {
+                Value::Tuple(t) => t.items.clone(),
+                _ => Box::new([]),
+            }
+        } else {
+            Box::new([])
+        };
+        let code = match &code_v {
+            Value::Object(o) => match &o.kind {
+                ObjKind::Code(c) => c.clone(),
+                _ => return Err(PyErr::new(ExcKind::SystemError, "MakeFunction without code")),
+            },
+            _ => return Err(PyErr::new(ExcKind::SystemError, "MakeFunction without code")),
+        };
+        let qualname: Arc<str> = match qualname.as_str() {
+            Some(q) => q.into(),
+            None => code.code.qualname.clone(),
+        };
+        let func = Function {
+            name: code.code.name.clone(),
+            qualname,
+            globals: self.frame.func.globals.clone(),
+            code,
+            defaults,
+            kwdefaults,
+            closure,
+            attrs: Default::default(),
+        };
+        Ok(Value::Function(Arc::new(func)))
+    }
+
+    /// `Raise(n)`: build the exception to raise (setting `raise_mode`).
+    fn raise(&mut self, n: u32) -> PyResult<PyErr> {
+        match n {
+            0 => match self.handled_exception() {
+                Some(e) => {
+                    self.raise_mode = RaiseMode::Reraise;
+                    Ok(e)
+                }
+                None => Err(PyErr::runtime_error("No active exception to reraise")),
+            },
+            1 => {
+                let exc = self.pop();
+                let e = self.exception_from(exc, false)?;
+                self.chain_context(&e, true);
+                self.raise_mode = RaiseMode::Explicit;
+                Ok(e)
+            }
+            _ => {
+                let cause = self.pop();
+                let exc = self.pop();
+                let e = self.exception_from(exc, false)?;
+                let cause = match cause {
+                    Value::None => None,
+                    c => Some(self.exception_from(c, true)?.value()),
+                };
+                if let Some(d) = e.data() {
+                    *d.cause.lock() = cause;
+                    d.suppress_context
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                self.chain_context(&e, true);
+                self.raise_mode = RaiseMode::Explicit;
+                Ok(e)
+            }
+        }
+    }
+
+    /// The exception instance `raise v` raises: an instance as is, a class
+    /// instantiated without arguments.
+    pub(crate) fn exception_from(&mut self, v: Value, is_cause: bool) -> PyResult<PyErr> {
+        let base = types().exception(ExcKind::BaseException);
+        let bad = || {
+            PyErr::type_error(if is_cause {
+                "exception causes must derive from BaseException"
+            } else {
+                "exceptions must derive from BaseException"
+            })
+        };
+        match &v {
+            Value::Instance(i) if crate::vm::class::is_subclass(&i.class, base) => {
+                Ok(PyErr { exc: i.clone() })
+            }
+            Value::Class(c) if crate::vm::class::is_subclass(c, base) => {
+                let inst = self.call(&v, &[], &[])?;
+                match inst {
+                    Value::Instance(i) if crate::vm::class::is_subclass(&i.class, base) => {
+                        Ok(PyErr { exc: i })
+                    }
+                    other => Err(PyErr::type_error(format!(
+                        "calling {} should have returned an instance of BaseException, not {}",
+                        c.name,
+                        type_name(&other)
+                    ))),
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    fn before_with(&mut self, ctx: &Value) -> PyResult<(Value, Value)> {
+        let cls = types().class_of(ctx).clone();
+        let enter = crate::vm::class::lookup(&cls, "__enter__");
+        let exit = crate::vm::class::lookup(&cls, "__exit__");
+        let (Some(_), Some(_)) = (&enter, &exit) else {
+            return Err(PyErr::type_error(format!(
+                "'{}' object does not support the context manager protocol",
+                cls.name
+            )));
+        };
+        let exit = self.get_attr(ctx, "__exit__")?;
+        let r = self.call_method(ctx, "__enter__", &[])?;
+        Ok((exit, r))
+    }
+
+    fn delete_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {
+        let name = code.names[i].clone();
+        if ns.get_str(&name).is_none() {
+            return Err(self.name_error(name.as_str()));
+        }
+        self.del_item(&Value::Dict(ns.clone()), &Value::Str(name))
+    }
+
+    /// `NameError: name 'x' is not defined`, with `.name` set and a
+    /// "Did you mean" suggestion remembered for the traceback.
+    pub(crate) fn name_error(&mut self, name: &str) -> PyErr {
+        let e = PyErr::new(
+            ExcKind::NameError,
+            format!("name '{name}' is not defined"),
+        );
+        e.exc
+            .attrs
+            .lock()
+            .insert("name".into(), Value::str(name));
+        let mut candidates: Vec<Arc<str>> = Vec::new();
+        let code = &self.frame.func.code.code;
+        candidates.extend(code.varnames.iter().cloned());
+        candidates.extend(code.cellvars.iter().cloned());
+        candidates.extend(code.freevars.iter().cloned());
+        for d in [&self.frame.func.globals, &self.builtins] {
+            for k in d.map.lock().keys() {
+                if let Value::Str(s) = &k.key {
+                    candidates.push(s.as_str().into());
+                }
+            }
+        }
+        if let Some(s) = crate::vm::traceback::suggest(name, &candidates) {
+            crate::vm::traceback::remember_suggestion(&e, s);
+        }
+        e
+    }
+
+    fn print_expr(&mut self, v: Value) -> PyResult<()> {
+        if v.is_none() {
+            return Ok(());
+        }
+        let r = self.repr(&v)?;
+        self.interp.write_stdout(&format!("{r}\n"));
+        self.builtins
+            .set_str(crate::vm::interp::name_str("_"), v);
+        Ok(())
+    }
+
+    fn get_awaitable(&mut self, v: Value) -> PyResult<Value> {
+        if let Value::Object(o) = &v {
+            if let ObjKind::Generator(g) = &o.kind {
+                if g.is_coroutine {
+                    return Ok(v);
+                }
+            }
+        }
+        let cls = types().class_of(&v).clone();
+        if crate::vm::class::lookup(&cls, "__await__").is_none() {
+            return Err(PyErr::type_error(format!(
+                "object {} can't be used in 'await' expression",
+                cls.name
+            )));
+        }
+        self.call_method(&v, "__await__", &[])
+    }
+}
+
+fn recursion_error() -> PyErr {
+    PyErr::new(ExcKind::RecursionError, "maximum recursion depth exceeded")
+}
+
+fn unbound_local(name: &str) -> PyErr {
+    let e = PyErr::new(
+        ExcKind::UnboundLocalError,
+        format!("cannot access local variable '{name}' where it is not associated with a value"),
+    );
+    e.exc.attrs.lock().insert("name".into(), Value::str(name));
+    e
+}
+
+fn cell_name(code: &CodeObj, i: usize) -> Arc<str> {
+    let c = &code.code;
+    if i < c.cellvars.len() {
+        c.cellvars[i].clone()
+    } else {
+        c.freevars
+            .get(i - c.cellvars.len())
+            .cloned()
+            .unwrap_or_else(|| "?".into())
+    }
+}
+
+fn unbound_deref(code: &CodeObj, i: usize) -> PyErr {
+    let name = cell_name(code, i);
+    if i < code.code.cellvars.len() {
+        unbound_local(&name)
+    } else {
+        PyErr::new(
+            ExcKind::NameError,
+            format!(
+                "cannot access free variable '{name}' where it is not associated with a value in enclosing scope"
+            ),
+        )
+    }
+}
+
+fn cell_value(cell: Arc<Cell>) -> Value {
+    Value::Object(Arc::new(Object {
+        class: types().cell.clone(),
+        kind: ObjKind::Cell(cell),
+    }))
+}
+
+/// Prepend this propagation's frames (collected innermost first) to the
+/// exception's traceback (kept innermost last).
+fn add_traceback(err: &PyErr, mut entries: Vec<TraceEntry>) {
+    if entries.is_empty() {
+        return;
+    }
+    if let Some(d) = err.data() {
+        let mut tb = d.traceback.lock();
+        entries.reverse();
+        entries.append(&mut tb);
+        *tb = entries;
+    }
+}
+
+/// Does `exc` match the `except` clause type `typ` (a class or a tuple)?
+fn exc_matches(exc: &Value, typ: &Value) -> PyResult<bool> {
+    let base = types().exception(ExcKind::BaseException);
+    match typ {
+        Value::Class(c) => {
+            if !crate::vm::class::is_subclass(c, base) {
+                return Err(PyErr::type_error(
+                    "catching classes that do not inherit from BaseException is not allowed",
+                ));
+            }
+            Ok(crate::vm::class::is_subclass(types().class_of(exc), c))
+        }
+        Value::Tuple(t) => {
+            for item in t.items.iter() {
+                if exc_matches(exc, item)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        _ => Err(PyErr::type_error(
+            "catching classes that do not inherit from BaseException is not allowed",
+        )),
+    }
+}
+
+/// Whether `v`'s type could be iterated (to tell CPython's "not iterable"
+/// messages apart from a TypeError raised inside `__iter__`).
+pub(crate) fn is_iterable(v: &Value) -> bool {
+    match v {
+        Value::Str(_)
+        | Value::Bytes(_)
+        | Value::List(_)
+        | Value::Tuple(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::FrozenSet(_) => true,
+        Value::Object(o) => matches!(
+            o.kind,
+            ObjKind::Iter(_) | ObjKind::Generator(_) | ObjKind::Range { .. }
+        ),
+        Value::Instance(i) => {
+            crate::vm::class::lookup(&i.class, "__iter__").is_some()
+                || crate::vm::class::lookup(&i.class, "__getitem__").is_some()
+        }
+        Value::Class(_) => false,
+        _ => false,
+    }
+}
+
+fn ascii_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let n = c as u32;
+        if n < 0x80 {
+            out.push(c);
+        } else if n < 0x100 {
+            out.push_str(&format!("\\x{n:02x}"));
+        } else if n < 0x10000 {
+            out.push_str(&format!("\\u{n:04x}"));
+        } else {
+            out.push_str(&format!("\\U{n:08x}"));
+        }
+    }
+    out
+}
+
+/// Int arithmetic that stays in i64; `None` defers to the full protocol
+/// (overflow into big ints, errors, other operators).
+#[inline(always)]
+fn int_op(x: i64, y: i64, op: u32) -> Option<Value> {
+    use BinaryOpKind as K;
+    let op = BinaryOpKind::from_u32(op).base();
+    Some(Value::Int(match op {
+        K::Add => x.checked_add(y)?,
+        K::Sub => x.checked_sub(y)?,
+        K::Mul => x.checked_mul(y)?,
+        K::FloorDiv => {
+            if y == 0 || (x == i64::MIN && y == -1) {
+                return None;
+            }
+            let q = x / y;
+            if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }
+        }
+        K::Mod => {
+            if y == 0 || (x == i64::MIN && y == -1) {
+                return None;
+            }
+            let r = x % y;
+            if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        K::And => x & y,
+        K::Or => x | y,
+        K::Xor => x ^ y,
+        K::TrueDiv => {
+            if y == 0 || x.unsigned_abs() > 1 << 53 || y.unsigned_abs() > 1 << 53 {
+                return None;
+            }
+            return Some(Value::Float(x as f64 / y as f64));
+        }
+        _ => return None,
+    }))
+}
+
+#[inline(always)]
+fn float_op(x: f64, y: f64, op: u32) -> Option<Value> {
+    use BinaryOpKind as K;
+    let op = BinaryOpKind::from_u32(op).base();
+    Some(Value::Float(match op {
+        K::Add => x + y,
+        K::Sub => x - y,
+        K::Mul => x * y,
+        K::TrueDiv if y != 0.0 => x / y,
+        _ => return None,
+    }))
+}
+
+#[inline(always)]
+fn cmp_op<T: PartialOrd + ?Sized>(x: &T, y: &T, op: u32) -> bool {
+    match op {
+        0 => x < y,
+        1 => x <= y,
+        2 => x == y,
+        3 => x != y,
+        4 => x > y,
+        _ => x >= y,
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_types(_: &PyTuple) {}
