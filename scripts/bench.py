@@ -95,12 +95,14 @@ def build():
 def version_of(cmd):
     try:
         proc = subprocess.run(cmd + ["--version"], capture_output=True, timeout=30)
-        return decode(proc.stdout or proc.stderr).strip() or "?"
+        text = decode(proc.stdout or proc.stderr).strip()
+        return text.splitlines()[0] if text else "?"
     except OSError:
         return "not found"
 
 
-def gilvm_env(gil_off=False):
+def gilvm_env():
+    """The environment for gilvm: GIL on unless the command line says off."""
     env = dict(os.environ)
     env.pop("GILVM_GIL", None)
     return env

@@ -47,7 +47,6 @@ fn script_snapshots() {
         let mut settings = insta::Settings::clone_current();
         settings.set_prepend_module_to_snapshot(false);
         settings.set_omit_expression(true);
-        settings.set_input_file(common::repo_root().join(&script.rel));
         settings.set_description(describe(script, "gilvm (GIL on)"));
         // One failing snapshot must not hide the others: insta writes each
         // pending `.snap.new`, and the failures are reported together below.

@@ -428,6 +428,8 @@ pub enum ArgItem {
     Star(Expr),
     Kw(Expr, Expr, Span),
     DoubleStar(Expr, Span),
+    /// A `*` with nothing after it (always an error).
+    BareStar(Span),
 }
 
 pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize) -> PResult<Expr> {
@@ -491,6 +493,12 @@ pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
                     value,
                     span,
                 });
+            }
+            ArgItem::BareStar(span) => {
+                if seen_kw || seen_kwunpack {
+                    return Err(user("iterable argument unpacking follows keyword argument unpacking", span));
+                }
+                return Err(user("invalid syntax", Span::new(span.end as usize, span.end as usize + 1)));
             }
             ArgItem::DoubleStar(value, span) => {
                 seen_kwunpack = true;

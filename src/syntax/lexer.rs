@@ -41,18 +41,10 @@ enum Raw {
     Backslash,
     #[regex(r"[A-Za-z_\u{80}-\u{10FFFF}][A-Za-z0-9_\u{80}-\u{10FFFF}]*")]
     Name,
-    #[regex(r"[0-9](_?[0-9])*")]
-    Dec,
-    #[regex(r"0[xX](_?[0-9a-fA-F])+")]
-    Hex,
-    #[regex(r"0[oO](_?[0-7])+")]
-    Oct,
-    #[regex(r"0[bB](_?[01])+")]
-    Bin,
-    #[regex(r"[0-9](_?[0-9])*\.([0-9](_?[0-9])*)?([eE][+-]?[0-9](_?[0-9])*)?")]
-    #[regex(r"\.[0-9](_?[0-9])*([eE][+-]?[0-9](_?[0-9])*)?")]
-    #[regex(r"[0-9](_?[0-9])*[eE][+-]?[0-9](_?[0-9])*")]
-    Float,
+    /// Numbers are scanned by hand (logos does not backtrack out of a
+    /// failed `0x` prefix) and validated in [`Lexer::number`].
+    #[regex(r"[0-9]|\.[0-9]", number)]
+    Number,
     #[regex(r#"([rRuUbBfF]|[rR][bBfF]|[bBfF][rR])?("|')"#, string_single)]
     #[regex(r#"([rRuUbBfF]|[rR][bBfF]|[bBfF][rR])?("""|''')"#, string_triple)]
     Str,
@@ -150,6 +142,38 @@ enum Raw {
     RShiftEqual,
     #[token("**=")]
     DoubleStarEqual,
+}
+
+/// Scan the rest of a number: a radix-prefixed run of alphanumerics, or
+/// digits, a fraction and an exponent.
+fn number(lex: &mut logos::Lexer<Raw>) {
+    let first = lex.slice().as_bytes()[0];
+    let rest = lex.remainder().as_bytes();
+    let digits = |mut i: usize| {
+        while i < rest.len() && (rest[i].is_ascii_digit() || rest[i] == b'_') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    if first == b'0' && matches!(rest.first(), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')) {
+        i = 1;
+        while i < rest.len() && (rest[i].is_ascii_alphanumeric() || rest[i] == b'_') {
+            i += 1;
+        }
+    } else {
+        i = digits(i);
+        if first != b'.' && rest.get(i) == Some(&b'.') {
+            i = digits(i + 1);
+        }
+        if matches!(rest.get(i), Some(b'e' | b'E')) {
+            let sign = usize::from(matches!(rest.get(i + 1), Some(b'+' | b'-')));
+            if rest.get(i + 1 + sign).is_some_and(|c| c.is_ascii_digit()) {
+                i = digits(i + 1 + sign);
+            }
+        }
+    }
+    lex.bump(i);
 }
 
 /// Scan a single-quoted string body up to its closing quote.
@@ -500,6 +524,8 @@ pub struct Lexer<'s> {
     finished: bool,
     /// Every token produced so far (for error messages).
     pub history: Vec<Spanned>,
+    /// Whether an error was produced (the parse then failed because of it).
+    pub errored: bool,
 }
 
 impl<'s> Lexer<'s> {
@@ -522,6 +548,7 @@ impl<'s> Lexer<'s> {
             started: false,
             finished: false,
             history: Vec::new(),
+            errored: false,
         }
     }
 
@@ -662,11 +689,14 @@ impl<'s> Lexer<'s> {
             }
         }
         let &(top, alt_top) = self.indents.last().unwrap_or(&(0, 0));
+        // CPython's offsets: no caret for a TabError (it points into the
+        // indentation), a caret after the text for a bad dedent.
         let tab_error = || SyntaxError {
             kind: SyntaxErrorKind::TabError,
             msg: "inconsistent use of tabs and spaces in indentation".into(),
-            span: Span::new(tok_start, tok_start),
+            span: Span::new(line_start, line_start),
         };
+        let line_end = self.src[tok_start..].find(['\n', '\r']).map_or(self.src.len(), |i| tok_start + i);
         if col == top {
             if alt != alt_top {
                 return Err(tab_error());
@@ -694,7 +724,7 @@ impl<'s> Lexer<'s> {
                 return Err(SyntaxError {
                     kind: SyntaxErrorKind::IndentationError,
                     msg: "unindent does not match any outer indentation level".into(),
-                    span: Span::new(tok_start, tok_start),
+                    span: Span::new(line_end, line_end),
                 });
             }
             if alt != alt_top {
@@ -727,7 +757,7 @@ impl<'s> Lexer<'s> {
                 }
                 Ok(Tok::keyword(text).unwrap_or_else(|| Tok::Name(Rc::from(text))))
             }
-            Raw::Dec | Raw::Hex | Raw::Oct | Raw::Bin | Raw::Float => self.number(raw, start, end),
+            Raw::Number => self.number(start, end),
             Raw::Str => self.string(start, end),
             Raw::Backslash => Err(self.err("unexpected character after line continuation character", start, end)),
             Raw::LPar | Raw::LSqb | Raw::LBrace => {
@@ -762,62 +792,77 @@ impl<'s> Lexer<'s> {
         }
     }
 
-    /// Convert a number token, rejecting what CPython's `verify_end_of_number` rejects.
-    fn number(&mut self, raw: Raw, start: usize, end: usize) -> Result<Tok, SyntaxError> {
+    /// Convert a number token, with the errors of CPython's tokenizer
+    /// (`verify_end_of_number` and friends).
+    fn number(&mut self, start: usize, end: usize) -> Result<Tok, SyntaxError> {
         let text = &self.src[start..end];
-        let next = self.src[end..].chars().next();
-        let kind_name = match raw {
-            Raw::Hex => "hexadecimal",
-            Raw::Oct => "octal",
-            Raw::Bin => "binary",
-            _ => "decimal",
+        let lower = text.to_ascii_lowercase();
+        let (radix, kind_name) = match lower.get(..2) {
+            Some("0x") => (16, "hexadecimal"),
+            Some("0o") => (8, "octal"),
+            Some("0b") => (2, "binary"),
+            _ => (10, "decimal"),
         };
-        if let Some(c) = next {
+        if radix != 10 {
+            let body = &lower[2..];
+            let mut prev_digit = false;
+            for (i, c) in body.char_indices() {
+                let at = start + 2 + i;
+                if c == '_' {
+                    if !prev_digit && i != 0 {
+                        return Err(self.err(format!("invalid {kind_name} literal"), at, at + 1));
+                    }
+                    prev_digit = false;
+                    continue;
+                }
+                if !c.is_digit(radix) {
+                    if c.is_ascii_digit() {
+                        return Err(self.err(format!("invalid digit '{c}' in {kind_name} literal"), at, at + 1));
+                    }
+                    return Err(self.err(format!("invalid {kind_name} literal"), at, at + 1));
+                }
+                prev_digit = true;
+            }
+            if !prev_digit {
+                return Err(self.err(format!("invalid {kind_name} literal"), end.max(start + 2) - 1, end));
+            }
+            let digits: String = body.chars().filter(|&c| c != '_').collect();
+            return Ok(int_token(&digits, radix));
+        }
+        // Underscores only between digits.
+        let b = text.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'_' && !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(|n| n.is_ascii_digit())) {
+                return Err(self.err("invalid decimal literal", start, end));
+            }
+        }
+        if let Some(c) = self.src[end..].chars().next() {
             if c == 'j' || c == 'J' {
                 return Err(self.err("complex numbers are not supported", start, end + 1));
             }
-            if raw == Raw::Dec && text == "0" && matches!(c, 'x' | 'X' | 'o' | 'O' | 'b' | 'B') {
-                let name = match c {
-                    'x' | 'X' => "hexadecimal",
-                    'o' | 'O' => "octal",
-                    _ => "binary",
-                };
-                return Err(self.err(format!("invalid {name} literal"), end, end + 1));
-            }
-            if raw == Raw::Oct && c.is_ascii_digit() {
-                return Err(self.err(format!("invalid digit '{c}' in octal literal"), end, end + 1));
-            }
-            if raw == Raw::Bin && c.is_ascii_digit() {
-                return Err(self.err(format!("invalid digit '{c}' in binary literal"), end, end + 1));
-            }
-            if is_id_char(c) || c == '_' {
+            if is_id_char(c) {
                 // `1if x else y` is accepted (with a warning) by CPython.
                 let rest = &self.src[end..];
                 let ok_kw = ["and", "else", "for", "if", "in", "is", "not", "or"].iter().any(|kw| {
                     rest.starts_with(kw) && !rest[kw.len()..].chars().next().is_some_and(is_id_char)
                 });
-                if !ok_kw {
-                    return Err(self.err(format!("invalid {kind_name} literal"), start, end + c.len_utf8()));
+                if !ok_kw || text.ends_with(['e', 'E']) {
+                    return Err(self.err("invalid decimal literal", start, end + c.len_utf8()));
                 }
             }
         }
         let digits: String = text.chars().filter(|&c| c != '_').collect();
-        match raw {
-            Raw::Float => Ok(Tok::Float(digits.parse::<f64>().unwrap_or(f64::INFINITY))),
-            Raw::Dec => {
-                if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
-                    return Err(self.err(
-                        "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
-                        start,
-                        end,
-                    ));
-                }
-                Ok(int_token(&digits, 10))
-            }
-            Raw::Hex => Ok(int_token(&digits[2..], 16)),
-            Raw::Oct => Ok(int_token(&digits[2..], 8)),
-            _ => Ok(int_token(&digits[2..], 2)),
+        if digits.contains(['.', 'e', 'E']) {
+            return Ok(Tok::Float(digits.parse::<f64>().unwrap_or(f64::INFINITY)));
         }
+        if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
+            return Err(self.err(
+                "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                start,
+                end,
+            ));
+        }
+        Ok(int_token(&digits, 10))
     }
 
     fn string(&mut self, start: usize, end: usize) -> Result<Tok, SyntaxError> {
@@ -859,8 +904,10 @@ impl Iterator for Lexer<'_> {
 
     fn next(&mut self) -> Option<LexResult> {
         let item = self.produce();
-        if let Some(Ok(t)) = &item {
-            self.history.push(t.clone());
+        match &item {
+            Some(Ok(t)) => self.history.push(t.clone()),
+            Some(Err(_)) => self.errored = true,
+            None => {}
         }
         item
     }

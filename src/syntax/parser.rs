@@ -87,11 +87,38 @@ fn fstring_error(msg: String, span: Span) -> PErr {
     }
 }
 
-/// Turn a parser error into CPython's message.
+/// Turn a parser error into CPython's message. Like CPython, an error found
+/// by the parser gives way to a tokenizer error later in the file (an
+/// unclosed bracket, an unterminated string).
 fn convert_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
+    let err = parser_error(src, lexer, e);
+    if lexer.errored {
+        return err;
+    }
+    // CPython compares with the line of the last token the parser fetched.
+    let err_line = lexer.history.last().map_or(0, |t| line_of(src, t.0));
+    for item in lexer.by_ref() {
+        if let Err(tok_err) = item {
+            // CPython reports an unclosed bracket only when it was opened on
+            // an earlier line than the parser's error, and never overrides
+            // with indentation errors.
+            if tok_err.msg.ends_with("was never closed") {
+                if line_of(src, tok_err.span.start as usize) < err_line {
+                    return tok_err;
+                }
+            } else if tok_err.kind == SyntaxErrorKind::SyntaxError {
+                return tok_err;
+            }
+            break;
+        }
+    }
+    err
+}
+
+fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
     let generic = |span: Span| SyntaxError::new(SyntaxErrorKind::SyntaxError, "invalid syntax", span);
-    let err = match e {
-        ParseError::User { error } => return error,
+    match e {
+        ParseError::User { error } => error,
         ParseError::InvalidToken { location } => generic(Span::new(location, location + 1)),
         ParseError::ExtraToken { token: (l, _, r) } => generic(Span::new(l, r)),
         ParseError::UnrecognizedEof { location, expected } => {
@@ -127,15 +154,7 @@ fn convert_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             }
             generic(span)
         }
-    };
-    // Like CPython, a generic error gives way to a tokenizer error later in
-    // the file (an unclosed bracket, an unterminated string).
-    for item in lexer.by_ref() {
-        if let Err(tok_err) = item {
-            return tok_err;
-        }
     }
-    err
 }
 
 /// Index of the first token of the logical line containing `history[idx]`.
@@ -224,8 +243,8 @@ fn comma_hint(history: &[Spanned], idx: usize) -> Option<SyntaxError> {
     if !prev.ends_expr() {
         return None;
     }
-    // Only inside brackets.
-    let mut depth = 0i32;
+    // Only inside brackets (an f-string field counts as one).
+    let mut depth = i32::from(history[0].1 == Tok::StartExpr);
     for t in &history[..idx] {
         match t.1 {
             Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,

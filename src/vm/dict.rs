@@ -62,6 +62,9 @@ pub struct DictMap {
     used: usize,
     /// Bumped on every change of the key set or the table layout.
     version: u64,
+    /// Some key is not an exact str: a str lookup that misses must then
+    /// take the general path (a str-subclass key could still be equal).
+    has_non_str: bool,
 }
 
 /// Where a lookup stands: the next index slot to look at.
@@ -193,11 +196,12 @@ impl DictMap {
             .collect()
     }
 
-    pub fn clear(&mut self) {
-        self.indices = Vec::new();
-        self.entries = Vec::new();
-        self.used = 0;
-        self.version += 1;
+    /// Empty the map, returning the old contents (to be dropped unlocked).
+    pub fn take(&mut self) -> DictMap {
+        let version = self.version + 1;
+        let old = std::mem::take(self);
+        self.version = version;
+        old
     }
 
     fn start(&self, hash: i64) -> Probe {
@@ -308,6 +312,9 @@ impl DictMap {
             self.indices = vec![EMPTY; MIN_SIZE];
         } else if self.entries.len() >= usable(self.indices.len()) {
             self.resize(self.used * 3);
+        }
+        if !matches!(key, Value::Str(_)) {
+            self.has_non_str = true;
         }
         let slot = self.free_slot(hash);
         self.indices[slot] = self.entries.len() as u32;
@@ -440,7 +447,8 @@ impl PyDict {
     }
 
     /// Global/attribute lookups: str keys compared by pointer, then bytes.
-    /// (A key that is an instance of a str subclass is not found this way.)
+    /// (A key that is an instance of a str subclass is not found this way;
+    /// `Vm::dict_get` finds it.)
     pub fn get_str(&self, key: &PyStr) -> Option<Value> {
         let map = self.map.lock();
         map.find_str(key).map(|ix| map.entries[ix].value.clone())
@@ -651,11 +659,14 @@ impl Vm {
 
     pub fn dict_get(&mut self, d: &PyDict, key: &Value) -> PyResult<Option<Value>> {
         if let Value::Str(s) = key {
-            // A str key equals only str keys (or a str subclass instance with
-            // the same hash, which the general path below would find).
+            // A str key equals only str keys, or a str-subclass key with the
+            // same hash, which only the general path below can find.
             let map = d.map.lock();
             if let Some(ix) = map.find_str(s) {
                 return Ok(Some(map.entries[ix].value.clone()));
+            }
+            if !map.has_non_str {
+                return Ok(None);
             }
         }
         let hash = key_hash(self, key)?;
@@ -1032,10 +1043,8 @@ fn dict_items(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn dict_clear(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let d = this(args, "clear")?;
     no_args("dict.clear", &args[1..])?;
-    let old = std::mem::take(&mut *d.map.lock());
-    let mut map = d.map.lock();
-    map.version = old.version + 1;
-    drop(map);
+    // The old entries are dropped after the lock is released.
+    let old = d.map.lock().take();
     drop(old);
     Ok(Value::None)
 }

@@ -175,7 +175,7 @@ fn group_digits(digits: &str, sep: Option<char>, group: usize, min_width: usize)
     let mut i = 0;
     loop {
         let have = i < ds.len();
-        if !have && out.len() >= min_width && i > 0 {
+        if !have && out.len() >= min_width && (i > 0 || ds.is_empty()) {
             break;
         }
         if let Some(s) = sep {

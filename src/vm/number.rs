@@ -1052,7 +1052,7 @@ pub fn round_float(x: f64, ndigits: i64) -> PyResult<f64> {
             (BigInt::from(mant), pow10.clone() << ((-e) as u64))
         };
         let (q, r) = num.div_rem(&den);
-        let twice = r * 2;
+        let twice: BigInt = r * 2;
         let q = match twice.cmp(&den) {
             Ordering::Greater => q + 1,
             Ordering::Equal if q.is_odd() => q + 1,

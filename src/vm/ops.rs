@@ -11,13 +11,11 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
-use crate::vm::builtins::{base_value, native, type_name};
+use crate::vm::builtins::{base_value, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
-use crate::vm::number::{self, int_ref, num_of, Num};
+use crate::vm::number::{self, int_ref, num_of};
 use crate::vm::types::{types, Types};
 use crate::vm::value::{
     AttrMap, BoundMethod, Class, Instance, InstanceBase, Kwargs, Layout, ObjKind, Object, PyDict,

@@ -622,16 +622,11 @@ class Thread:
         lock = self._tstate_lock
         if lock is None:
             return  # Already known to be stopped.
-        try:
-            if lock.acquire(block, timeout):
-                lock.release()
-                self._stop()
-        except:
-            # Interrupted (e.g. KeyboardInterrupt) right after acquiring.
-            if lock.locked():
-                lock.release()
-                self._stop()
-            raise
+        # The lock is free once the thread has ended; taking it (briefly)
+        # proves that.
+        if lock.acquire(block, timeout):
+            lock.release()
+            self._stop()
 
     @property
     def name(self):
