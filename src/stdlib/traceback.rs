@@ -13,91 +13,28 @@ use crate::vm::value::{InstanceBase, Kwargs, Module, Value};
 
 /// The full report for `err`, chained causes and contexts first, as CPython prints it.
 pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
-    format_chain(vm, err, true)
+    crate::vm::traceback::format_exception(vm, err)
 }
 
 fn format_chain(vm: &mut Vm, err: &PyErr, chain: bool) -> String {
-    let mut out = String::new();
-    let mut seen: Vec<usize> = Vec::new();
-    chain_into(vm, err, chain, &mut seen, &mut out);
-    out
-}
-
-fn chain_into(vm: &mut Vm, err: &PyErr, chain: bool, seen: &mut Vec<usize>, out: &mut String) {
-    seen.push(Arc::as_ptr(&err.exc) as usize);
     if chain {
-        if let Some(data) = err.data() {
-            let cause = data.cause.lock().clone();
-            let context = data.context.lock().clone();
-            let suppress = data
-                .suppress_context
-                .load(std::sync::atomic::Ordering::Relaxed);
-            let linked = match (&cause, &context) {
-                (Some(Value::Instance(c)), _) => Some((
-                    c.clone(),
-                    "\nThe above exception was the direct cause of the following exception:\n\n",
-                )),
-                (_, Some(Value::Instance(c))) if !suppress => Some((
-                    c.clone(),
-                    "\nDuring handling of the above exception, another exception occurred:\n\n",
-                )),
-                _ => None,
-            };
-            if let Some((inner, sep)) = linked {
-                if !seen.contains(&(Arc::as_ptr(&inner) as usize)) {
-                    chain_into(vm, &PyErr { exc: inner }, chain, seen, out);
-                    out.push_str(sep);
-                }
-            }
+        return format_exception(vm, err);
+    }
+    let mut out = String::new();
+    if let Some(data) = err.data() {
+        let entries = data.traceback.lock().clone();
+        if !entries.is_empty() {
+            out.push_str("Traceback (most recent call last):\n");
+            crate::vm::traceback::format_traceback(vm, &entries, &mut out);
         }
     }
-    out.push_str(&format_tb(vm, err));
     out.push_str(&format_only(vm, err));
-}
-
-/// `Traceback (most recent call last):` and one entry per frame, or nothing.
-fn format_tb(vm: &mut Vm, err: &PyErr) -> String {
-    let Some(data) = err.data() else {
-        return String::new();
-    };
-    let entries = data.traceback.lock().clone();
-    if entries.is_empty() {
-        return String::new();
-    }
-    let mut out = String::from("Traceback (most recent call last):\n");
-    for e in entries {
-        out.push_str(&format!(
-            "  File \"{}\", line {}, in {}\n",
-            e.filename, e.line, e.name
-        ));
-        if let Some(src) = vm.interp.source_line(&e.filename, e.line) {
-            let src = src.trim();
-            if !src.is_empty() {
-                out.push_str(&format!("    {src}\n"));
-            }
-        }
-    }
     out
 }
 
-/// The last line: `module.Type: message` (the module omitted for builtins and `__main__`).
+/// The last line: `module.Type: message`.
 fn format_only(vm: &mut Vm, err: &PyErr) -> String {
-    let class = &err.exc.class;
-    let name = if &*class.module == "builtins" || &*class.module == "__main__" {
-        class.qualname.to_string()
-    } else {
-        format!("{}.{}", class.module, class.qualname)
-    };
-    let value = err.value();
-    let msg = match vm.to_str(&value) {
-        Ok(s) => s,
-        Err(_) => "<exception str() failed>".to_string(),
-    };
-    if msg.is_empty() {
-        format!("{name}\n")
-    } else {
-        format!("{name}: {msg}\n")
-    }
+    crate::vm::traceback::format_exception_only(vm, &err.exc)
 }
 
 /// The exception a `(type, value, tb)` or `(exc)` call is about, if any.

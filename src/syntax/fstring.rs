@@ -41,7 +41,8 @@ impl FParser<'_> {
     }
 
     fn err(&self, msg: &str, at: usize) -> crate::syntax::actions::PErr {
-        user(msg, Span::new(at, at + 1))
+        let len = self.ctx.src.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);
+        user(msg, Span::new(at, at + len))
     }
 
     fn literal(&self, from: usize, to: usize, out: &mut Vec<FStringPart>) -> PResult<()> {

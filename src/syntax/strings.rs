@@ -7,7 +7,7 @@ fn err(msg: String, offset: usize) -> SyntaxError {
     SyntaxError {
         kind: SyntaxErrorKind::SyntaxError,
         msg,
-        span: Span::new(offset, offset + 1),
+        span: Span::new(offset, offset),
     }
 }
 

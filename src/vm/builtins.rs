@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::types::{types, Types};
-use crate::vm::builtins::pending::Pending as _;
 use crate::vm::interp::Vm;
 use crate::compile::code::{BinaryOpKind, CompareKind};
 use crate::vm::value::{
@@ -762,12 +761,12 @@ fn b_isinstance(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Bool(vm.isinstance(&args[0], &args[1])?))
 }
 
-fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
+fn subclass_of(a: &Arc<Class>, b: &Value) -> PyResult<bool> {
     match b {
         Value::Class(c) => Ok(crate::vm::class::is_subclass(a, c)),
         Value::Tuple(t) => {
             for c in t.items.iter() {
-                if subclass_of(vm, a, c)? {
+                if subclass_of(a, c)? {
                     return Ok(true);
                 }
             }
@@ -779,13 +778,13 @@ fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
     }
 }
 
-fn b_issubclass(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+fn b_issubclass(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     no_kwargs("issubclass", kw)?;
     arity("issubclass", args, 2, 2)?;
     let Value::Class(a) = &args[0] else {
         return Err(PyErr::type_error("issubclass() arg 1 must be a class"));
     };
-    Ok(Value::Bool(subclass_of(vm, a, &args[1])?))
+    Ok(Value::Bool(subclass_of(a, &args[1])?))
 }
 
 fn attr_name(v: &Value) -> PyResult<&str> {
@@ -1940,190 +1939,4 @@ fn f_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             f.mode
         )
     }))
-}
-/// Temporary stand-ins for the VM-core and protocol functions that are
-/// being written in other files: inherent `impl Vm` methods of the same
-/// name take precedence over these trait methods, so each one goes out of
-/// use by itself as soon as the real one lands.
-pub(crate) mod pending {
-    use std::sync::Arc;
-
-    use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
-    use crate::vm::error::{PyErr, PyResult};
-    use crate::vm::interp::{Interp, Vm};
-    use crate::vm::value::{Kwargs, Object, PyDict, Value};
-
-    fn missing(what: &str) -> PyErr {
-        PyErr::runtime_error(format!("{what} not implemented"))
-    }
-
-    #[allow(dead_code)]
-    pub trait Pending {
-        fn call(&mut self, f: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value>;
-        fn call_method(&mut self, obj: &Value, name: &str, args: &[Value]) -> PyResult<Value>;
-        fn resume_generator(&mut self, gen: &Arc<Object>, sent: Value) -> PyResult<Option<Value>>;
-        fn enter_recursion(&mut self) -> PyResult<()>;
-        fn leave_recursion(&mut self);
-        fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R;
-        fn current_globals(&self) -> Arc<PyDict>;
-        fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool>;
-        fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool>;
-        fn hash(&mut self, v: &Value) -> PyResult<i64>;
-        fn repr(&mut self, v: &Value) -> PyResult<String>;
-        fn to_str(&mut self, v: &Value) -> PyResult<String>;
-        fn is_true(&mut self, v: &Value) -> PyResult<bool>;
-        fn compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value>;
-        fn binary_op(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Value>;
-        fn unary_op(&mut self, a: &Value, op: UnaryOpKind) -> PyResult<Value>;
-        fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value>;
-        fn get_attr_opt(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>>;
-        fn set_attr(&mut self, obj: &Value, name: &str, value: Value) -> PyResult<()>;
-        fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()>;
-        fn get_item(&mut self, obj: &Value, key: &Value) -> PyResult<Value>;
-        fn set_item(&mut self, obj: &Value, key: &Value, value: Value) -> PyResult<()>;
-        fn del_item(&mut self, obj: &Value, key: &Value) -> PyResult<()>;
-        fn contains(&mut self, container: &Value, item: &Value) -> PyResult<bool>;
-        fn isinstance(&mut self, v: &Value, cls: &Value) -> PyResult<bool>;
-        fn format(&mut self, v: &Value, spec: &str) -> PyResult<String>;
-        fn import(&mut self, name: &str) -> PyResult<Value>;
-    }
-
-    impl Pending for Vm {
-        fn call(&mut self, f: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-            match f {
-                Value::Native(n) => (n.func)(self, args, kwargs),
-                Value::BoundMethod(b) => {
-                    let mut all = Vec::with_capacity(args.len() + 1);
-                    all.push(b.receiver.clone());
-                    all.extend_from_slice(args);
-                    Pending::call(self, &b.func, &all, kwargs)
-                }
-                _ => Err(missing("Vm::call")),
-            }
-        }
-        fn call_method(&mut self, _obj: &Value, _name: &str, _args: &[Value]) -> PyResult<Value> {
-            Err(missing("Vm::call_method"))
-        }
-        fn resume_generator(&mut self, _g: &Arc<Object>, _sent: Value) -> PyResult<Option<Value>> {
-            Err(missing("generators"))
-        }
-        fn enter_recursion(&mut self) -> PyResult<()> {
-            Ok(())
-        }
-        fn leave_recursion(&mut self) {}
-        fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        fn current_globals(&self) -> Arc<PyDict> {
-            Arc::new(PyDict::new())
-        }
-        fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-            Ok(crate::vm::dict::native_eq(a, b).unwrap_or_else(|| a.is(b)))
-        }
-        fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-            match (a, b) {
-                (Value::Int(x), Value::Int(y)) => Ok(x < y),
-                (Value::Float(x), Value::Float(y)) => Ok(x < y),
-                (Value::Str(x), Value::Str(y)) => Ok(x.as_str() < y.as_str()),
-                _ => Err(missing("Vm::lt")),
-            }
-        }
-        fn hash(&mut self, v: &Value) -> PyResult<i64> {
-            match v {
-                Value::Int(i) => Ok(crate::vm::dict::int_hash(*i)),
-                Value::Bool(b) => Ok(*b as i64),
-                Value::Str(s) => Ok(s.hash()),
-                Value::None => Ok(0x12345),
-                _ => Err(missing("Vm::hash")),
-            }
-        }
-        fn repr(&mut self, v: &Value) -> PyResult<String> {
-            match v {
-                Value::Str(s) => Ok(format!("'{}'", s.as_str())),
-                _ => Ok(format!("{v:?}")),
-            }
-        }
-        fn to_str(&mut self, v: &Value) -> PyResult<String> {
-            match v {
-                Value::Str(s) => Ok(s.as_str().to_string()),
-                _ => Pending::repr(self, v),
-            }
-        }
-        fn is_true(&mut self, v: &Value) -> PyResult<bool> {
-            Ok(match v {
-                Value::None | Value::Null => false,
-                Value::Bool(b) => *b,
-                Value::Int(i) => *i != 0,
-                Value::Float(f) => *f != 0.0,
-                Value::Str(s) => !s.as_str().is_empty(),
-                Value::List(l) => !l.items.lock().is_empty(),
-                Value::Tuple(t) => !t.items.is_empty(),
-                _ => true,
-            })
-        }
-        fn compare(&mut self, _a: &Value, _b: &Value, _op: CompareKind) -> PyResult<Value> {
-            Err(missing("Vm::compare"))
-        }
-        fn binary_op(&mut self, _a: &Value, _b: &Value, _op: BinaryOpKind) -> PyResult<Value> {
-            Err(missing("Vm::binary_op"))
-        }
-        fn unary_op(&mut self, _a: &Value, _op: UnaryOpKind) -> PyResult<Value> {
-            Err(missing("Vm::unary_op"))
-        }
-        fn get_attr(&mut self, _obj: &Value, _name: &str) -> PyResult<Value> {
-            Err(missing("Vm::get_attr"))
-        }
-        fn get_attr_opt(&mut self, _obj: &Value, _name: &str) -> PyResult<Option<Value>> {
-            Err(missing("Vm::get_attr_opt"))
-        }
-        fn set_attr(&mut self, _obj: &Value, _name: &str, _value: Value) -> PyResult<()> {
-            Err(missing("Vm::set_attr"))
-        }
-        fn del_attr(&mut self, _obj: &Value, _name: &str) -> PyResult<()> {
-            Err(missing("Vm::del_attr"))
-        }
-        fn get_item(&mut self, _obj: &Value, _key: &Value) -> PyResult<Value> {
-            Err(missing("Vm::get_item"))
-        }
-        fn set_item(&mut self, _obj: &Value, _key: &Value, _value: Value) -> PyResult<()> {
-            Err(missing("Vm::set_item"))
-        }
-        fn del_item(&mut self, _obj: &Value, _key: &Value) -> PyResult<()> {
-            Err(missing("Vm::del_item"))
-        }
-        fn contains(&mut self, _c: &Value, _item: &Value) -> PyResult<bool> {
-            Err(missing("Vm::contains"))
-        }
-        fn isinstance(&mut self, _v: &Value, _cls: &Value) -> PyResult<bool> {
-            Err(missing("Vm::isinstance"))
-        }
-        fn import(&mut self, _name: &str) -> PyResult<Value> {
-            Err(missing("import"))
-        }
-        fn format(&mut self, _v: &Value, _spec: &str) -> PyResult<String> {
-            Err(missing("Vm::format"))
-        }
-    }
-
-    #[allow(dead_code)]
-    pub trait InterpPending {
-        fn write_stdout(&self, s: &str);
-        fn write_stderr(&self, s: &str);
-        fn flush_stdout(&self);
-    }
-
-    impl InterpPending for Interp {
-        fn write_stdout(&self, s: &str) {
-            use std::io::Write;
-            let _ = std::io::stdout().lock().write_all(s.as_bytes());
-        }
-        fn write_stderr(&self, s: &str) {
-            use std::io::Write;
-            let _ = std::io::stderr().lock().write_all(s.as_bytes());
-        }
-        fn flush_stdout(&self) {
-            use std::io::Write;
-            let _ = std::io::stdout().flush();
-        }
-    }
 }

@@ -8,7 +8,7 @@ use crate::vm::class::{is_subclass, lookup_owner};
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::frame::Frame;
 use crate::vm::interp::run::Exit;
-use crate::vm::interp::{type_name, PendingOps, Vm};
+use crate::vm::interp::{type_name, Vm};
 use crate::vm::types::types;
 use crate::vm::value::{Class, Function, Kwargs, ObjKind, PyDict, PyStr, Value};
 

@@ -21,7 +21,6 @@ use num_bigint::BigInt;
 use num_traits::FromPrimitive;
 use parking_lot::MutexGuard;
 
-use crate::vm::builtins::pending::Pending as _;
 use crate::vm::builtins::{
     arity, base_value, class_method, constructor, descriptor_error, method, no_args, no_kwargs,
     one_arg,
@@ -40,6 +39,10 @@ pub struct HashKey {
     pub hash: i64,
     pub key: Value,
 }
+
+/// A native lookup met a key whose equality needs a user `__eq__`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedsEq;
 
 /// One slot of the entry vector; a deleted entry has `key.key == Value::Null`.
 pub struct DictEntry {
@@ -133,7 +136,7 @@ impl DictMap {
     pub fn insert(&mut self, key: HashKey, value: Value) -> Option<Value> {
         let found = match self.find_native(key.hash, &key.key) {
             Ok(ix) => ix,
-            Err(()) => self
+            Err(NeedsEq) => self
                 .live_index_of(|k| k.hash == key.hash && k.key.is(&key.key)),
         };
         match found {
@@ -259,12 +262,12 @@ impl DictMap {
         }
     }
 
-    /// Lookup with native equality only; `Err(())` if a candidate needs a user `__eq__`.
-    pub fn find_native(&self, hash: i64, key: &Value) -> Result<Option<usize>, ()> {
+    /// Lookup with native equality only; `Err(NeedsEq)` if a candidate needs a user `__eq__`.
+    pub fn find_native(&self, hash: i64, key: &Value) -> Result<Option<usize>, NeedsEq> {
         match self.step(hash, key, self.start(hash)) {
             Step::Found(e) => Ok(Some(e)),
             Step::Missing => Ok(None),
-            Step::Ask { .. } => Err(()),
+            Step::Ask { .. } => Err(NeedsEq),
         }
     }
 
@@ -415,7 +418,7 @@ impl DictMap {
                 self.insert_new(hash, key, value);
                 Ok(())
             }
-            Err(()) => Err((key, value)),
+            Err(NeedsEq) => Err((key, value)),
         }
     }
 }
@@ -587,7 +590,8 @@ fn int_eq_float(i: i64, f: f64) -> bool {
         return false;
     }
     // Every integral f64 in (-2^63, 2^63) converts exactly.
-    if f >= -9.223372036854775808e18 && f < 9.223372036854775808e18 {
+    let two_63 = (1u64 << 63) as f64;
+    if (-two_63..two_63).contains(&f) {
         f as i64 == i
     } else {
         false
@@ -1409,7 +1413,8 @@ mod tests {
     fn insert_lookup_delete_keeps_order() {
         let mut m = DictMap::new();
         for i in 0..100 {
-            m.set_native(int_hash(i), int(i * 7 % 101), int(i)).unwrap();
+            let k = i * 7 % 101;
+            m.set_native(int_hash(k), int(k), int(i)).unwrap();
         }
         assert_eq!(m.len(), 100);
         for i in (0..100).step_by(2) {
@@ -1481,8 +1486,8 @@ mod tests {
         assert_eq!(int_hash(-1), -2);
         assert_eq!(int_hash(0), 0);
         assert_eq!(int_hash(1 << 61), 1);
-        assert_eq!(int_hash(-(1 << 61)), -1i64.wrapping_mul(1).max(-2).min(-1) - 0);
-        assert_eq!(int_hash(i64::MAX), 1073741823);
+        assert_eq!(int_hash(-(1 << 61)), -2);
+        assert_eq!(int_hash(i64::MAX), 3);
     }
 
     #[test]

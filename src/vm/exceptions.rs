@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::vm::class::is_subclass;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
-use crate::vm::interp::{native, type_name, PendingOps, Vm};
+use crate::vm::interp::{native, type_name, Vm};
 use crate::vm::types::{types, Types};
 use crate::vm::value::{Class, Instance, InstanceBase, Kwargs, NativeFn, PyTuple, Value};
 

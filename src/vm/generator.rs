@@ -14,7 +14,7 @@ use crate::compile::code::Instr;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{BlockKind, Frame};
 use crate::vm::interp::run::Exit;
-use crate::vm::interp::{native, type_name, PendingOps, Vm};
+use crate::vm::interp::{native, type_name, Vm};
 use crate::vm::types::{types, Types};
 use crate::vm::value::{Kwargs, ObjKind, Object, Value};
 

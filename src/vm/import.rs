@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{body_function, Frame};
 use crate::vm::interp::run::Exit;
-use crate::vm::interp::{name_str, PendingOps, Vm};
+use crate::vm::interp::{name_str, Vm};
 use crate::vm::value::{CodeObj, Module, PyStr, Value};
 
 impl Vm {

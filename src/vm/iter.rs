@@ -11,7 +11,6 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use crate::vm::builtins::pending::Pending as _;
 use crate::vm::builtins::{arity, constructor, index_value, method, type_name};
 use crate::vm::dict::{as_view, ViewKind};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
@@ -408,7 +407,7 @@ impl Vm {
                     ));
                 }
                 let found = if *reversed {
-                    m.entry_before(*pos).map(|(p, e)| (p, e))
+                    m.entry_before(*pos)
                 } else {
                     m.entry_from(*pos)
                 };

@@ -6,7 +6,6 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::compile::code::CompareKind;
-use crate::vm::builtins::pending::Pending as _;
 use crate::vm::builtins::{
     arity, base_value, constructor, descriptor_error, method, no_args, no_kwargs, one_arg,
 };
@@ -718,7 +717,7 @@ mod tests {
     fn merge_sort_is_stable() {
         let mut input = vec![];
         for i in 0..200 {
-            input.push(((i * 37 % 11) as i32, char::from(b'a' + (i % 26) as u8)));
+            input.push((i * 37 % 11, char::from(b'a' + (i % 26) as u8)));
         }
         let got = sort_pairs(input.clone());
         let mut want = input;
@@ -787,7 +786,7 @@ mod tests {
                     for i in 0..10000 {
                         l.items.lock().push(Value::Int(t * 100000 + i));
                         if i % 7 == 0 {
-                            let mut items = l.items.lock();
+                            let items = l.items.lock();
                             let n = items.len();
                             if n > 0 {
                                 let _ = items.get(n / 2).cloned();

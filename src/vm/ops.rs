@@ -416,6 +416,18 @@ impl Vm {
             if let Some(r) = self.inplace_builtin(a, b, base)? {
                 return Ok(r);
             }
+            match a {
+                Value::Set(_) => {
+                    if let Some(r) = crate::vm::set::set_binary_op(self, a, b, op)? {
+                        return Ok(r);
+                    }
+                }
+                Value::Dict(d) if base == Or => {
+                    self.dict_update_from(d, b)?;
+                    return Ok(a.clone());
+                }
+                _ => {}
+            }
             if !plain || matches!(a, Value::Object(_)) {
                 let (_, _, iname) = dunder_names(op);
                 if let Some(f) = self.lookup_special(a, iname) {
@@ -640,6 +652,10 @@ impl Vm {
 
     fn call_binary_slot(&mut self, f: &Value, this: &Value, other: &Value, op: BinaryOpKind, reflected: bool) -> PyResult<Value> {
         if f.is_null() {
+            if let (Value::Str(s), BinaryOpKind::Mod, false) = (this, op, reflected) {
+                let out = crate::vm::format::percent_format(self, s.as_str(), other)?;
+                return Ok(Value::from_string(out));
+            }
             let other_base = base_value(other);
             if matches!(other_base, Value::Instance(_)) {
                 return Ok(not_implemented());
@@ -843,10 +859,9 @@ impl Vm {
                 }
                 _ => return Ok(None),
             },
+            // Other built-in values compare by identity; native objects may define methods.
             _ => match op {
-                Eq | Ne if self.lookup_special(a, "__eq__").map_or(true, |_| !matches!(a, Value::Object(_)))
-                    && !matches!(b, Value::Object(_)) =>
-                {
+                Eq | Ne if !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) => {
                     a.is(b) == (op == Eq)
                 }
                 _ => return Ok(None),
@@ -1511,11 +1526,7 @@ impl Vm {
                     }
                 }
                 if let InstanceBase::Exception(data) = &inst.base {
-                    let has_user_repr = lookup_with_owner(&inst.class, "__repr__")
-                        .is_some_and(|(_, o)| !is_builtin_class(o));
-                    if !has_user_repr {
-                        return self.exception_str(inst, data);
-                    }
+                    return self.exception_str(inst, data);
                 }
                 self.repr(v)
             }
@@ -1987,7 +1998,7 @@ impl Vm {
 
     /// A str-keyed dict lookup (module globals, namespaces).
     fn dict_get_str(&mut self, d: &PyDict, name: &str) -> PyResult<Option<Value>> {
-        self.dict_get(d, &Value::str(name))
+        Ok(d.get(name))
     }
 
     fn object_getattr(&mut self, o: &Arc<Object>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
@@ -3422,6 +3433,100 @@ mod tests {
         assert_eq!(range_len(0, 10, 3), 4);
         assert_eq!(range_len(10, 0, -3), 4);
         assert_eq!(range_len(0, 0, 1), 0);
+    }
+
+    fn vm() -> Vm {
+        let t = types();
+        install(t);
+        crate::vm::str::install(t);
+        let interp = crate::vm::interp::Interp::new(Default::default());
+        let tid = interp.main_tid;
+        Vm::new(interp, tid)
+    }
+
+    fn repr(vm: &mut Vm, v: &Value) -> String {
+        vm.repr(v).unwrap_or_else(|e| format!("ERR {}", err_text(vm, &e)))
+    }
+
+    fn err_text(vm: &mut Vm, e: &PyErr) -> String {
+        let name = e.exc.class.name.to_string();
+        let msg = vm.to_str(&e.value()).unwrap_or_default();
+        format!("{name}: {msg}")
+    }
+
+    fn bin(vm: &mut Vm, a: Value, b: Value, op: BinaryOpKind) -> String {
+        match vm.binary_op(&a, &b, op) {
+            Ok(v) => repr(vm, &v),
+            Err(e) => err_text(vm, &e),
+        }
+    }
+
+    #[test]
+    fn protocol_on_builtin_values() {
+        use BinaryOpKind::*;
+        let mut vm = vm();
+        let vm = &mut vm;
+        assert_eq!(bin(vm, Value::Int(i64::MAX), Value::Int(1), Add), "9223372036854775808");
+        assert_eq!(bin(vm, Value::Int(7), Value::Int(2), TrueDiv), "3.5");
+        assert_eq!(bin(vm, Value::str("a"), Value::Int(1), Add), "TypeError: can only concatenate str (not \"int\") to str");
+        assert_eq!(bin(vm, Value::Int(1), Value::str("a"), Add), "TypeError: unsupported operand type(s) for +: 'int' and 'str'");
+        assert_eq!(bin(vm, Value::list(vec![Value::Int(1)]), Value::Float(1.5), Mul), "TypeError: can't multiply sequence by non-int of type 'float'");
+        assert_eq!(bin(vm, Value::Int(2), Value::list(vec![Value::Int(1)]), Mul), "[1, 1]");
+        assert_eq!(bin(vm, Value::str("%s-%d"), Value::tuple(vec![Value::str("x"), Value::Int(3)]), Mod), "'x-3'");
+        assert_eq!(bin(vm, Value::Bool(true), Value::Bool(false), Or), "True");
+        assert_eq!(bin(vm, Value::Int(1), Value::str("a"), InplacePow), "TypeError: unsupported operand type(s) for **=: 'int' and 'str'");
+        assert_eq!(bin(vm, Value::str("a"), Value::Int(1 << 40), Mul), "MemoryError: ");
+        let l = Value::list(vec![Value::Int(1)]);
+        let r = vm.binary_op(&l, &Value::tuple(vec![Value::Int(2)]), InplaceAdd).unwrap();
+        assert!(r.is(&l));
+        assert_eq!(repr(vm, &l), "[1, 2]");
+        // Recursive containers.
+        if let Value::List(inner) = &l {
+            inner.items.lock().push(l.clone());
+        }
+        assert_eq!(repr(vm, &l), "[1, 2, [...]]");
+        if let Value::List(inner) = &l {
+            inner.items.lock().pop();
+        }
+        // Comparisons.
+        let lt = vm.compare(&Value::Int(1), &Value::str("a"), CompareKind::Lt);
+        assert_eq!(err_text(vm, &lt.unwrap_err()), "TypeError: '<' not supported between instances of 'int' and 'str'");
+        let t1 = Value::tuple(vec![Value::Int(1), Value::Int(2)]);
+        let t2 = Value::tuple(vec![Value::Int(1), Value::Float(2.5)]);
+        assert!(vm.lt(&t1, &t2).unwrap());
+        assert!(vm.eq(&Value::Int(1), &Value::Float(1.0)).unwrap());
+        assert!(!vm.eq(&Value::Int(1), &Value::str("1")).unwrap());
+        assert_eq!(vm.hash(&Value::Float(1.0)).unwrap(), 1);
+        assert_eq!(vm.hash(&t1).unwrap(), -3550055125485641917);
+        // Items and slices.
+        let s = Value::str("héllo");
+        let sl = Value::Object(Arc::new(Object {
+            class: types().slice.clone(),
+            kind: ObjKind::Slice { start: Value::None, stop: Value::None, step: Value::Int(-1) },
+        }));
+        let r = vm.get_item(&s, &sl).unwrap();
+        assert_eq!(repr(vm, &r), "'olléh'");
+        let e = vm.get_item(&s, &Value::Int(9)).unwrap_err();
+        assert_eq!(err_text(vm, &e), "IndexError: string index out of range");
+        assert!(vm.contains(&s, &Value::str("ll")).unwrap());
+        assert!(vm.contains(&t1, &Value::Float(2.0)).unwrap());
+        // Formatting and str methods.
+        assert_eq!(vm.format(&Value::Float(3.14159), ".2f").unwrap(), "3.14");
+        let (f, this) = vm.load_method(&Value::str("a,b"), "split").unwrap();
+        let r = vm.call(&f, &[this, Value::str(",")], &[]).unwrap();
+        assert_eq!(repr(vm, &r), "['a', 'b']");
+        let up = vm.get_attr(&Value::str("x"), "upper").unwrap();
+        assert!(repr(vm, &up).starts_with("<built-in method upper of str object at 0x"));
+        let e = vm.get_attr(&Value::Int(1), "nope").unwrap_err();
+        assert_eq!(err_text(vm, &e), "AttributeError: 'int' object has no attribute 'nope'");
+        let c = Value::Class(types().int.clone());
+        assert_eq!(repr(vm, &c), "<class 'int'>");
+        let r = vm.call(&c, &[Value::str(" 0x1f "), Value::Int(0)], &[]).unwrap();
+        assert_eq!(repr(vm, &r), "31");
+        let r = vm.call(&Value::Class(types().float.clone()), &[Value::str("1e500")], &[]).unwrap();
+        assert_eq!(repr(vm, &r), "inf");
+        let r = vm.call(&Value::Class(types().str_.clone()), &[Value::Float(1e16)], &[]).unwrap();
+        assert_eq!(repr(vm, &r), "'1e+16'");
     }
 
     #[test]

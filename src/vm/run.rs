@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{Block, BlockKind, Frame};
-use crate::vm::interp::{type_name, PendingOps, Vm};
+use crate::vm::interp::{type_name, Vm};
 use crate::vm::types::types;
 use crate::vm::value::{
     Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyTuple, TraceEntry, Value,
@@ -1575,3 +1575,188 @@ fn cmp_op<T: PartialOrd + ?Sized>(x: &T, y: &T, op: u32) -> bool {
 
 #[allow(dead_code)]
 fn _assert_types(_: &PyTuple) {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr};
+    use crate::vm::interp::{load_code, new_module, Interp, Options, Vm};
+    use crate::vm::value::Value;
+
+    fn code(name: &str, instrs: Vec<Instr>, consts: Vec<Const>, names: &[&str]) -> Code {
+        let n = instrs.len();
+        Code {
+            name: name.into(),
+            qualname: name.into(),
+            filename: "<test>".into(),
+            instrs,
+            spans: vec![Default::default(); n],
+            lines: (1..=n as u32).collect(),
+            consts,
+            names: names.iter().map(|s| Arc::from(*s)).collect(),
+            varnames: Vec::new(),
+            cellvars: Vec::new(),
+            cell2arg: Vec::new(),
+            freevars: Vec::new(),
+            argcount: 0,
+            posonlyargcount: 0,
+            kwonlyargcount: 0,
+            flags: flags::NAME_LOCALS,
+            first_line: 1,
+            max_stack: 16,
+        }
+    }
+
+    fn run_module(c: Code) -> (Vm, Arc<crate::vm::value::Module>, Result<(), crate::vm::PyErr>) {
+        let interp = Interp::new(Options::default());
+        let mut vm = Vm::new(interp.clone(), interp.main_tid);
+        let m = new_module("__main__");
+        let r = vm.exec_module_code(load_code(&Arc::new(c)), &m);
+        (vm, m, r)
+    }
+
+    fn fib_code() -> Code {
+        use Instr::*;
+        let mut fib = code(
+            "fib",
+            vec![
+                LoadFast(0),
+                LoadConst(0),
+                CompareOp(CompareKind::Lt as u32),
+                PopJumpIfFalse(6),
+                LoadFast(0),
+                ReturnValue,
+                LoadGlobal(0),
+                LoadFast(0),
+                LoadConst(1),
+                BinaryOp(BinaryOpKind::Sub as u32),
+                Call(1),
+                LoadGlobal(0),
+                LoadFast(0),
+                LoadConst(0),
+                BinaryOp(BinaryOpKind::Sub as u32),
+                Call(1),
+                BinaryOp(BinaryOpKind::Add as u32),
+                ReturnValue,
+            ],
+            vec![Const::Int(2), Const::Int(1)],
+            &["fib"],
+        );
+        fib.varnames = vec!["n".into()];
+        fib.argcount = 1;
+        fib.flags = 0;
+        fib
+    }
+
+    #[test]
+    fn recursive_calls_run_in_one_loop() {
+        use Instr::*;
+        let module = code(
+            "<module>",
+            vec![
+                LoadConst(0),
+                LoadConst(1),
+                MakeFunction(0),
+                StoreName(0),
+                LoadName(0),
+                LoadConst(2),
+                Call(1),
+                StoreName(1),
+                LoadConst(3),
+                ReturnValue,
+            ],
+            vec![
+                Const::Code(Arc::new(fib_code())),
+                Const::Str("fib".into()),
+                Const::Int(20),
+                Const::None,
+            ],
+            &["fib", "result"],
+        );
+        let (_vm, m, r) = run_module(module);
+        assert!(r.is_ok());
+        assert!(matches!(m.dict.get("result"), Some(Value::Int(6765))));
+    }
+
+    #[test]
+    fn deep_recursion_is_a_recursion_error() {
+        use Instr::*;
+        // def f(n): return f(n + 1)
+        let mut f = code(
+            "f",
+            vec![
+                LoadGlobal(0),
+                LoadFast(0),
+                LoadConst(0),
+                BinaryOp(BinaryOpKind::Add as u32),
+                Call(1),
+                ReturnValue,
+            ],
+            vec![Const::Int(1)],
+            &["f"],
+        );
+        f.varnames = vec!["n".into()];
+        f.argcount = 1;
+        f.flags = 0;
+        let module = code(
+            "<module>",
+            vec![
+                LoadConst(0),
+                LoadConst(1),
+                MakeFunction(0),
+                StoreName(0),
+                LoadName(0),
+                LoadConst(2),
+                Call(1),
+                ReturnValue,
+            ],
+            vec![
+                Const::Code(Arc::new(f)),
+                Const::Str("f".into()),
+                Const::Int(0),
+            ],
+            &["f"],
+        );
+        let (_vm, _m, r) = run_module(module);
+        let e = r.expect_err("must overflow");
+        assert!(e.matches(crate::vm::ExcKind::RecursionError));
+        let tb = e.data().unwrap().traceback.lock().len();
+        assert_eq!(tb, 1000);
+    }
+
+    #[test]
+    fn except_handler_catches_and_restores() {
+        use Instr::*;
+        // try: x = undefined
+        // except NameError: caught = 1
+        let module = code(
+            "<module>",
+            vec![
+                SetupExcept(4),
+                LoadName(0),
+                StoreName(1),
+                PopBlock,
+                // 4: handler
+                PushExcInfo,
+                LoadName(2),
+                CheckExcMatch,
+                PopJumpIfFalse(14),
+                Pop,
+                LoadConst(0),
+                StoreName(3),
+                PopExcept,
+                LoadConst(1),
+                ReturnValue,
+                // 14
+                Reraise,
+            ],
+            vec![Const::Int(1), Const::None],
+            &["undefined", "x", "NameError", "caught"],
+        );
+        let (vm, m, r) = run_module(module);
+        assert!(r.is_ok(), "{:?}", r.err());
+        assert!(matches!(m.dict.get("caught"), Some(Value::Int(1))));
+        assert!(vm.handled_exception().is_none());
+    }
+}

@@ -13,11 +13,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::compile::code::{BinaryOpKind, CompareKind};
-use crate::vm::builtins::pending::Pending as _;
 use crate::vm::builtins::{
     arity, base_value, constructor, method, no_args, no_kwargs, one_arg, type_name,
 };
-use crate::vm::dict::{builtin_instance, key_hash, native_eq};
+use crate::vm::dict::{builtin_instance, key_hash, native_eq, NeedsEq};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
@@ -215,12 +214,12 @@ impl SetTable {
         }
     }
 
-    /// Membership with native equality only; `Err(())` if a user `__eq__` is needed.
-    pub fn contains_native(&self, hash: i64, key: &Value) -> Result<bool, ()> {
+    /// Membership with native equality only; `Err(NeedsEq)` if a user `__eq__` is needed.
+    pub fn contains_native(&self, hash: i64, key: &Value) -> Result<bool, NeedsEq> {
         match self.step(hash, key, self.start(hash)) {
             Step::Found(_) => Ok(true),
             Step::Missing(..) => Ok(false),
-            Step::Ask { .. } => Err(()),
+            Step::Ask { .. } => Err(NeedsEq),
         }
     }
 
@@ -238,14 +237,14 @@ impl SetTable {
     }
 
     /// Discard with native equality only.
-    pub fn discard_native(&mut self, hash: i64, key: &Value) -> Result<bool, ()> {
+    pub fn discard_native(&mut self, hash: i64, key: &Value) -> Result<bool, NeedsEq> {
         match self.step(hash, key, self.start(hash)) {
             Step::Found(slot) => {
                 self.discard_slot(slot);
                 Ok(true)
             }
             Step::Missing(..) => Ok(false),
-            Step::Ask { .. } => Err(()),
+            Step::Ask { .. } => Err(NeedsEq),
         }
     }
 
@@ -469,7 +468,7 @@ pub fn native_set_eq(a: &PySet, b: &PySet) -> Option<bool> {
         match t.contains_native(*h, k) {
             Ok(true) => {}
             Ok(false) => return Some(false),
-            Err(()) => return None,
+            Err(NeedsEq) => return None,
         }
     }
     Some(true)

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 
 use crate::vm::error::{ExcKind, PyErr};
 use crate::vm::exceptions::{exc_str_value, fill_derived_attrs};
-use crate::vm::interp::{PendingOps, Vm};
+use crate::vm::interp::Vm;
 use crate::vm::types::types;
 use crate::vm::value::{Instance, InstanceBase, TraceEntry, Value};
 

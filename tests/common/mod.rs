@@ -189,6 +189,18 @@ impl Output {
         }
     }
 
+    /// Why this run counts as a crash of the interpreter, whatever the
+    /// snapshot says: a hang, a signal (stack overflow aborts), a Rust panic.
+    pub fn crash(&self) -> Option<String> {
+        if self.timed_out || self.signal.is_some() {
+            Some(self.exit_description())
+        } else if self.stderr.contains(" panicked at ") {
+            Some("the interpreter panicked".to_string())
+        } else {
+            None
+        }
+    }
+
     /// The last non-empty line of stderr: the exception line of a traceback.
     pub fn last_stderr_line(&self) -> &str {
         self.stderr
