@@ -1,19 +1,2244 @@
 //! Code generation: AST → [`Code`].
+//!
+//! One [`Unit`] per code object being built (module, class body, function,
+//! lambda, comprehension); nested definitions push a new unit. Jumps are
+//! emitted against labels and resolved when a unit is finished, which also
+//! computes the line table and `max_stack` (see `flow.rs`).
+//!
+//! Stack layouts the VM relies on (see `code.rs` for each instruction):
+//! - `try/except`: `SetupExcept(H)`; handler `H` starts with `[exc]`,
+//!   `PushExcInfo` → `[prev, exc]`; a matching clause pops `exc` (or stores
+//!   it in the `as` name) leaving `[prev]`, runs its body, then `PopExcept`.
+//!   `except E as e` wraps the body in `SetupFinally(cleanup)` whose handler
+//!   clears `e` and `Reraise`s. No clause matched: `Reraise`.
+//! - `try/finally`: `SetupFinally(H)`; the normal path runs a copy of the
+//!   final body after `PopBlock`; `H`: `[exc]` → `PushExcInfo` → final body →
+//!   `Reraise`. `break`/`continue`/`return` run further copies.
+//! - `with`: `BeforeWith` → `[exit, value]`, the value is stored (or
+//!   popped), then `SetupFinally(H)`; normal exit calls `exit(None, None,
+//!   None)`; `H`: `[exit, exc]` → `PushExcInfo` → `WithExceptStart` →
+//!   `PopJumpIfTrue(suppress)` → `Reraise`; suppress: `Pop, PopExcept, Pop`.
+//! - comprehensions are functions taking the outermost iterator as their
+//!   only argument (`.0`); the accumulator sits below the iterators, so
+//!   `ListAppend(n)` uses `n = number of loops + 1`.
 
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::compile::code::Code;
-use crate::syntax::ast::Module;
-use crate::syntax::SyntaxError;
+use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr, UnaryOpKind};
+use crate::compile::flow;
+use crate::compile::lines::LineIndex;
+use crate::compile::symtable::{self, mangle, Binding, ScopeId, ScopeKind, SymbolTable};
+use crate::syntax::ast::*;
+use crate::syntax::{SyntaxError, SyntaxErrorKind};
+
+/// Guard against deep ASTs on the Rust stack (the parser already limits
+/// expression nesting to 1000).
+const MAX_DEPTH: u32 = 1200;
 
 /// Compile a module body. `filename` is recorded in every code object for
 /// tracebacks. Scoping errors (e.g. `nonlocal` at module level, `return`
-/// outside a function) are SyntaxErrors.
+/// outside a function) are SyntaxErrors. Line numbers come from the source
+/// text `parse_module` saw (see [`crate::compile::lines`]).
 pub fn compile_module(module: &Module, filename: &str) -> Result<Arc<Code>, SyntaxError> {
-    let _ = (module, filename);
-    Err(SyntaxError {
-        kind: crate::syntax::SyntaxErrorKind::SyntaxError,
-        msg: "compiler not built yet".into(),
-        span: Default::default(),
-    })
+    let index = LineIndex::for_module(module);
+    compile(module, index, filename, false)
+}
+
+/// Like [`compile_module`], with the source text given explicitly.
+pub fn compile_module_with_source(
+    module: &Module,
+    source: &str,
+    filename: &str,
+) -> Result<Arc<Code>, SyntaxError> {
+    compile(module, LineIndex::new(source), filename, false)
+}
+
+/// For the REPL: expression statements print their value (`PrintExpr`).
+pub fn compile_interactive(
+    module: &Module,
+    source: &str,
+    filename: &str,
+) -> Result<Arc<Code>, SyntaxError> {
+    compile(module, LineIndex::new(source), filename, true)
+}
+
+fn compile(
+    module: &Module,
+    lines: LineIndex,
+    filename: &str,
+    interactive: bool,
+) -> Result<Arc<Code>, SyntaxError> {
+    let table = symtable::build(module)?;
+    let mut c = Compiler {
+        table,
+        filename: Arc::from(filename),
+        lines,
+        unit: Unit::new(0, ScopeKind::Module, "<module>", "<module>".into(), None),
+        outer: Vec::new(),
+        interactive,
+        future_annotations: false,
+        depth: 0,
+    };
+    c.unit.first_line = 1;
+    c.module_body(&module.body)?;
+    let unit = std::mem::replace(
+        &mut c.unit,
+        Unit::new(0, ScopeKind::Module, "", String::new(), None),
+    );
+    Ok(Arc::new(c.finish(unit)?))
+}
+
+fn err(msg: impl Into<String>, span: Span) -> SyntaxError {
+    SyntaxError {
+        kind: SyntaxErrorKind::SyntaxError,
+        msg: msg.into(),
+        span,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Label(usize);
+
+/// What `break`/`continue`/`return` must undo on their way out.
+#[derive(Clone)]
+enum FBlock<'a> {
+    While {
+        cont: Label,
+        brk: Label,
+    },
+    For {
+        cont: Label,
+        brk: Label,
+    },
+    TryExcept,
+    /// In the body of a `try` with a `finally`: run the final body.
+    FinallyTry(&'a [Stmt]),
+    /// In the final body run for an exception: `[prev, exc]` on the stack.
+    FinallyEnd,
+    /// In a `with` body: `[exit]` on the stack.
+    With,
+    /// In an `except` clause body: `[prev]` on the stack.
+    Handler(Option<Name>),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ConstKey {
+    None,
+    Bool(bool),
+    Ellipsis,
+    Int(i64),
+    BigInt(Arc<str>),
+    Float(u64),
+    Str(Arc<str>),
+    Bytes(Arc<[u8]>),
+    Tuple(Vec<ConstKey>),
+    Code(usize),
+}
+
+fn const_key(c: &Const) -> ConstKey {
+    match c {
+        Const::None => ConstKey::None,
+        Const::Bool(b) => ConstKey::Bool(*b),
+        Const::Ellipsis => ConstKey::Ellipsis,
+        Const::Int(i) => ConstKey::Int(*i),
+        Const::BigInt(s) => ConstKey::BigInt(s.clone()),
+        Const::Float(f) => ConstKey::Float(f.to_bits()),
+        Const::Str(s) => ConstKey::Str(s.clone()),
+        Const::Bytes(b) => ConstKey::Bytes(b.clone()),
+        Const::Tuple(t) => ConstKey::Tuple(t.iter().map(const_key).collect()),
+        Const::Code(c) => ConstKey::Code(Arc::as_ptr(c) as usize),
+    }
+}
+
+struct Unit<'a> {
+    scope: ScopeId,
+    kind: ScopeKind,
+    name: Arc<str>,
+    qualname: String,
+    /// Enclosing class name, for private name mangling.
+    private: Option<Name>,
+    instrs: Vec<Instr>,
+    spans: Vec<Span>,
+    /// Label targets, and the instructions whose operand is still a label.
+    labels: Vec<Option<usize>>,
+    fixups: Vec<usize>,
+    consts: Vec<Const>,
+    const_index: HashMap<ConstKey, u32>,
+    names: Vec<Arc<str>>,
+    name_index: HashMap<Arc<str>, u32>,
+    varnames: Vec<Arc<str>>,
+    var_index: HashMap<Arc<str>, u32>,
+    cellvars: Vec<Arc<str>>,
+    freevars: Vec<Arc<str>>,
+    argcount: u32,
+    posonlyargcount: u32,
+    kwonlyargcount: u32,
+    flags: u32,
+    first_line: u32,
+    fblocks: Vec<FBlock<'a>>,
+    span: Span,
+}
+
+impl<'a> Unit<'a> {
+    fn new(
+        scope: ScopeId,
+        kind: ScopeKind,
+        name: &str,
+        qualname: String,
+        private: Option<Name>,
+    ) -> Unit<'a> {
+        Unit {
+            scope,
+            kind,
+            name: Arc::from(name),
+            qualname,
+            private,
+            instrs: Vec::new(),
+            spans: Vec::new(),
+            labels: Vec::new(),
+            fixups: Vec::new(),
+            consts: Vec::new(),
+            const_index: HashMap::new(),
+            names: Vec::new(),
+            name_index: HashMap::new(),
+            varnames: Vec::new(),
+            var_index: HashMap::new(),
+            cellvars: Vec::new(),
+            freevars: Vec::new(),
+            argcount: 0,
+            posonlyargcount: 0,
+            kwonlyargcount: 0,
+            flags: 0,
+            first_line: 1,
+            fblocks: Vec::new(),
+            span: Span::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+enum Ctx {
+    Load,
+    Store,
+    Del,
+}
+
+struct Compiler<'a> {
+    table: SymbolTable,
+    filename: Arc<str>,
+    lines: LineIndex,
+    unit: Unit<'a>,
+    outer: Vec<Unit<'a>>,
+    interactive: bool,
+    future_annotations: bool,
+    depth: u32,
+}
+
+type R<T = ()> = Result<T, SyntaxError>;
+
+fn docstring(body: &[Stmt]) -> Option<Rc<str>> {
+    match body.first().map(|s| &s.kind) {
+        Some(StmtKind::Expr(Expr {
+            kind: ExprKind::Constant(Constant::Str(s)),
+            ..
+        })) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn binop_kind(op: BinOp, inplace: bool) -> BinaryOpKind {
+    let k = match op {
+        BinOp::Add => BinaryOpKind::Add,
+        BinOp::Sub => BinaryOpKind::Sub,
+        BinOp::Mult => BinaryOpKind::Mul,
+        BinOp::MatMult => BinaryOpKind::MatMul,
+        BinOp::Div => BinaryOpKind::TrueDiv,
+        BinOp::FloorDiv => BinaryOpKind::FloorDiv,
+        BinOp::Mod => BinaryOpKind::Mod,
+        BinOp::Pow => BinaryOpKind::Pow,
+        BinOp::LShift => BinaryOpKind::LShift,
+        BinOp::RShift => BinaryOpKind::RShift,
+        BinOp::BitOr => BinaryOpKind::Or,
+        BinOp::BitXor => BinaryOpKind::Xor,
+        BinOp::BitAnd => BinaryOpKind::And,
+    };
+    if inplace {
+        BinaryOpKind::from_u32(k as u32 + 13)
+    } else {
+        k
+    }
+}
+
+impl<'a> Compiler<'a> {
+    // ------------------------------------------------------------ emission
+
+    fn emit(&mut self, i: Instr) -> usize {
+        self.unit.instrs.push(i);
+        self.unit.spans.push(self.unit.span);
+        self.unit.instrs.len() - 1
+    }
+
+    fn emit_at(&mut self, i: Instr, span: Span) -> usize {
+        let saved = std::mem::replace(&mut self.unit.span, span);
+        let at = self.emit(i);
+        self.unit.span = saved;
+        at
+    }
+
+    fn new_label(&mut self) -> Label {
+        self.unit.labels.push(None);
+        Label(self.unit.labels.len() - 1)
+    }
+
+    fn bind(&mut self, l: Label) {
+        self.unit.labels[l.0] = Some(self.unit.instrs.len());
+    }
+
+    fn jump(&mut self, make: fn(u32) -> Instr, l: Label) {
+        let at = self.emit(make(l.0 as u32));
+        self.unit.fixups.push(at);
+    }
+
+    fn add_const(&mut self, c: Const) -> u32 {
+        let key = const_key(&c);
+        if let Some(&i) = self.unit.const_index.get(&key) {
+            return i;
+        }
+        let i = self.unit.consts.len() as u32;
+        self.unit.consts.push(c);
+        self.unit.const_index.insert(key, i);
+        i
+    }
+
+    fn load_const(&mut self, c: Const) {
+        let i = self.add_const(c);
+        self.emit(Instr::LoadConst(i));
+    }
+
+    fn name_index(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.unit.name_index.get(name) {
+            return i;
+        }
+        let i = self.unit.names.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.unit.names.push(name.clone());
+        self.unit.name_index.insert(name, i);
+        i
+    }
+
+    fn var_index(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.unit.var_index.get(name) {
+            return i;
+        }
+        let i = self.unit.varnames.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.unit.varnames.push(name.clone());
+        self.unit.var_index.insert(name, i);
+        i
+    }
+
+    fn cell_index(&self, name: &str) -> R<u32> {
+        if let Some(i) = self.unit.cellvars.iter().position(|c| &**c == name) {
+            return Ok(i as u32);
+        }
+        if let Some(i) = self.unit.freevars.iter().position(|c| &**c == name) {
+            return Ok((self.unit.cellvars.len() + i) as u32);
+        }
+        Err(err(
+            format!("internal compiler error: no cell for '{name}'"),
+            self.unit.span,
+        ))
+    }
+
+    fn mangled(&self, name: &Name) -> Name {
+        mangle(self.unit.private.as_deref(), name)
+    }
+
+    fn line(&self, offset: u32) -> u32 {
+        self.lines.line(offset)
+    }
+
+    // ------------------------------------------------------------ names
+
+    fn name_op(&mut self, name: &Name, ctx: Ctx) -> R {
+        #[derive(PartialEq)]
+        enum Op {
+            Fast,
+            Deref,
+            ClassDeref,
+            Global,
+            Name,
+        }
+        let name = self.mangled(name);
+        let binding = self.table.scopes[self.unit.scope].binding(&name);
+        let op = match self.unit.kind {
+            k if k.is_function() => match binding {
+                Binding::Local => Op::Fast,
+                Binding::Cell | Binding::Free => Op::Deref,
+                Binding::GlobalExplicit | Binding::GlobalImplicit => Op::Global,
+            },
+            ScopeKind::Class => match binding {
+                Binding::GlobalExplicit => Op::Global,
+                Binding::Free if ctx == Ctx::Load => Op::ClassDeref,
+                Binding::Free => Op::Deref,
+                _ => Op::Name,
+            },
+            _ => match binding {
+                Binding::GlobalExplicit => Op::Global,
+                _ => Op::Name,
+            },
+        };
+        let instr = match op {
+            Op::Fast => {
+                let i = self.var_index(&name);
+                [
+                    Instr::LoadFast(i),
+                    Instr::StoreFast(i),
+                    Instr::DeleteFast(i),
+                ]
+            }
+            Op::Deref | Op::ClassDeref => {
+                let i = self.cell_index(&name)?;
+                let load = if op == Op::ClassDeref {
+                    Instr::LoadClassDeref(i)
+                } else {
+                    Instr::LoadDeref(i)
+                };
+                [load, Instr::StoreDeref(i), Instr::DeleteDeref(i)]
+            }
+            Op::Global => {
+                let i = self.name_index(&name);
+                [
+                    Instr::LoadGlobal(i),
+                    Instr::StoreGlobal(i),
+                    Instr::DeleteGlobal(i),
+                ]
+            }
+            Op::Name => {
+                let i = self.name_index(&name);
+                [
+                    Instr::LoadName(i),
+                    Instr::StoreName(i),
+                    Instr::DeleteName(i),
+                ]
+            }
+        };
+        self.emit(instr[ctx as usize]);
+        Ok(())
+    }
+
+    fn store_name_str(&mut self, name: &str) -> R {
+        self.name_op(&Rc::from(name), Ctx::Store)
+    }
+
+    // ------------------------------------------------------------ units
+
+    /// Start compiling the code object of scope `id`.
+    fn enter(&mut self, id: ScopeId, name: &str, qualname: String, first_line: u32) {
+        let scope = &self.table.scopes[id];
+        let private = if scope.kind == ScopeKind::Class {
+            Some(scope.name.clone())
+        } else {
+            scope.private.clone()
+        };
+        let mut unit = Unit::new(id, scope.kind, name, qualname, private);
+        unit.first_line = first_line;
+        for p in &scope.params {
+            let slot = unit.varnames.len() as u32;
+            let p: Arc<str> = Arc::from(&**p);
+            unit.varnames.push(p.clone());
+            unit.var_index.insert(p, slot);
+        }
+        unit.cellvars = scope.cellvars().iter().map(|n| Arc::from(&**n)).collect();
+        unit.freevars = scope.freevars().iter().map(|n| Arc::from(&**n)).collect();
+        if scope.kind.is_function() {
+            if scope.is_generator {
+                unit.flags |= flags::GENERATOR;
+            }
+            if scope.is_coroutine {
+                unit.flags |= flags::COROUTINE;
+            }
+        } else {
+            unit.flags |= flags::NAME_LOCALS;
+        }
+        let outer = std::mem::replace(&mut self.unit, unit);
+        self.outer.push(outer);
+    }
+
+    /// Finish the current unit and return to the enclosing one.
+    fn leave(&mut self) -> R<Arc<Code>> {
+        let outer = self
+            .outer
+            .pop()
+            .ok_or_else(|| err("internal compiler error: unit stack", Span::default()))?;
+        let unit = std::mem::replace(&mut self.unit, outer);
+        Ok(Arc::new(self.finish(unit)?))
+    }
+
+    fn finish(&self, mut unit: Unit<'a>) -> R<Code> {
+        for &at in &unit.fixups {
+            let resolve = |l: u32| {
+                unit.labels
+                    .get(l as usize)
+                    .copied()
+                    .flatten()
+                    .map(|t| t as u32)
+            };
+            let fixed = match unit.instrs[at] {
+                Instr::Jump(l) => resolve(l).map(Instr::Jump),
+                Instr::PopJumpIfFalse(l) => resolve(l).map(Instr::PopJumpIfFalse),
+                Instr::PopJumpIfTrue(l) => resolve(l).map(Instr::PopJumpIfTrue),
+                Instr::JumpIfFalseOrPop(l) => resolve(l).map(Instr::JumpIfFalseOrPop),
+                Instr::JumpIfTrueOrPop(l) => resolve(l).map(Instr::JumpIfTrueOrPop),
+                Instr::ForIter(l) => resolve(l).map(Instr::ForIter),
+                Instr::SetupExcept(l) => resolve(l).map(Instr::SetupExcept),
+                Instr::SetupFinally(l) => resolve(l).map(Instr::SetupFinally),
+                other => Some(other),
+            };
+            unit.instrs[at] = fixed
+                .ok_or_else(|| err("internal compiler error: unbound label", unit.spans[at]))?;
+        }
+        let lines: Vec<u32> = unit.spans.iter().map(|s| self.line(s.start)).collect();
+        let max_stack = flow::max_stack(&unit.instrs)
+            .map_err(|m| err(format!("internal compiler error: {m}"), Span::default()))?;
+        let cell2arg = unit
+            .cellvars
+            .iter()
+            .map(|c| {
+                let nparams = self.table.scopes[unit.scope].params.len();
+                unit.varnames[..nparams.min(unit.varnames.len())]
+                    .iter()
+                    .position(|v| v == c)
+                    .map(|i| i as u32)
+            })
+            .collect();
+        Ok(Code {
+            name: unit.name,
+            qualname: Arc::from(unit.qualname),
+            filename: self.filename.clone(),
+            instrs: unit.instrs,
+            spans: unit.spans,
+            lines,
+            consts: unit.consts,
+            names: unit.names,
+            varnames: unit.varnames,
+            cellvars: unit.cellvars,
+            cell2arg,
+            freevars: unit.freevars,
+            argcount: unit.argcount,
+            posonlyargcount: unit.posonlyargcount,
+            kwonlyargcount: unit.kwonlyargcount,
+            flags: unit.flags,
+            first_line: unit.first_line,
+            max_stack,
+        })
+    }
+
+    /// CPython's qualified name for a definition named `name` in the current unit.
+    fn qualname(&self, name: &Name) -> String {
+        match self.unit.kind {
+            ScopeKind::Module => name.to_string(),
+            kind => {
+                let mangled = self.mangled(name);
+                let scope = &self.table.scopes[self.unit.scope];
+                if kind.is_function() && scope.binding(&mangled) == Binding::GlobalExplicit {
+                    return name.to_string();
+                }
+                if kind == ScopeKind::Class && scope.binding(&mangled) == Binding::GlobalExplicit {
+                    return name.to_string();
+                }
+                if kind.is_function() {
+                    format!("{}.<locals>.{name}", self.unit.qualname)
+                } else {
+                    format!("{}.{name}", self.unit.qualname)
+                }
+            }
+        }
+    }
+
+    /// Push the closure tuple a child code object needs (flag 8), if any.
+    fn closure(&mut self, child: &Code) -> R<u32> {
+        if child.freevars.is_empty() {
+            return Ok(0);
+        }
+        for name in &child.freevars {
+            let i = self.cell_index(name)?;
+            self.emit(Instr::LoadClosure(i));
+        }
+        self.emit(Instr::BuildTuple(child.freevars.len() as u32));
+        Ok(8)
+    }
+
+    /// `[extras.., code, qualname] → [function]`.
+    fn make_function(&mut self, code: Arc<Code>, extra_flags: u32) -> R {
+        let closure = self.closure(&code)?;
+        let qualname = code.qualname.clone();
+        self.load_const(Const::Code(code));
+        self.load_const(Const::Str(qualname));
+        self.emit(Instr::MakeFunction(extra_flags | closure));
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ statements
+
+    fn module_body(&mut self, body: &'a [Stmt]) -> R {
+        let mut rest = body;
+        if let Some(doc) = docstring(body) {
+            self.unit.span = body[0].span;
+            self.load_const(Const::Str(Arc::from(&*doc)));
+            self.store_name_str("__doc__")?;
+            rest = &body[1..];
+        }
+        self.stmts(rest)?;
+        self.unit.span = body.last().map_or(Span::default(), |s| {
+            Span::new(s.span.end as usize, s.span.end as usize)
+        });
+        self.load_const(Const::None);
+        self.emit(Instr::ReturnValue);
+        Ok(())
+    }
+
+    fn stmts(&mut self, body: &'a [Stmt]) -> R {
+        body.iter().try_for_each(|s| self.stmt(s))
+    }
+
+    fn stmt(&mut self, s: &'a Stmt) -> R {
+        self.unit.span = s.span;
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                if self.interactive && self.unit.kind == ScopeKind::Module && self.outer.is_empty()
+                {
+                    self.expr(e)?;
+                    self.emit(Instr::PrintExpr);
+                } else if !matches!(e.kind, ExprKind::Constant(_)) {
+                    self.expr(e)?;
+                    self.emit(Instr::Pop);
+                }
+                Ok(())
+            }
+            StmtKind::Assign { targets, value } => {
+                self.expr(value)?;
+                for (i, t) in targets.iter().enumerate() {
+                    if i + 1 < targets.len() {
+                        self.emit(Instr::Copy(1));
+                    }
+                    self.store_target(t)?;
+                }
+                Ok(())
+            }
+            StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value),
+            StmtKind::AnnAssign { target, value, .. } => {
+                // Annotations are not evaluated (as under `from __future__
+                // import annotations`); see the module docs.
+                if let Some(v) = value {
+                    self.expr(v)?;
+                    self.store_target(target)?;
+                } else if !matches!(target.kind, ExprKind::Name(_)) && !self.unit.kind.is_function()
+                {
+                    // CPython evaluates the target's object for `a.b: int`.
+                    match &target.kind {
+                        ExprKind::Attribute { value, .. } => {
+                            self.expr(value)?;
+                            self.emit(Instr::Pop);
+                        }
+                        ExprKind::Subscript { value, index } => {
+                            self.expr(value)?;
+                            self.emit(Instr::Pop);
+                            self.expr(index)?;
+                            self.emit(Instr::Pop);
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            StmtKind::Pass => Ok(()),
+            StmtKind::Break => self.break_stmt(s.span),
+            StmtKind::Continue => self.continue_stmt(s.span),
+            StmtKind::Return(v) => self.return_stmt(v.as_ref(), s.span),
+            StmtKind::Raise { exc, cause } => {
+                let n = match (exc, cause) {
+                    (None, _) => 0,
+                    (Some(e), None) => {
+                        self.expr(e)?;
+                        1
+                    }
+                    (Some(e), Some(c)) => {
+                        self.expr(e)?;
+                        self.expr(c)?;
+                        2
+                    }
+                };
+                self.emit_at(Instr::Raise(n), s.span);
+                Ok(())
+            }
+            StmtKind::Global(_) | StmtKind::Nonlocal(_) => Ok(()),
+            StmtKind::Del(targets) => targets.iter().try_for_each(|t| self.delete(t)),
+            StmtKind::Assert { test, msg } => {
+                let end = self.new_label();
+                self.jump_if(test, true, end)?;
+                self.unit.span = s.span;
+                self.emit(Instr::LoadAssertionError);
+                if let Some(m) = msg {
+                    self.expr(m)?;
+                    self.emit_at(Instr::Call(1), s.span);
+                }
+                self.emit_at(Instr::Raise(1), s.span);
+                self.bind(end);
+                Ok(())
+            }
+            StmtKind::If { test, body, orelse } => self.if_stmt(test, body, orelse),
+            StmtKind::While { test, body, orelse } => self.while_stmt(test, body, orelse),
+            StmtKind::For {
+                target,
+                iter,
+                body,
+                orelse,
+                is_async,
+            } => {
+                if *is_async {
+                    return Err(err("'async for' is not supported yet", s.span));
+                }
+                self.for_stmt(target, iter, body, orelse)
+            }
+            StmtKind::With {
+                items,
+                body,
+                is_async,
+            } => {
+                if *is_async {
+                    return Err(err("'async with' is not supported yet", s.span));
+                }
+                self.with_stmt(items, body, s.span)
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+            } => {
+                if finalbody.is_empty() {
+                    self.try_except(body, handlers, orelse)
+                } else {
+                    self.try_finally(body, handlers, orelse, finalbody)
+                }
+            }
+            StmtKind::FunctionDef(f) => self.function_def(f),
+            StmtKind::ClassDef(c) => self.class_def(c),
+            StmtKind::Import(aliases) => {
+                for a in aliases {
+                    self.unit.span = a.span;
+                    self.load_const(Const::Int(0));
+                    self.load_const(Const::None);
+                    let i = self.name_index(&a.name);
+                    self.emit(Instr::ImportName(i));
+                    match &a.asname {
+                        Some(asname) => {
+                            // `import a.b.c as d` binds the submodule.
+                            let parts: Vec<&str> = a.name.split('.').collect();
+                            for (k, part) in parts.iter().enumerate().skip(1) {
+                                let i = self.name_index(part);
+                                self.emit(Instr::ImportFrom(i));
+                                self.emit(Instr::Swap(2));
+                                self.emit(Instr::Pop);
+                                let _ = k;
+                            }
+                            self.name_op(asname, Ctx::Store)?;
+                        }
+                        None => {
+                            let first: Name = Rc::from(a.name.split('.').next().unwrap_or(&a.name));
+                            self.name_op(&first, Ctx::Store)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            StmtKind::ImportFrom {
+                module,
+                names,
+                level,
+                star,
+            } => self.import_from(module.as_ref(), names, *level, *star, s.span),
+        }
+    }
+
+    fn import_from(
+        &mut self,
+        module: Option<&Name>,
+        names: &[Alias],
+        level: u32,
+        star: bool,
+        span: Span,
+    ) -> R {
+        if module.map(|m| &**m) == Some("__future__") && level == 0 {
+            for a in names {
+                match &*a.name {
+                    "annotations" => self.future_annotations = true,
+                    "nested_scopes" | "generators" | "division" | "absolute_import"
+                    | "with_statement" | "print_function" | "unicode_literals"
+                    | "barry_as_FLUFL" | "generator_stop" => {}
+                    "braces" => return Err(err("not a chance", a.span)),
+                    other => {
+                        return Err(err(
+                            format!("future feature {other} is not defined"),
+                            a.span,
+                        ))
+                    }
+                }
+            }
+            return Ok(());
+        }
+        self.load_const(Const::Int(level as i64));
+        let fromlist: Vec<Const> = if star {
+            vec![Const::Str(Arc::from("*"))]
+        } else {
+            names
+                .iter()
+                .map(|a| Const::Str(Arc::from(&*a.name)))
+                .collect()
+        };
+        self.load_const(Const::Tuple(Arc::from(fromlist)));
+        let i = self.name_index(module.map_or("", |m| &**m));
+        self.emit(Instr::ImportName(i));
+        if star {
+            self.emit_at(Instr::ImportStar, span);
+            return Ok(());
+        }
+        for a in names {
+            self.unit.span = a.span;
+            let i = self.name_index(&a.name);
+            self.emit(Instr::ImportFrom(i));
+            self.name_op(a.asname.as_ref().unwrap_or(&a.name), Ctx::Store)?;
+        }
+        self.emit(Instr::Pop);
+        Ok(())
+    }
+
+    fn if_stmt(&mut self, test: &'a Expr, body: &'a [Stmt], orelse: &'a [Stmt]) -> R {
+        if let Some(truth) = const_truth(test) {
+            // `if True:` / `if 0:` compile only the live branch.
+            return self.stmts(if truth { body } else { orelse });
+        }
+        let end = self.new_label();
+        let else_l = if orelse.is_empty() {
+            end
+        } else {
+            self.new_label()
+        };
+        self.jump_if(test, false, else_l)?;
+        self.stmts(body)?;
+        if !orelse.is_empty() {
+            self.jump(Instr::Jump, end);
+            self.bind(else_l);
+            self.stmts(orelse)?;
+        }
+        self.bind(end);
+        Ok(())
+    }
+
+    fn while_stmt(&mut self, test: &'a Expr, body: &'a [Stmt], orelse: &'a [Stmt]) -> R {
+        let (cont, brk, else_l) = (self.new_label(), self.new_label(), self.new_label());
+        self.bind(cont);
+        let infinite = const_truth(test) == Some(true);
+        if !infinite {
+            if const_truth(test) == Some(false) {
+                self.jump(Instr::Jump, else_l);
+            } else {
+                self.jump_if(test, false, else_l)?;
+            }
+        }
+        self.unit.fblocks.push(FBlock::While { cont, brk });
+        self.stmts(body)?;
+        self.unit.fblocks.pop();
+        self.unit.span = test.span;
+        self.jump(Instr::Jump, cont);
+        self.bind(else_l);
+        self.stmts(orelse)?;
+        self.bind(brk);
+        Ok(())
+    }
+
+    fn for_stmt(
+        &mut self,
+        target: &'a Expr,
+        iter: &'a Expr,
+        body: &'a [Stmt],
+        orelse: &'a [Stmt],
+    ) -> R {
+        let (cont, brk, else_l) = (self.new_label(), self.new_label(), self.new_label());
+        self.expr(iter)?;
+        self.unit.span = iter.span;
+        self.emit(Instr::GetIter);
+        self.bind(cont);
+        self.jump(Instr::ForIter, else_l);
+        self.store_target(target)?;
+        self.unit.fblocks.push(FBlock::For { cont, brk });
+        self.stmts(body)?;
+        self.unit.fblocks.pop();
+        self.unit.span = iter.span;
+        self.jump(Instr::Jump, cont);
+        self.bind(else_l);
+        self.stmts(orelse)?;
+        self.bind(brk);
+        Ok(())
+    }
+
+    /// Run the `finally`s and handler cleanups between here and the
+    /// target: all of them for `return`, up to the innermost loop for
+    /// `break` (which also pops a `for` iterator) and `continue`.
+    fn unwind(
+        &mut self,
+        to_loop: bool,
+        is_break: bool,
+        preserve_tos: bool,
+    ) -> R<Option<(Label, Label)>> {
+        let blocks = self.unit.fblocks.clone();
+        let mut found = None;
+        for i in (0..blocks.len()).rev() {
+            let fb = blocks[i].clone();
+            if to_loop {
+                if let FBlock::While { cont, brk } | FBlock::For { cont, brk } = fb {
+                    if is_break && matches!(fb, FBlock::For { .. }) {
+                        self.emit(Instr::Pop);
+                    }
+                    found = Some((cont, brk));
+                    break;
+                }
+            }
+            // A `finally` body runs outside its own block.
+            self.unit.fblocks.truncate(i);
+            let r = self.unwind_block(&fb, preserve_tos);
+            if r.is_err() {
+                self.unit.fblocks = blocks;
+                return r.map(|_| None);
+            }
+        }
+        self.unit.fblocks = blocks;
+        Ok(found)
+    }
+
+    fn unwind_block(&mut self, fb: &FBlock<'a>, preserve_tos: bool) -> R {
+        match fb {
+            FBlock::While { .. } => {}
+            FBlock::For { .. } => {
+                if preserve_tos {
+                    self.emit(Instr::Swap(2));
+                }
+                self.emit(Instr::Pop);
+            }
+            FBlock::TryExcept => {
+                self.emit(Instr::PopBlock);
+            }
+            FBlock::FinallyTry(body) => {
+                self.emit(Instr::PopBlock);
+                let saved = self.unit.span;
+                self.stmts(body)?;
+                self.unit.span = saved;
+            }
+            FBlock::FinallyEnd => {
+                if preserve_tos {
+                    self.emit(Instr::Swap(2));
+                }
+                self.emit(Instr::Pop);
+                if preserve_tos {
+                    self.emit(Instr::Swap(2));
+                }
+                self.emit(Instr::PopExcept);
+            }
+            FBlock::With => {
+                self.emit(Instr::PopBlock);
+                if preserve_tos {
+                    self.emit(Instr::Swap(2));
+                }
+                self.call_exit_none();
+            }
+            FBlock::Handler(name) => {
+                if name.is_some() {
+                    self.emit(Instr::PopBlock);
+                }
+                if preserve_tos {
+                    self.emit(Instr::Swap(2));
+                }
+                self.emit(Instr::PopExcept);
+                if let Some(n) = name {
+                    self.clear_name(n)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `[exit] → []` calling `exit(None, None, None)`.
+    fn call_exit_none(&mut self) {
+        self.load_const(Const::None);
+        self.load_const(Const::None);
+        self.load_const(Const::None);
+        self.emit(Instr::Call(3));
+        self.emit(Instr::Pop);
+    }
+
+    /// `name = None; del name` (the end of `except E as name`).
+    fn clear_name(&mut self, name: &Name) -> R {
+        self.load_const(Const::None);
+        self.name_op(name, Ctx::Store)?;
+        self.name_op(name, Ctx::Del)
+    }
+
+    fn break_stmt(&mut self, span: Span) -> R {
+        match self.unwind(true, true, false)? {
+            Some((_, brk)) => {
+                self.unit.span = span;
+                self.jump(Instr::Jump, brk);
+                Ok(())
+            }
+            None => Err(err("'break' outside loop", span)),
+        }
+    }
+
+    fn continue_stmt(&mut self, span: Span) -> R {
+        match self.unwind(true, false, false)? {
+            Some((cont, _)) => {
+                self.unit.span = span;
+                self.jump(Instr::Jump, cont);
+                Ok(())
+            }
+            None => Err(err("'continue' not properly in loop", span)),
+        }
+    }
+
+    fn return_stmt(&mut self, value: Option<&'a Expr>, span: Span) -> R {
+        if !self.unit.kind.is_function() {
+            return Err(err("'return' outside function", span));
+        }
+        match value {
+            Some(v) => self.expr(v)?,
+            None => self.load_const(Const::None),
+        }
+        self.unwind(false, false, true)?;
+        self.emit_at(Instr::ReturnValue, span);
+        Ok(())
+    }
+
+    fn try_except(
+        &mut self,
+        body: &'a [Stmt],
+        handlers: &'a [ExceptHandler],
+        orelse: &'a [Stmt],
+    ) -> R {
+        if handlers.is_empty() {
+            self.stmts(body)?;
+            return self.stmts(orelse);
+        }
+        let (handler, end) = (self.new_label(), self.new_label());
+        self.jump(Instr::SetupExcept, handler);
+        self.unit.fblocks.push(FBlock::TryExcept);
+        self.stmts(body)?;
+        self.unit.fblocks.pop();
+        self.emit(Instr::PopBlock);
+        self.stmts(orelse)?;
+        self.jump(Instr::Jump, end);
+
+        self.bind(handler);
+        // `[exc]` → `[prev, exc]`
+        self.unit.span = handlers[0].span;
+        self.emit(Instr::PushExcInfo);
+        for (i, h) in handlers.iter().enumerate() {
+            self.unit.span = h.span;
+            let next = self.new_label();
+            match &h.typ {
+                Some(t) => {
+                    self.expr(t)?;
+                    self.emit_at(Instr::CheckExcMatch, h.span);
+                    self.jump(Instr::PopJumpIfFalse, next);
+                }
+                None if i + 1 < handlers.len() => {
+                    return Err(err("default 'except:' must be last", h.span));
+                }
+                None => {}
+            }
+            match &h.name {
+                Some(name) => {
+                    self.name_op(name, Ctx::Store)?;
+                    let cleanup = self.new_label();
+                    self.jump(Instr::SetupFinally, cleanup);
+                    self.unit.fblocks.push(FBlock::Handler(Some(name.clone())));
+                    self.stmts(&h.body)?;
+                    self.unit.fblocks.pop();
+                    self.unit.span = h.span;
+                    self.emit(Instr::PopBlock);
+                    self.emit(Instr::PopExcept);
+                    self.clear_name(name)?;
+                    self.jump(Instr::Jump, end);
+                    // An exception in the body: `[prev, exc2]`.
+                    self.bind(cleanup);
+                    self.clear_name(name)?;
+                    self.emit(Instr::Reraise);
+                }
+                None => {
+                    self.emit(Instr::Pop);
+                    self.unit.fblocks.push(FBlock::Handler(None));
+                    self.stmts(&h.body)?;
+                    self.unit.fblocks.pop();
+                    self.unit.span = h.span;
+                    self.emit(Instr::PopExcept);
+                    self.jump(Instr::Jump, end);
+                }
+            }
+            self.bind(next);
+        }
+        // No clause matched: `[prev, exc]`.
+        self.emit(Instr::Reraise);
+        self.bind(end);
+        Ok(())
+    }
+
+    fn try_finally(
+        &mut self,
+        body: &'a [Stmt],
+        handlers: &'a [ExceptHandler],
+        orelse: &'a [Stmt],
+        finalbody: &'a [Stmt],
+    ) -> R {
+        let (handler, end) = (self.new_label(), self.new_label());
+        self.jump(Instr::SetupFinally, handler);
+        self.unit.fblocks.push(FBlock::FinallyTry(finalbody));
+        self.try_except(body, handlers, orelse)?;
+        self.unit.fblocks.pop();
+        self.emit(Instr::PopBlock);
+        self.stmts(finalbody)?;
+        self.jump(Instr::Jump, end);
+
+        self.bind(handler);
+        self.emit(Instr::PushExcInfo);
+        self.unit.fblocks.push(FBlock::FinallyEnd);
+        self.stmts(finalbody)?;
+        self.unit.fblocks.pop();
+        self.emit(Instr::Reraise);
+        self.bind(end);
+        Ok(())
+    }
+
+    fn with_stmt(&mut self, items: &'a [WithItem], body: &'a [Stmt], span: Span) -> R {
+        let Some((item, rest)) = items.split_first() else {
+            return self.stmts(body);
+        };
+        self.expr(&item.context)?;
+        self.unit.span = item.context.span;
+        self.emit(Instr::BeforeWith);
+        match &item.target {
+            Some(t) => self.store_target(t)?,
+            None => {
+                self.emit(Instr::Pop);
+            }
+        }
+        let (handler, end, suppress) = (self.new_label(), self.new_label(), self.new_label());
+        self.jump(Instr::SetupFinally, handler);
+        self.unit.fblocks.push(FBlock::With);
+        if rest.is_empty() {
+            self.stmts(body)?;
+        } else {
+            self.with_stmt(rest, body, span)?;
+        }
+        self.unit.fblocks.pop();
+        self.unit.span = span;
+        self.emit(Instr::PopBlock);
+        self.call_exit_none();
+        self.jump(Instr::Jump, end);
+
+        // `[exit, exc]`
+        self.bind(handler);
+        self.emit(Instr::PushExcInfo);
+        self.emit(Instr::WithExceptStart);
+        self.jump(Instr::PopJumpIfTrue, suppress);
+        self.emit(Instr::Reraise);
+        self.bind(suppress);
+        self.emit(Instr::Pop);
+        self.emit(Instr::PopExcept);
+        self.emit(Instr::Pop);
+        self.bind(end);
+        Ok(())
+    }
+
+    fn function_def(&mut self, f: &'a Rc<FunctionDef>) -> R {
+        let span = f.span;
+        for d in &f.decorators {
+            self.expr(d)?;
+        }
+        self.unit.span = span;
+        let extra = self.defaults(&f.params)?;
+        let id = self
+            .table
+            .scope_of(&**f)
+            .ok_or_else(|| err("internal compiler error: no scope", span))?;
+        let first_line = self.line(f.decorators.first().map_or(span.start, |d| d.span.start));
+        let qualname = self.qualname(&f.name);
+        self.enter(id, &f.name, qualname, first_line);
+        self.set_arg_counts(&f.params);
+        let doc = docstring(&f.body);
+        self.add_const(doc.map_or(Const::None, |d| Const::Str(Arc::from(&*d))));
+        let body = if docstring(&f.body).is_some() {
+            &f.body[1..]
+        } else {
+            &f.body[..]
+        };
+        self.stmts(body)?;
+        self.unit.span = Span::new(span.end as usize, span.end as usize);
+        if !matches!(self.unit.instrs.last(), Some(Instr::ReturnValue)) || body.is_empty() {
+            self.load_const(Const::None);
+            self.emit(Instr::ReturnValue);
+        }
+        let code = self.leave()?;
+        self.unit.span = span;
+        self.make_function(code, extra)?;
+        for d in f.decorators.iter().rev() {
+            self.emit_at(Instr::Call(1), d.span);
+        }
+        self.unit.span = span;
+        self.name_op(&f.name, Ctx::Store)
+    }
+
+    fn set_arg_counts(&mut self, p: &Params) {
+        self.unit.argcount = (p.posonly.len() + p.args.len()) as u32;
+        self.unit.posonlyargcount = p.posonly.len() as u32;
+        self.unit.kwonlyargcount = p.kwonly.len() as u32;
+        if p.vararg.is_some() {
+            self.unit.flags |= flags::VARARGS;
+        }
+        if p.kwarg.is_some() {
+            self.unit.flags |= flags::VARKEYWORDS;
+        }
+    }
+
+    /// Push the defaults tuple and kw-defaults dict; returns MakeFunction flags.
+    fn defaults(&mut self, p: &'a Params) -> R<u32> {
+        let mut flags = 0;
+        let defaults: Vec<&'a Expr> = p
+            .posonly
+            .iter()
+            .chain(&p.args)
+            .filter_map(|x| x.default.as_ref())
+            .collect();
+        if !defaults.is_empty() {
+            self.sequence(&defaults, Seq::Tuple)?;
+            flags |= 1;
+        }
+        let kwdefaults: Vec<(&'a Name, &'a Expr)> = p
+            .kwonly
+            .iter()
+            .filter_map(|x| x.default.as_ref().map(|d| (&x.name, d)))
+            .collect();
+        if !kwdefaults.is_empty() {
+            for (name, d) in &kwdefaults {
+                let n = self.mangled(name);
+                self.load_const(Const::Str(Arc::from(&*n)));
+                self.expr(d)?;
+            }
+            self.emit(Instr::BuildMap(kwdefaults.len() as u32));
+            flags |= 2;
+        }
+        Ok(flags)
+    }
+
+    fn class_def(&mut self, c: &'a Rc<ClassDef>) -> R {
+        let span = c.span;
+        for d in &c.decorators {
+            self.expr(d)?;
+        }
+        self.unit.span = span;
+        let id = self
+            .table
+            .scope_of(&**c)
+            .ok_or_else(|| err("internal compiler error: no scope", span))?;
+        let first_line = self.line(c.decorators.first().map_or(span.start, |d| d.span.start));
+        let qualname = self.qualname(&c.name);
+        self.enter(id, &c.name, qualname.clone(), first_line);
+        // The body: `__module__`, `__qualname__`, docstring, statements.
+        self.name_op(&Rc::from("__name__"), Ctx::Load)?;
+        self.store_name_str("__module__")?;
+        self.load_const(Const::Str(Arc::from(qualname.as_str())));
+        self.store_name_str("__qualname__")?;
+        let mut body = &c.body[..];
+        if let Some(doc) = docstring(body) {
+            self.unit.span = body[0].span;
+            self.load_const(Const::Str(Arc::from(&*doc)));
+            self.store_name_str("__doc__")?;
+            body = &body[1..];
+        }
+        self.stmts(body)?;
+        self.unit.span = Span::new(span.end as usize, span.end as usize);
+        if self.table.scopes[id].needs_class_cell {
+            let i = self.cell_index("__class__")?;
+            self.emit(Instr::LoadClosure(i));
+            self.store_name_str("__classcell__")?;
+        }
+        self.load_const(Const::None);
+        self.emit(Instr::ReturnValue);
+        let code = self.leave()?;
+        self.unit.span = span;
+        self.emit(Instr::LoadBuildClass);
+        self.make_function(code, 0)?;
+        self.load_const(Const::Str(Arc::from(&*c.name)));
+        self.call_with(2, &c.bases, &c.keywords, span)?;
+        for d in c.decorators.iter().rev() {
+            self.emit_at(Instr::Call(1), d.span);
+        }
+        self.unit.span = span;
+        self.name_op(&c.name, Ctx::Store)
+    }
+
+    // ------------------------------------------------------------ targets
+
+    fn store_target(&mut self, t: &'a Expr) -> R {
+        let saved = std::mem::replace(&mut self.unit.span, t.span);
+        match &t.kind {
+            ExprKind::Name(n) => self.name_op(n, Ctx::Store)?,
+            ExprKind::Attribute { value, attr } => {
+                self.expr(value)?;
+                let i = self.name_index(&self.mangled(attr));
+                self.emit_at(Instr::StoreAttr(i), t.span);
+            }
+            ExprKind::Subscript { value, index } => {
+                self.expr(value)?;
+                self.expr(index)?;
+                self.emit_at(Instr::StoreSubscr, t.span);
+            }
+            ExprKind::Tuple(elts) | ExprKind::List(elts) => self.unpack(elts, t.span)?,
+            ExprKind::Starred(_) => {
+                return Err(err(
+                    "starred assignment target must be in a list or tuple",
+                    t.span,
+                ))
+            }
+            _ => return Err(err("cannot assign to expression", t.span)),
+        }
+        self.unit.span = saved;
+        Ok(())
+    }
+
+    fn unpack(&mut self, elts: &'a [Expr], span: Span) -> R {
+        let starred: Vec<usize> = elts
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e.kind, ExprKind::Starred(_)))
+            .map(|(i, _)| i)
+            .collect();
+        match starred.as_slice() {
+            [] => {
+                self.emit_at(Instr::UnpackSequence(elts.len() as u32), span);
+            }
+            [i] => {
+                let (before, after) = (*i, elts.len() - i - 1);
+                if before > 255 || after > 255 {
+                    return Err(err(
+                        "too many expressions in star-unpacking assignment",
+                        span,
+                    ));
+                }
+                self.emit_at(Instr::UnpackEx(before as u32 | ((after as u32) << 8)), span);
+            }
+            _ => return Err(err("multiple starred expressions in assignment", span)),
+        }
+        for e in elts {
+            match &e.kind {
+                ExprKind::Starred(inner) => self.store_target(inner)?,
+                _ => self.store_target(e)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, t: &'a Expr) -> R {
+        self.unit.span = t.span;
+        match &t.kind {
+            ExprKind::Name(n) => self.name_op(n, Ctx::Del),
+            ExprKind::Attribute { value, attr } => {
+                self.expr(value)?;
+                let i = self.name_index(&self.mangled(attr));
+                self.emit_at(Instr::DeleteAttr(i), t.span);
+                Ok(())
+            }
+            ExprKind::Subscript { value, index } => {
+                self.expr(value)?;
+                self.expr(index)?;
+                self.emit_at(Instr::DeleteSubscr, t.span);
+                Ok(())
+            }
+            ExprKind::Tuple(elts) | ExprKind::List(elts) => {
+                elts.iter().try_for_each(|e| self.delete(e))
+            }
+            _ => Err(err("cannot delete expression", t.span)),
+        }
+    }
+
+    fn aug_assign(&mut self, target: &'a Expr, op: BinOp, value: &'a Expr) -> R {
+        let kind = binop_kind(op, true) as u32;
+        match &target.kind {
+            ExprKind::Name(n) => {
+                self.unit.span = target.span;
+                self.name_op(n, Ctx::Load)?;
+                self.expr(value)?;
+                self.emit_at(Instr::BinaryOp(kind), target.span.to(value.span));
+                self.unit.span = target.span;
+                self.name_op(n, Ctx::Store)
+            }
+            ExprKind::Attribute { value: obj, attr } => {
+                self.expr(obj)?;
+                let i = self.name_index(&self.mangled(attr));
+                self.emit(Instr::Copy(1));
+                self.emit_at(Instr::LoadAttr(i), target.span);
+                self.expr(value)?;
+                self.emit_at(Instr::BinaryOp(kind), target.span.to(value.span));
+                self.emit(Instr::Swap(2));
+                self.emit_at(Instr::StoreAttr(i), target.span);
+                Ok(())
+            }
+            ExprKind::Subscript { value: obj, index } => {
+                self.expr(obj)?;
+                self.expr(index)?;
+                self.emit(Instr::Copy(2));
+                self.emit(Instr::Copy(2));
+                self.emit_at(Instr::BinarySubscr, target.span);
+                self.expr(value)?;
+                self.emit_at(Instr::BinaryOp(kind), target.span.to(value.span));
+                self.emit(Instr::Swap(3));
+                self.emit(Instr::Swap(2));
+                self.emit_at(Instr::StoreSubscr, target.span);
+                Ok(())
+            }
+            _ => Err(err(
+                "illegal expression for augmented assignment",
+                target.span,
+            )),
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    fn expr(&mut self, e: &'a Expr) -> R {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(err("too many nested expressions", e.span));
+        }
+        let saved = std::mem::replace(&mut self.unit.span, e.span);
+        let r = self.expr_inner(e);
+        self.unit.span = saved;
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, e: &'a Expr) -> R {
+        if let Some(c) = fold(e) {
+            self.load_const(c);
+            return Ok(());
+        }
+        match &e.kind {
+            ExprKind::Name(n) => self.name_op(n, Ctx::Load),
+            ExprKind::Constant(c) => {
+                self.load_const(constant(c));
+                Ok(())
+            }
+            ExprKind::JoinedStr(parts) => self.fstring(parts),
+            ExprKind::List(elts) => self.display(elts, Seq::List),
+            ExprKind::Tuple(elts) => self.display(elts, Seq::Tuple),
+            ExprKind::Set(elts) => self.display(elts, Seq::Set),
+            ExprKind::Dict(items) => self.dict(items),
+            ExprKind::Starred(_) => Err(err("can't use starred expression here", e.span)),
+            ExprKind::Attribute { value, attr } => {
+                self.expr(value)?;
+                let i = self.name_index(&self.mangled(attr));
+                self.emit_at(Instr::LoadAttr(i), self.attr_span(e, attr));
+                Ok(())
+            }
+            ExprKind::Subscript { value, index } => {
+                self.expr(value)?;
+                self.expr(index)?;
+                self.emit(Instr::BinarySubscr);
+                Ok(())
+            }
+            ExprKind::Slice { lower, upper, step } => {
+                for part in [lower, upper] {
+                    match part {
+                        Some(x) => self.expr(x)?,
+                        None => self.load_const(Const::None),
+                    }
+                }
+                if let Some(s) = step {
+                    self.expr(s)?;
+                    self.emit(Instr::BuildSlice(3));
+                } else {
+                    self.emit(Instr::BuildSlice(2));
+                }
+                Ok(())
+            }
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => self.call(e, func, args, keywords),
+            ExprKind::BinOp { left, op, right } => {
+                self.expr(left)?;
+                self.expr(right)?;
+                self.emit(Instr::BinaryOp(binop_kind(*op, false) as u32));
+                Ok(())
+            }
+            ExprKind::UnaryOp { op, operand } => {
+                self.expr(operand)?;
+                let k = match op {
+                    UnaryOp::Neg => UnaryOpKind::Neg,
+                    UnaryOp::Pos => UnaryOpKind::Pos,
+                    UnaryOp::Not => UnaryOpKind::Not,
+                    UnaryOp::Invert => UnaryOpKind::Invert,
+                };
+                self.emit(Instr::UnaryOp(k as u32));
+                Ok(())
+            }
+            ExprKind::BoolOp { op, values } => {
+                let end = self.new_label();
+                let make = match op {
+                    BoolOp::And => Instr::JumpIfFalseOrPop,
+                    BoolOp::Or => Instr::JumpIfTrueOrPop,
+                };
+                for (i, v) in values.iter().enumerate() {
+                    self.expr(v)?;
+                    if i + 1 < values.len() {
+                        self.jump(make, end);
+                    }
+                }
+                self.bind(end);
+                Ok(())
+            }
+            ExprKind::Compare {
+                left,
+                ops,
+                comparators,
+            } => self.compare(left, ops, comparators),
+            ExprKind::IfExp { test, body, orelse } => {
+                let (else_l, end) = (self.new_label(), self.new_label());
+                self.jump_if(test, false, else_l)?;
+                self.expr(body)?;
+                self.jump(Instr::Jump, end);
+                self.bind(else_l);
+                self.expr(orelse)?;
+                self.bind(end);
+                Ok(())
+            }
+            ExprKind::Lambda { params, body } => self.lambda(e, params, body),
+            ExprKind::ListComp { elt, generators } => self.comprehension(e, generators, elt, None),
+            ExprKind::SetComp { elt, generators } => self.comprehension(e, generators, elt, None),
+            ExprKind::GeneratorExp { elt, generators } => {
+                self.comprehension(e, generators, elt, None)
+            }
+            ExprKind::DictComp {
+                key,
+                value,
+                generators,
+            } => self.comprehension(e, generators, key, Some(value)),
+            ExprKind::Yield(v) => {
+                self.check_yield(e.span)?;
+                match v {
+                    Some(v) => self.expr(v)?,
+                    None => self.load_const(Const::None),
+                }
+                self.emit(Instr::YieldValue);
+                Ok(())
+            }
+            ExprKind::YieldFrom(v) => {
+                self.check_yield(e.span)?;
+                if self.unit.flags & flags::COROUTINE != 0 {
+                    return Err(err("'yield from' inside async function", e.span));
+                }
+                self.expr(v)?;
+                self.emit(Instr::GetYieldFromIter);
+                self.load_const(Const::None);
+                self.emit(Instr::YieldFrom);
+                Ok(())
+            }
+            ExprKind::Await(v) => {
+                self.expr(v)?;
+                self.emit(Instr::GetAwaitable);
+                self.load_const(Const::None);
+                self.emit(Instr::YieldFrom);
+                Ok(())
+            }
+            ExprKind::NamedExpr { target, value } => {
+                self.expr(value)?;
+                self.emit(Instr::Copy(1));
+                self.name_op(target, Ctx::Store)
+            }
+        }
+    }
+
+    fn check_yield(&self, span: Span) -> R {
+        if self.unit.kind.is_function() {
+            Ok(())
+        } else {
+            Err(err("'yield' outside function", span))
+        }
+    }
+
+    /// CPython 3.11 reports an attribute on a later line than its object at
+    /// the attribute name's line.
+    fn attr_span(&self, e: &Expr, attr: &Name) -> Span {
+        let (start, end) = (e.span.start, e.span.end);
+        if self.line(start) != self.line(end) && (attr.len() as u32) <= end {
+            Span {
+                start: end - attr.len() as u32,
+                end,
+            }
+        } else {
+            e.span
+        }
+    }
+
+    fn compare(&mut self, left: &'a Expr, ops: &[CmpOp], comparators: &'a [Expr]) -> R {
+        self.expr(left)?;
+        if ops.len() == 1 {
+            self.expr(&comparators[0])?;
+            self.emit(cmp_instr(ops[0]));
+            return Ok(());
+        }
+        // a < b < c: keep each middle operand for the next comparison.
+        let (cleanup, end) = (self.new_label(), self.new_label());
+        for (i, (op, right)) in ops.iter().zip(comparators).enumerate() {
+            self.expr(right)?;
+            if i + 1 < ops.len() {
+                self.emit(Instr::Swap(2));
+                self.emit(Instr::Copy(2));
+                self.emit(cmp_instr(*op));
+                self.jump(Instr::JumpIfFalseOrPop, cleanup);
+            } else {
+                self.emit(cmp_instr(*op));
+            }
+        }
+        self.jump(Instr::Jump, end);
+        self.bind(cleanup);
+        self.emit(Instr::Swap(2));
+        self.emit(Instr::Pop);
+        self.bind(end);
+        Ok(())
+    }
+
+    /// Jump to `target` when `e`'s truth equals `cond`; fall through otherwise.
+    fn jump_if(&mut self, e: &'a Expr, cond: bool, target: Label) -> R {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(err("too many nested expressions", e.span));
+        }
+        let r = self.jump_if_inner(e, cond, target);
+        self.depth -= 1;
+        r
+    }
+
+    fn jump_if_inner(&mut self, e: &'a Expr, cond: bool, target: Label) -> R {
+        match &e.kind {
+            ExprKind::UnaryOp {
+                op: UnaryOp::Not,
+                operand,
+            } => return self.jump_if(operand, !cond, target),
+            ExprKind::BoolOp { op, values } => {
+                let is_or = *op == BoolOp::Or;
+                if cond != is_or {
+                    // Any operand deciding the other way skips to `next`.
+                    let next = self.new_label();
+                    let (last, init) = values
+                        .split_last()
+                        .ok_or_else(|| err("empty boolean operation", e.span))?;
+                    for v in init {
+                        self.jump_if(v, !cond, next)?;
+                    }
+                    self.jump_if(last, cond, target)?;
+                    self.bind(next);
+                } else {
+                    for v in values {
+                        self.jump_if(v, cond, target)?;
+                    }
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if let Some(truth) = const_truth(e) {
+            if truth == cond {
+                self.jump(Instr::Jump, target);
+            }
+            return Ok(());
+        }
+        self.expr(e)?;
+        let saved = std::mem::replace(&mut self.unit.span, e.span);
+        self.jump(
+            if cond {
+                Instr::PopJumpIfTrue
+            } else {
+                Instr::PopJumpIfFalse
+            },
+            target,
+        );
+        self.unit.span = saved;
+        Ok(())
+    }
+
+    fn fstring(&mut self, parts: &'a [FStringPart]) -> R {
+        let mut n = 0;
+        for p in parts {
+            match p {
+                FStringPart::Literal(s) => {
+                    if s.is_empty() {
+                        continue;
+                    }
+                    self.load_const(Const::Str(Arc::from(&**s)));
+                }
+                FStringPart::Value {
+                    expr,
+                    conversion,
+                    spec,
+                    span,
+                } => {
+                    self.expr(expr)?;
+                    let conv = match conversion {
+                        Some('s') => 1,
+                        Some('r') => 2,
+                        Some('a') => 3,
+                        _ => 0,
+                    };
+                    let mut arg = conv;
+                    if let Some(spec) = spec {
+                        self.fstring_spec(spec)?;
+                        arg |= 4;
+                    }
+                    self.emit_at(Instr::FormatValue(arg), *span);
+                }
+            }
+            n += 1;
+        }
+        // Exactly one str is left: a lone part already is one.
+        if n == 0 {
+            self.load_const(Const::Str(Arc::from("")));
+        } else if n > 1 {
+            self.emit(Instr::BuildString(n));
+        }
+        Ok(())
+    }
+
+    /// A format spec is itself an f-string, leaving one str.
+    fn fstring_spec(&mut self, spec: &'a [FStringPart]) -> R {
+        self.fstring(spec)
+    }
+
+    /// List/tuple/set displays, with `*x` unpacking.
+    fn display(&mut self, elts: &'a [Expr], kind: Seq) -> R {
+        let refs: Vec<&'a Expr> = elts.iter().collect();
+        self.sequence(&refs, kind)
+    }
+
+    fn sequence(&mut self, elts: &[&'a Expr], kind: Seq) -> R {
+        if kind == Seq::Tuple {
+            if let Some(consts) = elts.iter().map(|e| fold(e)).collect::<Option<Vec<Const>>>() {
+                self.load_const(Const::Tuple(Arc::from(consts)));
+                return Ok(());
+            }
+        }
+        let has_star = elts.iter().any(|e| matches!(e.kind, ExprKind::Starred(_)));
+        if !has_star {
+            for e in elts {
+                self.expr(e)?;
+            }
+            let n = elts.len() as u32;
+            self.emit(match kind {
+                Seq::Tuple => Instr::BuildTuple(n),
+                Seq::List => Instr::BuildList(n),
+                Seq::Set => Instr::BuildSet(n),
+            });
+            return Ok(());
+        }
+        // Build a list (or set), extending with each starred iterable.
+        let leading = elts
+            .iter()
+            .take_while(|e| !matches!(e.kind, ExprKind::Starred(_)))
+            .count();
+        for e in &elts[..leading] {
+            self.expr(e)?;
+        }
+        self.emit(if kind == Seq::Set {
+            Instr::BuildSet(leading as u32)
+        } else {
+            Instr::BuildList(leading as u32)
+        });
+        for e in &elts[leading..] {
+            match &e.kind {
+                ExprKind::Starred(inner) => {
+                    self.expr(inner)?;
+                    self.emit_at(
+                        if kind == Seq::Set {
+                            Instr::SetUpdate(1)
+                        } else {
+                            Instr::ListExtend(1)
+                        },
+                        e.span,
+                    );
+                }
+                _ => {
+                    self.expr(e)?;
+                    self.emit(if kind == Seq::Set {
+                        Instr::SetAdd(1)
+                    } else {
+                        Instr::ListAppend(1)
+                    });
+                }
+            }
+        }
+        if kind == Seq::Tuple {
+            self.emit(Instr::ListToTuple);
+        }
+        Ok(())
+    }
+
+    fn dict(&mut self, items: &'a [(Option<Expr>, Expr)]) -> R {
+        let mut built = false;
+        let mut run = 0u32;
+        for (k, v) in items {
+            match k {
+                Some(k) => {
+                    self.expr(k)?;
+                    self.expr(v)?;
+                    run += 1;
+                }
+                None => {
+                    if run > 0 || !built {
+                        self.emit(Instr::BuildMap(run));
+                        if built {
+                            self.emit(Instr::DictUpdate(1));
+                        }
+                        built = true;
+                        run = 0;
+                    }
+                    self.expr(v)?;
+                    self.emit_at(Instr::DictUpdate(1), v.span);
+                }
+            }
+        }
+        if run > 0 || !built {
+            self.emit(Instr::BuildMap(run));
+            if built {
+                self.emit(Instr::DictUpdate(1));
+            }
+        }
+        Ok(())
+    }
+
+    fn call(
+        &mut self,
+        e: &'a Expr,
+        func: &'a Expr,
+        args: &'a [Expr],
+        keywords: &'a [Keyword],
+    ) -> R {
+        let simple = !args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_)))
+            && !keywords.iter().any(|k| k.arg.is_none());
+        if let ExprKind::Attribute { value, attr } = &func.kind {
+            if simple && keywords.is_empty() {
+                // obj.meth(args): no bound method allocated.
+                let attr_span = self.attr_span(func, attr);
+                let call_span = Span {
+                    start: attr_span.start.min(e.span.end),
+                    end: e.span.end,
+                };
+                let call_span = if attr_span == func.span {
+                    e.span
+                } else {
+                    call_span
+                };
+                self.expr(value)?;
+                let i = self.name_index(&self.mangled(attr));
+                self.emit_at(Instr::LoadMethod(i), attr_span);
+                for a in args {
+                    self.expr(a)?;
+                }
+                self.emit_at(Instr::CallMethod(args.len() as u32), call_span);
+                return Ok(());
+            }
+        }
+        self.expr(func)?;
+        self.call_with(0, args, keywords, e.span)
+    }
+
+    /// Emit the call of the callable on the stack (with `already` positional
+    /// arguments pushed after it).
+    fn call_with(
+        &mut self,
+        already: u32,
+        args: &'a [Expr],
+        keywords: &'a [Keyword],
+        span: Span,
+    ) -> R {
+        let simple = !args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_)))
+            && !keywords.iter().any(|k| k.arg.is_none());
+        if simple {
+            for a in args {
+                self.expr(a)?;
+            }
+            let n = already + args.len() as u32;
+            if keywords.is_empty() {
+                self.emit_at(Instr::Call(n), span);
+            } else {
+                let mut names = Vec::new();
+                for k in keywords {
+                    self.expr(&k.value)?;
+                    names.push(Const::Str(Arc::from(k.arg.as_deref().unwrap_or(""))));
+                }
+                self.load_const(Const::Tuple(Arc::from(names)));
+                self.emit_at(Instr::CallKw(n + keywords.len() as u32), span);
+            }
+            return Ok(());
+        }
+        // General form: an argument tuple and a keyword dict.
+        let leading = args
+            .iter()
+            .take_while(|a| !matches!(a.kind, ExprKind::Starred(_)))
+            .count();
+        for a in &args[..leading] {
+            self.expr(a)?;
+        }
+        self.emit(Instr::BuildList(already + leading as u32));
+        for a in &args[leading..] {
+            match &a.kind {
+                ExprKind::Starred(inner) => {
+                    self.expr(inner)?;
+                    self.emit_at(Instr::ListExtend(1), a.span);
+                }
+                _ => {
+                    self.expr(a)?;
+                    self.emit(Instr::ListAppend(1));
+                }
+            }
+        }
+        self.emit(Instr::ListToTuple);
+        if keywords.is_empty() {
+            self.emit_at(Instr::CallEx(0), span);
+            return Ok(());
+        }
+        let mut built = false;
+        let mut run = 0u32;
+        for k in keywords {
+            match &k.arg {
+                Some(name) => {
+                    self.load_const(Const::Str(Arc::from(&**name)));
+                    self.expr(&k.value)?;
+                    run += 1;
+                }
+                None => {
+                    if run > 0 || !built {
+                        self.emit(Instr::BuildMap(run));
+                        if built {
+                            self.emit_at(Instr::DictMerge(1), k.span);
+                        }
+                        built = true;
+                        run = 0;
+                    }
+                    self.expr(&k.value)?;
+                    self.emit_at(Instr::DictMerge(1), k.span);
+                }
+            }
+        }
+        if run > 0 {
+            self.emit(Instr::BuildMap(run));
+            if built {
+                self.emit_at(Instr::DictMerge(1), span);
+            }
+        }
+        self.emit_at(Instr::CallEx(1), span);
+        Ok(())
+    }
+
+    fn lambda(&mut self, e: &'a Expr, params: &'a Params, body: &'a Expr) -> R {
+        let extra = self.defaults(params)?;
+        let id = self
+            .table
+            .scope_of(e)
+            .ok_or_else(|| err("internal compiler error: no scope", e.span))?;
+        let qualname = self.qualname(&Rc::from("<lambda>"));
+        self.enter(id, "<lambda>", qualname, self.line(e.span.start));
+        self.set_arg_counts(params);
+        // No docstring: `None` is the first constant.
+        self.add_const(Const::None);
+        self.expr(body)?;
+        self.emit_at(Instr::ReturnValue, body.span);
+        let code = self.leave()?;
+        self.unit.span = e.span;
+        self.make_function(code, extra)
+    }
+
+    fn comprehension(
+        &mut self,
+        e: &'a Expr,
+        generators: &'a [Comprehension],
+        elt: &'a Expr,
+        value: Option<&'a Expr>,
+    ) -> R {
+        if generators.iter().any(|g| g.is_async) {
+            return Err(err(
+                "asynchronous comprehensions are not supported yet",
+                e.span,
+            ));
+        }
+        let first = generators
+            .first()
+            .ok_or_else(|| err("comprehension without 'for'", e.span))?;
+        let id = self
+            .table
+            .scope_of(e)
+            .ok_or_else(|| err("internal compiler error: no scope", e.span))?;
+        let kind = self.table.scopes[id].kind;
+        let name = self.table.scopes[id].name.clone();
+        let qualname = self.qualname(&name);
+        self.enter(id, &name, qualname, self.line(e.span.start));
+        self.unit.argcount = 1;
+        self.unit.span = e.span;
+        match kind {
+            ScopeKind::ListComp => {
+                self.emit(Instr::BuildList(0));
+            }
+            ScopeKind::SetComp => {
+                self.emit(Instr::BuildSet(0));
+            }
+            ScopeKind::DictComp => {
+                self.emit(Instr::BuildMap(0));
+            }
+            _ => {}
+        }
+        let mut loops = Vec::new();
+        for (i, g) in generators.iter().enumerate() {
+            if i == 0 {
+                self.emit(Instr::LoadFast(0));
+            } else {
+                self.expr(&g.iter)?;
+                self.unit.span = g.iter.span;
+                self.emit(Instr::GetIter);
+            }
+            let (start, end) = (self.new_label(), self.new_label());
+            self.bind(start);
+            self.unit.span = g.iter.span;
+            self.jump(Instr::ForIter, end);
+            self.store_target(&g.target)?;
+            for cond in &g.ifs {
+                self.jump_if(cond, false, start)?;
+            }
+            loops.push((start, end));
+        }
+        let depth = generators.len() as u32 + 1;
+        self.unit.span = elt.span;
+        match kind {
+            ScopeKind::ListComp => {
+                self.expr(elt)?;
+                self.emit(Instr::ListAppend(depth));
+            }
+            ScopeKind::SetComp => {
+                self.expr(elt)?;
+                self.emit(Instr::SetAdd(depth));
+            }
+            ScopeKind::DictComp => {
+                self.expr(elt)?;
+                if let Some(v) = value {
+                    self.expr(v)?;
+                }
+                self.emit(Instr::MapAdd(depth));
+            }
+            _ => {
+                self.expr(elt)?;
+                self.emit(Instr::YieldValue);
+                self.emit(Instr::Pop);
+            }
+        }
+        for (start, end) in loops.into_iter().rev() {
+            self.jump(Instr::Jump, start);
+            self.bind(end);
+        }
+        self.unit.span = e.span;
+        if kind == ScopeKind::GenExp {
+            self.load_const(Const::None);
+        }
+        self.emit(Instr::ReturnValue);
+        let code = self.leave()?;
+        self.unit.span = e.span;
+        self.make_function(code, 0)?;
+        self.expr(&first.iter)?;
+        self.emit_at(Instr::GetIter, first.iter.span);
+        self.emit_at(Instr::Call(1), e.span);
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seq {
+    Tuple,
+    List,
+    Set,
+}
+
+fn cmp_instr(op: CmpOp) -> Instr {
+    match op {
+        CmpOp::Eq => Instr::CompareOp(CompareKind::Eq as u32),
+        CmpOp::NotEq => Instr::CompareOp(CompareKind::Ne as u32),
+        CmpOp::Lt => Instr::CompareOp(CompareKind::Lt as u32),
+        CmpOp::LtE => Instr::CompareOp(CompareKind::Le as u32),
+        CmpOp::Gt => Instr::CompareOp(CompareKind::Gt as u32),
+        CmpOp::GtE => Instr::CompareOp(CompareKind::Ge as u32),
+        CmpOp::Is => Instr::IsOp(0),
+        CmpOp::IsNot => Instr::IsOp(1),
+        CmpOp::In => Instr::ContainsOp(0),
+        CmpOp::NotIn => Instr::ContainsOp(1),
+    }
+}
+
+fn constant(c: &Constant) -> Const {
+    match c {
+        Constant::None => Const::None,
+        Constant::True => Const::Bool(true),
+        Constant::False => Const::Bool(false),
+        Constant::Ellipsis => Const::Ellipsis,
+        Constant::Int(i) => Const::Int(*i),
+        Constant::BigInt(s) => Const::BigInt(Arc::from(&**s)),
+        Constant::Float(f) => Const::Float(*f),
+        Constant::Str(s) => Const::Str(Arc::from(&**s)),
+        Constant::Bytes(b) => Const::Bytes(Arc::from(&**b)),
+    }
+}
+
+/// The truth value of a constant expression, if known at compile time.
+fn const_truth(e: &Expr) -> Option<bool> {
+    match &e.kind {
+        ExprKind::Constant(c) => Some(match c {
+            Constant::None | Constant::False => false,
+            Constant::True | Constant::Ellipsis => true,
+            Constant::Int(i) => *i != 0,
+            Constant::BigInt(_) => true,
+            Constant::Float(f) => *f != 0.0,
+            Constant::Str(s) => !s.is_empty(),
+            Constant::Bytes(b) => !b.is_empty(),
+        }),
+        _ => None,
+    }
+}
+
+/// Constant folding of literal arithmetic and tuples of constants. Folds
+/// only what cannot raise and stays small.
+fn fold(e: &Expr) -> Option<Const> {
+    match &e.kind {
+        ExprKind::Constant(c) => Some(constant(c)),
+        ExprKind::UnaryOp { op, operand } => {
+            let v = fold(operand)?;
+            match (op, v) {
+                (UnaryOp::Neg, Const::Int(i)) => Some(i.checked_neg().map_or_else(
+                    || Const::BigInt(Arc::from(format!("{}", -(i as i128)))),
+                    Const::Int,
+                )),
+                (UnaryOp::Neg, Const::BigInt(s)) => Some(if &*s == "9223372036854775808" {
+                    Const::Int(i64::MIN)
+                } else if let Some(pos) = s.strip_prefix('-') {
+                    Const::BigInt(Arc::from(pos))
+                } else {
+                    Const::BigInt(Arc::from(format!("-{s}")))
+                }),
+                (UnaryOp::Neg, Const::Float(f)) => Some(Const::Float(-f)),
+                (UnaryOp::Pos, c @ (Const::Int(_) | Const::Float(_) | Const::BigInt(_))) => Some(c),
+                (UnaryOp::Invert, Const::Int(i)) => Some(Const::Int(!i)),
+                _ => None,
+            }
+        }
+        ExprKind::BinOp { left, op, right } => fold_binop(fold(left)?, *op, fold(right)?),
+        ExprKind::Tuple(elts) => {
+            let v: Option<Vec<Const>> = elts.iter().map(fold).collect();
+            v.map(|v| Const::Tuple(Arc::from(v)))
+        }
+        _ => None,
+    }
+}
+
+fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
+    match (a, b) {
+        (Const::Int(x), Const::Int(y)) => {
+            let r = match op {
+                BinOp::Add => x.checked_add(y)?,
+                BinOp::Sub => x.checked_sub(y)?,
+                BinOp::Mult => x.checked_mul(y)?,
+                BinOp::FloorDiv => {
+                    if y == 0 {
+                        return None;
+                    }
+                    let q = x.checked_div(y)?;
+                    if (x % y != 0) && ((x < 0) != (y < 0)) {
+                        q - 1
+                    } else {
+                        q
+                    }
+                }
+                BinOp::Mod => {
+                    if y == 0 {
+                        return None;
+                    }
+                    let r = x.checked_rem(y)?;
+                    if r != 0 && ((r < 0) != (y < 0)) {
+                        r + y
+                    } else {
+                        r
+                    }
+                }
+                BinOp::Pow => {
+                    if !(0..=128).contains(&y) {
+                        return None;
+                    }
+                    x.checked_pow(y as u32)?
+                }
+                BinOp::LShift => {
+                    if !(0..64).contains(&y) {
+                        return None;
+                    }
+                    let r = (x as i128) << y;
+                    i64::try_from(r).ok()?
+                }
+                BinOp::RShift => {
+                    if y < 0 {
+                        return None;
+                    }
+                    x >> y.min(63)
+                }
+                BinOp::BitAnd => x & y,
+                BinOp::BitOr => x | y,
+                BinOp::BitXor => x ^ y,
+                BinOp::Div => {
+                    const EXACT: i64 = 1 << 53;
+                    if y == 0 || x.abs() > EXACT || y.abs() > EXACT {
+                        return None;
+                    }
+                    return Some(Const::Float(x as f64 / y as f64));
+                }
+                BinOp::MatMult => return None,
+            };
+            Some(Const::Int(r))
+        }
+        (a @ (Const::Int(_) | Const::Float(_)), b @ (Const::Int(_) | Const::Float(_))) => {
+            let to_f = |c: &Const| match c {
+                Const::Int(i) if i.abs() <= 1 << 53 => Some(*i as f64),
+                Const::Float(f) => Some(*f),
+                _ => None,
+            };
+            let (x, y) = (to_f(&a)?, to_f(&b)?);
+            let r = match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mult => x * y,
+                BinOp::Div if y != 0.0 => x / y,
+                _ => return None,
+            };
+            Some(Const::Float(r))
+        }
+        (Const::Str(x), Const::Str(y)) if op == BinOp::Add && x.len() + y.len() <= 4096 => {
+            Some(Const::Str(Arc::from(format!("{x}{y}"))))
+        }
+        _ => None,
+    }
 }

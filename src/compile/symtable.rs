@@ -95,7 +95,9 @@ pub struct Scope {
 
 impl Scope {
     pub fn binding(&self, name: &str) -> Binding {
-        self.symbols.get(name).map_or(Binding::GlobalImplicit, |s| s.binding)
+        self.symbols
+            .get(name)
+            .map_or(Binding::GlobalImplicit, |s| s.binding)
     }
 
     pub fn flags(&self, name: &str) -> u16 {
@@ -199,7 +201,9 @@ impl Builder {
         let id = self.table.scopes.len();
         let parent = if id == 0 { None } else { Some(self.cur) };
         let private = match parent {
-            Some(p) if self.table.scopes[p].kind == ScopeKind::Class => Some(self.table.scopes[p].name.clone()),
+            Some(p) if self.table.scopes[p].kind == ScopeKind::Class => {
+                Some(self.table.scopes[p].name.clone())
+            }
             Some(p) => self.table.scopes[p].private.clone(),
             None => None,
         };
@@ -244,7 +248,10 @@ impl Builder {
         });
         let old = sym.flags;
         if f & flag::DEF_PARAM != 0 && old & flag::DEF_PARAM != 0 {
-            return Err(error(format!("duplicate argument '{name}' in function definition"), span));
+            return Err(error(
+                format!("duplicate argument '{name}' in function definition"),
+                span,
+            ));
         }
         sym.flags |= f;
         Ok(())
@@ -277,9 +284,18 @@ impl Builder {
                 if let ExprKind::Name(n) = &target.kind {
                     let scope = &self.table.scopes[self.cur];
                     let f = scope.flags(&self.mangled(n));
-                    if f & (flag::DEF_GLOBAL | flag::DEF_NONLOCAL) != 0 && scope.kind != ScopeKind::Module {
-                        let what = if f & flag::DEF_GLOBAL != 0 { "global" } else { "nonlocal" };
-                        return Err(error(format!("annotated name '{n}' can't be {what}"), target.span));
+                    if f & (flag::DEF_GLOBAL | flag::DEF_NONLOCAL) != 0
+                        && scope.kind != ScopeKind::Module
+                    {
+                        let what = if f & flag::DEF_GLOBAL != 0 {
+                            "global"
+                        } else {
+                            "nonlocal"
+                        };
+                        return Err(error(
+                            format!("annotated name '{n}' can't be {what}"),
+                            target.span,
+                        ));
                     }
                     self.add(n, flag::DEF_LOCAL, target.span)?;
                 } else {
@@ -381,7 +397,11 @@ impl Builder {
                     return Err(error("import * only allowed at module level", s.span));
                 }
                 for a in names {
-                    self.add(a.asname.as_ref().unwrap_or(&a.name), flag::DEF_LOCAL, a.span)?;
+                    self.add(
+                        a.asname.as_ref().unwrap_or(&a.name),
+                        flag::DEF_LOCAL,
+                        a.span,
+                    )?;
                 }
                 Ok(())
             }
@@ -391,7 +411,10 @@ impl Builder {
     fn declare(&mut self, names: &[Name], global: bool, span: Span) -> Result<(), SyntaxError> {
         let kind = self.table.scopes[self.cur].kind;
         if !global && kind == ScopeKind::Module {
-            return Err(error("nonlocal declaration not allowed at module level", span));
+            return Err(error(
+                "nonlocal declaration not allowed at module level",
+                span,
+            ));
         }
         for n in names {
             let name = self.mangled(n);
@@ -407,12 +430,22 @@ impl Builder {
                 return Err(error(format!("name '{n}' is nonlocal and global"), span));
             }
             if f & flag::DEF_LOCAL != 0 && f & (flag::DEF_GLOBAL | flag::DEF_NONLOCAL) == 0 {
-                return Err(error(format!("name '{n}' is assigned to before {what} declaration"), span));
+                return Err(error(
+                    format!("name '{n}' is assigned to before {what} declaration"),
+                    span,
+                ));
             }
             if f & flag::USE != 0 && f & (flag::DEF_GLOBAL | flag::DEF_NONLOCAL) == 0 {
-                return Err(error(format!("name '{n}' is used prior to {what} declaration"), span));
+                return Err(error(
+                    format!("name '{n}' is used prior to {what} declaration"),
+                    span,
+                ));
             }
-            let fl = if global { flag::DEF_GLOBAL } else { flag::DEF_NONLOCAL };
+            let fl = if global {
+                flag::DEF_GLOBAL
+            } else {
+                flag::DEF_NONLOCAL
+            };
             self.add(n, fl, span)?;
             self.scope().decl_spans.insert(name, span);
         }
@@ -431,7 +464,11 @@ impl Builder {
         }
         self.add(&f.name, flag::DEF_LOCAL, span)?;
         let outer = self.cur;
-        let id = self.new_scope(ScopeKind::Function, f.name.clone(), Some(Rc::as_ptr(f) as usize));
+        let id = self.new_scope(
+            ScopeKind::Function,
+            f.name.clone(),
+            Some(Rc::as_ptr(f) as usize),
+        );
         self.cur = id;
         self.scope().is_coroutine = f.is_async;
         self.params(&f.params)?;
@@ -452,7 +489,11 @@ impl Builder {
         }
         self.add(&c.name, flag::DEF_LOCAL, span)?;
         let outer = self.cur;
-        let id = self.new_scope(ScopeKind::Class, c.name.clone(), Some(Rc::as_ptr(c) as usize));
+        let id = self.new_scope(
+            ScopeKind::Class,
+            c.name.clone(),
+            Some(Rc::as_ptr(c) as usize),
+        );
         self.cur = id;
         self.stmts(&c.body)?;
         self.cur = outer;
@@ -469,7 +510,13 @@ impl Builder {
     }
 
     fn annotations(&mut self, p: &Params) -> Result<(), SyntaxError> {
-        let all = p.posonly.iter().chain(&p.args).chain(&p.vararg).chain(&p.kwonly).chain(&p.kwarg);
+        let all = p
+            .posonly
+            .iter()
+            .chain(&p.args)
+            .chain(&p.vararg)
+            .chain(&p.kwonly)
+            .chain(&p.kwarg);
         for param in all {
             if let Some(a) = &param.annotation {
                 self.expr(a)?;
@@ -479,7 +526,13 @@ impl Builder {
     }
 
     fn params(&mut self, p: &Params) -> Result<(), SyntaxError> {
-        let ordered = p.posonly.iter().chain(&p.args).chain(&p.kwonly).chain(&p.vararg).chain(&p.kwarg);
+        let ordered = p
+            .posonly
+            .iter()
+            .chain(&p.args)
+            .chain(&p.kwonly)
+            .chain(&p.vararg)
+            .chain(&p.kwarg);
         for param in ordered {
             self.add(&param.name, flag::DEF_PARAM, param.span)?;
             let name = self.mangled(&param.name);
@@ -517,7 +570,9 @@ impl Builder {
             }
             ExprKind::Constant(_) => Ok(()),
             ExprKind::JoinedStr(parts) => self.fstring(parts),
-            ExprKind::List(v) | ExprKind::Tuple(v) | ExprKind::Set(v) => v.iter().try_for_each(|x| self.expr(x)),
+            ExprKind::List(v) | ExprKind::Tuple(v) | ExprKind::Set(v) => {
+                v.iter().try_for_each(|x| self.expr(x))
+            }
             ExprKind::Dict(items) => {
                 for (k, v) in items {
                     if let Some(k) = k {
@@ -539,7 +594,11 @@ impl Builder {
                 }
                 Ok(())
             }
-            ExprKind::Call { func, args, keywords } => {
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => {
                 self.expr(func)?;
                 args.iter().try_for_each(|a| self.expr(a))?;
                 keywords.iter().try_for_each(|k| self.expr(&k.value))
@@ -550,7 +609,9 @@ impl Builder {
             }
             ExprKind::UnaryOp { operand, .. } => self.expr(operand),
             ExprKind::BoolOp { values, .. } => values.iter().try_for_each(|v| self.expr(v)),
-            ExprKind::Compare { left, comparators, .. } => {
+            ExprKind::Compare {
+                left, comparators, ..
+            } => {
                 self.expr(left)?;
                 comparators.iter().try_for_each(|c| self.expr(c))
             }
@@ -562,21 +623,31 @@ impl Builder {
             ExprKind::Lambda { params, body } => {
                 self.param_defaults(params)?;
                 let outer = self.cur;
-                let id = self.new_scope(ScopeKind::Lambda, Rc::from("<lambda>"), Some(e as *const Expr as usize));
+                let id = self.new_scope(
+                    ScopeKind::Lambda,
+                    Rc::from("<lambda>"),
+                    Some(e as *const Expr as usize),
+                );
                 self.cur = id;
                 self.params(params)?;
                 self.expr(body)?;
                 self.cur = outer;
                 Ok(())
             }
-            ExprKind::ListComp { elt, generators } => self.comprehension(e, ScopeKind::ListComp, elt, None, generators),
-            ExprKind::SetComp { elt, generators } => self.comprehension(e, ScopeKind::SetComp, elt, None, generators),
+            ExprKind::ListComp { elt, generators } => {
+                self.comprehension(e, ScopeKind::ListComp, elt, None, generators)
+            }
+            ExprKind::SetComp { elt, generators } => {
+                self.comprehension(e, ScopeKind::SetComp, elt, None, generators)
+            }
             ExprKind::GeneratorExp { elt, generators } => {
                 self.comprehension(e, ScopeKind::GenExp, elt, None, generators)
             }
-            ExprKind::DictComp { key, value, generators } => {
-                self.comprehension(e, ScopeKind::DictComp, key, Some(value), generators)
-            }
+            ExprKind::DictComp {
+                key,
+                value,
+                generators,
+            } => self.comprehension(e, ScopeKind::DictComp, key, Some(value), generators),
             ExprKind::Yield(v) => {
                 self.yield_here(e.span)?;
                 if let Some(v) = v {
@@ -666,7 +737,15 @@ impl Builder {
         let mut c = self.cur;
         while self.table.scopes[c].kind.is_comprehension() {
             self.cur = c;
-            self.add(target, if module { flag::DEF_GLOBAL } else { flag::DEF_NONLOCAL }, span)?;
+            self.add(
+                target,
+                if module {
+                    flag::DEF_GLOBAL
+                } else {
+                    flag::DEF_NONLOCAL
+                },
+                span,
+            )?;
             c = self.table.scopes[c].parent.unwrap_or(0);
         }
         self.cur = c;
@@ -722,7 +801,9 @@ impl Builder {
     fn comp_target(&mut self, t: &Expr) -> Result<(), SyntaxError> {
         match &t.kind {
             ExprKind::Name(n) => self.add(n, flag::DEF_LOCAL | flag::DEF_COMP_ITER, t.span),
-            ExprKind::Tuple(v) | ExprKind::List(v) => v.iter().try_for_each(|x| self.comp_target(x)),
+            ExprKind::Tuple(v) | ExprKind::List(v) => {
+                v.iter().try_for_each(|x| self.comp_target(x))
+            }
             ExprKind::Starred(inner) => self.comp_target(inner),
             _ => self.expr(t),
         }
@@ -756,7 +837,11 @@ fn analyze(
             Binding::GlobalExplicit
         } else if flags & flag::DEF_NONLOCAL != 0 {
             if !bound.is_some_and(|b| b.contains(name)) {
-                let span = table.scopes[id].decl_spans.get(name).copied().unwrap_or_default();
+                let span = table.scopes[id]
+                    .decl_spans
+                    .get(name)
+                    .copied()
+                    .unwrap_or_default();
                 // Walrus targets in comprehensions are marked nonlocal internally.
                 let msg = format!("no binding for nonlocal '{name}' found");
                 if kind.is_comprehension() {
@@ -840,7 +925,11 @@ fn analyze(
                     scope.symbols.insert(
                         name.clone(),
                         Symbol {
-                            flags: if kind == ScopeKind::Class { flag::DEF_FREE_CLASS } else { 0 },
+                            flags: if kind == ScopeKind::Class {
+                                flag::DEF_FREE_CLASS
+                            } else {
+                                0
+                            },
                             binding: Binding::Free,
                         },
                     );
@@ -891,7 +980,10 @@ mod tests {
         assert_eq!(inner.binding("b"), Binding::Free);
         assert_eq!(inner.binding("g"), Binding::GlobalImplicit);
         assert_eq!(inner.binding("len"), Binding::GlobalImplicit);
-        assert_eq!(outer.cellvars().iter().map(|n| &**n).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            outer.cellvars().iter().map(|n| &**n).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 
     #[test]
@@ -929,16 +1021,42 @@ mod tests {
 
     #[test]
     fn scoping_errors() {
-        let err = |src: &str| build(&parse_module(src).unwrap()).err().map(|e| e.msg).unwrap_or_default();
-        assert_eq!(err("def f():\n  nonlocal x\n"), "no binding for nonlocal 'x' found");
-        assert_eq!(err("nonlocal x\n"), "nonlocal declaration not allowed at module level");
-        assert_eq!(err("def f():\n  x = 1\n  global x\n"), "name 'x' is assigned to before global declaration");
-        assert_eq!(err("def f():\n  print(x)\n  global x\n"), "name 'x' is used prior to global declaration");
-        assert_eq!(err("def f(a, a): pass\n"), "duplicate argument 'a' in function definition");
-        assert_eq!(err("def f(a):\n  global a\n"), "name 'a' is parameter and global");
+        let err = |src: &str| {
+            build(&parse_module(src).unwrap())
+                .err()
+                .map(|e| e.msg)
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            err("def f():\n  nonlocal x\n"),
+            "no binding for nonlocal 'x' found"
+        );
+        assert_eq!(
+            err("nonlocal x\n"),
+            "nonlocal declaration not allowed at module level"
+        );
+        assert_eq!(
+            err("def f():\n  x = 1\n  global x\n"),
+            "name 'x' is assigned to before global declaration"
+        );
+        assert_eq!(
+            err("def f():\n  print(x)\n  global x\n"),
+            "name 'x' is used prior to global declaration"
+        );
+        assert_eq!(
+            err("def f(a, a): pass\n"),
+            "duplicate argument 'a' in function definition"
+        );
+        assert_eq!(
+            err("def f(a):\n  global a\n"),
+            "name 'a' is parameter and global"
+        );
         assert_eq!(err("yield 1\n"), "'yield' outside function");
         assert_eq!(err("class A:\n  yield 1\n"), "'yield' outside function");
-        assert_eq!(err("def f():\n  from m import *\n"), "import * only allowed at module level");
+        assert_eq!(
+            err("def f():\n  from m import *\n"),
+            "import * only allowed at module level"
+        );
         assert_eq!(
             err("class A:\n  [y := i for i in x]\n"),
             "assignment expression within a comprehension cannot be used in a class body"

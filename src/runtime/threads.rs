@@ -165,7 +165,11 @@ pub fn raise_if_interrupted(vm: &mut Vm, w: Wait) -> PyResult<Wait> {
 
 /// Sleep with the GIL released until `deadline` (`None`: until `done()` holds,
 /// checked every slice). The main thread wakes up for Ctrl-C.
-pub fn wait_until(vm: &mut Vm, deadline: Option<Instant>, done: impl Fn() -> bool) -> PyResult<Wait> {
+pub fn wait_until(
+    vm: &mut Vm,
+    deadline: Option<Instant>,
+    done: impl Fn() -> bool,
+) -> PyResult<Wait> {
     let gil = vm.interp.gil.clone();
     let is_main = vm.is_main;
     let w = vm.allow_threads(|| loop {
@@ -286,10 +290,9 @@ impl RawRLock {
     fn try_acquire(&self, me: ThreadId, count: u64) -> Result<bool, PyErr> {
         let mut st = self.state.lock();
         if st.0 == me && st.1 > 0 {
-            st.1 = st
-                .1
-                .checked_add(count)
-                .ok_or_else(|| PyErr::overflow_error("Internal lock count overflowed"))?;
+            st.1 =
+                st.1.checked_add(count)
+                    .ok_or_else(|| PyErr::overflow_error("Internal lock count overflowed"))?;
             return Ok(true);
         }
         if st.1 == 0 {
@@ -300,7 +303,13 @@ impl RawRLock {
     }
 
     /// Acquire `count` levels at once (`_acquire_restore` passes the saved count).
-    pub fn acquire(&self, vm: &mut Vm, deadline: Option<Instant>, blocking: bool, count: u64) -> PyResult<bool> {
+    pub fn acquire(
+        &self,
+        vm: &mut Vm,
+        deadline: Option<Instant>,
+        blocking: bool,
+        count: u64,
+    ) -> PyResult<bool> {
         let me = vm.tid;
         if self.try_acquire(me, count)? {
             return Ok(true);

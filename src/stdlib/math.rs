@@ -39,7 +39,13 @@ fn one_arg<'a>(name: &str, args: &'a [Value]) -> PyResult<&'a Value> {
 }
 
 /// `math_1`: apply `f`, then turn NaN/inf results into CPython's exceptions.
-fn math_1(vm: &mut Vm, name: &str, args: &[Value], f: fn(f64) -> f64, can_overflow: bool) -> PyResult<Value> {
+fn math_1(
+    vm: &mut Vm,
+    name: &str,
+    args: &[Value],
+    f: fn(f64) -> f64,
+    can_overflow: bool,
+) -> PyResult<Value> {
     let x = to_f64_vm(vm, one_arg(name, args)?)?;
     let r = f(x);
     if r.is_nan() && !x.is_nan() {
@@ -216,7 +222,10 @@ fn remainder(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn modf(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let x = to_f64_vm(vm, one_arg("modf", args)?)?;
     if x.is_infinite() {
-        return Ok(Value::tuple(vec![Value::Float(0.0f64.copysign(x)), Value::Float(x)]));
+        return Ok(Value::tuple(vec![
+            Value::Float(0.0f64.copysign(x)),
+            Value::Float(x),
+        ]));
     }
     let int = x.trunc();
     let frac = (x - int).copysign(x);
@@ -274,15 +283,21 @@ fn ldexp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 fn isfinite(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Bool(to_f64_vm(vm, one_arg("isfinite", args)?)?.is_finite()))
+    Ok(Value::Bool(
+        to_f64_vm(vm, one_arg("isfinite", args)?)?.is_finite(),
+    ))
 }
 
 fn isinf(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Bool(to_f64_vm(vm, one_arg("isinf", args)?)?.is_infinite()))
+    Ok(Value::Bool(
+        to_f64_vm(vm, one_arg("isinf", args)?)?.is_infinite(),
+    ))
 }
 
 fn isnan(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Bool(to_f64_vm(vm, one_arg("isnan", args)?)?.is_nan()))
+    Ok(Value::Bool(
+        to_f64_vm(vm, one_arg("isnan", args)?)?.is_nan(),
+    ))
 }
 
 fn degrees(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -301,15 +316,25 @@ fn float_to_int(x: f64) -> PyResult<Value> {
         return Err(PyErr::value_error("cannot convert float NaN to integer"));
     }
     if x.is_infinite() {
-        return Err(PyErr::overflow_error("cannot convert float infinity to integer"));
+        return Err(PyErr::overflow_error(
+            "cannot convert float infinity to integer",
+        ));
     }
     if x.abs() < 9.2e18 {
         return Ok(Value::Int(x as i64));
     }
-    Ok(int_value(num_traits::FromPrimitive::from_f64(x).unwrap_or_default()))
+    Ok(int_value(
+        num_traits::FromPrimitive::from_f64(x).unwrap_or_default(),
+    ))
 }
 
-fn rounding(vm: &mut Vm, name: &str, hook: &str, args: &[Value], f: fn(f64) -> f64) -> PyResult<Value> {
+fn rounding(
+    vm: &mut Vm,
+    name: &str,
+    hook: &str,
+    args: &[Value],
+    f: fn(f64) -> f64,
+) -> PyResult<Value> {
     let x = one_arg(name, args)?;
     match x {
         Value::Int(_) | Value::BigInt(_) => Ok(x.clone()),
@@ -366,7 +391,9 @@ fn factorial(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let x = one_arg("factorial", args)?;
     let n = to_bigint(x, "factorial")?;
     if n.is_negative() {
-        return Err(PyErr::value_error("factorial() not defined for negative values"));
+        return Err(PyErr::value_error(
+            "factorial() not defined for negative values",
+        ));
     }
     let n = n.to_u64().filter(|n| *n <= 10_000_000).ok_or_else(|| {
         PyErr::overflow_error("factorial() argument should not exceed 9223372036854775807")
@@ -428,7 +455,9 @@ fn perm(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     if k > n {
         return Ok(Value::Int(0));
     }
-    let k = k.to_u64().ok_or_else(|| PyErr::overflow_error("k must not exceed 9223372036854775807"))?;
+    let k = k
+        .to_u64()
+        .ok_or_else(|| PyErr::overflow_error("k must not exceed 9223372036854775807"))?;
     let mut acc = BigInt::one();
     let mut f = n.clone();
     for _ in 0..k {
@@ -445,7 +474,9 @@ fn comb(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         return Ok(Value::Int(0));
     }
     let k = std::cmp::min(k.clone(), &n - &k);
-    let k = k.to_u64().ok_or_else(|| PyErr::overflow_error("min(n - k, k) must not exceed 9223372036854775807"))?;
+    let k = k.to_u64().ok_or_else(|| {
+        PyErr::overflow_error("min(n - k, k) must not exceed 9223372036854775807")
+    })?;
     let mut acc = BigInt::one();
     let base = &n - BigInt::from(k);
     for i in 1..=k {
@@ -735,7 +766,10 @@ mod tests {
     #[test]
     fn fsum_is_exact() {
         assert_eq!(fsum_floats(&[0.1; 10]).unwrap(), 1.0);
-        assert_eq!(fsum_floats(&[1e-16, 1.0, 1e16]).unwrap(), 1.0000000000000002e16);
+        assert_eq!(
+            fsum_floats(&[1e-16, 1.0, 1e16]).unwrap(),
+            1.0000000000000002e16
+        );
         assert_eq!(fsum_floats(&[]).unwrap(), 0.0);
         assert!(fsum_floats(&[f64::INFINITY, f64::NEG_INFINITY]).is_err());
         assert_eq!(fsum_floats(&[f64::INFINITY, 1.0]).unwrap(), f64::INFINITY);

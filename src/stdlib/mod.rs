@@ -147,14 +147,8 @@ impl NativeClass {
             attrs.insert((*mname).into(), native(mname, &q, *f, false));
         }
         attrs.insert("__module__".into(), Value::str(module));
-        let class = new_class(
-            name,
-            module,
-            vec![types().object.clone()],
-            layout,
-            attrs,
-        )
-        .unwrap_or_else(|_| types().object.clone());
+        let class = new_class(name, module, vec![types().object.clone()], layout, attrs)
+            .unwrap_or_else(|_| types().object.clone());
         NativeClass { class }
     }
 
@@ -183,6 +177,19 @@ pub fn downcast<T: Any>(v: &Value) -> Option<&T> {
     }
 }
 
+/// A read-only property whose getter is a native taking the instance.
+pub fn property(name: &'static str, getter: NativeFn) -> Value {
+    Value::Object(Arc::new(Object {
+        class: types().property.clone(),
+        kind: ObjKind::Property {
+            fget: native(name, name, getter, true),
+            fset: Value::None,
+            fdel: Value::None,
+            doc: Value::None,
+        },
+    }))
+}
+
 /// `range(start, stop, step)`.
 pub fn range_value(start: i64, stop: i64, step: i64) -> Value {
     Value::Object(Arc::new(Object {
@@ -206,9 +213,15 @@ pub fn check_args(name: &str, args: &[Value], min: usize, max: usize) -> PyResul
     } else if min == max {
         format!("{name} expected {min} argument{}, got {n}", plural(min))
     } else if n < min {
-        format!("{name} expected at least {min} argument{}, got {n}", plural(min))
+        format!(
+            "{name} expected at least {min} argument{}, got {n}",
+            plural(min)
+        )
     } else {
-        format!("{name} expected at most {max} argument{}, got {n}", plural(max))
+        format!(
+            "{name} expected at most {max} argument{}, got {n}",
+            plural(max)
+        )
     }))
 }
 
@@ -217,7 +230,9 @@ pub fn no_kwargs(name: &str, kw: Kwargs) -> PyResult<()> {
     if kw.is_empty() {
         Ok(())
     } else {
-        Err(PyErr::type_error(format!("{name}() takes no keyword arguments")))
+        Err(PyErr::type_error(format!(
+            "{name}() takes no keyword arguments"
+        )))
     }
 }
 
@@ -389,7 +404,10 @@ pub(crate) mod pending {
             }
         }
         fn is_true(&mut self, v: &Value) -> PyResult<bool> {
-            Ok(!matches!(v, Value::None | Value::Bool(false) | Value::Int(0)))
+            Ok(!matches!(
+                v,
+                Value::None | Value::Bool(false) | Value::Int(0)
+            ))
         }
         fn binary_op(&mut self, _a: &Value, _b: &Value, _op: BinaryOpKind) -> PyResult<Value> {
             Err(missing("Vm::binary_op"))

@@ -7,8 +7,7 @@ use std::sync::Arc;
 #[allow(unused_imports)]
 use crate::stdlib::pending::*;
 use crate::stdlib::{
-    add_functions, check_args, get_attr, kwarg, new_module, set_attr, str_dict, to_i64,
-    type_name,
+    add_functions, check_args, get_attr, kwarg, new_module, set_attr, str_dict, to_i64, type_name,
 };
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -38,15 +37,15 @@ pub fn os_error(err: &std::io::Error, filename: Option<&str>) -> PyErr {
     };
     let e = PyErr::with_args(
         kind,
-        vec![Value::Int(i64::from(errno)), Value::from_string(strerror.clone())],
+        vec![
+            Value::Int(i64::from(errno)),
+            Value::from_string(strerror.clone()),
+        ],
     );
     let mut attrs = e.exc.attrs.lock();
     attrs.insert("errno".into(), Value::Int(i64::from(errno)));
     attrs.insert("strerror".into(), Value::from_string(strerror));
-    attrs.insert(
-        "filename".into(),
-        filename.map_or(Value::None, Value::str),
-    );
+    attrs.insert("filename".into(), filename.map_or(Value::None, Value::str));
     attrs.insert("filename2".into(), Value::None);
     drop(attrs);
     e
@@ -93,9 +92,8 @@ fn cpu_count(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 fn getenv(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_args("getenv", args, 1, 2)?;
-    let key = str_arg("str expected, not", &args[0]).map_err(|_| {
-        PyErr::type_error(format!("str expected, not {}", type_name(&args[0])))
-    })?;
+    let key = str_arg("str expected, not", &args[0])
+        .map_err(|_| PyErr::type_error(format!("str expected, not {}", type_name(&args[0]))))?;
     let default = args
         .get(1)
         .or_else(|| kwarg(kw, "default"))
@@ -185,7 +183,9 @@ fn listdir(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             .collect()
     });
     let names = r.map_err(|e| os_error(&e, Some(&p)))?;
-    Ok(Value::list(names.into_iter().map(Value::from_string).collect()))
+    Ok(Value::list(
+        names.into_iter().map(Value::from_string).collect(),
+    ))
 }
 
 fn urandom(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -509,7 +509,15 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
     set_attr(&m, "extsep", Value::str("."));
     set_attr(&m, "pathsep", Value::str(":"));
     set_attr(&m, "devnull", Value::str("/dev/null"));
-    set_attr(&m, "error", Value::Class(crate::vm::types::types().exception(ExcKind::OSError).clone()));
+    set_attr(
+        &m,
+        "error",
+        Value::Class(
+            crate::vm::types::types()
+                .exception(ExcKind::OSError)
+                .clone(),
+        ),
+    );
     Ok(m)
 }
 

@@ -71,8 +71,8 @@ impl Mt {
         }
         for _ in 0..N - 1 {
             let prev = s[i - 1];
-            s[i] = (s[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941))
-                .wrapping_sub(i as u32);
+            s[i] =
+                (s[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
             i += 1;
             if i >= N {
                 s[0] = s[N - 1];
@@ -235,30 +235,96 @@ fn entropy_key() -> Vec<u32> {
 
 fn sha512(data: &[u8]) -> [u8; 64] {
     const K: [u64; 80] = [
-        0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc,
-        0x3956c25bf348b538, 0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118,
-        0xd807aa98a3030242, 0x12835b0145706fbe, 0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2,
-        0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235, 0xc19bf174cf692694,
-        0xe49b69c19ef14ad2, 0xefbe4786384f25e3, 0x0fc19dc68b8cd5b5, 0x240ca1cc77ac9c65,
-        0x2de92c6f592b0275, 0x4a7484aa6ea6e483, 0x5cb0a9dcbd41fbd4, 0x76f988da831153b5,
-        0x983e5152ee66dfab, 0xa831c66d2db43210, 0xb00327c898fb213f, 0xbf597fc7beef0ee4,
-        0xc6e00bf33da88fc2, 0xd5a79147930aa725, 0x06ca6351e003826f, 0x142929670a0e6e70,
-        0x27b70a8546d22ffc, 0x2e1b21385c26c926, 0x4d2c6dfc5ac42aed, 0x53380d139d95b3df,
-        0x650a73548baf63de, 0x766a0abb3c77b2a8, 0x81c2c92e47edaee6, 0x92722c851482353b,
-        0xa2bfe8a14cf10364, 0xa81a664bbc423001, 0xc24b8b70d0f89791, 0xc76c51a30654be30,
-        0xd192e819d6ef5218, 0xd69906245565a910, 0xf40e35855771202a, 0x106aa07032bbd1b8,
-        0x19a4c116b8d2d0c8, 0x1e376c085141ab53, 0x2748774cdf8eeb99, 0x34b0bcb5e19b48a8,
-        0x391c0cb3c5c95a63, 0x4ed8aa4ae3418acb, 0x5b9cca4f7763e373, 0x682e6ff3d6b2b8a3,
-        0x748f82ee5defb2fc, 0x78a5636f43172f60, 0x84c87814a1f0ab72, 0x8cc702081a6439ec,
-        0x90befffa23631e28, 0xa4506cebde82bde9, 0xbef9a3f7b2c67915, 0xc67178f2e372532b,
-        0xca273eceea26619c, 0xd186b8c721c0c207, 0xeada7dd6cde0eb1e, 0xf57d4f7fee6ed178,
-        0x06f067aa72176fba, 0x0a637dc5a2c898a6, 0x113f9804bef90dae, 0x1b710b35131c471b,
-        0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc, 0x431d67c49c100d4c,
-        0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
+        0x428a2f98d728ae22,
+        0x7137449123ef65cd,
+        0xb5c0fbcfec4d3b2f,
+        0xe9b5dba58189dbbc,
+        0x3956c25bf348b538,
+        0x59f111f1b605d019,
+        0x923f82a4af194f9b,
+        0xab1c5ed5da6d8118,
+        0xd807aa98a3030242,
+        0x12835b0145706fbe,
+        0x243185be4ee4b28c,
+        0x550c7dc3d5ffb4e2,
+        0x72be5d74f27b896f,
+        0x80deb1fe3b1696b1,
+        0x9bdc06a725c71235,
+        0xc19bf174cf692694,
+        0xe49b69c19ef14ad2,
+        0xefbe4786384f25e3,
+        0x0fc19dc68b8cd5b5,
+        0x240ca1cc77ac9c65,
+        0x2de92c6f592b0275,
+        0x4a7484aa6ea6e483,
+        0x5cb0a9dcbd41fbd4,
+        0x76f988da831153b5,
+        0x983e5152ee66dfab,
+        0xa831c66d2db43210,
+        0xb00327c898fb213f,
+        0xbf597fc7beef0ee4,
+        0xc6e00bf33da88fc2,
+        0xd5a79147930aa725,
+        0x06ca6351e003826f,
+        0x142929670a0e6e70,
+        0x27b70a8546d22ffc,
+        0x2e1b21385c26c926,
+        0x4d2c6dfc5ac42aed,
+        0x53380d139d95b3df,
+        0x650a73548baf63de,
+        0x766a0abb3c77b2a8,
+        0x81c2c92e47edaee6,
+        0x92722c851482353b,
+        0xa2bfe8a14cf10364,
+        0xa81a664bbc423001,
+        0xc24b8b70d0f89791,
+        0xc76c51a30654be30,
+        0xd192e819d6ef5218,
+        0xd69906245565a910,
+        0xf40e35855771202a,
+        0x106aa07032bbd1b8,
+        0x19a4c116b8d2d0c8,
+        0x1e376c085141ab53,
+        0x2748774cdf8eeb99,
+        0x34b0bcb5e19b48a8,
+        0x391c0cb3c5c95a63,
+        0x4ed8aa4ae3418acb,
+        0x5b9cca4f7763e373,
+        0x682e6ff3d6b2b8a3,
+        0x748f82ee5defb2fc,
+        0x78a5636f43172f60,
+        0x84c87814a1f0ab72,
+        0x8cc702081a6439ec,
+        0x90befffa23631e28,
+        0xa4506cebde82bde9,
+        0xbef9a3f7b2c67915,
+        0xc67178f2e372532b,
+        0xca273eceea26619c,
+        0xd186b8c721c0c207,
+        0xeada7dd6cde0eb1e,
+        0xf57d4f7fee6ed178,
+        0x06f067aa72176fba,
+        0x0a637dc5a2c898a6,
+        0x113f9804bef90dae,
+        0x1b710b35131c471b,
+        0x28db77f523047d84,
+        0x32caab7b40c72493,
+        0x3c9ebe0a15c9bebc,
+        0x431d67c49c100d4c,
+        0x4cc5d4becb3e42b6,
+        0x597f299cfc657e2a,
+        0x5fcb6fab3ad6faec,
+        0x6c44198c4a475817,
     ];
     let mut h: [u64; 8] = [
-        0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
-        0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179,
+        0x6a09e667f3bcc908,
+        0xbb67ae8584caa73b,
+        0x3c6ef372fe94f82b,
+        0xa54ff53a5f1d36f1,
+        0x510e527fade682d1,
+        0x9b05688c2b3e6c1f,
+        0x1f83d9abfb41bd6b,
+        0x5be0cd19137e2179,
     ];
     let mut msg = data.to_vec();
     msg.push(0x80);
@@ -317,9 +383,8 @@ fn sha512(data: &[u8]) -> [u8; 64] {
 // The `Random` class.
 
 fn this(args: &[Value]) -> PyResult<&RandomObj> {
-    crate::stdlib::downcast::<RandomObj>(args.first().unwrap_or(&Value::None)).ok_or_else(|| {
-        PyErr::type_error("descriptor requires a 'random.Random' object")
-    })
+    crate::stdlib::downcast::<RandomObj>(args.first().unwrap_or(&Value::None))
+        .ok_or_else(|| PyErr::type_error("descriptor requires a 'random.Random' object"))
 }
 
 /// The seed as CPython's `random_seed` turns it into an MT key.
@@ -360,14 +425,22 @@ fn r_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 fn r_init(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_args("Random", &args[1.min(args.len())..], 0, 1)?;
-    let x = args.get(1).or_else(|| kwarg(kw, "x")).cloned().unwrap_or(Value::None);
+    let x = args
+        .get(1)
+        .or_else(|| kwarg(kw, "x"))
+        .cloned()
+        .unwrap_or(Value::None);
     r_seed(vm, &[args[0].clone(), x], &[])
 }
 
 fn r_seed(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let me = this(args)?;
     check_args("seed", &args[1..], 0, 2)?;
-    let a = args.get(1).or_else(|| kwarg(kw, "a")).cloned().unwrap_or(Value::None);
+    let a = args
+        .get(1)
+        .or_else(|| kwarg(kw, "a"))
+        .cloned()
+        .unwrap_or(Value::None);
     let mt = mt_from_seed(&a)?;
     let mut st = me.state.lock();
     st.mt = mt;
@@ -405,7 +478,9 @@ fn range_arg(v: &Value, what: &str) -> PyResult<BigInt> {
             if f.fract() == 0.0 && f.is_finite() {
                 Ok(BigInt::from(*f as i64))
             } else if f.is_finite() {
-                Err(PyErr::value_error(format!("non-integer {what} for randrange()")))
+                Err(PyErr::value_error(format!(
+                    "non-integer {what} for randrange()"
+                )))
             } else {
                 Err(PyErr::new(
                     ExcKind::OverflowError,
@@ -417,7 +492,12 @@ fn range_arg(v: &Value, what: &str) -> PyResult<BigInt> {
     }
 }
 
-fn randrange(me: &RandomObj, start: &Value, stop: Option<&Value>, step: Option<&Value>) -> PyResult<Value> {
+fn randrange(
+    me: &RandomObj,
+    start: &Value,
+    stop: Option<&Value>,
+    step: Option<&Value>,
+) -> PyResult<Value> {
     // Fast path: small ints, unit step.
     if let (Value::Int(a), Some(Value::Int(b)), None) = (start, stop, step) {
         if b > a {
@@ -511,7 +591,11 @@ fn missing_args(name: &str, names: &[&str], given: usize) -> PyErr {
             missing[missing.len() - 1]
         ),
     };
-    let plural = if missing.len() == 1 { "argument" } else { "arguments" };
+    let plural = if missing.len() == 1 {
+        "argument"
+    } else {
+        "arguments"
+    };
     PyErr::type_error(format!(
         "Random.{name}() missing {} required positional {plural}: {list}",
         missing.len()
@@ -523,14 +607,20 @@ fn sequence_items(vm: &mut Vm, seq: &Value) -> PyResult<Vec<Value>> {
     match seq {
         Value::List(l) => Ok(l.items.lock().clone()),
         Value::Tuple(t) => Ok(t.items.to_vec()),
-        Value::Str(s) => Ok(s.as_str().chars().map(|c| Value::from_string(c.to_string())).collect()),
+        Value::Str(s) => Ok(s
+            .as_str()
+            .chars()
+            .map(|c| Value::from_string(c.to_string()))
+            .collect()),
         _ => vm.collect(seq),
     }
 }
 
 fn is_sequence(v: &Value) -> bool {
     match v {
-        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Instance(_) => true,
+        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Instance(_) => {
+            true
+        }
         Value::Object(o) => matches!(o.kind, ObjKind::Range { .. }),
         _ => false,
     }
@@ -654,7 +744,9 @@ fn sample(vm: &mut Vm, me: &RandomObj, args: &[Value], kw: Kwargs) -> PyResult<V
     let k = to_bigint(k, "sample")?;
     let range = match population {
         Value::Object(o) => match o.kind {
-            ObjKind::Range { start, stop, step } => Some((start, step, range_len(start, stop, step))),
+            ObjKind::Range { start, stop, step } => {
+                Some((start, step, range_len(start, stop, step)))
+            }
             _ => None,
         },
         _ => None,
@@ -669,7 +761,11 @@ fn sample(vm: &mut Vm, me: &RandomObj, args: &[Value], kw: Kwargs) -> PyResult<V
     };
     let k = match k.to_usize() {
         Some(k) if k <= n => k,
-        _ => return Err(PyErr::value_error("Sample larger than population or is negative")),
+        _ => {
+            return Err(PyErr::value_error(
+                "Sample larger than population or is negative",
+            ))
+        }
     };
     let item = |i: usize| -> Value {
         match (&pool, range) {
@@ -733,7 +829,9 @@ fn sample_counts(
     }
     cum.pop();
     if !total.is_positive() {
-        return Err(PyErr::value_error("Total of counts must be greater than zero"));
+        return Err(PyErr::value_error(
+            "Total of counts must be greater than zero",
+        ));
     }
     let total = total
         .to_i64()
@@ -762,7 +860,10 @@ fn r_choices(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             args.len()
         )));
     }
-    let weights = args.get(2).or_else(|| kwarg(kw, "weights")).filter(|w| !w.is_none());
+    let weights = args
+        .get(2)
+        .or_else(|| kwarg(kw, "weights"))
+        .filter(|w| !w.is_none());
     let cum_weights = kwarg(kw, "cum_weights").filter(|w| !w.is_none());
     let k = match kwarg(kw, "k") {
         Some(k) => to_bigint(k, "choices")?.to_i64().unwrap_or(0).max(0) as usize,
@@ -817,7 +918,9 @@ fn r_choices(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     let total = cum.last().copied().unwrap_or(0.0);
     if total <= 0.0 {
-        return Err(PyErr::value_error("Total of weights must be greater than zero"));
+        return Err(PyErr::value_error(
+            "Total of weights must be greater than zero",
+        ));
     }
     if !total.is_finite() {
         return Err(PyErr::value_error("Total of weights must be finite"));
@@ -834,7 +937,13 @@ fn r_choices(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::list(out))
 }
 
-fn float_args<const K: usize>(name: &str, args: &[Value], kw: Kwargs, names: [&str; K], defaults: [Option<f64>; K]) -> PyResult<[f64; K]> {
+fn float_args<const K: usize>(
+    name: &str,
+    args: &[Value],
+    kw: Kwargs,
+    names: [&str; K],
+    defaults: [Option<f64>; K],
+) -> PyResult<[f64; K]> {
     let mut out = [0.0; K];
     for i in 0..K {
         let v = args.get(i + 1).or_else(|| kwarg(kw, names[i]));
@@ -866,8 +975,17 @@ fn r_uniform(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn r_triangular(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let me = this(args)?;
-    let [low, high] = float_args("triangular", &args[..args.len().min(3)], kw, ["low", "high"], [Some(0.0), Some(1.0)])?;
-    let mode = args.get(3).or_else(|| kwarg(kw, "mode")).filter(|m| !m.is_none());
+    let [low, high] = float_args(
+        "triangular",
+        &args[..args.len().min(3)],
+        kw,
+        ["low", "high"],
+        [Some(0.0), Some(1.0)],
+    )?;
+    let mode = args
+        .get(3)
+        .or_else(|| kwarg(kw, "mode"))
+        .filter(|m| !m.is_none());
     let mut u = me.state.lock().mt.random();
     let mut c = match mode {
         None => 0.5,
@@ -905,7 +1023,13 @@ fn r_gauss(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn r_normalvariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let me = this(args)?;
-    let [mu, sigma] = float_args("normalvariate", args, kw, ["mu", "sigma"], [Some(0.0), Some(1.0)])?;
+    let [mu, sigma] = float_args(
+        "normalvariate",
+        args,
+        kw,
+        ["mu", "sigma"],
+        [Some(0.0), Some(1.0)],
+    )?;
     let magic = 4.0 * (-0.5f64).exp() / 2.0f64.sqrt();
     let mut st = me.state.lock();
     let z = loop {
@@ -946,10 +1070,19 @@ fn r_randbytes(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn r_getstate(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let me = this(args)?;
     let st = me.state.lock();
-    let mut words: Vec<Value> = st.mt.state.iter().map(|w| Value::Int(i64::from(*w))).collect();
+    let mut words: Vec<Value> = st
+        .mt
+        .state
+        .iter()
+        .map(|w| Value::Int(i64::from(*w)))
+        .collect();
     words.push(Value::Int(st.mt.index as i64));
     let gauss = st.gauss_next.map_or(Value::None, Value::Float);
-    Ok(Value::tuple(vec![Value::Int(3), Value::tuple(words), gauss]))
+    Ok(Value::tuple(vec![
+        Value::Int(3),
+        Value::tuple(words),
+        gauss,
+    ]))
 }
 
 fn r_setstate(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -968,11 +1101,13 @@ fn r_setstate(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     }
     let mut mt = Mt::init_genrand(0);
     for (slot, w) in mt.state.iter_mut().zip(&words) {
-        *slot = to_bigint(w, "setstate")?
-            .to_u32()
-            .ok_or_else(|| PyErr::overflow_error("Python int too large to convert to C unsigned long"))?;
+        *slot = to_bigint(w, "setstate")?.to_u32().ok_or_else(|| {
+            PyErr::overflow_error("Python int too large to convert to C unsigned long")
+        })?;
     }
-    let index = to_bigint(&words[N], "setstate")?.to_usize().unwrap_or(N + 1);
+    let index = to_bigint(&words[N], "setstate")?
+        .to_usize()
+        .unwrap_or(N + 1);
     if index > N {
         return Err(PyErr::value_error("invalid state"));
     }
@@ -1051,8 +1186,16 @@ mod tests {
             (0, [3626764237, 1654615998, 3255389356], 0.890243920837131),
             (1, [577090037, 2444712010, 3639700191], 0.8022650611681835),
             (42, [2746317213, 478163327, 107420369], 0.7415504997598329),
-            (12345, [1789368711, 3146859322, 43676229], 0.8201747225612886),
-            (-5, [2675342405, 1097127993, 3185950873], 0.35853551175589526),
+            (
+                12345,
+                [1789368711, 3146859322, 43676229],
+                0.8201747225612886,
+            ),
+            (
+                -5,
+                [2675342405, 1097127993, 3185950873],
+                0.35853551175589526,
+            ),
         ];
         for (seed, words, x) in cases {
             let mut mt = seeded(seed);
@@ -1075,7 +1218,10 @@ mod tests {
         let mut mt = seeded(0);
         assert_eq!(mt.bits_big(70).to_string(), "892550237140533643213");
         let n = BigInt::from(10).pow(30) + 1;
-        assert_eq!(mt.below_big(&n).to_string(), "320120153174708524685608814210");
+        assert_eq!(
+            mt.below_big(&n).to_string(),
+            "320120153174708524685608814210"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::time::Duration;
 #[allow(unused_imports)]
 use crate::stdlib::pending::*;
 use crate::stdlib::{
-    add_functions, check_args, downcast, native_object, new_module, set_attr, to_f64,
-    to_i64, type_name, NativeClass,
+    add_functions, check_args, downcast, native_object, new_module, set_attr, to_f64, to_i64,
+    type_name, NativeClass,
 };
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -251,11 +251,15 @@ fn getrecursionlimit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value
 fn setrecursionlimit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("setrecursionlimit", args, 1, 1)?;
     if let Value::Float(_) = &args[0] {
-        return Err(PyErr::type_error("'float' object cannot be interpreted as an integer"));
+        return Err(PyErr::type_error(
+            "'float' object cannot be interpreted as an integer",
+        ));
     }
     let n = to_i64(&args[0])?;
     if n < 1 {
-        return Err(PyErr::value_error("recursion limit must be greater or equal than 1"));
+        return Err(PyErr::value_error(
+            "recursion limit must be greater or equal than 1",
+        ));
     }
     let depth = vm.depth;
     if (n as usize) <= depth {
@@ -279,7 +283,9 @@ fn setswitchinterval(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value
     check_args("setswitchinterval", args, 1, 1)?;
     let secs = to_f64(&args[0])?;
     if secs.is_nan() || secs <= 0.0 {
-        return Err(PyErr::value_error("switch interval must be strictly positive"));
+        return Err(PyErr::value_error(
+            "switch interval must be strictly positive",
+        ));
     }
     let d = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
     vm.interp.gil.set_interval(d);
@@ -297,7 +303,9 @@ fn exc_info(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         None => Value::tuple(vec![Value::None, Value::None, Value::None]),
         Some(err) => {
             let exc = err.value();
-            let tb = vm.get_attr_opt(&exc, "__traceback__")?.unwrap_or(Value::None);
+            let tb = vm
+                .get_attr_opt(&exc, "__traceback__")?
+                .unwrap_or(Value::None);
             Value::tuple(vec![Value::Class(err.exc.class.clone()), exc, tb])
         }
     })
@@ -455,7 +463,15 @@ pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
     set_attr(&m, "hexversion", Value::Int(0x030b07f0));
     set_attr(&m, "api_version", Value::Int(1013));
     set_attr(&m, "platform", Value::str("linux"));
-    set_attr(&m, "byteorder", Value::str(if cfg!(target_endian = "little") { "little" } else { "big" }));
+    set_attr(
+        &m,
+        "byteorder",
+        Value::str(if cfg!(target_endian = "little") {
+            "little"
+        } else {
+            "big"
+        }),
+    );
     set_attr(&m, "maxsize", Value::Int(i64::MAX));
     set_attr(&m, "maxunicode", Value::Int(0x10ffff));
     let exe = std::env::current_exe()
@@ -463,15 +479,32 @@ pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
         .unwrap_or_default();
     set_attr(&m, "executable", Value::from_string(exe));
     set_attr(&m, "prefix", Value::str("/usr/local"));
-    set_attr(&m, "copyright", Value::str("gilvm: a Python 3.11 subset interpreter"));
+    set_attr(
+        &m,
+        "copyright",
+        Value::str("gilvm: a Python 3.11 subset interpreter"),
+    );
     set_attr(&m, "dont_write_bytecode", Value::Bool(true));
     set_attr(&m, "warnoptions", Value::list(vec![]));
-    set_attr(&m, "builtin_module_names", Value::tuple(
-        ["_thread", "builtins", "math", "os", "random", "sys", "time", "traceback"]
+    set_attr(
+        &m,
+        "builtin_module_names",
+        Value::tuple(
+            [
+                "_thread",
+                "builtins",
+                "math",
+                "os",
+                "random",
+                "sys",
+                "time",
+                "traceback",
+            ]
             .iter()
             .map(|s| Value::str(s))
             .collect(),
-    ));
+        ),
+    );
     set_attr(
         &m,
         "implementation",

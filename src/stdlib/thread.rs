@@ -18,14 +18,14 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
+use crate::runtime::gil::ThreadId;
+use crate::runtime::threads::{self, deadline_after, RawLock, RawRLock};
 #[allow(unused_imports)]
 use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, arg, check_args, downcast, native_object, new_module, set_attr, to_i64,
     type_name, NativeClass,
 };
-use crate::runtime::gil::ThreadId;
-use crate::runtime::threads::{self, deadline_after, RawLock, RawRLock};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::types;
@@ -242,7 +242,11 @@ fn lock_locked(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn lock_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let me = self_arg(args)?;
     let lock = lock_of(me)?;
-    let state = if lock.is_locked() { "locked" } else { "unlocked" };
+    let state = if lock.is_locked() {
+        "locked"
+    } else {
+        "unlocked"
+    };
     Ok(Value::from_string(format!(
         "<{state} _thread.lock object at {:#x}>",
         me.heap_ptr().unwrap_or(0)
@@ -434,10 +438,14 @@ fn user_init(class: &Arc<Class>) -> Option<Value> {
 
 fn local_new(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let Some(Value::Class(class)) = args.first() else {
-        return Err(PyErr::type_error("_local.__new__(X): X is not a type object"));
+        return Err(PyErr::type_error(
+            "_local.__new__(X): X is not a type object",
+        ));
     };
     if (args.len() > 1 || !kw.is_empty()) && user_init(class).is_none() {
-        return Err(PyErr::type_error("Initialization arguments are not supported"));
+        return Err(PyErr::type_error(
+            "Initialization arguments are not supported",
+        ));
     }
     let inst = Vm::new_instance(class);
     let Value::Instance(i) = &inst else {
@@ -456,14 +464,14 @@ fn local_new(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn local_state(obj: &Value) -> PyResult<(Arc<Instance>, Value)> {
     let Value::Instance(i) = obj else {
-        return Err(PyErr::type_error("descriptor requires a '_thread._local' object"));
+        return Err(PyErr::type_error(
+            "descriptor requires a '_thread._local' object",
+        ));
     };
-    let imp = i
-        .attrs
-        .lock()
-        .get(IMPL)
-        .cloned()
-        .ok_or_else(|| PyErr::type_error("_local object was not initialised by _local.__new__"))?;
+    let imp =
+        i.attrs.lock().get(IMPL).cloned().ok_or_else(|| {
+            PyErr::type_error("_local object was not initialised by _local.__new__")
+        })?;
     Ok((i.clone(), imp))
 }
 

@@ -45,7 +45,12 @@ fn process_cpu_ns() -> u128 {
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u128>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u128>().ok())
+            .unwrap_or(0)
+    };
     // fields[0] is the state (3rd field overall), so utime is fields[11].
     (ticks(11) + ticks(12)) * 10_000_000
 }
@@ -234,10 +239,28 @@ pub fn gm(secs: i64) -> Tm {
     }
 }
 
-const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 fn day_name(tm: &Tm) -> &'static str {
@@ -359,7 +382,12 @@ fn field_property(i: usize) -> Value {
     Value::Object(Arc::new(Object {
         class: types().property.clone(),
         kind: ObjKind::Property {
-            fget: native(FIELDS.get(i).copied().unwrap_or("tm_zone"), "struct_time", GETTERS[i], true),
+            fget: native(
+                FIELDS.get(i).copied().unwrap_or("tm_zone"),
+                "struct_time",
+                GETTERS[i],
+                true,
+            ),
             fset: Value::None,
             fdel: Value::None,
             doc: Value::None,
@@ -389,11 +417,16 @@ fn st_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         .zip(tm.fields())
         .map(|(n, v)| format!("{n}={v}"))
         .collect();
-    Ok(Value::from_string(format!("time.struct_time({})", parts.join(", "))))
+    Ok(Value::from_string(format!(
+        "time.struct_time({})",
+        parts.join(", ")
+    )))
 }
 
 fn st_tuple(v: &Value) -> PyResult<Value> {
-    Ok(Value::tuple(tm_of(v)?.fields().iter().map(|f| Value::Int(*f)).collect()))
+    Ok(Value::tuple(
+        tm_of(v)?.fields().iter().map(|f| Value::Int(*f)).collect(),
+    ))
 }
 
 fn st_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -427,9 +460,7 @@ fn tm_arg(vm: &mut Vm, v: &Value, func: &str) -> PyResult<Tm> {
         return Ok(*tm);
     }
     let Value::Tuple(t) = v else {
-        return Err(PyErr::type_error(format!(
-            "Tuple or struct_time argument required"
-        )));
+        return Err(PyErr::type_error("Tuple or struct_time argument required"));
     };
     if t.items.len() != 9 {
         return Err(PyErr::type_error(format!(
@@ -451,7 +482,9 @@ fn secs_arg(args: &[Value]) -> PyResult<i64> {
         Some(v) => {
             let f = seconds_arg(v)?;
             if !f.is_finite() {
-                return Err(PyErr::overflow_error("timestamp out of range for platform time_t"));
+                return Err(PyErr::overflow_error(
+                    "timestamp out of range for platform time_t",
+                ));
             }
             Ok(f.floor() as i64)
         }
@@ -561,11 +594,10 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
         ],
     );
     let class = struct_time_class();
-    class
-        .class
-        .attrs
-        .lock()
-        .insert("__new__".into(), native("__new__", "struct_time.__new__", struct_time_new, false));
+    class.class.attrs.lock().insert(
+        "__new__".into(),
+        native("__new__", "struct_time.__new__", struct_time_new, false),
+    );
     set_attr(&m, "struct_time", Value::Class(class.class.clone()));
     set_attr(&m, "timezone", Value::Int(0));
     set_attr(&m, "altzone", Value::Int(0));
@@ -587,8 +619,14 @@ mod tests {
         // time.gmtime(1_700_000_000)
         let tm = gm(1_700_000_000);
         assert_eq!(tm.fields(), [2023, 11, 14, 22, 13, 20, 1, 318, 0]);
-        assert_eq!(strftime("%Y-%m-%d %H:%M:%S %a %b %j %p %I", &tm), "2023-11-14 22:13:20 Tue Nov 318 PM 10");
-        assert_eq!(strftime("%c|%x|%X|%%|%U|%W|%w|%u", &tm), "Tue Nov 14 22:13:20 2023|11/14/23|22:13:20|%|46|46|2|2");
+        assert_eq!(
+            strftime("%Y-%m-%d %H:%M:%S %a %b %j %p %I", &tm),
+            "2023-11-14 22:13:20 Tue Nov 318 PM 10"
+        );
+        assert_eq!(
+            strftime("%c|%x|%X|%%|%U|%W|%w|%u", &tm),
+            "Tue Nov 14 22:13:20 2023|11/14/23|22:13:20|%|46|46|2|2"
+        );
         let tm = gm(0);
         assert_eq!(tm.fields(), [1970, 1, 1, 0, 0, 0, 3, 1, 0]);
         assert_eq!(strftime("%e|%U|%W", &tm), " 1|00|00");

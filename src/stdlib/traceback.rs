@@ -121,7 +121,8 @@ fn format_exc(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 fn as_lines(text: &str) -> Value {
     let mut items: Vec<String> = Vec::new();
     for line in text.split_inclusive('\n') {
-        let continues_frame = line.starts_with("    ") && items.last().is_some_and(|l| l.starts_with("  File"));
+        let continues_frame =
+            line.starts_with("    ") && items.last().is_some_and(|l| l.starts_with("  File"));
         if continues_frame {
             if let Some(last) = items.last_mut() {
                 last.push_str(line);
@@ -175,4 +176,66 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
         ],
     );
     Ok(m)
+}
+
+/// A traceback object (`sys.exc_info()[2]`): frame entries from `index` on,
+/// outermost first, with `tb_lineno` and `tb_next`.
+struct Traceback {
+    entries: Arc<[crate::vm::value::TraceEntry]>,
+    index: usize,
+}
+
+fn traceback_class() -> &'static crate::stdlib::NativeClass {
+    static CLASS: std::sync::OnceLock<crate::stdlib::NativeClass> = std::sync::OnceLock::new();
+    CLASS.get_or_init(|| {
+        let c = crate::stdlib::NativeClass::new("traceback", "builtins", &[], &[]);
+        let mut attrs = c.class.attrs.lock();
+        for (name, getter) in [
+            ("tb_lineno", tb_lineno as crate::vm::value::NativeFn),
+            ("tb_next", tb_next),
+            ("tb_lasti", tb_lasti),
+            ("tb_frame", tb_frame),
+        ] {
+            attrs.insert(name.into(), crate::stdlib::property(name, getter));
+        }
+        drop(attrs);
+        c
+    })
+}
+
+fn tb_of(args: &[Value]) -> PyResult<&Traceback> {
+    args.first()
+        .and_then(crate::stdlib::downcast::<Traceback>)
+        .ok_or_else(|| PyErr::type_error("descriptor requires a 'traceback' object"))
+}
+
+fn tb_lineno(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let tb = tb_of(args)?;
+    Ok(Value::Int(i64::from(tb.entries[tb.index].line)))
+}
+
+fn tb_next(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let tb = tb_of(args)?;
+    Ok(make_traceback(tb.entries.clone(), tb.index + 1))
+}
+
+fn tb_lasti(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(0))
+}
+
+fn tb_frame(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::None)
+}
+
+fn make_traceback(entries: Arc<[crate::vm::value::TraceEntry]>, index: usize) -> Value {
+    if index >= entries.len() {
+        return Value::None;
+    }
+    crate::stdlib::native_object(&traceback_class().class, Traceback { entries, index })
+}
+
+/// The traceback object of an exception (`None` if it was never raised).
+pub fn traceback_object(data: &crate::vm::value::ExcData) -> Value {
+    let entries: Arc<[crate::vm::value::TraceEntry]> = data.traceback.lock().clone().into();
+    make_traceback(entries, 0)
 }

@@ -68,7 +68,9 @@ impl ParseCtx {
                     e.span,
                 ));
             }
-            self.depths.borrow_mut().insert((e.span.start, e.span.end), d + 1);
+            self.depths
+                .borrow_mut()
+                .insert((e.span.start, e.span.end), d + 1);
         }
         Ok(e)
     }
@@ -100,7 +102,11 @@ pub fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
                 f(x);
             }
         }
-        ExprKind::Call { func, args, keywords } => {
+        ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } => {
             f(func);
             args.iter().for_each(&mut *f);
             keywords.iter().for_each(|k| f(&k.value));
@@ -111,7 +117,9 @@ pub fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         ExprKind::UnaryOp { operand, .. } => f(operand),
         ExprKind::BoolOp { values, .. } => values.iter().for_each(f),
-        ExprKind::Compare { left, comparators, .. } => {
+        ExprKind::Compare {
+            left, comparators, ..
+        } => {
             f(left);
             comparators.iter().for_each(f);
         }
@@ -130,7 +138,11 @@ pub fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             f(elt);
             comp_children(generators, f);
         }
-        ExprKind::DictComp { key, value, generators } => {
+        ExprKind::DictComp {
+            key,
+            value,
+            generators,
+        } => {
             f(key);
             f(value);
             comp_children(generators, f);
@@ -164,7 +176,13 @@ fn comp_children(gens: &[Comprehension], f: &mut dyn FnMut(&Expr)) {
 }
 
 fn params_children(p: &Params, f: &mut dyn FnMut(&Expr)) {
-    let all = p.posonly.iter().chain(&p.args).chain(&p.vararg).chain(&p.kwonly).chain(&p.kwarg);
+    let all = p
+        .posonly
+        .iter()
+        .chain(&p.args)
+        .chain(&p.vararg)
+        .chain(&p.kwonly)
+        .chain(&p.kwarg);
     for param in all {
         if let Some(d) = &param.default {
             f(d);
@@ -295,7 +313,10 @@ fn invalid_target(e: &Expr, del: bool) -> Option<&Expr> {
 /// Validate a `for`/`with`/comprehension target.
 pub fn check_target(e: &Expr) -> PResult<()> {
     match invalid_target(e, false) {
-        Some(bad) => Err(user(format!("cannot assign to {}", expr_name(bad)), bad.span)),
+        Some(bad) => Err(user(
+            format!("cannot assign to {}", expr_name(bad)),
+            bad.span,
+        )),
         None => Ok(()),
     }
 }
@@ -310,7 +331,10 @@ fn is_bitwise_or(e: &Expr) -> bool {
             | ExprKind::Lambda { .. }
             | ExprKind::NamedExpr { .. }
             | ExprKind::Starred(_)
-            | ExprKind::UnaryOp { op: UnaryOp::Not, .. }
+            | ExprKind::UnaryOp {
+                op: UnaryOp::Not,
+                ..
+            }
     )
 }
 
@@ -319,8 +343,16 @@ fn is_bare_tuple(ctx: &ParseCtx, e: &Expr) -> bool {
 }
 
 /// `t1 = t2 = ... = value`.
-pub fn assign(ctx: &ParseCtx, first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -> PResult<Stmt> {
-    let value = rest.pop().unwrap_or_else(|| Expr::new(ExprKind::Constant(Constant::None), sp(r, r)));
+pub fn assign(
+    ctx: &ParseCtx,
+    first: Expr,
+    mut rest: Vec<Expr>,
+    l: usize,
+    r: usize,
+) -> PResult<Stmt> {
+    let value = rest
+        .pop()
+        .unwrap_or_else(|| Expr::new(ExprKind::Constant(Constant::None), sp(r, r)));
     let mut targets = vec![first];
     targets.extend(rest);
     // CPython's `invalid_named_expression` rule: `X = Y` with an invalid X
@@ -349,7 +381,10 @@ pub fn assign(ctx: &ParseCtx, first: Expr, mut rest: Vec<Expr>, l: usize, r: usi
         );
         if !excluded && is_bitwise_or(x) && is_bitwise_or(y) && y_alone {
             return Err(user(
-                format!("cannot assign to {} here. Maybe you meant '==' instead of '='?", expr_name(x)),
+                format!(
+                    "cannot assign to {} here. Maybe you meant '==' instead of '='?",
+                    expr_name(x)
+                ),
                 x.span,
             ));
         }
@@ -359,7 +394,10 @@ pub fn assign(ctx: &ParseCtx, first: Expr, mut rest: Vec<Expr>, l: usize, r: usi
             return Err(user("assignment to yield expression not possible", t.span));
         }
         if let Some(bad) = invalid_target(t, false) {
-            return Err(user(format!("cannot assign to {}", expr_name(bad)), bad.span));
+            return Err(user(
+                format!("cannot assign to {}", expr_name(bad)),
+                bad.span,
+            ));
         }
     }
     Ok(Stmt::new(StmtKind::Assign { targets, value }, sp(l, r)))
@@ -371,25 +409,50 @@ pub fn aug_assign(target: Expr, op: BinOp, value: Expr, l: usize, r: usize) -> P
         ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. }
     ) {
         return Err(user(
-            format!("'{}' is an illegal expression for augmented assignment", expr_name(&target)),
+            format!(
+                "'{}' is an illegal expression for augmented assignment",
+                expr_name(&target)
+            ),
             target.span,
         ));
     }
-    Ok(Stmt::new(StmtKind::AugAssign { target, op, value }, sp(l, r)))
+    Ok(Stmt::new(
+        StmtKind::AugAssign { target, op, value },
+        sp(l, r),
+    ))
 }
 
-pub fn ann_assign(target: Expr, annotation: Expr, value: Option<Expr>, l: usize, r: usize) -> PResult<Stmt> {
+pub fn ann_assign(
+    target: Expr,
+    annotation: Expr,
+    value: Option<Expr>,
+    l: usize,
+    r: usize,
+) -> PResult<Stmt> {
     match target.kind {
         ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => {}
         ExprKind::Tuple(_) => {
-            return Err(user("only single target (not tuple) can be annotated", target.span));
+            return Err(user(
+                "only single target (not tuple) can be annotated",
+                target.span,
+            ));
         }
         ExprKind::List(_) => {
-            return Err(user("only single target (not list) can be annotated", target.span));
+            return Err(user(
+                "only single target (not list) can be annotated",
+                target.span,
+            ));
         }
         _ => return Err(user("illegal target for annotation", target.span)),
     }
-    Ok(Stmt::new(StmtKind::AnnAssign { target, annotation, value }, sp(l, r)))
+    Ok(Stmt::new(
+        StmtKind::AnnAssign {
+            target,
+            annotation,
+            value,
+        },
+        sp(l, r),
+    ))
 }
 
 pub fn del(targets: Vec<Expr>, l: usize, r: usize) -> PResult<Stmt> {
@@ -403,9 +466,19 @@ pub fn del(targets: Vec<Expr>, l: usize, r: usize) -> PResult<Stmt> {
 
 pub fn named_expr(ctx: &ParseCtx, target: Expr, value: Expr, l: usize, r: usize) -> PResult<Expr> {
     match target.kind {
-        ExprKind::Name(n) => ctx.expr(ExprKind::NamedExpr { target: n, value: Box::new(value) }, l, r),
+        ExprKind::Name(n) => ctx.expr(
+            ExprKind::NamedExpr {
+                target: n,
+                value: Box::new(value),
+            },
+            l,
+            r,
+        ),
         _ => Err(user(
-            format!("cannot use assignment expressions with {}", expr_name(&target)),
+            format!(
+                "cannot use assignment expressions with {}",
+                expr_name(&target)
+            ),
             target.span,
         )),
     }
@@ -463,7 +536,10 @@ pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
             }
             ArgItem::Pos(e) => {
                 if seen_kwunpack {
-                    return Err(user("positional argument follows keyword argument unpacking", e.span));
+                    return Err(user(
+                        "positional argument follows keyword argument unpacking",
+                        e.span,
+                    ));
                 }
                 if seen_kw {
                     return Err(user("positional argument follows keyword argument", e.span));
@@ -472,7 +548,10 @@ pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
             }
             ArgItem::Star(e) => {
                 if seen_kwunpack {
-                    return Err(user("iterable argument unpacking follows keyword argument unpacking", e.span));
+                    return Err(user(
+                        "iterable argument unpacking follows keyword argument unpacking",
+                        e.span,
+                    ));
                 }
                 let span = e.span;
                 args.push(Expr::new(ExprKind::Starred(Box::new(e)), span));
@@ -496,13 +575,23 @@ pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
             }
             ArgItem::BareStar(span) => {
                 if seen_kw || seen_kwunpack {
-                    return Err(user("iterable argument unpacking follows keyword argument unpacking", span));
+                    return Err(user(
+                        "iterable argument unpacking follows keyword argument unpacking",
+                        span,
+                    ));
                 }
-                return Err(user("invalid syntax", Span::new(span.end as usize, span.end as usize + 1)));
+                return Err(user(
+                    "invalid syntax",
+                    Span::new(span.end as usize, span.end as usize + 1),
+                ));
             }
             ArgItem::DoubleStar(value, span) => {
                 seen_kwunpack = true;
-                keywords.push(Keyword { arg: None, value, span });
+                keywords.push(Keyword {
+                    arg: None,
+                    value,
+                    span,
+                });
             }
         }
     }
@@ -544,7 +633,10 @@ pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
                     if param.default.is_some() {
                         seen_default = true;
                     } else if seen_default {
-                        return Err(user("non-default argument follows default argument", param.span));
+                        return Err(user(
+                            "non-default argument follows default argument",
+                            param.span,
+                        ));
                     }
                     p.args.push(param);
                 }
@@ -609,7 +701,14 @@ pub fn if_chain(
             sp(el, end),
         )];
     }
-    Stmt::new(StmtKind::If { test, body, orelse: last }, sp(l, r))
+    Stmt::new(
+        StmtKind::If {
+            test,
+            body,
+            orelse: last,
+        },
+        sp(l, r),
+    )
 }
 
 pub fn dotted(first: Name, rest: Vec<Name>) -> Name {
@@ -624,7 +723,14 @@ pub fn dotted(first: Name, rest: Vec<Name>) -> Name {
     Rc::from(s)
 }
 
-pub fn bin(ctx: &ParseCtx, left: Expr, op: BinOp, right: Expr, l: usize, r: usize) -> PResult<Expr> {
+pub fn bin(
+    ctx: &ParseCtx,
+    left: Expr,
+    op: BinOp,
+    right: Expr,
+    l: usize,
+    r: usize,
+) -> PResult<Expr> {
     ctx.expr(
         ExprKind::BinOp {
             left: Box::new(left),
@@ -636,7 +742,12 @@ pub fn bin(ctx: &ParseCtx, left: Expr, op: BinOp, right: Expr, l: usize, r: usiz
     )
 }
 
-pub fn for_stmt(parts: (Expr, Expr, Vec<Stmt>, Vec<Stmt>), is_async: bool, l: usize, r: usize) -> PResult<Stmt> {
+pub fn for_stmt(
+    parts: (Expr, Expr, Vec<Stmt>, Vec<Stmt>),
+    is_async: bool,
+    l: usize,
+    r: usize,
+) -> PResult<Stmt> {
     let (target, iter, body, orelse) = parts;
     check_target(&target)?;
     Ok(Stmt::new(
@@ -651,7 +762,12 @@ pub fn for_stmt(parts: (Expr, Expr, Vec<Stmt>, Vec<Stmt>), is_async: bool, l: us
     ))
 }
 
-pub fn func_def(parts: (Name, Params, Option<Expr>, Vec<Stmt>), is_async: bool, l: usize, r: usize) -> Stmt {
+pub fn func_def(
+    parts: (Name, Params, Option<Expr>, Vec<Stmt>),
+    is_async: bool,
+    l: usize,
+    r: usize,
+) -> Stmt {
     let (name, params, returns, body) = parts;
     let span = sp(l, r);
     Stmt::new(
@@ -668,7 +784,13 @@ pub fn func_def(parts: (Name, Params, Option<Expr>, Vec<Stmt>), is_async: bool, 
     )
 }
 
-pub fn class_def(name: Name, items: Vec<ArgItem>, body: Vec<Stmt>, l: usize, r: usize) -> PResult<Stmt> {
+pub fn class_def(
+    name: Name,
+    items: Vec<ArgItem>,
+    body: Vec<Stmt>,
+    l: usize,
+    r: usize,
+) -> PResult<Stmt> {
     if let Some(ArgItem::Gen(g)) = items.iter().find(|i| matches!(i, ArgItem::Gen(_))) {
         return Err(user("invalid syntax", g.span));
     }

@@ -41,7 +41,12 @@ impl FParser<'_> {
     }
 
     fn err(&self, msg: &str, at: usize) -> crate::syntax::actions::PErr {
-        let len = self.ctx.src.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);
+        let len = self
+            .ctx
+            .src
+            .get(at..)
+            .and_then(|s| s.chars().next())
+            .map_or(0, char::len_utf8);
         user(msg, Span::new(at, at + len))
     }
 
@@ -53,7 +58,8 @@ impl FParser<'_> {
         let decoded = if self.raw {
             text.replace("\r\n", "\n")
         } else {
-            decode_str(text, false, from).map_err(|error| lalrpop_util::ParseError::User { error })?
+            decode_str(text, false, from)
+                .map_err(|error| lalrpop_util::ParseError::User { error })?
         };
         push_part(out, FStringPart::Literal(Rc::from(decoded)));
         Ok(())
@@ -70,7 +76,9 @@ impl FParser<'_> {
             match c {
                 b'\\' if !self.raw => {
                     // `\N{...}` contains braces that are not fields.
-                    if self.byte(self.pos + 1) == Some(b'N') && self.byte(self.pos + 2) == Some(b'{') {
+                    if self.byte(self.pos + 1) == Some(b'N')
+                        && self.byte(self.pos + 2) == Some(b'{')
+                    {
                         let rest = &self.ctx.src[self.pos..self.end];
                         self.pos += rest.find('}').map_or(rest.len(), |i| i + 1);
                     } else {
@@ -124,13 +132,18 @@ impl FParser<'_> {
                 return Err(self.err("f-string: expecting '}'", self.pos));
             };
             if c == b'\\' {
-                return Err(self.err("f-string expression part cannot include a backslash", self.pos));
+                return Err(self.err(
+                    "f-string expression part cannot include a backslash",
+                    self.pos,
+                ));
             }
             if let Some((q, triple)) = quote {
                 if c == q {
                     if !triple {
                         quote = None;
-                    } else if self.byte(self.pos + 1) == Some(q) && self.byte(self.pos + 2) == Some(q) {
+                    } else if self.byte(self.pos + 1) == Some(q)
+                        && self.byte(self.pos + 2) == Some(q)
+                    {
                         quote = None;
                         self.pos += 2;
                     }
@@ -140,7 +153,8 @@ impl FParser<'_> {
             }
             match c {
                 b'\'' | b'"' => {
-                    let triple = self.byte(self.pos + 1) == Some(c) && self.byte(self.pos + 2) == Some(c);
+                    let triple =
+                        self.byte(self.pos + 1) == Some(c) && self.byte(self.pos + 2) == Some(c);
                     quote = Some((c, triple));
                     self.pos += if triple { 3 } else { 1 };
                     continue;
@@ -153,7 +167,9 @@ impl FParser<'_> {
                         if c == b'}' {
                             break c;
                         }
-                        return Err(self.err(&format!("f-string: unmatched '{}'", c as char), self.pos));
+                        return Err(
+                            self.err(&format!("f-string: unmatched '{}'", c as char), self.pos)
+                        );
                     };
                     let want = match open_b {
                         b'[' => b']',
@@ -206,7 +222,9 @@ impl FParser<'_> {
             while matches!(self.byte(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
                 self.pos += 1;
             }
-            out.push(FStringPart::Literal(Rc::from(&self.ctx.src[expr_start..self.pos])));
+            out.push(FStringPart::Literal(Rc::from(
+                &self.ctx.src[expr_start..self.pos],
+            )));
             debug = true;
             stop = self.byte(self.pos).unwrap_or(0);
         }

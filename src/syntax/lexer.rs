@@ -210,7 +210,10 @@ fn string_triple(lex: &mut logos::Lexer<Raw>) -> Result<(), RawError> {
     while i < rest.len() {
         match rest[i] {
             b'\\' => i += 2,
-            c if c == quote && rest.get(i + 1) == Some(&quote) && rest.get(i + 2) == Some(&quote) => {
+            c if c == quote
+                && rest.get(i + 1) == Some(&quote)
+                && rest.get(i + 2) == Some(&quote) =>
+            {
                 lex.bump(i + 3);
                 return Ok(());
             }
@@ -621,7 +624,11 @@ impl<'s> Lexer<'s> {
         let end = self.base + self.raw.source().len();
         if let Some(&(c, pos)) = self.brackets.last() {
             if self.mode == Mode::Module {
-                return Some(Err(self.err(format!("'{c}' was never closed"), pos, pos + 1)));
+                return Some(Err(self.err(
+                    format!("'{c}' was never closed"),
+                    pos,
+                    pos + 1,
+                )));
             }
         }
         if self.mode == Mode::Module {
@@ -640,12 +647,19 @@ impl<'s> Lexer<'s> {
     fn raw_error(&self, e: RawError, start: usize, end: usize) -> SyntaxError {
         match e {
             RawError::UnterminatedString => self.err(
-                format!("unterminated string literal (detected at line {})", self.line_of(start)),
+                format!(
+                    "unterminated string literal (detected at line {})",
+                    self.line_of(start)
+                ),
                 start,
                 start + 1,
             ),
             RawError::UnterminatedTriple => {
-                let last = if self.src.ends_with('\n') { self.src.len() - 1 } else { self.src.len() };
+                let last = if self.src.ends_with('\n') {
+                    self.src.len() - 1
+                } else {
+                    self.src.len()
+                };
                 let line = self.line_of(last.max(start));
                 self.err(
                     format!("unterminated triple-quoted string literal (detected at line {line})"),
@@ -656,10 +670,18 @@ impl<'s> Lexer<'s> {
             RawError::Invalid => {
                 let c = self.src[start..].chars().next().unwrap_or(' ');
                 if c == '\\' {
-                    return self.err("unexpected character after line continuation character", start, end);
+                    return self.err(
+                        "unexpected character after line continuation character",
+                        start,
+                        end,
+                    );
                 }
                 if !c.is_ascii() {
-                    return self.err(format!("invalid character '{c}' (U+{:04X})", c as u32), start, end);
+                    return self.err(
+                        format!("invalid character '{c}' (U+{:04X})", c as u32),
+                        start,
+                        end,
+                    );
                 }
                 self.err("invalid syntax", start, start + c.len_utf8())
             }
@@ -668,7 +690,9 @@ impl<'s> Lexer<'s> {
 
     /// The indentation pass at the first token of a logical line.
     fn indentation(&mut self, tok_start: usize) -> Result<(), SyntaxError> {
-        let line_start = self.src[..tok_start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line_start = self.src[..tok_start]
+            .rfind(['\n', '\r'])
+            .map_or(0, |i| i + 1);
         let (mut col, mut alt) = (0usize, 0usize);
         for c in self.src[line_start..tok_start].chars() {
             match c {
@@ -696,7 +720,9 @@ impl<'s> Lexer<'s> {
             msg: "inconsistent use of tabs and spaces in indentation".into(),
             span: Span::new(line_start, line_start),
         };
-        let line_end = self.src[tok_start..].find(['\n', '\r']).map_or(self.src.len(), |i| tok_start + i);
+        let line_end = self.src[tok_start..]
+            .find(['\n', '\r'])
+            .map_or(self.src.len(), |i| tok_start + i);
         if col == top {
             if alt != alt_top {
                 return Err(tab_error());
@@ -759,12 +785,17 @@ impl<'s> Lexer<'s> {
             }
             Raw::Number => self.number(start, end),
             Raw::Str => self.string(start, end),
-            Raw::Backslash => Err(self.err("unexpected character after line continuation character", start, end)),
+            Raw::Backslash => Err(self.err(
+                "unexpected character after line continuation character",
+                start,
+                end,
+            )),
             Raw::LPar | Raw::LSqb | Raw::LBrace => {
                 if self.brackets.len() >= MAX_BRACKET_DEPTH {
                     return Err(self.err("too many nested parentheses", start, end));
                 }
-                self.brackets.push((text.chars().next().unwrap_or('('), start));
+                self.brackets
+                    .push((text.chars().next().unwrap_or('('), start));
                 Ok(simple_tok(raw).unwrap_or(Tok::LPar))
             }
             Raw::RPar | Raw::RSqb | Raw::RBrace => {
@@ -817,14 +848,22 @@ impl<'s> Lexer<'s> {
                 }
                 if !c.is_digit(radix) {
                     if c.is_ascii_digit() {
-                        return Err(self.err(format!("invalid digit '{c}' in {kind_name} literal"), at, at + 1));
+                        return Err(self.err(
+                            format!("invalid digit '{c}' in {kind_name} literal"),
+                            at,
+                            at + 1,
+                        ));
                     }
                     return Err(self.err(format!("invalid {kind_name} literal"), at, at + 1));
                 }
                 prev_digit = true;
             }
             if !prev_digit {
-                return Err(self.err(format!("invalid {kind_name} literal"), end.max(start + 2) - 1, end));
+                return Err(self.err(
+                    format!("invalid {kind_name} literal"),
+                    end.max(start + 2) - 1,
+                    end,
+                ));
             }
             let digits: String = body.chars().filter(|&c| c != '_').collect();
             return Ok(int_token(&digits, radix));
@@ -832,7 +871,11 @@ impl<'s> Lexer<'s> {
         // Underscores only between digits.
         let b = text.as_bytes();
         for (i, &c) in b.iter().enumerate() {
-            if c == b'_' && !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(|n| n.is_ascii_digit())) {
+            if c == b'_'
+                && !(i > 0
+                    && b[i - 1].is_ascii_digit()
+                    && b.get(i + 1).is_some_and(|n| n.is_ascii_digit()))
+            {
                 return Err(self.err("invalid decimal literal", start, end));
             }
         }
@@ -843,9 +886,12 @@ impl<'s> Lexer<'s> {
             if is_id_char(c) {
                 // `1if x else y` is accepted (with a warning) by CPython.
                 let rest = &self.src[end..];
-                let ok_kw = ["and", "else", "for", "if", "in", "is", "not", "or"].iter().any(|kw| {
-                    rest.starts_with(kw) && !rest[kw.len()..].chars().next().is_some_and(is_id_char)
-                });
+                let ok_kw = ["and", "else", "for", "if", "in", "is", "not", "or"]
+                    .iter()
+                    .any(|kw| {
+                        rest.starts_with(kw)
+                            && !rest[kw.len()..].chars().next().is_some_and(is_id_char)
+                    });
                 if !ok_kw || text.ends_with(['e', 'E']) {
                     return Err(self.err("invalid decimal literal", start, end + c.len_utf8()));
                 }
@@ -885,7 +931,9 @@ impl<'s> Lexer<'s> {
         let body = &self.src[body_start..body_end];
         let value = match kind {
             StrKind::Str => StrValue::Str(Rc::from(strings::decode_str(body, raw, body_start)?)),
-            StrKind::Bytes => StrValue::Bytes(Rc::from(strings::decode_bytes(body, raw, body_start)?)),
+            StrKind::Bytes => {
+                StrValue::Bytes(Rc::from(strings::decode_bytes(body, raw, body_start)?))
+            }
             StrKind::FStr => StrValue::Pending,
         };
         Ok(Tok::Str(Rc::new(StrTok {
@@ -995,7 +1043,10 @@ mod tests {
 
     #[test]
     fn dedents_at_eof_and_missing_final_newline() {
-        assert_eq!(kinds("if x:\n  y").join(" "), "If Name(x) Colon NL IN Name(y) NL DE");
+        assert_eq!(
+            kinds("if x:\n  y").join(" "),
+            "If Name(x) Colon NL IN Name(y) NL DE"
+        );
     }
 
     #[test]
@@ -1007,17 +1058,25 @@ mod tests {
     #[test]
     fn brackets_join_lines() {
         let src = "x = (1,\n  2,\n      3)\ny\n";
-        assert_eq!(kinds(src).join(" "), "Name(x) Equal LPar 1 Comma 2 Comma 3 RPar NL Name(y) NL");
+        assert_eq!(
+            kinds(src).join(" "),
+            "Name(x) Equal LPar 1 Comma 2 Comma 3 RPar NL Name(y) NL"
+        );
     }
 
     #[test]
     fn backslash_continuation() {
-        assert_eq!(kinds("x = 1 + \\\n    2\n").join(" "), "Name(x) Equal 1 Plus 2 NL");
+        assert_eq!(
+            kinds("x = 1 + \\\n    2\n").join(" "),
+            "Name(x) Equal 1 Plus 2 NL"
+        );
     }
 
     #[test]
     fn dedent_spans_are_zero_width() {
-        let toks: Vec<_> = Lexer::new("if x:\n  y\nz\n", Mode::Module).map(|r| r.unwrap()).collect();
+        let toks: Vec<_> = Lexer::new("if x:\n  y\nz\n", Mode::Module)
+            .map(|r| r.unwrap())
+            .collect();
         let d = toks.iter().find(|t| t.1 == Tok::Dedent).unwrap();
         assert_eq!(d.0, d.2);
         assert_eq!(d.0, 10);
@@ -1039,7 +1098,10 @@ mod tests {
 
     #[test]
     fn unterminated_strings() {
-        assert_eq!(first_error("x = 'abc\n").msg, "unterminated string literal (detected at line 1)");
+        assert_eq!(
+            first_error("x = 'abc\n").msg,
+            "unterminated string literal (detected at line 1)"
+        );
         assert_eq!(
             first_error("x = \"\"\"abc\n\n\n").msg,
             "unterminated triple-quoted string literal (detected at line 3)"
@@ -1060,25 +1122,40 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(kinds("0x_ff 0o17 0b101 1_000\n").join(" "), "255 15 5 1000 NL");
+        assert_eq!(
+            kinds("0x_ff 0o17 0b101 1_000\n").join(" "),
+            "255 15 5 1000 NL"
+        );
         let toks: Vec<_> = Lexer::new("1.5e3 .5 99999999999999999999\n", Mode::Module)
             .map(|r| r.unwrap().1)
             .collect();
         assert_eq!(toks[1], Tok::Float(1500.0));
         assert_eq!(toks[2], Tok::Float(0.5));
         assert_eq!(toks[3], Tok::BigInt(Rc::from("99999999999999999999")));
-        assert_eq!(first_error("x = 012\n").msg.split(';').next(), Some("leading zeros in decimal integer literals are not permitted"));
+        assert_eq!(
+            first_error("x = 012\n").msg.split(';').next(),
+            Some("leading zeros in decimal integer literals are not permitted")
+        );
         assert_eq!(first_error("x = 1abc\n").msg, "invalid decimal literal");
         assert_eq!(first_error("x = 0x\n").msg, "invalid hexadecimal literal");
-        assert_eq!(first_error("x = 0o8\n").msg, "invalid digit '8' in octal literal");
+        assert_eq!(
+            first_error("x = 0o8\n").msg,
+            "invalid digit '8' in octal literal"
+        );
         assert!(Lexer::new("x = 1if y else 2\n", Mode::Module).all(|r| r.is_ok()));
     }
 
     #[test]
     fn unicode_names_and_bad_characters() {
         assert_eq!(kinds("é = 1\n")[0], "Name(é)");
-        assert_eq!(first_error("x = a € b\n").msg, "invalid character '€' (U+20AC)");
-        assert_eq!(first_error("x = 1 \\ 2\n").msg, "unexpected character after line continuation character");
+        assert_eq!(
+            first_error("x = a € b\n").msg,
+            "invalid character '€' (U+20AC)"
+        );
+        assert_eq!(
+            first_error("x = 1 \\ 2\n").msg,
+            "unexpected character after line continuation character"
+        );
     }
 
     #[test]

@@ -10,7 +10,13 @@ use crate::syntax::ast::{Expr, Module, Span};
 use crate::syntax::lexer::{line_of, Lexer, Mode, Spanned, Tok};
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_parens, unused_imports, dead_code)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_parens,
+        unused_imports,
+        dead_code
+    )]
     grammar,
     "/gilvm.rs"
 );
@@ -56,10 +62,68 @@ pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
     let mut lexer = Lexer::new(source, Mode::Module);
     let result = grammar::TopParser::new().parse(&ctx, &mut lexer);
     match result {
-        Ok(Top::Module(body)) => Ok(Module { body }),
-        Ok(Top::Expr(e)) => Err(SyntaxError::new(SyntaxErrorKind::SyntaxError, "invalid syntax", e.span)),
+        Ok(Top::Module(body)) => {
+            let module = Module { body };
+            record_line_starts(&module, source);
+            Ok(module)
+        }
+        Ok(Top::Expr(e)) => Err(SyntaxError::new(
+            SyntaxErrorKind::SyntaxError,
+            "invalid syntax",
+            e.span,
+        )),
         Err(e) => Err(convert_error(source, &mut lexer, e)),
     }
+}
+
+/// Byte offsets of the starts of lines (`\n`, `\r\n` and `\r` end lines).
+pub fn line_starts(source: &str) -> Vec<u32> {
+    let b = source.as_bytes();
+    let mut starts = vec![0u32];
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            starts.push(i as u32 + 1);
+        }
+    }
+    starts
+}
+
+thread_local! {
+    /// Line tables of recent parses on this thread, keyed by the address and
+    /// length of the module's statement vector (stable when the `Module`
+    /// moves), so that `compile_module(module, filename)` can fill in line
+    /// numbers without the source text.
+    static LINE_TABLES: std::cell::RefCell<Vec<(usize, usize, Rc<[u32]>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+const LINE_TABLES_KEPT: usize = 16;
+
+fn record_line_starts(module: &Module, source: &str) {
+    let key = (module.body.as_ptr() as usize, module.body.len());
+    let starts: Rc<[u32]> = Rc::from(line_starts(source));
+    LINE_TABLES.with(|t| {
+        let mut t = t.borrow_mut();
+        t.retain(|e| (e.0, e.1) != key);
+        if t.len() >= LINE_TABLES_KEPT {
+            t.remove(0);
+        }
+        t.push((key.0, key.1, starts));
+    });
+}
+
+/// The line starts of the source `module` was parsed from (or of the most
+/// recent parse on this thread when `module` was cloned).
+pub fn recorded_line_starts(module: &Module) -> Option<Rc<[u32]>> {
+    let key = (module.body.as_ptr() as usize, module.body.len());
+    LINE_TABLES.with(|t| {
+        let t = t.borrow();
+        t.iter()
+            .rev()
+            .find(|e| (e.0, e.1) == key)
+            .or_else(|| t.last())
+            .map(|e| e.2.clone())
+    })
 }
 
 /// Parse the expression of an f-string replacement field at
@@ -72,8 +136,13 @@ pub fn parse_fstring_expr(ctx: &ParseCtx, start: usize, end: usize) -> Result<Ex
     ctx.in_fstring.set(ctx.in_fstring.get() - 1);
     match result {
         Ok(Top::Expr(e)) => Ok(e),
-        Ok(Top::Module(_)) => Err(fstring_error("invalid syntax".into(), Span::new(start, end))),
-        Err(ParseError::User { error }) if error.msg.starts_with("f-string") => Err(ParseError::User { error }),
+        Ok(Top::Module(_)) => Err(fstring_error(
+            "invalid syntax".into(),
+            Span::new(start, end),
+        )),
+        Err(ParseError::User { error }) if error.msg.starts_with("f-string") => {
+            Err(ParseError::User { error })
+        }
         Err(e) => {
             let err = convert_error(&src, &mut lexer, e);
             Err(fstring_error(err.msg, err.span))
@@ -83,7 +152,11 @@ pub fn parse_fstring_expr(ctx: &ParseCtx, start: usize, end: usize) -> Result<Ex
 
 fn fstring_error(msg: String, span: Span) -> PErr {
     ParseError::User {
-        error: SyntaxError::new(SyntaxErrorKind::SyntaxError, format!("f-string: {msg}"), span),
+        error: SyntaxError::new(
+            SyntaxErrorKind::SyntaxError,
+            format!("f-string: {msg}"),
+            span,
+        ),
     }
 }
 
@@ -116,7 +189,8 @@ fn convert_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
 }
 
 fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
-    let generic = |span: Span| SyntaxError::new(SyntaxErrorKind::SyntaxError, "invalid syntax", span);
+    let generic =
+        |span: Span| SyntaxError::new(SyntaxErrorKind::SyntaxError, "invalid syntax", span);
     match e {
         ParseError::User { error } => error,
         ParseError::InvalidToken { location } => generic(Span::new(location, location + 1)),
@@ -141,12 +215,19 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             // The failing token is the last one the lexer produced.
             let idx = lexer.history.len().saturating_sub(1);
             if tok == Tok::Indent {
-                return SyntaxError::new(SyntaxErrorKind::IndentationError, "unexpected indent", span);
+                return SyntaxError::new(
+                    SyntaxErrorKind::IndentationError,
+                    "unexpected indent",
+                    span,
+                );
             }
             if expected.iter().any(|t| t == "Indent") {
                 return expected_block(src, &lexer.history, idx, span);
             }
-            if tok == Tok::Newline && expected.iter().any(|t| t == "\":\"") && line_is_compound(&lexer.history, idx) {
+            if tok == Tok::Newline
+                && expected.iter().any(|t| t == "\":\"")
+                && line_is_compound(&lexer.history, idx)
+            {
                 return SyntaxError::new(SyntaxErrorKind::SyntaxError, "expected ':'", span);
             }
             if let Some(hint) = comma_hint(&lexer.history, idx) {
@@ -292,7 +373,10 @@ fn primary_start(history: &[Spanned], mut i: usize) -> usize {
                 }
                 i = j;
                 // A call or subscript trailer continues the primary.
-                if i > 0 && history[i - 1].1.ends_expr() && matches!(history[i].1, Tok::LPar | Tok::LSqb) {
+                if i > 0
+                    && history[i - 1].1.ends_expr()
+                    && matches!(history[i].1, Tok::LPar | Tok::LSqb)
+                {
                     i -= 1;
                     continue;
                 }
@@ -316,10 +400,18 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Some(enc) = coding_declaration(bytes) {
         let enc = enc.to_ascii_lowercase().replace('_', "-");
-        if matches!(enc.as_str(), "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819") {
+        if matches!(
+            enc.as_str(),
+            "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819"
+        ) {
             return Ok(bytes.iter().map(|&b| b as char).collect());
         }
-        if !(enc == "utf-8" || enc.starts_with("utf-8-") || enc == "utf8" || enc == "ascii" || enc == "us-ascii") {
+        if !(enc == "utf-8"
+            || enc.starts_with("utf-8-")
+            || enc == "utf8"
+            || enc == "ascii"
+            || enc == "us-ascii")
+        {
             return Err(SyntaxError::new(
                 SyntaxErrorKind::SyntaxError,
                 format!("unknown encoding: {enc}"),
@@ -408,7 +500,11 @@ pub fn is_incomplete(source: &str) -> bool {
             });
             let last_line_blank = source.ends_with("\n\n")
                 || source.ends_with("\r\n\r\n")
-                || source.rsplit('\n').nth(1).is_some_and(|l| l.trim().is_empty()) && source.ends_with('\n');
+                || source
+                    .rsplit('\n')
+                    .nth(1)
+                    .is_some_and(|l| l.trim().is_empty())
+                    && source.ends_with('\n');
             compound && !last_line_blank
         }
         Err(e) => {
@@ -503,40 +599,100 @@ n = not a < b <= c is not d not in e
 
     #[test]
     fn assignment_target_errors() {
-        assert_eq!(msg("f() = 1\n"), "cannot assign to function call here. Maybe you meant '==' instead of '='?");
-        assert_eq!(msg("1 = x\n"), "cannot assign to literal here. Maybe you meant '==' instead of '='?");
-        assert_eq!(msg("x + 1 = 2\n"), "cannot assign to expression here. Maybe you meant '==' instead of '='?");
+        assert_eq!(
+            msg("f() = 1\n"),
+            "cannot assign to function call here. Maybe you meant '==' instead of '='?"
+        );
+        assert_eq!(
+            msg("1 = x\n"),
+            "cannot assign to literal here. Maybe you meant '==' instead of '='?"
+        );
+        assert_eq!(
+            msg("x + 1 = 2\n"),
+            "cannot assign to expression here. Maybe you meant '==' instead of '='?"
+        );
         assert_eq!(msg("(a, f()) = 1\n"), "cannot assign to function call");
         assert_eq!(msg("x = f() = 1\n"), "cannot assign to function call");
         assert_eq!(msg("None = 1\n"), "cannot assign to None");
-        assert_eq!(msg("a, 1 = x\n"), "cannot assign to literal here. Maybe you meant '==' instead of '='?");
+        assert_eq!(
+            msg("a, 1 = x\n"),
+            "cannot assign to literal here. Maybe you meant '==' instead of '='?"
+        );
         assert_eq!(msg("a < b = 1\n"), "cannot assign to comparison");
         assert_eq!(msg("for 1 in x: pass\n"), "cannot assign to literal");
         assert_eq!(msg("del f()\n"), "cannot delete function call");
-        assert_eq!(msg("(a, b) += 1\n"), "'tuple' is an illegal expression for augmented assignment");
-        assert_eq!(msg("f() += 1\n"), "'function call' is an illegal expression for augmented assignment");
-        assert_eq!(msg("x = yield = 1\n"), "assignment to yield expression not possible");
-        assert_eq!(msg("(f() := 1)\n"), "cannot use assignment expressions with function call");
-        assert_eq!(msg("with a as f(): pass\n"), "cannot assign to function call");
+        assert_eq!(
+            msg("(a, b) += 1\n"),
+            "'tuple' is an illegal expression for augmented assignment"
+        );
+        assert_eq!(
+            msg("f() += 1\n"),
+            "'function call' is an illegal expression for augmented assignment"
+        );
+        assert_eq!(
+            msg("x = yield = 1\n"),
+            "assignment to yield expression not possible"
+        );
+        assert_eq!(
+            msg("(f() := 1)\n"),
+            "cannot use assignment expressions with function call"
+        );
+        assert_eq!(
+            msg("with a as f(): pass\n"),
+            "cannot assign to function call"
+        );
         assert_eq!(msg("x = (*a)\n"), "cannot use starred expression here");
     }
 
     #[test]
     fn call_and_parameter_errors() {
-        assert_eq!(msg("f(a for a in b, c)\n"), "Generator expression must be parenthesized");
-        assert_eq!(msg("f(**a, *b)\n"), "iterable argument unpacking follows keyword argument unpacking");
-        assert_eq!(msg("f(a=1, b)\n"), "positional argument follows keyword argument");
-        assert_eq!(msg("print(**a, b)\n"), "positional argument follows keyword argument unpacking");
-        assert_eq!(msg("f(a.b=1)\n"), "expression cannot contain assignment, perhaps you meant \"==\"?");
+        assert_eq!(
+            msg("f(a for a in b, c)\n"),
+            "Generator expression must be parenthesized"
+        );
+        assert_eq!(
+            msg("f(**a, *b)\n"),
+            "iterable argument unpacking follows keyword argument unpacking"
+        );
+        assert_eq!(
+            msg("f(a=1, b)\n"),
+            "positional argument follows keyword argument"
+        );
+        assert_eq!(
+            msg("print(**a, b)\n"),
+            "positional argument follows keyword argument unpacking"
+        );
+        assert_eq!(
+            msg("f(a.b=1)\n"),
+            "expression cannot contain assignment, perhaps you meant \"==\"?"
+        );
         assert_eq!(msg("f(a=1, a=2)\n"), "keyword argument repeated: a");
-        assert_eq!(msg("def f(a=1, b): pass\n"), "non-default argument follows default argument");
-        assert_eq!(msg("def f(*, **k): pass\n"), "named arguments must follow bare *");
-        assert_eq!(msg("def f(/, a): pass\n"), "at least one argument must precede /");
+        assert_eq!(
+            msg("def f(a=1, b): pass\n"),
+            "non-default argument follows default argument"
+        );
+        assert_eq!(
+            msg("def f(*, **k): pass\n"),
+            "named arguments must follow bare *"
+        );
+        assert_eq!(
+            msg("def f(/, a): pass\n"),
+            "at least one argument must precede /"
+        );
         assert_eq!(msg("def f(a, /, b, /): pass\n"), "/ may appear only once");
-        assert_eq!(msg("def f(*a=1): pass\n"), "var-positional argument cannot have default value");
-        assert_eq!(msg("def f(**a, b): pass\n"), "arguments cannot follow var-keyword argument");
+        assert_eq!(
+            msg("def f(*a=1): pass\n"),
+            "var-positional argument cannot have default value"
+        );
+        assert_eq!(
+            msg("def f(**a, b): pass\n"),
+            "arguments cannot follow var-keyword argument"
+        );
         assert_eq!(msg("lambda *: 1\n"), "named arguments must follow bare *");
-        assert_eq!(msg("def f(*a, *b): pass\n"), "* argument may appear only once");
+        assert_eq!(
+            msg("def f(*a, *b): pass\n"),
+            "* argument may appear only once"
+        );
         assert_eq!(msg("def f(a, *, b, /): pass\n"), "/ must be ahead of *");
     }
 
@@ -548,11 +704,17 @@ n = not a < b <= c is not d not in e
         assert_eq!(msg("if x\n  pass\n"), "expected ':'");
         assert_eq!(msg("def f()\n  pass\n"), "expected ':'");
         assert_eq!(msg("foo(a, b\nx = 1\n"), "'(' was never closed");
-        assert_eq!(msg("x = [1, 2)\n"), "closing parenthesis ')' does not match opening parenthesis '['");
+        assert_eq!(
+            msg("x = [1, 2)\n"),
+            "closing parenthesis ')' does not match opening parenthesis '['"
+        );
         assert_eq!(msg("x = 1)\n"), "unmatched ')'");
         assert_eq!(msg("x = 5 6\n"), "invalid syntax");
         assert_eq!(msg("x = $a\n"), "invalid syntax");
-        assert_eq!(msg("x = 1\ny = (\nz = 'abc\n"), "unterminated string literal (detected at line 3)");
+        assert_eq!(
+            msg("x = 1\ny = (\nz = 'abc\n"),
+            "unterminated string literal (detected at line 3)"
+        );
     }
 
     #[test]
@@ -562,26 +724,52 @@ n = not a < b <= c is not d not in e
         assert_eq!((e.span.start, e.span.end), (6, 9));
         let e = err("f(x.y z)\n");
         assert_eq!((e.span.start, e.span.end), (2, 7));
-        assert_eq!(msg("x = [1 2]\n"), "invalid syntax. Perhaps you forgot a comma?");
+        assert_eq!(
+            msg("x = [1 2]\n"),
+            "invalid syntax. Perhaps you forgot a comma?"
+        );
     }
 
     #[test]
     fn indentation_errors() {
         let e = err("if x:\npass\n");
         assert_eq!(e.kind, SyntaxErrorKind::IndentationError);
-        assert_eq!(e.msg, "expected an indented block after 'if' statement on line 1");
-        assert_eq!(msg("def f():\nz\n"), "expected an indented block after function definition on line 1");
-        assert_eq!(msg("class A:\nz\n"), "expected an indented block after class definition on line 1");
+        assert_eq!(
+            e.msg,
+            "expected an indented block after 'if' statement on line 1"
+        );
+        assert_eq!(
+            msg("def f():\nz\n"),
+            "expected an indented block after function definition on line 1"
+        );
+        assert_eq!(
+            msg("class A:\nz\n"),
+            "expected an indented block after class definition on line 1"
+        );
         assert_eq!(
             msg("try:\n  z\nexcept:\nz\n"),
             "expected an indented block after 'except' statement on line 3"
         );
-        assert_eq!(msg("if a:\n  z\nelse:\nz\n"), "expected an indented block after 'else' statement on line 3");
-        assert_eq!(msg("if a:"), "expected an indented block after 'if' statement on line 1");
-        assert_eq!(msg("async def f():\nz\n"), "expected an indented block after function definition on line 1");
+        assert_eq!(
+            msg("if a:\n  z\nelse:\nz\n"),
+            "expected an indented block after 'else' statement on line 3"
+        );
+        assert_eq!(
+            msg("if a:"),
+            "expected an indented block after 'if' statement on line 1"
+        );
+        assert_eq!(
+            msg("async def f():\nz\n"),
+            "expected an indented block after function definition on line 1"
+        );
         let e = err("def f():\n  x=1\n    y=2\n");
-        assert_eq!((e.kind, e.msg.as_str()), (SyntaxErrorKind::IndentationError, "unexpected indent"));
-        let deep: String = (0..100).map(|i| format!("{}if 1:\n", " ".repeat(i))).collect::<String>()
+        assert_eq!(
+            (e.kind, e.msg.as_str()),
+            (SyntaxErrorKind::IndentationError, "unexpected indent")
+        );
+        let deep: String = (0..100)
+            .map(|i| format!("{}if 1:\n", " ".repeat(i)))
+            .collect::<String>()
             + &" ".repeat(100)
             + "pass\n";
         assert_eq!(msg(&deep), "too many levels of indentation");
@@ -596,11 +784,23 @@ n = not a < b <= c is not d not in e
             msg("f\"{x!z}\"\n"),
             "f-string: invalid conversion character: expected 's', 'r', or 'a'"
         );
-        assert_eq!(msg("f\"{a b}\"\n"), "f-string: invalid syntax. Perhaps you forgot a comma?");
+        assert_eq!(
+            msg("f\"{a b}\"\n"),
+            "f-string: invalid syntax. Perhaps you forgot a comma?"
+        );
         assert_eq!(msg("f\"{a +}\"\n"), "f-string: invalid syntax");
-        assert_eq!(msg("f'{\"\\n\"}'\n"), "f-string expression part cannot include a backslash");
-        assert_eq!(msg("f\"{x:{y:{z}}}\"\n"), "f-string: expressions nested too deeply");
-        assert_eq!(msg("x = 'a' b'c'\n"), "cannot mix bytes and nonbytes literals");
+        assert_eq!(
+            msg("f'{\"\\n\"}'\n"),
+            "f-string expression part cannot include a backslash"
+        );
+        assert_eq!(
+            msg("f\"{x:{y:{z}}}\"\n"),
+            "f-string: expressions nested too deeply"
+        );
+        assert_eq!(
+            msg("x = 'a' b'c'\n"),
+            "cannot mix bytes and nonbytes literals"
+        );
         let m = parse_module("f'{x=}' f'{a!r:>{w}}' 'b' f'{{}}'\n").unwrap();
         let crate::syntax::ast::StmtKind::Expr(e) = &m.body[0].kind else {
             panic!()
@@ -610,7 +810,13 @@ n = not a < b <= c is not d not in e
         };
         assert_eq!(parts.len(), 4);
         assert!(matches!(&parts[0], crate::syntax::ast::FStringPart::Literal(s) if &**s == "x="));
-        assert!(matches!(&parts[1], crate::syntax::ast::FStringPart::Value { conversion: Some('r'), .. }));
+        assert!(matches!(
+            &parts[1],
+            crate::syntax::ast::FStringPart::Value {
+                conversion: Some('r'),
+                ..
+            }
+        ));
         assert!(matches!(&parts[3], crate::syntax::ast::FStringPart::Literal(s) if &**s == "b{}"));
     }
 
@@ -640,7 +846,10 @@ n = not a < b <= c is not d not in e
 
     #[test]
     fn decoding() {
-        assert_eq!(decode_source(b"\xEF\xBB\xBFx = 1\n", "f").unwrap(), "x = 1\n");
+        assert_eq!(
+            decode_source(b"\xEF\xBB\xBFx = 1\n", "f").unwrap(),
+            "x = 1\n"
+        );
         let e = decode_source(b"x = 1\ny = '\xff'\n", "t.py").unwrap_err();
         assert_eq!(
             e.msg,
@@ -648,7 +857,10 @@ n = not a < b <= c is not d not in e
              see https://peps.python.org/pep-0263/ for details"
         );
         assert!(!e.has_location());
-        assert_eq!(decode_source(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n", "f").unwrap(), "# -*- coding: latin-1 -*-\nx = '\u{e9}'\n");
+        assert_eq!(
+            decode_source(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n", "f").unwrap(),
+            "# -*- coding: latin-1 -*-\nx = '\u{e9}'\n"
+        );
     }
 
     #[test]

@@ -83,7 +83,11 @@ pub fn decode_str(body: &str, raw: bool, offset: usize) -> Result<String, Syntax
                     b'u' => (4, "truncated \\uXXXX escape"),
                     _ => (8, "truncated \\UXXXXXXXX escape"),
                 };
-                let digits = b[i..].iter().take(len).take_while(|c| c.is_ascii_hexdigit()).count();
+                let digits = b[i..]
+                    .iter()
+                    .take(len)
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
                 if digits < len {
                     return Err(unicode_err(offset, start, i + digits - 1, name));
                 }
@@ -91,19 +95,42 @@ pub fn decode_str(body: &str, raw: bool, offset: usize) -> Result<String, Syntax
                 match char::from_u32(v) {
                     Some(ch) => out.push(ch),
                     None if v <= 0x10FFFF => out.push('\u{FFFD}'), // a lone surrogate
-                    None => return Err(unicode_err(offset, start, i + len - 1, "illegal Unicode character")),
+                    None => {
+                        return Err(unicode_err(
+                            offset,
+                            start,
+                            i + len - 1,
+                            "illegal Unicode character",
+                        ))
+                    }
                 }
                 i += len;
             }
             b'N' => {
-                let close = if b.get(i) == Some(&b'{') { body[i..].find('}') } else { None };
+                let close = if b.get(i) == Some(&b'{') {
+                    body[i..].find('}')
+                } else {
+                    None
+                };
                 let Some(close) = close else {
-                    return Err(unicode_err(offset, start, b.len() - 1, "malformed \\N character escape"));
+                    return Err(unicode_err(
+                        offset,
+                        start,
+                        b.len() - 1,
+                        "malformed \\N character escape",
+                    ));
                 };
                 let name = &body[i + 1..i + close];
                 match char_by_name(name) {
                     Some(ch) => out.push(ch),
-                    None => return Err(unicode_err(offset, start, i + close, "unknown Unicode character name")),
+                    None => {
+                        return Err(unicode_err(
+                            offset,
+                            start,
+                            i + close,
+                            "unknown Unicode character name",
+                        ))
+                    }
                 }
                 i += close + 1;
             }
@@ -120,7 +147,10 @@ pub fn decode_str(body: &str, raw: bool, offset: usize) -> Result<String, Syntax
 /// Decode the body of a `bytes` literal.
 pub fn decode_bytes(body: &str, raw: bool, offset: usize) -> Result<Vec<u8>, SyntaxError> {
     if let Some(pos) = body.find(|c: char| !c.is_ascii()) {
-        return Err(err("bytes can only contain ASCII literal characters".into(), offset + pos));
+        return Err(err(
+            "bytes can only contain ASCII literal characters".into(),
+            offset + pos,
+        ));
     }
     let b = body.as_bytes();
     if raw {
@@ -177,9 +207,16 @@ pub fn decode_bytes(body: &str, raw: bool, offset: usize) -> Result<Vec<u8>, Syn
                 out.push((v & 0xFF) as u8);
             }
             b'x' => {
-                let digits = b[i..].iter().take(2).take_while(|c| c.is_ascii_hexdigit()).count();
+                let digits = b[i..]
+                    .iter()
+                    .take(2)
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
                 if digits < 2 {
-                    return Err(err(format!("(value error) invalid \\x escape at position {start}"), offset));
+                    return Err(err(
+                        format!("(value error) invalid \\x escape at position {start}"),
+                        offset,
+                    ));
                 }
                 out.push(u8::from_str_radix(&body[i..i + 2], 16).unwrap_or(0));
                 i += 2;
@@ -256,7 +293,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(decode_str(r"a\tb\\\x41\u00e9\101\'", false, 0).unwrap(), "a\tb\\AéA'");
+        assert_eq!(
+            decode_str(r"a\tb\\\x41\u00e9\101\'", false, 0).unwrap(),
+            "a\tb\\AéA'"
+        );
         assert_eq!(decode_str(r"\d", false, 0).unwrap(), "\\d");
         assert_eq!(decode_str("a\\\nb", false, 0).unwrap(), "ab");
         assert_eq!(decode_str(r"\N{BULLET}", false, 0).unwrap(), "\u{2022}");
@@ -272,12 +312,21 @@ mod tests {
             decode_str(r"ab\xzz", false, 0).unwrap_err().msg,
             r"(unicode error) 'unicodeescape' codec can't decode bytes in position 2-3: truncated \xXX escape"
         );
-        assert_eq!(decode_bytes("é", false, 0).unwrap_err().msg, "bytes can only contain ASCII literal characters");
-        assert_eq!(decode_bytes(r"\x4", false, 0).unwrap_err().msg, r"(value error) invalid \x escape at position 0");
+        assert_eq!(
+            decode_bytes("é", false, 0).unwrap_err().msg,
+            "bytes can only contain ASCII literal characters"
+        );
+        assert_eq!(
+            decode_bytes(r"\x4", false, 0).unwrap_err().msg,
+            r"(value error) invalid \x escape at position 0"
+        );
     }
 
     #[test]
     fn bytes_escapes() {
-        assert_eq!(decode_bytes(r"\x00\777\u1234", false, 0).unwrap(), b"\x00\xff\\u1234".to_vec());
+        assert_eq!(
+            decode_bytes(r"\x00\777\u1234", false, 0).unwrap(),
+            b"\x00\xff\\u1234".to_vec()
+        );
     }
 }

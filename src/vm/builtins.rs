@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::vm::error::{ExcKind, PyErr, PyResult};
-use crate::vm::types::{types, Types};
-use crate::vm::interp::Vm;
 use crate::compile::code::{BinaryOpKind, CompareKind};
+use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::interp::Vm;
+use crate::vm::types::{types, Types};
 use crate::vm::value::{
     Class, InstanceBase, Kwargs, NativeFn, NativeFunction, ObjKind, PyDict, PyList, Value,
 };
@@ -13,12 +13,16 @@ use crate::vm::value::{
 /// Put every built-in type's native methods into its class namespace.
 pub fn install_methods(types: &Types) {
     let _ = CLASSMETHOD.set(types.classmethod.clone());
+    // The protocol and scalar types first: the containers' own methods
+    // below are the authority for the container types.
+    crate::vm::ops::install(types);
+    crate::vm::number::install(types);
+    crate::vm::str::install(types);
     crate::vm::list::install(types);
     crate::vm::tuple::install(types);
     crate::vm::dict::install(types);
     crate::vm::set::install(types);
     crate::vm::iter::install(types);
-    crate::vm::number::install(types);
     install_descriptors(types);
 }
 
@@ -104,9 +108,15 @@ pub(crate) fn arity(name: &str, args: &[Value], min: usize, max: usize) -> PyRes
     let msg = if min == max {
         format!("{name} expected {min} argument{}, got {n}", plural(min))
     } else if n < min {
-        format!("{name} expected at least {min} argument{}, got {n}", plural(min))
+        format!(
+            "{name} expected at least {min} argument{}, got {n}",
+            plural(min)
+        )
     } else {
-        format!("{name} expected at most {max} argument{}, got {n}", plural(max))
+        format!(
+            "{name} expected at most {max} argument{}, got {n}",
+            plural(max)
+        )
     };
     Err(PyErr::type_error(msg))
 }
@@ -173,7 +183,6 @@ pub(crate) fn index_arg(v: &Value) -> PyResult<i64> {
         ))),
     }
 }
-
 
 /// An integer argument through the index protocol (`__index__`), as i64.
 pub(crate) fn index_value(vm: &mut Vm, v: &Value) -> PyResult<i64> {
@@ -915,7 +924,9 @@ fn radix(vm: &mut Vm, name: &str, args: &[Value], kw: Kwargs, base: u32) -> PyRe
     exactly_one(name, args, kw)?;
     let v = base_value(&args[0]);
     if let Some(i) = crate::vm::number::int_ref(&v) {
-        return Ok(Value::from_string(crate::vm::number::int_to_prefixed(i, base)));
+        return Ok(Value::from_string(crate::vm::number::int_to_prefixed(
+            i, base,
+        )));
     }
     let i = index_value(vm, &args[0])?;
     Ok(Value::from_string(crate::vm::number::int_to_prefixed(
@@ -1001,7 +1012,11 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     match args.first() {
         None => {
             let d = locals_dict(vm);
-            names.extend(d.keys().iter().filter_map(|k| k.as_str().map(str::to_string)));
+            names.extend(
+                d.keys()
+                    .iter()
+                    .filter_map(|k| k.as_str().map(str::to_string)),
+            );
         }
         Some(v) => {
             let class = types().class_of(v).clone();
@@ -1018,7 +1033,12 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             }
             match v {
                 Value::Module(m) => {
-                    names.extend(m.dict.keys().iter().filter_map(|k| k.as_str().map(str::to_string)));
+                    names.extend(
+                        m.dict
+                            .keys()
+                            .iter()
+                            .filter_map(|k| k.as_str().map(str::to_string)),
+                    );
                 }
                 Value::Class(c) => {
                     for k in std::iter::once(c).chain(c.mro.iter()) {
@@ -1038,7 +1058,9 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     names.sort();
     names.dedup();
-    Ok(Value::list(names.into_iter().map(Value::from_string).collect()))
+    Ok(Value::list(
+        names.into_iter().map(Value::from_string).collect(),
+    ))
 }
 
 fn b_globals(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
@@ -1124,7 +1146,12 @@ fn property_new(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             .cloned()
             .unwrap_or(Value::None)
     };
-    let (fget, fset, fdel, mut doc) = (get(0, "fget"), get(1, "fset"), get(2, "fdel"), get(3, "doc"));
+    let (fget, fset, fdel, mut doc) = (
+        get(0, "fget"),
+        get(1, "fset"),
+        get(2, "fdel"),
+        get(3, "doc"),
+    );
     if doc.is_none() && !fget.is_none() {
         if let Ok(Some(d)) = vm.get_attr_opt(&fget, "__doc__") {
             doc = d;
@@ -1264,10 +1291,12 @@ fn classmethod_get(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value>
         (Some(obj), _) => Value::Class(types().class_of(obj).clone()),
         _ => Value::None,
     };
-    Ok(Value::BoundMethod(Arc::new(crate::vm::value::BoundMethod {
-        func: f,
-        receiver: owner,
-    })))
+    Ok(Value::BoundMethod(Arc::new(
+        crate::vm::value::BoundMethod {
+            func: f,
+            receiver: owner,
+        },
+    )))
 }
 
 fn noop_init(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -1361,7 +1390,9 @@ fn file_class() -> Arc<Class> {
             crate::vm::iter::getter(t, &c, "closed", f_closed);
             crate::vm::iter::getter(t, &c, "name", f_name);
             crate::vm::iter::getter(t, &c, "mode", f_mode);
-            c.attrs.lock().insert("encoding".into(), Value::str("UTF-8"));
+            c.attrs
+                .lock()
+                .insert("encoding".into(), Value::str("UTF-8"));
             c
         })
         .clone()
@@ -1401,7 +1432,10 @@ pub fn os_error(e: &std::io::Error, filename: Option<&Value>) -> PyErr {
     };
     let err = PyErr::with_args(
         kind,
-        vec![Value::Int(errno as i64), Value::from_string(strerror.clone())],
+        vec![
+            Value::Int(errno as i64),
+            Value::from_string(strerror.clone()),
+        ],
     );
     let mut attrs = err.exc.attrs.lock();
     attrs.insert("errno".into(), Value::Int(errno as i64));
@@ -1423,7 +1457,16 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_kwargs(
         "open",
         kw,
-        &["file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"],
+        &[
+            "file",
+            "mode",
+            "buffering",
+            "encoding",
+            "errors",
+            "newline",
+            "closefd",
+            "opener",
+        ],
     )?;
     let Some(file) = args.first().or_else(|| kwarg(kw, "file")).cloned() else {
         return Err(PyErr::type_error(
@@ -1638,7 +1681,11 @@ fn f_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
                     break;
                 }
             }
-            let take = if n < 0 { st.bytes.len() } else { (n as usize).min(st.bytes.len()) };
+            let take = if n < 0 {
+                st.bytes.len()
+            } else {
+                (n as usize).min(st.bytes.len())
+            };
             Ok(st.bytes.drain(..take).collect::<Vec<u8>>())
         })?;
         return Ok(Value::Bytes(out.into()));
@@ -1669,21 +1716,19 @@ fn f_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn read_line(vm: &mut Vm, file: &Value, limit: i64) -> PyResult<Value> {
     let binary = file_of(file)?.binary;
     if binary {
-        let out = with_file(vm, file, move |_, st| {
-            loop {
-                if let Some(i) = st.bytes.iter().position(|&b| b == b'\n') {
-                    let mut take = i + 1;
-                    if limit >= 0 {
-                        take = take.min(limit as usize);
-                    }
-                    return Ok(st.bytes.drain(..take).collect::<Vec<u8>>());
+        let out = with_file(vm, file, move |_, st| loop {
+            if let Some(i) = st.bytes.iter().position(|&b| b == b'\n') {
+                let mut take = i + 1;
+                if limit >= 0 {
+                    take = take.min(limit as usize);
                 }
-                if limit >= 0 && st.bytes.len() as i64 >= limit {
-                    return Ok(st.bytes.drain(..limit as usize).collect());
-                }
-                if !st.fill(true)? {
-                    return Ok(std::mem::take(&mut st.bytes));
-                }
+                return Ok(st.bytes.drain(..take).collect::<Vec<u8>>());
+            }
+            if limit >= 0 && st.bytes.len() as i64 >= limit {
+                return Ok(st.bytes.drain(..limit as usize).collect());
+            }
+            if !st.fill(true)? {
+                return Ok(std::mem::take(&mut st.bytes));
             }
         })?;
         return Ok(Value::Bytes(out.into()));

@@ -82,7 +82,11 @@ pub(crate) fn bind_args(
     out[..n].clone_from_slice(&args[..n]);
     let mut slot = total;
     if has_varargs {
-        let extra = if npos > n { args[n..npos].to_vec() } else { Vec::new() };
+        let extra = if npos > n {
+            args[n..npos].to_vec()
+        } else {
+            Vec::new()
+        };
         out[slot] = Value::tuple(extra);
         slot += 1;
     }
@@ -143,25 +147,28 @@ pub(crate) fn bind_args(
         if !missing.is_empty() {
             return Err(missing_arguments(f, "positional", &missing));
         }
-        for i in first_default.max(npos)..argcount {
-            if out[i].is_null() {
-                out[i] = f.defaults[i - first_default].clone();
+        let start = first_default.max(npos);
+        for (i, slot) in out.iter_mut().enumerate().take(argcount).skip(start) {
+            if slot.is_null() {
+                *slot = f.defaults[i - first_default].clone();
             }
         }
     }
     if kwonly > 0 {
         let mut missing = Vec::new();
-        for i in argcount..total {
-            if !out[i].is_null() {
+        for (slot, name) in out[argcount..total]
+            .iter_mut()
+            .zip(&code.varnames[argcount..total])
+        {
+            if !slot.is_null() {
                 continue;
             }
-            let name = &code.varnames[i];
             let default = f
                 .kwdefaults
                 .as_ref()
                 .and_then(|d| d.get_str(&PyStr::new(&**name)));
             match default {
-                Some(v) => out[i] = v,
+                Some(v) => *slot = v,
                 None => missing.push(&**name),
             }
         }
@@ -180,7 +187,10 @@ fn too_many_positional(f: &Function, given: usize, out: &[Value]) -> PyErr {
         .count();
     let ndef = f.defaults.len();
     let (sig, plural) = if ndef > 0 {
-        (format!("from {} to {}", argcount - ndef.min(argcount), argcount), true)
+        (
+            format!("from {} to {}", argcount - ndef.min(argcount), argcount),
+            true,
+        )
     } else {
         (argcount.to_string(), argcount != 1)
     };
@@ -288,7 +298,12 @@ impl Vm {
     }
 
     /// A call whose last `kwnames.len()` arguments are keyword arguments.
-    pub(crate) fn call_kw(&mut self, f: &Value, args: &[Value], kwnames: &[Value]) -> PyResult<Value> {
+    pub(crate) fn call_kw(
+        &mut self,
+        f: &Value,
+        args: &[Value],
+        kwnames: &[Value],
+    ) -> PyResult<Value> {
         self.call_any(f, args, KwView::Names(kwnames))
     }
 
@@ -312,7 +327,7 @@ impl Vm {
             Value::Function(func) => self.call_function(func, args, kw),
             Value::Native(nf) => match kw {
                 KwView::Pairs(p) => (nf.func)(self, args, p),
-                KwView::Names(n) if n.is_empty() => (nf.func)(self, args, &[]),
+                KwView::Names([]) => (nf.func)(self, args, &[]),
                 KwView::Names(_) => {
                     let pairs = kw.to_pairs(args);
                     let npos = kw.npos(args);

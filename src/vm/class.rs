@@ -79,7 +79,9 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
         return Err(PyErr::type_error("__build_class__: not enough arguments"));
     }
     let Value::Function(func) = &args[0] else {
-        return Err(PyErr::type_error("__build_class__: func must be a function"));
+        return Err(PyErr::type_error(
+            "__build_class__: func must be a function",
+        ));
     };
     let Some(name) = args[1].as_str() else {
         return Err(PyErr::type_error("__build_class__: name is not a string"));
@@ -236,7 +238,11 @@ pub fn create_class(
     for (k, v) in entries {
         if let Value::Instance(i) = &v {
             if let Some(set_name) = lookup(&i.class, "__set_name__") {
-                vm.call(&set_name, &[v.clone(), class_v.clone(), Value::str(&k)], &[])?;
+                vm.call(
+                    &set_name,
+                    &[v.clone(), class_v.clone(), Value::str(&k)],
+                    &[],
+                )?;
             }
         }
     }
@@ -406,7 +412,7 @@ pub fn super_lookup(vm: &mut Vm, sup: &Object, name: &str) -> PyResult<Option<Va
                     )));
                 }
                 let fget = fget.clone();
-                return vm.call(&fget, &[obj.clone()], &[]).map(Some);
+                return vm.call(&fget, std::slice::from_ref(obj), &[]).map(Some);
             }
             _ => v.clone(),
         },

@@ -29,7 +29,7 @@ use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
 use crate::vm::value::{
-    Class, Instance, InstanceBase, Kwargs, ObjKind, Object, PyDict, PyStr, PySet, Value,
+    Class, Instance, InstanceBase, Kwargs, ObjKind, Object, PyDict, PySet, PyStr, Value,
 };
 
 /// A dict key with its Python hash computed up front (which may have called
@@ -136,8 +136,7 @@ impl DictMap {
     pub fn insert(&mut self, key: HashKey, value: Value) -> Option<Value> {
         let found = match self.find_native(key.hash, &key.key) {
             Ok(ix) => ix,
-            Err(NeedsEq) => self
-                .live_index_of(|k| k.hash == key.hash && k.key.is(&key.key)),
+            Err(NeedsEq) => self.live_index_of(|k| k.hash == key.hash && k.key.is(&key.key)),
         };
         match found {
             Some(ix) => Some(self.set_value_at(ix, value)),
@@ -408,7 +407,12 @@ impl DictMap {
 
     /// Insert or replace with native key equality; `Err` hands the pair back
     /// when the key needs a user `__eq__`.
-    pub fn set_native(&mut self, hash: i64, key: Value, value: Value) -> Result<(), (Value, Value)> {
+    pub fn set_native(
+        &mut self,
+        hash: i64,
+        key: Value,
+        value: Value,
+    ) -> Result<(), (Value, Value)> {
         match self.find_native(hash, &key) {
             Ok(Some(ix)) => {
                 self.entries[ix].value = value;
@@ -565,7 +569,9 @@ pub fn native_eq(a: &Value, b: &Value) -> Option<bool> {
             }
             true
         }
-        (Set(x) | FrozenSet(x), Set(y) | FrozenSet(y)) => return crate::vm::set::native_set_eq(x, y),
+        (Set(x) | FrozenSet(x), Set(y) | FrozenSet(y)) => {
+            return crate::vm::set::native_set_eq(x, y)
+        }
         (Object(x), Object(y)) => match (&x.kind, &y.kind) {
             (
                 ObjKind::Range {
@@ -677,8 +683,15 @@ impl Vm {
         self.dict_get_hashed(d, key, hash)
     }
 
-    pub fn dict_get_hashed(&mut self, d: &PyDict, key: &Value, hash: i64) -> PyResult<Option<Value>> {
-        self.dict_lookup(d, hash, key, |m, ix| ix.map(|ix| m.entries[ix].value.clone()))
+    pub fn dict_get_hashed(
+        &mut self,
+        d: &PyDict,
+        key: &Value,
+        hash: i64,
+    ) -> PyResult<Option<Value>> {
+        self.dict_lookup(d, hash, key, |m, ix| {
+            ix.map(|ix| m.entries[ix].value.clone())
+        })
     }
 
     pub fn dict_contains(&mut self, d: &PyDict, key: &Value) -> PyResult<bool> {
@@ -691,7 +704,13 @@ impl Vm {
         self.dict_set_hashed(d, key, hash, value)
     }
 
-    pub fn dict_set_hashed(&mut self, d: &PyDict, key: Value, hash: i64, value: Value) -> PyResult<()> {
+    pub fn dict_set_hashed(
+        &mut self,
+        d: &PyDict,
+        key: Value,
+        hash: i64,
+        value: Value,
+    ) -> PyResult<()> {
         let old = self.dict_lookup(d, hash, &key.clone(), move |m, ix| match ix {
             Some(ix) => Some(m.set_value_at(ix, value)),
             None => {
@@ -775,7 +794,10 @@ impl Vm {
                 )));
             }
             let mut pair = pair.into_iter();
-            let (k, v) = (pair.next().unwrap_or(Value::None), pair.next().unwrap_or(Value::None));
+            let (k, v) = (
+                pair.next().unwrap_or(Value::None),
+                pair.next().unwrap_or(Value::None),
+            );
             self.dict_set(d, k, v)?;
             n += 1;
         }
@@ -1022,7 +1044,9 @@ fn dict_popitem(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let item = d.map.lock().pop_last();
     match item {
         Some((k, v)) => Ok(Value::tuple(vec![k, v])),
-        None => Err(PyErr::key_error(Value::str("popitem(): dictionary is empty"))),
+        None => Err(PyErr::key_error(Value::str(
+            "popitem(): dictionary is empty",
+        ))),
     }
 }
 
@@ -1154,7 +1178,6 @@ fn dict_repr_m(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let d = this(args, "__repr__")?;
     Ok(Value::from_string(vm.repr(&Value::Dict(d))?))
 }
-
 
 // ---- view methods ----
 
@@ -1430,7 +1453,10 @@ mod tests {
                 _ => -1,
             })
             .collect();
-        let expect: Vec<i64> = (0..100).filter(|i| i % 2 == 1).map(|i| i * 7 % 101).collect();
+        let expect: Vec<i64> = (0..100)
+            .filter(|i| i % 2 == 1)
+            .map(|i| i * 7 % 101)
+            .collect();
         assert_eq!(keys, expect);
         // Re-inserting a deleted key appends it at the end.
         m.set_native(int_hash(0), int(0), int(0)).unwrap();
@@ -1441,8 +1467,10 @@ mod tests {
     fn numeric_keys_collapse() {
         let mut m = DictMap::new();
         m.set_native(1, int(1), Value::str("int")).unwrap();
-        m.set_native(1, Value::Float(1.0), Value::str("float")).unwrap();
-        m.set_native(1, Value::Bool(true), Value::str("bool")).unwrap();
+        m.set_native(1, Value::Float(1.0), Value::str("float"))
+            .unwrap();
+        m.set_native(1, Value::Bool(true), Value::str("bool"))
+            .unwrap();
         assert_eq!(m.len(), 1);
         let e = m.live().next().unwrap();
         assert!(matches!(e.key.key, Value::Int(1)));
@@ -1495,9 +1523,18 @@ mod tests {
         let a = Value::tuple(vec![int(1), Value::str("x")]);
         let b = Value::tuple(vec![Value::Float(1.0), Value::str("x")]);
         assert_eq!(native_eq(&a, &b), Some(true));
-        assert_eq!(native_eq(&int(1 << 53), &Value::Float(9007199254740992.0)), Some(true));
-        assert_eq!(native_eq(&int((1 << 53) + 1), &Value::Float(9007199254740992.0)), Some(false));
-        assert_eq!(native_eq(&Value::Float(f64::NAN), &Value::Float(f64::NAN)), Some(true));
+        assert_eq!(
+            native_eq(&int(1 << 53), &Value::Float(9007199254740992.0)),
+            Some(true)
+        );
+        assert_eq!(
+            native_eq(&int((1 << 53) + 1), &Value::Float(9007199254740992.0)),
+            Some(false)
+        );
+        assert_eq!(
+            native_eq(&Value::Float(f64::NAN), &Value::Float(f64::NAN)),
+            Some(true)
+        );
     }
 
     #[test]

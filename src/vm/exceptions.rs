@@ -114,7 +114,11 @@ fn fill(i: &Instance, overwrite: bool) {
         }
         set_attr(i, "print_file_and_line", Value::None, overwrite);
     } else if is_kind(class, ExcKind::ImportError) {
-        let msg = if a.len() == 1 { a[0].clone() } else { Value::None };
+        let msg = if a.len() == 1 {
+            a[0].clone()
+        } else {
+            Value::None
+        };
         set_attr(i, "msg", msg, overwrite);
         set_attr(i, "name", Value::None, false);
         set_attr(i, "path", Value::None, false);
@@ -257,9 +261,9 @@ pub fn exc_str_value(vm: &mut Vm, i: &Arc<Instance>) -> PyResult<String> {
         let filename = attr("filename");
         let lineno = attr("lineno");
         let msg = vm.to_str(&msg)?;
-        let base = filename.as_str().map(|f| {
-            f.rsplit('/').next().unwrap_or(f).to_string()
-        });
+        let base = filename
+            .as_str()
+            .map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
         return Ok(match (base, &lineno) {
             (Some(f), Value::Int(n)) => format!("{msg} ({f}, line {n})"),
             (Some(f), _) => format!("{msg} ({f})"),

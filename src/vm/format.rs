@@ -127,7 +127,9 @@ pub fn parse_spec(spec: &str, type_name: &str, numeric: bool) -> PyResult<Format
             _ => false,
         };
         if !ok {
-            return Err(PyErr::value_error(format!("Cannot specify '{g}' with '{ty}'.")));
+            return Err(PyErr::value_error(format!(
+                "Cannot specify '{g}' with '{ty}'."
+            )));
         }
     }
     Ok(f)
@@ -289,7 +291,14 @@ pub fn format_int(i: IntRef, spec: &FormatSpec, type_name: &str) -> PyResult<Str
         }
     };
     let prefix = if spec.alt { prefix } else { "" };
-    Ok(layout_number(i.is_negative(), prefix, &digits, "", spec, group))
+    Ok(layout_number(
+        i.is_negative(),
+        prefix,
+        &digits,
+        "",
+        spec,
+        group,
+    ))
 }
 
 /// Strip trailing zeros (and a bare point) from a positional mantissa.
@@ -740,7 +749,9 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
     let mapping = match args {
         Value::Tuple(_) | Value::Str(_) => None,
         Value::Dict(_) | Value::List(_) => Some(args.clone()),
-        Value::Instance(_) if vm.lookup_special(args, "__getitem__").is_some() => Some(args.clone()),
+        Value::Instance(_) if vm.lookup_special(args, "__getitem__").is_some() => {
+            Some(args.clone())
+        }
         _ => None,
     };
     let mut argi = 0;
@@ -749,9 +760,10 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
     let mut out = String::with_capacity(template.len() + 16);
     let mut i = 0;
     let next_arg = |argi: &mut usize| -> PyResult<Value> {
-        let v = positional.get(*argi).cloned().ok_or_else(|| {
-            PyErr::type_error("not enough arguments for format string")
-        })?;
+        let v = positional
+            .get(*argi)
+            .cloned()
+            .ok_or_else(|| PyErr::type_error("not enough arguments for format string"))?;
         *argi += 1;
         Ok(v)
     };
@@ -834,9 +846,7 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
             }
             if i > start {
                 let s: String = chars[start..i].iter().collect();
-                spec.width = s
-                    .parse()
-                    .map_err(|_| PyErr::value_error("width too big"))?;
+                spec.width = s.parse().map_err(|_| PyErr::value_error("width too big"))?;
             }
         }
         // Precision.
@@ -952,7 +962,14 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
                     precision: None,
                     ..spec
                 };
-                format_str(&ch, &FormatSpec { sign: None, alt: false, ..spec })?
+                format_str(
+                    &ch,
+                    &FormatSpec {
+                        sign: None,
+                        alt: false,
+                        ..spec
+                    },
+                )?
             }
             _ => {
                 return Err(PyErr::value_error(format!(
@@ -1035,7 +1052,14 @@ fn percent_int_body(n: IntRef, radix: u32, spec: &FormatSpec, upper: bool) -> Py
         grouping: None,
         ..spec.clone()
     };
-    Ok(layout_number(n.is_negative(), prefix, &digits, "", &spec, 3))
+    Ok(layout_number(
+        n.is_negative(),
+        prefix,
+        &digits,
+        "",
+        &spec,
+        3,
+    ))
 }
 
 #[cfg(test)]
@@ -1084,13 +1108,31 @@ mod tests {
         assert_eq!(f(Value::Bool(true), "d"), "1");
         assert_eq!(f(Value::Int(1), "e"), "1.000000e+00");
         assert_eq!(f(Value::Int(1), "%"), "100.000000%");
-        assert_eq!(f(Value::Int(1), "s"), "ERR Unknown format code 's' for object of type 'int'");
-        assert_eq!(f(Value::Int(1), ".2"), "ERR Precision not allowed in integer format specifier");
+        assert_eq!(
+            f(Value::Int(1), "s"),
+            "ERR Unknown format code 's' for object of type 'int'"
+        );
+        assert_eq!(
+            f(Value::Int(1), ".2"),
+            "ERR Precision not allowed in integer format specifier"
+        );
         assert_eq!(f(Value::Int(1), ",x"), "ERR Cannot specify ',' with 'x'.");
-        assert_eq!(f(Value::Int(1), "abc"), "ERR Invalid format specifier 'abc' for object of type 'int'");
-        assert_eq!(f(Value::Int(1), "<<<"), "ERR Unknown format code '<' for object of type 'int'");
-        assert_eq!(f(Value::Int(5), ",_"), "ERR Cannot specify both ',' and '_'.");
-        assert_eq!(f(Value::Int(5), "."), "ERR Format specifier missing precision");
+        assert_eq!(
+            f(Value::Int(1), "abc"),
+            "ERR Invalid format specifier 'abc' for object of type 'int'"
+        );
+        assert_eq!(
+            f(Value::Int(1), "<<<"),
+            "ERR Unknown format code '<' for object of type 'int'"
+        );
+        assert_eq!(
+            f(Value::Int(5), ",_"),
+            "ERR Cannot specify both ',' and '_'."
+        );
+        assert_eq!(
+            f(Value::Int(5), "."),
+            "ERR Format specifier missing precision"
+        );
     }
 
     #[test]
@@ -1137,8 +1179,14 @@ mod tests {
         assert_eq!(x(0.0, ".3"), "0.0");
         assert_eq!(x(0.0, "g"), "0");
         assert_eq!(x(1.5, "5"), "  1.5");
-        assert_eq!(x(1.5, "d"), "ERR Unknown format code 'd' for object of type 'float'");
-        assert_eq!(x(5.5, ".2,f"), "ERR Invalid format specifier '.2,f' for object of type 'float'");
+        assert_eq!(
+            x(1.5, "d"),
+            "ERR Unknown format code 'd' for object of type 'float'"
+        );
+        assert_eq!(
+            x(5.5, ".2,f"),
+            "ERR Invalid format specifier '.2,f' for object of type 'float'"
+        );
         assert_eq!(x(1234567.0, ","), "1,234,567.0");
     }
 
@@ -1149,10 +1197,22 @@ mod tests {
         assert_eq!(s("ab", "*^7"), "**ab***");
         assert_eq!(s("abc", ".1"), "a");
         assert_eq!(s("ab", "05"), "ab000");
-        assert_eq!(s("a", "d"), "ERR Unknown format code 'd' for object of type 'str'");
-        assert_eq!(s("a", "=5"), "ERR '=' alignment not allowed in string format specifier");
-        assert_eq!(s("a", "+"), "ERR Sign not allowed in string format specifier");
-        assert_eq!(s("a", "#"), "ERR Alternate form (#) not allowed in string format specifier");
+        assert_eq!(
+            s("a", "d"),
+            "ERR Unknown format code 'd' for object of type 'str'"
+        );
+        assert_eq!(
+            s("a", "=5"),
+            "ERR '=' alignment not allowed in string format specifier"
+        );
+        assert_eq!(
+            s("a", "+"),
+            "ERR Sign not allowed in string format specifier"
+        );
+        assert_eq!(
+            s("a", "#"),
+            "ERR Alternate form (#) not allowed in string format specifier"
+        );
         assert_eq!(s("a", ","), "ERR Cannot specify ',' with 's'.");
     }
 }

@@ -331,7 +331,11 @@ impl Vm {
 
     /// One step of `yield from`: send `v` into `it`. `Ok(Ok(y))` means it
     /// yielded `y`; `Ok(Err(r))` that it finished with result `r`.
-    pub(crate) fn yield_from_step(&mut self, it: &Value, v: Value) -> PyResult<Result<Value, Value>> {
+    pub(crate) fn yield_from_step(
+        &mut self,
+        it: &Value,
+        v: Value,
+    ) -> PyResult<Result<Value, Value>> {
         if let Some((o, _)) = as_generator(it) {
             let o = o.clone();
             return Ok(match self.resume_generator(&o, v)? {
@@ -401,7 +405,7 @@ fn gen_throw(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         (Value::Class(_), Value::None) => vm.exception_from(typ.clone(), false)?,
         (Value::Class(_), Value::Instance(_)) => vm.exception_from(val.clone(), false)?,
         (Value::Class(_), _) => {
-            let inst = vm.call(&typ, &[val.clone()], &[])?;
+            let inst = vm.call(&typ, std::slice::from_ref(&val), &[])?;
             vm.exception_from(inst, false)?
         }
         (Value::Instance(_), Value::None) => vm.exception_from(typ.clone(), false)?,
@@ -491,7 +495,10 @@ pub fn install(t: &Types) {
             ("__repr__", gen_repr),
         ];
         for (name, f) in methods {
-            attrs.insert(name.into(), native(name, &format!("{prefix}.{name}"), f, true));
+            attrs.insert(
+                name.into(),
+                native(name, &format!("{prefix}.{name}"), f, true),
+            );
         }
         if prefix == "coroutine" {
             attrs.insert(
@@ -500,8 +507,15 @@ pub fn install(t: &Types) {
             );
         }
         attrs.insert("__name__".into(), property(t, "__name__", gen_name));
-        attrs.insert("__qualname__".into(), property(t, "__qualname__", gen_qualname));
-        let running = if prefix == "coroutine" { "cr_running" } else { "gi_running" };
+        attrs.insert(
+            "__qualname__".into(),
+            property(t, "__qualname__", gen_qualname),
+        );
+        let running = if prefix == "coroutine" {
+            "cr_running"
+        } else {
+            "gi_running"
+        };
         attrs.insert(running.into(), property(t, running, gen_running));
     }
 }

@@ -30,10 +30,8 @@ impl Vm {
             return Ok(m);
         }
         let module = self.load_module(name)?;
-        if let (Some(parent), Some((_, child))) = (parent, name.rsplit_once('.')) {
-            if let Value::Module(p) = &parent {
-                p.dict.set(child, module.clone());
-            }
+        if let (Some(Value::Module(p)), Some((_, child))) = (&parent, name.rsplit_once('.')) {
+            p.dict.set(child, module.clone());
         }
         if name == "threading" {
             self.interp
@@ -68,7 +66,10 @@ impl Vm {
                     continue;
                 }
                 let bytes = std::fs::read(&path).map_err(|e| {
-                    PyErr::new(ExcKind::ImportError, format!("cannot read {}: {e}", path.display()))
+                    PyErr::new(
+                        ExcKind::ImportError,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
                 })?;
                 let filename = display_path(&path);
                 let src = match crate::syntax::decode_source(&bytes, &filename) {
@@ -104,7 +105,9 @@ impl Vm {
         let package = if is_pkg {
             name.to_string()
         } else {
-            name.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default()
+            name.rsplit_once('.')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default()
         };
         module.dict.set("__package__", Value::str(&package));
         if is_pkg {
@@ -125,7 +128,7 @@ impl Vm {
         self.interp.add_source(filename, src);
         let ast = crate::syntax::parse_module(src)
             .map_err(|e| self.syntax_error(&e, filename, Some(src)))?;
-        let code = crate::compile::compile_module(&ast, filename)
+        let code = crate::compile::compile_module_with_source(&ast, src, filename)
             .map_err(|e| self.syntax_error(&e, filename, Some(src)))?;
         Ok(crate::vm::interp::load_code(&code))
     }
@@ -146,7 +149,12 @@ impl Vm {
 
     /// `ImportName`: `import a.b` binds `a` (the top package) unless there
     /// is a from-list; `level` > 0 is relative to the current package.
-    pub(crate) fn import_name(&mut self, name: &str, fromlist: &Value, level: &Value) -> PyResult<Value> {
+    pub(crate) fn import_name(
+        &mut self,
+        name: &str,
+        fromlist: &Value,
+        level: &Value,
+    ) -> PyResult<Value> {
         let level = match level {
             Value::Int(n) => *n,
             _ => 0,
@@ -160,7 +168,10 @@ impl Vm {
                         if globals.get_str(&PyStr::new("__path__")).is_some() {
                             n.as_str().to_string()
                         } else {
-                            n.as_str().rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default()
+                            n.as_str()
+                                .rsplit_once('.')
+                                .map(|(p, _)| p.to_string())
+                                .unwrap_or_default()
                         }
                     }
                     _ => String::new(),
@@ -252,7 +263,9 @@ impl Vm {
     /// `from m import *`: `__all__`, or every name not starting with `_`.
     pub(crate) fn import_star(&mut self, module: &Value) -> PyResult<()> {
         let Value::Module(m) = module else {
-            return Err(PyErr::type_error("from-import-* object has no __dict__ and no __all__"));
+            return Err(PyErr::type_error(
+                "from-import-* object has no __dict__ and no __all__",
+            ));
         };
         let names: Vec<Value> = match m.dict.get("__all__") {
             Some(all) => self.collect(&all)?,

@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::compile::code::{Code, Const};
 use crate::runtime::gil::{Gil, ThreadId};
+use crate::syntax::{SyntaxError, SyntaxErrorKind};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{body_function, Frame};
 use crate::vm::types::types;
-use crate::compile::code::{Code, Const};
-use crate::syntax::{SyntaxError, SyntaxErrorKind};
 use crate::vm::value::{
     Class, CodeObj, Function, Module, NativeFn, NativeFunction, ObjKind, Object, PyDict, PyStr,
     Value,
@@ -233,7 +233,11 @@ fn install_vm_methods() {
 /// (nested code objects too), once per load.
 pub fn load_code(code: &Arc<Code>) -> Arc<CodeObj> {
     let consts = code.consts.iter().map(const_value).collect();
-    let names = code.names.iter().map(|n| Arc::new(PyStr::new(&**n))).collect();
+    let names = code
+        .names
+        .iter()
+        .map(|n| Arc::new(PyStr::new(&**n)))
+        .collect();
     Arc::new(CodeObj {
         code: code.clone(),
         consts,
@@ -520,7 +524,10 @@ fn position(src: &str, at: usize) -> (usize, usize, String) {
         at -= 1;
     }
     let line_start = src[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = src[at..].find('\n').map(|i| at + i + 1).unwrap_or(src.len());
+    let line_end = src[at..]
+        .find('\n')
+        .map(|i| at + i + 1)
+        .unwrap_or(src.len());
     let lineno = src[..at].matches('\n').count() + 1;
     let col = src[line_start..at].chars().count() + 1;
     (lineno, col, src[line_start..line_end].to_string())

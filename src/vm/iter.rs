@@ -23,16 +23,41 @@ use crate::vm::value::{
 
 /// The state of a built-in iterator object.
 pub enum IterState {
-    List { list: Arc<PyList>, index: usize },
+    List {
+        list: Arc<PyList>,
+        index: usize,
+    },
     /// `reversed(list)`: `index` is one past the next item (0 = done).
-    ListRev { list: Arc<PyList>, index: usize },
-    Tuple { tuple: Arc<PyTuple>, index: usize },
-    TupleRev { tuple: Arc<PyTuple>, index: usize },
+    ListRev {
+        list: Arc<PyList>,
+        index: usize,
+    },
+    Tuple {
+        tuple: Arc<PyTuple>,
+        index: usize,
+    },
+    TupleRev {
+        tuple: Arc<PyTuple>,
+        index: usize,
+    },
     /// By code point; `pos` is a byte offset.
-    Str { s: Arc<PyStr>, pos: usize },
-    StrRev { s: Arc<PyStr>, pos: usize },
-    Bytes { b: Arc<[u8]>, index: usize },
-    Range { next: i64, step: i64, remaining: u64 },
+    Str {
+        s: Arc<PyStr>,
+        pos: usize,
+    },
+    StrRev {
+        s: Arc<PyStr>,
+        pos: usize,
+    },
+    Bytes {
+        b: Arc<[u8]>,
+        index: usize,
+    },
+    Range {
+        next: i64,
+        step: i64,
+        remaining: u64,
+    },
     Dict {
         dict: Arc<PyDict>,
         kind: ViewKind,
@@ -43,17 +68,42 @@ pub enum IterState {
         used: usize,
         remaining: usize,
     },
-    Set { set: Arc<PySet>, pos: usize, used: usize },
-    Enumerate { it: Value, count: i64 },
-    Zip { its: Arc<[Value]>, strict: bool },
-    Map { func: Value, its: Arc<[Value]> },
-    Filter { func: Value, it: Value },
+    Set {
+        set: Arc<PySet>,
+        pos: usize,
+        used: usize,
+    },
+    Enumerate {
+        it: Value,
+        count: i64,
+    },
+    Zip {
+        its: Arc<[Value]>,
+        strict: bool,
+    },
+    Map {
+        func: Value,
+        its: Arc<[Value]>,
+    },
+    Filter {
+        func: Value,
+        it: Value,
+    },
     /// `iter(f, sentinel)`.
-    Callable { func: Value, sentinel: Value },
+    Callable {
+        func: Value,
+        sentinel: Value,
+    },
     /// The sequence protocol: `seq[0]`, `seq[1]`, ... until IndexError.
-    Seq { seq: Value, index: i64 },
+    Seq {
+        seq: Value,
+        index: i64,
+    },
     /// `reversed(seq)` through `__len__` and `__getitem__`.
-    SeqRev { seq: Value, index: i64 },
+    SeqRev {
+        seq: Value,
+        index: i64,
+    },
     Exhausted,
 }
 
@@ -67,9 +117,7 @@ impl IterState {
             IterState::Str { .. } => "str_iterator",
             IterState::Bytes { .. } => "bytes_iterator",
             IterState::Range { .. } => "range_iterator",
-            IterState::Dict {
-                kind, reversed, ..
-            } => match (kind, reversed) {
+            IterState::Dict { kind, reversed, .. } => match (kind, reversed) {
                 (ViewKind::Keys, false) => "dict_keyiterator",
                 (ViewKind::Values, false) => "dict_valueiterator",
                 (ViewKind::Items, false) => "dict_itemiterator",
@@ -529,7 +577,9 @@ impl Vm {
                         }
                         Ok(Some(v))
                     }
-                    Err(e) if e.matches(ExcKind::IndexError) || e.matches(ExcKind::StopIteration) => {
+                    Err(e)
+                        if e.matches(ExcKind::IndexError) || e.matches(ExcKind::StopIteration) =>
+                    {
                         *st.lock() = IterState::Exhausted;
                         Ok(None)
                     }
@@ -550,7 +600,9 @@ impl Vm {
                         }
                         Ok(Some(v))
                     }
-                    Err(e) if e.matches(ExcKind::IndexError) || e.matches(ExcKind::StopIteration) => {
+                    Err(e)
+                        if e.matches(ExcKind::IndexError) || e.matches(ExcKind::StopIteration) =>
+                    {
                         *st.lock() = IterState::Exhausted;
                         Ok(None)
                     }
@@ -762,7 +814,9 @@ fn range_new(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     let rest = args.get(1..).unwrap_or(&[]);
     if rest.is_empty() {
-        return Err(PyErr::type_error("range expected at least 1 argument, got 0"));
+        return Err(PyErr::type_error(
+            "range expected at least 1 argument, got 0",
+        ));
     }
     if rest.len() > 3 {
         return Err(PyErr::type_error(format!(
@@ -896,9 +950,15 @@ pub fn range_getitem(vm: &mut Vm, r: (i64, i64, i64), key: &Value) -> PyResult<V
             let new_step = st as i128 * c as i128;
             let fits = |x: i128| x >= i64::MIN as i128 && x <= i64::MAX as i128;
             if !(fits(new_start) && fits(new_stop) && fits(new_step)) {
-                return Err(PyErr::overflow_error("Python int too large to convert to C ssize_t"));
+                return Err(PyErr::overflow_error(
+                    "Python int too large to convert to C ssize_t",
+                ));
             }
-            return Ok(make_range(new_start as i64, new_stop as i64, new_step as i64));
+            return Ok(make_range(
+                new_start as i64,
+                new_stop as i64,
+                new_step as i64,
+            ));
         }
     }
     let i = match key {
@@ -1019,7 +1079,12 @@ fn range_bool(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 /// A read-only attribute computed by a native getter (a property object).
-pub(crate) fn getter(t: &Types, class: &Arc<Class>, name: &'static str, f: crate::vm::value::NativeFn) {
+pub(crate) fn getter(
+    t: &Types,
+    class: &Arc<Class>,
+    name: &'static str,
+    f: crate::vm::value::NativeFn,
+) {
     let qualname = format!("{}.{}", class.name, name);
     let prop = Value::Object(Arc::new(Object {
         class: t.property.clone(),

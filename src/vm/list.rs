@@ -758,9 +758,24 @@ mod tests {
     #[test]
     fn native_lt_compares_exactly() {
         assert_eq!(native_lt(&Value::Int(1), &Value::Float(1.5)), Some(true));
-        assert_eq!(native_lt(&Value::Int((1 << 53) + 1), &Value::Float(9007199254740992.0)), Some(false));
-        assert_eq!(native_lt(&Value::Float(9007199254740992.0), &Value::Int((1 << 53) + 1)), Some(true));
-        assert_eq!(native_lt(&Value::Float(f64::NAN), &Value::Int(1)), Some(false));
+        assert_eq!(
+            native_lt(
+                &Value::Int((1 << 53) + 1),
+                &Value::Float(9007199254740992.0)
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            native_lt(
+                &Value::Float(9007199254740992.0),
+                &Value::Int((1 << 53) + 1)
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            native_lt(&Value::Float(f64::NAN), &Value::Int(1)),
+            Some(false)
+        );
         let a = Value::tuple(vec![Value::Int(1), Value::str("b")]);
         let b = Value::tuple(vec![Value::Int(1), Value::str("c")]);
         assert_eq!(native_lt(&a, &b), Some(true));

@@ -307,9 +307,8 @@ pub fn int_pow_mod(a: IntRef, b: IntRef, m: IntRef) -> PyResult<Value> {
     let mut exp = b.to_big();
     if exp.is_negative() {
         // A modular inverse, as Python 3.8+ computes.
-        let inv = mod_inverse(&base.mod_floor(&m.abs()), &m.abs()).ok_or_else(|| {
-            PyErr::value_error("base is not invertible for the given modulus")
-        })?;
+        let inv = mod_inverse(&base.mod_floor(&m.abs()), &m.abs())
+            .ok_or_else(|| PyErr::value_error("base is not invertible for the given modulus"))?;
         base = inv;
         exp = -exp;
     }
@@ -560,7 +559,9 @@ pub fn float_pow(a: f64, b: f64) -> PyResult<f64> {
     }
     let r = av.powf(b);
     if r.is_infinite() {
-        return Err(PyErr::overflow_error("(34, 'Numerical result out of range')"));
+        return Err(PyErr::overflow_error(
+            "(34, 'Numerical result out of range')",
+        ));
     }
     Ok(if negate { -r } else { r })
 }
@@ -846,13 +847,12 @@ pub fn unicode_decimal(c: char) -> Option<u32> {
     }
     // The zero of each block of ten decimal digits outside ASCII.
     const ZEROS: &[u32] = &[
-        0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
-        0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
-        0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
-        0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0,
-        0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50,
-        0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC,
-        0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+        0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+        0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+        0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+        0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
+        0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
+        0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
     ];
     let cp = c as u32;
     ZEROS
@@ -978,7 +978,11 @@ pub fn parse_float(s: &str) -> Option<f64> {
                 clean.push(char::from_digit(d, 10).unwrap_or('0'));
                 n += 1;
                 *i += 1;
-            } else if c == '_' && *i > start && *i + 1 < chars.len() && unicode_decimal(chars[*i + 1]).is_some() {
+            } else if c == '_'
+                && *i > start
+                && *i + 1 < chars.len()
+                && unicode_decimal(chars[*i + 1]).is_some()
+            {
                 *i += 1;
             } else {
                 break;
@@ -1062,7 +1066,9 @@ pub fn round_float(x: f64, ndigits: i64) -> PyResult<f64> {
         s.parse::<f64>().unwrap_or(f64::INFINITY).copysign(x)
     };
     if r.is_infinite() {
-        return Err(PyErr::overflow_error("rounded value too large to represent"));
+        return Err(PyErr::overflow_error(
+            "rounded value too large to represent",
+        ));
     }
     Ok(r)
 }
@@ -1513,14 +1519,18 @@ fn int_self(args: &[Value], method: &str) -> PyResult<Value> {
             "unbound method int.{method}() needs an argument"
         )))
     } else {
-        Err(crate::vm::builtins::descriptor_error(method, "int", &args[0]))
+        Err(crate::vm::builtins::descriptor_error(
+            method, "int", &args[0],
+        ))
     }
 }
 
 fn float_self(args: &[Value], method: &str) -> PyResult<f64> {
     match args.first().map(base_value) {
         Some(Value::Float(f)) => Ok(f),
-        Some(_) => Err(crate::vm::builtins::descriptor_error(method, "float", &args[0])),
+        Some(_) => Err(crate::vm::builtins::descriptor_error(
+            method, "float", &args[0],
+        )),
         None => Err(PyErr::type_error(format!(
             "unbound method float.{method}() needs an argument"
         ))),
@@ -1739,7 +1749,10 @@ fn float_as_integer_ratio(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult
     if f < 0.0 {
         num = -num;
     }
-    Ok(Value::tuple(vec![int_from_bigint(num), int_from_bigint(den)]))
+    Ok(Value::tuple(vec![
+        int_from_bigint(num),
+        int_from_bigint(den),
+    ]))
 }
 
 fn float_int(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -1788,7 +1801,11 @@ pub fn float_hex_string(f: f64) -> String {
     let bits = f.abs().to_bits();
     let raw_exp = ((bits >> 52) & 0x7ff) as i64;
     let frac = bits & ((1 << 52) - 1);
-    let (lead, exp) = if raw_exp == 0 { (0, -1022) } else { (1, raw_exp - 1023) };
+    let (lead, exp) = if raw_exp == 0 {
+        (0, -1022)
+    } else {
+        (1, raw_exp - 1023)
+    };
     let digits = format!("{frac:013x}");
     let exp_sign = if exp < 0 { '-' } else { '+' };
     format!("{sign}0x{lead}.{digits}p{exp_sign}{}", exp.abs())
@@ -1890,9 +1907,15 @@ mod tests {
             int_val(int_binop(RShift, IntRef::Big(&nb), small(3)).unwrap()),
             "-147573952589676412928"
         );
-        assert_eq!(int_val(int_binop(And, IntRef::Big(&nb), small(0xff)).unwrap()), "0");
+        assert_eq!(
+            int_val(int_binop(And, IntRef::Big(&nb), small(0xff)).unwrap()),
+            "0"
+        );
         let p64 = -BigInt::from(2).pow(64u32);
-        assert_eq!(int_val(int_binop(RShift, IntRef::Big(&p64), small(70)).unwrap()), "-1");
+        assert_eq!(
+            int_val(int_binop(RShift, IntRef::Big(&p64), small(70)).unwrap()),
+            "-1"
+        );
         assert!(int_binop(FloorDiv, small(1), small(0)).is_err());
     }
 
@@ -1918,7 +1941,10 @@ mod tests {
         );
         let c = BigInt::from(10).pow(400u32);
         let d = BigInt::from(10).pow(399u32);
-        assert_eq!(int_true_div(IntRef::Big(&c), IntRef::Big(&d)).unwrap(), 10.0);
+        assert_eq!(
+            int_true_div(IntRef::Big(&c), IntRef::Big(&d)).unwrap(),
+            10.0
+        );
         assert!(int_true_div(IntRef::Big(&c), small(1)).is_err());
     }
 
@@ -1982,7 +2008,10 @@ mod tests {
         assert_eq!(p("٣", 10), Some("3".into()));
         assert_eq!(p("0o17", 10), None);
         assert_eq!(p("", 10), None);
-        assert_eq!(p("123456789012345678901234567890", 10), Some("123456789012345678901234567890".into()));
+        assert_eq!(
+            p("123456789012345678901234567890", 10),
+            Some("123456789012345678901234567890".into())
+        );
         assert_eq!(parse_float("1_000.5"), Some(1000.5));
         assert_eq!(parse_float("1__0"), None);
         assert_eq!(parse_float("_1"), None);
@@ -2001,7 +2030,10 @@ mod tests {
     #[test]
     fn int_float_comparison_is_exact() {
         let big = BigInt::from(2).pow(53u32) + 1;
-        assert_eq!(cmp_int_float(IntRef::Big(&big), 2f64.powi(53)), Some(Ordering::Greater));
+        assert_eq!(
+            cmp_int_float(IntRef::Big(&big), 2f64.powi(53)),
+            Some(Ordering::Greater)
+        );
         assert_eq!(cmp_int_float(small(1), 1.0), Some(Ordering::Equal));
         assert_eq!(cmp_int_float(small(1), 1.5), Some(Ordering::Less));
         assert_eq!(cmp_int_float(small(-1), -1.5), Some(Ordering::Greater));
@@ -2015,9 +2047,18 @@ mod tests {
         assert_eq!(float_pow(-2.0, 3.0).unwrap(), -8.0);
         assert!(int_pow(small(10), small(1 << 40)).is_err());
         assert_eq!(int_val(int_pow(small(-1), small(1 << 40)).unwrap()), "1");
-        assert_eq!(int_val(int_pow(small(2), small(64)).unwrap()), "18446744073709551616");
-        assert_eq!(int_val(int_pow_mod(small(2), small(-1), small(5)).unwrap()), "3");
-        assert_eq!(int_val(int_pow_mod(small(3), small(2), small(-5)).unwrap()), "-1");
+        assert_eq!(
+            int_val(int_pow(small(2), small(64)).unwrap()),
+            "18446744073709551616"
+        );
+        assert_eq!(
+            int_val(int_pow_mod(small(2), small(-1), small(5)).unwrap()),
+            "3"
+        );
+        assert_eq!(
+            int_val(int_pow_mod(small(3), small(2), small(-5)).unwrap()),
+            "-1"
+        );
     }
 
     #[test]

@@ -189,7 +189,12 @@ fn check_repeat(item_bytes: usize, n: usize) -> PyResult<()> {
 }
 
 /// Python's slice adjustment (`PySlice_AdjustIndices`): (start, stop, step, length).
-pub fn adjust_slice(start: Option<i64>, stop: Option<i64>, step: Option<i64>, len: i64) -> PyResult<(i64, i64, i64, i64)> {
+pub fn adjust_slice(
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+    len: i64,
+) -> PyResult<(i64, i64, i64, i64)> {
     let step = step.unwrap_or(1);
     if step == 0 {
         return Err(PyErr::value_error("slice step cannot be zero"));
@@ -293,7 +298,13 @@ impl Vm {
     }
 
     /// `a.name(b)`, then `b.rname(a)`, skipping `NotImplemented` results.
-    pub fn call_dunder_binary(&mut self, a: &Value, b: &Value, name: &str, rname: &str) -> PyResult<Option<Value>> {
+    pub fn call_dunder_binary(
+        &mut self,
+        a: &Value,
+        b: &Value,
+        name: &str,
+        rname: &str,
+    ) -> PyResult<Option<Value>> {
         let ta = types().class_of(a);
         let tb = types().class_of(b);
         let fa = lookup_in_class(ta, name);
@@ -393,14 +404,18 @@ impl Vm {
                 if let Some(r) = r {
                     return Ok(Value::Int(r));
                 }
-                return number::int_binop(base, number::IntRef::Small(*x), number::IntRef::Small(*y))
-                    .and_then(|r| {
-                        if is_not_implemented(&r) {
-                            Err(self.binop_type_error(a, b, op))
-                        } else {
-                            Ok(r)
-                        }
-                    });
+                return number::int_binop(
+                    base,
+                    number::IntRef::Small(*x),
+                    number::IntRef::Small(*y),
+                )
+                .and_then(|r| {
+                    if is_not_implemented(&r) {
+                        Err(self.binop_type_error(a, b, op))
+                    } else {
+                        Ok(r)
+                    }
+                });
             }
             (Value::Float(x), Value::Float(y)) => match base {
                 Add => return Ok(Value::Float(x + y)),
@@ -459,12 +474,21 @@ impl Vm {
     }
 
     /// `list += iterable` and `list *= n` mutate in place.
-    fn inplace_builtin(&mut self, a: &Value, b: &Value, base: BinaryOpKind) -> PyResult<Option<Value>> {
+    fn inplace_builtin(
+        &mut self,
+        a: &Value,
+        b: &Value,
+        base: BinaryOpKind,
+    ) -> PyResult<Option<Value>> {
         let list = match a {
             Value::List(l) => l.clone(),
             Value::Instance(inst) => match builtin_base(inst) {
-                Some(Value::List(l)) if lookup_with_owner(&inst.class, dunder_names(base).2)
-                    .map_or(true, |(_, o)| is_builtin_class(o)) => l,
+                Some(Value::List(l))
+                    if lookup_with_owner(&inst.class, dunder_names(base).2)
+                        .map_or(true, |(_, o)| is_builtin_class(o)) =>
+                {
+                    l
+                }
                 _ => return Ok(None),
             },
             _ => return Ok(None),
@@ -508,7 +532,11 @@ impl Vm {
                 }
             }
             let r = number::num_binop(op, a, b)?;
-            return Ok(if is_not_implemented(&r) { None } else { Some(r) });
+            return Ok(if is_not_implemented(&r) {
+                None
+            } else {
+                Some(r)
+            });
         }
         if op == Mod {
             if let Value::Str(s) = a {
@@ -551,18 +579,22 @@ impl Vm {
                 v.extend_from_slice(y);
                 Ok(Some(Value::Bytes(v.into())))
             }
-            (BinaryOpKind::Mul, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), n) => {
-                match repeat_count(n)? {
-                    Some(n) => self.repeat(a, n).map(Some),
-                    None => Ok(None),
-                }
-            }
-            (BinaryOpKind::Mul, n, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)) => {
-                match repeat_count(n)? {
-                    Some(n) => self.repeat(b, n).map(Some),
-                    None => Ok(None),
-                }
-            }
+            (
+                BinaryOpKind::Mul,
+                Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_),
+                n,
+            ) => match repeat_count(n)? {
+                Some(n) => self.repeat(a, n).map(Some),
+                None => Ok(None),
+            },
+            (
+                BinaryOpKind::Mul,
+                n,
+                Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_),
+            ) => match repeat_count(n)? {
+                Some(n) => self.repeat(b, n).map(Some),
+                None => Ok(None),
+            },
             _ => Ok(None),
         }
     }
@@ -606,13 +638,22 @@ impl Vm {
 
     /// CPython's `binary_op1`: the left operand's method, the right one's
     /// reflected method (first if its type is a proper subclass).
-    fn binary_dispatch(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+    fn binary_dispatch(
+        &mut self,
+        a: &Value,
+        b: &Value,
+        op: BinaryOpKind,
+    ) -> PyResult<Option<Value>> {
         let (name, rname, _) = dunder_names(op);
         let ta = types().class_of(a);
         let tb = types().class_of(b);
         let same = Arc::ptr_eq(ta, tb);
         let fa = self.binary_slot(a, name);
-        let mut fb = if same { None } else { self.binary_slot(b, rname) };
+        let mut fb = if same {
+            None
+        } else {
+            self.binary_slot(b, rname)
+        };
         if let Some(f) = &fb {
             if is_subclass(tb, ta) {
                 let r = self.call_binary_slot(f, b, a, op, true)?;
@@ -641,8 +682,15 @@ impl Vm {
     /// (their behaviour is in `builtin_binop`), unless the type has a method.
     fn binary_slot(&self, v: &Value, name: &str) -> Option<Value> {
         match v {
-            Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Float(_) | Value::Str(_)
-            | Value::List(_) | Value::Tuple(_) | Value::Bytes(_) | Value::None => {
+            Value::Int(_)
+            | Value::Bool(_)
+            | Value::BigInt(_)
+            | Value::Float(_)
+            | Value::Str(_)
+            | Value::List(_)
+            | Value::Tuple(_)
+            | Value::Bytes(_)
+            | Value::None => {
                 // Marker: computed natively.
                 Some(Value::Null)
             }
@@ -650,7 +698,14 @@ impl Vm {
         }
     }
 
-    fn call_binary_slot(&mut self, f: &Value, this: &Value, other: &Value, op: BinaryOpKind, reflected: bool) -> PyResult<Value> {
+    fn call_binary_slot(
+        &mut self,
+        f: &Value,
+        this: &Value,
+        other: &Value,
+        op: BinaryOpKind,
+        reflected: bool,
+    ) -> PyResult<Value> {
         if f.is_null() {
             if let (Value::Str(s), BinaryOpKind::Mod, false) = (this, op, reflected) {
                 let out = crate::vm::format::percent_format(self, s.as_str(), other)?;
@@ -676,7 +731,10 @@ impl Vm {
         use BinaryOpKind::*;
         let base = op.base();
         let (ab, bb) = (base_value(a), base_value(b));
-        if !matches!(ab, Value::Instance(_)) && !matches!(bb, Value::Instance(_)) && (!ab.is(a) || !bb.is(b)) {
+        if !matches!(ab, Value::Instance(_))
+            && !matches!(bb, Value::Instance(_))
+            && (!ab.is(a) || !bb.is(b))
+        {
             if let Some(r) = self.builtin_binop(&ab, &bb, base)? {
                 return Ok(r);
             }
@@ -705,7 +763,12 @@ impl Vm {
             _ => {}
         }
         if base == Mul {
-            let seq = |v: &Value| matches!(v, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_));
+            let seq = |v: &Value| {
+                matches!(
+                    v,
+                    Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
+                )
+            };
             if seq(&ab) {
                 return Err(PyErr::type_error(format!(
                     "can't multiply sequence by non-int of type '{}'",
@@ -723,7 +786,12 @@ impl Vm {
     }
 
     /// `| & - ^` on sets (the set file's implementation) and `|` on dicts.
-    fn set_dict_binop(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+    fn set_dict_binop(
+        &mut self,
+        a: &Value,
+        b: &Value,
+        op: BinaryOpKind,
+    ) -> PyResult<Option<Value>> {
         if let Some(r) = crate::vm::set::set_binary_op(self, a, b, op)? {
             return Ok(Some(r));
         }
@@ -789,7 +857,9 @@ impl Vm {
     /// Rich comparison with reflection; `==` falls back to identity.
     pub fn compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
         match (a, b) {
-            (Value::Int(x), Value::Int(y)) => return Ok(Value::Bool(ordering_matches(x.cmp(y), op))),
+            (Value::Int(x), Value::Int(y)) => {
+                return Ok(Value::Bool(ordering_matches(x.cmp(y), op)))
+            }
             (Value::Float(x), Value::Float(y)) => {
                 return Ok(Value::Bool(match x.partial_cmp(y) {
                     Some(o) => ordering_matches(o, op),
@@ -797,7 +867,10 @@ impl Vm {
                 }))
             }
             (Value::Str(x), Value::Str(y)) => {
-                return Ok(Value::Bool(ordering_matches(x.as_str().cmp(y.as_str()), op)))
+                return Ok(Value::Bool(ordering_matches(
+                    x.as_str().cmp(y.as_str()),
+                    op,
+                )))
             }
             _ => {}
         }
@@ -842,16 +915,32 @@ impl Vm {
             }
             (Value::Object(x), Value::Object(y)) => match (&x.kind, &y.kind) {
                 (
-                    ObjKind::Range { start: s1, stop: e1, step: t1 },
-                    ObjKind::Range { start: s2, stop: e2, step: t2 },
+                    ObjKind::Range {
+                        start: s1,
+                        stop: e1,
+                        step: t1,
+                    },
+                    ObjKind::Range {
+                        start: s2,
+                        stop: e2,
+                        step: t2,
+                    },
                 ) if matches!(op, Eq | Ne) => {
                     let (l1, l2) = (range_len(*s1, *e1, *t1), range_len(*s2, *e2, *t2));
                     let eq = l1 == l2 && (l1 == 0 || (s1 == s2 && (l1 == 1 || t1 == t2)));
                     eq == (op == Eq)
                 }
                 (
-                    ObjKind::Slice { start: a1, stop: b1, step: c1 },
-                    ObjKind::Slice { start: a2, stop: b2, step: c2 },
+                    ObjKind::Slice {
+                        start: a1,
+                        stop: b1,
+                        step: c1,
+                    },
+                    ObjKind::Slice {
+                        start: a2,
+                        stop: b2,
+                        step: c2,
+                    },
                 ) => {
                     let xs = [a1.clone(), b1.clone(), c1.clone()];
                     let ys = [a2.clone(), b2.clone(), c2.clone()];
@@ -929,7 +1018,9 @@ impl Vm {
         let mut checked_reverse = false;
         if !Arc::ptr_eq(ta, tb) && is_subclass(tb, ta) {
             if let Some((_, owner)) = lookup_with_owner(tb, rname) {
-                if !is_builtin_class(owner) || !lookup_with_owner(ta, rname).is_some_and(|(_, o)| Arc::ptr_eq(o, owner)) {
+                if !is_builtin_class(owner)
+                    || !lookup_with_owner(ta, rname).is_some_and(|(_, o)| Arc::ptr_eq(o, owner))
+                {
                     checked_reverse = true;
                     let r = self.compare_slot(b, a, reflect(op))?;
                     if !is_not_implemented(&r) {
@@ -967,7 +1058,9 @@ impl Vm {
         let cls = types().class_of(this);
         let found = lookup_with_owner(cls, name);
         match found {
-            Some((f, owner)) if !is_builtin_class(owner) => self.call_special(&f, this, std::slice::from_ref(other)),
+            Some((f, owner)) if !is_builtin_class(owner) => {
+                self.call_special(&f, this, std::slice::from_ref(other))
+            }
             Some((f, owner)) if !is_object_class(owner) => {
                 let (tb, ob) = (base_value(this), base_value(other));
                 if !matches!(tb, Value::Instance(_)) && !matches!(tb, Value::Object(_)) {
@@ -1132,7 +1225,7 @@ impl Vm {
             Value::Bool(b) => Ok(*b as i64),
             Value::BigInt(_) => Ok(number::hash_int(int_ref(v).expect("int"))),
             Value::Float(f) => Ok(number::hash_float(*f)),
-            Value::None => Ok(0x7f5d_4a21_c3e0 >> 4),
+            Value::None => Ok(NONE_HASH),
             Value::Bytes(b) => {
                 use std::hash::{Hash, Hasher};
                 let mut h = rustc_hash::FxHasher::default();
@@ -1176,12 +1269,22 @@ impl Vm {
                     let len = range_len(*start, *stop, *step);
                     let parts = [
                         number::hash_int(number::IntRef::Small(len)),
-                        if len == 0 { 0x7f5d_4a21_c3e0 >> 4 } else { number::hash_int(number::IntRef::Small(*start)) },
-                        if len <= 1 { 0x7f5d_4a21_c3e0 >> 4 } else { number::hash_int(number::IntRef::Small(*step)) },
+                        if len == 0 {
+                            NONE_HASH
+                        } else {
+                            number::hash_int(number::IntRef::Small(*start))
+                        },
+                        if len <= 1 {
+                            NONE_HASH
+                        } else {
+                            number::hash_int(number::IntRef::Small(*step))
+                        },
                     ];
                     Ok(number::hash_tuple(&parts))
                 }
                 ObjKind::Slice { .. } => Err(unhashable(v)),
+                ObjKind::Ellipsis => Ok(NONE_HASH + 552),
+                ObjKind::NotImplemented => Ok(NONE_HASH - 27),
                 ObjKind::Native(_) => match lookup_with_owner(&o.class, "__hash__") {
                     Some((f, owner)) if !is_object_class(owner) => {
                         let r = self.call_special(&f, v, &[])?;
@@ -1233,7 +1336,9 @@ impl Vm {
         match int_ref(&base_value(r)) {
             Some(number::IntRef::Small(i)) => Ok(if i == -1 { -2 } else { i }),
             Some(i) => Ok(number::hash_int(i)),
-            None => Err(PyErr::type_error("__hash__ method should return an integer")),
+            None => Err(PyErr::type_error(
+                "__hash__ method should return an integer",
+            )),
         }
     }
 
@@ -1287,19 +1392,24 @@ impl Vm {
             }
             Value::BoundMethod(m) => return self.repr_bound(m),
             Value::Class(c) => format!("<class '{}'>", class_path(c)),
-            Value::Module(m) => {
-                match self.dict_get_str(&m.dict, "__file__")? {
-                    Some(Value::Str(f)) => format!("<module '{}' from '{}'>", m.name, f.as_str()),
-                    _ => format!("<module '{}' (built-in)>", m.name),
-                }
-            }
+            Value::Module(m) => match self.dict_get_str(&m.dict, "__file__")? {
+                Some(Value::Str(f)) => format!("<module '{}' from '{}'>", m.name, f.as_str()),
+                _ => format!("<module '{}' (built-in)>", m.name),
+            },
             Value::Instance(inst) => return self.repr_instance(inst, v),
             Value::Object(o) => return self.repr_object(o, v),
             Value::Null => "<NULL>".into(),
         })
     }
 
-    fn repr_items(&mut self, v: &Value, items: &[Value], open: &str, close: &str, _dict: bool) -> PyResult<String> {
+    fn repr_items(
+        &mut self,
+        v: &Value,
+        items: &[Value],
+        open: &str,
+        close: &str,
+        _dict: bool,
+    ) -> PyResult<String> {
         let id = v.heap_ptr().unwrap_or(0);
         if REPR_ACTIVE.with(|a| a.borrow().contains(&id)) {
             return Ok(format!("{}...{}", &open[open.len() - 1..], &close[..1]));
@@ -1366,8 +1476,16 @@ impl Vm {
             Value::Native(n) => {
                 let recv = &m.receiver;
                 Ok(match recv {
-                    Value::Class(c) => format!("<built-in method {} of type object at {}>", n.name, addr(&Value::Class(c.clone()))),
-                    Value::Module(md) => format!("<built-in method {} of module object at {}>", n.name, addr(&Value::Module(md.clone()))),
+                    Value::Class(c) => format!(
+                        "<built-in method {} of type object at {}>",
+                        n.name,
+                        addr(&Value::Class(c.clone()))
+                    ),
+                    Value::Module(md) => format!(
+                        "<built-in method {} of module object at {}>",
+                        n.name,
+                        addr(&Value::Module(md.clone()))
+                    ),
                     _ => format!(
                         "<built-in method {} of {} object at {}>",
                         n.name,
@@ -1393,9 +1511,8 @@ impl Vm {
     fn repr_instance(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
         if let Some((f, owner)) = lookup_with_owner(&inst.class, "__repr__") {
             let user = !is_builtin_class(owner);
-            let foreign_native = is_builtin_class(owner)
-                && !is_object_class(owner)
-                && builtin_base(inst).is_none();
+            let foreign_native =
+                is_builtin_class(owner) && !is_object_class(owner) && builtin_base(inst).is_none();
             if user || foreign_native {
                 let r = self.call_special(&f, v, &[])?;
                 return match r {
@@ -1433,7 +1550,11 @@ impl Vm {
             let r = self.repr(&Value::Tuple(args))?;
             return Ok(format!("{name}{r}"));
         }
-        Ok(format!("<{} object at {}>", class_path(&inst.class), addr(v)))
+        Ok(format!(
+            "<{} object at {}>",
+            class_path(&inst.class),
+            addr(v)
+        ))
     }
 
     fn repr_object(&mut self, o: &Arc<Object>, v: &Value) -> PyResult<String> {
@@ -1550,7 +1671,11 @@ impl Vm {
     }
 
     /// BaseException.__str__ (KeyError shows the repr of its single argument).
-    fn exception_str(&mut self, inst: &Arc<Instance>, data: &crate::vm::value::ExcData) -> PyResult<String> {
+    fn exception_str(
+        &mut self,
+        inst: &Arc<Instance>,
+        data: &crate::vm::value::ExcData,
+    ) -> PyResult<String> {
         let args = data.args.lock().clone();
         match args.items.len() {
             0 => Ok(String::new()),
@@ -1742,8 +1867,12 @@ impl Vm {
                         _ => obj.clone(),
                     }))
                 }
-                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "imag") => Ok(Some(Value::Int(0))),
-                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => Ok(Some(Value::Int(1))),
+                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "imag") => {
+                    Ok(Some(Value::Int(0)))
+                }
+                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => {
+                    Ok(Some(Value::Int(1)))
+                }
                 (Value::Float(_), "real") => Ok(Some(obj.clone())),
                 (Value::Float(_), "imag") => Ok(Some(Value::Float(0.0))),
                 _ => self.builtin_getattr(obj, name),
@@ -1797,7 +1926,9 @@ impl Vm {
                 _ => attr,
             },
             Value::Instance(d) => match lookup_in_class(&d.class, "__get__") {
-                Some(get) => self.call_special(&get, &attr, &[obj.clone(), Value::Class(cls.clone())])?,
+                Some(get) => {
+                    self.call_special(&get, &attr, &[obj.clone(), Value::Class(cls.clone())])?
+                }
                 None => attr,
             },
             _ => attr,
@@ -1805,7 +1936,13 @@ impl Vm {
     }
 
     /// A data descriptor's value for an instance access, if `attr` is one.
-    fn data_descriptor_get(&mut self, attr: &Value, obj: &Value, cls: &Arc<Class>, name: &str) -> PyResult<Option<Value>> {
+    fn data_descriptor_get(
+        &mut self,
+        attr: &Value,
+        obj: &Value,
+        cls: &Arc<Class>,
+        name: &str,
+    ) -> PyResult<Option<Value>> {
         match attr {
             Value::Object(o) => {
                 if let ObjKind::Property { fget, .. } = &o.kind {
@@ -1843,7 +1980,12 @@ impl Vm {
         }
     }
 
-    fn instance_getattr(&mut self, inst: &Arc<Instance>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+    fn instance_getattr(
+        &mut self,
+        inst: &Arc<Instance>,
+        obj: &Value,
+        name: &str,
+    ) -> PyResult<Option<Value>> {
         let cls = &inst.class;
         if name.starts_with("__") {
             match name {
@@ -1878,7 +2020,10 @@ impl Vm {
         }
         if let Some(b) = builtin_base(inst) {
             match (&b, name) {
-                (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_), "real" | "imag" | "numerator" | "denominator") => {
+                (
+                    Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_),
+                    "real" | "imag" | "numerator" | "denominator",
+                ) => {
                     return self.getattr_inner(&b, name);
                 }
                 _ => {}
@@ -1911,7 +2056,12 @@ impl Vm {
         Ok(d)
     }
 
-    fn class_getattr(&mut self, c: &Arc<Class>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+    fn class_getattr(
+        &mut self,
+        c: &Arc<Class>,
+        obj: &Value,
+        name: &str,
+    ) -> PyResult<Option<Value>> {
         if name.starts_with("__") {
             let special = match name {
                 "__name__" => Some(Value::str(&c.name)),
@@ -1978,7 +2128,12 @@ impl Vm {
         Ok(None)
     }
 
-    fn module_getattr(&mut self, m: &Arc<crate::vm::value::Module>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+    fn module_getattr(
+        &mut self,
+        m: &Arc<crate::vm::value::Module>,
+        obj: &Value,
+        name: &str,
+    ) -> PyResult<Option<Value>> {
         if let Some(v) = self.dict_get_str(&m.dict, name)? {
             return Ok(Some(v));
         }
@@ -2001,7 +2156,12 @@ impl Vm {
         Ok(d.get(name))
     }
 
-    fn object_getattr(&mut self, o: &Arc<Object>, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+    fn object_getattr(
+        &mut self,
+        o: &Arc<Object>,
+        obj: &Value,
+        name: &str,
+    ) -> PyResult<Option<Value>> {
         let direct = match (&o.kind, name) {
             (ObjKind::Range { start, .. }, "start") => Some(Value::Int(*start)),
             (ObjKind::Range { stop, .. }, "stop") => Some(Value::Int(*stop)),
@@ -2020,10 +2180,13 @@ impl Vm {
             } else {
                 doc.clone()
             }),
-            (ObjKind::StaticMethod(f) | ObjKind::ClassMethod(f), "__func__" | "__wrapped__") => Some(f.clone()),
-            (ObjKind::StaticMethod(f) | ObjKind::ClassMethod(f), "__name__" | "__qualname__" | "__doc__") => {
-                return self.getattr_inner(&f.clone(), name)
+            (ObjKind::StaticMethod(f) | ObjKind::ClassMethod(f), "__func__" | "__wrapped__") => {
+                Some(f.clone())
             }
+            (
+                ObjKind::StaticMethod(f) | ObjKind::ClassMethod(f),
+                "__name__" | "__qualname__" | "__doc__",
+            ) => return self.getattr_inner(&f.clone(), name),
             (ObjKind::Cell(c), "cell_contents") => {
                 let v = c.value.lock().clone();
                 if v.is_null() {
@@ -2102,7 +2265,10 @@ impl Vm {
                             if let ObjKind::Property { fset, .. } = &o.kind {
                                 if fset.is_none() {
                                     return Err(attr_error(
-                                        format!("property '{name}' of '{}' object has no setter", cls.name),
+                                        format!(
+                                            "property '{name}' of '{}' object has no setter",
+                                            cls.name
+                                        ),
                                         obj,
                                         name,
                                     ));
@@ -2127,9 +2293,9 @@ impl Vm {
                 }
                 match name {
                     "__class__" => match &value {
-                        Value::Class(_) => Err(PyErr::type_error(
-                            "__class__ assignment is not supported",
-                        )),
+                        Value::Class(_) => {
+                            Err(PyErr::type_error("__class__ assignment is not supported"))
+                        }
                         _ => Err(PyErr::type_error(format!(
                             "__class__ must be set to a class, not '{}' object",
                             type_name(&value)
@@ -2200,7 +2366,10 @@ impl Vm {
                             if let ObjKind::Property { fdel, .. } = &o.kind {
                                 if fdel.is_none() {
                                     return Err(attr_error(
-                                        format!("property '{name}' of '{}' object has no deleter", cls.name),
+                                        format!(
+                                            "property '{name}' of '{}' object has no deleter",
+                                            cls.name
+                                        ),
                                         obj,
                                         name,
                                     ));
@@ -2352,7 +2521,9 @@ impl Vm {
                     if len == s.char_len() as i64 && step == 1 {
                         return Ok(obj.clone());
                     }
-                    Ok(Value::from_string(crate::vm::str::slice_str(s, start, stop, step)))
+                    Ok(Value::from_string(crate::vm::str::slice_str(
+                        s, start, stop, step,
+                    )))
                 }
                 Key::Other => Err(PyErr::type_error(format!(
                     "string indices must be integers, not '{}'",
@@ -2444,7 +2615,17 @@ impl Vm {
                     let bound = self.bind_class_attr(f, obj);
                     return self.call(&bound, std::slice::from_ref(key), &[]);
                 }
-                if is_builtin_class(c) && matches!(c.layout, Layout::List | Layout::Dict | Layout::Tuple | Layout::Set | Layout::FrozenSet | Layout::Type) {
+                if is_builtin_class(c)
+                    && matches!(
+                        c.layout,
+                        Layout::List
+                            | Layout::Dict
+                            | Layout::Tuple
+                            | Layout::Set
+                            | Layout::FrozenSet
+                            | Layout::Type
+                    )
+                {
                     // Generic aliases (`list[int]`) only matter to type hints.
                     return Ok(obj.clone());
                 }
@@ -2535,7 +2716,14 @@ impl Vm {
         }
     }
 
-    fn list_assign_slice(&mut self, l: &PyList, a: Option<i64>, b: Option<i64>, c: Option<i64>, new_items: Vec<Value>) -> PyResult<()> {
+    fn list_assign_slice(
+        &mut self,
+        l: &PyList,
+        a: Option<i64>,
+        b: Option<i64>,
+        c: Option<i64>,
+        new_items: Vec<Value>,
+    ) -> PyResult<()> {
         let mut items = l.items.lock();
         let (start, stop, step, len) = adjust_slice(a, b, c, items.len() as i64)?;
         if step == 1 {
@@ -2580,7 +2768,8 @@ impl Vm {
                         items.drain(start as usize..(start + len) as usize);
                         return Ok(());
                     }
-                    let mut idx: Vec<usize> = (0..len).map(|k| (start + k * step) as usize).collect();
+                    let mut idx: Vec<usize> =
+                        (0..len).map(|k| (start + k * step) as usize).collect();
                     idx.sort_unstable();
                     for i in idx.into_iter().rev() {
                         items.remove(i);
@@ -2721,7 +2910,8 @@ impl Vm {
                     }
                 }
                 if let Some(b) = builtin_base(inst) {
-                    let has_iter = lookup_with_owner(&inst.class, "__iter__").is_some_and(|(_, o)| !is_builtin_class(o));
+                    let has_iter = lookup_with_owner(&inst.class, "__iter__")
+                        .is_some_and(|(_, o)| !is_builtin_class(o));
                     if !has_iter {
                         return self.contains(&b, item);
                     }
@@ -2781,11 +2971,14 @@ fn native_eq(a: &Value, b: &Value) -> Option<bool> {
         (Value::Str(x), Value::Str(y)) => Some(x.as_str() == y.as_str()),
         (Value::None, _) | (_, Value::None) => Some(a.is(b)),
         (Value::Float(x), Value::Float(y)) => Some(x == y),
-        (Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_)) => {
-            number::num_cmp(a, b).map(|o| o == Some(Ordering::Equal))
-        }
+        (
+            Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_),
+            Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_),
+        ) => number::num_cmp(a, b).map(|o| o == Some(Ordering::Equal)),
         (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_))
-        | (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_), Value::Str(_)) => Some(false),
+        | (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_), Value::Str(_)) => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -2793,6 +2986,10 @@ fn native_eq(a: &Value, b: &Value) -> Option<bool> {
 fn unhashable(v: &Value) -> PyErr {
     PyErr::type_error(format!("unhashable type: '{}'", type_name(v)))
 }
+
+/// `hash(None)` in CPython is its address >> 4; the low bits, which decide
+/// where None sits in a small set, are the same on every run (0xbbe).
+const NONE_HASH: i64 = 8_773_149_416_382;
 
 /// CPython's `_Py_HashPointer`: the address rotated by 4 bits.
 fn pointer_hash(p: usize) -> i64 {
@@ -2806,7 +3003,12 @@ fn pointer_hash(p: usize) -> i64 {
 }
 
 /// `items[a:b:c]`.
-fn slice_vec(items: &[Value], a: Option<i64>, b: Option<i64>, c: Option<i64>) -> PyResult<Vec<Value>> {
+fn slice_vec(
+    items: &[Value],
+    a: Option<i64>,
+    b: Option<i64>,
+    c: Option<i64>,
+) -> PyResult<Vec<Value>> {
     let (start, stop, step, len) = adjust_slice(a, b, c, items.len() as i64)?;
     if step == 1 {
         if len <= 0 {
@@ -2838,31 +3040,58 @@ fn exception_attr(data: &crate::vm::value::ExcData, name: &str) -> Option<Value>
 }
 
 /// Attributes derived from `args` for some exception classes (when not set explicitly).
-fn exception_derived_attr(data: &crate::vm::value::ExcData, cls: &Arc<Class>, name: &str) -> Option<Value> {
+fn exception_derived_attr(
+    data: &crate::vm::value::ExcData,
+    cls: &Arc<Class>,
+    name: &str,
+) -> Option<Value> {
     let args = data.args.lock().clone();
     let t = types();
     let is = |k: ExcKind| is_subclass(cls, t.exception(k));
     match name {
-        "value" if is(ExcKind::StopIteration) => Some(args.items.first().cloned().unwrap_or(Value::None)),
+        "value" if is(ExcKind::StopIteration) => {
+            Some(args.items.first().cloned().unwrap_or(Value::None))
+        }
         "code" if is(ExcKind::SystemExit) => Some(match args.items.len() {
             0 => Value::None,
             1 => args.items[0].clone(),
             _ => Value::Tuple(args),
         }),
-        "errno" if is(ExcKind::OSError) => Some(if args.items.len() >= 2 { args.items[0].clone() } else { Value::None }),
-        "strerror" if is(ExcKind::OSError) => Some(if args.items.len() >= 2 { args.items[1].clone() } else { Value::None }),
-        "filename" if is(ExcKind::OSError) => Some(args.items.get(2).cloned().unwrap_or(Value::None)),
-        "filename2" if is(ExcKind::OSError) => Some(args.items.get(4).cloned().unwrap_or(Value::None)),
-        "msg" if is(ExcKind::SyntaxError) || is(ExcKind::ImportError) => Some(args.items.first().cloned().unwrap_or(Value::None)),
+        "errno" if is(ExcKind::OSError) => Some(if args.items.len() >= 2 {
+            args.items[0].clone()
+        } else {
+            Value::None
+        }),
+        "strerror" if is(ExcKind::OSError) => Some(if args.items.len() >= 2 {
+            args.items[1].clone()
+        } else {
+            Value::None
+        }),
+        "filename" if is(ExcKind::OSError) => {
+            Some(args.items.get(2).cloned().unwrap_or(Value::None))
+        }
+        "filename2" if is(ExcKind::OSError) => {
+            Some(args.items.get(4).cloned().unwrap_or(Value::None))
+        }
+        "msg" if is(ExcKind::SyntaxError) || is(ExcKind::ImportError) => {
+            Some(args.items.first().cloned().unwrap_or(Value::None))
+        }
         "name" | "path" if is(ExcKind::ImportError) => Some(Value::None),
-        "name" | "obj" if is(ExcKind::AttributeError) || is(ExcKind::NameError) => Some(Value::None),
+        "name" | "obj" if is(ExcKind::AttributeError) || is(ExcKind::NameError) => {
+            Some(Value::None)
+        }
         "__notes__" => None,
         _ => None,
     }
 }
 
 /// Assign an exception's data attribute; `false` if `name` is not one.
-fn set_exception_attr(vm: &mut Vm, data: &crate::vm::value::ExcData, name: &str, value: &Value) -> PyResult<bool> {
+fn set_exception_attr(
+    vm: &mut Vm,
+    data: &crate::vm::value::ExcData,
+    name: &str,
+    value: &Value,
+) -> PyResult<bool> {
     match name {
         "args" => {
             let items = vm.collect(value)?;
@@ -2871,12 +3100,20 @@ fn set_exception_attr(vm: &mut Vm, data: &crate::vm::value::ExcData, name: &str,
             });
         }
         "__cause__" => {
-            *data.cause.lock() = if value.is_none() { None } else { Some(value.clone()) };
+            *data.cause.lock() = if value.is_none() {
+                None
+            } else {
+                Some(value.clone())
+            };
             data.suppress_context
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         "__context__" => {
-            *data.context.lock() = if value.is_none() { None } else { Some(value.clone()) };
+            *data.context.lock() = if value.is_none() {
+                None
+            } else {
+                Some(value.clone())
+            };
         }
         "__suppress_context__" => {
             let b = vm.is_true(value)?;
@@ -2907,7 +3144,9 @@ impl crate::vm::value::Function {
 
 fn object_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let Some(Value::Class(cls)) = args.first() else {
-        return Err(PyErr::type_error("object.__new__(X): X is not a type object"));
+        return Err(PyErr::type_error(
+            "object.__new__(X): X is not a type object",
+        ));
     };
     let _ = vm;
     if args.len() > 1 || !kwargs.is_empty() {
@@ -2921,7 +3160,10 @@ fn object_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             ));
         }
         if init_is_object {
-            return Err(PyErr::type_error(format!("{}() takes no arguments", cls.name)));
+            return Err(PyErr::type_error(format!(
+                "{}() takes no arguments",
+                cls.name
+            )));
         }
     }
     Ok(Vm::new_instance(cls))
@@ -2930,8 +3172,10 @@ fn object_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 fn object_init(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     if args.len() > 1 || !kwargs.is_empty() {
         let cls = types().class_of(&args[0]);
-        let init_is_object = lookup_with_owner(cls, "__init__").map_or(true, |(_, o)| is_object_class(o));
-        let new_is_object = lookup_with_owner(cls, "__new__").map_or(true, |(_, o)| is_object_class(o));
+        let init_is_object =
+            lookup_with_owner(cls, "__init__").map_or(true, |(_, o)| is_object_class(o));
+        let new_is_object =
+            lookup_with_owner(cls, "__new__").map_or(true, |(_, o)| is_object_class(o));
         if !init_is_object {
             return Err(PyErr::type_error(
                 "object.__init__() takes exactly one argument (the instance to initialize)",
@@ -2991,7 +3235,11 @@ fn object_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             InstanceBase::Plain => format!("<{} object at {}>", class_path(&inst.class), addr(a)),
             _ => vm.default_repr(inst, a)?,
         },
-        _ => format!("<{} object at {}>", class_path(types().class_of(a)), addr(a)),
+        _ => format!(
+            "<{} object at {}>",
+            class_path(types().class_of(a)),
+            addr(a)
+        ),
     };
     Ok(Value::from_string(s))
 }
@@ -3094,7 +3342,9 @@ fn object_dir(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     names.sort();
     names.dedup();
     let _ = vm;
-    Ok(Value::list(names.into_iter().map(Value::from_string).collect()))
+    Ok(Value::list(
+        names.into_iter().map(Value::from_string).collect(),
+    ))
 }
 
 fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
@@ -3276,15 +3526,20 @@ cmp_natives! {
 
 fn nb_divmod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     crate::vm::builtins::arity("__divmod__", args, 2, 2)?;
-    Ok(number::num_divmod(&base_value(&args[0]), &base_value(&args[1]))?.unwrap_or_else(|| {
-        let _ = &vm;
-        not_implemented()
-    }))
+    Ok(
+        number::num_divmod(&base_value(&args[0]), &base_value(&args[1]))?.unwrap_or_else(|| {
+            let _ = &vm;
+            not_implemented()
+        }),
+    )
 }
 
 fn nb_rdivmod(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     crate::vm::builtins::arity("__rdivmod__", args, 2, 2)?;
-    Ok(number::num_divmod(&base_value(&args[1]), &base_value(&args[0]))?.unwrap_or_else(not_implemented))
+    Ok(
+        number::num_divmod(&base_value(&args[1]), &base_value(&args[0]))?
+            .unwrap_or_else(not_implemented),
+    )
 }
 
 fn nb_neg(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -3296,7 +3551,10 @@ fn nb_pos(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 fn nb_invert(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    vm.unary_op(&base_value(self_arg(args, "__invert__")?), UnaryOpKind::Invert)
+    vm.unary_op(
+        &base_value(self_arg(args, "__invert__")?),
+        UnaryOpKind::Invert,
+    )
 }
 
 fn nb_abs(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -3304,15 +3562,21 @@ fn nb_abs(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 fn nb_bool(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Bool(vm.is_true(&base_value(self_arg(args, "__bool__")?))?))
+    Ok(Value::Bool(
+        vm.is_true(&base_value(self_arg(args, "__bool__")?))?,
+    ))
 }
 
 fn builtin_hash(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Int(vm.hash(&base_value(self_arg(args, "__hash__")?))?))
+    Ok(Value::Int(
+        vm.hash(&base_value(self_arg(args, "__hash__")?))?,
+    ))
 }
 
 fn builtin_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::from_string(vm.repr(&base_value(self_arg(args, "__repr__")?))?))
+    Ok(Value::from_string(
+        vm.repr(&base_value(self_arg(args, "__repr__")?))?,
+    ))
 }
 
 fn builtin_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -3330,7 +3594,66 @@ fn builtin_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     if spec.as_str().is_empty() {
         return Ok(Value::from_string(vm.to_str(v)?));
     }
-    Ok(Value::from_string(vm.format(&base_value(v), spec.as_str())?))
+    Ok(Value::from_string(
+        vm.format(&base_value(v), spec.as_str())?,
+    ))
+}
+
+// ---- slice objects
+
+fn slice_new(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    if !kwargs.is_empty() {
+        return Err(PyErr::type_error("slice() takes no keyword arguments"));
+    }
+    let rest = &args[1..];
+    let (start, stop, step) = match rest.len() {
+        1 => (Value::None, rest[0].clone(), Value::None),
+        2 => (rest[0].clone(), rest[1].clone(), Value::None),
+        3 => (rest[0].clone(), rest[1].clone(), rest[2].clone()),
+        0 => {
+            return Err(PyErr::type_error(
+                "slice expected at least 1 argument, got 0",
+            ))
+        }
+        n => {
+            return Err(PyErr::type_error(format!(
+                "slice expected at most 3 arguments, got {n}"
+            )))
+        }
+    };
+    Ok(Value::Object(Arc::new(Object {
+        class: types().slice.clone(),
+        kind: ObjKind::Slice { start, stop, step },
+    })))
+}
+
+fn slice_indices(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    crate::vm::builtins::arity("indices", &args[1..], 1, 1)?;
+    let Some(Value::Object(o)) = args.first() else {
+        return Err(PyErr::type_error(
+            "descriptor 'indices' requires a 'slice' object",
+        ));
+    };
+    let ObjKind::Slice { start, stop, step } = &o.kind else {
+        return Err(PyErr::type_error(
+            "descriptor 'indices' requires a 'slice' object",
+        ));
+    };
+    let len = crate::vm::builtins::index_arg(&args[1])?;
+    if len < 0 {
+        return Err(PyErr::value_error("length should not be negative"));
+    }
+    let (a, b, c) = (
+        vm.slice_part(start)?,
+        vm.slice_part(stop)?,
+        vm.slice_part(step)?,
+    );
+    let (a, b, c, _) = adjust_slice(a, b, c, len)?;
+    Ok(Value::tuple(vec![
+        Value::Int(a),
+        Value::Int(b),
+        Value::Int(c),
+    ]))
 }
 
 fn add(class: &Arc<Class>, name: &'static str, f: crate::vm::value::NativeFn) {
@@ -3363,6 +3686,9 @@ pub fn install(t: &Types) {
     add(&t.type_, "mro", type_mro);
     add(&t.type_, "__subclasscheck__", type_subclasscheck);
     add(&t.type_, "__instancecheck__", type_instancecheck);
+
+    crate::vm::builtins::constructor(&t.slice, slice_new);
+    add(&t.slice, "indices", slice_indices);
 
     crate::vm::builtins::constructor(&t.none, none_new);
     add(&t.none, "__bool__", none_bool);
@@ -3425,10 +3751,19 @@ mod tests {
     #[test]
     fn slices_adjust_like_cpython() {
         assert_eq!(adjust_slice(None, None, None, 5).unwrap(), (0, 5, 1, 5));
-        assert_eq!(adjust_slice(None, None, Some(-1), 5).unwrap(), (4, -1, -1, 5));
+        assert_eq!(
+            adjust_slice(None, None, Some(-1), 5).unwrap(),
+            (4, -1, -1, 5)
+        );
         assert_eq!(adjust_slice(Some(-2), None, None, 5).unwrap(), (3, 5, 1, 2));
-        assert_eq!(adjust_slice(Some(10), Some(20), None, 5).unwrap(), (5, 5, 1, 0));
-        assert_eq!(adjust_slice(Some(1), Some(4), Some(2), 5).unwrap(), (1, 4, 2, 2));
+        assert_eq!(
+            adjust_slice(Some(10), Some(20), None, 5).unwrap(),
+            (5, 5, 1, 0)
+        );
+        assert_eq!(
+            adjust_slice(Some(1), Some(4), Some(2), 5).unwrap(),
+            (1, 4, 2, 2)
+        );
         assert!(adjust_slice(None, None, Some(0), 5).is_err());
         assert_eq!(range_len(0, 10, 3), 4);
         assert_eq!(range_len(10, 0, -3), 4);
@@ -3445,7 +3780,8 @@ mod tests {
     }
 
     fn repr(vm: &mut Vm, v: &Value) -> String {
-        vm.repr(v).unwrap_or_else(|e| format!("ERR {}", err_text(vm, &e)))
+        vm.repr(v)
+            .unwrap_or_else(|e| format!("ERR {}", err_text(vm, &e)))
     }
 
     fn err_text(vm: &mut Vm, e: &PyErr) -> String {
@@ -3466,18 +3802,49 @@ mod tests {
         use BinaryOpKind::*;
         let mut vm = vm();
         let vm = &mut vm;
-        assert_eq!(bin(vm, Value::Int(i64::MAX), Value::Int(1), Add), "9223372036854775808");
+        assert_eq!(
+            bin(vm, Value::Int(i64::MAX), Value::Int(1), Add),
+            "9223372036854775808"
+        );
         assert_eq!(bin(vm, Value::Int(7), Value::Int(2), TrueDiv), "3.5");
-        assert_eq!(bin(vm, Value::str("a"), Value::Int(1), Add), "TypeError: can only concatenate str (not \"int\") to str");
-        assert_eq!(bin(vm, Value::Int(1), Value::str("a"), Add), "TypeError: unsupported operand type(s) for +: 'int' and 'str'");
-        assert_eq!(bin(vm, Value::list(vec![Value::Int(1)]), Value::Float(1.5), Mul), "TypeError: can't multiply sequence by non-int of type 'float'");
-        assert_eq!(bin(vm, Value::Int(2), Value::list(vec![Value::Int(1)]), Mul), "[1, 1]");
-        assert_eq!(bin(vm, Value::str("%s-%d"), Value::tuple(vec![Value::str("x"), Value::Int(3)]), Mod), "'x-3'");
+        assert_eq!(
+            bin(vm, Value::str("a"), Value::Int(1), Add),
+            "TypeError: can only concatenate str (not \"int\") to str"
+        );
+        assert_eq!(
+            bin(vm, Value::Int(1), Value::str("a"), Add),
+            "TypeError: unsupported operand type(s) for +: 'int' and 'str'"
+        );
+        assert_eq!(
+            bin(vm, Value::list(vec![Value::Int(1)]), Value::Float(1.5), Mul),
+            "TypeError: can't multiply sequence by non-int of type 'float'"
+        );
+        assert_eq!(
+            bin(vm, Value::Int(2), Value::list(vec![Value::Int(1)]), Mul),
+            "[1, 1]"
+        );
+        assert_eq!(
+            bin(
+                vm,
+                Value::str("%s-%d"),
+                Value::tuple(vec![Value::str("x"), Value::Int(3)]),
+                Mod
+            ),
+            "'x-3'"
+        );
         assert_eq!(bin(vm, Value::Bool(true), Value::Bool(false), Or), "True");
-        assert_eq!(bin(vm, Value::Int(1), Value::str("a"), InplacePow), "TypeError: unsupported operand type(s) for **=: 'int' and 'str'");
-        assert_eq!(bin(vm, Value::str("a"), Value::Int(1 << 40), Mul), "MemoryError: ");
+        assert_eq!(
+            bin(vm, Value::Int(1), Value::str("a"), InplacePow),
+            "TypeError: unsupported operand type(s) for **=: 'int' and 'str'"
+        );
+        assert_eq!(
+            bin(vm, Value::str("a"), Value::Int(1 << 40), Mul),
+            "MemoryError: "
+        );
         let l = Value::list(vec![Value::Int(1)]);
-        let r = vm.binary_op(&l, &Value::tuple(vec![Value::Int(2)]), InplaceAdd).unwrap();
+        let r = vm
+            .binary_op(&l, &Value::tuple(vec![Value::Int(2)]), InplaceAdd)
+            .unwrap();
         assert!(r.is(&l));
         assert_eq!(repr(vm, &l), "[1, 2]");
         // Recursive containers.
@@ -3490,7 +3857,10 @@ mod tests {
         }
         // Comparisons.
         let lt = vm.compare(&Value::Int(1), &Value::str("a"), CompareKind::Lt);
-        assert_eq!(err_text(vm, &lt.unwrap_err()), "TypeError: '<' not supported between instances of 'int' and 'str'");
+        assert_eq!(
+            err_text(vm, &lt.unwrap_err()),
+            "TypeError: '<' not supported between instances of 'int' and 'str'"
+        );
         let t1 = Value::tuple(vec![Value::Int(1), Value::Int(2)]);
         let t2 = Value::tuple(vec![Value::Int(1), Value::Float(2.5)]);
         assert!(vm.lt(&t1, &t2).unwrap());
@@ -3502,7 +3872,11 @@ mod tests {
         let s = Value::str("héllo");
         let sl = Value::Object(Arc::new(Object {
             class: types().slice.clone(),
-            kind: ObjKind::Slice { start: Value::None, stop: Value::None, step: Value::Int(-1) },
+            kind: ObjKind::Slice {
+                start: Value::None,
+                stop: Value::None,
+                step: Value::Int(-1),
+            },
         }));
         let r = vm.get_item(&s, &sl).unwrap();
         assert_eq!(repr(vm, &r), "'olléh'");
@@ -3518,14 +3892,31 @@ mod tests {
         let up = vm.get_attr(&Value::str("x"), "upper").unwrap();
         assert!(repr(vm, &up).starts_with("<built-in method upper of str object at 0x"));
         let e = vm.get_attr(&Value::Int(1), "nope").unwrap_err();
-        assert_eq!(err_text(vm, &e), "AttributeError: 'int' object has no attribute 'nope'");
+        assert_eq!(
+            err_text(vm, &e),
+            "AttributeError: 'int' object has no attribute 'nope'"
+        );
         let c = Value::Class(types().int.clone());
         assert_eq!(repr(vm, &c), "<class 'int'>");
-        let r = vm.call(&c, &[Value::str(" 0x1f "), Value::Int(0)], &[]).unwrap();
+        let r = vm
+            .call(&c, &[Value::str(" 0x1f "), Value::Int(0)], &[])
+            .unwrap();
         assert_eq!(repr(vm, &r), "31");
-        let r = vm.call(&Value::Class(types().float.clone()), &[Value::str("1e500")], &[]).unwrap();
+        let r = vm
+            .call(
+                &Value::Class(types().float.clone()),
+                &[Value::str("1e500")],
+                &[],
+            )
+            .unwrap();
         assert_eq!(repr(vm, &r), "inf");
-        let r = vm.call(&Value::Class(types().str_.clone()), &[Value::Float(1e16)], &[]).unwrap();
+        let r = vm
+            .call(
+                &Value::Class(types().str_.clone()),
+                &[Value::Float(1e16)],
+                &[],
+            )
+            .unwrap();
         assert_eq!(repr(vm, &r), "'1e+16'");
     }
 

@@ -746,7 +746,10 @@ impl Vm {
                 Instr::YieldValue => {
                     let v = self.pop();
                     if self.frames.len() != base {
-                        return Err(PyErr::new(ExcKind::SystemError, "yield outside a generator frame"));
+                        return Err(PyErr::new(
+                            ExcKind::SystemError,
+                            "yield outside a generator frame",
+                        ));
                     }
                     let frame = self.exit_frame();
                     return Ok(Exit::Yield(v, frame));
@@ -859,7 +862,9 @@ impl Vm {
                     self.push(r);
                 }
                 Instr::LoadAssertionError => {
-                    self.push(Value::Class(types().exception(ExcKind::AssertionError).clone()));
+                    self.push(Value::Class(
+                        types().exception(ExcKind::AssertionError).clone(),
+                    ));
                 }
                 Instr::ImportName(i) => {
                     let fromlist = self.pop();
@@ -1204,9 +1209,19 @@ impl Vm {
         let code = match &code_v {
             Value::Object(o) => match &o.kind {
                 ObjKind::Code(c) => c.clone(),
-                _ => return Err(PyErr::new(ExcKind::SystemError, "MakeFunction without code")),
+                _ => {
+                    return Err(PyErr::new(
+                        ExcKind::SystemError,
+                        "MakeFunction without code",
+                    ))
+                }
             },
-            _ => return Err(PyErr::new(ExcKind::SystemError, "MakeFunction without code")),
+            _ => {
+                return Err(PyErr::new(
+                    ExcKind::SystemError,
+                    "MakeFunction without code",
+                ))
+            }
         };
         let qualname: Arc<str> = match qualname.as_str() {
             Some(q) => q.into(),
@@ -1320,14 +1335,8 @@ impl Vm {
     /// `NameError: name 'x' is not defined`, with `.name` set and a
     /// "Did you mean" suggestion remembered for the traceback.
     pub(crate) fn name_error(&mut self, name: &str) -> PyErr {
-        let e = PyErr::new(
-            ExcKind::NameError,
-            format!("name '{name}' is not defined"),
-        );
-        e.exc
-            .attrs
-            .lock()
-            .insert("name".into(), Value::str(name));
+        let e = PyErr::new(ExcKind::NameError, format!("name '{name}' is not defined"));
+        e.exc.attrs.lock().insert("name".into(), Value::str(name));
         let mut candidates: Vec<Arc<str>> = Vec::new();
         let code = &self.frame.func.code.code;
         candidates.extend(code.varnames.iter().cloned());
@@ -1352,8 +1361,7 @@ impl Vm {
         }
         let r = self.repr(&v)?;
         self.interp.write_stdout(&format!("{r}\n"));
-        self.builtins
-            .set_str(crate::vm::interp::name_str("_"), v);
+        self.builtins.set_str(crate::vm::interp::name_str("_"), v);
         Ok(())
     }
 
@@ -1608,7 +1616,13 @@ mod tests {
         }
     }
 
-    fn run_module(c: Code) -> (Vm, Arc<crate::vm::value::Module>, Result<(), crate::vm::PyErr>) {
+    fn run_module(
+        c: Code,
+    ) -> (
+        Vm,
+        Arc<crate::vm::value::Module>,
+        Result<(), crate::vm::PyErr>,
+    ) {
         let interp = Interp::new(Options::default());
         let mut vm = Vm::new(interp.clone(), interp.main_tid);
         let m = new_module("__main__");

@@ -696,7 +696,8 @@ fn intersection(vm: &mut Vm, so: &Arc<PySet>, other: &Value) -> PyResult<PySet> 
         if small.len() > big.len() {
             std::mem::swap(&mut big, &mut small);
         }
-        for (h, k) in small.table.lock().entries() {
+        let entries = small.table.lock().entries();
+        for (h, k) in entries {
             if vm.set_contains_entry(&big, &k, h)? {
                 vm.set_add_entry(&result, k, h)?;
             }
@@ -824,7 +825,8 @@ fn issubset(vm: &mut Vm, so: &Arc<PySet>, other: &Value) -> PyResult<bool> {
     if so.len() > o.len() {
         return Ok(false);
     }
-    for (h, k) in so.table.lock().entries() {
+    let entries = so.table.lock().entries();
+    for (h, k) in entries {
         if !vm.set_contains_entry(&o, &k, h)? {
             return Ok(false);
         }
@@ -856,7 +858,8 @@ fn isdisjoint(vm: &mut Vm, so: &Arc<PySet>, other: &Value) -> PyResult<bool> {
         if small.len() > big.len() {
             std::mem::swap(&mut big, &mut small);
         }
-        for (h, k) in small.table.lock().entries() {
+        let entries = small.table.lock().entries();
+        for (h, k) in entries {
             if vm.set_contains_entry(&big, &k, h)? {
                 return Ok(false);
             }
@@ -891,7 +894,12 @@ pub fn set_compare(vm: &mut Vm, a: &Arc<PySet>, b: &Arc<PySet>, op: CompareKind)
 }
 
 /// `a op b` for set operands, for `Vm::compare`: `None` = NotImplemented.
-pub fn set_richcompare(vm: &mut Vm, a: &Value, b: &Value, op: CompareKind) -> PyResult<Option<bool>> {
+pub fn set_richcompare(
+    vm: &mut Vm,
+    a: &Value,
+    b: &Value,
+    op: CompareKind,
+) -> PyResult<Option<bool>> {
     match (as_any_set(a), as_any_set(b)) {
         (Some((x, _)), Some((y, _))) => Ok(Some(set_compare(vm, &x, &y, op)?)),
         _ => Ok(None),
@@ -900,7 +908,12 @@ pub fn set_richcompare(vm: &mut Vm, a: &Value, b: &Value, op: CompareKind) -> Py
 
 /// `a | b`, `a & b`, `a - b`, `a ^ b` and the in-place forms, for
 /// `Vm::binary_op`: `None` = NotImplemented.
-pub fn set_binary_op(vm: &mut Vm, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
+pub fn set_binary_op(
+    vm: &mut Vm,
+    a: &Value,
+    b: &Value,
+    op: BinaryOpKind,
+) -> PyResult<Option<Value>> {
     let (Some((x, frozen)), Some(_)) = (as_any_set(a), as_any_set(b)) else {
         return Ok(None);
     };
@@ -1334,7 +1347,11 @@ pub fn install(t: &Types) {
             method(c, "update", s_update);
             method(c, "intersection_update", s_intersection_update);
             method(c, "difference_update", s_difference_update);
-            method(c, "symmetric_difference_update", s_symmetric_difference_update);
+            method(
+                c,
+                "symmetric_difference_update",
+                s_symmetric_difference_update,
+            );
             method(c, "__ior__", s_ior);
             method(c, "__iand__", s_iand);
             method(c, "__isub__", s_isub);
@@ -1367,14 +1384,89 @@ mod tests {
             .collect()
     }
 
+
+    fn vm() -> Vm {
+        let interp = crate::vm::interp::Interp::new(Default::default());
+        let tid = interp.main_tid;
+        Vm::new(interp, tid)
+    }
+
+    fn set_of(vm: &mut Vm, xs: impl IntoIterator<Item = i64>) -> Value {
+        let s = Arc::new(PySet::new());
+        for x in xs {
+            vm.set_add(&s, Value::Int(x)).unwrap();
+        }
+        Value::Set(s)
+    }
+
+    fn ints(v: &Value) -> Vec<i64> {
+        let (s, _) = as_any_set(v).unwrap();
+        let t = s.table.lock();
+        order(&t)
+    }
+
+    // Orders printed by CPython 3.11 for the same operations.
+    #[test]
+    fn operation_results_match_cpython_order() {
+        let mut vm = vm();
+        let a = set_of(&mut vm, (0..100).step_by(7));
+        let b = set_of(&mut vm, (0..100).step_by(5));
+        let op = |vm: &mut Vm, x: &Value, y: &Value, k| {
+            ints(&set_binary_op(vm, x, y, k).unwrap().unwrap())
+        };
+        assert_eq!(op(&mut vm, &a, &b, BinaryOpKind::And), [0, 35, 70]);
+        // A set compared with itself must not take its own lock twice.
+        for k in [CompareKind::Le, CompareKind::Ge, CompareKind::Eq] {
+            assert_eq!(set_richcompare(&mut vm, &a, &a, k).unwrap(), Some(true));
+        }
+        assert_eq!(op(&mut vm, &a, &a, BinaryOpKind::And), ints(&a));
+        assert_eq!(
+            op(&mut vm, &a, &b, BinaryOpKind::Sub),
+            [98, 7, 42, 77, 14, 49, 84, 21, 56, 91, 28, 63]
+        );
+        assert_eq!(
+            op(&mut vm, &b, &a, BinaryOpKind::Sub),
+            [65, 5, 40, 10, 75, 45, 15, 80, 50, 20, 85, 55, 25, 90, 60, 30, 95]
+        );
+        assert_eq!(
+            op(&mut vm, &a, &b, BinaryOpKind::Xor),
+            [
+                65, 5, 7, 10, 75, 77, 14, 15, 80, 20, 85, 84, 21, 25, 90, 91, 28, 30, 95, 98, 40,
+                42, 45, 49, 50, 55, 56, 60, 63
+            ]
+        );
+        assert_eq!(
+            op(&mut vm, &a, &b, BinaryOpKind::Or),
+            [
+                0, 5, 7, 10, 14, 15, 20, 21, 25, 28, 30, 35, 40, 42, 45, 49, 50, 55, 56, 60, 63, 65,
+                70, 75, 77, 80, 84, 85, 90, 91, 95, 98
+            ]
+        );
+        let s = set_of(&mut vm, 0..50);
+        let (inner, _) = as_any_set(&s).unwrap();
+        for i in (0..50).step_by(3) {
+            vm.set_discard(&inner, &Value::Int(i)).unwrap();
+        }
+        for x in [100, 200, -5, -100] {
+            vm.set_add(&inner, Value::Int(x)).unwrap();
+        }
+        let got = ints(&s);
+        assert_eq!(&got[got.len() - 6..], [46, 47, -100, 49, 200, 100, -5][1..].as_ref());
+    }
     // Expected orders below were printed by CPython 3.11.
     #[test]
     fn iteration_order_matches_cpython() {
         assert_eq!(order(&table_of(&[3, 1, 2])), [1, 2, 3]);
         assert_eq!(order(&table_of(&[10, 3, 7])), [10, 3, 7]);
         assert_eq!(order(&table_of(&[100, 5, 37])), [37, 100, 5]);
-        assert_eq!(order(&table_of(&[5, 13, 21, 29, 37, 45])), [37, 5, 13, 45, 21, 29]);
-        assert_eq!(order(&table_of(&[1, 2, 3, 4, 5, 6, 100])), [1, 2, 3, 4, 5, 6, 100]);
+        assert_eq!(
+            order(&table_of(&[5, 13, 21, 29, 37, 45])),
+            [37, 5, 13, 45, 21, 29]
+        );
+        assert_eq!(
+            order(&table_of(&[1, 2, 3, 4, 5, 6, 100])),
+            [1, 2, 3, 4, 5, 6, 100]
+        );
     }
 
     #[test]
@@ -1411,7 +1503,10 @@ mod tests {
     fn frozenset_hash_matches_cpython() {
         assert_eq!(SetTable::new().frozen_hash(), 133146708735736);
         assert_eq!(table_of(&[1, 2, 3]).frozen_hash(), -272375401224217160);
-        assert_eq!(table_of(&[-1, 100, 1 << 62]).frozen_hash(), -6126979592750771240);
+        assert_eq!(
+            table_of(&[-1, 100, 1 << 62]).frozen_hash(),
+            -6126979592750771240
+        );
     }
 
     #[test]
@@ -1438,7 +1533,10 @@ mod tests {
                     for i in 0..20000i64 {
                         // Overlapping ranges: every value is added by two threads.
                         let x = (t * 10000 + i) % 50000;
-                        s.table.lock().add_native(int_hash(x), Value::Int(x)).unwrap();
+                        s.table
+                            .lock()
+                            .add_native(int_hash(x), Value::Int(x))
+                            .unwrap();
                         if i % 5 == 0 {
                             let y = (x + 1) % 50000;
                             let _ = s.table.lock().contains_native(int_hash(y), &Value::Int(y));

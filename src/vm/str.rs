@@ -404,9 +404,35 @@ fn is_digit_char(c: char) -> bool {
 
 fn is_numeric_char(c: char) -> bool {
     c.is_numeric()
-        || matches!(c, '〇' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
-            | '百' | '千' | '万' | '億' | '兆' | '零' | '壹' | '贰' | '叁' | '肆' | '伍' | '陆'
-            | '柒' | '捌' | '玖' | '拾')
+        || matches!(
+            c,
+            '〇' | '一'
+                | '二'
+                | '三'
+                | '四'
+                | '五'
+                | '六'
+                | '七'
+                | '八'
+                | '九'
+                | '十'
+                | '百'
+                | '千'
+                | '万'
+                | '億'
+                | '兆'
+                | '零'
+                | '壹'
+                | '贰'
+                | '叁'
+                | '肆'
+                | '伍'
+                | '陆'
+                | '柒'
+                | '捌'
+                | '玖'
+                | '拾'
+        )
 }
 
 fn is_alpha_char(c: char) -> bool {
@@ -480,9 +506,9 @@ fn rsplit_whitespace(s: &str, maxsplit: i64) -> Vec<String> {
             out.push(rest.to_string());
             break;
         }
-        let start = rest
-            .rfind(is_py_space)
-            .map_or(0, |i| i + rest[i..].chars().next().map_or(1, char::len_utf8));
+        let start = rest.rfind(is_py_space).map_or(0, |i| {
+            i + rest[i..].chars().next().map_or(1, char::len_utf8)
+        });
         out.push(rest[start..].to_string());
         rest = rest[..start].trim_end_matches(is_py_space);
         n += 1;
@@ -514,7 +540,18 @@ fn rsplit_sep(s: &str, sep: &str, maxsplit: i64) -> Vec<String> {
 }
 
 fn is_line_break(c: char) -> bool {
-    matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\x0b'
+            | '\x0c'
+            | '\x1c'
+            | '\x1d'
+            | '\x1e'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
 }
 
 pub fn splitlines(s: &str, keepends: bool) -> Vec<String> {
@@ -581,9 +618,19 @@ fn strip_impl(s: &str, chars: Option<&str>, left: bool, right: bool) -> String {
 }
 
 /// `str.find` and friends over code points: the index of a match of `sub` in `s[start:end]`.
-fn find_impl(s: &PyStr, sub: &str, start: Option<i64>, end: Option<i64>, rev: bool) -> Option<usize> {
+fn find_impl(
+    s: &PyStr,
+    sub: &str,
+    start: Option<i64>,
+    end: Option<i64>,
+    rev: bool,
+) -> Option<usize> {
     let (a, b) = adjust_range(s.char_len(), start, end);
-    let slen = if s.ascii { sub.len() } else { sub.chars().count() };
+    let slen = if s.ascii {
+        sub.len()
+    } else {
+        sub.chars().count()
+    };
     if b - a < slen as i64 {
         return None;
     }
@@ -657,22 +704,29 @@ macro_rules! predicate {
     };
 }
 
-predicate!(str_isdigit, "isdigit", |s| !s.is_empty() && s.chars().all(is_digit_char));
+predicate!(str_isdigit, "isdigit", |s| !s.is_empty()
+    && s.chars().all(is_digit_char));
 predicate!(str_isdecimal, "isdecimal", |s| !s.is_empty()
     && s.chars().all(|c| unicode_decimal(c).is_some()));
 predicate!(str_isnumeric, "isnumeric", |s| !s.is_empty()
     && s.chars().all(is_numeric_char));
-predicate!(str_isalpha, "isalpha", |s| !s.is_empty() && s.chars().all(is_alpha_char));
+predicate!(str_isalpha, "isalpha", |s| !s.is_empty()
+    && s.chars().all(is_alpha_char));
 predicate!(str_isalnum, "isalnum", |s| !s.is_empty()
-    && s.chars().all(|c| is_alpha_char(c) || is_numeric_char(c) || is_digit_char(c)));
-predicate!(str_isspace, "isspace", |s| !s.is_empty() && s.chars().all(is_py_space));
+    && s.chars().all(|c| is_alpha_char(c)
+        || is_numeric_char(c)
+        || is_digit_char(c)));
+predicate!(str_isspace, "isspace", |s| !s.is_empty()
+    && s.chars().all(is_py_space));
 predicate!(str_isupper, "isupper", |s| s.chars().any(is_cased)
     && !s.chars().any(|c| c.is_lowercase() || is_titlecase(c)));
 predicate!(str_islower, "islower", |s| s.chars().any(is_cased)
     && !s.chars().any(|c| c.is_uppercase() || is_titlecase(c)));
 predicate!(str_istitle, "istitle", istitle);
 predicate!(str_isidentifier, "isidentifier", is_identifier);
-predicate!(str_isprintable, "isprintable", |s| s.chars().all(is_printable));
+predicate!(str_isprintable, "isprintable", |s| s
+    .chars()
+    .all(is_printable));
 predicate!(str_isascii, "isascii", |s| s.is_ascii());
 
 fn str_split_common(args: &[Value], kwargs: Kwargs, name: &str, rev: bool) -> PyResult<Value> {
@@ -721,7 +775,10 @@ fn str_splitlines(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value
         None => false,
     };
     Ok(Value::list(
-        splitlines(s.as_str(), keep).into_iter().map(new_str).collect(),
+        splitlines(s.as_str(), keep)
+            .into_iter()
+            .map(new_str)
+            .collect(),
     ))
 }
 
@@ -770,8 +827,13 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 
 fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
     match v {
-        Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_)
-        | Value::FrozenSet(_) | Value::Bytes(_) => true,
+        Value::Str(_)
+        | Value::List(_)
+        | Value::Tuple(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::FrozenSet(_)
+        | Value::Bytes(_) => true,
         Value::Instance(_) | Value::Object(_) => {
             vm.lookup_special(v, "__iter__").is_some()
                 || vm.lookup_special(v, "__getitem__").is_some()
@@ -812,7 +874,10 @@ fn str_rstrip(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 /// `(sub, start, end)` of find/index/count.
-fn sub_args(args: &[Value], name: &str) -> PyResult<(Arc<PyStr>, Arc<PyStr>, Option<i64>, Option<i64>)> {
+fn sub_args(
+    args: &[Value],
+    name: &str,
+) -> PyResult<(Arc<PyStr>, Arc<PyStr>, Option<i64>, Option<i64>)> {
     let s = this(args, name)?;
     let rest = &args[1..];
     if rest.is_empty() || rest.len() > 3 {
@@ -874,7 +939,11 @@ fn str_replace(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> 
     if rest.len() < 2 || rest.len() > 3 {
         return Err(PyErr::type_error(format!(
             "replace expected {} arguments, got {}",
-            if rest.len() < 2 { "at least 2" } else { "at most 3" },
+            if rest.len() < 2 {
+                "at least 2"
+            } else {
+                "at most 3"
+            },
             rest.len()
         )));
     }
@@ -966,7 +1035,11 @@ fn justify_args(args: &[Value], name: &str) -> PyResult<(Arc<PyStr>, usize, char
     if rest.is_empty() || rest.len() > 2 {
         return Err(PyErr::type_error(format!(
             "{name} expected {} argument{}, got {}",
-            if rest.is_empty() { "at least 1" } else { "at most 2" },
+            if rest.is_empty() {
+                "at least 1"
+            } else {
+                "at most 2"
+            },
             if rest.is_empty() { "" } else { "s" },
             rest.len()
         )));
@@ -1023,7 +1096,11 @@ fn str_ljust(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     if width <= len {
         return Ok(Value::Str(s));
     }
-    Ok(new_str(format!("{}{}", s.as_str(), repeat_char(fill, width - len))))
+    Ok(new_str(format!(
+        "{}{}",
+        s.as_str(),
+        repeat_char(fill, width - len)
+    )))
 }
 
 fn str_rjust(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -1032,7 +1109,11 @@ fn str_rjust(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     if width <= len {
         return Ok(Value::Str(s));
     }
-    Ok(new_str(format!("{}{}", repeat_char(fill, width - len), s.as_str())))
+    Ok(new_str(format!(
+        "{}{}",
+        repeat_char(fill, width - len),
+        s.as_str()
+    )))
 }
 
 fn str_zfill(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -1121,7 +1202,11 @@ pub fn encode(s: &str, encoding: &str, errors: &str) -> PyResult<Vec<u8>> {
     match enc.as_str() {
         "utf8" => Ok(s.as_bytes().to_vec()),
         "ascii" | "usascii" | "latin1" | "iso88591" | "l1" => {
-            let limit = if enc == "ascii" || enc == "usascii" { 128 } else { 256 };
+            let limit = if enc == "ascii" || enc == "usascii" {
+                128
+            } else {
+                256
+            };
             let codec = if limit == 128 { "ascii" } else { "latin-1" };
             let mut out = Vec::with_capacity(s.len());
             for (pos, c) in s.chars().enumerate() {
@@ -1396,6 +1481,376 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     crate::vm::number::wrap_for_class(&cls, value, &types().str_)
 }
 
+// ---------------------------------------------------------------- bytes
+
+fn bytes_this(args: &[Value], name: &str) -> PyResult<Arc<[u8]>> {
+    match args.first().map(base_value) {
+        Some(Value::Bytes(b)) => Ok(b),
+        Some(_) => Err(crate::vm::builtins::descriptor_error(
+            name, "bytes", &args[0],
+        )),
+        None => Err(PyErr::type_error(format!(
+            "unbound method bytes.{name}() needs an argument"
+        ))),
+    }
+}
+
+fn bytes_arg(v: &Value) -> PyResult<Arc<[u8]>> {
+    match base_value(v) {
+        Value::Bytes(b) => Ok(b),
+        _ => Err(PyErr::type_error(format!(
+            "a bytes-like object is required, not '{}'",
+            type_name(v)
+        ))),
+    }
+}
+
+fn bytes_value(v: Vec<u8>) -> Value {
+    Value::Bytes(v.into())
+}
+
+/// `bytes(x)`, `bytes(n)`, `bytes(str, encoding)`.
+fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    let cls = args.first().cloned().unwrap_or(Value::None);
+    let a = merge_kwargs(
+        "bytes",
+        &args[1..],
+        kwargs,
+        &["source", "encoding", "errors"],
+    )?;
+    let out: Vec<u8> = match (&a[0], &a[1]) {
+        (None, _) => Vec::new(),
+        (Some(src), Some(enc)) => {
+            let Some(text) = str_arg(src) else {
+                return Err(PyErr::type_error("encoding without a string argument"));
+            };
+            let enc = must_str(enc, "bytes() argument 'encoding' must be str")?;
+            let errors = match &a[2] {
+                Some(e) => must_str(e, "bytes() argument 'errors' must be str")?
+                    .as_str()
+                    .to_string(),
+                None => "strict".into(),
+            };
+            encode(text.as_str(), enc.as_str(), &errors)?
+        }
+        (Some(src), None) => match base_value(src) {
+            Value::Str(_) => return Err(PyErr::type_error("string argument without an encoding")),
+            Value::Bytes(b) => b.to_vec(),
+            Value::Int(n) => {
+                if n < 0 {
+                    return Err(PyErr::value_error("negative count"));
+                }
+                check_size(n as u128)?;
+                vec![0; n as usize]
+            }
+            Value::Float(_) | Value::None => {
+                return Err(PyErr::type_error(format!(
+                    "cannot convert '{}' object to bytes",
+                    type_name(src)
+                )))
+            }
+            other => {
+                let items = vm.collect(&other)?;
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    match crate::vm::number::int_ref(&base_value(&it)).and_then(|i| i.to_i64()) {
+                        Some(n) if (0..256).contains(&n) => out.push(n as u8),
+                        Some(_) => {
+                            return Err(PyErr::value_error("bytes must be in range(0, 256)"))
+                        }
+                        None => {
+                            return Err(PyErr::type_error(format!(
+                                "'{}' object cannot be interpreted as an integer",
+                                type_name(&it)
+                            )))
+                        }
+                    }
+                }
+                out
+            }
+        },
+    };
+    crate::vm::number::wrap_for_class(&cls, bytes_value(out), &types().bytes)
+}
+
+fn bytes_decode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "decode")?;
+    let a = merge_kwargs("decode", &args[1..], kwargs, &["encoding", "errors"])?;
+    let enc = match &a[0] {
+        Some(v) => must_str(v, "decode() argument 'encoding' must be str")?
+            .as_str()
+            .to_string(),
+        None => "utf-8".into(),
+    };
+    let errors = match &a[1] {
+        Some(v) => must_str(v, "decode() argument 'errors' must be str")?
+            .as_str()
+            .to_string(),
+        None => "strict".into(),
+    };
+    Ok(new_str(decode(&b, &enc, &errors)?))
+}
+
+fn bytes_hex(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "hex")?;
+    let mut out = String::with_capacity(b.len() * 2);
+    for c in b.iter() {
+        out.push_str(&format!("{c:02x}"));
+    }
+    Ok(new_str(out))
+}
+
+fn bytes_fromhex(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    // A class method: args[0] is the class.
+    let s = args
+        .get(1)
+        .and_then(str_arg)
+        .ok_or_else(|| PyErr::type_error("fromhex() argument must be str"))?;
+    let digits: Vec<char> = s.as_str().chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < digits.len() {
+        if digits[i] == ' ' {
+            i += 1;
+            continue;
+        }
+        let hi = digits[i].to_digit(16);
+        let lo = digits.get(i + 1).and_then(|c| c.to_digit(16));
+        match (hi, lo) {
+            (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+            _ => {
+                return Err(PyErr::value_error(format!(
+                    "non-hexadecimal number found in fromhex() arg at position {}",
+                    if hi.is_none() { i } else { i + 1 }
+                )))
+            }
+        }
+        i += 2;
+    }
+    Ok(bytes_value(out))
+}
+
+fn bytes_len(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(bytes_this(args, "__len__")?.len() as i64))
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8], rev: bool) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(if rev { hay.len() } else { 0 });
+    }
+    if needle.len() > hay.len() {
+        return None;
+    }
+    let mut positions = hay
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle);
+    if rev {
+        positions.last().map(|(i, _)| i)
+    } else {
+        positions.next().map(|(i, _)| i)
+    }
+}
+
+fn bytes_find_common(args: &[Value], name: &str, rev: bool) -> PyResult<Option<usize>> {
+    let b = bytes_this(args, name)?;
+    arity(name, &args[1..], 1, 3)?;
+    let sub = bytes_arg(&args[1])?;
+    let (st, en) = adjust_range(b.len(), opt_index(args.get(2))?, opt_index(args.get(3))?);
+    if en - st < sub.len() as i64 {
+        return Ok(None);
+    }
+    Ok(find_bytes(&b[st as usize..en as usize], &sub, rev).map(|i| i + st as usize))
+}
+
+fn bytes_find(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(
+        bytes_find_common(args, "find", false)?.map_or(-1, |i| i as i64),
+    ))
+}
+
+fn bytes_rfind(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(
+        bytes_find_common(args, "rfind", true)?.map_or(-1, |i| i as i64),
+    ))
+}
+
+fn bytes_index(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    match bytes_find_common(args, "index", false)? {
+        Some(i) => Ok(Value::Int(i as i64)),
+        None => Err(PyErr::value_error("subsection not found")),
+    }
+}
+
+fn bytes_count(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "count")?;
+    arity("count", &args[1..], 1, 1)?;
+    let sub = bytes_arg(&args[1])?;
+    if sub.is_empty() {
+        return Ok(Value::Int(b.len() as i64 + 1));
+    }
+    let mut n = 0;
+    let mut i = 0;
+    while i + sub.len() <= b.len() {
+        if b[i..i + sub.len()] == sub[..] {
+            n += 1;
+            i += sub.len();
+        } else {
+            i += 1;
+        }
+    }
+    Ok(Value::Int(n))
+}
+
+fn bytes_affix(args: &[Value], name: &str, at_end: bool) -> PyResult<Value> {
+    let b = bytes_this(args, name)?;
+    arity(name, &args[1..], 1, 1)?;
+    let candidates: Vec<Value> = match &args[1] {
+        Value::Tuple(t) => t.items.to_vec(),
+        v => vec![v.clone()],
+    };
+    for c in candidates {
+        let p = bytes_arg(&c)?;
+        let hit = if at_end {
+            b.ends_with(&p)
+        } else {
+            b.starts_with(&p)
+        };
+        if hit {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+fn bytes_startswith(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    bytes_affix(args, "startswith", false)
+}
+
+fn bytes_endswith(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    bytes_affix(args, "endswith", true)
+}
+
+fn bytes_join(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let sep = bytes_this(args, "join")?;
+    crate::vm::builtins::one_arg("bytes.join", &args[1..])?;
+    let items = vm.collect(&args[1])?;
+    let mut out = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let Value::Bytes(p) = base_value(it) else {
+            return Err(PyErr::type_error(format!(
+                "sequence item {i}: expected a bytes-like object, {} found",
+                type_name(it)
+            )));
+        };
+        if i > 0 {
+            out.extend_from_slice(&sep);
+        }
+        out.extend_from_slice(&p);
+    }
+    Ok(bytes_value(out))
+}
+
+fn bytes_split(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "split")?;
+    let a = merge_kwargs("split", &args[1..], kwargs, &["sep", "maxsplit"])?;
+    let maxsplit = match &a[1] {
+        Some(v) => int_arg(v)?,
+        None => -1,
+    };
+    // Work on a latin-1 view: every byte is one char.
+    let text: String = b.iter().map(|&c| c as char).collect();
+    let parts = match &a[0] {
+        None | Some(Value::None) => split_whitespace(&text, maxsplit),
+        Some(sep) => {
+            let sep = bytes_arg(sep)?;
+            if sep.is_empty() {
+                return Err(PyErr::value_error("empty separator"));
+            }
+            let sep: String = sep.iter().map(|&c| c as char).collect();
+            split_sep(&text, &sep, maxsplit)
+        }
+    };
+    Ok(Value::list(
+        parts
+            .into_iter()
+            .map(|p| bytes_value(p.chars().map(|c| c as u8).collect()))
+            .collect(),
+    ))
+}
+
+fn bytes_strip(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "strip")?;
+    arity("strip", &args[1..], 0, 1)?;
+    let set: Vec<u8> = match args.get(1) {
+        None | Some(Value::None) => b" \t\n\r\x0b\x0c".to_vec(),
+        Some(v) => bytes_arg(v)?.to_vec(),
+    };
+    let start = b.iter().position(|c| !set.contains(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !set.contains(c))
+        .map_or(start, |i| i + 1);
+    Ok(bytes_value(b[start..end.max(start)].to_vec()))
+}
+
+fn bytes_upper(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(bytes_value(bytes_this(args, "upper")?.to_ascii_uppercase()))
+}
+
+fn bytes_lower(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(bytes_value(bytes_this(args, "lower")?.to_ascii_lowercase()))
+}
+
+fn bytes_replace(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "replace")?;
+    arity("replace", &args[1..], 2, 3)?;
+    let old = bytes_arg(&args[1])?;
+    let new = bytes_arg(&args[2])?;
+    let count = match args.get(3) {
+        Some(v) => int_arg(v)?,
+        None => -1,
+    };
+    let text: String = b.iter().map(|&c| c as char).collect();
+    let old: String = old.iter().map(|&c| c as char).collect();
+    let new: String = new.iter().map(|&c| c as char).collect();
+    let r = if count < 0 {
+        text.replace(&old, &new)
+    } else {
+        text.replacen(&old, &new, count as usize)
+    };
+    Ok(bytes_value(r.chars().map(|c| c as u8).collect()))
+}
+
+fn bytes_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "__getitem__")?;
+    crate::vm::builtins::one_arg("bytes.__getitem__", &args[1..])?;
+    vm.get_item(&Value::Bytes(b), &args[1])
+}
+
+/// Install the methods of `bytes`.
+fn install_bytes(t: &Types) {
+    let c = &t.bytes;
+    constructor(c, bytes_new);
+    method(c, "decode", bytes_decode);
+    method(c, "hex", bytes_hex);
+    method(c, "__len__", bytes_len);
+    method(c, "__getitem__", bytes_getitem);
+    method(c, "find", bytes_find);
+    method(c, "rfind", bytes_rfind);
+    method(c, "index", bytes_index);
+    method(c, "count", bytes_count);
+    method(c, "startswith", bytes_startswith);
+    method(c, "endswith", bytes_endswith);
+    method(c, "join", bytes_join);
+    method(c, "split", bytes_split);
+    method(c, "strip", bytes_strip);
+    method(c, "upper", bytes_upper);
+    method(c, "lower", bytes_lower);
+    method(c, "replace", bytes_replace);
+    crate::vm::builtins::class_method(c, "fromhex", bytes_fromhex);
+}
+
 /// Install the methods of `str`.
 pub fn install(t: &Types) {
     let c = &t.str_;
@@ -1457,6 +1912,7 @@ pub fn install(t: &Types) {
         kind: crate::vm::value::ObjKind::StaticMethod(static_fn),
     }));
     c.attrs.lock().insert("maketrans".into(), wrapped);
+    install_bytes(t);
 }
 
 #[cfg(test)]
@@ -1501,7 +1957,10 @@ mod tests {
         assert_eq!(casefold("ß"), "ss");
         assert_eq!(lower("ΣΑΣ"), "σας");
         assert_eq!(capitalize("hello WORLD"), "Hello world");
-        assert_eq!(expandtabs("a\tbc\td\n\tx", 8), "a       bc      d\n        x");
+        assert_eq!(
+            expandtabs("a\tbc\td\n\tx", 8),
+            "a       bc      d\n        x"
+        );
         assert!(istitle("A B"));
         assert!(istitle("Ab1"));
         assert!(istitle("ǅ"));

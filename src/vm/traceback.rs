@@ -90,10 +90,124 @@ pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], out: &mut String) {
                 out.push_str("    ");
                 out.push_str(stripped);
                 out.push('\n');
+                if let Some((start, end, multiline)) = entry_columns(vm, e) {
+                    if let Some(carets) = caret_line(&src, start, end, multiline) {
+                        out.push_str(&carets);
+                    }
+                }
             }
         }
     }
     repeated(out, count);
+}
+
+/// The character columns (start, end) on the entry's line of the failing
+/// expression, and whether it continues on later lines. Needs the
+/// instruction's span in the entry, which the traceback does not record
+/// yet, so no carets are printed for now.
+fn entry_columns(_vm: &Vm, _e: &TraceEntry) -> Option<(usize, usize, bool)> {
+    None
+}
+
+/// CPython 3.11's caret line under a traceback's source line: `^` under
+/// the failing expression, or `~` for the operands and `^` for the
+/// operator of a binary operation (`~^^^^` for a subscript). None when the
+/// expression is the whole line.
+pub fn caret_line(line: &str, start: usize, end: usize, multiline: bool) -> Option<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let indent = chars
+        .iter()
+        .take_while(|c| matches!(c, ' ' | '\t' | '\x0c'))
+        .count();
+    let start = start.min(chars.len());
+    let mut end = end.min(chars.len()).max(start);
+    let mut anchors: Option<(usize, usize)> = None;
+    if multiline {
+        end = chars
+            .iter()
+            .rposition(|c| !c.is_whitespace())
+            .map(|i| i + 1)
+            .unwrap_or(end);
+    } else {
+        let segment: String = chars[start..end].iter().collect();
+        anchors = binary_anchors(&segment).map(|(l, r)| (l + start, r + start));
+    }
+    let stripped_len = chars.len() - indent;
+    if end - start == stripped_len && anchors.is_none() {
+        return None;
+    }
+    if end <= start || start < indent {
+        return None;
+    }
+    let mut out = String::from("    ");
+    out.push_str(&" ".repeat(start - indent));
+    for i in start..end {
+        let c = match anchors {
+            Some((l, r)) if i >= l && i < r => '^',
+            Some(_) => '~',
+            None => '^',
+        };
+        out.push(c);
+    }
+    out.push('\n');
+    Some(out)
+}
+
+/// For a segment that parses as a binary operation or a subscript, the
+/// character range of the operator (or of `[index]`).
+fn binary_anchors(segment: &str) -> Option<(usize, usize)> {
+    use crate::syntax::ast::{ExprKind, StmtKind};
+    let module = crate::syntax::parse_module(segment).ok()?;
+    let [stmt] = module.body.as_slice() else {
+        return None;
+    };
+    let StmtKind::Expr(expr) = &stmt.kind else {
+        return None;
+    };
+    // Spans are byte offsets; anchors are counted in characters.
+    let col = |byte: u32| {
+        segment[..(byte as usize).min(segment.len())]
+            .chars()
+            .count()
+    };
+    let chars: Vec<char> = segment.chars().collect();
+    match &expr.kind {
+        ExprKind::BinOp { left, right, .. } => {
+            let (from, to) = (col(left.span.end), col(right.span.start));
+            let mut i = from;
+            while i < to {
+                if chars[i].is_whitespace() {
+                    i += 1;
+                    continue;
+                }
+                let mut r = i + 1;
+                if i + 1 < to && !chars[i + 1].is_whitespace() {
+                    r += 1;
+                }
+                if i + 1 < to && chars[i] == ')' {
+                    i += 1;
+                    continue;
+                }
+                return Some((i, r));
+            }
+            None
+        }
+        ExprKind::Subscript { value, index } => {
+            let mut l = col(value.span.end);
+            let mut r = col(index.span.end) + 1;
+            while l < chars.len() && chars[l] != '[' {
+                l += 1;
+            }
+            while r < chars.len() && chars[r] != ']' {
+                r += 1;
+            }
+            if r < chars.len() {
+                r += 1;
+            }
+            Some((l, r))
+        }
+        _ => None,
+    }
 }
 
 fn repeated(out: &mut String, count: usize) {
@@ -134,10 +248,8 @@ pub fn format_exception_only(vm: &mut Vm, exc: &Arc<Instance>) -> String {
     fill_derived_attrs(exc);
     let mut out = String::new();
     let stype = exception_type_name(exc);
-    let is_syntax = crate::vm::class::is_subclass(
-        &exc.class,
-        types().exception(ExcKind::SyntaxError),
-    );
+    let is_syntax =
+        crate::vm::class::is_subclass(&exc.class, types().exception(ExcKind::SyntaxError));
     if is_syntax {
         let attr = |n: &str| exc.attrs.lock().get(n).cloned().unwrap_or(Value::None);
         let filename = attr("filename");
@@ -234,7 +346,11 @@ fn error_text(out: &mut String, text: &str, offset: i64, end_offset: i64) {
     if offset < 0 {
         return;
     }
-    let reps = if end_offset > offset { end_offset - offset } else { 1 };
+    let reps = if end_offset > offset {
+        end_offset - offset
+    } else {
+        1
+    };
     out.push_str("    ");
     out.push_str(&" ".repeat(offset as usize));
     out.push_str(&"^".repeat(reps.max(1) as usize));

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::compile::code::CompareKind;
-use crate::vm::builtins::{arity, base_value, constructor, descriptor_error, method, no_kwargs, one_arg};
+use crate::vm::builtins::{
+    arity, base_value, constructor, descriptor_error, method, no_kwargs, one_arg,
+};
 use crate::vm::dict::builtin_instance;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
