@@ -131,7 +131,8 @@ fn run(options: Options, program: Program) -> i32 {
 
     let result: PyResult<()> = match program {
         Program::File(path) => match std::fs::read(&path) {
-            Ok(bytes) => match gilvm::syntax::decode_source(&bytes, &path) {
+            // CPython names the file by its absolute path in this message.
+            Ok(bytes) => match gilvm::syntax::decode_source(&bytes, &absolute(&path)) {
                 Ok(src) => vm.run_main(&src, &path, Some(&path)),
                 Err(e) => Err(vm.syntax_error(&e, &path, None)),
             },
@@ -171,6 +172,12 @@ fn run(options: Options, program: Program) -> i32 {
         interp.write_stderr(&interp.gil.render_stats());
     }
     status
+}
+
+fn absolute(path: &str) -> String {
+    std::path::absolute(path)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| path.to_string())
 }
 
 /// CPython's wording for the common `open` failures of the program file.

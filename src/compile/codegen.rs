@@ -249,6 +249,14 @@ fn docstring(body: &[Stmt]) -> Option<Rc<str>> {
     }
 }
 
+/// Where an implicit `return None` goes: the start of the last statement.
+fn tail_span(body: &[Stmt], fallback: Span) -> Span {
+    body.last().map_or(fallback, |s| Span {
+        start: s.span.start,
+        end: s.span.start,
+    })
+}
+
 fn binop_kind(op: BinOp, inplace: bool) -> BinaryOpKind {
     let k = match op {
         BinOp::Add => BinaryOpKind::Add,
@@ -593,9 +601,7 @@ impl<'a> Compiler<'a> {
             rest = &body[1..];
         }
         self.stmts(rest)?;
-        self.unit.span = body.last().map_or(Span::default(), |s| {
-            Span::new(s.span.end as usize, s.span.end as usize)
-        });
+        self.unit.span = tail_span(body, Span::default());
         self.load_const(Const::None);
         self.emit(Instr::ReturnValue);
         Ok(())
@@ -1185,7 +1191,7 @@ impl<'a> Compiler<'a> {
             &f.body[..]
         };
         self.stmts(body)?;
-        self.unit.span = Span::new(span.end as usize, span.end as usize);
+        self.unit.span = tail_span(&f.body, span);
         if !matches!(self.unit.instrs.last(), Some(Instr::ReturnValue)) || body.is_empty() {
             self.load_const(Const::None);
             self.emit(Instr::ReturnValue);
@@ -1268,7 +1274,7 @@ impl<'a> Compiler<'a> {
             body = &body[1..];
         }
         self.stmts(body)?;
-        self.unit.span = Span::new(span.end as usize, span.end as usize);
+        self.unit.span = tail_span(&c.body, span);
         if self.table.scopes[id].needs_class_cell {
             let i = self.cell_index("__class__")?;
             self.emit(Instr::LoadClosure(i));
@@ -1979,7 +1985,8 @@ impl<'a> Compiler<'a> {
         elt: &'a Expr,
         value: Option<&'a Expr>,
     ) -> R {
-        if generators.iter().any(|g| g.is_async) {
+        let async_comp = self.table.scope_of(e).is_some_and(|id| self.table.scopes[id].is_coroutine);
+        if async_comp || generators.iter().any(|g| g.is_async) {
             return Err(err(
                 "asynchronous comprehensions are not supported yet",
                 e.span,
@@ -2161,26 +2168,23 @@ fn fold(e: &Expr) -> Option<Const> {
 fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
     match (a, b) {
         (Const::Int(x), Const::Int(y)) => {
-            let r = match op {
-                BinOp::Add => x.checked_add(y)?,
-                BinOp::Sub => x.checked_sub(y)?,
-                BinOp::Mult => x.checked_mul(y)?,
+            // i128 arithmetic; results beyond i64 become big-int constants.
+            let (x, y) = (x as i128, y as i128);
+            let r: i128 = match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mult => x * y,
                 BinOp::FloorDiv => {
                     if y == 0 {
                         return None;
                     }
-                    let q = x.checked_div(y)?;
-                    if (x % y != 0) && ((x < 0) != (y < 0)) {
-                        q - 1
-                    } else {
-                        q
-                    }
+                    x.div_euclid(y) - i128::from(y < 0 && x.rem_euclid(y) != 0)
                 }
                 BinOp::Mod => {
                     if y == 0 {
                         return None;
                     }
-                    let r = x.checked_rem(y)?;
+                    let r = x % y;
                     if r != 0 && ((r < 0) != (y < 0)) {
                         r + y
                     } else {
@@ -2188,7 +2192,7 @@ fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
                     }
                 }
                 BinOp::Pow => {
-                    if !(0..=128).contains(&y) {
+                    if !(0..=126).contains(&y) {
                         return None;
                     }
                     x.checked_pow(y as u32)?
@@ -2197,20 +2201,19 @@ fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
                     if !(0..64).contains(&y) {
                         return None;
                     }
-                    let r = (x as i128) << y;
-                    i64::try_from(r).ok()?
+                    x.checked_mul(1i128 << y)?
                 }
                 BinOp::RShift => {
                     if y < 0 {
                         return None;
                     }
-                    x >> y.min(63)
+                    x >> y.min(127)
                 }
                 BinOp::BitAnd => x & y,
                 BinOp::BitOr => x | y,
                 BinOp::BitXor => x ^ y,
                 BinOp::Div => {
-                    const EXACT: i64 = 1 << 53;
+                    const EXACT: i128 = 1 << 53;
                     if y == 0 || x.abs() > EXACT || y.abs() > EXACT {
                         return None;
                     }
@@ -2218,7 +2221,10 @@ fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
                 }
                 BinOp::MatMult => return None,
             };
-            Some(Const::Int(r))
+            Some(match i64::try_from(r) {
+                Ok(v) => Const::Int(v),
+                Err(_) => Const::BigInt(Arc::from(r.to_string())),
+            })
         }
         (a @ (Const::Int(_) | Const::Float(_)), b @ (Const::Int(_) | Const::Float(_))) => {
             let to_f = |c: &Const| match c {
@@ -2240,5 +2246,235 @@ fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
             Some(Const::Str(Arc::from(format!("{x}{y}"))))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::disassemble;
+    use crate::syntax::parse_module;
+
+    fn compile_src(src: &str) -> Result<Arc<Code>, SyntaxError> {
+        let m = parse_module(src)?;
+        compile_module_with_source(&m, src, "<test>")
+    }
+
+    fn compiled(src: &str) -> Arc<Code> {
+        compile_src(src).unwrap_or_else(|e| panic!("{} at {:?}", e.msg, e.span))
+    }
+
+    fn error(src: &str) -> String {
+        compile_src(src).err().map(|e| e.msg).unwrap_or_default()
+    }
+
+    /// The nested code object named `qualname`.
+    fn find(code: &Arc<Code>, qualname: &str) -> Option<Arc<Code>> {
+        if &*code.qualname == qualname {
+            return Some(code.clone());
+        }
+        code.consts.iter().find_map(|c| match c {
+            Const::Code(inner) => find(inner, qualname),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn disassembly_of_a_small_function() {
+        let code = compiled("def add(a, b=1):\n    c = a + b\n    if c > 10 and a:\n        return [x * c for x in (a, b)]\n    return c\n");
+        let f = find(&code, "add").unwrap();
+        let text = disassemble(&f);
+        let expected = "\
+code add (args 2, posonly 0, kwonly 0, flags 0x0, stack 3, line 1)
+  varnames: a, b
+  cellvars: c
+   2    0 LoadFast               0 (a)
+        1 LoadFast               1 (b)
+        2 BinaryOp               0 (+)
+        3 StoreDeref             0 (c)
+   3    4 LoadDeref              0 (c)
+        5 LoadConst              1 (10)
+        6 CompareOp              4 (>)
+        7 PopJumpIfFalse        21
+        8 LoadFast               0 (a)
+        9 PopJumpIfFalse        21
+   4   10 LoadClosure            0 (c)
+       11 BuildTuple             1
+       12 LoadConst              2 (<code add.<locals>.<listcomp>>)
+       13 LoadConst              3 (\"add.<locals>.<listcomp>\")
+       14 MakeFunction           8
+       15 LoadFast               0 (a)
+       16 LoadFast               1 (b)
+       17 BuildTuple             2
+       18 GetIter
+       19 Call                   1
+       20 ReturnValue
+   5   21 LoadDeref              0 (c)
+       22 ReturnValue
+
+code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, line 4)
+  varnames: .0, x
+  freevars: c
+   4    0 BuildList              0
+        1 LoadFast               0 (.0)
+        2 ForIter                9
+        3 StoreFast              1 (x)
+        4 LoadFast               1 (x)
+        5 LoadDeref              0 (c)
+        6 BinaryOp               2 (*)
+        7 ListAppend             2
+        8 Jump                   2
+        9 ReturnValue
+";
+        assert_eq!(text, expected);
+        // The docstring slot: functions always have consts[0].
+        assert!(matches!(f.consts[0], Const::None));
+    }
+
+    #[test]
+    fn max_stack_is_computed() {
+        let code = compiled("f(1, 2, (3, x), [4, 5, y])\n");
+        // f, 1, 2, (3, x) folded? no: x is a name -> 3 + 2 for the list
+        assert_eq!(code.max_stack, 7);
+        let code = compiled("def g():\n    try:\n        pass\n    except E as e:\n        return 1\n");
+        let g = find(&code, "g").unwrap();
+        // [prev, exc, E] at the clause test.
+        assert_eq!(g.max_stack, 3);
+        let code = compiled("with a as b, c:\n    pass\n");
+        // [exit_a, exit_c, prev, exc, res] in the inner handler.
+        assert_eq!(code.max_stack, 5);
+    }
+
+    #[test]
+    fn spans_and_lines() {
+        let src = "x = 1\ny = (x +\n     foo(\n  2))\nobj = (a\n   .meth(1))\n";
+        let code = compiled(src);
+        let call = code.instrs.iter().position(|i| matches!(i, Instr::Call(1))).unwrap();
+        // A multi-line call reports the line where its function starts.
+        assert_eq!(code.lines[call], 3);
+        let add = code.instrs.iter().position(|i| matches!(i, Instr::BinaryOp(0))).unwrap();
+        assert_eq!(code.lines[add], 2);
+        // A method call on a later line reports the attribute's line.
+        let meth = code.instrs.iter().position(|i| matches!(i, Instr::CallMethod(1))).unwrap();
+        assert_eq!(code.lines[meth], 6);
+        assert_eq!(code.lines.len(), code.instrs.len());
+        assert_eq!(code.spans.len(), code.instrs.len());
+    }
+
+    #[test]
+    fn compile_errors() {
+        assert_eq!(error("return 1\n"), "'return' outside function");
+        assert_eq!(error("class A:\n  return 1\n"), "'return' outside function");
+        assert_eq!(error("break\n"), "'break' outside loop");
+        assert_eq!(error("continue\n"), "'continue' not properly in loop");
+        assert_eq!(error("def f():\n  for x in y:\n    def g():\n      break\n"), "'break' outside loop");
+        assert_eq!(error("*a, *b = c\n"), "multiple starred expressions in assignment");
+        assert_eq!(error("*a = c\n"), "starred assignment target must be in a list or tuple");
+        assert_eq!(error("x = *a\n"), "can't use starred expression here");
+        assert_eq!(error("try:\n  pass\nexcept:\n  pass\nexcept E:\n  pass\n"), "default 'except:' must be last");
+        assert_eq!(error("def f():\n  nonlocal x\n"), "no binding for nonlocal 'x' found");
+        assert_eq!(error("from __future__ import braces\n"), "not a chance");
+    }
+
+    #[test]
+    fn closures_and_cells() {
+        let code = compiled("def f(a, b):\n    def g():\n        return a\n    return g\n");
+        let f = find(&code, "f").unwrap();
+        assert_eq!(f.cellvars.iter().map(|s| &**s).collect::<Vec<_>>(), ["a"]);
+        assert_eq!(f.cell2arg, vec![Some(0)]);
+        let g = find(&code, "f.<locals>.g").unwrap();
+        assert_eq!(g.freevars.iter().map(|s| &**s).collect::<Vec<_>>(), ["a"]);
+        assert!(g.instrs.contains(&Instr::LoadDeref(0)));
+    }
+
+    #[test]
+    fn class_body_layout() {
+        let code = compiled("class A:\n    def m(self):\n        return __class__\n");
+        let body = find(&code, "A").unwrap();
+        assert_eq!(body.flags & flags::NAME_LOCALS, flags::NAME_LOCALS);
+        let names: Vec<&str> = body.names.iter().map(|s| &**s).collect();
+        assert_eq!(&names[..3], ["__name__", "__module__", "__qualname__"]);
+        assert!(names.contains(&"__classcell__"));
+        let n = body.instrs.len();
+        assert!(matches!(body.instrs[n - 4], Instr::LoadClosure(0)));
+        assert!(matches!(body.instrs[n - 1], Instr::ReturnValue));
+        assert!(find(&code, "A.m").is_some());
+    }
+
+    #[test]
+    fn qualnames_and_flags() {
+        let code = compiled(
+            "def f(*a, **k):\n    def g():\n        yield 1\n    class C:\n        def m(self): pass\n    return lambda: 0\n",
+        );
+        let f = find(&code, "f").unwrap();
+        assert_eq!(f.flags & (flags::VARARGS | flags::VARKEYWORDS), 3);
+        assert_eq!(&*f.varnames[0], "a");
+        let g = find(&code, "f.<locals>.g").unwrap();
+        assert!(g.is_generator());
+        assert!(find(&code, "f.<locals>.C.m").is_some());
+        assert!(find(&code, "f.<locals>.<lambda>").is_some());
+    }
+
+    #[test]
+    fn constant_folding() {
+        let code = compiled("x = -1 + 2 * 3 - 2 ** 10 // 7 % 5, 'a' + 'b', 1 / 4, -(2 ** 63)\n");
+        let expected = (-1 + 2 * 3 - (1024 / 7) % 5) as i64;
+        match &code.consts[0] {
+            Const::Tuple(t) => {
+                assert!(matches!(t[0], Const::Int(v) if v == expected), "{:?}", t[0]);
+                assert!(matches!(&t[1], Const::Str(s) if &**s == "ab"));
+                assert!(matches!(t[2], Const::Float(f) if f == 0.25));
+                assert!(matches!(t[3], Const::Int(i64::MIN)));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Division by zero is left for run time.
+        let code = compiled("x = 1 / 0\n");
+        assert!(code.instrs.contains(&Instr::BinaryOp(BinaryOpKind::TrueDiv as u32)));
+    }
+
+    #[test]
+    fn interactive_prints_expressions() {
+        let src = "1 + 1\nx = 2\n";
+        let m = parse_module(src).unwrap();
+        let code = compile_interactive(&m, src, "<stdin>").unwrap();
+        assert_eq!(code.instrs.iter().filter(|i| matches!(i, Instr::PrintExpr)).count(), 1);
+    }
+
+    /// Every program we ship parses and compiles; error scripts named
+    /// `syntax_*` fail to.
+    #[test]
+    fn corpus_compiles() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "py" || x == "script") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("scripts"), &mut files);
+        walk(&root.join("src/stdlib/py"), &mut files);
+        let mut failures = Vec::new();
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap_or_default();
+            let name = f.to_string_lossy();
+            let result = crate::syntax::decode_source(&bytes, &name)
+                .and_then(|src| parse_module(&src).and_then(|m| compile_module_with_source(&m, &src, &name)));
+            let expect_error = f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("syntax_"));
+            match (result, expect_error) {
+                (Ok(_), true) => failures.push(format!("{name}: compiled but should not")),
+                (Err(e), false) => failures.push(format!("{name}: {}", e.msg)),
+                _ => {}
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

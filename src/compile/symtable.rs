@@ -660,11 +660,17 @@ impl Builder {
                 self.expr(v)
             }
             ExprKind::Await(v) => {
-                let scope = &self.table.scopes[self.cur];
+                // Comprehensions inherit the async-ness of their function.
+                let mut id = self.cur;
+                while self.table.scopes[id].kind.is_comprehension() {
+                    self.table.scopes[id].is_coroutine = true;
+                    id = self.table.scopes[id].parent.unwrap_or(0);
+                }
+                let scope = &self.table.scopes[id];
                 if !scope.kind.is_function() {
                     return Err(error("'await' outside function", e.span));
                 }
-                if !scope.is_coroutine && scope.kind != ScopeKind::GenExp {
+                if !scope.is_coroutine {
                     return Err(error("'await' outside async function", e.span));
                 }
                 self.expr(v)
@@ -731,7 +737,7 @@ impl Builder {
                 span,
             ));
         }
-        let module = enclosing.kind == ScopeKind::Module;
+        let module = enclosing.kind == ScopeKind::Module || enclosing.flags(target) & flag::DEF_GLOBAL != 0;
         // Mark it free (or global) in each comprehension, bound in the target scope.
         let saved = self.cur;
         let mut c = self.cur;

@@ -98,7 +98,7 @@ fn run_thread(
     args: Vec<Value>,
     kwargs: Vec<(Arc<str>, Value)>,
 ) {
-    let _registration = Registration(tid);
+    let registration = Registration(tid);
     let gil = interp.gil.clone();
     gil.take(tid);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -118,19 +118,18 @@ fn run_thread(
     if outcome.is_err() {
         interp.write_stderr("Fatal error in an interpreter thread: internal panic\n");
     }
+    // Leave the registry while still holding the GIL, so that a thread that
+    // joined this one sees it gone (`_thread._count()`) once it runs again.
+    drop(registration);
     gil.release(tid);
 }
 
 fn call(vm: &mut Vm, func: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-    #[allow(unused_imports)]
-    use crate::stdlib::pending::*;
     vm.call(func, args, kwargs)
 }
 
 /// `PyErr_WriteUnraisable` for a thread's uncaught exception.
 fn report_unraisable(vm: &mut Vm, func: &Value, err: &PyErr) {
-    #[allow(unused_imports)]
-    use crate::stdlib::pending::*;
     let what = vm.repr(func).unwrap_or_else(|_| "<object>".to_string());
     let mut text = format!("Exception ignored in thread started by: {what}\n");
     text.push_str(&crate::stdlib::traceback::format_exception(vm, err));

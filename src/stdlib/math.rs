@@ -10,8 +10,6 @@ use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
 use crate::compile::code::BinaryOpKind;
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, arg, check_args, int_value, kwarg, new_module, set_attr, to_bigint, to_f64_vm,
     type_name,

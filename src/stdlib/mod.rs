@@ -303,8 +303,6 @@ pub fn to_f64(v: &Value) -> PyResult<f64> {
 
 /// A float argument, calling `__float__` (then `__index__`) on other objects.
 pub fn to_f64_vm(vm: &mut Vm, v: &Value) -> PyResult<f64> {
-    #[allow(unused_imports)]
-    use pending::*;
     if let Ok(f) = to_f64(v) {
         return Ok(f);
     }
@@ -324,96 +322,5 @@ pub fn big_to_f64(b: &BigInt) -> PyResult<f64> {
     match b.to_f64() {
         Some(f) if f.is_finite() => Ok(f),
         _ => Err(PyErr::overflow_error("int too large to convert to float")),
-    }
-}
-
-/// Stand-ins for VM functions other files have not provided yet. Inherent
-/// methods win over trait methods, so each goes unused once the real one
-/// lands; then it is deleted.
-pub(crate) mod pending {
-    #![allow(dead_code)]
-    use crate::compile::code::BinaryOpKind;
-    use crate::vm::error::{PyErr, PyResult};
-    use crate::vm::interp::Vm;
-    use crate::vm::value::{Kwargs, Value};
-
-    fn missing(what: &str) -> PyErr {
-        PyErr::runtime_error(format!("{what} is not implemented yet"))
-    }
-
-    pub(crate) trait StdlibPending {
-        fn call(&mut self, f: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value>;
-        fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value>;
-        fn get_attr_opt(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>>;
-        fn get_item(&mut self, obj: &Value, key: &Value) -> PyResult<Value>;
-        fn set_item(&mut self, obj: &Value, key: &Value, value: Value) -> PyResult<()>;
-        fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>>;
-        fn iter(&mut self, v: &Value) -> PyResult<Value>;
-        fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool>;
-        fn repr(&mut self, v: &Value) -> PyResult<String>;
-        fn to_str(&mut self, v: &Value) -> PyResult<String>;
-        fn is_true(&mut self, v: &Value) -> PyResult<bool>;
-        fn binary_op(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Value>;
-        fn import(&mut self, name: &str) -> PyResult<Value>;
-    }
-
-    impl StdlibPending for Vm {
-        fn call(&mut self, f: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-            match f {
-                Value::Native(n) => (n.func)(self, args, kwargs),
-                Value::BoundMethod(b) => {
-                    let mut all = vec![b.receiver.clone()];
-                    all.extend_from_slice(args);
-                    StdlibPending::call(self, &b.func, &all, kwargs)
-                }
-                _ => Err(missing("Vm::call")),
-            }
-        }
-        fn get_attr(&mut self, _obj: &Value, name: &str) -> PyResult<Value> {
-            Err(missing(&format!("Vm::get_attr({name})")))
-        }
-        fn get_attr_opt(&mut self, _obj: &Value, _name: &str) -> PyResult<Option<Value>> {
-            Ok(None)
-        }
-        fn get_item(&mut self, _obj: &Value, _key: &Value) -> PyResult<Value> {
-            Err(missing("Vm::get_item"))
-        }
-        fn set_item(&mut self, _obj: &Value, _key: &Value, _value: Value) -> PyResult<()> {
-            Err(missing("Vm::set_item"))
-        }
-        fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>> {
-            match v {
-                Value::Tuple(t) => Ok(t.items.to_vec()),
-                Value::List(l) => Ok(l.items.lock().clone()),
-                _ => Err(missing("Vm::collect")),
-            }
-        }
-        fn iter(&mut self, _v: &Value) -> PyResult<Value> {
-            Err(missing("Vm::iter"))
-        }
-        fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-            Ok(crate::vm::dict::native_eq(a, b).unwrap_or_else(|| a.is(b)))
-        }
-        fn repr(&mut self, v: &Value) -> PyResult<String> {
-            Ok(format!("{v:?}"))
-        }
-        fn to_str(&mut self, v: &Value) -> PyResult<String> {
-            match v {
-                Value::Str(s) => Ok(s.as_str().to_string()),
-                _ => Ok(format!("{v:?}")),
-            }
-        }
-        fn is_true(&mut self, v: &Value) -> PyResult<bool> {
-            Ok(!matches!(
-                v,
-                Value::None | Value::Bool(false) | Value::Int(0)
-            ))
-        }
-        fn binary_op(&mut self, _a: &Value, _b: &Value, _op: BinaryOpKind) -> PyResult<Value> {
-            Err(missing("Vm::binary_op"))
-        }
-        fn import(&mut self, name: &str) -> PyResult<Value> {
-            Err(missing(&format!("import {name}")))
-        }
     }
 }

@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, check_args, get_attr, kwarg, new_module, set_attr, str_dict, to_i64, type_name,
 };

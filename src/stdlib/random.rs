@@ -11,8 +11,6 @@ use num_bigint::{BigInt, Sign};
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use parking_lot::Mutex;
 
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{
     check_args, int_value, kwarg, new_module, set_attr, to_bigint, to_f64, type_name, NativeClass,
 };

@@ -8,8 +8,6 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, check_args, downcast, native_object, new_module, set_attr, to_f64, to_i64,
     type_name, NativeClass,
@@ -303,9 +301,10 @@ fn exc_info(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         None => Value::tuple(vec![Value::None, Value::None, Value::None]),
         Some(err) => {
             let exc = err.value();
-            let tb = vm
-                .get_attr_opt(&exc, "__traceback__")?
-                .unwrap_or(Value::None);
+            let tb = match err.data() {
+                Some(d) => crate::stdlib::traceback::traceback_object(d),
+                None => Value::None,
+            };
             Value::tuple(vec![Value::Class(err.exc.class.clone()), exc, tb])
         }
     })

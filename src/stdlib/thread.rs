@@ -20,8 +20,6 @@ use parking_lot::Mutex;
 
 use crate::runtime::gil::ThreadId;
 use crate::runtime::threads::{self, deadline_after, RawLock, RawRLock};
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, arg, check_args, downcast, native_object, new_module, set_attr, to_i64,
     type_name, NativeClass,
@@ -173,7 +171,8 @@ fn acquire_args(args: &[Value], kw: Kwargs) -> PyResult<Option<Option<std::time:
         None => None,
         Some(v) => {
             let t = crate::stdlib::time::seconds_arg(v)?;
-            if t.abs() > 9.2e18 {
+            // CPython converts to nanoseconds in an i64 first.
+            if t.abs() >= 9_223_372_036.854_776 {
                 return Err(PyErr::overflow_error(
                     "timestamp out of range for platform time_t",
                 ));
@@ -516,10 +515,14 @@ fn name_arg<'a>(args: &'a [Value], method: &str) -> PyResult<&'a str> {
 }
 
 fn no_attribute(obj: &Value, name: &str) -> PyErr {
-    PyErr::attribute_error(format!(
-        "'{}' object has no attribute '{name}'",
+    // Built-in types are named with their module, as CPython's `tp_name`.
+    let class = types().class_of(obj);
+    let tname = if Arc::ptr_eq(class, &local_class().class) {
+        "_thread._local".to_string()
+    } else {
         type_name(obj)
-    ))
+    };
+    PyErr::attribute_error(format!("'{tname}' object has no attribute '{name}'"))
 }
 
 fn local_getattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {

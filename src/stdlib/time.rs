@@ -7,8 +7,6 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{
     add_functions, check_args, downcast, native, native_object, new_module, set_attr, to_f64,
     to_i64, type_name, NativeClass,

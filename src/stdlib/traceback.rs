@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-#[allow(unused_imports)]
-use crate::stdlib::pending::*;
 use crate::stdlib::{add_functions, arg, check_args, new_module, type_name};
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;

@@ -700,6 +700,21 @@ impl Vm {
     }
 
     pub fn dict_set(&mut self, d: &PyDict, key: Value, value: Value) -> PyResult<()> {
+        if let Value::Str(s) = &key {
+            // Str keys in a dict of str keys: no `__eq__` can be involved.
+            let mut map = d.map.lock();
+            if let Some(ix) = map.find_str(s) {
+                let old = map.set_value_at(ix, value);
+                drop(map);
+                drop(old);
+                return Ok(());
+            }
+            if !map.has_non_str {
+                let hash = s.hash();
+                map.insert_new(hash, key, value);
+                return Ok(());
+            }
+        }
         let hash = key_hash(self, &key)?;
         self.dict_set_hashed(d, key, hash, value)
     }

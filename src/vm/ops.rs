@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
@@ -24,30 +25,108 @@ use crate::vm::value::{
 
 // ---------------------------------------------------------------- class lookup
 
-/// `class.name` through the MRO (the class itself first), unbound.
-pub fn lookup_in_class(class: &Arc<Class>, name: &str) -> Option<Value> {
-    if let Some(v) = class.attrs.lock().get(name) {
-        return Some(v.clone());
+/// Bumped whenever an existing class's namespace changes (attribute
+/// assignment or deletion on a class); invalidates every [`lookup_with_owner`]
+/// cache entry. Code that mutates `Class::attrs` after the class is in use
+/// must call [`class_changed`].
+static CLASS_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Invalidate the class attribute caches.
+pub fn class_changed() {
+    CLASS_EPOCH.fetch_add(1, AtomicOrdering::Release);
+}
+
+const ATTR_CACHE_SIZE: usize = 2048;
+
+/// One cached MRO lookup: `found` is the value and the MRO position of its owner.
+struct AttrCacheEntry {
+    class: Arc<Class>,
+    name: Box<str>,
+    epoch: u64,
+    found: Option<(Value, u32)>,
+}
+
+thread_local! {
+    /// A direct-mapped cache of MRO lookups, like CPython's type method
+    /// cache. Entries keep their class alive, so an address is never reused
+    /// while cached.
+    static ATTR_CACHE: RefCell<Vec<Option<AttrCacheEntry>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn owner_at(class: &Arc<Class>, pos: u32) -> &Arc<Class> {
+    if pos == 0 {
+        class
+    } else {
+        &class.mro[pos as usize - 1]
     }
-    for c in &class.mro {
+}
+
+fn walk_mro(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
+    if let Some(v) = class.attrs.lock().get(name) {
+        return Some((v.clone(), 0));
+    }
+    for (i, c) in class.mro.iter().enumerate() {
         if let Some(v) = c.attrs.lock().get(name) {
-            return Some(v.clone());
+            return Some((v.clone(), i as u32 + 1));
         }
     }
     None
 }
 
+/// Short attribute names compare faster inline than through `memcmp`.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+fn cached_lookup(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
+    let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
+    let slot = ((Arc::as_ptr(class) as usize >> 4)
+        ^ (name.as_ptr() as usize >> 3)
+        ^ name.len().wrapping_mul(0x9e37_79b9))
+        & (ATTR_CACHE_SIZE - 1);
+    let hit = ATTR_CACHE.with(|c| {
+        let c = c.borrow();
+        match c.get(slot) {
+            Some(Some(e))
+                if e.epoch == epoch && Arc::ptr_eq(&e.class, class) && same_name(&e.name, name) =>
+            {
+                Some(e.found.clone())
+            }
+            _ => None,
+        }
+    });
+    if let Some(found) = hit {
+        return found;
+    }
+    let found = walk_mro(class, name);
+    ATTR_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_empty() {
+            c.resize_with(ATTR_CACHE_SIZE, || None);
+        }
+        // Drop the evicted entry after the borrow ends (its class may run no
+        // code on drop, but keep the cache consistent regardless).
+        let old = c[slot].replace(AttrCacheEntry {
+            class: class.clone(),
+            name: name.into(),
+            epoch,
+            found: found.clone(),
+        });
+        drop(c);
+        drop(old);
+    });
+    found
+}
+
+/// `class.name` through the MRO (the class itself first), unbound.
+pub fn lookup_in_class(class: &Arc<Class>, name: &str) -> Option<Value> {
+    cached_lookup(class, name).map(|(v, _)| v)
+}
+
 /// Like [`lookup_in_class`], also naming the class that defines it.
 pub fn lookup_with_owner<'a>(class: &'a Arc<Class>, name: &str) -> Option<(Value, &'a Arc<Class>)> {
-    if let Some(v) = class.attrs.lock().get(name) {
-        return Some((v.clone(), class));
-    }
-    for c in &class.mro {
-        if let Some(v) = c.attrs.lock().get(name) {
-            return Some((v.clone(), c));
-        }
-    }
-    None
+    cached_lookup(class, name).map(|(v, pos)| (v, owner_at(class, pos)))
 }
 
 /// `issubclass(a, b)` for classes.
@@ -2314,7 +2393,9 @@ impl Vm {
                         c.name
                     )));
                 }
-                c.attrs.lock().insert(name.into(), value);
+                let old = c.attrs.lock().insert(name.into(), value);
+                class_changed();
+                drop(old);
                 Ok(())
             }
             Value::Module(m) => {
@@ -2399,7 +2480,9 @@ impl Vm {
                         c.name
                     )));
                 }
-                if c.attrs.lock().shift_remove(name).is_some() {
+                let old = c.attrs.lock().shift_remove(name);
+                if old.is_some() {
+                    class_changed();
                     return Ok(());
                 }
                 Err(self.no_attribute(obj, name))

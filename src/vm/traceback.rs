@@ -52,7 +52,7 @@ pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
     for i in (0..chain.len()).rev() {
         format_single(vm, &chain[i].0, &mut out);
         if i > 0 {
-            out.push_str(chain[i - 1].1);
+            out.push_str(chain[i].1);
         }
     }
     out
@@ -257,15 +257,13 @@ pub fn format_exception_only(vm: &mut Vm, exc: &Arc<Instance>) -> String {
         if let Value::Int(lineno) = attr("lineno") {
             out.push_str(&format!("  File \"{filename}\", line {lineno}\n"));
             if let Value::Str(text) = attr("text") {
-                let offset = match attr("offset") {
+                let int = |n: &str| match attr(n) {
                     Value::Int(n) => n,
-                    _ => 0,
+                    _ => -1,
                 };
-                let end_offset = match attr("end_offset") {
-                    Value::Int(n) => n,
-                    _ => 0,
-                };
-                error_text(&mut out, text.as_str(), offset, end_offset);
+                let exact = Arc::ptr_eq(&exc.class, types().exception(ExcKind::SyntaxError));
+                let pos = [lineno, int("offset"), int("end_lineno"), int("end_offset")];
+                error_text(&mut out, text.as_str(), pos, exact);
             }
         }
         let msg = attr("msg");
@@ -324,33 +322,58 @@ fn exc_str(vm: &mut Vm, exc: &Arc<Instance>) -> Result<String, PyErr> {
     }
 }
 
-/// The source line of a SyntaxError with its caret(s) (CPython's `print_error_text`).
-fn error_text(out: &mut String, text: &str, offset: i64, end_offset: i64) {
-    // Offsets are 1-based columns; carets run from offset to end_offset.
-    let mut offset = offset - 1;
-    let mut end_offset = end_offset - 1;
-    let mut text = text;
-    let trimmed = text.trim_start_matches([' ', '\t', '\x0c']);
-    let skipped = (text.len() - trimmed.len()) as i64;
-    text = trimmed;
-    offset -= skipped;
-    end_offset -= skipped;
-    let line = text.split('\n').next().unwrap_or("");
-    let len = line.chars().count() as i64;
-    if offset > len {
-        offset = len;
+/// The source line of a SyntaxError with its caret(s), as CPython 3.11's
+/// `print_exception`/`print_error_text` do it. Only an exact SyntaxError
+/// contributes its end position (IndentationError and TabError get one caret).
+fn error_text(out: &mut String, text: &str, pos: [i64; 4], exact: bool) {
+    let [lineno, mut offset, end_lineno, end_offset] = pos;
+    let line_size = text.chars().count() as i64;
+    let mut end_offset = if exact { end_offset } else { -1 };
+    if exact && end_lineno > lineno {
+        end_offset = line_size;
     }
-    out.push_str("    ");
-    out.push_str(line.trim_end_matches(['\n', '\r']));
-    out.push('\n');
-    if offset < 0 {
-        return;
+    if end_offset > line_size + 1 {
+        end_offset = line_size + 1;
     }
-    let reps = if end_offset > offset {
+    let reps = if end_offset > 0 && end_offset > offset {
         end_offset - offset
     } else {
         1
     };
+    // 1-based column to 0-based, then strip the indentation.
+    offset -= 1;
+    let mut chars: Vec<char> = text.chars().collect();
+    let indent = chars
+        .iter()
+        .take_while(|c| matches!(c, ' ' | '\t' | '\x0c'))
+        .count();
+    chars.drain(..indent);
+    offset -= indent as i64;
+    let mut len = chars.len() as i64;
+    if chars.last() == Some(&'\n') {
+        len -= 1;
+    }
+    if offset > len {
+        offset = len;
+    }
+    // Skip lines before the one holding the offset.
+    while let Some(nl) = chars.iter().position(|&c| c == '\n') {
+        if nl as i64 >= offset {
+            break;
+        }
+        chars.drain(..=nl);
+        len -= nl as i64 + 1;
+        offset -= nl as i64 + 1;
+    }
+    let line: String = chars.iter().collect();
+    out.push_str("    ");
+    out.push_str(&line);
+    if !line.ends_with('\n') {
+        out.push('\n');
+    }
+    if offset < 0 {
+        return;
+    }
     out.push_str("    ");
     out.push_str(&" ".repeat(offset as usize));
     out.push_str(&"^".repeat(reps.max(1) as usize));
