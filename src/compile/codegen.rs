@@ -2441,8 +2441,9 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         assert_eq!(code.instrs.iter().filter(|i| matches!(i, Instr::PrintExpr)).count(), 1);
     }
 
-    /// Every program we ship parses and compiles; error scripts named
-    /// `syntax_*` fail to.
+    /// Every program we ship parses and compiles exactly when python3
+    /// accepts it, and a rejected one gets python3's message and line
+    /// (without python3: error scripts are those named `syntax_*`).
     #[test]
     fn corpus_compiles() {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -2462,17 +2463,53 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         let mut files = Vec::new();
         walk(&root.join("scripts"), &mut files);
         walk(&root.join("src/stdlib/py"), &mut files);
+        files.sort();
+        let names: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+        let oracle = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sys\n\
+                 for f in sys.argv[1:]:\n\
+                 \x20   try:\n\
+                 \x20       compile(open(f, 'rb').read(), f, 'exec')\n\
+                 \x20       print('OK')\n\
+                 \x20   except SyntaxError as e:\n\
+                 \x20       print('ERR', e.lineno, e.msg)\n",
+            )
+            .args(&names)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>());
         let mut failures = Vec::new();
-        for f in &files {
+        for (i, f) in files.iter().enumerate() {
             let bytes = std::fs::read(f).unwrap_or_default();
-            let name = f.to_string_lossy();
-            let result = crate::syntax::decode_source(&bytes, &name)
-                .and_then(|src| parse_module(&src).and_then(|m| compile_module_with_source(&m, &src, &name)));
-            let expect_error = f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("syntax_"));
-            match (result, expect_error) {
-                (Ok(_), true) => failures.push(format!("{name}: compiled but should not")),
-                (Err(e), false) => failures.push(format!("{name}: {}", e.msg)),
-                _ => {}
+            let name = &names[i];
+            let mut src_text = String::new();
+            let result = crate::syntax::decode_source(&bytes, name).and_then(|src| {
+                src_text = src.clone();
+                parse_module(&src).and_then(|m| compile_module_with_source(&m, &src, name))
+            });
+            let ours = match &result {
+                Ok(_) => "OK".to_string(),
+                // Decoding errors are reported without a location.
+                Err(e) if !e.has_location() => "ERR".to_string(),
+                Err(e) => format!("ERR {} {}", crate::syntax::lexer::line_of(&src_text, e.span.start as usize), e.msg),
+            };
+            match &oracle {
+                Some(lines) => {
+                    let expected = lines.get(i).cloned().unwrap_or_default();
+                    let matches = ours == expected || (ours == "ERR" && expected.starts_with("ERR"));
+                    if !matches {
+                        failures.push(format!("{name}: python3 {expected:?}, gilvm {ours:?}"));
+                    }
+                }
+                None => {
+                    let expect_error = f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("syntax_"));
+                    if (ours == "OK") == expect_error {
+                        failures.push(format!("{name}: {ours}"));
+                    }
+                }
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -23,7 +23,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::runtime::gil::{ThreadId, BREAK_SIGNAL};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::{new_thread_id, Interp, Vm, THREAD_STACK_SIZE};
-use crate::vm::value::{Kwargs, Value};
+use crate::vm::value::Value;
 
 /// Longest uninterrupted wait of the main thread (Ctrl-C latency).
 pub const SLICE: Duration = Duration::from_millis(50);
@@ -104,7 +104,7 @@ fn run_thread(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut vm = Vm::new(interp.clone(), tid);
         vm.set_stack_size(THREAD_STACK_SIZE);
-        if let Err(err) = call(&mut vm, &func, &args, &kwargs) {
+        if let Err(err) = vm.call(&func, &args, &kwargs) {
             if !err.matches(ExcKind::SystemExit) {
                 report_unraisable(&mut vm, &func, &err);
             }
@@ -122,10 +122,6 @@ fn run_thread(
     // joined this one sees it gone (`_thread._count()`) once it runs again.
     drop(registration);
     gil.release(tid);
-}
-
-fn call(vm: &mut Vm, func: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-    vm.call(func, args, kwargs)
 }
 
 /// `PyErr_WriteUnraisable` for a thread's uncaught exception.

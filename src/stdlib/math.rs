@@ -79,11 +79,112 @@ unary! {
     sinh => f64::sinh, true;
     cosh => f64::cosh, true;
     tanh => f64::tanh, false;
-    asinh => f64::asinh, false;
-    acosh => f64::acosh, false;
-    atanh => f64::atanh, false;
-    cbrt => f64::cbrt, false;
+    asinh => libm_asinh, false;
+    acosh => libm_acosh, false;
+    atanh => libm_atanh, false;
+    cbrt => libm_cbrt, false;
     fabs => f64::abs, false;
+}
+
+// Rust's `asinh`, `acosh`, `atanh` and `cbrt` are not the platform libm's, so
+// they can differ from CPython in the last bit; these are glibc's algorithms.
+
+const LN2: f64 = std::f64::consts::LN_2;
+
+fn libm_asinh(x: f64) -> f64 {
+    let xa = x.abs();
+    if xa < 2f64.powi(-28) || !x.is_finite() {
+        return x + if x.is_finite() { 0.0 } else { x };
+    }
+    let w = if xa > 2f64.powi(28) {
+        xa.ln() + LN2
+    } else if xa > 2.0 {
+        (2.0 * xa + 1.0 / ((xa * xa + 1.0).sqrt() + xa)).ln()
+    } else {
+        let t = xa * xa;
+        (xa + t / (1.0 + (1.0 + t).sqrt())).ln_1p()
+    };
+    w.copysign(x)
+}
+
+fn libm_acosh(x: f64) -> f64 {
+    if x.is_nan() || x < 1.0 {
+        return f64::NAN;
+    }
+    if x >= 2f64.powi(28) {
+        if x.is_infinite() {
+            return x;
+        }
+        return x.ln() + LN2;
+    }
+    if x == 1.0 {
+        return 0.0;
+    }
+    if x > 2.0 {
+        let t = x * x;
+        return (2.0 * x - 1.0 / (x + (t - 1.0).sqrt())).ln();
+    }
+    let t = x - 1.0;
+    (t + (2.0 * t + t * t).sqrt()).ln_1p()
+}
+
+fn libm_atanh(x: f64) -> f64 {
+    let xa = x.abs();
+    let t = if xa < 0.5 {
+        if xa < 2f64.powi(-28) {
+            return x;
+        }
+        let t = xa + xa;
+        0.5 * (t + t * xa / (1.0 - xa)).ln_1p()
+    } else if xa < 1.0 {
+        0.5 * ((xa + xa) / (1.0 - xa)).ln_1p()
+    } else if xa > 1.0 || xa.is_nan() {
+        return f64::NAN;
+    } else {
+        return x / 0.0;
+    };
+    t.copysign(x)
+}
+
+fn libm_cbrt(x: f64) -> f64 {
+    const CBRT2: f64 = 1.259_921_049_894_873_2;
+    const SQR_CBRT2: f64 = 1.587_401_051_968_199_5;
+    const FACTOR: [f64; 5] = [1.0 / SQR_CBRT2, 1.0 / CBRT2, 1.0, CBRT2, SQR_CBRT2];
+    if x == 0.0 || !x.is_finite() {
+        return x + x;
+    }
+    let (xm, xe) = frexp_parts(x.abs());
+    // glibc's x86-64 build contracts these into fused multiply-adds.
+    let u = (-0.145_263_899_385_486_38f64)
+        .mul_add(xm, 0.784_932_344_976_639_3)
+        .mul_add(xm, -1.834_692_774_836_130_9)
+        .mul_add(xm, 2.446_931_225_635_344_3)
+        .mul_add(xm, -2.114_994_941_673_712_9)
+        .mul_add(xm, 1.508_191_937_815_849)
+        .mul_add(xm, 0.354_895_765_043_919_86);
+    let t2 = u * u * u;
+    let ym = u * 2.0f64.mul_add(xm, t2) / 2.0f64.mul_add(t2, xm) * FACTOR[(2 + xe % 3) as usize];
+    ldexp_i(ym, (xe / 3) as i32).copysign(x)
+}
+
+/// `frexp` for a finite non-zero x: (m, e) with x = m * 2**e, 0.5 <= |m| < 1.
+fn frexp_parts(x: f64) -> (f64, i64) {
+    let (mut m, mut e) = (x, 0i64);
+    // Scale subnormals into the normal range first.
+    if m.abs() < f64::MIN_POSITIVE {
+        m *= 2f64.powi(64);
+        e -= 64;
+    }
+    let bits = m.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    e += exp - 1022;
+    let mant = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    (mant, e)
+}
+
+/// x * 2**e in two steps, so the intermediate power stays finite.
+fn ldexp_i(x: f64, e: i32) -> f64 {
+    x * 2f64.powi(e / 2) * 2f64.powi(e - e / 2)
 }
 
 fn log1p(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -235,17 +336,8 @@ fn frexp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     if x == 0.0 || !x.is_finite() {
         return Ok(Value::tuple(vec![Value::Float(x), Value::Int(0)]));
     }
-    let (mut m, mut e) = (x, 0i64);
-    // Scale subnormals into the normal range first.
-    if m.abs() < f64::MIN_POSITIVE {
-        m *= 2f64.powi(64);
-        e -= 64;
-    }
-    let bits = m.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i64;
-    e += exp - 1022;
-    let mant = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
-    Ok(Value::tuple(vec![Value::Float(mant), Value::Int(e)]))
+    let (m, e) = frexp_parts(x);
+    Ok(Value::tuple(vec![Value::Float(m), Value::Int(e)]))
 }
 
 fn ldexp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -271,9 +363,7 @@ fn ldexp(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     if x == 0.0 || !x.is_finite() {
         return Ok(Value::Float(x));
     }
-    let e = e.clamp(-2200, 2200) as i32;
-    // Two steps so that intermediate powers stay finite.
-    let r = x * 2f64.powi(e / 2) * 2f64.powi(e - e / 2);
+    let r = ldexp_i(x, e.clamp(-2200, 2200) as i32);
     if r.is_infinite() {
         return Err(range());
     }

@@ -397,29 +397,43 @@ fn b_print(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     };
     let sep = text_arg("sep", " ")?;
     let end = text_arg("end", "\n")?;
-    let mut line = String::new();
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            line.push_str(&sep);
-        }
-        match a {
-            Value::Str(s) => line.push_str(s.as_str()),
-            _ => line.push_str(&vm.to_str(a)?),
-        }
-    }
-    line.push_str(&end);
     let file = match kwarg(kw, "file") {
         None | Some(Value::None) => match sys_attr(vm, "stdout") {
             Some(Value::None) => return Ok(Value::None),
             Some(f) => f,
-            None => {
-                vm.interp.write_stdout(&line);
-                return Ok(Value::None);
-            }
+            None => crate::stdlib::sys::stream(crate::stdlib::sys::Stream::Stdout),
         },
         Some(f) => f.clone(),
     };
-    write_to(vm, &file, line)?;
+    if std_stream(&file).is_some() {
+        // The interpreter's own streams get the whole line in one write,
+        // so lines printed by different threads never tear.
+        let mut line = String::new();
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                line.push_str(&sep);
+            }
+            match a {
+                Value::Str(s) => line.push_str(s.as_str()),
+                _ => line.push_str(&vm.to_str(a)?),
+            }
+        }
+        line.push_str(&end);
+        write_to(vm, &file, line)?;
+    } else {
+        // Other file objects see CPython's sequence of `write` calls.
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                write_to(vm, &file, sep.clone())?;
+            }
+            let text = match a {
+                Value::Str(s) => s.as_str().to_string(),
+                _ => vm.to_str(a)?,
+            };
+            write_to(vm, &file, text)?;
+        }
+        write_to(vm, &file, end)?;
+    }
     if let Some(f) = kwarg(kw, "flush") {
         if vm.is_true(f)? {
             match std_stream(&file) {

@@ -585,8 +585,16 @@ pub fn native_eq(a: &Value, b: &Value) -> Option<bool> {
                     step: st2,
                 },
             ) => crate::vm::iter::range_eq((*s1, *e1, *st1), (*s2, *e2, *st2)),
-            _ => false,
+            // Dict views, slices, ... compare by value through their methods.
+            _ => return Option::None,
         },
+        // Mutable containers and bound methods compare by value; other
+        // objects (views) may equal a value of another type.
+        (List(_), List(_))
+        | (Dict(_), Dict(_))
+        | (BoundMethod(_), BoundMethod(_))
+        | (Object(_), _)
+        | (_, Object(_)) => return Option::None,
         _ => false,
     })
 }

@@ -656,6 +656,10 @@ impl Vm {
             Value::Dict(d) => return Ok(d.map.lock().key_list()),
             Value::Set(s) | Value::FrozenSet(s) => return Ok(s.items()),
             Value::Object(o) => {
+                // A view is copied under one lock: atomic even with the GIL off.
+                if let Some((d, kind)) = as_view(v) {
+                    return Ok(crate::vm::dict::view_items(d, kind));
+                }
                 if let ObjKind::Range { start, stop, step } = &o.kind {
                     let n = range_len(*start, *stop, *step);
                     if n > MAX_ITEMS as u64 {

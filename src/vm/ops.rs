@@ -36,7 +36,7 @@ pub fn class_changed() {
     CLASS_EPOCH.fetch_add(1, AtomicOrdering::Release);
 }
 
-const ATTR_CACHE_SIZE: usize = 2048;
+const ATTR_CACHE_SIZE: usize = 512;
 
 /// One cached MRO lookup: `found` is the value and the MRO position of its owner.
 struct AttrCacheEntry {
@@ -1044,7 +1044,7 @@ impl Vm {
         if matches!(op, Eq | Ne) && xs.len() != ys.len() {
             return Ok(op == Ne);
         }
-        self.enter_recursion()?;
+        self.enter_recursion_for(" in comparison")?;
         let r = (|| {
             for (x, y) in xs.iter().zip(ys.iter()) {
                 if !self.eq_identity(x, y)? {
@@ -1071,7 +1071,7 @@ impl Vm {
         if dict_len(x) != dict_len(y) {
             return Ok(false);
         }
-        self.enter_recursion()?;
+        self.enter_recursion_for(" in comparison")?;
         let r = (|| {
             for (k, v) in dict_items(x) {
                 match self.dict_get(y, &k)? {

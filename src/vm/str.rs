@@ -10,8 +10,26 @@ use crate::vm::number::{is_py_space, unicode_decimal};
 use crate::vm::types::{types, Types};
 use crate::vm::value::{Kwargs, PyStr, Value};
 
-/// Largest string (in bytes) an operation may build before MemoryError.
-pub const MAX_STR_BYTES: usize = 1 << 34;
+/// Largest object (in bytes) a repeat/replace/join may build: half the
+/// machine's memory (16 GiB if unknown). Past it we raise MemoryError, as
+/// CPython's failed allocation does, instead of aborting or being killed.
+pub fn max_alloc_bytes() -> u128 {
+    static LIMIT: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let total_kb = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find(|l| l.starts_with("MemTotal:"))
+                    .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+            })
+            .and_then(|kb| kb.parse::<u128>().ok());
+        match total_kb {
+            Some(kb) => kb * 1024 / 2,
+            None => 1 << 34,
+        }
+    })
+}
 
 // ---------------------------------------------------------------- repr
 
@@ -299,7 +317,7 @@ fn no_kw(fname: &str, kwargs: Kwargs) -> PyResult<()> {
 
 /// Check a string about to be built is not absurdly large.
 pub fn check_size(bytes: u128) -> PyResult<()> {
-    if bytes > MAX_STR_BYTES as u128 {
+    if bytes > max_alloc_bytes() {
         Err(crate::vm::number::memory_error())
     } else {
         Ok(())
