@@ -686,13 +686,14 @@ impl<'a> Compiler<'a> {
             StmtKind::Assert { test, msg } => {
                 let end = self.new_label();
                 self.jump_if(test, true, end)?;
-                self.unit.span = s.span;
+                // CPython reports a failed assert at its test.
+                self.unit.span = test.span;
                 self.emit(Instr::LoadAssertionError);
                 if let Some(m) = msg {
                     self.expr(m)?;
-                    self.emit_at(Instr::Call(1), s.span);
+                    self.emit_at(Instr::Call(1), test.span);
                 }
-                self.emit_at(Instr::Raise(1), s.span);
+                self.emit_at(Instr::Raise(1), test.span);
                 self.bind(end);
                 Ok(())
             }
@@ -1675,7 +1676,8 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         self.expr(e)?;
-        let saved = std::mem::replace(&mut self.unit.span, e.span);
+        // The truth test belongs to the enclosing statement or expression
+        // (CPython reports `if obj:` failing in `__bool__` at the `if`).
         self.jump(
             if cond {
                 Instr::PopJumpIfTrue
@@ -1684,7 +1686,6 @@ impl<'a> Compiler<'a> {
             },
             target,
         );
-        self.unit.span = saved;
         Ok(())
     }
 
@@ -1985,7 +1986,10 @@ impl<'a> Compiler<'a> {
         elt: &'a Expr,
         value: Option<&'a Expr>,
     ) -> R {
-        let async_comp = self.table.scope_of(e).is_some_and(|id| self.table.scopes[id].is_coroutine);
+        let async_comp = self
+            .table
+            .scope_of(e)
+            .is_some_and(|id| self.table.scopes[id].is_coroutine);
         if async_comp || generators.iter().any(|g| g.is_async) {
             return Err(err(
                 "asynchronous comprehensions are not supported yet",
@@ -2336,7 +2340,8 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         let code = compiled("f(1, 2, (3, x), [4, 5, y])\n");
         // f, 1, 2, (3, x) folded? no: x is a name -> 3 + 2 for the list
         assert_eq!(code.max_stack, 7);
-        let code = compiled("def g():\n    try:\n        pass\n    except E as e:\n        return 1\n");
+        let code =
+            compiled("def g():\n    try:\n        pass\n    except E as e:\n        return 1\n");
         let g = find(&code, "g").unwrap();
         // [prev, exc, E] at the clause test.
         assert_eq!(g.max_stack, 3);
@@ -2349,13 +2354,25 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
     fn spans_and_lines() {
         let src = "x = 1\ny = (x +\n     foo(\n  2))\nobj = (a\n   .meth(1))\n";
         let code = compiled(src);
-        let call = code.instrs.iter().position(|i| matches!(i, Instr::Call(1))).unwrap();
+        let call = code
+            .instrs
+            .iter()
+            .position(|i| matches!(i, Instr::Call(1)))
+            .unwrap();
         // A multi-line call reports the line where its function starts.
         assert_eq!(code.lines[call], 3);
-        let add = code.instrs.iter().position(|i| matches!(i, Instr::BinaryOp(0))).unwrap();
+        let add = code
+            .instrs
+            .iter()
+            .position(|i| matches!(i, Instr::BinaryOp(0)))
+            .unwrap();
         assert_eq!(code.lines[add], 2);
         // A method call on a later line reports the attribute's line.
-        let meth = code.instrs.iter().position(|i| matches!(i, Instr::CallMethod(1))).unwrap();
+        let meth = code
+            .instrs
+            .iter()
+            .position(|i| matches!(i, Instr::CallMethod(1)))
+            .unwrap();
         assert_eq!(code.lines[meth], 6);
         assert_eq!(code.lines.len(), code.instrs.len());
         assert_eq!(code.spans.len(), code.instrs.len());
@@ -2367,12 +2384,27 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         assert_eq!(error("class A:\n  return 1\n"), "'return' outside function");
         assert_eq!(error("break\n"), "'break' outside loop");
         assert_eq!(error("continue\n"), "'continue' not properly in loop");
-        assert_eq!(error("def f():\n  for x in y:\n    def g():\n      break\n"), "'break' outside loop");
-        assert_eq!(error("*a, *b = c\n"), "multiple starred expressions in assignment");
-        assert_eq!(error("*a = c\n"), "starred assignment target must be in a list or tuple");
+        assert_eq!(
+            error("def f():\n  for x in y:\n    def g():\n      break\n"),
+            "'break' outside loop"
+        );
+        assert_eq!(
+            error("*a, *b = c\n"),
+            "multiple starred expressions in assignment"
+        );
+        assert_eq!(
+            error("*a = c\n"),
+            "starred assignment target must be in a list or tuple"
+        );
         assert_eq!(error("x = *a\n"), "can't use starred expression here");
-        assert_eq!(error("try:\n  pass\nexcept:\n  pass\nexcept E:\n  pass\n"), "default 'except:' must be last");
-        assert_eq!(error("def f():\n  nonlocal x\n"), "no binding for nonlocal 'x' found");
+        assert_eq!(
+            error("try:\n  pass\nexcept:\n  pass\nexcept E:\n  pass\n"),
+            "default 'except:' must be last"
+        );
+        assert_eq!(
+            error("def f():\n  nonlocal x\n"),
+            "no binding for nonlocal 'x' found"
+        );
         assert_eq!(error("from __future__ import braces\n"), "not a chance");
     }
 
@@ -2430,7 +2462,9 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         }
         // Division by zero is left for run time.
         let code = compiled("x = 1 / 0\n");
-        assert!(code.instrs.contains(&Instr::BinaryOp(BinaryOpKind::TrueDiv as u32)));
+        assert!(code
+            .instrs
+            .contains(&Instr::BinaryOp(BinaryOpKind::TrueDiv as u32)));
     }
 
     #[test]
@@ -2438,7 +2472,13 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         let src = "1 + 1\nx = 2\n";
         let m = parse_module(src).unwrap();
         let code = compile_interactive(&m, src, "<stdin>").unwrap();
-        assert_eq!(code.instrs.iter().filter(|i| matches!(i, Instr::PrintExpr)).count(), 1);
+        assert_eq!(
+            code.instrs
+                .iter()
+                .filter(|i| matches!(i, Instr::PrintExpr))
+                .count(),
+            1
+        );
     }
 
     /// Every program we ship parses and compiles exactly when python3
@@ -2464,7 +2504,10 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         walk(&root.join("scripts"), &mut files);
         walk(&root.join("src/stdlib/py"), &mut files);
         files.sort();
-        let names: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
         let oracle = std::process::Command::new("python3")
             .arg("-c")
             .arg(
@@ -2480,7 +2523,12 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>());
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            });
         let mut failures = Vec::new();
         for (i, f) in files.iter().enumerate() {
             let bytes = std::fs::read(f).unwrap_or_default();
@@ -2494,18 +2542,25 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
                 Ok(_) => "OK".to_string(),
                 // Decoding errors are reported without a location.
                 Err(e) if !e.has_location() => "ERR".to_string(),
-                Err(e) => format!("ERR {} {}", crate::syntax::lexer::line_of(&src_text, e.span.start as usize), e.msg),
+                Err(e) => format!(
+                    "ERR {} {}",
+                    crate::syntax::lexer::line_of(&src_text, e.span.start as usize),
+                    e.msg
+                ),
             };
             match &oracle {
                 Some(lines) => {
                     let expected = lines.get(i).cloned().unwrap_or_default();
-                    let matches = ours == expected || (ours == "ERR" && expected.starts_with("ERR"));
+                    let matches =
+                        ours == expected || (ours == "ERR" && expected.starts_with("ERR"));
                     if !matches {
                         failures.push(format!("{name}: python3 {expected:?}, gilvm {ours:?}"));
                     }
                 }
                 None => {
-                    let expect_error = f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("syntax_"));
+                    let expect_error = f
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("syntax_"));
                     if (ours == "OK") == expect_error {
                         failures.push(format!("{name}: {ours}"));
                     }

@@ -737,7 +737,8 @@ impl Builder {
                 span,
             ));
         }
-        let module = enclosing.kind == ScopeKind::Module || enclosing.flags(target) & flag::DEF_GLOBAL != 0;
+        let module =
+            enclosing.kind == ScopeKind::Module || enclosing.flags(target) & flag::DEF_GLOBAL != 0;
         // Mark it free (or global) in each comprehension, bound in the target scope.
         let saved = self.cur;
         let mut c = self.cur;

@@ -87,7 +87,8 @@ unary! {
 }
 
 // Rust's `asinh`, `acosh`, `atanh` and `cbrt` are not the platform libm's, so
-// they can differ from CPython in the last bit; these are glibc's algorithms.
+// they can differ from CPython in the last bit; these are glibc's generic
+// algorithms (`cbrt` may still differ by one ulp from an x87 build).
 
 const LN2: f64 = std::f64::consts::LN_2;
 
@@ -154,16 +155,18 @@ fn libm_cbrt(x: f64) -> f64 {
         return x + x;
     }
     let (xm, xe) = frexp_parts(x.abs());
-    // glibc's x86-64 build contracts these into fused multiply-adds.
-    let u = (-0.145_263_899_385_486_38f64)
-        .mul_add(xm, 0.784_932_344_976_639_3)
-        .mul_add(xm, -1.834_692_774_836_130_9)
-        .mul_add(xm, 2.446_931_225_635_344_3)
-        .mul_add(xm, -2.114_994_941_673_712_9)
-        .mul_add(xm, 1.508_191_937_815_849)
-        .mul_add(xm, 0.354_895_765_043_919_86);
+    let u = 0.354_895_765_043_919_86
+        + (1.508_191_937_815_849
+            + (-2.114_994_941_673_712_9
+                + (2.446_931_225_635_344_3
+                    + (-1.834_692_774_836_130_9
+                        + (0.784_932_344_976_639_3 - 0.145_263_899_385_486_38 * xm) * xm)
+                        * xm)
+                    * xm)
+                * xm)
+            * xm;
     let t2 = u * u * u;
-    let ym = u * 2.0f64.mul_add(xm, t2) / 2.0f64.mul_add(t2, xm) * FACTOR[(2 + xe % 3) as usize];
+    let ym = u * (t2 + 2.0 * xm) / (2.0 * t2 + xm) * FACTOR[(2 + xe % 3) as usize];
     ldexp_i(ym, (xe / 3) as i32).copysign(x)
 }
 

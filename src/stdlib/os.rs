@@ -60,16 +60,6 @@ fn path_arg<'a>(func: &str, v: &'a Value) -> PyResult<&'a str> {
     }
 }
 
-fn str_arg<'a>(func: &str, v: &'a Value) -> PyResult<&'a str> {
-    match v {
-        Value::Str(s) => Ok(s.as_str()),
-        other => Err(PyErr::type_error(format!(
-            "{func}() argument must be str, not {}",
-            type_name(other)
-        ))),
-    }
-}
-
 fn getpid(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("getpid", args, 0, 0)?;
     Ok(Value::Int(i64::from(std::process::id())))
@@ -88,16 +78,26 @@ fn cpu_count(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     })
 }
 
-fn getenv(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+/// `os.getenv`: reads `os.environ`, so assignments to it are seen (as in CPython).
+fn getenv(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_args("getenv", args, 1, 2)?;
-    let key = str_arg("str expected, not", &args[0])
-        .map_err(|_| PyErr::type_error(format!("str expected, not {}", type_name(&args[0]))))?;
+    let Value::Str(key) = &args[0] else {
+        return Err(PyErr::type_error(format!(
+            "str expected, not {}",
+            type_name(&args[0])
+        )));
+    };
     let default = args
         .get(1)
         .or_else(|| kwarg(kw, "default"))
         .cloned()
         .unwrap_or(Value::None);
-    Ok(match std::env::var(key) {
+    if let Some(Value::Module(os)) = vm.interp.module("os") {
+        if let Some(Value::Dict(environ)) = get_attr(&os, "environ") {
+            return Ok(environ.get_str(key).unwrap_or(default));
+        }
+    }
+    Ok(match std::env::var(key.as_str()) {
         Ok(v) => Value::from_string(v),
         Err(_) => default,
     })

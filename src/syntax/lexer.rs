@@ -993,11 +993,7 @@ pub fn line_of(src: &str, offset: usize) -> usize {
     while i < bytes.len() {
         match bytes[i] {
             b'\n' => line += 1,
-            b'\r' => {
-                if bytes.get(i + 1) != Some(&b'\n') {
-                    line += 1;
-                }
-            }
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => line += 1,
             _ => {}
         }
         i += 1;

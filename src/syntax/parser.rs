@@ -93,9 +93,12 @@ thread_local! {
     /// length of the module's statement vector (stable when the `Module`
     /// moves), so that `compile_module(module, filename)` can fill in line
     /// numbers without the source text.
-    static LINE_TABLES: std::cell::RefCell<Vec<(usize, usize, Rc<[u32]>)>> =
+    static LINE_TABLES: std::cell::RefCell<Vec<LineTable>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
+
+/// (statement vector address, statement count, line starts).
+type LineTable = (usize, usize, Rc<[u32]>);
 
 const LINE_TABLES_KEPT: usize = 16;
 

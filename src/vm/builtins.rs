@@ -1463,8 +1463,36 @@ fn closed_error() -> PyErr {
     PyErr::value_error("I/O operation on closed file.")
 }
 
+/// `io.UnsupportedOperation` (a subclass of both OSError and ValueError).
+pub fn unsupported_operation_class() -> Arc<Class> {
+    static CLASS: std::sync::OnceLock<Arc<Class>> = std::sync::OnceLock::new();
+    CLASS
+        .get_or_init(|| {
+            let t = types();
+            let bases = vec![
+                t.exception(ExcKind::OSError).clone(),
+                t.exception(ExcKind::ValueError).clone(),
+            ];
+            crate::vm::types::new_class(
+                "UnsupportedOperation",
+                "io",
+                bases,
+                crate::vm::value::Layout::BaseException,
+                Default::default(),
+            )
+            .unwrap_or_else(|_| t.exception(ExcKind::OSError).clone())
+        })
+        .clone()
+}
+
 fn unsupported(what: &str) -> PyErr {
-    PyErr::new(ExcKind::OSError, what)
+    PyErr {
+        exc: Arc::new(crate::vm::value::Instance {
+            class: unsupported_operation_class(),
+            attrs: parking_lot::Mutex::new(Default::default()),
+            base: InstanceBase::Exception(crate::vm::value::ExcData::new(vec![Value::str(what)])),
+        }),
+    }
 }
 
 fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {

@@ -539,7 +539,17 @@ pub(crate) fn key_hash(vm: &mut Vm, key: &Value) -> PyResult<i64> {
 /// Equality of built-in values without calling script code:
 /// `Some(answer)`, or `None` when a user `__eq__` may be involved.
 pub fn native_eq(a: &Value, b: &Value) -> Option<bool> {
+    native_eq_depth(a, b, 0)
+}
+
+/// Nesting beyond this is left to `Vm::eq`, which guards the Rust stack.
+pub(crate) const NATIVE_DEPTH: u32 = 100;
+
+fn native_eq_depth(a: &Value, b: &Value, depth: u32) -> Option<bool> {
     use Value::*;
+    if depth > NATIVE_DEPTH {
+        return Option::None;
+    }
     if a.is(b) {
         return Some(true);
     }
@@ -562,7 +572,7 @@ pub fn native_eq(a: &Value, b: &Value) -> Option<bool> {
                 return Some(false);
             }
             for (p, q) in x.items.iter().zip(y.items.iter()) {
-                match native_eq(p, q) {
+                match native_eq_depth(p, q, depth + 1) {
                     Some(true) => {}
                     other => return other,
                 }

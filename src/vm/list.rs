@@ -55,7 +55,14 @@ pub(crate) fn item_eq(vm: &mut Vm, item: &Value, x: &Value) -> PyResult<bool> {
 /// `a < b` for built-in values that compare without script code; `None`
 /// when the VM must decide (or raise).
 pub fn native_lt(a: &Value, b: &Value) -> Option<bool> {
+    native_lt_depth(a, b, 0)
+}
+
+fn native_lt_depth(a: &Value, b: &Value, depth: u32) -> Option<bool> {
     use Value::*;
+    if depth > crate::vm::dict::NATIVE_DEPTH {
+        return Option::None;
+    }
     Some(match (a, b) {
         (Int(x), Int(y)) => x < y,
         (Float(x), Float(y)) => x < y,
@@ -72,7 +79,7 @@ pub fn native_lt(a: &Value, b: &Value) -> Option<bool> {
         (Tuple(x), Tuple(y)) => {
             for (p, q) in x.items.iter().zip(y.items.iter()) {
                 if !native_eq(p, q)? {
-                    return native_lt(p, q);
+                    return native_lt_depth(p, q, depth + 1);
                 }
             }
             x.items.len() < y.items.len()

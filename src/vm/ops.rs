@@ -992,6 +992,10 @@ impl Vm {
             (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => {
                 return crate::vm::set::set_richcompare(self, a, b, op);
             }
+            (Value::BoundMethod(x), Value::BoundMethod(y)) if matches!(op, Eq | Ne) => {
+                let eq = x.receiver.is(&y.receiver) && self.eq(&x.func, &y.func)?;
+                eq == (op == Eq)
+            }
             (Value::Object(x), Value::Object(y)) => match (&x.kind, &y.kind) {
                 (
                     ObjKind::Range {
@@ -1862,7 +1866,11 @@ impl Vm {
                 let v = match name {
                     "__name__" => Value::str(&f.name),
                     "__qualname__" => Value::str(&f.qualname),
-                    "__doc__" => Value::None,
+                    "__doc__" => match f.code.consts.first() {
+                        // The compiler puts a function's docstring first.
+                        Some(d @ Value::Str(_)) if &*f.name != "<lambda>" => d.clone(),
+                        _ => Value::None,
+                    },
                     "__module__" => f.globals_name(),
                     "__defaults__" => {
                         if f.defaults.is_empty() {
@@ -2528,7 +2536,20 @@ impl Vm {
             Value::Class(_) | Value::Module(_) | Value::Function(_) | Value::BoundMethod(_) => {
                 Ok((self.get_attr(obj, name)?, Value::Null))
             }
-            Value::Object(o) if matches!(o.kind, ObjKind::Super { .. } | ObjKind::Native(_)) => {
+            Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
+                Ok((self.get_attr(obj, name)?, Value::Null))
+            }
+            Value::Object(o) if matches!(o.kind, ObjKind::Native(_)) => {
+                // Native objects may compute attributes themselves.
+                let custom = lookup_with_owner(&o.class, "__getattribute__")
+                    .is_some_and(|(_, owner)| !is_object_class(owner));
+                if !custom {
+                    if let Some(ca @ Value::Native(n)) = lookup_in_class(&o.class, name) {
+                        if n.is_method {
+                            return Ok((ca, obj.clone()));
+                        }
+                    }
+                }
                 Ok((self.get_attr(obj, name)?, Value::Null))
             }
             _ => {
@@ -2876,7 +2897,7 @@ impl Vm {
                     return self.del_item(&b, key);
                 }
                 Err(PyErr::type_error(format!(
-                    "'{}' object does not support item deletion",
+                    "'{}' object doesn't support item deletion",
                     inst.class.name
                 )))
             }

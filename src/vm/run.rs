@@ -176,7 +176,10 @@ impl Vm {
 
     #[inline(always)]
     fn pop(&mut self) -> Value {
-        self.frame.slots.pop().unwrap_or(Value::None)
+        match self.frame.slots.pop() {
+            Some(v) => v,
+            None => Value::None,
+        }
     }
 
     #[inline(always)]
@@ -231,7 +234,9 @@ impl Vm {
             match instr {
                 Instr::Nop => {}
                 Instr::Pop => {
-                    self.frame.slots.pop();
+                    if let Some(v) = self.frame.slots.pop() {
+                        drop_value(v);
+                    }
                 }
                 Instr::Copy(n) => {
                     let len = self.frame.slots.len();
@@ -243,11 +248,11 @@ impl Vm {
                     self.frame.slots.swap(len - 1, len - n as usize);
                 }
                 Instr::LoadConst(i) => {
-                    let v = code.consts[i as usize].clone();
+                    let v = clone_value(&code.consts[i as usize]);
                     self.push(v);
                 }
                 Instr::LoadFast(i) => {
-                    let v = self.frame.slots[i as usize].clone();
+                    let v = clone_value(&self.frame.slots[i as usize]);
                     if v.is_null() {
                         return Err(unbound_local(&code.code.varnames[i as usize]));
                     }
@@ -255,7 +260,8 @@ impl Vm {
                 }
                 Instr::StoreFast(i) => {
                     let v = self.pop();
-                    self.frame.slots[i as usize] = v;
+                    let old = std::mem::replace(&mut self.frame.slots[i as usize], v);
+                    drop_value(old);
                 }
                 Instr::DeleteFast(i) => {
                     if self.frame.slots[i as usize].is_null() {
@@ -485,6 +491,8 @@ impl Vm {
                         Some(v) => v,
                         None => self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?,
                     };
+                    drop_value(a);
+                    drop_value(b);
                     self.push(v);
                 }
                 Instr::UnaryOp(op) => {
@@ -512,6 +520,8 @@ impl Vm {
                         Some(v) => Value::Bool(v),
                         None => self.compare(&a, &b, CompareKind::from_u32(op))?,
                     };
+                    drop_value(a);
+                    drop_value(b);
                     self.push(v);
                 }
                 Instr::IsOp(inv) => {
@@ -670,12 +680,14 @@ impl Vm {
                     if !self.truth(&v)? {
                         self.frame.pc = target;
                     }
+                    drop_value(v);
                 }
                 Instr::PopJumpIfTrue(target) => {
                     let v = self.pop();
                     if self.truth(&v)? {
                         self.frame.pc = target;
                     }
+                    drop_value(v);
                 }
                 Instr::JumpIfFalseOrPop(target) => {
                     let v = self.top().clone();
@@ -904,48 +916,47 @@ impl Vm {
     /// (the last `kwnames.len()` of them by keyword). A script function gets
     /// a new frame and `true` is returned; otherwise the result is pushed.
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
-        let mut astart = astart;
-        // A bound method of a script function: put the receiver on the stack.
-        if astart == fpos + 1 {
-            if let Value::BoundMethod(bm) = &self.frame.slots[fpos] {
-                if matches!(bm.func, Value::Function(_)) {
-                    let (func, recv) = (bm.func.clone(), bm.receiver.clone());
-                    self.frame.slots[fpos] = func;
-                    self.frame.slots.insert(fpos + 1, recv);
-                    astart = fpos + 1;
-                }
+        // Move the callee out of the stack: no count is touched on the fast path.
+        let callee = std::mem::replace(&mut self.frame.slots[fpos], Value::Null);
+        let callee = match callee {
+            // A bound method of a script function: put the receiver on the stack.
+            Value::BoundMethod(bm)
+                if astart == fpos + 1 && matches!(bm.func, Value::Function(_)) =>
+            {
+                self.frame.slots.insert(fpos + 1, bm.receiver.clone());
+                bm.func.clone()
             }
-        }
-        match &self.frame.slots[fpos] {
+            other => other,
+        };
+        let callee = match callee {
             Value::Function(f)
                 if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
             {
-                let f = f.clone();
                 let frame = self.frame_from_stack(f, fpos, astart, kwnames)?;
                 self.push_frame(frame)?;
                 return Ok(true);
             }
-            Value::Class(c) if kwnames.is_empty() => {
-                if let Some(init) = crate::vm::call::inline_init(c) {
-                    let c = c.clone();
+            Value::Class(c) if kwnames.is_empty() => match crate::vm::call::inline_init(&c) {
+                Some(init) => {
                     let inst = crate::vm::class::new_instance(&c);
-                    self.frame.slots[fpos] = Value::Function(init.clone());
                     self.frame.slots.insert(astart, inst.clone());
                     let mut frame = self.frame_from_stack(init, fpos, astart, kwnames)?;
                     frame.init_instance = inst;
                     self.push_frame(frame)?;
                     return Ok(true);
                 }
-            }
-            _ => {}
-        }
+                None => Value::Class(c),
+            },
+            other => other,
+        };
         let mut args = self.take_vec(self.frame.slots.len() - astart);
-        args.extend(self.frame.slots.drain(astart..));
-        let f = std::mem::replace(&mut self.frame.slots[fpos], Value::None);
-        self.frame.slots.truncate(fpos);
-        let r = match &f {
+        for v in self.frame.slots[astart..].iter_mut() {
+            args.push(std::mem::replace(v, Value::Null));
+        }
+        truncate(&mut self.frame.slots, fpos);
+        let r = match &callee {
             Value::Native(nf) if kwnames.is_empty() => (nf.func)(self, &args, &[]),
-            _ => self.call_kw(&f, &args, kwnames),
+            _ => self.call_kw(&callee, &args, kwnames),
         };
         self.give_vec(args);
         let v = r?;
@@ -971,7 +982,9 @@ impl Vm {
             && nargs == code.argcount as usize
             && code.kwonlyargcount == 0
         {
-            slots.extend(self.frame.slots.drain(astart..));
+            for v in self.frame.slots[astart..].iter_mut() {
+                slots.push(std::mem::replace(v, Value::Null));
+            }
         } else {
             let r = crate::vm::call::bind_args(
                 &f,
@@ -984,7 +997,7 @@ impl Vm {
                 return Err(e);
             }
         }
-        self.frame.slots.truncate(fpos);
+        truncate(&mut self.frame.slots, fpos);
         Ok(Frame::new(f, slots))
     }
 
@@ -1381,6 +1394,40 @@ impl Vm {
             )));
         }
         self.call_method(&v, "__await__", &[])
+    }
+}
+
+/// Clone with the scalar cases inline (the derived `clone` is an out-of-line call).
+#[inline(always)]
+fn clone_value(v: &Value) -> Value {
+    match v {
+        Value::Int(i) => Value::Int(*i),
+        Value::Float(f) => Value::Float(*f),
+        Value::Bool(b) => Value::Bool(*b),
+        Value::None => Value::None,
+        Value::Null => Value::Null,
+        _ => v.clone(),
+    }
+}
+
+/// Drop with the scalar cases (no drop glue to run) decided inline.
+#[inline(always)]
+fn drop_value(v: Value) {
+    match &v {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null => {
+            std::mem::forget(v)
+        }
+        _ => drop(v),
+    }
+}
+
+/// `Vec::truncate` for value stacks, scalars dropped inline.
+#[inline(always)]
+fn truncate(slots: &mut Vec<Value>, len: usize) {
+    while slots.len() > len {
+        if let Some(v) = slots.pop() {
+            drop_value(v);
+        }
     }
 }
 

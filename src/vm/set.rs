@@ -455,6 +455,20 @@ pub fn native_set_eq(a: &PySet, b: &PySet) -> Option<bool> {
     if std::ptr::eq(a, b) {
         return Some(true);
     }
+    // Nested frozensets recurse through the element comparisons: bound the
+    // depth and leave deeper nesting to `Vm::eq`.
+    thread_local!(static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    let depth = DEPTH.with(|d| d.get());
+    if depth > 50 {
+        return None;
+    }
+    DEPTH.with(|d| d.set(depth + 1));
+    let r = native_set_eq_inner(a, b);
+    DEPTH.with(|d| d.set(depth));
+    r
+}
+
+fn native_set_eq_inner(a: &PySet, b: &PySet) -> Option<bool> {
     // Never hold both locks: snapshot one side.
     let (entries, ha) = {
         let t = a.table.lock();
