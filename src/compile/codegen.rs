@@ -709,7 +709,7 @@ impl<'a> Compiler<'a> {
                 if *is_async {
                     return Err(err("'async for' is not supported yet", s.span));
                 }
-                self.for_stmt(target, iter, body, orelse)
+                self.for_stmt(target, iter, body, orelse, s.span)
             }
             StmtKind::With {
                 items,
@@ -719,7 +719,21 @@ impl<'a> Compiler<'a> {
                 if *is_async {
                     return Err(err("'async with' is not supported yet", s.span));
                 }
-                self.with_stmt(items, body, s.span)
+                // `with (a, b):` means two context managers, as in CPython 3.9+
+                // (a tuple is never one).
+                let mut flat: Vec<(&'a Expr, Option<&'a Expr>)> = Vec::new();
+                for item in items {
+                    match (&item.context.kind, &item.target) {
+                        (ExprKind::Tuple(elts), None)
+                            if !elts.is_empty()
+                                && !elts.iter().any(|e| matches!(e.kind, ExprKind::Starred(_))) =>
+                        {
+                            flat.extend(elts.iter().map(|e| (e, None)));
+                        }
+                        _ => flat.push((&item.context, item.target.as_ref())),
+                    }
+                }
+                self.with_stmt(&flat, body, s.span)
             }
             StmtKind::Try {
                 body,
@@ -737,7 +751,7 @@ impl<'a> Compiler<'a> {
             StmtKind::ClassDef(c) => self.class_def(c),
             StmtKind::Import(aliases) => {
                 for a in aliases {
-                    self.unit.span = a.span;
+                    self.unit.span = s.span;
                     self.load_const(Const::Int(0));
                     self.load_const(Const::None);
                     let i = self.name_index(&a.name);
@@ -815,9 +829,8 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         for a in names {
-            self.unit.span = a.span;
             let i = self.name_index(&a.name);
-            self.emit(Instr::ImportFrom(i));
+            self.emit_at(Instr::ImportFrom(i), span);
             self.name_op(a.asname.as_ref().unwrap_or(&a.name), Ctx::Store)?;
         }
         self.emit(Instr::Pop);
@@ -825,10 +838,6 @@ impl<'a> Compiler<'a> {
     }
 
     fn if_stmt(&mut self, test: &'a Expr, body: &'a [Stmt], orelse: &'a [Stmt]) -> R {
-        if let Some(truth) = const_truth(test) {
-            // `if True:` / `if 0:` compile only the live branch.
-            return self.stmts(if truth { body } else { orelse });
-        }
         let end = self.new_label();
         let else_l = if orelse.is_empty() {
             end
@@ -874,10 +883,12 @@ impl<'a> Compiler<'a> {
         iter: &'a Expr,
         body: &'a [Stmt],
         orelse: &'a [Stmt],
+        span: Span,
     ) -> R {
         let (cont, brk, else_l) = (self.new_label(), self.new_label(), self.new_label());
         self.expr(iter)?;
-        self.unit.span = iter.span;
+        // Iteration errors are reported at the `for` statement.
+        self.unit.span = span;
         self.emit(Instr::GetIter);
         self.bind(cont);
         self.jump(Instr::ForIter, else_l);
@@ -885,7 +896,7 @@ impl<'a> Compiler<'a> {
         self.unit.fblocks.push(FBlock::For { cont, brk });
         self.stmts(body)?;
         self.unit.fblocks.pop();
-        self.unit.span = iter.span;
+        self.unit.span = span;
         self.jump(Instr::Jump, cont);
         self.bind(else_l);
         self.stmts(orelse)?;
@@ -1128,14 +1139,19 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn with_stmt(&mut self, items: &'a [WithItem], body: &'a [Stmt], span: Span) -> R {
-        let Some((item, rest)) = items.split_first() else {
+    fn with_stmt(
+        &mut self,
+        items: &[(&'a Expr, Option<&'a Expr>)],
+        body: &'a [Stmt],
+        span: Span,
+    ) -> R {
+        let Some((&(context, target), rest)) = items.split_first() else {
             return self.stmts(body);
         };
-        self.expr(&item.context)?;
-        self.unit.span = item.context.span;
+        self.expr(context)?;
+        self.unit.span = span;
         self.emit(Instr::BeforeWith);
-        match &item.target {
+        match target {
             Some(t) => self.store_target(t)?,
             None => {
                 self.emit(Instr::Pop);
@@ -1443,6 +1459,11 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         match &e.kind {
+            // A compile-time constant in CPython.
+            ExprKind::Name(n) if &**n == "__debug__" => {
+                self.load_const(Const::Bool(true));
+                Ok(())
+            }
             ExprKind::Name(n) => self.name_op(n, Ctx::Load),
             ExprKind::Constant(c) => {
                 self.load_const(constant(c));

@@ -237,7 +237,7 @@ pub fn strings(ctx: &ParseCtx, toks: Vec<Rc<StrTok>>, l: usize, r: usize) -> PRe
     for t in &toks {
         match (&t.kind, &t.value) {
             (StrKind::FStr, _) => {
-                for p in fstring::parse(ctx, t)? {
+                for p in fstring::parse(ctx, t, r)? {
                     push_part(&mut parts, p);
                 }
             }
@@ -498,7 +498,7 @@ pub enum ArgItem {
     Pos(Expr),
     /// A generator expression without its own parentheses.
     Gen(Expr),
-    Star(Expr),
+    Star(Expr, Span),
     Kw(Expr, Expr, Span),
     DoubleStar(Expr, Span),
     /// A `*` with nothing after it (always an error).
@@ -506,7 +506,7 @@ pub enum ArgItem {
 }
 
 pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize) -> PResult<Expr> {
-    let (args, keywords) = arguments(items)?;
+    let (args, keywords) = arguments(items, r.saturating_sub(1))?;
     ctx.expr(
         ExprKind::Call {
             func: Box::new(func),
@@ -520,7 +520,9 @@ pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize)
 
 /// Sort call arguments into positional and keyword ones, with CPython's
 /// ordering errors.
-pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
+/// `close` is the offset of the closing parenthesis, where CPython reports
+/// a positional argument after keyword arguments.
+pub fn arguments(items: Vec<ArgItem>, close: usize) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
     let n = items.len();
     let mut args = Vec::new();
     let mut keywords: Vec<Keyword> = Vec::new();
@@ -535,26 +537,26 @@ pub fn arguments(items: Vec<ArgItem>) -> PResult<(Vec<Expr>, Vec<Keyword>)> {
                 args.push(e);
             }
             ArgItem::Pos(e) => {
+                let at = Span::new(close, close + 1);
                 if seen_kwunpack {
                     return Err(user(
                         "positional argument follows keyword argument unpacking",
-                        e.span,
+                        at,
                     ));
                 }
                 if seen_kw {
-                    return Err(user("positional argument follows keyword argument", e.span));
+                    return Err(user("positional argument follows keyword argument", at));
                 }
                 args.push(e);
             }
-            ArgItem::Star(e) => {
+            ArgItem::Star(e, star_span) => {
                 if seen_kwunpack {
                     return Err(user(
                         "iterable argument unpacking follows keyword argument unpacking",
-                        e.span,
+                        star_span,
                     ));
                 }
-                let span = e.span;
-                args.push(Expr::new(ExprKind::Starred(Box::new(e)), span));
+                args.push(Expr::new(ExprKind::Starred(Box::new(e)), star_span));
             }
             ArgItem::Kw(name, value, span) => {
                 let ExprKind::Name(n) = name.kind else {
@@ -784,17 +786,19 @@ pub fn func_def(
     )
 }
 
+/// `args` are the bases and keywords with the offset of their `)`.
 pub fn class_def(
     name: Name,
-    items: Vec<ArgItem>,
+    args: Option<(Vec<ArgItem>, usize)>,
     body: Vec<Stmt>,
     l: usize,
     r: usize,
 ) -> PResult<Stmt> {
+    let (items, close) = args.unwrap_or((Vec::new(), r));
     if let Some(ArgItem::Gen(g)) = items.iter().find(|i| matches!(i, ArgItem::Gen(_))) {
         return Err(user("invalid syntax", g.span));
     }
-    let (bases, keywords) = arguments(items)?;
+    let (bases, keywords) = arguments(items, close)?;
     let span = sp(l, r);
     Ok(Stmt::new(
         StmtKind::ClassDef(Rc::new(ClassDef {

@@ -19,16 +19,46 @@ struct FParser<'c> {
     pos: usize,
     end: usize,
     raw: bool,
+    /// Where CPython reports f-string errors: the token after the literal.
+    report_at: usize,
 }
 
-pub fn parse(ctx: &ParseCtx, tok: &StrTok) -> PResult<Vec<FStringPart>> {
+/// Split one f-string token; `group_end` is the end of the run of adjacent
+/// string literals it belongs to.
+pub fn parse(ctx: &ParseCtx, tok: &StrTok, group_end: usize) -> PResult<Vec<FStringPart>> {
     let mut p = FParser {
         ctx,
         pos: tok.body_start,
         end: tok.body_end,
         raw: tok.raw,
+        report_at: next_token_start(&ctx.src, group_end),
     };
     p.parts(0, false)
+}
+
+/// The start of the next token after `from` (skipping blanks, a comment
+/// and backslash continuations).
+fn next_token_start(src: &str, from: usize) -> usize {
+    let b = src.as_bytes();
+    let mut i = from.min(b.len());
+    loop {
+        match b.get(i) {
+            Some(b' ' | b'\t' | b'\x0c') => i += 1,
+            Some(b'\\') if matches!(b.get(i + 1), Some(b'\n' | b'\r')) => {
+                i += 2;
+                if b.get(i - 1) == Some(&b'\r') && b.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            Some(b'#') => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+                return i;
+            }
+            _ => return i,
+        }
+    }
 }
 
 impl FParser<'_> {
@@ -40,14 +70,8 @@ impl FParser<'_> {
         }
     }
 
-    fn err(&self, msg: &str, at: usize) -> crate::syntax::actions::PErr {
-        let len = self
-            .ctx
-            .src
-            .get(at..)
-            .and_then(|s| s.chars().next())
-            .map_or(0, char::len_utf8);
-        user(msg, Span::new(at, at + len))
+    fn err(&self, msg: &str) -> crate::syntax::actions::PErr {
+        user(msg, Span::new(self.report_at, self.report_at))
     }
 
     fn literal(&self, from: usize, to: usize, out: &mut Vec<FStringPart>) -> PResult<()> {
@@ -94,7 +118,7 @@ impl FParser<'_> {
                     }
                     self.literal(lit_start, self.pos, &mut out)?;
                     if level >= MAX_FSTRING_NESTING {
-                        return Err(self.err("f-string: expressions nested too deeply", self.pos));
+                        return Err(self.err("f-string: expressions nested too deeply"));
                     }
                     let field = self.field(level)?;
                     out.extend(field);
@@ -110,7 +134,7 @@ impl FParser<'_> {
                         lit_start = self.pos;
                         continue;
                     }
-                    return Err(self.err("f-string: single '}' is not allowed", self.pos));
+                    return Err(self.err("f-string: single '}' is not allowed"));
                 }
                 _ => self.pos += 1,
             }
@@ -129,13 +153,10 @@ impl FParser<'_> {
         let mut quote: Option<(u8, bool)> = None;
         let stop = loop {
             let Some(c) = self.byte(self.pos) else {
-                return Err(self.err("f-string: expecting '}'", self.pos));
+                return Err(self.err("f-string: expecting '}'"));
             };
             if c == b'\\' {
-                return Err(self.err(
-                    "f-string expression part cannot include a backslash",
-                    self.pos,
-                ));
+                return Err(self.err("f-string expression part cannot include a backslash"));
             }
             if let Some((q, triple)) = quote {
                 if c == q {
@@ -167,9 +188,7 @@ impl FParser<'_> {
                         if c == b'}' {
                             break c;
                         }
-                        return Err(
-                            self.err(&format!("f-string: unmatched '{}'", c as char), self.pos)
-                        );
+                        return Err(self.err(&format!("f-string: unmatched '{}'", c as char)));
                     };
                     let want = match open_b {
                         b'[' => b']',
@@ -182,12 +201,11 @@ impl FParser<'_> {
                                 "f-string: closing parenthesis '{}' does not match opening parenthesis '{}'",
                                 c as char, open_b as char
                             ),
-                            self.pos,
                         ));
                     }
                 }
                 b'#' => {
-                    return Err(self.err("f-string expression part cannot include '#'", self.pos));
+                    return Err(self.err("f-string expression part cannot include '#'"));
                 }
                 b'!' | b':' | b'=' | b'<' | b'>' if brackets.is_empty() => {
                     let next = self.byte(self.pos + 1);
@@ -206,12 +224,12 @@ impl FParser<'_> {
             self.pos += 1;
         };
         if quote.is_some() {
-            return Err(self.err("f-string: unterminated string", self.pos));
+            return Err(self.err("f-string: unterminated string"));
         }
         let expr_end = self.pos;
         let text = &self.ctx.src[expr_start..expr_end];
         if text.trim().is_empty() {
-            return Err(self.err("f-string: empty expression not allowed", self.pos));
+            return Err(self.err("f-string: empty expression not allowed"));
         }
         let expr: Expr = parse_fstring_expr(self.ctx, expr_start, expr_end)?;
         let mut out = Vec::new();
@@ -234,16 +252,14 @@ impl FParser<'_> {
             match c {
                 Some(b's' | b'r' | b'a') => conversion = c.map(|c| c as char),
                 _ => {
-                    return Err(self.err(
-                        "f-string: invalid conversion character: expected 's', 'r', or 'a'",
-                        self.pos + 1,
-                    ))
+                    return Err(self
+                        .err("f-string: invalid conversion character: expected 's', 'r', or 'a'"))
                 }
             }
             self.pos += 2;
             stop = self.byte(self.pos).unwrap_or(0);
             if stop != b':' && stop != b'}' {
-                return Err(self.err("f-string: expecting '}'", self.pos));
+                return Err(self.err("f-string: expecting '}'"));
             }
         }
         let mut spec = None;
@@ -253,7 +269,7 @@ impl FParser<'_> {
             stop = self.byte(self.pos).unwrap_or(0);
         }
         if stop != b'}' {
-            return Err(self.err("f-string: expecting '}'", self.pos));
+            return Err(self.err("f-string: expecting '}'"));
         }
         self.pos += 1;
         if debug && conversion.is_none() && spec.is_none() {

@@ -199,6 +199,21 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
         ParseError::InvalidToken { location } => generic(Span::new(location, location + 1)),
         ParseError::ExtraToken { token: (l, _, r) } => generic(Span::new(l, r)),
         ParseError::UnrecognizedEof { location, expected } => {
+            // CPython reports the end of input at the final newline.
+            let location = if src.ends_with('\n') {
+                src.len() - 1
+            } else {
+                location.min(src.len())
+            };
+            if expected.iter().any(|t| t == "\"except\"")
+                && expected.iter().any(|t| t == "\"finally\"")
+            {
+                return SyntaxError::new(
+                    SyntaxErrorKind::SyntaxError,
+                    "expected 'except' or 'finally' block",
+                    Span::new(location, location),
+                );
+            }
             if expected.iter().any(|t| t == "Indent") {
                 let at = lexer
                     .history
@@ -214,14 +229,21 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             token: (l, tok, r),
             expected,
         } => {
-            let span = Span::new(l, r);
+            // A NEWLINE is reported as a zero-width position, as CPython does.
+            let span = if tok == Tok::Newline {
+                Span::new(l, l)
+            } else {
+                Span::new(l, r)
+            };
             // The failing token is the last one the lexer produced.
             let idx = lexer.history.len().saturating_sub(1);
             if tok == Tok::Indent {
+                // CPython's offset is the last column of the indentation.
+                let at = r.saturating_sub(1).max(l);
                 return SyntaxError::new(
                     SyntaxErrorKind::IndentationError,
                     "unexpected indent",
-                    span,
+                    Span::new(at, at),
                 );
             }
             if expected.iter().any(|t| t == "Indent") {
@@ -233,12 +255,160 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             {
                 return SyntaxError::new(SyntaxErrorKind::SyntaxError, "expected ':'", span);
             }
+            if let Some(e) = special_error(src, lexer, idx, &expected) {
+                return e;
+            }
             if let Some(hint) = comma_hint(&lexer.history, idx) {
                 return hint;
             }
             generic(span)
         }
     }
+}
+
+/// CPython's targeted messages for common mistakes (its `invalid_*`
+/// grammar rules and forced tokens), recognised from the tokens around
+/// the failure.
+fn special_error(
+    src: &str,
+    lexer: &mut Lexer,
+    idx: usize,
+    expected: &[String],
+) -> Option<SyntaxError> {
+    let err = |msg: &str, start: usize, end: usize| {
+        Some(SyntaxError::new(
+            SyntaxErrorKind::SyntaxError,
+            msg,
+            Span::new(start, end),
+        ))
+    };
+    let expects = |t: &str| expected.iter().any(|e| e == t);
+    let h = &lexer.history;
+    let (l, tok, r) = h.get(idx)?.clone();
+    let r = if tok == Tok::Newline { l } else { r };
+    let start = line_start(h, idx);
+    let first = h.get(start).map(|t| t.1.clone());
+    let prev = idx
+        .checked_sub(1)
+        .and_then(|i| h.get(i))
+        .map(|t| t.1.clone());
+
+    // `print "x"`: Python 2 statements.
+    if idx == start + 1 && (tok.starts_expr() || matches!(tok, Tok::Minus)) {
+        if let Some(Tok::Name(n)) = &first {
+            if &**n == "print" || &**n == "exec" {
+                let from = h[start].0;
+                let end = src[from..]
+                    .find(['\n', '\r'])
+                    .map_or(src.len(), |i| from + i);
+                let end = from + src[from..end].trim_end().len();
+                let msg = format!("Missing parentheses in call to '{n}'. Did you mean {n}(...)?");
+                return err(&msg, from, end);
+            }
+        }
+    }
+    // `if x = 1:`
+    if tok == Tok::Equal
+        && matches!(first, Some(Tok::If | Tok::Elif | Tok::While))
+        && idx >= start + 2
+    {
+        let left = primary_start(h, idx - 1);
+        if left == idx - 1 && matches!(prev, Some(Tok::Name(_))) {
+            let from = h[left].0;
+            // The caret covers the right-hand operand too.
+            let end = match lexer.next() {
+                Some(Ok((_, t, e))) if t.starts_expr() => e,
+                _ => r,
+            };
+            return err(
+                "invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+                from,
+                end,
+            );
+        }
+        let what = match prev {
+            Some(Tok::RSqb) => "subscript",
+            Some(Tok::RPar) => "function call",
+            Some(Tok::Name(_)) if left + 1 < idx => "attribute",
+            _ => "expression",
+        };
+        let msg = format!("cannot assign to {what} here. Maybe you meant '==' instead of '='?");
+        return err(&msg, h[left].0, h[idx - 1].2);
+    }
+    // Forced colons and parentheses.
+    if tok != Tok::Colon && matches!(prev, Some(Tok::Else | Tok::Try | Tok::Finally)) {
+        return err("expected ':'", l, r);
+    }
+    if expects("\":\"") && matches!(first, Some(Tok::Class)) {
+        return err("expected ':'", l, r);
+    }
+    if tok != Tok::LPar
+        && idx >= 2
+        && matches!(prev, Some(Tok::Name(_)))
+        && h[idx - 2].1 == Tok::Def
+    {
+        return err("expected '('", l, r);
+    }
+    // `try:` followed by neither `except` nor `finally`.
+    if expects("\"except\"") && expects("\"finally\"") {
+        return err("expected 'except' or 'finally' block", l, l);
+    }
+    // `a if b` without `else`.
+    if expects("\"else\"") && tok != Tok::Else {
+        if let Some(at) = (start + 1..idx).rev().find(|&i| h[i].1 == Tok::If) {
+            if at > start {
+                let from = h[primary_start(h, at - 1)].0;
+                return err("expected 'else' after 'if' expression", from, h[idx - 1].2);
+            }
+        }
+    }
+    // `{k: v, key}` and `{k: }`.
+    if matches!(tok, Tok::Comma | Tok::RBrace) {
+        let mut depth = 0;
+        let mut open = None;
+        for i in (start..idx).rev() {
+            match h[i].1 {
+                Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+                Tok::LPar | Tok::LSqb => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                }
+                Tok::LBrace => {
+                    if depth == 0 {
+                        open = Some(i);
+                        break;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+        }
+        if let Some(open) = open {
+            let mut depth = 0;
+            let is_dict = h[open + 1..idx].iter().any(|t| {
+                match t.1 {
+                    Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+                    Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+                    _ => {}
+                }
+                depth == 0 && t.1 == Tok::Colon
+            });
+            if is_dict && prev == Some(Tok::Colon) {
+                return err(
+                    "expression expected after dictionary key and ':'",
+                    h[idx - 1].0,
+                    h[idx - 1].2,
+                );
+            }
+            if is_dict && expects("\":\"") {
+                let key = primary_start(h, idx - 1);
+                return err("':' expected after dictionary key", h[key].0, h[idx - 1].2);
+            }
+        }
+    }
+    None
 }
 
 /// Index of the first token of the logical line containing `history[idx]`.
@@ -845,6 +1015,136 @@ n = not a < b <= c is not d not in e
             msg(&format!("x = {}{}\n", "[".repeat(201), "]".repeat(201))),
             "too many nested parentheses"
         );
+    }
+
+    #[test]
+    fn common_mistakes() {
+        assert_eq!(
+            msg("print \"hello\"\n"),
+            "Missing parentheses in call to 'print'. Did you mean print(...)?"
+        );
+        assert_eq!(
+            msg("if x = 1:\n    pass\n"),
+            "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
+        );
+        assert_eq!(
+            msg("if x.y = 1:\n    pass\n"),
+            "cannot assign to attribute here. Maybe you meant '==' instead of '='?"
+        );
+        assert_eq!(msg("x = {1: 2, 3}\n"), "':' expected after dictionary key");
+        assert_eq!(
+            msg("x = {1: 2, 3: }\n"),
+            "expression expected after dictionary key and ':'"
+        );
+        assert_eq!(msg("x = 5 if y\n"), "expected 'else' after 'if' expression");
+        assert_eq!(
+            msg("try:\n    x = 1\ny = 2\n"),
+            "expected 'except' or 'finally' block"
+        );
+        assert_eq!(
+            msg("try:\n    x = 1\n"),
+            "expected 'except' or 'finally' block"
+        );
+        assert_eq!(msg("class A\n    pass\n"), "expected ':'");
+        assert_eq!(msg("def f:\n    pass\n"), "expected '('");
+        assert_eq!(
+            msg("if x:\n    pass\nelse if y:\n    pass\n"),
+            "expected ':'"
+        );
+    }
+
+    /// Malformed programs get python3's message, line and column (when
+    /// python3 is installed).
+    #[test]
+    fn messages_match_python3() {
+        let cases = [
+            "x = = 1",
+            "x = 1 +",
+            "if x\n  pass",
+            "print(1,\n",
+            "x = (1, 2))",
+            "f() = 1",
+            "del f()",
+            "for 1 in x: pass",
+            "def f(a=1, b): pass",
+            "x = [1 2]",
+            "print \"hi\"",
+            "if x = 1:\n  pass",
+            "x = {1: 2, 3}",
+            "x = 5 if y",
+            "try:\n  x = 1\ny = 2",
+            "class A\n  pass",
+            "def f:\n  pass",
+            "s = 'abc",
+            "x = '''abc\n\n",
+            "a = 1\n  b = 2",
+            "if x:\n  pass\n else:\n  pass",
+            "if x:\npass",
+            "def f():\nreturn 1",
+            "x = 0777",
+            "x = 1abc",
+            "f(a for a in b, c)",
+            "f(**a, *b)",
+            "f(a=1, b)",
+            "x = $",
+            "x = a \u{20ac} b",
+            "(a, b) += 1",
+            "x = yield = 1",
+            "f\"{}\"",
+            "f\"{x!z}\"",
+            "lambda x: return x",
+            "x = [i for i in]",
+            "import a as b as c",
+            "x++",
+            "with open('f') as f, :\n  pass",
+            "for x in range(3) print(x)",
+            "x = {a, b: 1}",
+            "return 1",
+            "def f():\n  nonlocal q",
+            "for i in x:\n  def g():\n    break",
+        ];
+        let script = "import sys\n\
+                      for src in sys.argv[1:]:\n\
+                      \x20   try:\n\
+                      \x20       compile(src + '\\n', '<test>', 'exec')\n\
+                      \x20       print('OK')\n\
+                      \x20   except SyntaxError as e:\n\
+                      \x20       print(type(e).__name__, e.lineno, e.offset, e.msg)\n";
+        let Ok(out) = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(cases)
+            .output()
+        else {
+            return;
+        };
+        let expected: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        if expected.len() != cases.len() {
+            return;
+        }
+        let mut failures = Vec::new();
+        for (case, want) in cases.iter().zip(&expected) {
+            let src = format!("{case}\n");
+            let got = match parse_module(&src).and_then(|m| {
+                crate::compile::compile_module_with_source(&m, &src, "<test>").map(|_| ())
+            }) {
+                Ok(()) => "OK".to_string(),
+                Err(e) => {
+                    let start = (e.span.start as usize).min(src.len());
+                    let line = line_of(&src, start);
+                    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+                    let col = src[line_start..start].chars().count() + 1;
+                    format!("{:?} {line} {col} {}", e.kind, e.msg)
+                }
+            };
+            if got != *want {
+                failures.push(format!("{src:?}: python3 {want:?}, gilvm {got:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

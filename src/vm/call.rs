@@ -270,15 +270,17 @@ pub fn function_str(f: &Value) -> String {
 /// default `object.__new__` and a script `__init__`), that `__init__`.
 pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Arc<Function>> {
     let object = &types().object;
-    match lookup_owner(c, "__new__") {
-        Some((owner, _)) if !Arc::ptr_eq(&owner, object) => return None,
-        _ => {}
-    }
     if c.layout != crate::vm::value::Layout::Object {
         return None;
     }
-    match lookup_owner(c, "__init__") {
-        Some((_, Value::Function(f)))
+    // The cached MRO lookups: this runs for every instantiation.
+    use crate::vm::ops::lookup_with_owner;
+    match lookup_with_owner(c, "__new__") {
+        Some((_, owner)) if !Arc::ptr_eq(owner, object) => return None,
+        _ => {}
+    }
+    match lookup_with_owner(c, "__init__") {
+        Some((Value::Function(f), _))
             if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
         {
             Some(f)

@@ -873,6 +873,13 @@ impl Vm {
         if std::ptr::eq(a, b) {
             return Ok(true);
         }
+        self.enter_recursion_for(" in comparison")?;
+        let r = self.dict_eq_inner(a, b);
+        self.leave_recursion();
+        r
+    }
+
+    fn dict_eq_inner(&mut self, a: &PyDict, b: &PyDict) -> PyResult<bool> {
         if a.len() != b.len() {
             return Ok(false);
         }

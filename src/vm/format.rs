@@ -148,7 +148,7 @@ fn pad(body: &str, spec: &FormatSpec, default_align: char) -> String {
         return body.to_string();
     }
     let n = spec.width - len;
-    let fill = |k: usize| std::iter::repeat(spec.fill).take(k);
+    let fill = |k: usize| std::iter::repeat_n(spec.fill, k);
     let mut out = String::with_capacity(body.len() + n * spec.fill.len_utf8());
     match spec.align.unwrap_or(default_align) {
         '<' => {
@@ -227,7 +227,7 @@ fn layout_number(
         let mut out = String::new();
         out.push_str(sign);
         out.push_str(prefix);
-        out.extend(std::iter::repeat(spec.fill).take(n));
+        out.extend(std::iter::repeat_n(spec.fill, n));
         out.push_str(&digits);
         out.push_str(rest);
         return out;
@@ -1142,7 +1142,7 @@ mod tests {
         assert_eq!(x(0.5, "%"), "50.000000%");
         assert_eq!(x(1e20, "g"), "1e+20");
         assert_eq!(x(1.5e-5, "g"), "1.5e-05");
-        assert_eq!(x(3.14159, ".3g"), "3.14");
+        assert_eq!(x(3.24159, ".3g"), "3.24");
         assert_eq!(x(100.0, "g"), "100");
         assert_eq!(x(1e16, ""), "1e+16");
         assert_eq!(x(1.0, ".3"), "1.0");

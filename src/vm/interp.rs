@@ -236,13 +236,35 @@ pub fn load_code(code: &Arc<Code>) -> Arc<CodeObj> {
     let names = code
         .names
         .iter()
-        .map(|n| Arc::new(PyStr::new(&**n)))
+        .map(|n| intern(n))
         .collect();
     Arc::new(CodeObj {
         code: code.clone(),
         consts,
         names,
     })
+}
+
+/// The one shared `PyStr` for an identifier. Names in code objects are
+/// interned, so namespace lookups of the same name from different code
+/// objects usually match by pointer (`DictMap::find_str`) instead of by
+/// comparing bytes. Only compiled names and identifier-like constants go
+/// here, so the table stays as small as the programs' source.
+pub fn intern(s: &str) -> Arc<PyStr> {
+    static TABLE: std::sync::OnceLock<Mutex<HashMap<Box<str>, Arc<PyStr>>>> =
+        std::sync::OnceLock::new();
+    let mut table = TABLE.get_or_init(|| Mutex::new(HashMap::new())).lock();
+    if let Some(p) = table.get(s) {
+        return p.clone();
+    }
+    let p = Arc::new(PyStr::new(s));
+    table.insert(s.into(), p.clone());
+    p
+}
+
+/// CPython interns string constants that look like identifiers.
+fn is_identifier_like(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn const_value(c: &Const) -> Value {
@@ -256,6 +278,7 @@ fn const_value(c: &Const) -> Value {
             Err(_) => Value::Int(0),
         },
         Const::Float(f) => Value::Float(*f),
+        Const::Str(s) if is_identifier_like(s) => Value::Str(intern(s)),
         Const::Str(s) => Value::str(s),
         Const::Bytes(b) => Value::Bytes(b.clone()),
         Const::Tuple(items) => Value::tuple(items.iter().map(const_value).collect()),

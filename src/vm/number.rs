@@ -766,7 +766,7 @@ pub fn place_point(out: &mut String, digits: &str, exp: i32, point_zero: bool) {
         let int_len = exp as usize + 1;
         if digits.len() <= int_len {
             out.push_str(digits);
-            out.extend(std::iter::repeat('0').take(int_len - digits.len()));
+            out.extend(std::iter::repeat_n('0', int_len - digits.len()));
             if point_zero {
                 out.push_str(".0");
             }
@@ -777,7 +777,7 @@ pub fn place_point(out: &mut String, digits: &str, exp: i32, point_zero: bool) {
         }
     } else {
         out.push_str("0.");
-        out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
+        out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
         out.push_str(digits);
     }
 }

@@ -564,7 +564,7 @@ impl Vm {
             Value::Instance(inst) => match builtin_base(inst) {
                 Some(Value::List(l))
                     if lookup_with_owner(&inst.class, dunder_names(base).2)
-                        .map_or(true, |(_, o)| is_builtin_class(o)) =>
+                        .is_none_or(|(_, o)| is_builtin_class(o)) =>
                 {
                     l
                 }
@@ -2106,14 +2106,12 @@ impl Vm {
             }
         }
         if let Some(b) = builtin_base(inst) {
-            match (&b, name) {
-                (
-                    Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_),
-                    "real" | "imag" | "numerator" | "denominator",
-                ) => {
-                    return self.getattr_inner(&b, name);
-                }
-                _ => {}
+            if let (
+                Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_),
+                "real" | "imag" | "numerator" | "denominator",
+            ) = (&b, name)
+            {
+                return self.getattr_inner(&b, name);
             }
         }
         if name == "__doc__" {
@@ -2389,7 +2387,18 @@ impl Vm {
                         ))),
                     },
                     _ => {
-                        inst.attrs.lock().insert(name.into(), value);
+                        // Rebinding an existing attribute allocates no key.
+                        let mut attrs = inst.attrs.lock();
+                        let old = match attrs.get_mut(name) {
+                            Some(slot) => Some(std::mem::replace(slot, value)),
+                            None => {
+                                attrs.insert(name.into(), value);
+                                None
+                            }
+                        };
+                        // The old value may own objects: drop it unlocked.
+                        drop(attrs);
+                        drop(old);
                         Ok(())
                     }
                 }
@@ -2544,8 +2553,8 @@ impl Vm {
                 let custom = lookup_with_owner(&o.class, "__getattribute__")
                     .is_some_and(|(_, owner)| !is_object_class(owner));
                 if !custom {
-                    if let Some(ca @ Value::Native(n)) = lookup_in_class(&o.class, name) {
-                        if n.is_method {
+                    if let Some(ca) = lookup_in_class(&o.class, name) {
+                        if matches!(&ca, Value::Native(n) if n.is_method) {
                             return Ok((ca, obj.clone()));
                         }
                     }
@@ -3098,7 +3107,7 @@ const NONE_HASH: i64 = 8_773_149_416_382;
 /// CPython's `_Py_HashPointer`: the address rotated by 4 bits.
 fn pointer_hash(p: usize) -> i64 {
     let y = p as u64;
-    let h = ((y >> 4) | (y << 60)) as i64;
+    let h = y.rotate_right(4) as i64;
     if h == -1 {
         -2
     } else {
@@ -3256,8 +3265,8 @@ fn object_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     if args.len() > 1 || !kwargs.is_empty() {
         let new_owner = lookup_with_owner(cls, "__new__").map(|(_, o)| o.clone());
         let init_owner = lookup_with_owner(cls, "__init__").map(|(_, o)| o.clone());
-        let new_is_object = new_owner.as_ref().map_or(true, is_object_class);
-        let init_is_object = init_owner.as_ref().map_or(true, is_object_class);
+        let new_is_object = new_owner.as_ref().is_none_or(is_object_class);
+        let init_is_object = init_owner.as_ref().is_none_or(is_object_class);
         if !new_is_object {
             return Err(PyErr::type_error(
                 "object.__new__() takes exactly one argument (the type to instantiate)",
@@ -3277,9 +3286,9 @@ fn object_init(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> 
     if args.len() > 1 || !kwargs.is_empty() {
         let cls = types().class_of(&args[0]);
         let init_is_object =
-            lookup_with_owner(cls, "__init__").map_or(true, |(_, o)| is_object_class(o));
+            lookup_with_owner(cls, "__init__").is_none_or(|(_, o)| is_object_class(o));
         let new_is_object =
-            lookup_with_owner(cls, "__new__").map_or(true, |(_, o)| is_object_class(o));
+            lookup_with_owner(cls, "__new__").is_none_or(|(_, o)| is_object_class(o));
         if !init_is_object {
             return Err(PyErr::type_error(
                 "object.__init__() takes exactly one argument (the instance to initialize)",
@@ -3989,7 +3998,7 @@ mod tests {
         assert!(vm.contains(&s, &Value::str("ll")).unwrap());
         assert!(vm.contains(&t1, &Value::Float(2.0)).unwrap());
         // Formatting and str methods.
-        assert_eq!(vm.format(&Value::Float(3.14159), ".2f").unwrap(), "3.14");
+        assert_eq!(vm.format(&Value::Float(3.24159), ".2f").unwrap(), "3.24");
         let (f, this) = vm.load_method(&Value::str("a,b"), "split").unwrap();
         let r = vm.call(&f, &[this, Value::str(",")], &[]).unwrap();
         assert_eq!(repr(vm, &r), "['a', 'b']");

@@ -221,16 +221,21 @@ impl Vm {
     /// as they are for `unwind`.
     fn dispatch(&mut self, base: usize) -> PyResult<Exit> {
         let mut code: Arc<CodeObj> = self.frame.func.code.clone();
+        // The instruction pointer lives in a register; the frame's copy is
+        // kept current (it names the line for tracebacks and is where a
+        // caller resumes).
+        let mut pc = self.frame.pc as usize;
         self.breaker_check()?;
         loop {
-            let pc = self.frame.pc as usize;
-            let Some(&instr) = code.code.instrs.get(pc) else {
+            let cur = pc;
+            let Some(&instr) = code.code.instrs.get(cur) else {
                 return Err(PyErr::new(
                     ExcKind::SystemError,
                     "instruction pointer out of range",
                 ));
             };
-            self.frame.pc = pc as u32 + 1;
+            pc = cur + 1;
+            self.frame.pc = pc as u32;
             match instr {
                 Instr::Nop => {}
                 Instr::Pop => {
@@ -400,14 +405,16 @@ impl Vm {
                         fpos + 1
                     };
                     if self.do_call(fpos, astart, &[])? {
-                        code = self.frame.func.code.clone();
+                        switch_code(&mut code, &self.frame);
+                        pc = self.frame.pc as usize;
                         self.breaker_check()?;
                     }
                 }
                 Instr::Call(n) => {
                     let fpos = self.frame.slots.len() - n as usize - 1;
                     if self.do_call(fpos, fpos + 1, &[])? {
-                        code = self.frame.func.code.clone();
+                        switch_code(&mut code, &self.frame);
+                        pc = self.frame.pc as usize;
                         self.breaker_check()?;
                     }
                 }
@@ -419,7 +426,8 @@ impl Vm {
                         _ => &[],
                     };
                     if self.do_call(fpos, fpos + 1, names)? {
-                        code = self.frame.func.code.clone();
+                        switch_code(&mut code, &self.frame);
+                        pc = self.frame.pc as usize;
                         self.breaker_check()?;
                     }
                 }
@@ -427,7 +435,8 @@ impl Vm {
                     let kwnames = self.spread_call_args(flag & 1 != 0)?;
                     let fpos = self.frame.slots.len() - kwnames.len() - self.spread_npos - 1;
                     if self.do_call(fpos, fpos + 1, &kwnames)? {
-                        code = self.frame.func.code.clone();
+                        switch_code(&mut code, &self.frame);
+                        pc = self.frame.pc as usize;
                         self.breaker_check()?;
                     }
                 }
@@ -474,9 +483,8 @@ impl Vm {
                     })));
                 }
                 Instr::BinaryOp(op) => {
-                    let b = self.pop();
-                    let a = self.pop();
-                    let fast = match (&a, &b) {
+                    let len = self.frame.slots.len();
+                    let fast = match (&self.frame.slots[len - 2], &self.frame.slots[len - 1]) {
                         (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
                         (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
                         (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
@@ -485,15 +493,20 @@ impl Vm {
                         (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < 1 << 53 => {
                             float_op(*x as f64, *y, op)
                         }
-                        _ => None,
+                        _ => Num::No,
                     };
-                    let v = match fast {
-                        Some(v) => v,
-                        None => self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?,
-                    };
-                    drop_value(a);
-                    drop_value(b);
-                    self.push(v);
+                    if fast.is_some() {
+                        // Both operands are scalars: overwrite the left one in place.
+                        forget_top(&mut self.frame.slots);
+                        set_scalar(&mut self.frame.slots[len - 2], fast);
+                    } else {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let v = self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?;
+                        drop_value(a);
+                        drop_value(b);
+                        self.push(v);
+                    }
                 }
                 Instr::UnaryOp(op) => {
                     let a = self.pop();
@@ -508,21 +521,39 @@ impl Vm {
                     self.push(v);
                 }
                 Instr::CompareOp(op) => {
-                    let b = self.pop();
-                    let a = self.pop();
-                    let fast = match (&a, &b) {
+                    let len = self.frame.slots.len();
+                    let fast = match (&self.frame.slots[len - 2], &self.frame.slots[len - 1]) {
                         (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
                         (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
-                        (Value::Str(x), Value::Str(y)) => Some(cmp_op(x.as_str(), y.as_str(), op)),
                         _ => None,
                     };
-                    let v = match fast {
-                        Some(v) => Value::Bool(v),
-                        None => self.compare(&a, &b, CompareKind::from_u32(op))?,
-                    };
-                    drop_value(a);
-                    drop_value(b);
-                    self.push(v);
+                    if let Some(r) = fast {
+                        forget_top(&mut self.frame.slots);
+                        // A conditional jump right after consumes the result directly.
+                        match code.code.instrs.get(cur + 1) {
+                            Some(Instr::PopJumpIfFalse(t)) => {
+                                forget_top(&mut self.frame.slots);
+                                pc = if r { cur + 2 } else { *t as usize };
+                            }
+                            Some(Instr::PopJumpIfTrue(t)) => {
+                                forget_top(&mut self.frame.slots);
+                                pc = if r { *t as usize } else { cur + 2 };
+                            }
+                            _ => set_scalar(&mut self.frame.slots[len - 2], Num::B(r)),
+                        }
+                    } else {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let v = match (&a, &b) {
+                            (Value::Str(x), Value::Str(y)) => {
+                                Value::Bool(cmp_op(x.as_str(), y.as_str(), op))
+                            }
+                            _ => self.compare(&a, &b, CompareKind::from_u32(op))?,
+                        };
+                        drop_value(a);
+                        drop_value(b);
+                        self.push(v);
+                    }
                 }
                 Instr::IsOp(inv) => {
                     let b = self.pop();
@@ -670,29 +701,29 @@ impl Vm {
                     self.unpack_ex(v, (arg & 0xff) as usize, (arg >> 8) as usize)?;
                 }
                 Instr::Jump(target) => {
-                    self.frame.pc = target;
-                    if target as usize <= pc {
+                    pc = target as usize;
+                    if pc <= cur {
                         self.breaker_check()?;
                     }
                 }
                 Instr::PopJumpIfFalse(target) => {
                     let v = self.pop();
                     if !self.truth(&v)? {
-                        self.frame.pc = target;
+                        pc = target as usize;
                     }
                     drop_value(v);
                 }
                 Instr::PopJumpIfTrue(target) => {
                     let v = self.pop();
                     if self.truth(&v)? {
-                        self.frame.pc = target;
+                        pc = target as usize;
                     }
                     drop_value(v);
                 }
                 Instr::JumpIfFalseOrPop(target) => {
                     let v = self.top().clone();
                     if !self.truth(&v)? {
-                        self.frame.pc = target;
+                        pc = target as usize;
                     } else {
                         self.frame.slots.pop();
                     }
@@ -700,7 +731,7 @@ impl Vm {
                 Instr::JumpIfTrueOrPop(target) => {
                     let v = self.top().clone();
                     if self.truth(&v)? {
-                        self.frame.pc = target;
+                        pc = target as usize;
                     } else {
                         self.frame.slots.pop();
                     }
@@ -721,7 +752,7 @@ impl Vm {
                         Some(v) => self.push(v),
                         None => {
                             self.frame.slots.pop();
-                            self.frame.pc = target;
+                            pc = target as usize;
                         }
                     }
                 }
@@ -749,7 +780,8 @@ impl Vm {
                         )));
                     };
                     self.push(v);
-                    code = self.frame.func.code.clone();
+                    switch_code(&mut code, &self.frame);
+                    pc = self.frame.pc as usize;
                 }
                 Instr::LoadBuildClass => {
                     let v = self.interp.build_class.clone();
@@ -781,7 +813,7 @@ impl Vm {
                         Ok(y) => {
                             // Suspend here; on resume the sent value is pushed
                             // and this instruction runs again.
-                            self.frame.pc = pc as u32;
+                            self.frame.pc = cur as u32;
                             if self.frames.len() != base {
                                 return Err(PyErr::new(
                                     ExcKind::SystemError,
@@ -1146,6 +1178,21 @@ impl Vm {
     }
 
     fn unpack(&mut self, v: Value, n: usize) -> PyResult<()> {
+        // Exact-length tuples and lists: no intermediate vector.
+        match &v {
+            Value::Tuple(t) if t.items.len() == n => {
+                self.frame.slots.extend(t.items.iter().rev().cloned());
+                return Ok(());
+            }
+            Value::List(l) => {
+                let items = l.items.lock();
+                if items.len() == n {
+                    self.frame.slots.extend(items.iter().rev().cloned());
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
         let items = self.unpack_items(&v, Some(n))?;
         if items.len() > n {
             return Err(PyErr::value_error(format!(
@@ -1397,6 +1444,15 @@ impl Vm {
     }
 }
 
+/// Point `code` at the running frame's code, without touching a count
+/// when it is the same code (recursion, loops calling one function).
+#[inline(always)]
+fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
+    if !Arc::ptr_eq(code, &frame.func.code) {
+        *code = frame.func.code.clone();
+    }
+}
+
 /// Clone with the scalar cases inline (the derived `clone` is an out-of-line call).
 #[inline(always)]
 fn clone_value(v: &Value) -> Value {
@@ -1558,62 +1614,108 @@ fn ascii_escape(s: &str) -> String {
     out
 }
 
-/// Int arithmetic that stays in i64; `None` defers to the full protocol
+/// The result of an operator's scalar fast path.
+#[derive(Clone, Copy)]
+enum Num {
+    I(i64),
+    F(f64),
+    B(bool),
+    /// Take the full protocol.
+    No,
+}
+
+impl Num {
+    #[inline(always)]
+    fn is_some(self) -> bool {
+        !matches!(self, Num::No)
+    }
+}
+
+/// Overwrite a stack slot that holds a scalar (nothing to drop) with a
+/// scalar result, in place when the kind does not change.
+#[inline(always)]
+fn set_scalar(slot: &mut Value, n: Num) {
+    match (slot, n) {
+        (Value::Int(x), Num::I(r)) => *x = r,
+        (Value::Float(x), Num::F(r)) => *x = r,
+        (slot, n) => {
+            let v = match n {
+                Num::I(r) => Value::Int(r),
+                Num::F(r) => Value::Float(r),
+                Num::B(r) => Value::Bool(r),
+                Num::No => Value::None,
+            };
+            std::mem::forget(std::mem::replace(slot, v));
+        }
+    }
+}
+
+/// Pop the top of the stack, known to be a scalar (no drop glue to run).
+#[inline(always)]
+fn forget_top(slots: &mut Vec<Value>) {
+    if let Some(v) = slots.pop() {
+        drop_value(v);
+    }
+}
+
+/// Int arithmetic that stays in i64; `No` defers to the full protocol
 /// (overflow into big ints, errors, other operators).
 #[inline(always)]
-fn int_op(x: i64, y: i64, op: u32) -> Option<Value> {
+fn int_op(x: i64, y: i64, op: u32) -> Num {
     use BinaryOpKind as K;
     let op = BinaryOpKind::from_u32(op).base();
-    Some(Value::Int(match op {
-        K::Add => x.checked_add(y)?,
-        K::Sub => x.checked_sub(y)?,
-        K::Mul => x.checked_mul(y)?,
+    let r = match op {
+        K::Add => x.checked_add(y),
+        K::Sub => x.checked_sub(y),
+        K::Mul => x.checked_mul(y),
         K::FloorDiv => {
             if y == 0 || (x == i64::MIN && y == -1) {
-                return None;
-            }
-            let q = x / y;
-            if (x % y != 0) && ((x < 0) != (y < 0)) {
-                q - 1
+                None
             } else {
-                q
+                let q = x / y;
+                Some(if (x % y != 0) && ((x < 0) != (y < 0)) {
+                    q - 1
+                } else {
+                    q
+                })
             }
         }
         K::Mod => {
             if y == 0 || (x == i64::MIN && y == -1) {
-                return None;
-            }
-            let r = x % y;
-            if r != 0 && ((r < 0) != (y < 0)) {
-                r + y
+                None
             } else {
-                r
+                let r = x % y;
+                Some(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r })
             }
         }
-        K::And => x & y,
-        K::Or => x | y,
-        K::Xor => x ^ y,
+        K::And => Some(x & y),
+        K::Or => Some(x | y),
+        K::Xor => Some(x ^ y),
         K::TrueDiv => {
             if y == 0 || x.unsigned_abs() > 1 << 53 || y.unsigned_abs() > 1 << 53 {
-                return None;
+                return Num::No;
             }
-            return Some(Value::Float(x as f64 / y as f64));
+            return Num::F(x as f64 / y as f64);
         }
-        _ => return None,
-    }))
+        _ => None,
+    };
+    match r {
+        Some(r) => Num::I(r),
+        None => Num::No,
+    }
 }
 
 #[inline(always)]
-fn float_op(x: f64, y: f64, op: u32) -> Option<Value> {
+fn float_op(x: f64, y: f64, op: u32) -> Num {
     use BinaryOpKind as K;
     let op = BinaryOpKind::from_u32(op).base();
-    Some(Value::Float(match op {
+    Num::F(match op {
         K::Add => x + y,
         K::Sub => x - y,
         K::Mul => x * y,
         K::TrueDiv if y != 0.0 => x / y,
-        _ => return None,
-    }))
+        _ => return Num::No,
+    })
 }
 
 #[inline(always)]

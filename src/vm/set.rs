@@ -915,7 +915,13 @@ pub fn set_richcompare(
     op: CompareKind,
 ) -> PyResult<Option<bool>> {
     match (as_any_set(a), as_any_set(b)) {
-        (Some((x, _)), Some((y, _))) => Ok(Some(set_compare(vm, &x, &y, op)?)),
+        (Some((x, _)), Some((y, _))) => {
+            // Nested frozensets compare recursively (CPython's guard too).
+            vm.enter_recursion_for(" in comparison")?;
+            let r = set_compare(vm, &x, &y, op);
+            vm.leave_recursion();
+            Ok(Some(r?))
+        }
         _ => Ok(None),
     }
 }
@@ -1398,7 +1404,6 @@ mod tests {
             .collect()
     }
 
-
     fn vm() -> Vm {
         let interp = crate::vm::interp::Interp::new(Default::default());
         let tid = interp.main_tid;
@@ -1452,8 +1457,8 @@ mod tests {
         assert_eq!(
             op(&mut vm, &a, &b, BinaryOpKind::Or),
             [
-                0, 5, 7, 10, 14, 15, 20, 21, 25, 28, 30, 35, 40, 42, 45, 49, 50, 55, 56, 60, 63, 65,
-                70, 75, 77, 80, 84, 85, 90, 91, 95, 98
+                0, 5, 7, 10, 14, 15, 20, 21, 25, 28, 30, 35, 40, 42, 45, 49, 50, 55, 56, 60, 63,
+                65, 70, 75, 77, 80, 84, 85, 90, 91, 95, 98
             ]
         );
         let s = set_of(&mut vm, 0..50);
@@ -1465,7 +1470,10 @@ mod tests {
             vm.set_add(&inner, Value::Int(x)).unwrap();
         }
         let got = ints(&s);
-        assert_eq!(&got[got.len() - 6..], [46, 47, -100, 49, 200, 100, -5][1..].as_ref());
+        assert_eq!(
+            &got[got.len() - 6..],
+            [46, 47, -100, 49, 200, 100, -5][1..].as_ref()
+        );
     }
     // Expected orders below were printed by CPython 3.11.
     #[test]

@@ -602,7 +602,7 @@ fn expandtabs(s: &str, tab: i64) -> String {
             '\t' => {
                 if tab > 0 {
                     let n = tab - col % tab;
-                    out.extend(std::iter::repeat(' ').take(n as usize));
+                    out.extend(std::iter::repeat_n(' ', n as usize));
                     col += n;
                 }
             }
@@ -891,11 +891,10 @@ fn str_rstrip(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     strip_common(args, "rstrip", false, true)
 }
 
-/// `(sub, start, end)` of find/index/count.
-fn sub_args(
-    args: &[Value],
-    name: &str,
-) -> PyResult<(Arc<PyStr>, Arc<PyStr>, Option<i64>, Option<i64>)> {
+/// The receiver, the substring and the optional start/end of find/index/count.
+type SubArgs = (Arc<PyStr>, Arc<PyStr>, Option<i64>, Option<i64>);
+
+fn sub_args(args: &[Value], name: &str) -> PyResult<SubArgs> {
     let s = this(args, name)?;
     let rest = &args[1..];
     if rest.is_empty() || rest.len() > 3 {
@@ -1088,7 +1087,7 @@ fn justify_args(args: &[Value], name: &str) -> PyResult<(Arc<PyStr>, usize, char
 }
 
 fn repeat_char(c: char, n: usize) -> String {
-    std::iter::repeat(c).take(n).collect()
+    std::iter::repeat_n(c, n).collect()
 }
 
 fn str_center(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -1664,7 +1663,7 @@ fn find_bytes(hay: &[u8], needle: &[u8], rev: bool) -> Option<usize> {
         .enumerate()
         .filter(|(_, w)| *w == needle);
     if rev {
-        positions.last().map(|(i, _)| i)
+        positions.next_back().map(|(i, _)| i)
     } else {
         positions.next().map(|(i, _)| i)
     }
