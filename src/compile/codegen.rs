@@ -600,6 +600,15 @@ impl<'a> Compiler<'a> {
             self.store_name_str("__doc__")?;
             rest = &body[1..];
         }
+        // `from __future__` imports must come first.
+        let is_future = |s: &Stmt| matches!(&s.kind, StmtKind::ImportFrom { module: Some(m), level: 0, .. } if &**m == "__future__");
+        let leading = rest.iter().take_while(|s| is_future(s)).count();
+        if let Some(late) = rest[leading..].iter().find(|s| is_future(s)) {
+            return Err(err(
+                "from __future__ imports must occur at the beginning of the file",
+                late.span,
+            ));
+        }
         self.stmts(rest)?;
         self.unit.span = tail_span(body, Span::default());
         self.load_const(Const::None);
@@ -636,9 +645,14 @@ impl<'a> Compiler<'a> {
                 Ok(())
             }
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value),
-            StmtKind::AnnAssign { target, value, .. } => {
-                // Annotations are not evaluated (as under `from __future__
-                // import annotations`); see the module docs.
+            StmtKind::AnnAssign {
+                target,
+                annotation,
+                value,
+            } => {
+                // As CPython: the value first, then (in module and class
+                // bodies only) the annotation, evaluated and discarded since
+                // `__annotations__` is not kept.
                 if let Some(v) = value {
                     self.expr(v)?;
                     self.store_target(target)?;
@@ -658,6 +672,10 @@ impl<'a> Compiler<'a> {
                         }
                         _ => {}
                     }
+                }
+                if !self.unit.kind.is_function() && !self.future_annotations {
+                    self.expr(annotation)?;
+                    self.emit(Instr::Pop);
                 }
                 Ok(())
             }
@@ -795,18 +813,24 @@ impl<'a> Compiler<'a> {
         span: Span,
     ) -> R {
         if module.map(|m| &**m) == Some("__future__") && level == 0 {
+            if !(self.unit.kind == ScopeKind::Module && self.outer.is_empty()) {
+                return Err(err(
+                    "from __future__ imports must occur at the beginning of the file",
+                    span,
+                ));
+            }
+            if star {
+                return Err(err("future feature * is not defined", span));
+            }
             for a in names {
                 match &*a.name {
                     "annotations" => self.future_annotations = true,
                     "nested_scopes" | "generators" | "division" | "absolute_import"
                     | "with_statement" | "print_function" | "unicode_literals"
                     | "barry_as_FLUFL" | "generator_stop" => {}
-                    "braces" => return Err(err("not a chance", a.span)),
+                    "braces" => return Err(err("not a chance", span)),
                     other => {
-                        return Err(err(
-                            format!("future feature {other} is not defined"),
-                            a.span,
-                        ))
+                        return Err(err(format!("future feature {other} is not defined"), span))
                     }
                 }
             }
@@ -1191,7 +1215,8 @@ impl<'a> Compiler<'a> {
             self.expr(d)?;
         }
         self.unit.span = span;
-        let extra = self.defaults(&f.params)?;
+        let mut extra = self.defaults(&f.params)?;
+        extra |= self.annotations(&f.params, f.returns.as_ref())?;
         let id = self
             .table
             .scope_of(&**f)
@@ -1233,6 +1258,40 @@ impl<'a> Compiler<'a> {
         if p.kwarg.is_some() {
             self.unit.flags |= flags::VARKEYWORDS;
         }
+    }
+
+    /// Evaluate parameter and return annotations at `def` time, as CPython
+    /// does, into a tuple of name/value pairs (flag 4; the VM discards it).
+    fn annotations(&mut self, p: &'a Params, returns: Option<&'a Expr>) -> R<u32> {
+        if self.future_annotations {
+            return Ok(0);
+        }
+        let params = p
+            .posonly
+            .iter()
+            .chain(&p.args)
+            .chain(&p.vararg)
+            .chain(&p.kwonly)
+            .chain(&p.kwarg);
+        let mut n = 0;
+        for param in params {
+            if let Some(a) = &param.annotation {
+                let name = self.mangled(&param.name);
+                self.load_const(Const::Str(Arc::from(&*name)));
+                self.expr(a)?;
+                n += 1;
+            }
+        }
+        if let Some(r) = returns {
+            self.load_const(Const::Str(Arc::from("return")));
+            self.expr(r)?;
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(0);
+        }
+        self.emit(Instr::BuildTuple(2 * n));
+        Ok(4)
     }
 
     /// Push the defaults tuple and kw-defaults dict; returns MakeFunction flags.

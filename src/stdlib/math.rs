@@ -1074,6 +1074,51 @@ mod tests {
     }
 
     #[test]
+    fn special_functions_match_cpython() {
+        // python3: [math.gamma(x) for x in (0.5, 5.5, -2.2, 150.3)], ...
+        let g: Vec<f64> = [0.5, 5.5, -2.2, 150.3]
+            .iter()
+            .map(|x| tgamma(*x).unwrap())
+            .collect();
+        assert_eq!(
+            g,
+            [
+                1.7724538509055159,
+                52.34277778455352,
+                -2.2049805184191333,
+                1.7112969992195767e261
+            ]
+        );
+        let lg: Vec<f64> = [0.5, 3.7, -2.2, 1e-25]
+            .iter()
+            .map(|x| lgamma(*x).unwrap())
+            .collect();
+        assert_eq!(
+            lg,
+            [
+                0.5723649429247004,
+                1.4280723266653883,
+                0.7907186736757129,
+                57.564627324851145
+            ]
+        );
+        assert_eq!(tgamma(-1.0), Err(true));
+        assert_eq!(tgamma(200.5), Err(false));
+        assert_eq!(
+            [libm_asinh(-13.71), libm_asinh(0.3), libm_asinh(1e10)],
+            [-3.3126000696506086, 0.29567304756342244, 23.7189981105004]
+        );
+        assert_eq!(
+            [libm_acosh(1.5), libm_acosh(3e8)],
+            [0.9624236501192069, 20.212440213180418]
+        );
+        assert_eq!(
+            [libm_atanh(0.3), libm_atanh(-0.99999)],
+            [0.30951960420311175, -6.1030338227611125]
+        );
+    }
+
+    #[test]
     fn float_helpers() {
         assert_eq!(next_after(1.0, 2.0), 1.0000000000000002);
         assert_eq!(next_after(0.0, -1.0), -5e-324);

@@ -118,13 +118,26 @@ fn format_exc(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 /// line plus source line), and the exception line.
 fn as_lines(text: &str) -> Value {
     let mut items: Vec<String> = Vec::new();
-    for line in text.split_inclusive('\n') {
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
         let continues_frame =
             line.starts_with("    ") && items.last().is_some_and(|l| l.starts_with("  File"));
+        let chain_separator = line == "\n"
+            && lines.peek().is_some_and(|next| {
+                next.starts_with("The above exception") || next.starts_with("During handling")
+            });
         if continues_frame {
             if let Some(last) = items.last_mut() {
                 last.push_str(line);
             }
+        } else if chain_separator {
+            // "\nThe above exception ...:\n\n" is one item.
+            let mut joined = line.to_string();
+            joined.push_str(lines.next().unwrap_or(""));
+            if lines.peek() == Some(&"\n") {
+                joined.push_str(lines.next().unwrap_or(""));
+            }
+            items.push(joined);
         } else {
             items.push(line.to_string());
         }

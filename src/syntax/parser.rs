@@ -649,44 +649,37 @@ pub fn is_incomplete(source: &str) -> bool {
     if trimmed.ends_with('\\') {
         return true;
     }
+    // A block (a compound statement, or indented lines) stays open until
+    // an empty line, as in CPython's REPL.
+    let in_block = {
+        let first = Lexer::new(source, Mode::Module).nth(1);
+        matches!(
+            first,
+            Some(Ok((
+                _,
+                Tok::If
+                    | Tok::While
+                    | Tok::For
+                    | Tok::Try
+                    | Tok::With
+                    | Tok::Def
+                    | Tok::Class
+                    | Tok::Async
+                    | Tok::At,
+                _
+            )))
+        ) || source.lines().any(|l| l.starts_with([' ', '\t']) && !l.trim().is_empty())
+    };
+    let blank_end = source.ends_with("\n\n")
+        || source.ends_with("\r\n\r\n")
+        || (source.ends_with('\n') && source.rsplit('\n').nth(1).is_some_and(|l| l.trim().is_empty()));
     match parse_module(source) {
-        Ok(module) => {
-            let compound = module.body.iter().any(|s| {
-                !matches!(
-                    s.kind,
-                    crate::syntax::ast::StmtKind::Expr(_)
-                        | crate::syntax::ast::StmtKind::Assign { .. }
-                        | crate::syntax::ast::StmtKind::AugAssign { .. }
-                        | crate::syntax::ast::StmtKind::AnnAssign { .. }
-                        | crate::syntax::ast::StmtKind::Pass
-                        | crate::syntax::ast::StmtKind::Break
-                        | crate::syntax::ast::StmtKind::Continue
-                        | crate::syntax::ast::StmtKind::Return(_)
-                        | crate::syntax::ast::StmtKind::Raise { .. }
-                        | crate::syntax::ast::StmtKind::Global(_)
-                        | crate::syntax::ast::StmtKind::Nonlocal(_)
-                        | crate::syntax::ast::StmtKind::Del(_)
-                        | crate::syntax::ast::StmtKind::Assert { .. }
-                        | crate::syntax::ast::StmtKind::Import(_)
-                        | crate::syntax::ast::StmtKind::ImportFrom { .. }
-                )
-            });
-            let last_line_blank = source.ends_with("\n\n")
-                || source.ends_with("\r\n\r\n")
-                || source
-                    .rsplit('\n')
-                    .nth(1)
-                    .is_some_and(|l| l.trim().is_empty())
-                    && source.ends_with('\n');
-            compound && !last_line_blank
-        }
+        Ok(_) => in_block && !blank_end,
         Err(e) => {
             let at_end = e.span.start as usize >= trimmed.len();
-            let last_line = trimmed.rsplit('\n').next().unwrap_or("");
-            (last_line.trim_start().starts_with('@') && at_end)
-                || e.msg.ends_with("was never closed")
+            e.msg.ends_with("was never closed")
                 || e.msg.starts_with("unterminated triple-quoted string")
-                || (e.msg.starts_with("expected an indented block") && at_end)
+                || (in_block && at_end && !blank_end)
         }
     }
 }
@@ -1178,5 +1171,9 @@ n = not a < b <= c is not d not in e
         assert!(!is_incomplete("x = )\n"));
         assert!(is_incomplete("def f():\n"));
         assert!(is_incomplete("@dec\n"));
+        assert!(is_incomplete("try:\n    x = 1\n"));
+        assert!(!is_incomplete("try:\n    x = 1\n\n"));
+        assert!(!is_incomplete("x = 1 +\n"));
+        assert!(is_incomplete("for i in x:\n    if i:\n        pass\n"));
     }
 }

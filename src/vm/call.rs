@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use crate::compile::code::flags;
-use crate::vm::class::{is_subclass, lookup_owner};
+use crate::vm::class::is_subclass;
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::frame::Frame;
 use crate::vm::interp::run::Exit;
 use crate::vm::interp::{type_name, Vm};
+use crate::vm::ops::lookup_with_owner;
 use crate::vm::types::types;
 use crate::vm::value::{Class, Function, Kwargs, ObjKind, PyDict, PyStr, Value};
 
@@ -274,7 +275,6 @@ pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Arc<Function>> {
         return None;
     }
     // The cached MRO lookups: this runs for every instantiation.
-    use crate::vm::ops::lookup_with_owner;
     match lookup_with_owner(c, "__new__") {
         Some((_, owner)) if !Arc::ptr_eq(owner, object) => return None,
         _ => {}
@@ -427,8 +427,9 @@ impl Vm {
             return Ok(Value::Class(t.class_of(&args[0]).clone()));
         }
         let object = &t.object;
-        let new = lookup_owner(cls, "__new__");
-        let init = lookup_owner(cls, "__init__");
+        // The cached MRO lookups (every instantiation runs these).
+        let new = lookup_with_owner(cls, "__new__").map(|(v, o)| (o.clone(), v));
+        let init = lookup_with_owner(cls, "__init__").map(|(v, o)| (o.clone(), v));
         let init_is_object = match &init {
             Some((owner, _)) => Arc::ptr_eq(owner, object),
             None => true,

@@ -352,11 +352,15 @@ fn zero_arg_super(vm: &Vm) -> PyResult<(Arc<Class>, Value)> {
             .get(ci)
             .map(|c| c.value.lock().clone())
             .unwrap_or(Value::Null),
-        None => frame.slots.first().cloned().unwrap_or(Value::Null),
+        None => vm
+            .stack
+            .get(frame.base as usize)
+            .cloned()
+            .unwrap_or(Value::Null),
     };
     let first = if code.argcount == 0 {
         // `def f(*args)`: the first element of the tuple.
-        match frame.slots.first() {
+        match vm.stack.get(frame.base as usize) {
             Some(Value::Tuple(t)) if !t.items.is_empty() => t.items[0].clone(),
             _ => return Err(PyErr::runtime_error("super(): no arguments")),
         }

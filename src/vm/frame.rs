@@ -1,10 +1,12 @@
 //! Frames: one activation of a code object, as a plain struct.
 //!
-//! A frame owns everything it needs to be suspended and resumed (its
-//! function, local slots, value stack, block stack and instruction pointer),
-//! so a generator can keep it while suspended and a thread could hand it
-//! over: it is moved, never borrowed, between the VM's frame stack and the
-//! generator object.
+//! While a frame runs, its local slots and value stack live in the thread's
+//! one value stack (`Vm::stack`, from `base` up), as in CPython: a call
+//! finds its arguments already in place and allocates nothing. A frame that
+//! is not on a thread's stack — a suspended generator, a frame about to be
+//! run by a native — keeps those values in `saved`, so it can be moved
+//! anywhere and resumed on any thread. Block depths are relative to `base`
+//! for the same reason.
 
 use std::sync::Arc;
 
@@ -16,8 +18,8 @@ use crate::vm::value::{AttrMap, Cell, CodeObj, Function, PyDict, Value};
 /// What a block on a frame's block stack is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockKind {
-    /// `SetupExcept`/`SetupFinally`: on an exception, truncate the value
-    /// stack to `depth`, push the exception and jump to `handler`.
+    /// `SetupExcept`/`SetupFinally`: on an exception, cut the value stack
+    /// back to `depth`, push the exception and jump to `handler`.
     Handler,
     /// Pushed by `PushExcInfo`: the previously handled exception sits at
     /// `depth - 1`; unwinding through it restores that exception.
@@ -28,7 +30,7 @@ pub enum BlockKind {
 pub struct Block {
     pub kind: BlockKind,
     pub handler: u32,
-    /// Absolute index into `Frame::slots`.
+    /// Stack depth above the frame's `base`.
     pub depth: u32,
 }
 
@@ -40,44 +42,58 @@ pub struct Frame {
     pub func: Arc<Function>,
     /// The names mapping of module and class bodies (`NAME_LOCALS` code).
     pub locals: Option<Arc<PyDict>>,
-    /// Local variable slots `0..nlocals`, then the value stack.
-    pub slots: Vec<Value>,
+    /// Index in the thread's value stack of local slot 0, while running.
+    pub base: u32,
+    /// Stack length to cut back to when the frame ends (for a call from the
+    /// dispatch loop: where the callee was, which receives the result).
+    pub ret: u32,
     pub nlocals: u32,
+    /// Index of the next instruction.
+    pub pc: u32,
     /// This frame's cells, then its free variables.
     pub cells: Vec<Arc<Cell>>,
     pub blocks: Vec<Block>,
-    /// Index of the next instruction.
-    pub pc: u32,
     /// Set for `__init__` frames started by an inlined class instantiation:
     /// the instance to produce when the frame returns `None`.
     pub init_instance: Value,
+    /// Local slots then value stack while the frame is off the thread's stack.
+    pub saved: Vec<Value>,
 }
 
 impl Frame {
-    /// A frame for `func` whose first slots already hold the bound
-    /// arguments (`slots.len() <= nlocals`; the rest are padded unbound).
+    /// A frame (off the stack) for `func` whose first slots hold the bound
+    /// arguments; the rest of the locals start unbound.
     pub fn new(func: Arc<Function>, mut slots: Vec<Value>) -> Frame {
-        let code = &func.code.code;
-        let nlocals = code.varnames.len();
+        let nlocals = func.code.code.varnames.len();
         if slots.len() < nlocals {
             slots.resize(nlocals, Value::Null);
         }
-        let ncells = code.cellvars.len() + code.freevars.len();
-        let mut cells = Vec::new();
-        if ncells > 0 {
-            cells.reserve_exact(ncells);
-            for (i, _) in code.cellvars.iter().enumerate() {
-                let init = match code.cell2arg.get(i).copied().flatten() {
-                    Some(arg) => slots.get(arg as usize).cloned().unwrap_or(Value::Null),
-                    None => Value::Null,
-                };
-                cells.push(Arc::new(Cell {
-                    value: Mutex::new(init),
-                }));
-            }
-            cells.extend(func.closure.iter().cloned());
+        let cells = make_cells(&func, &slots);
+        let mut f = Frame::bare(func, 0, 0, nlocals as u32, cells);
+        f.saved = slots;
+        f
+    }
+
+    /// A frame for a call from the dispatch loop, whose arguments are
+    /// already on the thread's stack at `base` (padded here to all locals).
+    #[inline]
+    pub fn on_stack(func: Arc<Function>, stack: &mut Vec<Value>, base: usize, ret: usize) -> Frame {
+        let code = &func.code.code;
+        let nlocals = code.varnames.len();
+        if stack.len() < base + nlocals {
+            stack.resize(base + nlocals, Value::Null);
         }
-        let locals = if code.flags & flags::NAME_LOCALS != 0 {
+        let cells = if code.cellvars.is_empty() && code.freevars.is_empty() {
+            Vec::new()
+        } else {
+            make_cells(&func, &stack[base..])
+        };
+        Frame::bare(func, base as u32, ret as u32, nlocals as u32, cells)
+    }
+
+    #[inline]
+    fn bare(func: Arc<Function>, base: u32, ret: u32, nlocals: u32, cells: Vec<Arc<Cell>>) -> Frame {
+        let locals = if func.code.code.flags & flags::NAME_LOCALS != 0 {
             Some(func.globals.clone())
         } else {
             None
@@ -85,12 +101,14 @@ impl Frame {
         Frame {
             func,
             locals,
-            slots,
-            nlocals: nlocals as u32,
+            base,
+            ret,
+            nlocals,
+            pc: 0,
             cells,
             blocks: Vec::new(),
-            pc: 0,
             init_instance: Value::Null,
+            saved: Vec::new(),
         }
     }
 
@@ -99,12 +117,14 @@ impl Frame {
         Frame {
             func,
             locals: None,
-            slots: Vec::new(),
+            base: 0,
+            ret: 0,
             nlocals: 0,
+            pc: 0,
             cells: Vec::new(),
             blocks: Vec::new(),
-            pc: 0,
             init_instance: Value::Null,
+            saved: Vec::new(),
         }
     }
 
@@ -130,6 +150,28 @@ impl Frame {
             .get((self.pc as usize).saturating_sub(1))
             .copied()
     }
+}
+
+/// The cells of a new frame: its own (a parameter's initialised from its
+/// slot, see `cell2arg`), then the closure's.
+fn make_cells(func: &Function, locals: &[Value]) -> Vec<Arc<Cell>> {
+    let code = &func.code.code;
+    let ncells = code.cellvars.len() + code.freevars.len();
+    let mut cells = Vec::new();
+    if ncells > 0 {
+        cells.reserve_exact(ncells);
+        for (i, _) in code.cellvars.iter().enumerate() {
+            let init = match code.cell2arg.get(i).copied().flatten() {
+                Some(arg) => locals.get(arg as usize).cloned().unwrap_or(Value::Null),
+                None => Value::Null,
+            };
+            cells.push(Arc::new(Cell {
+                value: Mutex::new(init),
+            }));
+        }
+        cells.extend(func.closure.iter().cloned());
+    }
+    cells
 }
 
 /// A `Function` wrapping module-level or class-body code, so every frame has one.

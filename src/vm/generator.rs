@@ -170,7 +170,7 @@ impl Vm {
                 )));
             }
         } else {
-            frame.slots.push(sent);
+            frame.saved.push(sent);
         }
         self.run_generator(g, frame, None)
     }
@@ -245,7 +245,7 @@ impl Vm {
         if !at_yield_from {
             return self.run_generator(g, frame, Some(exc));
         }
-        let sub = frame.slots.last().cloned().unwrap_or(Value::None);
+        let sub = frame.saved.last().cloned().unwrap_or(Value::None);
         // The generator counts as running while its delegate handles the throw.
         let delegated: PyResult<Option<Value>> = if exc.matches(ExcKind::GeneratorExit) {
             match self.close_iterator(&sub) {
@@ -276,8 +276,8 @@ impl Vm {
             }
             Ok(None) => {
                 let v = self.take_stop_value();
-                frame.slots.pop();
-                frame.slots.push(v);
+                frame.saved.pop();
+                frame.saved.push(v);
                 frame.pc += 1;
                 self.run_generator(g, frame, None)
             }

@@ -132,6 +132,7 @@ impl Interp {
         install_vm_methods();
         let builtins = Arc::new(PyDict::new());
         crate::vm::builtins::fill_builtins(&builtins);
+        intern_keys(&builtins);
         let modules = Arc::new(PyDict::new());
         modules.set(
             "builtins",
@@ -233,11 +234,7 @@ fn install_vm_methods() {
 /// (nested code objects too), once per load.
 pub fn load_code(code: &Arc<Code>) -> Arc<CodeObj> {
     let consts = code.consts.iter().map(const_value).collect();
-    let names = code
-        .names
-        .iter()
-        .map(|n| intern(n))
-        .collect();
+    let names = code.names.iter().map(|n| intern(n)).collect();
     Arc::new(CodeObj {
         code: code.clone(),
         consts,
@@ -262,6 +259,19 @@ pub fn intern(s: &str) -> Arc<PyStr> {
     p
 }
 
+/// Re-key a namespace with interned names (same order), so that global
+/// lookups falling through to it match by pointer.
+fn intern_keys(d: &PyDict) {
+    let fresh = PyDict::new();
+    for (k, v) in d.items() {
+        match &k {
+            Value::Str(s) => fresh.set_str(intern(s.as_str()), v),
+            _ => return,
+        }
+    }
+    std::mem::swap(&mut *d.map.lock(), &mut *fresh.map.lock());
+}
+
 /// CPython interns string constants that look like identifiers.
 fn is_identifier_like(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -279,7 +289,7 @@ fn const_value(c: &Const) -> Value {
         },
         Const::Float(f) => Value::Float(*f),
         Const::Str(s) if is_identifier_like(s) => Value::Str(intern(s)),
-        Const::Str(s) => Value::str(s),
+        Const::Str(s) => Value::Str(intern(s)),
         Const::Bytes(b) => Value::Bytes(b.clone()),
         Const::Tuple(items) => Value::tuple(items.iter().map(const_value).collect()),
         Const::Code(c) => Value::Object(Arc::new(Object {
@@ -311,6 +321,9 @@ pub struct Vm {
     /// The running frame; `frames` holds its callers (innermost last).
     pub(crate) frame: Frame,
     pub(crate) frames: Vec<Frame>,
+    /// The thread's value stack: every running frame's locals and
+    /// temporaries, from its `base` up.
+    pub(crate) stack: Vec<Value>,
     /// The exception being handled (`Value::None` if none).
     pub(crate) handled: Value,
     /// Active frames plus native recursion (`enter_recursion`).
@@ -340,6 +353,7 @@ impl Vm {
             builtins: interp.builtins.clone(),
             frame: Frame::empty(interp.idle_func.clone()),
             frames: Vec::new(),
+            stack: Vec::with_capacity(1024),
             handled: Value::None,
             depth: 0,
             stop_value: None,
@@ -439,8 +453,9 @@ impl Vm {
     pub fn current_fast_locals(&self) -> Vec<(Arc<str>, Value)> {
         let code = &self.frame.func.code.code;
         let mut out = Vec::new();
+        let base = self.frame.base as usize;
         for (i, name) in code.varnames.iter().enumerate() {
-            if let Some(v) = self.frame.slots.get(i) {
+            if let Some(v) = self.stack.get(base + i) {
                 if !v.is_null() {
                     out.push((name.clone(), v.clone()));
                 }
@@ -476,7 +491,15 @@ impl Vm {
 
     #[inline]
     pub(crate) fn give_vec(&mut self, mut v: Vec<Value>) {
-        v.clear();
+        // Most slots hold scalars: decide their (absent) drop inline.
+        while let Some(x) = v.pop() {
+            match x {
+                Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null => {
+                    std::mem::forget(x)
+                }
+                other => drop(other),
+            }
+        }
         if self.pool.len() < 64 && v.capacity() <= 4096 {
             self.pool.push(v);
         }
@@ -580,5 +603,5 @@ pub fn new_module(name: &str) -> Arc<Module> {
 
 /// Interned-enough string value for a name.
 pub fn name_str(s: &str) -> Arc<PyStr> {
-    Arc::new(PyStr::new(s))
+    intern(s)
 }

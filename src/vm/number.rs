@@ -1472,10 +1472,8 @@ fn int_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 }
 
 fn float_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-    if let Some((k, _)) = kwargs.first() {
-        return Err(PyErr::type_error(format!(
-            "float() takes no keyword arguments (got '{k}')"
-        )));
+    if !kwargs.is_empty() {
+        return Err(PyErr::type_error("float() takes no keyword arguments"));
     }
     let cls = args.first().cloned().unwrap_or(Value::None);
     if args.len() > 2 {

@@ -39,33 +39,33 @@ impl Vm {
     /// Run `frame` in a nested dispatch loop until it returns, yields or
     /// raises. With `throw`, the frame starts by raising that exception at
     /// its current instruction (generator `throw`).
-    pub(crate) fn run_frame(&mut self, frame: Frame, throw: Option<PyErr>) -> PyResult<Exit> {
-        if let Err(e) = self.check_stack() {
-            self.recycle(frame);
-            return Err(e);
-        }
+    pub(crate) fn run_frame(&mut self, mut frame: Frame, throw: Option<PyErr>) -> PyResult<Exit> {
+        self.check_stack()?;
         if self.depth >= self.interp.recursion_limit() {
-            self.recycle(frame);
             return Err(recursion_error());
         }
+        let base = self.stack.len();
+        frame.base = base as u32;
+        frame.ret = base as u32;
+        self.stack.append(&mut frame.saved);
         let caller = std::mem::replace(&mut self.frame, frame);
         self.frames.push(caller);
         self.depth += 1;
-        let base = self.frames.len();
+        let entry = self.frames.len();
         let mut pending = throw.map(|e| (e, RaiseMode::Explicit));
         loop {
             let (err, mode) = match pending.take() {
                 Some(p) => p,
-                None => match self.dispatch(base) {
+                None => match self.dispatch(entry) {
                     Ok(exit) => return Ok(exit),
                     Err(e) => (e, std::mem::replace(&mut self.raise_mode, RaiseMode::Fresh)),
                 },
             };
-            self.unwind(err, base, mode)?;
+            self.unwind(err, entry, mode)?;
         }
     }
 
-    /// Leave the running frame, making its caller current again.
+    /// Make the running frame's caller current again; returns the frame.
     pub(crate) fn exit_frame(&mut self) -> Frame {
         let caller = match self.frames.pop() {
             Some(f) => f,
@@ -75,16 +75,34 @@ impl Vm {
         std::mem::replace(&mut self.frame, caller)
     }
 
-    /// Return a finished frame's slot vector to the pool.
+    /// The running frame is done: cut the stack back to where it began.
+    #[inline]
+    fn finish_frame(&mut self) -> Frame {
+        let ret = self.frame.ret as usize;
+        truncate(&mut self.stack, ret);
+        self.exit_frame()
+    }
+
+    /// Suspend the running frame (a yield): its values move into `saved`.
+    fn suspend_frame(&mut self) -> Frame {
+        let base = (self.frame.base as usize).min(self.stack.len());
+        let mut saved = std::mem::take(&mut self.frame.saved);
+        saved.extend(self.stack.drain(base..));
+        self.frame.saved = saved;
+        let ret = self.frame.ret as usize;
+        truncate(&mut self.stack, ret);
+        self.exit_frame()
+    }
+
+    /// Dispose of a frame that will not run again.
     pub(crate) fn recycle(&mut self, frame: Frame) {
-        self.give_vec(frame.slots);
+        drop(frame);
     }
 
     /// Make `frame` the running frame (a script-to-script call).
     #[inline]
     fn push_frame(&mut self, frame: Frame) -> PyResult<()> {
         if self.depth >= self.interp.recursion_limit() {
-            self.recycle(frame);
             return Err(recursion_error());
         }
         let caller = std::mem::replace(&mut self.frame, frame);
@@ -95,7 +113,7 @@ impl Vm {
 
     /// Find a handler for `err`, from the running frame outwards down to the
     /// entry frame of this loop. `Ok` means the loop can go on at the handler.
-    fn unwind(&mut self, err: PyErr, base: usize, mode: RaiseMode) -> PyResult<()> {
+    fn unwind(&mut self, err: PyErr, entry: usize, mode: RaiseMode) -> PyResult<()> {
         if mode == RaiseMode::Fresh {
             self.chain_context(&err, false);
         }
@@ -106,25 +124,26 @@ impl Vm {
                 entries.push(self.trace_entry());
             }
             record = true;
+            let fb = self.frame.base as usize;
             while let Some(block) = self.frame.blocks.pop() {
                 match block.kind {
                     BlockKind::ExceptHandler => {
-                        self.frame.slots.truncate(block.depth as usize);
-                        self.handled = self.frame.slots.pop().unwrap_or(Value::None);
+                        truncate(&mut self.stack, fb + block.depth as usize);
+                        self.handled = self.stack.pop().unwrap_or(Value::None);
                     }
                     BlockKind::Handler => {
                         add_traceback(&err, entries);
-                        self.frame.slots.truncate(block.depth as usize);
-                        self.frame.slots.push(err.value());
+                        truncate(&mut self.stack, fb + block.depth as usize);
+                        self.stack.push(err.value());
                         self.frame.pc = block.handler;
                         return Ok(());
                     }
                 }
             }
-            let entry = self.frames.len() == base;
-            let done = self.exit_frame();
-            self.recycle(done);
-            if entry {
+            let at_entry = self.frames.len() == entry;
+            let done = self.finish_frame();
+            drop(done);
+            if at_entry {
                 add_traceback(&err, entries);
                 return Err(err);
             }
@@ -176,7 +195,7 @@ impl Vm {
 
     #[inline(always)]
     fn pop(&mut self) -> Value {
-        match self.frame.slots.pop() {
+        match self.stack.pop() {
             Some(v) => v,
             None => Value::None,
         }
@@ -184,19 +203,21 @@ impl Vm {
 
     #[inline(always)]
     fn push(&mut self, v: Value) {
-        self.frame.slots.push(v);
+        self.stack.push(v);
     }
 
     #[inline(always)]
     fn top(&self) -> &Value {
-        self.frame.slots.last().unwrap_or(&Value::None)
+        self.stack.last().unwrap_or(&Value::None)
     }
 
     /// Pop `n` values, in stack order.
     fn pop_n(&mut self, n: usize) -> Vec<Value> {
-        let len = self.frame.slots.len();
-        let start = len.saturating_sub(n).max(self.frame.nlocals as usize);
-        self.frame.slots.drain(start..).collect()
+        let len = self.stack.len();
+        let start = len
+            .saturating_sub(n)
+            .max(self.frame.base as usize + self.frame.nlocals as usize);
+        self.stack.drain(start..).collect()
     }
 
     /// The eval-breaker check (backward jumps, function entry, after natives).
@@ -219,12 +240,13 @@ impl Vm {
     /// The dispatch loop proper. Returns when the entry frame (the one at
     /// `frames.len() == base`) returns or yields; errors leave the frames
     /// as they are for `unwind`.
-    fn dispatch(&mut self, base: usize) -> PyResult<Exit> {
+    fn dispatch(&mut self, entry: usize) -> PyResult<Exit> {
         let mut code: Arc<CodeObj> = self.frame.func.code.clone();
         // The instruction pointer lives in a register; the frame's copy is
         // kept current (it names the line for tracebacks and is where a
         // caller resumes).
         let mut pc = self.frame.pc as usize;
+        let mut fb = self.frame.base as usize;
         self.breaker_check()?;
         loop {
             let cur = pc;
@@ -239,40 +261,54 @@ impl Vm {
             match instr {
                 Instr::Nop => {}
                 Instr::Pop => {
-                    if let Some(v) = self.frame.slots.pop() {
+                    if let Some(v) = self.stack.pop() {
                         drop_value(v);
                     }
                 }
                 Instr::Copy(n) => {
-                    let len = self.frame.slots.len();
-                    let v = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let v = self.stack[len - n as usize].clone();
                     self.push(v);
                 }
                 Instr::Swap(n) => {
-                    let len = self.frame.slots.len();
-                    self.frame.slots.swap(len - 1, len - n as usize);
+                    let len = self.stack.len();
+                    self.stack.swap(len - 1, len - n as usize);
                 }
-                Instr::LoadConst(i) => {
-                    let v = clone_value(&code.consts[i as usize]);
-                    self.push(v);
-                }
-                Instr::LoadFast(i) => {
-                    let v = clone_value(&self.frame.slots[i as usize]);
-                    if v.is_null() {
-                        return Err(unbound_local(&code.code.varnames[i as usize]));
+                Instr::LoadConst(i) => match code.consts[i as usize] {
+                    // Build scalars in place rather than copying the enum.
+                    Value::Int(x) => self.stack.push(Value::Int(x)),
+                    Value::Float(x) => self.stack.push(Value::Float(x)),
+                    Value::None => self.stack.push(Value::None),
+                    ref v => {
+                        let v = v.clone();
+                        self.stack.push(v);
                     }
-                    self.push(v);
+                },
+                Instr::LoadFast(i) => {
+                    let slots = &mut self.stack;
+                    match slots[fb + i as usize] {
+                        Value::Int(x) => slots.push(Value::Int(x)),
+                        Value::Float(x) => slots.push(Value::Float(x)),
+                        Value::Null => {
+                            return Err(unbound_local(&code.code.varnames[i as usize]));
+                        }
+                        ref v => {
+                            let v = v.clone();
+                            slots.push(v);
+                        }
+                    }
                 }
                 Instr::StoreFast(i) => {
                     let v = self.pop();
-                    let old = std::mem::replace(&mut self.frame.slots[i as usize], v);
+                    let old = std::mem::replace(&mut self.stack[fb + i as usize], v);
                     drop_value(old);
                 }
                 Instr::DeleteFast(i) => {
-                    if self.frame.slots[i as usize].is_null() {
+                    let slot = &mut self.stack[fb + i as usize];
+                    if slot.is_null() {
                         return Err(unbound_local(&code.code.varnames[i as usize]));
                     }
-                    self.frame.slots[i as usize] = Value::Null;
+                    *slot = Value::Null;
                 }
                 Instr::LoadDeref(i) => {
                     let v = self.frame.cells[i as usize].value.lock().clone();
@@ -398,8 +434,8 @@ impl Vm {
                     self.push(s);
                 }
                 Instr::CallMethod(n) => {
-                    let fpos = self.frame.slots.len() - n as usize - 2;
-                    let astart = if self.frame.slots[fpos + 1].is_null() {
+                    let fpos = self.stack.len() - n as usize - 2;
+                    let astart = if self.stack[fpos + 1].is_null() {
                         fpos + 2
                     } else {
                         fpos + 1
@@ -407,20 +443,22 @@ impl Vm {
                     if self.do_call(fpos, astart, &[])? {
                         switch_code(&mut code, &self.frame);
                         pc = self.frame.pc as usize;
+                        fb = self.frame.base as usize;
                         self.breaker_check()?;
                     }
                 }
                 Instr::Call(n) => {
-                    let fpos = self.frame.slots.len() - n as usize - 1;
+                    let fpos = self.stack.len() - n as usize - 1;
                     if self.do_call(fpos, fpos + 1, &[])? {
                         switch_code(&mut code, &self.frame);
                         pc = self.frame.pc as usize;
+                        fb = self.frame.base as usize;
                         self.breaker_check()?;
                     }
                 }
                 Instr::CallKw(n) => {
                     let kwnames = self.pop();
-                    let fpos = self.frame.slots.len() - n as usize - 1;
+                    let fpos = self.stack.len() - n as usize - 1;
                     let names: &[Value] = match &kwnames {
                         Value::Tuple(t) => &t.items,
                         _ => &[],
@@ -428,15 +466,17 @@ impl Vm {
                     if self.do_call(fpos, fpos + 1, names)? {
                         switch_code(&mut code, &self.frame);
                         pc = self.frame.pc as usize;
+                        fb = self.frame.base as usize;
                         self.breaker_check()?;
                     }
                 }
                 Instr::CallEx(flag) => {
                     let kwnames = self.spread_call_args(flag & 1 != 0)?;
-                    let fpos = self.frame.slots.len() - kwnames.len() - self.spread_npos - 1;
+                    let fpos = self.stack.len() - kwnames.len() - self.spread_npos - 1;
                     if self.do_call(fpos, fpos + 1, &kwnames)? {
                         switch_code(&mut code, &self.frame);
                         pc = self.frame.pc as usize;
+                        fb = self.frame.base as usize;
                         self.breaker_check()?;
                     }
                 }
@@ -483,8 +523,8 @@ impl Vm {
                     })));
                 }
                 Instr::BinaryOp(op) => {
-                    let len = self.frame.slots.len();
-                    let fast = match (&self.frame.slots[len - 2], &self.frame.slots[len - 1]) {
+                    let len = self.stack.len();
+                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
                         (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
                         (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
                         (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
@@ -497,8 +537,8 @@ impl Vm {
                     };
                     if fast.is_some() {
                         // Both operands are scalars: overwrite the left one in place.
-                        forget_top(&mut self.frame.slots);
-                        set_scalar(&mut self.frame.slots[len - 2], fast);
+                        forget_top(&mut self.stack);
+                        set_scalar(&mut self.stack[len - 2], fast);
                     } else {
                         let b = self.pop();
                         let a = self.pop();
@@ -521,25 +561,25 @@ impl Vm {
                     self.push(v);
                 }
                 Instr::CompareOp(op) => {
-                    let len = self.frame.slots.len();
-                    let fast = match (&self.frame.slots[len - 2], &self.frame.slots[len - 1]) {
+                    let len = self.stack.len();
+                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
                         (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
                         (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
                         _ => None,
                     };
                     if let Some(r) = fast {
-                        forget_top(&mut self.frame.slots);
+                        forget_top(&mut self.stack);
                         // A conditional jump right after consumes the result directly.
                         match code.code.instrs.get(cur + 1) {
                             Some(Instr::PopJumpIfFalse(t)) => {
-                                forget_top(&mut self.frame.slots);
+                                forget_top(&mut self.stack);
                                 pc = if r { cur + 2 } else { *t as usize };
                             }
                             Some(Instr::PopJumpIfTrue(t)) => {
-                                forget_top(&mut self.frame.slots);
+                                forget_top(&mut self.stack);
                                 pc = if r { *t as usize } else { cur + 2 };
                             }
-                            _ => set_scalar(&mut self.frame.slots[len - 2], Num::B(r)),
+                            _ => set_scalar(&mut self.stack[len - 2], Num::B(r)),
                         }
                     } else {
                         let b = self.pop();
@@ -620,8 +660,8 @@ impl Vm {
                 }
                 Instr::ListAppend(n) => {
                     let v = self.pop();
-                    let len = self.frame.slots.len();
-                    match &self.frame.slots[len - n as usize] {
+                    let len = self.stack.len();
+                    match &self.stack[len - n as usize] {
                         Value::List(l) => l.items.lock().push(v),
                         other => {
                             let other = other.clone();
@@ -631,21 +671,21 @@ impl Vm {
                 }
                 Instr::SetAdd(n) => {
                     let v = self.pop();
-                    let len = self.frame.slots.len();
-                    let set = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let set = self.stack[len - n as usize].clone();
                     self.call_method(&set, "add", &[v])?;
                 }
                 Instr::MapAdd(n) => {
                     let v = self.pop();
                     let k = self.pop();
-                    let len = self.frame.slots.len();
-                    let d = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let d = self.stack[len - n as usize].clone();
                     self.set_item(&d, &k, v)?;
                 }
                 Instr::ListExtend(n) => {
                     let iterable = self.pop();
-                    let len = self.frame.slots.len();
-                    let list = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let list = self.stack[len - n as usize].clone();
                     let items = match self.collect(&iterable) {
                         Ok(items) => items,
                         Err(e) if e.matches(ExcKind::TypeError) && !is_iterable(&iterable) => {
@@ -662,23 +702,22 @@ impl Vm {
                 }
                 Instr::SetUpdate(n) => {
                     let iterable = self.pop();
-                    let len = self.frame.slots.len();
-                    let set = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let set = self.stack[len - n as usize].clone();
                     self.call_method(&set, "update", &[iterable])?;
                 }
                 Instr::DictUpdate(n) => {
                     let mapping = self.pop();
-                    let len = self.frame.slots.len();
-                    let d = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let d = self.stack[len - n as usize].clone();
                     self.merge_mapping(&d, &mapping, None)?;
                 }
                 Instr::DictMerge(n) => {
                     let mapping = self.pop();
-                    let len = self.frame.slots.len();
-                    let d = self.frame.slots[len - n as usize].clone();
+                    let len = self.stack.len();
+                    let d = self.stack[len - n as usize].clone();
                     let func = self
-                        .frame
-                        .slots
+                        .stack
                         .get((len - n as usize).saturating_sub(2))
                         .cloned()
                         .unwrap_or(Value::None);
@@ -725,7 +764,7 @@ impl Vm {
                     if !self.truth(&v)? {
                         pc = target as usize;
                     } else {
-                        self.frame.slots.pop();
+                        self.stack.pop();
                     }
                 }
                 Instr::JumpIfTrueOrPop(target) => {
@@ -733,7 +772,7 @@ impl Vm {
                     if self.truth(&v)? {
                         pc = target as usize;
                     } else {
-                        self.frame.slots.pop();
+                        self.stack.pop();
                     }
                 }
                 Instr::GetIter => {
@@ -744,14 +783,14 @@ impl Vm {
                 Instr::ForIter(target) => {
                     // Borrow the iterator out of the stack for the call (saves
                     // a count); nothing reads this slot meanwhile.
-                    let len = self.frame.slots.len();
-                    let it = std::mem::replace(&mut self.frame.slots[len - 1], Value::Null);
+                    let len = self.stack.len();
+                    let it = std::mem::replace(&mut self.stack[len - 1], Value::Null);
                     let r = self.next(&it);
-                    self.frame.slots[len - 1] = it;
+                    self.stack[len - 1] = it;
                     match r? {
                         Some(v) => self.push(v),
                         None => {
-                            self.frame.slots.pop();
+                            self.stack.pop();
                             pc = target as usize;
                         }
                     }
@@ -762,11 +801,11 @@ impl Vm {
                 }
                 Instr::ReturnValue => {
                     let v = self.pop();
-                    let entry = self.frames.len() == base;
-                    let mut done = self.exit_frame();
+                    let at_entry = self.frames.len() == entry;
+                    let mut done = self.finish_frame();
                     let init = std::mem::replace(&mut done.init_instance, Value::Null);
-                    self.recycle(done);
-                    if entry {
+                    drop(done);
+                    if at_entry {
                         return Ok(Exit::Return(v));
                     }
                     let v = if init.is_null() {
@@ -782,6 +821,7 @@ impl Vm {
                     self.push(v);
                     switch_code(&mut code, &self.frame);
                     pc = self.frame.pc as usize;
+                    fb = self.frame.base as usize;
                 }
                 Instr::LoadBuildClass => {
                     let v = self.interp.build_class.clone();
@@ -789,13 +829,13 @@ impl Vm {
                 }
                 Instr::YieldValue => {
                     let v = self.pop();
-                    if self.frames.len() != base {
+                    if self.frames.len() != entry {
                         return Err(PyErr::new(
                             ExcKind::SystemError,
                             "yield outside a generator frame",
                         ));
                     }
-                    let frame = self.exit_frame();
+                    let frame = self.suspend_frame();
                     return Ok(Exit::Yield(v, frame));
                 }
                 Instr::GetYieldFromIter => {
@@ -814,17 +854,17 @@ impl Vm {
                             // Suspend here; on resume the sent value is pushed
                             // and this instruction runs again.
                             self.frame.pc = cur as u32;
-                            if self.frames.len() != base {
+                            if self.frames.len() != entry {
                                 return Err(PyErr::new(
                                     ExcKind::SystemError,
                                     "yield outside a generator frame",
                                 ));
                             }
-                            let frame = self.exit_frame();
+                            let frame = self.suspend_frame();
                             return Ok(Exit::Yield(y, frame));
                         }
                         Err(result) => {
-                            self.frame.slots.pop();
+                            self.stack.pop();
                             self.push(result);
                         }
                     }
@@ -835,7 +875,7 @@ impl Vm {
                     self.push(it);
                 }
                 Instr::SetupExcept(h) | Instr::SetupFinally(h) => {
-                    let depth = self.frame.slots.len() as u32;
+                    let depth = (self.stack.len() - fb) as u32;
                     self.frame.blocks.push(Block {
                         kind: BlockKind::Handler,
                         handler: h,
@@ -852,7 +892,7 @@ impl Vm {
                     }
                     let prev = std::mem::replace(&mut self.handled, exc.clone());
                     self.push(prev);
-                    let depth = self.frame.slots.len() as u32;
+                    let depth = (self.stack.len() - fb) as u32;
                     self.frame.blocks.push(Block {
                         kind: BlockKind::ExceptHandler,
                         handler: 0,
@@ -898,9 +938,9 @@ impl Vm {
                     self.push(enter_result);
                 }
                 Instr::WithExceptStart => {
-                    let len = self.frame.slots.len();
-                    let exit = self.frame.slots[len - 3].clone();
-                    let exc = self.frame.slots[len - 1].clone();
+                    let len = self.stack.len();
+                    let exit = self.stack[len - 3].clone();
+                    let exc = self.stack[len - 1].clone();
                     let typ = Value::Class(types().class_of(&exc).clone());
                     let r = self.call(&exit, &[typ, exc, Value::None], &[])?;
                     self.push(r);
@@ -949,13 +989,13 @@ impl Vm {
     /// a new frame and `true` is returned; otherwise the result is pushed.
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
         // Move the callee out of the stack: no count is touched on the fast path.
-        let callee = std::mem::replace(&mut self.frame.slots[fpos], Value::Null);
+        let callee = std::mem::replace(&mut self.stack[fpos], Value::Null);
         let callee = match callee {
             // A bound method of a script function: put the receiver on the stack.
             Value::BoundMethod(bm)
                 if astart == fpos + 1 && matches!(bm.func, Value::Function(_)) =>
             {
-                self.frame.slots.insert(fpos + 1, bm.receiver.clone());
+                self.stack.insert(fpos + 1, bm.receiver.clone());
                 bm.func.clone()
             }
             other => other,
@@ -971,7 +1011,7 @@ impl Vm {
             Value::Class(c) if kwnames.is_empty() => match crate::vm::call::inline_init(&c) {
                 Some(init) => {
                     let inst = crate::vm::class::new_instance(&c);
-                    self.frame.slots.insert(astart, inst.clone());
+                    self.stack.insert(astart, inst.clone());
                     let mut frame = self.frame_from_stack(init, fpos, astart, kwnames)?;
                     frame.init_instance = inst;
                     self.push_frame(frame)?;
@@ -981,11 +1021,11 @@ impl Vm {
             },
             other => other,
         };
-        let mut args = self.take_vec(self.frame.slots.len() - astart);
-        for v in self.frame.slots[astart..].iter_mut() {
+        let mut args = self.take_vec(self.stack.len() - astart);
+        for v in self.stack[astart..].iter_mut() {
             args.push(std::mem::replace(v, Value::Null));
         }
-        truncate(&mut self.frame.slots, fpos);
+        truncate(&mut self.stack, fpos);
         let r = match &callee {
             Value::Native(nf) if kwnames.is_empty() => (nf.func)(self, &args, &[]),
             _ => self.call_kw(&callee, &args, kwnames),
@@ -997,8 +1037,9 @@ impl Vm {
         Ok(false)
     }
 
-    /// A frame for `f` with its arguments bound from `slots[astart..]`; the
-    /// caller's stack is cut back to `fpos`.
+    /// A frame for `f` with its arguments bound in place at `astart` on the
+    /// stack; the frame's result will replace the stack from `fpos` up.
+    #[inline]
     fn frame_from_stack(
         &mut self,
         f: Arc<Function>,
@@ -1007,30 +1048,28 @@ impl Vm {
         kwnames: &[Value],
     ) -> PyResult<Frame> {
         let code = &f.code.code;
-        let nargs = self.frame.slots.len() - astart;
-        let mut slots = self.take_vec(code.varnames.len() + code.max_stack as usize);
-        if kwnames.is_empty()
+        let nargs = self.stack.len() - astart;
+        if !(kwnames.is_empty()
             && code.flags & (flags::VARARGS | flags::VARKEYWORDS) == 0
             && nargs == code.argcount as usize
-            && code.kwonlyargcount == 0
+            && code.kwonlyargcount == 0)
         {
-            for v in self.frame.slots[astart..].iter_mut() {
-                slots.push(std::mem::replace(v, Value::Null));
-            }
-        } else {
+            let mut bound = self.take_vec(code.varnames.len());
             let r = crate::vm::call::bind_args(
                 &f,
-                &self.frame.slots[astart..],
+                &self.stack[astart..],
                 crate::vm::call::KwView::Names(kwnames),
-                &mut slots,
+                &mut bound,
             );
             if let Err(e) = r {
-                self.give_vec(slots);
+                self.give_vec(bound);
                 return Err(e);
             }
+            truncate(&mut self.stack, astart);
+            self.stack.append(&mut bound);
+            self.give_vec(bound);
         }
-        truncate(&mut self.frame.slots, fpos);
-        Ok(Frame::new(f, slots))
+        Ok(Frame::on_stack(f, &mut self.stack, astart, fpos))
     }
 
     /// `CallEx`: replace `[f, args, kwargs?]` on the stack by `[f, *args,
@@ -1055,7 +1094,7 @@ impl Vm {
             },
         };
         self.spread_npos = positional.len();
-        self.frame.slots.extend(positional);
+        self.stack.extend(positional);
         let mut names = Vec::new();
         match kwargs {
             None | Some(Value::None) => {}
@@ -1071,7 +1110,7 @@ impl Vm {
                         return Err(PyErr::type_error("keywords must be strings"));
                     }
                     names.push(k);
-                    self.frame.slots.push(v);
+                    self.stack.push(v);
                 }
             }
             Some(other) => {
@@ -1090,7 +1129,7 @@ impl Vm {
                             return Err(PyErr::type_error("keywords must be strings"));
                         }
                         names.push(k);
-                        self.frame.slots.push(v);
+                        self.stack.push(v);
                     }
                 }
             }
@@ -1181,13 +1220,13 @@ impl Vm {
         // Exact-length tuples and lists: no intermediate vector.
         match &v {
             Value::Tuple(t) if t.items.len() == n => {
-                self.frame.slots.extend(t.items.iter().rev().cloned());
+                self.stack.extend(t.items.iter().rev().cloned());
                 return Ok(());
             }
             Value::List(l) => {
                 let items = l.items.lock();
                 if items.len() == n {
-                    self.frame.slots.extend(items.iter().rev().cloned());
+                    self.stack.extend(items.iter().rev().cloned());
                     return Ok(());
                 }
             }
@@ -1205,7 +1244,7 @@ impl Vm {
                 items.len()
             )));
         }
-        self.frame.slots.extend(items.into_iter().rev());
+        self.stack.extend(items.into_iter().rev());
         Ok(())
     }
 
@@ -1220,9 +1259,9 @@ impl Vm {
         }
         let tail = items.split_off(items.len() - after);
         let middle = items.split_off(before);
-        self.frame.slots.extend(tail.into_iter().rev());
+        self.stack.extend(tail.into_iter().rev());
         self.push(Value::list(middle));
-        self.frame.slots.extend(items.into_iter().rev());
+        self.stack.extend(items.into_iter().rev());
         Ok(())
     }
 

@@ -362,7 +362,6 @@ fn error_text(out: &mut String, text: &str, pos: [i64; 4], exact: bool) {
             break;
         }
         chars.drain(..=nl);
-        len -= nl as i64 + 1;
         offset -= nl as i64 + 1;
     }
     let line: String = chars.iter().collect();
