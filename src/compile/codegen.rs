@@ -1338,6 +1338,7 @@ impl<'a> Compiler<'a> {
         let qualname = self.qualname(&c.name);
         self.enter(id, &c.name, qualname.clone(), first_line);
         // The body: `__module__`, `__qualname__`, docstring, statements.
+        self.unit.span = span;
         self.name_op(&Rc::from("__name__"), Ctx::Load)?;
         self.store_name_str("__module__")?;
         self.load_const(Const::Str(Arc::from(qualname.as_str())));
@@ -2545,6 +2546,18 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
         assert!(code
             .instrs
             .contains(&Instr::BinaryOp(BinaryOpKind::TrueDiv as u32)));
+    }
+
+    #[test]
+    fn annotations_are_evaluated_where_cpython_does() {
+        let code = compiled("def f(a: int) -> str:\n    x: undefined = 1\nclass C:\n    y: int\n");
+        assert!(code.instrs.contains(&Instr::MakeFunction(4)));
+        let f = find(&code, "f").unwrap();
+        assert!(!f.names.iter().any(|n| &**n == "undefined"));
+        let c = find(&code, "C").unwrap();
+        assert!(c.names.iter().any(|n| &**n == "int"));
+        let code = compiled("from __future__ import annotations\ndef f(a: int): pass\n");
+        assert!(code.instrs.contains(&Instr::MakeFunction(0)));
     }
 
     #[test]

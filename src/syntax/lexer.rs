@@ -525,8 +525,11 @@ pub struct Lexer<'s> {
     line_has_tokens: bool,
     started: bool,
     finished: bool,
-    /// Every token produced so far (for error messages).
+    /// The tokens of the current and the previous logical line (error
+    /// messages look back that far).
     pub history: Vec<Spanned>,
+    /// Where the current logical line begins in `history`.
+    line_begin: usize,
     /// Whether an error was produced (the parse then failed because of it).
     pub errored: bool,
 }
@@ -551,6 +554,7 @@ impl<'s> Lexer<'s> {
             started: false,
             finished: false,
             history: Vec::new(),
+            line_begin: 0,
             errored: false,
         }
     }
@@ -785,6 +789,9 @@ impl<'s> Lexer<'s> {
             }
             Raw::Number => self.number(start, end),
             Raw::Str => self.string(start, end),
+            Raw::Backslash if end == self.src.len() => {
+                Err(self.err("unexpected EOF while parsing", end, end))
+            }
             Raw::Backslash => Err(self.err(
                 "unexpected character after line continuation character",
                 start,
@@ -953,7 +960,15 @@ impl Iterator for Lexer<'_> {
     fn next(&mut self) -> Option<LexResult> {
         let item = self.produce();
         match &item {
-            Some(Ok(t)) => self.history.push(t.clone()),
+            Some(Ok(t)) => {
+                let newline = t.1 == Tok::Newline;
+                self.history.push(t.clone());
+                if newline {
+                    // Forget lines before the one just ended.
+                    self.history.drain(..self.line_begin);
+                    self.line_begin = self.history.len();
+                }
+            }
             Some(Err(_)) => self.errored = true,
             None => {}
         }

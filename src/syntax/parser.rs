@@ -58,6 +58,13 @@ impl SyntaxError {
 
 /// Parse a whole module. `source` is already known to be UTF-8.
 pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
+    if let Some(at) = source.find('\0') {
+        return Err(SyntaxError::new(
+            SyntaxErrorKind::SyntaxError,
+            "source code cannot contain null bytes",
+            Span::new(at, at),
+        ));
+    }
     let ctx = ParseCtx::new(Rc::from(source));
     let mut lexer = Lexer::new(source, Mode::Module);
     let result = grammar::TopParser::new().parse(&ctx, &mut lexer);
@@ -668,11 +675,17 @@ pub fn is_incomplete(source: &str) -> bool {
                     | Tok::At,
                 _
             )))
-        ) || source.lines().any(|l| l.starts_with([' ', '\t']) && !l.trim().is_empty())
+        ) || source
+            .lines()
+            .any(|l| l.starts_with([' ', '\t']) && !l.trim().is_empty())
     };
     let blank_end = source.ends_with("\n\n")
         || source.ends_with("\r\n\r\n")
-        || (source.ends_with('\n') && source.rsplit('\n').nth(1).is_some_and(|l| l.trim().is_empty()));
+        || (source.ends_with('\n')
+            && source
+                .rsplit('\n')
+                .nth(1)
+                .is_some_and(|l| l.trim().is_empty()));
     match parse_module(source) {
         Ok(_) => in_block && !blank_end,
         Err(e) => {
@@ -1171,6 +1184,11 @@ n = not a < b <= c is not d not in e
         assert!(!is_incomplete("x = )\n"));
         assert!(is_incomplete("def f():\n"));
         assert!(is_incomplete("@dec\n"));
+        assert_eq!(msg("x = 1 \\"), "unexpected EOF while parsing");
+        assert_eq!(
+            msg("x = 1\ny = '\0'\n"),
+            "source code cannot contain null bytes"
+        );
         assert!(is_incomplete("try:\n    x = 1\n"));
         assert!(!is_incomplete("try:\n    x = 1\n\n"));
         assert!(!is_incomplete("x = 1 +\n"));

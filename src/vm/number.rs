@@ -782,10 +782,10 @@ pub fn place_point(out: &mut String, digits: &str, exp: i32, point_zero: bool) {
     }
 }
 
-fn str_digits_limit_error() -> PyErr {
-    PyErr::value_error(
-        "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit",
-    )
+fn str_digits_limit_error(limit: usize) -> PyErr {
+    PyErr::value_error(format!(
+        "Exceeds the limit ({limit} digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit"
+    ))
 }
 
 /// `str(int)` in base 10, with CPython 3.11's digit limit.
@@ -796,12 +796,12 @@ pub fn int_to_decimal(a: IntRef) -> PyResult<String> {
             let limit = INT_MAX_STR_DIGITS.load(AtomicOrdering::Relaxed);
             // bits * log10(2) digits, at least: refuse before converting.
             if limit > 0 && (b.bits() as f64) * std::f64::consts::LOG10_2 > limit as f64 + 1.0 {
-                return Err(str_digits_limit_error());
+                return Err(str_digits_limit_error(limit));
             }
             let s = b.to_string();
             let digits = s.len() - usize::from(b.is_negative());
             if limit > 0 && digits > limit {
-                return Err(str_digits_limit_error());
+                return Err(str_digits_limit_error(limit));
             }
             Ok(s)
         }

@@ -73,10 +73,55 @@ fn walk_mro(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
     None
 }
 
-/// Short attribute names compare faster inline than through `memcmp`.
-#[inline]
+/// Short attribute names compare faster inline than through `memcmp`:
+/// two overlapping word loads cover names of 4 to 16 bytes.
+#[inline(always)]
 fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word32(a, 0) == word32(b, 0) && word32(a, n - 4) == word32(b, n - 4),
+        8..=16 => word64(a, 0) == word64(b, 0) && word64(a, n - 8) == word64(b, n - 8),
+        _ => a == b,
+    }
+}
+
+#[inline(always)]
+fn word32(s: &[u8], i: usize) -> u32 {
+    match s[i..i + 4].try_into() {
+        Ok(w) => u32::from_ne_bytes(w),
+        Err(_) => 0,
+    }
+}
+
+#[inline(always)]
+fn word64(s: &[u8], i: usize) -> u64 {
+    match s[i..i + 8].try_into() {
+        Ok(w) => u64::from_ne_bytes(w),
+        Err(_) => 0,
+    }
+}
+
+/// Where `name` is in an attribute map. Instances have a handful of
+/// attributes: scanning them beats hashing the name.
+#[inline]
+fn attr_index(attrs: &AttrMap, name: &str) -> Option<usize> {
+    if attrs.len() <= 8 {
+        attrs.keys().position(|k| same_name(k, name))
+    } else {
+        attrs.get_index_of(name)
+    }
+}
+
+/// `attrs.get(name)` through [`attr_index`].
+#[inline]
+fn attr_get<'a>(attrs: &'a AttrMap, name: &str) -> Option<&'a Value> {
+    attr_index(attrs, name).and_then(|i| attrs.get_index(i)).map(|(_, v)| v)
 }
 
 fn cached_lookup(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
@@ -85,37 +130,29 @@ fn cached_lookup(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
         ^ (name.as_ptr() as usize >> 3)
         ^ name.len().wrapping_mul(0x9e37_79b9))
         & (ATTR_CACHE_SIZE - 1);
-    let hit = ATTR_CACHE.with(|c| {
-        let c = c.borrow();
-        match c.get(slot) {
-            Some(Some(e))
-                if e.epoch == epoch && Arc::ptr_eq(&e.class, class) && same_name(&e.name, name) =>
-            {
-                Some(e.found.clone())
-            }
-            _ => None,
-        }
-    });
-    if let Some(found) = hit {
-        return found;
-    }
-    let found = walk_mro(class, name);
-    ATTR_CACHE.with(|c| {
+    // One access to the thread-local for both the hit and the miss: the
+    // MRO walk only locks class namespaces and never re-enters this cache.
+    let (found, evicted) = ATTR_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_empty() {
             c.resize_with(ATTR_CACHE_SIZE, || None);
         }
-        // Drop the evicted entry after the borrow ends (its class may run no
-        // code on drop, but keep the cache consistent regardless).
+        if let Some(e) = &c[slot] {
+            if e.epoch == epoch && Arc::ptr_eq(&e.class, class) && same_name(&e.name, name) {
+                return (e.found.clone(), None);
+            }
+        }
+        let found = walk_mro(class, name);
         let old = c[slot].replace(AttrCacheEntry {
             class: class.clone(),
             name: name.into(),
             epoch,
             found: found.clone(),
         });
-        drop(c);
-        drop(old);
+        (found, old)
     });
+    // The evicted entry is dropped outside the borrow.
+    drop(evicted);
     found
 }
 
@@ -2094,7 +2131,7 @@ impl Vm {
                 }
             }
         }
-        if let Some(v) = inst.attrs.lock().get(name) {
+        if let Some(v) = attr_get(&inst.attrs.lock(), name) {
             return Ok(Some(v.clone()));
         }
         if let Some(ca) = class_attr {
@@ -2389,7 +2426,10 @@ impl Vm {
                     _ => {
                         // Rebinding an existing attribute allocates no key.
                         let mut attrs = inst.attrs.lock();
-                        let old = match attrs.get_mut(name) {
+                        let old = match attr_index(&attrs, name)
+                            .and_then(|i| attrs.get_index_mut(i))
+                            .map(|(_, v)| v)
+                        {
                             Some(slot) => Some(std::mem::replace(slot, value)),
                             None => {
                                 attrs.insert(name.into(), value);
@@ -2536,7 +2576,7 @@ impl Vm {
                         Value::Native(n) => n.is_method,
                         _ => false,
                     };
-                    if plain && !inst.attrs.lock().contains_key(name) {
+                    if plain && attr_index(&inst.attrs.lock(), name).is_none() {
                         return Ok((ca, obj.clone()));
                     }
                 }

@@ -1492,18 +1492,6 @@ fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
     }
 }
 
-/// Clone with the scalar cases inline (the derived `clone` is an out-of-line call).
-#[inline(always)]
-fn clone_value(v: &Value) -> Value {
-    match v {
-        Value::Int(i) => Value::Int(*i),
-        Value::Float(f) => Value::Float(*f),
-        Value::Bool(b) => Value::Bool(*b),
-        Value::None => Value::None,
-        Value::Null => Value::Null,
-        _ => v.clone(),
-    }
-}
 
 /// Drop with the scalar cases (no drop glue to run) decided inline.
 #[inline(always)]
