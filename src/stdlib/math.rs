@@ -147,6 +147,7 @@ fn libm_atanh(x: f64) -> f64 {
     t.copysign(x)
 }
 
+#[allow(clippy::excessive_precision)]
 fn libm_cbrt(x: f64) -> f64 {
     const CBRT2: f64 = 1.259_921_049_894_873_2;
     const SQR_CBRT2: f64 = 1.587_401_051_968_199_5;
@@ -193,8 +194,12 @@ fn ldexp_i(x: f64, e: i32) -> f64 {
 // ---------------------------------------------------------------------------
 // gamma and lgamma: CPython's own Lanczos implementation (`m_tgamma`, `m_lgamma`).
 
+// CPython's constants, digit for digit (they parse to the same doubles).
+#[allow(clippy::excessive_precision)]
 const LANCZOS_G: f64 = 6.024_680_040_776_729_583_740_234_375;
+#[allow(clippy::excessive_precision)]
 const LANCZOS_G_MINUS_HALF: f64 = 5.524_680_040_776_729_583_740_234_375;
+#[allow(clippy::excessive_precision)]
 const LANCZOS_NUM: [f64; 13] = [
     23_531_376_880.410_759_688_572_007_674_451_636_754_734_846_804_940,
     42_919_803_642.649_098_768_957_899_047_001_988_850_926_355_848_959,

@@ -453,7 +453,7 @@ fn st_eq(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 /// A `struct_time` or 9-tuple argument.
-fn tm_arg(vm: &mut Vm, v: &Value, func: &str) -> PyResult<Tm> {
+fn tm_arg(v: &Value, func: &str) -> PyResult<Tm> {
     if let Some(tm) = downcast::<Tm>(v) {
         return Ok(*tm);
     }
@@ -469,7 +469,6 @@ fn tm_arg(vm: &mut Vm, v: &Value, func: &str) -> PyResult<Tm> {
     for (slot, item) in f.iter_mut().zip(t.items.iter()) {
         *slot = to_i64(item)?;
     }
-    let _ = vm;
     Ok(Tm::from_fields(f))
 }
 
@@ -499,9 +498,9 @@ fn localtime(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(struct_time(gm(secs_arg(args)?)))
 }
 
-fn mktime(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn mktime(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("mktime", args, 1, 1)?;
-    let tm = tm_arg(vm, &args[0], "mktime")?;
+    let tm = tm_arg(&args[0], "mktime")?;
     // Normalise out-of-range months like C's mktime.
     let months = tm.year * 12 + tm.mon - 1;
     let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
@@ -513,14 +512,14 @@ fn mktime(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Float(secs as f64))
 }
 
-fn format_tm_arg(vm: &mut Vm, args: &[Value], i: usize, func: &str) -> PyResult<Tm> {
+fn format_tm_arg(args: &[Value], i: usize, func: &str) -> PyResult<Tm> {
     match args.get(i) {
         None | Some(Value::None) => Ok(gm(epoch_now().as_secs() as i64)),
-        Some(v) => tm_arg(vm, v, func),
+        Some(v) => tm_arg(v, func),
     }
 }
 
-fn strftime_fn(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn strftime_fn(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("strftime", args, 1, 2)?;
     let Value::Str(fmt) = &args[0] else {
         return Err(PyErr::type_error(format!(
@@ -528,16 +527,16 @@ fn strftime_fn(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             type_name(&args[0])
         )));
     };
-    let tm = format_tm_arg(vm, args, 1, "strftime")?;
+    let tm = format_tm_arg(args, 1, "strftime")?;
     if !(1..=12).contains(&tm.mon) {
         return Err(PyErr::value_error("month out of range"));
     }
     Ok(Value::from_string(strftime(fmt.as_str(), &tm)))
 }
 
-fn asctime(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn asctime(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("asctime", args, 0, 1)?;
-    let tm = format_tm_arg(vm, args, 0, "asctime")?;
+    let tm = format_tm_arg(args, 0, "asctime")?;
     Ok(Value::from_string(strftime("%a %b %e %H:%M:%S %Y", &tm)))
 }
 

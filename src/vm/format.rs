@@ -335,18 +335,21 @@ fn exp_form(x: f64, prec: usize, alt: bool, strip: bool, upper: bool) -> String 
 /// The digits of |x| for a float presentation type (no sign).
 fn float_body(x: f64, ty: char, prec: Option<usize>, alt: bool) -> String {
     let upper = ty.is_ascii_uppercase();
+    let pct = if ty == '%' { "%" } else { "" };
+    // '%' formats x * 100, which may overflow to inf.
+    let x = if ty == '%' { x * 100.0 } else { x };
     if x.is_nan() {
-        return if upper { "NAN".into() } else { "nan".into() };
+        return format!("{}{pct}", if upper { "NAN" } else { "nan" });
     }
     if x.is_infinite() {
-        return if upper { "INF".into() } else { "inf".into() };
+        return format!("{}{pct}", if upper { "INF" } else { "inf" });
     }
     let ax = x.abs();
     match ty {
         'e' | 'E' => exp_form(ax, prec.unwrap_or(6), alt, false, upper),
         'f' | 'F' | '%' => {
             let p = prec.unwrap_or(6);
-            let mut s = format!("{:.*}", p, if ty == '%' { ax * 100.0 } else { ax });
+            let mut s = format!("{:.*}", p, ax);
             if alt && p == 0 {
                 s.push('.');
             }
@@ -360,8 +363,11 @@ fn float_body(x: f64, ty: char, prec: Option<usize>, alt: bool) -> String {
         _ => match prec {
             None => {
                 let mut s = number::float_repr(ax);
-                if alt && !s.contains('.') && !s.contains('e') {
-                    s.push('.');
+                if alt && !s.contains('.') {
+                    match s.find('e') {
+                        Some(i) => s.insert(i, '.'),
+                        None => s.push('.'),
+                    }
                 }
                 s
             }
@@ -374,7 +380,10 @@ fn float_body(x: f64, ty: char, prec: Option<usize>, alt: bool) -> String {
 fn general(ax: f64, prec: usize, alt: bool, add_dot_zero: bool, upper: bool) -> String {
     let p = prec.max(1);
     let (_, _, exp) = number::sci_digits(ax, p - 1);
-    if (-4..p as i32).contains(&exp) {
+    // With no presentation type, CPython switches to exponent form one
+    // digit earlier (so `format(2.5, '.1')` is `2e+00`, not `2.0`).
+    let limit = if add_dot_zero { p as i32 - 1 } else { p as i32 };
+    if (-4..limit).contains(&exp) {
         let decimals = (p as i32 - 1 - exp) as usize;
         let mut s = format!("{:.*}", decimals, ax);
         if alt {
@@ -429,10 +438,12 @@ pub fn format_str(s: &str, spec: &FormatSpec) -> PyResult<String> {
     if ty != 's' {
         return Err(unknown_code(ty, "str"));
     }
-    if spec.sign.is_some() {
-        return Err(PyErr::value_error(
-            "Sign not allowed in string format specifier",
-        ));
+    if let Some(sign) = spec.sign {
+        return Err(PyErr::value_error(if sign == ' ' {
+            "Space not allowed in string format specifier"
+        } else {
+            "Sign not allowed in string format specifier"
+        }));
     }
     if spec.alt {
         return Err(PyErr::value_error(
@@ -890,7 +901,6 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
             spec.align = Some('=');
         }
         let piece = match ty {
-            '%' => "%".to_string(),
             's' | 'r' | 'a' => {
                 let s = match ty {
                     's' => vm.to_str(&arg)?,

@@ -506,7 +506,26 @@ impl Vm {
                     let key = self.pop();
                     let obj = self.pop();
                     let v = self.pop();
-                    self.set_item(&obj, &key, v)?;
+                    // `list[int] = v` inline; the old item is dropped after unlocking.
+                    let rest = match (&obj, &key) {
+                        (Value::List(l), Value::Int(i)) => {
+                            let mut items = l.items.lock();
+                            let n = items.len() as i64;
+                            let j = if *i < 0 { *i + n } else { *i };
+                            if j >= 0 && j < n {
+                                let old = std::mem::replace(&mut items[j as usize], v);
+                                drop(items);
+                                drop_value(old);
+                                None
+                            } else {
+                                Some(v)
+                            }
+                        }
+                        _ => Some(v),
+                    };
+                    if let Some(v) = rest {
+                        self.set_item(&obj, &key, v)?;
+                    }
                 }
                 Instr::DeleteSubscr => {
                     let key = self.pop();
