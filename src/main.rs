@@ -10,8 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use gilvm::runtime::gil::Gil;
-use gilvm::syntax::ast::{Expr, ExprKind, Module, Stmt, StmtKind};
-use gilvm::vm::interp::{native, Interp, Options, Vm, MAIN_STACK_SIZE};
+use gilvm::vm::interp::{Interp, Options, Vm, MAIN_STACK_SIZE};
 use gilvm::vm::traceback::report_uncaught;
 use gilvm::vm::{PyErr, PyResult, Value};
 
@@ -36,7 +35,11 @@ struct Cli {
     gil_stats: bool,
 
     /// The program file (- reads it from stdin), then its arguments
-    #[arg(value_name = "FILE|- [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "FILE|- [ARGS]",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     args: Vec<String>,
 }
 
@@ -244,10 +247,6 @@ fn repl(vm: &mut Vm) {
     if let Some(b) = interp.module("builtins") {
         main.dict.set("__builtins__", b);
     }
-    main.dict.set(
-        DISPLAY_HOOK,
-        native(DISPLAY_HOOK, DISPLAY_HOOK, display_hook, false),
-    );
     interp.modules.set("__main__", Value::Module(main.clone()));
     let mut buffer = String::new();
     loop {
@@ -288,53 +287,17 @@ fn repl(vm: &mut Vm) {
     }
 }
 
-/// The name the prompt's expression statements are routed through (the
-/// compiler has no interactive mode yet, so the AST is rewritten).
-const DISPLAY_HOOK: &str = "__gilvm_displayhook__";
-
-fn display_hook(vm: &mut Vm, args: &[Value], _kw: gilvm::vm::value::Kwargs) -> PyResult<Value> {
-    let v = args.first().cloned().unwrap_or(Value::None);
-    if !v.is_none() {
-        let repr = vm.interp.builtins.get("repr").unwrap_or(Value::None);
-        let r = vm.call(&repr, std::slice::from_ref(&v), &[])?;
-        vm.interp
-            .write_stdout(&format!("{}\n", r.as_str().unwrap_or("")));
-        if let Some(Value::Module(b)) = vm.interp.module("builtins") {
-            b.dict.set("_", v);
-        }
-    }
-    Ok(Value::None)
-}
-
-fn run_interactive(vm: &mut Vm, source: &str, main: &Arc<gilvm::vm::value::Module>) -> PyResult<()> {
+fn run_interactive(
+    vm: &mut Vm,
+    source: &str,
+    main: &Arc<gilvm::vm::value::Module>,
+) -> PyResult<()> {
     let module = match gilvm::syntax::parse_module(source) {
         Ok(m) => m,
         Err(e) => return Err(vm.syntax_error(&e, "<stdin>", Some(source))),
     };
-    let module = Module {
-        body: module.body.into_iter().map(display_statement).collect(),
-    };
-    let code = gilvm::compile::compile_module(&module, "<stdin>")
+    let code = gilvm::compile::compile_interactive(&module, source, "<stdin>")
         .map_err(|e| vm.syntax_error(&e, "<stdin>", Some(source)))?;
     let code = gilvm::vm::interp::load_code(&code);
     vm.exec_module_code(code, main)
-}
-
-fn display_statement(stmt: Stmt) -> Stmt {
-    match stmt.kind {
-        StmtKind::Expr(e) => {
-            let span = e.span;
-            let hook = Expr::new(ExprKind::Name(DISPLAY_HOOK.into()), span);
-            let call = Expr::new(
-                ExprKind::Call {
-                    func: Box::new(hook),
-                    args: vec![e],
-                    keywords: Vec::new(),
-                },
-                span,
-            );
-            Stmt::new(StmtKind::Expr(call), stmt.span)
-        }
-        kind => Stmt::new(kind, stmt.span),
-    }
 }

@@ -76,7 +76,7 @@ fn describe(script: &Script, how: &str) -> String {
         text.push_str(" (timing-dependent: indented lines masked)");
     }
     if script.nondeterministic {
-        text.push_str(" (nondeterministic: lines sorted)");
+        text.push_str(" (nondeterministic: distinct lines, sorted)");
     }
     text
 }

@@ -410,19 +410,24 @@ pub fn format_float(x: f64, spec: &FormatSpec, type_name: &str) -> PyResult<Stri
     }
     let body = float_body(x, ty, spec.precision, spec.alt);
     let mut negative = x.is_sign_negative() && !x.is_nan();
-    if negative && spec.no_neg_zero && body.bytes().all(|b| !b.is_ascii_digit() || b == b'0') {
+    if negative
+        && spec.no_neg_zero
+        && x.is_finite()
+        && body.bytes().all(|b| !b.is_ascii_digit() || b == b'0')
+    {
         negative = false;
     }
     // Split the integer digits (grouped, zero-filled) from the rest.
     let split = body
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(body.len());
-    let (int_part, rest) = if x.is_finite() {
+    let scaled = if ty == '%' { x * 100.0 } else { x };
+    let (int_part, rest) = if scaled.is_finite() {
         body.split_at(split)
     } else {
         ("", body.as_str())
     };
-    if !x.is_finite() {
+    if !scaled.is_finite() {
         let spec2 = FormatSpec {
             grouping: None,
             ..spec.clone()
@@ -444,6 +449,11 @@ pub fn format_str(s: &str, spec: &FormatSpec) -> PyResult<String> {
         } else {
             "Sign not allowed in string format specifier"
         }));
+    }
+    if spec.no_neg_zero {
+        return Err(PyErr::value_error(
+            "Negative zero coercion (z) not allowed in string format specifier",
+        ));
     }
     if spec.alt {
         return Err(PyErr::value_error(

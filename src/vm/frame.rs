@@ -92,7 +92,13 @@ impl Frame {
     }
 
     #[inline]
-    fn bare(func: Arc<Function>, base: u32, ret: u32, nlocals: u32, cells: Vec<Arc<Cell>>) -> Frame {
+    fn bare(
+        func: Arc<Function>,
+        base: u32,
+        ret: u32,
+        nlocals: u32,
+        cells: Vec<Arc<Cell>>,
+    ) -> Frame {
         let locals = if func.code.code.flags & flags::NAME_LOCALS != 0 {
             Some(func.globals.clone())
         } else {

@@ -1,6 +1,6 @@
 //! Running bytecode: the object model, the built-in types and the interpreter loop.
 //!
-//! | file | concern | 
+//! | file | concern |
 //! |---|---|
 //! | `value.rs` | `Value` and the heap objects |
 //! | `error.rs` | `PyErr`, `ExcKind` |

@@ -696,7 +696,19 @@ pub fn hash_frozenset(hashes: &[i64]) -> i64 {
 /// Shortest round-trip digits of a finite, non-zero float: (negative, digits, exponent),
 /// meaning `0.d1d2... * 10**(exp + 1)`, i.e. `d1.d2... * 10**exp`.
 pub fn shortest_digits(x: f64) -> (bool, String, i32) {
-    split_sci(&format!("{:e}", x))
+    let shortest = format!("{:e}", x);
+    let (neg, digits, exp) = split_sci(&shortest);
+    // Rust picks the shortest digits that round-trip, but when two such
+    // strings are equally close to x it may pick the upper one; CPython
+    // (David Gay's dtoa) picks the correctly rounded one: 900719925474099.2,
+    // not ...3, for 900719925474099.25.
+    if digits.len() > 1 {
+        let rounded = format!("{:.*e}", digits.len() - 1, x);
+        if rounded != shortest && rounded.parse::<f64>().ok() == Some(x) {
+            return split_sci(&rounded);
+        }
+    }
+    (neg, digits, exp)
 }
 
 /// Digits of `x` rounded to `prec` significant digits after the first (Rust's `{:.prec$e}`).
@@ -1877,6 +1889,8 @@ mod tests {
             (f64::NEG_INFINITY, "-inf"),
             (f64::NAN, "nan"),
             (1234.5, "1234.5"),
+            (900719925474099.25, "900719925474099.2"),
+            (-900719925474099.25, "-900719925474099.2"),
             (0.000123, "0.000123"),
         ];
         for (x, want) in cases {

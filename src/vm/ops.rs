@@ -121,7 +121,9 @@ fn attr_index(attrs: &AttrMap, name: &str) -> Option<usize> {
 /// `attrs.get(name)` through [`attr_index`].
 #[inline]
 fn attr_get<'a>(attrs: &'a AttrMap, name: &str) -> Option<&'a Value> {
-    attr_index(attrs, name).and_then(|i| attrs.get_index(i)).map(|(_, v)| v)
+    attr_index(attrs, name)
+        .and_then(|i| attrs.get_index(i))
+        .map(|(_, v)| v)
 }
 
 fn cached_lookup(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {

@@ -1511,7 +1511,6 @@ fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
     }
 }
 
-
 /// Drop with the scalar cases (no drop glue to run) decided inline.
 #[inline(always)]
 fn drop_value(v: Value) {
@@ -1731,7 +1730,11 @@ fn int_op(x: i64, y: i64, op: u32) -> Num {
                 None
             } else {
                 let r = x % y;
-                Some(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r })
+                Some(if r != 0 && ((r < 0) != (y < 0)) {
+                    r + y
+                } else {
+                    r
+                })
             }
         }
         K::And => Some(x & y),

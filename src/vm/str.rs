@@ -358,7 +358,17 @@ fn push_title(out: &mut String, c: char) {
         0x1c7..=0x1c9 => out.push('\u{1c8}'),
         0x1ca..=0x1cc => out.push('\u{1cb}'),
         0x1f1..=0x1f3 => out.push('\u{1f2}'),
-        _ => out.extend(c.to_uppercase()),
+        _ => {
+            // Characters that upper-case to several (ß → SS, ﬁ → FI) title-case
+            // to the first upper-case letter and the rest lower-case (Ss, Fi).
+            let mut up = c.to_uppercase();
+            if let Some(first) = up.next() {
+                out.push(first);
+                for rest in up {
+                    out.extend(rest.to_lowercase());
+                }
+            }
+        }
     }
 }
 
@@ -405,9 +415,19 @@ fn casefold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            'ß' | 'ẞ' => out.push_str("ss"),
+            'ẞ' => out.push_str("ss"),
             'ς' => out.push('σ'),
-            _ => out.extend(c.to_lowercase()),
+            _ => {
+                // Full case folding expands ligatures (ß → ss, ﬁ → fi).
+                let up = c.to_uppercase();
+                if up.len() > 1 {
+                    for u in up {
+                        out.extend(u.to_lowercase());
+                    }
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            }
         }
     }
     out
@@ -453,9 +473,10 @@ fn is_numeric_char(c: char) -> bool {
         )
 }
 
+/// Letters (categories L*): Rust's `is_alphabetic` also counts letter-like
+/// numbers (Nl), which Python's `isalpha` does not.
 fn is_alpha_char(c: char) -> bool {
     c.is_alphabetic() && !c.is_numeric()
-        || (c.is_alphabetic() && matches!(c as u32, 0x2160..=0x2188 | 0x3007 | 0x3021..=0x3029))
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -1457,6 +1478,16 @@ fn str_mod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 /// `str(object='')`, `str(bytes, encoding, errors)`.
 fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    // The common `str(x)`.
+    if let (2, true, Some(Value::Class(c))) = (args.len(), kwargs.is_empty(), args.first()) {
+        if Arc::ptr_eq(c, &types().str_) {
+            return match &args[1] {
+                v @ Value::Str(_) => Ok(v.clone()),
+                Value::Int(i) => Ok(new_str(i.to_string())),
+                v => Ok(new_str(vm.to_str(v)?)),
+            };
+        }
+    }
     let cls = args.first().cloned().unwrap_or(Value::None);
     let a = merge_kwargs("str", &args[1..], kwargs, &["object", "encoding", "errors"])?;
     let value = match (&a[0], &a[1], &a[2]) {

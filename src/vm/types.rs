@@ -122,8 +122,14 @@ fn c3_mro(bases: &[Arc<Class>]) -> Result<Vec<Arc<Class>>, String> {
 
 impl Types {
     fn new() -> Types {
-        let object = new_class("object", "builtins", vec![], Layout::Object, AttrMap::default())
-            .expect("object has no bases");
+        let object = new_class(
+            "object",
+            "builtins",
+            vec![],
+            Layout::Object,
+            AttrMap::default(),
+        )
+        .expect("object has no bases");
         let builtin = |name: &str, layout: Layout| {
             new_class(
                 name,
@@ -135,8 +141,14 @@ impl Types {
             .expect("single base")
         };
         let int = builtin("int", Layout::Int);
-        let bool_ = new_class("bool", "builtins", vec![int.clone()], Layout::Bool, AttrMap::default())
-            .expect("single base");
+        let bool_ = new_class(
+            "bool",
+            "builtins",
+            vec![int.clone()],
+            Layout::Bool,
+            AttrMap::default(),
+        )
+        .expect("single base");
         let mut exceptions: Vec<Arc<Class>> = Vec::with_capacity(ExcKind::ALL.len());
         for kind in ExcKind::ALL {
             let base = match kind.parent() {
