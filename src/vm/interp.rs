@@ -290,7 +290,7 @@ fn const_value(c: &Const) -> Value {
         Const::Float(f) => Value::Float(*f),
         Const::Str(s) if is_identifier_like(s) => Value::Str(intern(s)),
         Const::Str(s) => Value::Str(intern(s)),
-        Const::Bytes(b) => Value::Bytes(b.clone()),
+        Const::Bytes(b) => Value::Bytes(Arc::new(b.to_vec())),
         Const::Tuple(items) => Value::tuple(items.iter().map(const_value).collect()),
         Const::Code(c) => Value::Object(Arc::new(Object {
             class: types().code.clone(),

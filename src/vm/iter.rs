@@ -50,7 +50,7 @@ pub enum IterState {
         pos: usize,
     },
     Bytes {
-        b: Arc<[u8]>,
+        b: Arc<Vec<u8>>,
         index: usize,
     },
     Range {

@@ -1425,6 +1425,12 @@ pub fn wrap_for_class(cls: &Value, value: Value, builtin: &Arc<Class>) -> PyResu
 }
 
 fn int_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    // The common `int(x)`.
+    if let (2, true, Some(Value::Class(c))) = (args.len(), kwargs.is_empty(), args.first()) {
+        if Arc::ptr_eq(c, &types().int) {
+            return to_int(vm, &args[1]);
+        }
+    }
     let cls = args.first().cloned().unwrap_or(Value::None);
     let mut pos: Vec<Value> = args.iter().skip(1).cloned().collect();
     let mut base_arg: Option<Value> = None;

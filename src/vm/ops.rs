@@ -38,12 +38,14 @@ pub fn class_changed() {
 
 const ATTR_CACHE_SIZE: usize = 512;
 
-/// One cached MRO lookup: `found` is the value and the MRO position of its owner.
+/// One cached MRO lookup: the value (`Null` when absent) and the MRO
+/// position of the class that defines it.
 struct AttrCacheEntry {
     class: Arc<Class>,
     name: Box<str>,
     epoch: u64,
-    found: Option<(Value, u32)>,
+    value: Value,
+    pos: u32,
 }
 
 thread_local! {
@@ -61,16 +63,16 @@ fn owner_at(class: &Arc<Class>, pos: u32) -> &Arc<Class> {
     }
 }
 
-fn walk_mro(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
+fn walk_mro(class: &Arc<Class>, name: &str) -> (Value, u32) {
     if let Some(v) = class.attrs.lock().get(name) {
-        return Some((v.clone(), 0));
+        return (v.clone(), 0);
     }
     for (i, c) in class.mro.iter().enumerate() {
         if let Some(v) = c.attrs.lock().get(name) {
-            return Some((v.clone(), i as u32 + 1));
+            return (v.clone(), i as u32 + 1);
         }
     }
-    None
+    (Value::Null, 0)
 }
 
 /// Short attribute names compare faster inline than through `memcmp`:
@@ -126,46 +128,53 @@ fn attr_get<'a>(attrs: &'a AttrMap, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-fn cached_lookup(class: &Arc<Class>, name: &str) -> Option<(Value, u32)> {
+/// The MRO lookup through the cache: `(Null, 0)` when absent. (Plain
+/// values rather than an `Option` of a tuple keep the copies aligned.)
+fn cached_lookup(class: &Arc<Class>, name: &str) -> (Value, u32) {
     let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
     let slot = ((Arc::as_ptr(class) as usize >> 4)
         ^ (name.as_ptr() as usize >> 3)
         ^ name.len().wrapping_mul(0x9e37_79b9))
         & (ATTR_CACHE_SIZE - 1);
-    // One access to the thread-local for both the hit and the miss: the
-    // MRO walk only locks class namespaces and never re-enters this cache.
-    let (found, evicted) = ATTR_CACHE.with(|c| {
+    // One access to the thread-local for both the hit and the miss: the MRO
+    // walk only locks class namespaces, and dropping an evicted entry runs
+    // no script code, so nothing re-enters this cache.
+    ATTR_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_empty() {
             c.resize_with(ATTR_CACHE_SIZE, || None);
         }
         if let Some(e) = &c[slot] {
             if e.epoch == epoch && Arc::ptr_eq(&e.class, class) && same_name(&e.name, name) {
-                return (e.found.clone(), None);
+                return (e.value.clone(), e.pos);
             }
         }
-        let found = walk_mro(class, name);
-        let old = c[slot].replace(AttrCacheEntry {
+        let (value, pos) = walk_mro(class, name);
+        c[slot] = Some(AttrCacheEntry {
             class: class.clone(),
             name: name.into(),
             epoch,
-            found: found.clone(),
+            value: value.clone(),
+            pos,
         });
-        (found, old)
-    });
-    // The evicted entry is dropped outside the borrow.
-    drop(evicted);
-    found
+        (value, pos)
+    })
 }
 
 /// `class.name` through the MRO (the class itself first), unbound.
 pub fn lookup_in_class(class: &Arc<Class>, name: &str) -> Option<Value> {
-    cached_lookup(class, name).map(|(v, _)| v)
+    match cached_lookup(class, name) {
+        (Value::Null, _) => None,
+        (v, _) => Some(v),
+    }
 }
 
 /// Like [`lookup_in_class`], also naming the class that defines it.
 pub fn lookup_with_owner<'a>(class: &'a Arc<Class>, name: &str) -> Option<(Value, &'a Arc<Class>)> {
-    cached_lookup(class, name).map(|(v, pos)| (v, owner_at(class, pos)))
+    match cached_lookup(class, name) {
+        (Value::Null, _) => None,
+        (v, pos) => Some((v, owner_at(class, pos))),
+    }
 }
 
 /// `issubclass(a, b)` for classes.
@@ -2113,6 +2122,20 @@ impl Vm {
         name: &str,
     ) -> PyResult<Option<Value>> {
         let cls = &inst.class;
+        if let Some((ga, owner)) = lookup_with_owner(cls, "__getattribute__") {
+            if !is_builtin_class(owner) {
+                return match self.call_special(&ga, obj, &[Value::str(name)]) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) if e.matches(ExcKind::AttributeError) => {
+                        match lookup_in_class(cls, "__getattr__") {
+                            Some(f) => self.call_special(&f, obj, &[Value::str(name)]).map(Some),
+                            None => Err(e),
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+            }
+        }
         if name.starts_with("__") {
             match name {
                 "__class__" => return Ok(Some(Value::Class(cls.clone()))),
@@ -2569,8 +2592,10 @@ impl Vm {
     pub fn load_method(&mut self, obj: &Value, name: &str) -> PyResult<(Value, Value)> {
         match obj {
             Value::Instance(inst) => {
-                if let InstanceBase::Exception(_) = inst.base {
-                    // Exception state attributes shadow nothing callable; fall through.
+                let custom = lookup_with_owner(&inst.class, "__getattribute__")
+                    .is_some_and(|(_, owner)| !is_builtin_class(owner));
+                if custom {
+                    return Ok((self.get_attr(obj, name)?, Value::Null));
                 }
                 if let Some(ca) = lookup_in_class(&inst.class, name) {
                     let plain = match &ca {

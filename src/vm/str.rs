@@ -1531,7 +1531,7 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 
 // ---------------------------------------------------------------- bytes
 
-fn bytes_this(args: &[Value], name: &str) -> PyResult<Arc<[u8]>> {
+fn bytes_this(args: &[Value], name: &str) -> PyResult<Arc<Vec<u8>>> {
     match args.first().map(base_value) {
         Some(Value::Bytes(b)) => Ok(b),
         Some(_) => Err(crate::vm::builtins::descriptor_error(
@@ -1543,7 +1543,7 @@ fn bytes_this(args: &[Value], name: &str) -> PyResult<Arc<[u8]>> {
     }
 }
 
-fn bytes_arg(v: &Value) -> PyResult<Arc<[u8]>> {
+fn bytes_arg(v: &Value) -> PyResult<Arc<Vec<u8>>> {
     match base_value(v) {
         Value::Bytes(b) => Ok(b),
         _ => Err(PyErr::type_error(format!(

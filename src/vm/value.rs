@@ -32,7 +32,8 @@ pub enum Value {
     /// Only for ints outside i64: arithmetic normalises back to `Int`.
     BigInt(Arc<BigInt>),
     Str(Arc<PyStr>),
-    Bytes(Arc<[u8]>),
+    /// Bytes behind a thin pointer, to keep `Value` at 16 bytes.
+    Bytes(Arc<Vec<u8>>),
     List(Arc<PyList>),
     Tuple(Arc<PyTuple>),
     Dict(Arc<PyDict>),
