@@ -84,9 +84,13 @@ fn main() {
             (Program::Command(code.clone()), argv)
         }
         (None, Some(first)) if first == "-" => (Program::Stdin, cli.args.clone()),
+        // Arguments after the file are the program's, so hyphens are allowed
+        // there; before it, an unknown option is a usage error as in CPython.
+        (None, Some(first)) if first.starts_with('-') => usage_error(first),
         (None, Some(first)) => (Program::File(first.clone()), cli.args.clone()),
         (None, None) if std::io::stdin().is_terminal() => (Program::Repl, vec![String::new()]),
-        (None, None) => (Program::Stdin, vec!["-".to_string()]),
+        // CPython: sys.argv is [''] for a program piped in without `-`.
+        (None, None) => (Program::Stdin, vec![String::new()]),
     };
     let path_dir = match &program {
         Program::File(f) => {
@@ -120,9 +124,27 @@ fn main() {
             70
         }
     };
+    if UNCAUGHT_INTERRUPT.load(std::sync::atomic::Ordering::Relaxed) {
+        // CPython ends by SIGINT after an uncaught KeyboardInterrupt, so a
+        // calling shell or script sees "killed by Ctrl-C", not an exit code.
+        let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGINT);
+    }
     // Daemon threads still running end with the process.
     std::process::exit(code);
 }
+
+/// `gilvm --bogus`: CPython's message shape and exit status 2.
+fn usage_error(option: &str) -> ! {
+    eprintln!(
+        "unknown option {option}\nusage: gilvm [OPTIONS] [-c CODE | FILE | -] [ARGS]...\n\
+         Try 'gilvm --help' for more information."
+    );
+    std::process::exit(2)
+}
+
+/// Set when the main program ends with an uncaught KeyboardInterrupt.
+static UNCAUGHT_INTERRUPT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// The interpreter's main thread: returns the exit status.
 fn run(options: Options, program: Program) -> i32 {
@@ -140,9 +162,11 @@ fn run(options: Options, program: Program) -> i32 {
                 Err(e) => Err(vm.syntax_error(&e, &path, None)),
             },
             Err(e) => {
-                let python = "gilvm";
+                // CPython names itself by argv[0] and the file by its absolute path.
+                let python = std::env::args().next().unwrap_or_else(|| "gilvm".into());
                 interp.write_stderr(&format!(
-                    "{python}: can't open file '{path}': [Errno {}] {}\n",
+                    "{python}: can't open file '{}': [Errno {}] {}\n",
+                    absolute(&path),
                     e.raw_os_error().unwrap_or(2),
                     errno_text(&e)
                 ));
@@ -154,7 +178,7 @@ fn run(options: Options, program: Program) -> i32 {
             let mut bytes = Vec::new();
             let _ = std::io::stdin().read_to_end(&mut bytes);
             match gilvm::syntax::decode_source(&bytes, "<stdin>") {
-                Ok(src) => vm.run_main(&src, "<stdin>", None),
+                Ok(src) => vm.run_main(&src, "<stdin>", Some("<stdin>")),
                 Err(e) => Err(vm.syntax_error(&e, "<stdin>", None)),
             }
         }
@@ -165,11 +189,17 @@ fn run(options: Options, program: Program) -> i32 {
     };
     let mut status = match result {
         Ok(()) => 0,
-        Err(e) => report_uncaught(&mut vm, &e),
+        Err(e) => {
+            if e.matches(gilvm::vm::ExcKind::KeyboardInterrupt) {
+                UNCAUGHT_INTERRUPT.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            report_uncaught(&mut vm, &e)
+        }
     };
     if let Err(e) = shutdown_threads(&mut vm) {
         status = report_uncaught(&mut vm, &e);
     }
+    run_atexit(&mut vm);
     interp.flush_stdout();
     if interp.options.gil_stats {
         interp.write_stderr(&interp.gil.render_stats());
@@ -213,6 +243,20 @@ fn shutdown_threads(vm: &mut Vm) -> Result<(), PyErr> {
     };
     vm.call(&f, &[], &[])?;
     Ok(())
+}
+
+/// After the threads: the functions registered with `atexit`, if the
+/// program imported it (its errors are reported by `atexit` itself).
+fn run_atexit(vm: &mut Vm) {
+    let Some(Value::Module(m)) = vm.interp.module("atexit") else {
+        return;
+    };
+    let Some(f) = m.dict.get("_run_exitfuncs") else {
+        return;
+    };
+    if let Err(e) = vm.call(&f, &[], &[]) {
+        gilvm::vm::traceback::print_exception(vm, &e);
+    }
 }
 
 /// Ctrl-C: a watcher thread turns SIGINT into the GIL's signal request; the

@@ -34,8 +34,8 @@ use crate::syntax::ast::*;
 use crate::syntax::{SyntaxError, SyntaxErrorKind};
 
 /// Guard against deep ASTs on the Rust stack (the parser already limits
-/// expression nesting to 1000).
-const MAX_DEPTH: u32 = 1200;
+/// expression nesting to 2999).
+const MAX_DEPTH: u32 = 3200;
 
 /// Compile a module body. `filename` is recorded in every code object for
 /// tracebacks. Scoping errors (e.g. `nonlocal` at module level, `return`
@@ -43,7 +43,7 @@ const MAX_DEPTH: u32 = 1200;
 /// text `parse_module` saw (see [`crate::compile::lines`]).
 pub fn compile_module(module: &Module, filename: &str) -> Result<Arc<Code>, SyntaxError> {
     let index = LineIndex::for_module(module);
-    compile(module, index, filename, false)
+    compile(module, index, None, filename, false)
 }
 
 /// Like [`compile_module`], with the source text given explicitly.
@@ -52,7 +52,13 @@ pub fn compile_module_with_source(
     source: &str,
     filename: &str,
 ) -> Result<Arc<Code>, SyntaxError> {
-    compile(module, LineIndex::new(source), filename, false)
+    compile(
+        module,
+        LineIndex::new(source),
+        Some(source),
+        filename,
+        false,
+    )
 }
 
 /// For the REPL: expression statements print their value (`PrintExpr`).
@@ -61,12 +67,13 @@ pub fn compile_interactive(
     source: &str,
     filename: &str,
 ) -> Result<Arc<Code>, SyntaxError> {
-    compile(module, LineIndex::new(source), filename, true)
+    compile(module, LineIndex::new(source), Some(source), filename, true)
 }
 
 fn compile(
     module: &Module,
     lines: LineIndex,
+    source: Option<&str>,
     filename: &str,
     interactive: bool,
 ) -> Result<Arc<Code>, SyntaxError> {
@@ -75,6 +82,7 @@ fn compile(
         table,
         filename: Arc::from(filename),
         lines,
+        source: source.map(Rc::from),
         unit: Unit::new(0, ScopeKind::Module, "<module>", "<module>".into(), None),
         outer: Vec::new(),
         interactive,
@@ -121,6 +129,9 @@ enum FBlock<'a> {
     With,
     /// In an `except` clause body: `[prev]` on the stack.
     Handler(Option<Name>),
+    /// A `finally` body run by `return`: the return value is on the stack
+    /// (a `break`/`continue` there drops it).
+    PopValue,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -230,6 +241,8 @@ struct Compiler<'a> {
     table: SymbolTable,
     filename: Arc<str>,
     lines: LineIndex,
+    /// The source text, for the line quoted under a SyntaxWarning.
+    source: Option<Rc<str>>,
     unit: Unit<'a>,
     outer: Vec<Unit<'a>>,
     interactive: bool,
@@ -702,6 +715,10 @@ impl<'a> Compiler<'a> {
             StmtKind::Global(_) | StmtKind::Nonlocal(_) => Ok(()),
             StmtKind::Del(targets) => targets.iter().try_for_each(|t| self.delete(t)),
             StmtKind::Assert { test, msg } => {
+                if matches!(&test.kind, ExprKind::Tuple(v) if !v.is_empty()) {
+                    let msg = "assertion is always true, perhaps remove parentheses?";
+                    self.warn(msg.to_string(), s.span);
+                }
                 let end = self.new_label();
                 self.jump_if(test, true, end)?;
                 // CPython reports a failed assert at its test.
@@ -910,7 +927,7 @@ impl<'a> Compiler<'a> {
         span: Span,
     ) -> R {
         let (cont, brk, else_l) = (self.new_label(), self.new_label(), self.new_label());
-        self.expr(iter)?;
+        self.iterable(iter)?;
         // Iteration errors are reported at the `for` statement.
         self.unit.span = span;
         self.emit(Instr::GetIter);
@@ -977,8 +994,20 @@ impl<'a> Compiler<'a> {
             FBlock::FinallyTry(body) => {
                 self.emit(Instr::PopBlock);
                 let saved = self.unit.span;
+                if preserve_tos {
+                    self.unit.fblocks.push(FBlock::PopValue);
+                }
                 self.stmts(body)?;
+                if preserve_tos {
+                    self.unit.fblocks.pop();
+                }
                 self.unit.span = saved;
+            }
+            FBlock::PopValue => {
+                if preserve_tos {
+                    self.emit(Instr::Swap(2));
+                }
+                self.emit(Instr::Pop);
             }
             FBlock::FinallyEnd => {
                 if preserve_tos {
@@ -1532,6 +1561,13 @@ impl<'a> Compiler<'a> {
             ExprKind::JoinedStr(parts) => self.fstring(parts),
             ExprKind::List(elts) => self.display(elts, Seq::List),
             ExprKind::Tuple(elts) => self.display(elts, Seq::Tuple),
+            // CPython: `BUILD_SET 0` updated from a frozenset constant.
+            ExprKind::Set(elts) if elts.len() > 2 && elts.iter().all(|x| fold(x).is_some()) => {
+                self.emit(Instr::BuildSet(0));
+                self.frozenset_const(elts)?;
+                self.emit(Instr::SetUpdate(1));
+                Ok(())
+            }
             ExprKind::Set(elts) => self.display(elts, Seq::Set),
             ExprKind::Dict(items) => self.dict(items),
             ExprKind::Starred(_) => Err(err("can't use starred expression here", e.span)),
@@ -1542,6 +1578,7 @@ impl<'a> Compiler<'a> {
                 Ok(())
             }
             ExprKind::Subscript { value, index } => {
+                self.check_subscript(e, value, index);
                 self.expr(value)?;
                 self.expr(index)?;
                 self.emit(Instr::BinarySubscr);
@@ -1603,7 +1640,10 @@ impl<'a> Compiler<'a> {
                 left,
                 ops,
                 comparators,
-            } => self.compare(left, ops, comparators),
+            } => {
+                self.check_compare(e, left, ops, comparators);
+                self.compare(left, ops, comparators)
+            }
             ExprKind::IfExp { test, body, orelse } => {
                 let (else_l, end) = (self.new_label(), self.new_label());
                 self.jump_if(test, false, else_l)?;
@@ -1682,10 +1722,103 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// CPython's compile-time SyntaxWarnings go straight to stderr (the
+    /// compiler passes no registry, so repeats are shown too).
+    fn warn(&self, msg: String, span: Span) {
+        let line = self.lines.line(span.start);
+        let mut text = format!("{}:{line}: SyntaxWarning: {msg}\n", self.filename);
+        // The warnings module reads the line back from the file: none for
+        // `-c` and stdin programs.
+        let pseudo = matches!(&*self.filename, "<string>" | "<stdin>");
+        let quoted = self.source.as_deref().filter(|_| !pseudo).and_then(|src| {
+            let l = src.split('\n').nth((line as usize).checked_sub(1)?)?.trim();
+            (!l.is_empty()).then_some(l)
+        });
+        if let Some(l) = quoted {
+            text.push_str(&format!("  {l}\n"));
+        }
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
+    }
+
+    /// `x is 1`: CPython's `check_compare`.
+    fn check_compare(&mut self, e: &Expr, left: &Expr, ops: &[CmpOp], comparators: &[Expr]) {
+        let is_literal = |x: &Expr| {
+            !matches!(
+                fold(x),
+                None | Some(Const::None | Const::Bool(_) | Const::Ellipsis)
+            )
+        };
+        let mut left_lit = is_literal(left);
+        for (op, right) in ops.iter().zip(comparators) {
+            let right_lit = is_literal(right);
+            if matches!(op, CmpOp::Is | CmpOp::IsNot) && (left_lit || right_lit) {
+                let msg = if *op == CmpOp::Is {
+                    "\"is\" with a literal. Did you mean \"==\"?"
+                } else {
+                    "\"is not\" with a literal. Did you mean \"!=\"?"
+                };
+                self.warn(msg.to_string(), e.span);
+                return;
+            }
+            left_lit = right_lit;
+        }
+    }
+
+    /// `(1)[0]`, `[1, 2]["a"]`: CPython's `check_subscripter`/`check_index`.
+    fn check_subscript(&mut self, e: &Expr, value: &Expr, index: &Expr) {
+        let folded = fold(value);
+        let unsubscriptable = match &value.kind {
+            ExprKind::Set(_) | ExprKind::SetComp { .. } | ExprKind::GeneratorExp { .. } => true,
+            ExprKind::Lambda { .. } => true,
+            _ => matches!(
+                folded,
+                Some(
+                    Const::None
+                        | Const::Ellipsis
+                        | Const::Int(_)
+                        | Const::BigInt(_)
+                        | Const::Bool(_)
+                        | Const::Float(_)
+                )
+            ),
+        };
+        if unsubscriptable {
+            if let Some(t) = literal_type(value) {
+                let msg = format!("'{t}' object is not subscriptable; perhaps you missed a comma?");
+                self.warn(msg, e.span);
+            }
+            return;
+        }
+        let Some(index_type) = literal_type(index) else {
+            return;
+        };
+        if matches!(index_type, "int" | "bool") {
+            return;
+        }
+        let sequence = match &value.kind {
+            ExprKind::List(_) | ExprKind::ListComp { .. } | ExprKind::Tuple(_) => true,
+            ExprKind::JoinedStr(_) => true,
+            _ => matches!(
+                folded,
+                Some(Const::Str(_) | Const::Bytes(_) | Const::Tuple(_))
+            ),
+        };
+        if let (true, Some(t)) = (sequence, literal_type(value)) {
+            let msg = format!(
+                "{t} indices must be integers or slices, not {index_type}; perhaps you missed a comma?"
+            );
+            self.warn(msg, e.span);
+        }
+    }
+
     fn compare(&mut self, left: &'a Expr, ops: &[CmpOp], comparators: &'a [Expr]) -> R {
         self.expr(left)?;
         if ops.len() == 1 {
-            self.expr(&comparators[0])?;
+            match (&comparators[0].kind, ops[0]) {
+                // Membership ignores table order: skip the frozenset layout.
+                (ExprKind::Set(elts), CmpOp::In | CmpOp::NotIn) => self.display(elts, Seq::Set)?,
+                _ => self.expr(&comparators[0])?,
+            }
             self.emit(cmp_instr(ops[0]));
             return Ok(());
         }
@@ -1786,6 +1919,10 @@ impl<'a> Compiler<'a> {
                     spec,
                     span,
                 } => {
+                    if matches!(expr.kind, ExprKind::Starred(_)) {
+                        let msg = "f-string: cannot use starred expression here";
+                        return Err(err(msg, expr.span));
+                    }
                     self.expr(expr)?;
                     let conv = match conversion {
                         Some('s') => 1,
@@ -1821,6 +1958,37 @@ impl<'a> Compiler<'a> {
     fn display(&mut self, elts: &'a [Expr], kind: Seq) -> R {
         let refs: Vec<&'a Expr> = elts.iter().collect();
         self.sequence(&refs, kind)
+    }
+
+    /// The iterable of a `for` or comprehension. CPython turns a constant set
+    /// display there into a frozenset constant, iterated in that table's order.
+    fn iterable(&mut self, e: &'a Expr) -> R {
+        if let ExprKind::Set(elts) = &e.kind {
+            if elts.iter().all(|x| fold(x).is_some()) {
+                return self.frozenset_const(elts);
+            }
+        }
+        self.expr(e)
+    }
+
+    /// Builds a set laid out like CPython's frozenset constant for a set
+    /// display: items added in source order, then (when the compiler merges
+    /// constants) re-added in that set's iteration order. The layout decides
+    /// the printed order when small ints collide (`hash(-1) == hash(-2)`).
+    fn frozenset_const(&mut self, elts: &'a [Expr]) -> R {
+        self.emit(Instr::BuildSet(0));
+        for x in elts {
+            self.expr(x)?;
+        }
+        self.emit(Instr::BuildSet(elts.len() as u32));
+        self.emit(Instr::GetIter);
+        let (start, end) = (self.new_label(), self.new_label());
+        self.bind(start);
+        self.jump(Instr::ForIter, end);
+        self.emit(Instr::SetAdd(2));
+        self.jump(Instr::Jump, start);
+        self.bind(end);
+        Ok(())
     }
 
     fn sequence(&mut self, elts: &[&'a Expr], kind: Seq) -> R {
@@ -1925,6 +2093,12 @@ impl<'a> Compiler<'a> {
         args: &'a [Expr],
         keywords: &'a [Keyword],
     ) -> R {
+        if let Some(t) =
+            literal_type(func).filter(|_| !matches!(func.kind, ExprKind::Lambda { .. }))
+        {
+            let msg = format!("'{t}' object is not callable; perhaps you missed a comma?");
+            self.warn(msg, e.span);
+        }
         let simple = !args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_)))
             && !keywords.iter().any(|k| k.arg.is_none());
         if let ExprKind::Attribute { value, attr } = &func.kind {
@@ -1956,6 +2130,32 @@ impl<'a> Compiler<'a> {
 
     /// Emit the call of the callable on the stack (with `already` positional
     /// arguments pushed after it).
+    /// `[*already] → [args tuple]` for a call with `*` arguments.
+    fn star_args(&mut self, already: u32, args: &'a [Expr]) -> R {
+        let leading = args
+            .iter()
+            .take_while(|a| !matches!(a.kind, ExprKind::Starred(_)))
+            .count();
+        for a in &args[..leading] {
+            self.expr(a)?;
+        }
+        self.emit(Instr::BuildList(already + leading as u32));
+        for a in &args[leading..] {
+            match &a.kind {
+                ExprKind::Starred(inner) => {
+                    self.expr(inner)?;
+                    self.emit_at(Instr::ListExtend(1), a.span);
+                }
+                _ => {
+                    self.expr(a)?;
+                    self.emit(Instr::ListAppend(1));
+                }
+            }
+        }
+        self.emit(Instr::ListToTuple);
+        Ok(())
+    }
+
     fn call_with(
         &mut self,
         already: u32,
@@ -1983,28 +2183,20 @@ impl<'a> Compiler<'a> {
             }
             return Ok(());
         }
-        // General form: an argument tuple and a keyword dict.
-        let leading = args
-            .iter()
-            .take_while(|a| !matches!(a.kind, ExprKind::Starred(_)))
-            .count();
-        for a in &args[..leading] {
-            self.expr(a)?;
+        // General form: an argument tuple and a keyword dict. A lone `*x` is
+        // passed as is (CPython then names the function if `x` is no iterable).
+        if let (
+            [Expr {
+                kind: ExprKind::Starred(inner),
+                ..
+            }],
+            0,
+        ) = (args, already)
+        {
+            self.expr(inner)?;
+        } else {
+            self.star_args(already, args)?;
         }
-        self.emit(Instr::BuildList(already + leading as u32));
-        for a in &args[leading..] {
-            match &a.kind {
-                ExprKind::Starred(inner) => {
-                    self.expr(inner)?;
-                    self.emit_at(Instr::ListExtend(1), a.span);
-                }
-                _ => {
-                    self.expr(a)?;
-                    self.emit(Instr::ListAppend(1));
-                }
-            }
-        }
-        self.emit(Instr::ListToTuple);
         if keywords.is_empty() {
             self.emit_at(Instr::CallEx(0), span);
             return Ok(());
@@ -2107,7 +2299,7 @@ impl<'a> Compiler<'a> {
             if i == 0 {
                 self.emit(Instr::LoadFast(0));
             } else {
-                self.expr(&g.iter)?;
+                self.iterable(&g.iter)?;
                 self.unit.span = g.iter.span;
                 self.emit(Instr::GetIter);
             }
@@ -2157,7 +2349,7 @@ impl<'a> Compiler<'a> {
         let code = self.leave()?;
         self.unit.span = e.span;
         self.make_function(code, 0)?;
-        self.expr(&first.iter)?;
+        self.iterable(&first.iter)?;
         self.emit_at(Instr::GetIter, first.iter.span);
         self.emit_at(Instr::Call(1), e.span);
         Ok(())
@@ -2184,6 +2376,31 @@ fn cmp_instr(op: CmpOp) -> Instr {
         CmpOp::In => Instr::ContainsOp(0),
         CmpOp::NotIn => Instr::ContainsOp(1),
     }
+}
+
+/// The type a literal display or constant expression evaluates to
+/// (CPython's `infer_type`), for compile-time warnings.
+fn literal_type(e: &Expr) -> Option<&'static str> {
+    Some(match &e.kind {
+        ExprKind::List(_) | ExprKind::ListComp { .. } => "list",
+        ExprKind::Dict(_) | ExprKind::DictComp { .. } => "dict",
+        ExprKind::Set(_) | ExprKind::SetComp { .. } => "set",
+        ExprKind::GeneratorExp { .. } => "generator",
+        ExprKind::Lambda { .. } => "function",
+        ExprKind::JoinedStr(_) => "str",
+        ExprKind::Tuple(_) => "tuple",
+        _ => match fold(e)? {
+            Const::None => "NoneType",
+            Const::Bool(_) => "bool",
+            Const::Ellipsis => "ellipsis",
+            Const::Int(_) | Const::BigInt(_) => "int",
+            Const::Float(_) => "float",
+            Const::Str(_) => "str",
+            Const::Bytes(_) => "bytes",
+            Const::Tuple(_) => "tuple",
+            Const::Code(_) => return None,
+        },
+    })
 }
 
 fn constant(c: &Constant) -> Const {
@@ -2343,6 +2560,26 @@ mod tests {
     fn compile_src(src: &str) -> Result<Arc<Code>, SyntaxError> {
         let m = parse_module(src)?;
         compile_module_with_source(&m, src, "<test>")
+    }
+
+    #[test]
+    fn finally_control_flow_compiles() {
+        // `break`/`continue` in a `finally` run for a pending `return`.
+        compiled(
+            "def f():\n  for i in range(3):\n    try:\n      return i\n    finally:\n      break\n",
+        );
+        compiled("def f():\n  for i in range(3):\n    try:\n      return i\n    finally:\n      continue\n");
+        compiled("def f():\n  while 1:\n    try:\n      return 1\n    finally:\n      return 2\n");
+    }
+
+    #[test]
+    fn global_after_assignment_is_an_error() {
+        assert_eq!(
+            error("def f():\n  global x\n  x = 1\n  global x\n"),
+            "name 'x' is assigned to before global declaration"
+        );
+        assert_eq!(error("def f():\n  import x\n  global x\n"), "");
+        assert_eq!(error("def f():\n  global x\n  global x\n"), "");
     }
 
     fn compiled(src: &str) -> Arc<Code> {

@@ -66,6 +66,12 @@ pub mod flag {
     /// Bound by a comprehension's `for` target.
     pub const DEF_COMP_ITER: u16 = 64;
     pub const DEF_BOUND: u16 = DEF_LOCAL | DEF_PARAM;
+    /// Bound by `import` (with `DEF_LOCAL`): may precede `global`.
+    pub const DEF_IMPORT: u16 = 128;
+    /// An annotated name (with `DEF_LOCAL`).
+    pub const DEF_ANNOT: u16 = 256;
+    /// Bound other than by `import`: set by `add` alongside `DEF_LOCAL`.
+    pub const DEF_ASSIGN: u16 = 512;
 }
 
 #[derive(Clone, Debug)]
@@ -254,6 +260,9 @@ impl Builder {
             ));
         }
         sym.flags |= f;
+        if f & flag::DEF_LOCAL != 0 && f & flag::DEF_IMPORT == 0 {
+            sym.flags |= flag::DEF_ASSIGN;
+        }
         Ok(())
     }
 
@@ -297,7 +306,7 @@ impl Builder {
                             target.span,
                         ));
                     }
-                    self.add(n, flag::DEF_LOCAL, target.span)?;
+                    self.add(n, flag::DEF_LOCAL | flag::DEF_ANNOT, target.span)?;
                 } else {
                     self.expr(target)?;
                 }
@@ -388,7 +397,7 @@ impl Builder {
                         Some(n) => n.clone(),
                         None => Rc::from(a.name.split('.').next().unwrap_or(&a.name)),
                     };
-                    self.add(&bound, flag::DEF_LOCAL, a.span)?;
+                    self.add(&bound, flag::DEF_LOCAL | flag::DEF_IMPORT, a.span)?;
                 }
                 Ok(())
             }
@@ -399,7 +408,7 @@ impl Builder {
                 for a in names {
                     self.add(
                         a.asname.as_ref().unwrap_or(&a.name),
-                        flag::DEF_LOCAL,
+                        flag::DEF_LOCAL | flag::DEF_IMPORT,
                         a.span,
                     )?;
                 }
@@ -429,15 +438,19 @@ impl Builder {
             if !global && f & flag::DEF_GLOBAL != 0 {
                 return Err(error(format!("name '{n}' is nonlocal and global"), span));
             }
-            if f & flag::DEF_LOCAL != 0 && f & (flag::DEF_GLOBAL | flag::DEF_NONLOCAL) == 0 {
+            // CPython checks these even when the name was declared before.
+            if f & flag::USE != 0 {
                 return Err(error(
-                    format!("name '{n}' is assigned to before {what} declaration"),
+                    format!("name '{n}' is used prior to {what} declaration"),
                     span,
                 ));
             }
-            if f & flag::USE != 0 && f & (flag::DEF_GLOBAL | flag::DEF_NONLOCAL) == 0 {
+            if f & flag::DEF_ANNOT != 0 {
+                return Err(error(format!("annotated name '{n}' can't be {what}"), span));
+            }
+            if f & flag::DEF_ASSIGN != 0 {
                 return Err(error(
-                    format!("name '{n}' is used prior to {what} declaration"),
+                    format!("name '{n}' is assigned to before {what} declaration"),
                     span,
                 ));
             }

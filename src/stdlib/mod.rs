@@ -51,6 +51,12 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "collections" => include_str!("py/collections.py"),
         "concurrent" => include_str!("py/concurrent/__init__.py"),
         "concurrent.futures" => include_str!("py/concurrent/futures.py"),
+        "atexit" => include_str!("py/atexit.py"),
+        "contextlib" => include_str!("py/contextlib.py"),
+        "functools" => include_str!("py/functools.py"),
+        "itertools" => include_str!("py/itertools.py"),
+        "logging" => include_str!("py/logging.py"),
+        "typing" => include_str!("py/typing.py"),
         _ => return None,
     })
 }

@@ -132,15 +132,22 @@ fn interrupt_main(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::None)
 }
 
+/// `stack_size([size])`: remembered and reported back as CPython does, but
+/// interpreter threads keep their own (large) stacks, which the recursion
+/// limit relies on.
 fn stack_size(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static SIZE: AtomicI64 = AtomicI64::new(0);
     check_args("stack_size", args, 0, 1)?;
+    let old = SIZE.load(Ordering::Relaxed);
     if let Some(v) = args.first() {
         let n = to_i64(v)?;
         if n != 0 && n < 32_768 {
-            return Err(PyErr::value_error("size not valid: 32768 bytes"));
+            return Err(PyErr::value_error(format!("size not valid: {n} bytes")));
         }
+        SIZE.store(n, Ordering::Relaxed);
     }
-    Ok(Value::Int(0))
+    Ok(Value::Int(old))
 }
 
 // ---------------------------------------------------------------------------

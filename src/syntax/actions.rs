@@ -16,7 +16,7 @@ use crate::syntax::parser::{SyntaxError, SyntaxErrorKind};
 /// Deepest expression nesting accepted. The AST, the compiler and `Drop`
 /// recurse on the Rust stack, so the parser refuses deeper trees
 /// (CPython fails similarly, with a RecursionError, near 3000).
-pub const MAX_EXPR_DEPTH: u32 = 1000;
+pub const MAX_EXPR_DEPTH: u32 = 2999;
 
 pub type PErr = ParseError<usize, Tok, SyntaxError>;
 pub type PResult<T> = Result<T, PErr>;
@@ -64,7 +64,7 @@ impl ParseCtx {
         if d > 0 {
             if d + 1 > MAX_EXPR_DEPTH {
                 return Err(user(
-                    "too many nested expressions (the nesting limit is 1000)",
+                    "too many nested expressions (the nesting limit is 2999)",
                     e.span,
                 ));
             }
@@ -379,7 +379,9 @@ pub fn assign(
                 | ExprKind::Attribute { .. }
                 | ExprKind::Subscript { .. }
         );
-        if !excluded && is_bitwise_or(x) && is_bitwise_or(y) && y_alone {
+        // A named expression on the left must have been parenthesized.
+        let x_ok = is_bitwise_or(x) || matches!(x.kind, ExprKind::NamedExpr { .. });
+        if !excluded && x_ok && is_bitwise_or(y) && y_alone {
             return Err(user(
                 format!(
                     "cannot assign to {} here. Maybe you meant '==' instead of '='?",
@@ -506,6 +508,17 @@ pub enum ArgItem {
 }
 
 pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize) -> PResult<Expr> {
+    // `f(x for x in y, )`: a trailing comma needs the generator parenthesized.
+    if let [ArgItem::Gen(g)] = items.as_slice() {
+        let tail = ctx.src.get(g.span.end as usize..r).unwrap_or("");
+        // Only blanks, comments and that comma can sit between the two.
+        if tail
+            .lines()
+            .any(|l| l.split('#').next().unwrap_or("").contains(','))
+        {
+            return Err(user("Generator expression must be parenthesized", g.span));
+        }
+    }
     let (args, keywords) = arguments(items, r.saturating_sub(1))?;
     ctx.expr(
         ExprKind::Call {

@@ -176,6 +176,22 @@ fn number(lex: &mut logos::Lexer<Raw>) {
     lex.bump(i);
 }
 
+/// CPython's message for a character that cannot start a token; characters
+/// `str.isprintable()` rejects (a no-break space pasted from a web page,
+/// zero-width and other format characters) are not quoted.
+fn invalid_character(c: char) -> String {
+    let u = c as u32;
+    let non_printable = c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(u, 0xAD | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064)
+        || matches!(u, 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF);
+    if non_printable {
+        format!("invalid non-printable character U+{u:04X}")
+    } else {
+        format!("invalid character '{c}' (U+{u:04X})")
+    }
+}
+
 /// Scan a single-quoted string body up to its closing quote.
 fn string_single(lex: &mut logos::Lexer<Raw>) -> Result<(), RawError> {
     let quote = *lex.slice().as_bytes().last().unwrap_or(&b'"');
@@ -636,6 +652,11 @@ impl<'s> Lexer<'s> {
             }
         }
         if self.mode == Mode::Module {
+            if let Some(at) = self.trailing_continuation(end) {
+                return Some(Err(self.err("unexpected EOF while parsing", at, at)));
+            }
+        }
+        if self.mode == Mode::Module {
             if self.line_has_tokens {
                 self.line_has_tokens = false;
                 self.pending.push_back((end, Tok::Newline, end));
@@ -646,6 +667,43 @@ impl<'s> Lexer<'s> {
             }
         }
         self.pending.pop_front().map(Ok)
+    }
+
+    /// The offset just after a backslash continuation that ends the input
+    /// (only blanks and comments after the last token), which CPython
+    /// reports as an unexpected EOF.
+    fn trailing_continuation(&self, end: usize) -> Option<usize> {
+        let from = self
+            .history
+            .last()
+            .map_or(self.base, |t| t.2)
+            .max(self.base);
+        let tail = self.src.get(from..end)?.as_bytes();
+        let (mut i, mut pending) = (0, None);
+        while i < tail.len() {
+            match tail[i] {
+                b' ' | b'\t' | b'\x0C' => i += 1,
+                b'\\' if matches!(tail.get(i + 1), Some(b'\n' | b'\r')) => {
+                    pending = Some(from + i + 1);
+                    i += 2;
+                    if tail[i - 1] == b'\r' && tail.get(i) == Some(&b'\n') {
+                        i += 1;
+                    }
+                }
+                b'#' => {
+                    while i < tail.len() && !matches!(tail[i], b'\n' | b'\r') {
+                        i += 1;
+                    }
+                    pending = None;
+                }
+                b'\n' | b'\r' => {
+                    pending = None;
+                    i += 1;
+                }
+                _ => return None,
+            }
+        }
+        pending
     }
 
     fn raw_error(&self, e: RawError, start: usize, end: usize) -> SyntaxError {
@@ -681,11 +739,7 @@ impl<'s> Lexer<'s> {
                     );
                 }
                 if !c.is_ascii() {
-                    return self.err(
-                        format!("invalid character '{c}' (U+{:04X})", c as u32),
-                        start,
-                        end,
-                    );
+                    return self.err(invalid_character(c), start, end);
                 }
                 self.err("invalid syntax", start, start + c.len_utf8())
             }
@@ -770,16 +824,12 @@ impl<'s> Lexer<'s> {
             Raw::Name => {
                 if let Some(bad) = text.chars().find(|&c| !is_id_char(c)) {
                     let off = start + text.find(bad).unwrap_or(0);
-                    return Err(self.err(
-                        format!("invalid character '{bad}' (U+{:04X})", bad as u32),
-                        off,
-                        off + bad.len_utf8(),
-                    ));
+                    return Err(self.err(invalid_character(bad), off, off + bad.len_utf8()));
                 }
                 if let Some(first) = text.chars().next() {
                     if !first.is_ascii() && !is_id_start(first) {
                         return Err(self.err(
-                            format!("invalid character '{first}' (U+{:04X})", first as u32),
+                            invalid_character(first),
                             start,
                             start + first.len_utf8(),
                         ));

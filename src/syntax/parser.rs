@@ -222,12 +222,16 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
                 );
             }
             if expected.iter().any(|t| t == "Indent") {
-                let at = lexer
+                // CPython points at the file's last line (blank lines and
+                // comments after the header included).
+                let header = lexer
                     .history
                     .iter()
                     .rev()
                     .find(|t| t.1 == Tok::Newline)
                     .map_or(location, |t| t.0);
+                let last_line = src[..location].rfind('\n').map_or(0, |i| i + 1);
+                let at = header.max(last_line);
                 return expected_block(src, &lexer.history, lexer.history.len(), Span::new(at, at));
             }
             generic(Span::new(location, location))
@@ -314,6 +318,31 @@ fn special_error(
             }
         }
     }
+    // `yield = 1`: the statement began as a yield expression.
+    if first == Some(Tok::Yield) && idx > start && tok == Tok::Equal {
+        let msg = "assignment to yield expression not possible";
+        return err(msg, h[start].0, h[idx - 1].2);
+    }
+    // `a, b: int`: an annotation on a bare tuple.
+    if tok == Tok::Colon
+        && lexer.brackets.is_empty()
+        && first
+            .as_ref()
+            .is_some_and(|t| t.starts_expr() && *t != Tok::Lambda)
+    {
+        let mut depth = 0i32;
+        for i in start..idx {
+            match h[i].1 {
+                Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+                Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+                Tok::Comma if depth == 0 && i > start => {
+                    let msg = "only single target (not tuple) can be annotated";
+                    return err(msg, h[start].0, h[i - 1].2);
+                }
+                _ => {}
+            }
+        }
+    }
     // `if x = 1:`
     if tok == Tok::Equal
         && matches!(first, Some(Tok::If | Tok::Elif | Tok::While))
@@ -342,9 +371,25 @@ fn special_error(
         let msg = format!("cannot assign to {what} here. Maybe you meant '==' instead of '='?");
         return err(&msg, h[left].0, h[idx - 1].2);
     }
-    // Forced colons and parentheses.
-    if tok != Tok::Colon && matches!(prev, Some(Tok::Else | Tok::Try | Tok::Finally)) {
+    // Forced colons and parentheses (`else` of a conditional expression
+    // is not a clause).
+    if tok != Tok::Colon
+        && matches!(prev, Some(Tok::Else | Tok::Try | Tok::Finally))
+        && idx == start + 1
+    {
         return err("expected ':'", l, r);
+    }
+    // `def f(x=):`
+    let is_def = match first {
+        Some(Tok::Def) => true,
+        Some(Tok::Async) => h.get(start + 1).map(|t| &t.1) == Some(&Tok::Def),
+        _ => false,
+    };
+    // Directly in the parameter list (the lexer has already closed a `)`).
+    let depth = lexer.brackets.len() + usize::from(tok == Tok::RPar);
+    if matches!(tok, Tok::RPar | Tok::Comma) && prev == Some(Tok::Equal) && is_def && depth == 1 {
+        let eq = &h[idx - 1];
+        return err("expected default value expression", eq.0, eq.2);
     }
     if expects("\":\"") && matches!(first, Some(Tok::Class)) {
         return err("expected ':'", l, r);
@@ -574,6 +619,15 @@ fn primary_start(history: &[Spanned], mut i: usize) -> usize {
     }
 }
 
+/// CPython reads source in universal-newline mode: `\r\n` and a lone `\r`
+/// become `\n` (error lines and string literals never show a `\r`).
+fn universal_newlines(s: &str) -> String {
+    if !s.contains('\r') {
+        return s.to_string();
+    }
+    s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// Decode a source file's bytes: UTF-8 (a BOM is skipped), or Latin-1 when
 /// a coding declaration says so; anything else is CPython's SyntaxError.
 pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError> {
@@ -584,7 +638,8 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
             enc.as_str(),
             "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819"
         ) {
-            return Ok(bytes.iter().map(|&b| b as char).collect());
+            let text: String = bytes.iter().map(|&b| b as char).collect();
+            return Ok(universal_newlines(&text));
         }
         if !(enc == "utf-8"
             || enc.starts_with("utf-8-")
@@ -600,7 +655,7 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
         }
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
+        Ok(s) => Ok(universal_newlines(s)),
         Err(e) => {
             let at = e.valid_up_to();
             let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -774,6 +829,45 @@ n = not a < b <= c is not d not in e
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn targeted_messages() {
+        assert_eq!(
+            msg("def f():\n    yield = 3\n"),
+            "assignment to yield expression not possible"
+        );
+        assert_eq!(msg("x = 1 \\\n"), "unexpected EOF while parsing");
+        assert_eq!(msg("x = 1 if y else\n"), "invalid syntax");
+        assert_eq!(
+            msg("def f(a, b=):\n    pass\n"),
+            "expected default value expression"
+        );
+        assert_eq!(
+            msg("f(x for x in y, )\n"),
+            "Generator expression must be parenthesized"
+        );
+        assert_eq!(
+            msg("a, b: int\n"),
+            "only single target (not tuple) can be annotated"
+        );
+        assert_eq!(
+            msg("x = 1\u{a0}+ 2\n"),
+            "invalid non-printable character U+00A0"
+        );
+        assert_eq!(
+            msg("(x := 1) = 2\n"),
+            "cannot assign to named expression here. Maybe you meant '==' instead of '='?"
+        );
+        // The error is reported at the file's last line.
+        let e = err("def f():\n    # nothing\n\n");
+        assert_eq!(e.span.start as usize, "def f():\n    # nothing\n".len());
+    }
+
+    #[test]
+    fn universal_newlines_in_source() {
+        let src = decode_source(b"x = 1\r\ny = 2\rz = 3\n", "t").unwrap_or_default();
+        assert_eq!(src, "x = 1\ny = 2\nz = 3\n");
     }
 
     #[test]

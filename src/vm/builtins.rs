@@ -750,6 +750,20 @@ fn b_pow(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             "pow() missing required argument 'exp' (pos 2)",
         ));
     };
+    // Three-argument pow on an instance calls its `__pow__(exp, mod)` (never
+    // `__rpow__`, as in CPython).
+    if let (Value::Instance(inst), Some(m)) = (base, modulus) {
+        if !matches!(m, Value::None) {
+            if let Some(f) = crate::vm::ops::lookup_in_class(&inst.class, "__pow__") {
+                let r = vm.call(&f, &[base.clone(), exp.clone(), m.clone()], &[])?;
+                let not_implemented = matches!(&r, Value::Object(o)
+                    if matches!(o.kind, crate::vm::value::ObjKind::NotImplemented));
+                if !not_implemented {
+                    return Ok(r);
+                }
+            }
+        }
+    }
     crate::vm::number::pow(vm, base, exp, modulus)
 }
 

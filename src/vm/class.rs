@@ -220,6 +220,10 @@ pub fn create_class(
         };
         attrs.insert(key.into(), v);
     }
+    // As in CPython: a class that defines `__eq__` but not `__hash__` is unhashable.
+    if attrs.get("__eq__").is_some() && attrs.get("__hash__").is_none() {
+        attrs.insert("__hash__".into(), Value::None);
+    }
     let mut class = new_class(name, &module, bases, layout, attrs).map_err(PyErr::type_error)?;
     if let Some(c) = Arc::get_mut(&mut class) {
         c.qualname = qualname;

@@ -63,6 +63,10 @@ pub struct DictMap {
     indices: Vec<u32>,
     entries: Vec<DictEntry>,
     used: usize,
+    /// Index slots that are not `EMPTY` (live entries plus `DUMMY`s): the
+    /// resize trigger, so that deletions can never fill the table with
+    /// dummies and leave a probe with no `EMPTY` slot to stop at.
+    filled: usize,
     /// Bumped on every change of the key set or the table layout.
     version: u64,
     /// Some key is not an exact str: a str lookup that misses must then
@@ -286,7 +290,7 @@ impl DictMap {
                 let e = &self.entries[ix as usize];
                 if e.key.hash == hash {
                     if let Value::Str(s) = &e.key.key {
-                        if std::ptr::eq(&**s, key) || s.s == key.s {
+                        if std::ptr::eq(&**s, key) || s.as_str() == key.as_str() {
                             return Some(ix as usize);
                         }
                     }
@@ -312,13 +316,16 @@ impl DictMap {
     pub fn insert_new(&mut self, hash: i64, key: Value, value: Value) {
         if self.indices.is_empty() {
             self.indices = vec![EMPTY; MIN_SIZE];
-        } else if self.entries.len() >= usable(self.indices.len()) {
+        } else if self.entries.len().max(self.filled) >= usable(self.indices.len()) {
             self.resize(self.used * 3);
         }
         if !matches!(key, Value::Str(_)) {
             self.has_non_str = true;
         }
         let slot = self.free_slot(hash);
+        if self.indices[slot] == EMPTY {
+            self.filled += 1;
+        }
         self.indices[slot] = self.entries.len() as u32;
         self.entries.push(DictEntry {
             key: HashKey { hash, key },
@@ -354,6 +361,7 @@ impl DictMap {
             let slot = self.free_slot(e.key.hash);
             self.indices[slot] = i as u32;
         }
+        self.filled = self.entries.len();
         self.version += 1;
     }
 
@@ -374,6 +382,7 @@ impl DictMap {
             // Keep iteration over an emptied dict cheap.
             self.entries.clear();
             self.indices.fill(EMPTY);
+            self.filled = 0;
         }
         (key, value)
     }
@@ -555,7 +564,7 @@ fn native_eq_depth(a: &Value, b: &Value, depth: u32) -> Option<bool> {
     }
     Some(match (a, b) {
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
-        (Str(x), Str(y)) => x.s == y.s,
+        (Str(x), Str(y)) => x.as_str() == y.as_str(),
         (Int(x), Int(y)) => x == y,
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Bool(y)) | (Bool(y), Int(x)) => *x == *y as i64,
@@ -1501,6 +1510,23 @@ mod tests {
         // Re-inserting a deleted key appends it at the end.
         m.set_native(int_hash(0), int(0), int(0)).unwrap();
         assert!(matches!(m.live().last().unwrap().key.key, Value::Int(0)));
+    }
+
+    #[test]
+    fn insert_then_popitem_never_fills_the_table_with_dummies() {
+        // `d[k] = k; d.popitem()` leaves a dummy slot each round; the resize
+        // trigger must count them or a missing-key probe never stops.
+        let mut m = DictMap::new();
+        m.set_native(int_hash(-1), int(-1), int(0)).unwrap();
+        for k in 0..1000 {
+            m.set_native(int_hash(k), int(k), int(k)).unwrap();
+            assert!(m.pop_last().is_some());
+        }
+        assert_eq!(m.len(), 1);
+        assert!(matches!(
+            m.find_native(int_hash(5000), &int(5000)),
+            Ok(None)
+        ));
     }
 
     #[test]

@@ -74,23 +74,6 @@ impl Frame {
         f
     }
 
-    /// A frame for a call from the dispatch loop, whose arguments are
-    /// already on the thread's stack at `base` (padded here to all locals).
-    #[inline]
-    pub fn on_stack(func: Arc<Function>, stack: &mut Vec<Value>, base: usize, ret: usize) -> Frame {
-        let code = &func.code.code;
-        let nlocals = code.varnames.len();
-        if stack.len() < base + nlocals {
-            stack.resize(base + nlocals, Value::Null);
-        }
-        let cells = if code.cellvars.is_empty() && code.freevars.is_empty() {
-            Vec::new()
-        } else {
-            make_cells(&func, &stack[base..])
-        };
-        Frame::bare(func, base as u32, ret as u32, nlocals as u32, cells)
-    }
-
     #[inline]
     fn bare(
         func: Arc<Function>,
@@ -160,7 +143,7 @@ impl Frame {
 
 /// The cells of a new frame: its own (a parameter's initialised from its
 /// slot, see `cell2arg`), then the closure's.
-fn make_cells(func: &Function, locals: &[Value]) -> Vec<Arc<Cell>> {
+pub(crate) fn make_cells(func: &Function, locals: &[Value]) -> Vec<Arc<Cell>> {
     let code = &func.code.code;
     let ncells = code.cellvars.len() + code.freevars.len();
     let mut cells = Vec::new();

@@ -96,6 +96,17 @@ impl Generator {
         }
     }
 
+    /// Suspended inside a `try` or `with`: dropping it must run `close()` so
+    /// that its `finally` and `__exit__` code runs, as CPython's finalizer does.
+    pub(crate) fn needs_close(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == SUSPENDED
+            && self
+                .frame
+                .lock()
+                .as_ref()
+                .is_some_and(|f| !f.blocks.is_empty())
+    }
+
     /// An unstarted generator that refused a value goes back to "created".
     pub(crate) fn unsuspend_created(&self, frame: Frame) {
         *self.frame.lock() = Some(frame);
@@ -314,6 +325,19 @@ impl Vm {
                 Ok(())
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Close a generator whose last reference is being dropped. As in
+    /// CPython's finalizer, an error is reported on stderr and swallowed.
+    pub(crate) fn finalize_generator(&mut self, gen: &Arc<Object>) {
+        if let Err(e) = self.close_generator(gen) {
+            let what = self
+                .repr(&Value::Object(gen.clone()))
+                .unwrap_or_else(|_| "<generator>".to_string());
+            let report = crate::vm::traceback::format_exception(self, &e);
+            self.interp
+                .write_stderr(&format!("Exception ignored in: {what}\n{report}"));
         }
     }
 

@@ -36,23 +36,54 @@ pub fn class_changed() {
     CLASS_EPOCH.fetch_add(1, AtomicOrdering::Release);
 }
 
-const ATTR_CACHE_SIZE: usize = 512;
+const ATTR_CACHE_SIZE: usize = 1024;
 
 /// One cached MRO lookup: the value (`Null` when absent) and the MRO
-/// position of the class that defines it.
+/// position of the class that defines it. `class` is the address of the
+/// class `keep` holds alive, so an address is never reused while cached.
 struct AttrCacheEntry {
-    class: Arc<Class>,
-    name: Box<str>,
+    class: usize,
     epoch: u64,
     value: Value,
     pos: u32,
+    /// The name: its first `SHORT_NAME` bytes stored inline, so that a hit
+    /// compares without following a pointer; longer names in `long`.
+    len: usize,
+    short: [u8; SHORT_NAME],
+    long: Box<str>,
+    _keep: Option<Arc<Class>>,
+}
+
+const SHORT_NAME: usize = 16;
+
+impl AttrCacheEntry {
+    fn empty() -> AttrCacheEntry {
+        AttrCacheEntry {
+            class: 0,
+            epoch: 0,
+            value: Value::Null,
+            pos: 0,
+            len: 0,
+            short: [0; SHORT_NAME],
+            long: "".into(),
+            _keep: None,
+        }
+    }
+
+    #[inline(always)]
+    fn name(&self) -> &[u8] {
+        let n = self.len;
+        if n <= SHORT_NAME {
+            &self.short[..n]
+        } else {
+            self.long.as_bytes()
+        }
+    }
 }
 
 thread_local! {
-    /// A direct-mapped cache of MRO lookups, like CPython's type method
-    /// cache. Entries keep their class alive, so an address is never reused
-    /// while cached.
-    static ATTR_CACHE: RefCell<Vec<Option<AttrCacheEntry>>> = const { RefCell::new(Vec::new()) };
+    /// A direct-mapped cache of MRO lookups, like CPython's type method cache.
+    static ATTR_CACHE: RefCell<Vec<AttrCacheEntry>> = const { RefCell::new(Vec::new()) };
 }
 
 fn owner_at(class: &Arc<Class>, pos: u32) -> &Arc<Class> {
@@ -79,7 +110,11 @@ fn walk_mro(class: &Arc<Class>, name: &str) -> (Value, u32) {
 /// two overlapping word loads cover names of 4 to 16 bytes.
 #[inline(always)]
 fn same_name(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -128,45 +163,105 @@ fn attr_get<'a>(attrs: &'a AttrMap, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-/// The MRO lookup through the cache: `(Null, 0)` when absent. (Plain
-/// values rather than an `Option` of a tuple keep the copies aligned.)
-fn cached_lookup(class: &Arc<Class>, name: &str) -> (Value, u32) {
+/// A cheap slot for (class, name): names are mostly the same few strings
+/// (a code object's names, literals), so their address and length do.
+#[inline(always)]
+fn cache_slot(class: usize, name: &str) -> usize {
+    ((class >> 4) ^ (name.as_ptr() as usize >> 3) ^ name.len().wrapping_mul(0x9e37_79b9))
+        & (ATTR_CACHE_SIZE - 1)
+}
+
+/// Look `name` up through the MRO of `class` (the class itself first) and
+/// hand the result (`None` when absent) with the defining class's MRO
+/// position to `f`, without cloning the value. `f` runs while the cache is
+/// borrowed: it must not look attributes up or run script code.
+#[inline]
+fn with_class_attr<R>(
+    class: &Arc<Class>,
+    name: &str,
+    f: impl FnOnce(Option<&Value>, u32) -> R,
+) -> R {
     let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
-    let slot = ((Arc::as_ptr(class) as usize >> 4)
-        ^ (name.as_ptr() as usize >> 3)
-        ^ name.len().wrapping_mul(0x9e37_79b9))
-        & (ATTR_CACHE_SIZE - 1);
-    // One access to the thread-local for both the hit and the miss: the MRO
-    // walk only locks class namespaces, and dropping an evicted entry runs
-    // no script code, so nothing re-enters this cache.
+    let key = Arc::as_ptr(class) as usize;
+    let slot = cache_slot(key, name);
     ATTR_CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_empty() {
-            c.resize_with(ATTR_CACHE_SIZE, || None);
-        }
-        if let Some(e) = &c[slot] {
-            if e.epoch == epoch && Arc::ptr_eq(&e.class, class) && same_name(&e.name, name) {
-                return (e.value.clone(), e.pos);
+        // Re-entry cannot happen (see above); should it, skip the cache.
+        let Ok(mut c) = c.try_borrow_mut() else {
+            let (v, pos) = walk_mro(class, name);
+            return f((!v.is_null()).then_some(&v), pos);
+        };
+        if let Some(e) = c.get(slot) {
+            if e.class == key && e.epoch == epoch && same_bytes(e.name(), name.as_bytes()) {
+                return f((!e.value.is_null()).then_some(&e.value), e.pos);
             }
         }
-        let (value, pos) = walk_mro(class, name);
-        c[slot] = Some(AttrCacheEntry {
-            class: class.clone(),
-            name: name.into(),
-            epoch,
-            value: value.clone(),
-            pos,
-        });
-        (value, pos)
+        let e = cache_fill(&mut c, slot, class, name, epoch);
+        f((!e.value.is_null()).then_some(&e.value), e.pos)
     })
+}
+
+#[cold]
+#[inline(never)]
+fn cache_fill<'a>(
+    c: &'a mut Vec<AttrCacheEntry>,
+    slot: usize,
+    class: &Arc<Class>,
+    name: &str,
+    epoch: u64,
+) -> &'a AttrCacheEntry {
+    if c.len() < ATTR_CACHE_SIZE {
+        c.resize_with(ATTR_CACHE_SIZE, AttrCacheEntry::empty);
+    }
+    // The MRO walk only locks class namespaces; the evicted entry is
+    // dropped after the new one is in place (dropping runs no script code).
+    let (value, pos) = walk_mro(class, name);
+    let mut short = [0; SHORT_NAME];
+    let long: Box<str> = if name.len() <= SHORT_NAME {
+        short[..name.len()].copy_from_slice(name.as_bytes());
+        "".into()
+    } else {
+        name.into()
+    };
+    let old = std::mem::replace(
+        &mut c[slot],
+        AttrCacheEntry {
+            class: Arc::as_ptr(class) as usize,
+            epoch,
+            value,
+            pos,
+            len: name.len(),
+            short,
+            long,
+            _keep: Some(class.clone()),
+        },
+    );
+    drop(old);
+    &c[slot]
+}
+
+/// The MRO lookup through the cache: `(Null, 0)` when absent. The value
+/// comes back on its own, not inside a tuple or `Option`: moving a `Value`
+/// out of those compiles to split copies that stall store forwarding.
+#[inline]
+fn cached_lookup(class: &Arc<Class>, name: &str) -> (Value, u32) {
+    let mut pos = 0;
+    let v = with_class_attr(class, name, |v, p| match v {
+        Some(v) => {
+            pos = p;
+            v.clone()
+        }
+        None => Value::Null,
+    });
+    (v, pos)
 }
 
 /// `class.name` through the MRO (the class itself first), unbound.
 pub fn lookup_in_class(class: &Arc<Class>, name: &str) -> Option<Value> {
-    match cached_lookup(class, name) {
-        (Value::Null, _) => None,
-        (v, _) => Some(v),
-    }
+    let v = with_class_attr(class, name, |v, _| match v {
+        Some(v) => v.clone(),
+        None => Value::Null,
+    });
+    (!v.is_null()).then_some(v)
 }
 
 /// Like [`lookup_in_class`], also naming the class that defines it.
@@ -175,6 +270,168 @@ pub fn lookup_with_owner<'a>(class: &'a Arc<Class>, name: &str) -> Option<(Value
         (Value::Null, _) => None,
         (v, pos) => Some((v, owner_at(class, pos))),
     }
+}
+
+/// Where `name` is defined for `class`: the defining class, if any.
+fn lookup_owner<'a>(class: &'a Arc<Class>, name: &str) -> Option<&'a Arc<Class>> {
+    let (found, pos) = with_class_attr(class, name, |v, pos| (v.is_some(), pos));
+    found.then(|| owner_at(class, pos))
+}
+
+/// `class_flags` bits: the class overrides `__getattribute__`, `__setattr__`
+/// or `__delattr__` with its own (not a built-in class's) method.
+const CUSTOM_GETATTRIBUTE: u64 = 1;
+const CUSTOM_SETATTR: u64 = 2;
+const CUSTOM_DELATTR: u64 = 4;
+
+/// The attribute-protocol overrides of `class`, computed once per class
+/// epoch: plain attribute access then needs one MRO lookup, not three.
+#[inline]
+fn class_flags(class: &Arc<Class>) -> u64 {
+    let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
+    let f = class.flags.load(AtomicOrdering::Relaxed);
+    if f >> 3 == epoch.wrapping_add(1) {
+        return f & 7;
+    }
+    compute_class_flags(class, epoch)
+}
+
+const INTERN_SIZE: usize = 256;
+
+thread_local! {
+    /// Instance attribute names, shared between instances: setting
+    /// `self.x` on a new instance allocates no key, and lookups compare
+    /// against a key that is hot in the cache.
+    static INTERN: RefCell<Vec<Option<Arc<str>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A shared `Arc<str>` holding `name`.
+fn intern_key(name: &str) -> Arc<str> {
+    let slot = ((name.as_ptr() as usize >> 3) ^ name.len()) & (INTERN_SIZE - 1);
+    INTERN.with(|t| {
+        let Ok(mut t) = t.try_borrow_mut() else {
+            return name.into();
+        };
+        if t.len() < INTERN_SIZE {
+            t.resize(INTERN_SIZE, None);
+        }
+        match &t[slot] {
+            Some(k) if same_name(k, name) => k.clone(),
+            _ => {
+                let k: Arc<str> = name.into();
+                t[slot] = Some(k.clone());
+                k
+            }
+        }
+    })
+}
+
+/// `inst.name = value` in the instance namespace.
+fn instance_store(inst: &Instance, name: &str, value: Value) {
+    let mut attrs = inst.attrs.lock();
+    let old = match attr_index(&attrs, name)
+        .and_then(|i| attrs.get_index_mut(i))
+        .map(|(_, v)| v)
+    {
+        Some(slot) => Some(std::mem::replace(slot, value)),
+        None => {
+            attrs.insert(intern_key(name), value);
+            None
+        }
+    };
+    // The old value may own objects: drop it unlocked.
+    drop(attrs);
+    drop(old);
+}
+
+/// The plain method (a function, or a native method) `type(obj).name`
+/// when calling `obj.name(...)` may skip binding it: no instance attribute
+/// or attribute hook can intervene. `Null` otherwise.
+#[inline]
+fn plain_method(obj: &Value, name: &str) -> Value {
+    let cls = match obj {
+        Value::Instance(inst) => {
+            if class_flags(&inst.class) & CUSTOM_GETATTRIBUTE != 0 {
+                return Value::Null;
+            }
+            &inst.class
+        }
+        Value::Str(_)
+        | Value::List(_)
+        | Value::Dict(_)
+        | Value::Tuple(_)
+        | Value::Set(_)
+        | Value::FrozenSet(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Bytes(_) => types().class_of(obj),
+        _ => return Value::Null,
+    };
+    let f = with_class_attr(cls, name, |v, _| match v {
+        Some(f @ Value::Function(_)) => f.clone(),
+        Some(f @ Value::Native(n)) if n.is_method => f.clone(),
+        _ => Value::Null,
+    });
+    if let Value::Instance(inst) = obj {
+        if !f.is_null() && attr_index(&inst.attrs.lock(), name).is_some() {
+            return Value::Null;
+        }
+    }
+    f
+}
+
+/// `a + b` for two strs.
+fn concat_str(a: &Value, x: &PyStr, b: &Value, y: &PyStr) -> PyResult<Value> {
+    let ascii = x.ascii && y.ascii;
+    let (x, y) = (x.as_str(), y.as_str());
+    if y.is_empty() {
+        return Ok(a.clone());
+    }
+    if x.is_empty() {
+        return Ok(b.clone());
+    }
+    crate::vm::str::check_size(x.len() as u128 + y.len() as u128)?;
+    let mut s = String::with_capacity(x.len() + y.len());
+    s.push_str(x);
+    s.push_str(y);
+    Ok(Value::Str(Arc::new(PyStr::with_ascii(s, ascii))))
+}
+
+/// True when `name` is found nowhere in `class`'s MRO.
+#[inline]
+fn class_lacks(class: &Arc<Class>, name: &str) -> bool {
+    with_class_attr(class, name, |v, _| v.is_none())
+}
+
+/// Whether plain instance attribute access (the instance's namespace,
+/// nothing on the class) decides `inst.name`: no hooks, no built-in base,
+/// no dunder name, no class attribute of that name.
+#[inline]
+fn plain_instance_attr(inst: &Instance, name: &str) -> bool {
+    class_flags(&inst.class) == 0
+        && matches!(inst.base, InstanceBase::Plain)
+        && !name.starts_with("__")
+        && class_lacks(&inst.class, name)
+}
+
+#[cold]
+fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
+    // `object` is a built-in class too.
+    let custom = |name: &str| lookup_owner(class, name).is_some_and(|o| !is_builtin_class(o));
+    let mut f = 0;
+    if custom("__getattribute__") {
+        f |= CUSTOM_GETATTRIBUTE;
+    }
+    if custom("__setattr__") {
+        f |= CUSTOM_SETATTR;
+    }
+    if custom("__delattr__") {
+        f |= CUSTOM_DELATTR;
+    }
+    class
+        .flags
+        .store((epoch.wrapping_add(1) << 3) | f, AtomicOrdering::Relaxed);
+    f
 }
 
 /// `issubclass(a, b)` for classes.
@@ -549,8 +806,19 @@ impl Vm {
                 Sub => return Ok(Value::Float(x - y)),
                 Mul => return Ok(Value::Float(x * y)),
                 TrueDiv if *y != 0.0 => return Ok(Value::Float(x / y)),
+                // A positive finite base never needs CPython's special
+                // cases; an overflow (inf) takes the full path's error.
+                Pow if *x > 0.0 && x.is_finite() && y.is_finite() => {
+                    let r = x.powf(*y);
+                    if r.is_finite() {
+                        return Ok(Value::Float(r));
+                    }
+                }
                 _ => {}
             },
+            (Value::Str(x), Value::Str(y)) if base == Add => {
+                return concat_str(a, x, b, y);
+            }
             _ => {}
         }
         let plain = !matches!(a, Value::Instance(_)) && !matches!(b, Value::Instance(_));
@@ -677,19 +945,7 @@ impl Vm {
     /// Sequence concatenation and repetition on built-in values.
     fn seq_binop(&mut self, a: &Value, b: &Value, op: BinaryOpKind) -> PyResult<Option<Value>> {
         match (op, a, b) {
-            (BinaryOpKind::Add, Value::Str(x), Value::Str(y)) => {
-                if y.s.is_empty() {
-                    return Ok(Some(a.clone()));
-                }
-                if x.s.is_empty() {
-                    return Ok(Some(b.clone()));
-                }
-                crate::vm::str::check_size(x.s.len() as u128 + y.s.len() as u128)?;
-                let mut s = String::with_capacity(x.s.len() + y.s.len());
-                s.push_str(&x.s);
-                s.push_str(&y.s);
-                Ok(Some(Value::from_string(s)))
-            }
+            (BinaryOpKind::Add, Value::Str(x), Value::Str(y)) => concat_str(a, x, b, y).map(Some),
             (BinaryOpKind::Add, Value::List(x), Value::List(y)) => {
                 let mut items = x.items.lock().clone();
                 let more = y.items.lock().clone();
@@ -729,11 +985,11 @@ impl Vm {
     fn repeat(&mut self, seq: &Value, n: usize) -> PyResult<Value> {
         Ok(match seq {
             Value::Str(s) => {
-                check_repeat(s.s.len(), n)?;
+                check_repeat(s.as_str().len(), n)?;
                 if n == 1 {
                     return Ok(seq.clone());
                 }
-                Value::from_string(s.s.repeat(n))
+                Value::from_string(s.as_str().repeat(n))
             }
             Value::Bytes(b) => {
                 check_repeat(b.len(), n)?;
@@ -1282,7 +1538,7 @@ impl Vm {
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::BigInt(_) => true,
-            Value::Str(s) => !s.s.is_empty(),
+            Value::Str(s) => !s.as_str().is_empty(),
             Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.items.lock().is_empty(),
             Value::Tuple(t) => !t.items.is_empty(),
@@ -1875,6 +2131,13 @@ impl Vm {
 
     /// `obj.name`.
     pub fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value> {
+        if let Value::Instance(inst) = obj {
+            if plain_instance_attr(inst, name) {
+                if let Some(v) = attr_get(&inst.attrs.lock(), name) {
+                    return Ok(v.clone());
+                }
+            }
+        }
         match self.getattr_inner(obj, name)? {
             Some(v) => Ok(v),
             None => Err(self.no_attribute(obj, name)),
@@ -2122,8 +2385,8 @@ impl Vm {
         name: &str,
     ) -> PyResult<Option<Value>> {
         let cls = &inst.class;
-        if let Some((ga, owner)) = lookup_with_owner(cls, "__getattribute__") {
-            if !is_builtin_class(owner) {
+        if class_flags(cls) & CUSTOM_GETATTRIBUTE != 0 {
+            if let Some(ga) = lookup_in_class(cls, "__getattribute__") {
                 return match self.call_special(&ga, obj, &[Value::str(name)]) {
                     Ok(v) => Ok(Some(v)),
                     Err(e) if e.matches(ExcKind::AttributeError) => {
@@ -2380,8 +2643,12 @@ impl Vm {
     pub fn set_attr(&mut self, obj: &Value, name: &str, value: Value) -> PyResult<()> {
         match obj {
             Value::Instance(inst) => {
-                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setattr__") {
-                    if !is_object_class(owner) && !is_builtin_class(owner) {
+                if plain_instance_attr(inst, name) {
+                    instance_store(inst, name, value);
+                    return Ok(());
+                }
+                if class_flags(&inst.class) & CUSTOM_SETATTR != 0 {
+                    if let Some(f) = lookup_in_class(&inst.class, "__setattr__") {
                         self.call_special(&f, obj, &[Value::str(name), value])?;
                         return Ok(());
                     }
@@ -2449,21 +2716,7 @@ impl Vm {
                         ))),
                     },
                     _ => {
-                        // Rebinding an existing attribute allocates no key.
-                        let mut attrs = inst.attrs.lock();
-                        let old = match attr_index(&attrs, name)
-                            .and_then(|i| attrs.get_index_mut(i))
-                            .map(|(_, v)| v)
-                        {
-                            Some(slot) => Some(std::mem::replace(slot, value)),
-                            None => {
-                                attrs.insert(name.into(), value);
-                                None
-                            }
-                        };
-                        // The old value may own objects: drop it unlocked.
-                        drop(attrs);
-                        drop(old);
+                        instance_store(inst, name, value);
                         Ok(())
                     }
                 }
@@ -2506,8 +2759,8 @@ impl Vm {
     pub fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()> {
         match obj {
             Value::Instance(inst) => {
-                if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delattr__") {
-                    if !is_object_class(owner) && !is_builtin_class(owner) {
+                if class_flags(&inst.class) & CUSTOM_DELATTR != 0 {
+                    if let Some(f) = lookup_in_class(&inst.class, "__delattr__") {
                         self.call_special(&f, obj, &[Value::str(name)])?;
                         return Ok(());
                     }
@@ -2587,14 +2840,59 @@ impl Vm {
         }
     }
 
+    /// `LoadAttr`: replace the top of the stack, `obj`, with `obj.name`.
+    #[inline]
+    pub(crate) fn load_attr_top(&mut self, name: &str) -> PyResult<()> {
+        let Some(obj) = self.stack.last() else {
+            return Err(PyErr::new(ExcKind::SystemError, "empty value stack"));
+        };
+        let mut v = Value::Null;
+        if let Value::Instance(inst) = obj {
+            if plain_instance_attr(inst, name) {
+                if let Some(x) = attr_get(&inst.attrs.lock(), name) {
+                    v = x.clone();
+                }
+            }
+        }
+        if v.is_null() {
+            let obj = obj.clone();
+            v = self.get_attr(&obj, name)?;
+        }
+        if let Some(top) = self.stack.last_mut() {
+            *top = v;
+        }
+        Ok(())
+    }
+
+    /// `LoadMethod`: replace the top of the stack, `obj`, with `[func, obj]`
+    /// when `name` is a plain method of its type (no bound method built),
+    /// else with `[obj.name, Null]`.
+    #[inline]
+    pub(crate) fn load_method_top(&mut self, name: &str) -> PyResult<()> {
+        let Some(obj) = self.stack.last() else {
+            return Err(PyErr::new(ExcKind::SystemError, "empty value stack"));
+        };
+        let f = plain_method(obj, name);
+        if !f.is_null() {
+            let len = self.stack.len();
+            self.stack.push(f);
+            // [obj, func] -> [func, obj]
+            self.stack.swap(len - 1, len);
+            return Ok(());
+        }
+        let obj = self.stack.pop().unwrap_or(Value::None);
+        let (f, s) = self.load_method(&obj, name)?;
+        self.stack.push(f);
+        self.stack.push(s);
+        Ok(())
+    }
+
     /// `obj.name` for a call: `(func, obj)` when `name` is a plain method on
     /// the type (no bound method allocated), else `(attr, Null)`.
     pub fn load_method(&mut self, obj: &Value, name: &str) -> PyResult<(Value, Value)> {
         match obj {
             Value::Instance(inst) => {
-                let custom = lookup_with_owner(&inst.class, "__getattribute__")
-                    .is_some_and(|(_, owner)| !is_builtin_class(owner));
-                if custom {
+                if class_flags(&inst.class) & CUSTOM_GETATTRIBUTE != 0 {
                     return Ok((self.get_attr(obj, name)?, Value::Null));
                 }
                 if let Some(ca) = lookup_in_class(&inst.class, name) {

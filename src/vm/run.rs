@@ -75,6 +75,40 @@ impl Vm {
         std::mem::replace(&mut self.frame, caller)
     }
 
+    /// A `return` from the running frame to its caller in this loop: cut
+    /// the stack back, drop the frame where it is and make the caller
+    /// current. Returns the frame's `init_instance`.
+    #[inline]
+    fn return_to_caller(&mut self) -> Value {
+        let ret = self.frame.ret as usize;
+        truncate(&mut self.stack, ret);
+        let init = take_slot(&mut self.frame.init_instance);
+        let Some(caller) = self.frames.pop() else {
+            drop(self.exit_frame());
+            return init;
+        };
+        self.depth = self.depth.saturating_sub(1);
+        // Dropped in place and overwritten: moving the finished frame out
+        // first (`mem::replace`) copies it through a temporary that stalls
+        // on store forwarding, on every return.
+        struct AbortOnUnwind;
+        impl Drop for AbortOnUnwind {
+            fn drop(&mut self) {
+                std::process::abort();
+            }
+        }
+        let guard = AbortOnUnwind;
+        // SAFETY: `self.frame` is dropped exactly once and at once replaced
+        // by a valid frame. Should its drop glue panic, the guard aborts
+        // the process before anything could see the dropped frame.
+        unsafe {
+            std::ptr::drop_in_place(&mut self.frame);
+            std::ptr::write(&mut self.frame, caller);
+        }
+        std::mem::forget(guard);
+        init
+    }
+
     /// The running frame is done: cut the stack back to where it began.
     #[inline]
     fn finish_frame(&mut self) -> Frame {
@@ -97,18 +131,6 @@ impl Vm {
     /// Dispose of a frame that will not run again.
     pub(crate) fn recycle(&mut self, frame: Frame) {
         drop(frame);
-    }
-
-    /// Make `frame` the running frame (a script-to-script call).
-    #[inline]
-    fn push_frame(&mut self, frame: Frame) -> PyResult<()> {
-        if self.depth >= self.interp.recursion_limit() {
-            return Err(recursion_error());
-        }
-        let caller = std::mem::replace(&mut self.frame, frame);
-        self.frames.push(caller);
-        self.depth += 1;
-        Ok(())
     }
 
     /// Find a handler for `err`, from the running frame outwards down to the
@@ -242,751 +264,767 @@ impl Vm {
     /// as they are for `unwind`.
     fn dispatch(&mut self, entry: usize) -> PyResult<Exit> {
         let mut code: Arc<CodeObj> = self.frame.func.code.clone();
-        // The instruction pointer lives in a register; the frame's copy is
-        // kept current (it names the line for tracebacks and is where a
-        // caller resumes).
-        let mut pc = self.frame.pc as usize;
-        let mut fb = self.frame.base as usize;
         self.breaker_check()?;
-        loop {
-            let cur = pc;
-            let Some(&instr) = code.code.instrs.get(cur) else {
-                return Err(PyErr::new(
-                    ExcKind::SystemError,
-                    "instruction pointer out of range",
-                ));
-            };
-            pc = cur + 1;
-            self.frame.pc = pc as u32;
-            match instr {
-                Instr::Nop => {}
-                Instr::Pop => {
-                    if let Some(v) = self.stack.pop() {
-                        drop_value(v);
+        // One turn per frame switch (call or return): the instruction slice
+        // is then a local, not three pointer hops away, on every dispatch.
+        'frame: loop {
+            let instrs: &[Instr] = &code.code.instrs;
+            // The instruction pointer lives in a register; the frame's copy is
+            // kept current (it names the line for tracebacks and is where a
+            // caller resumes).
+            let mut pc = self.frame.pc as usize;
+            let fb = self.frame.base as usize;
+            loop {
+                let cur = pc;
+                let Some(&instr) = instrs.get(cur) else {
+                    return Err(PyErr::new(
+                        ExcKind::SystemError,
+                        "instruction pointer out of range",
+                    ));
+                };
+                pc = cur + 1;
+                self.frame.pc = pc as u32;
+                match instr {
+                    Instr::Nop => {}
+                    Instr::Pop => {
+                        if let Some(v) = self.stack.pop() {
+                            // `break`/`return` out of a `for` pops its iterator:
+                            // a generator dropped there is closed first.
+                            if let Value::Object(o) = &v {
+                                if Arc::strong_count(o) == 1 {
+                                    if let ObjKind::Generator(g) = &o.kind {
+                                        if g.needs_close() {
+                                            self.finalize_generator(o);
+                                        }
+                                    }
+                                }
+                            }
+                            drop_value(v);
+                        }
                     }
-                }
-                Instr::Copy(n) => {
-                    let len = self.stack.len();
-                    let v = self.stack[len - n as usize].clone();
-                    self.push(v);
-                }
-                Instr::Swap(n) => {
-                    let len = self.stack.len();
-                    self.stack.swap(len - 1, len - n as usize);
-                }
-                Instr::LoadConst(i) => match code.consts[i as usize] {
-                    // Build scalars in place rather than copying the enum.
-                    Value::Int(x) => self.stack.push(Value::Int(x)),
-                    Value::Float(x) => self.stack.push(Value::Float(x)),
-                    Value::None => self.stack.push(Value::None),
-                    ref v => {
-                        let v = v.clone();
-                        self.stack.push(v);
+                    Instr::Copy(n) => {
+                        let len = self.stack.len();
+                        let v = self.stack[len - n as usize].clone();
+                        self.push(v);
                     }
-                },
-                Instr::LoadFast(i) => {
-                    let slots = &mut self.stack;
-                    match slots[fb + i as usize] {
-                        Value::Int(x) => slots.push(Value::Int(x)),
-                        Value::Float(x) => slots.push(Value::Float(x)),
-                        Value::Null => {
+                    Instr::Swap(n) => {
+                        let len = self.stack.len();
+                        self.stack.swap(len - 1, len - n as usize);
+                    }
+                    Instr::LoadConst(i) => {
+                        let v = &code.consts[i as usize];
+                        if is_scalar(v) {
+                            push_scalar(&mut self.stack, v);
+                        } else {
+                            push_clone(&mut self.stack, v);
+                        }
+                    }
+                    Instr::LoadFast(i) => {
+                        let slot = fb + i as usize;
+                        match &self.stack[slot] {
+                            v if is_scalar(v) => dup_scalar(&mut self.stack, slot),
+                            Value::Null => {
+                                return Err(unbound_local(&code.code.varnames[i as usize]));
+                            }
+                            _ => dup_clone(&mut self.stack, slot),
+                        }
+                    }
+                    Instr::StoreFast(i) => {
+                        let dst = fb + i as usize;
+                        let top = self.stack.len() - 1;
+                        // A number just computed in place (`n -= 1`) moves
+                        // field by field: a whole-value load of it would
+                        // stall on store forwarding.
+                        match (&self.stack[top], &self.stack[dst]) {
+                            (&Value::Int(x), Value::Int(_)) => {
+                                self.stack[dst] = Value::Int(x);
+                                forget_top(&mut self.stack);
+                            }
+                            (&Value::Float(x), Value::Float(_)) => {
+                                self.stack[dst] = Value::Float(x);
+                                forget_top(&mut self.stack);
+                            }
+                            _ => {
+                                let v = self.pop();
+                                let old = std::mem::replace(&mut self.stack[dst], v);
+                                drop_value(old);
+                            }
+                        }
+                    }
+                    Instr::DeleteFast(i) => {
+                        let slot = &mut self.stack[fb + i as usize];
+                        if slot.is_null() {
                             return Err(unbound_local(&code.code.varnames[i as usize]));
                         }
-                        ref v => {
-                            let v = v.clone();
-                            slots.push(v);
+                        *slot = Value::Null;
+                    }
+                    Instr::LoadDeref(i) => {
+                        let v = self.frame.cells[i as usize].value.lock().clone();
+                        if v.is_null() {
+                            return Err(unbound_deref(&code, i as usize));
                         }
-                    }
-                }
-                Instr::StoreFast(i) => {
-                    let v = self.pop();
-                    let old = std::mem::replace(&mut self.stack[fb + i as usize], v);
-                    drop_value(old);
-                }
-                Instr::DeleteFast(i) => {
-                    let slot = &mut self.stack[fb + i as usize];
-                    if slot.is_null() {
-                        return Err(unbound_local(&code.code.varnames[i as usize]));
-                    }
-                    *slot = Value::Null;
-                }
-                Instr::LoadDeref(i) => {
-                    let v = self.frame.cells[i as usize].value.lock().clone();
-                    if v.is_null() {
-                        return Err(unbound_deref(&code, i as usize));
-                    }
-                    self.push(v);
-                }
-                Instr::StoreDeref(i) => {
-                    let v = self.pop();
-                    *self.frame.cells[i as usize].value.lock() = v;
-                }
-                Instr::DeleteDeref(i) => {
-                    let cell = self.frame.cells[i as usize].clone();
-                    let mut slot = cell.value.lock();
-                    if slot.is_null() {
-                        drop(slot);
-                        return Err(unbound_deref(&code, i as usize));
-                    }
-                    *slot = Value::Null;
-                }
-                Instr::LoadClosure(i) => {
-                    let cell = self.frame.cells[i as usize].clone();
-                    self.push(cell_value(cell));
-                }
-                Instr::LoadClassDeref(i) => {
-                    let name = cell_name(&code, i as usize);
-                    let found = match &self.frame.locals {
-                        Some(locals) => locals.get_str(&crate::vm::value::PyStr::new(&*name)),
-                        None => None,
-                    };
-                    let v = match found {
-                        Some(v) => v,
-                        None => {
-                            let v = self.frame.cells[i as usize].value.lock().clone();
-                            if v.is_null() {
-                                return Err(unbound_deref(&code, i as usize));
-                            }
-                            v
-                        }
-                    };
-                    self.push(v);
-                }
-                Instr::LoadGlobal(i) => {
-                    let name = &code.names[i as usize];
-                    let v = match self.frame.func.globals.get_str(name) {
-                        Some(v) => v,
-                        None => match self.builtins.get_str(name) {
-                            Some(v) => v,
-                            None => return Err(self.name_error(name.as_str())),
-                        },
-                    };
-                    self.push(v);
-                }
-                Instr::StoreGlobal(i) => {
-                    let v = self.pop();
-                    self.frame
-                        .func
-                        .globals
-                        .set_str(code.names[i as usize].clone(), v);
-                }
-                Instr::DeleteGlobal(i) => {
-                    let globals = self.frame.func.globals.clone();
-                    self.delete_name(&globals, &code, i as usize)?;
-                }
-                Instr::LoadName(i) => {
-                    let name = &code.names[i as usize];
-                    let mut found = None;
-                    if let Some(locals) = &self.frame.locals {
-                        found = locals.get_str(name);
-                    }
-                    if found.is_none() {
-                        let separate = match &self.frame.locals {
-                            Some(l) => !Arc::ptr_eq(l, &self.frame.func.globals),
-                            None => true,
-                        };
-                        if separate {
-                            found = self.frame.func.globals.get_str(name);
-                        }
-                    }
-                    let v = match found {
-                        Some(v) => v,
-                        None => match self.builtins.get_str(name) {
-                            Some(v) => v,
-                            None => return Err(self.name_error(name.as_str())),
-                        },
-                    };
-                    self.push(v);
-                }
-                Instr::StoreName(i) => {
-                    let v = self.pop();
-                    let name = code.names[i as usize].clone();
-                    match &self.frame.locals {
-                        Some(locals) => locals.set_str(name, v),
-                        None => self.frame.func.globals.set_str(name, v),
-                    }
-                }
-                Instr::DeleteName(i) => {
-                    let ns = match &self.frame.locals {
-                        Some(l) => l.clone(),
-                        None => self.frame.func.globals.clone(),
-                    };
-                    self.delete_name(&ns, &code, i as usize)?;
-                }
-                Instr::LoadAttr(i) => {
-                    let obj = self.pop();
-                    let v = self.get_attr(&obj, code.names[i as usize].as_str())?;
-                    self.push(v);
-                }
-                Instr::StoreAttr(i) => {
-                    let obj = self.pop();
-                    let v = self.pop();
-                    self.set_attr(&obj, code.names[i as usize].as_str(), v)?;
-                }
-                Instr::DeleteAttr(i) => {
-                    let obj = self.pop();
-                    self.del_attr(&obj, code.names[i as usize].as_str())?;
-                }
-                Instr::LoadMethod(i) => {
-                    let obj = self.pop();
-                    let (f, s) = self.load_method(&obj, code.names[i as usize].as_str())?;
-                    self.push(f);
-                    self.push(s);
-                }
-                Instr::CallMethod(n) => {
-                    let fpos = self.stack.len() - n as usize - 2;
-                    let astart = if self.stack[fpos + 1].is_null() {
-                        fpos + 2
-                    } else {
-                        fpos + 1
-                    };
-                    if self.do_call(fpos, astart, &[])? {
-                        switch_code(&mut code, &self.frame);
-                        pc = self.frame.pc as usize;
-                        fb = self.frame.base as usize;
-                        self.breaker_check()?;
-                    }
-                }
-                Instr::Call(n) => {
-                    let fpos = self.stack.len() - n as usize - 1;
-                    if self.do_call(fpos, fpos + 1, &[])? {
-                        switch_code(&mut code, &self.frame);
-                        pc = self.frame.pc as usize;
-                        fb = self.frame.base as usize;
-                        self.breaker_check()?;
-                    }
-                }
-                Instr::CallKw(n) => {
-                    let kwnames = self.pop();
-                    let fpos = self.stack.len() - n as usize - 1;
-                    let names: &[Value] = match &kwnames {
-                        Value::Tuple(t) => &t.items,
-                        _ => &[],
-                    };
-                    if self.do_call(fpos, fpos + 1, names)? {
-                        switch_code(&mut code, &self.frame);
-                        pc = self.frame.pc as usize;
-                        fb = self.frame.base as usize;
-                        self.breaker_check()?;
-                    }
-                }
-                Instr::CallEx(flag) => {
-                    let kwnames = self.spread_call_args(flag & 1 != 0)?;
-                    let fpos = self.stack.len() - kwnames.len() - self.spread_npos - 1;
-                    if self.do_call(fpos, fpos + 1, &kwnames)? {
-                        switch_code(&mut code, &self.frame);
-                        pc = self.frame.pc as usize;
-                        fb = self.frame.base as usize;
-                        self.breaker_check()?;
-                    }
-                }
-                Instr::BinarySubscr => {
-                    let key = self.pop();
-                    let obj = self.pop();
-                    let v = match (&obj, &key) {
-                        (Value::List(l), Value::Int(i)) => {
-                            let items = l.items.lock();
-                            let n = items.len() as i64;
-                            let j = if *i < 0 { *i + n } else { *i };
-                            if j >= 0 && j < n {
-                                Some(items[j as usize].clone())
-                            } else {
-                                None
-                            }
-                        }
-                        _ => None,
-                    };
-                    let v = match v {
-                        Some(v) => v,
-                        None => self.get_item(&obj, &key)?,
-                    };
-                    self.push(v);
-                }
-                Instr::StoreSubscr => {
-                    let key = self.pop();
-                    let obj = self.pop();
-                    let v = self.pop();
-                    // `list[int] = v` inline; the old item is dropped after unlocking.
-                    let rest = match (&obj, &key) {
-                        (Value::List(l), Value::Int(i)) => {
-                            let mut items = l.items.lock();
-                            let n = items.len() as i64;
-                            let j = if *i < 0 { *i + n } else { *i };
-                            if j >= 0 && j < n {
-                                let old = std::mem::replace(&mut items[j as usize], v);
-                                drop(items);
-                                drop_value(old);
-                                None
-                            } else {
-                                Some(v)
-                            }
-                        }
-                        _ => Some(v),
-                    };
-                    if let Some(v) = rest {
-                        self.set_item(&obj, &key, v)?;
-                    }
-                }
-                Instr::DeleteSubscr => {
-                    let key = self.pop();
-                    let obj = self.pop();
-                    self.del_item(&obj, &key)?;
-                }
-                Instr::BuildSlice(n) => {
-                    let step = if n == 3 { self.pop() } else { Value::None };
-                    let stop = self.pop();
-                    let start = self.pop();
-                    self.push(Value::Object(Arc::new(Object {
-                        class: types().slice.clone(),
-                        kind: ObjKind::Slice { start, stop, step },
-                    })));
-                }
-                Instr::BinaryOp(op) => {
-                    let len = self.stack.len();
-                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
-                        (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
-                        (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
-                        (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
-                            float_op(*x, *y as f64, op)
-                        }
-                        (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < 1 << 53 => {
-                            float_op(*x as f64, *y, op)
-                        }
-                        _ => Num::No,
-                    };
-                    if fast.is_some() {
-                        // Both operands are scalars: overwrite the left one in place.
-                        forget_top(&mut self.stack);
-                        set_scalar(&mut self.stack[len - 2], fast);
-                    } else {
-                        let b = self.pop();
-                        let a = self.pop();
-                        let v = self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?;
-                        drop_value(a);
-                        drop_value(b);
                         self.push(v);
                     }
-                }
-                Instr::UnaryOp(op) => {
-                    let a = self.pop();
-                    let op = UnaryOpKind::from_u32(op);
-                    let v = match (&a, op) {
-                        (Value::Int(x), UnaryOpKind::Neg) if *x != i64::MIN => Value::Int(-x),
-                        (Value::Float(x), UnaryOpKind::Neg) => Value::Float(-x),
-                        (Value::Bool(b), UnaryOpKind::Not) => Value::Bool(!b),
-                        (_, UnaryOpKind::Not) => Value::Bool(!self.truth(&a)?),
-                        _ => self.unary_op(&a, op)?,
-                    };
-                    self.push(v);
-                }
-                Instr::CompareOp(op) => {
-                    let len = self.stack.len();
-                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
-                        (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
-                        (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
-                        _ => None,
-                    };
-                    if let Some(r) = fast {
-                        forget_top(&mut self.stack);
-                        // A conditional jump right after consumes the result directly.
-                        match code.code.instrs.get(cur + 1) {
-                            Some(Instr::PopJumpIfFalse(t)) => {
-                                forget_top(&mut self.stack);
-                                pc = if r { cur + 2 } else { *t as usize };
-                            }
-                            Some(Instr::PopJumpIfTrue(t)) => {
-                                forget_top(&mut self.stack);
-                                pc = if r { *t as usize } else { cur + 2 };
-                            }
-                            _ => set_scalar(&mut self.stack[len - 2], Num::B(r)),
+                    Instr::StoreDeref(i) => {
+                        let v = self.pop();
+                        *self.frame.cells[i as usize].value.lock() = v;
+                    }
+                    Instr::DeleteDeref(i) => {
+                        let cell = self.frame.cells[i as usize].clone();
+                        let mut slot = cell.value.lock();
+                        if slot.is_null() {
+                            drop(slot);
+                            return Err(unbound_deref(&code, i as usize));
                         }
-                    } else {
-                        let b = self.pop();
-                        let a = self.pop();
-                        let v = match (&a, &b) {
-                            (Value::Str(x), Value::Str(y)) => {
-                                Value::Bool(cmp_op(x.as_str(), y.as_str(), op))
-                            }
-                            _ => self.compare(&a, &b, CompareKind::from_u32(op))?,
+                        *slot = Value::Null;
+                    }
+                    Instr::LoadClosure(i) => {
+                        let cell = self.frame.cells[i as usize].clone();
+                        self.push(cell_value(cell));
+                    }
+                    Instr::LoadClassDeref(i) => {
+                        let name = cell_name(&code, i as usize);
+                        let found = match &self.frame.locals {
+                            Some(locals) => locals.get_str(&crate::vm::value::PyStr::new(&*name)),
+                            None => None,
                         };
-                        drop_value(a);
-                        drop_value(b);
+                        let v = match found {
+                            Some(v) => v,
+                            None => {
+                                let v = self.frame.cells[i as usize].value.lock().clone();
+                                if v.is_null() {
+                                    return Err(unbound_deref(&code, i as usize));
+                                }
+                                v
+                            }
+                        };
                         self.push(v);
                     }
-                }
-                Instr::IsOp(inv) => {
-                    let b = self.pop();
-                    let a = self.pop();
-                    self.push(Value::Bool(a.is(&b) != (inv != 0)));
-                }
-                Instr::ContainsOp(inv) => {
-                    let b = self.pop();
-                    let a = self.pop();
-                    let r = self.contains(&b, &a)?;
-                    self.push(Value::Bool(r != (inv != 0)));
-                }
-                Instr::BuildTuple(n) => {
-                    let items = self.pop_n(n as usize);
-                    self.push(Value::tuple(items));
-                }
-                Instr::BuildList(n) => {
-                    let items = self.pop_n(n as usize);
-                    self.push(Value::list(items));
-                }
-                Instr::BuildSet(n) => {
-                    let items = self.pop_n(n as usize);
-                    let set = self.call(
-                        &Value::Class(types().set.clone()),
-                        &[Value::list(items)],
-                        &[],
-                    )?;
-                    self.push(set);
-                }
-                Instr::BuildMap(n) => {
-                    let items = self.pop_n(2 * n as usize);
-                    let d = Value::Dict(Arc::new(PyDict::new()));
-                    let mut it = items.into_iter();
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    Instr::LoadGlobal(i) => {
+                        let name = &code.names[i as usize];
+                        let v = match self.frame.func.globals.get_str(name) {
+                            Some(v) => v,
+                            None => match self.builtins.get_str(name) {
+                                Some(v) => v,
+                                None => return Err(self.name_error(name.as_str())),
+                            },
+                        };
+                        self.push(v);
+                    }
+                    Instr::StoreGlobal(i) => {
+                        let v = self.pop();
+                        self.frame
+                            .func
+                            .globals
+                            .set_str(code.names[i as usize].clone(), v);
+                    }
+                    Instr::DeleteGlobal(i) => {
+                        let globals = self.frame.func.globals.clone();
+                        self.delete_name(&globals, &code, i as usize)?;
+                    }
+                    Instr::LoadName(i) => {
+                        let name = &code.names[i as usize];
+                        let mut found = None;
+                        if let Some(locals) = &self.frame.locals {
+                            found = locals.get_str(name);
+                        }
+                        if found.is_none() {
+                            let separate = match &self.frame.locals {
+                                Some(l) => !Arc::ptr_eq(l, &self.frame.func.globals),
+                                None => true,
+                            };
+                            if separate {
+                                found = self.frame.func.globals.get_str(name);
+                            }
+                        }
+                        let v = match found {
+                            Some(v) => v,
+                            None => match self.builtins.get_str(name) {
+                                Some(v) => v,
+                                None => return Err(self.name_error(name.as_str())),
+                            },
+                        };
+                        self.push(v);
+                    }
+                    Instr::StoreName(i) => {
+                        let v = self.pop();
+                        let name = code.names[i as usize].clone();
+                        match &self.frame.locals {
+                            Some(locals) => locals.set_str(name, v),
+                            None => self.frame.func.globals.set_str(name, v),
+                        }
+                    }
+                    Instr::DeleteName(i) => {
+                        let ns = match &self.frame.locals {
+                            Some(l) => l.clone(),
+                            None => self.frame.func.globals.clone(),
+                        };
+                        self.delete_name(&ns, &code, i as usize)?;
+                    }
+                    Instr::LoadAttr(i) => {
+                        self.load_attr_top(code.names[i as usize].as_str())?;
+                    }
+                    Instr::StoreAttr(i) => {
+                        let obj = self.pop();
+                        let v = self.pop();
+                        self.set_attr(&obj, code.names[i as usize].as_str(), v)?;
+                    }
+                    Instr::DeleteAttr(i) => {
+                        let obj = self.pop();
+                        self.del_attr(&obj, code.names[i as usize].as_str())?;
+                    }
+                    Instr::LoadMethod(i) => {
+                        self.load_method_top(code.names[i as usize].as_str())?;
+                    }
+                    Instr::CallMethod(n) => {
+                        let fpos = self.stack.len() - n as usize - 2;
+                        let astart = if self.stack[fpos + 1].is_null() {
+                            fpos + 2
+                        } else {
+                            fpos + 1
+                        };
+                        if self.do_call(fpos, astart, &[])? {
+                            switch_code(&mut code, &self.frame);
+                            self.breaker_check()?;
+                            continue 'frame;
+                        }
+                    }
+                    Instr::Call(n) => {
+                        let fpos = self.stack.len() - n as usize - 1;
+                        if self.do_call(fpos, fpos + 1, &[])? {
+                            switch_code(&mut code, &self.frame);
+                            self.breaker_check()?;
+                            continue 'frame;
+                        }
+                    }
+                    Instr::CallKw(n) => {
+                        let kwnames = self.pop();
+                        let fpos = self.stack.len() - n as usize - 1;
+                        let names: &[Value] = match &kwnames {
+                            Value::Tuple(t) => &t.items,
+                            _ => &[],
+                        };
+                        if self.do_call(fpos, fpos + 1, names)? {
+                            switch_code(&mut code, &self.frame);
+                            self.breaker_check()?;
+                            continue 'frame;
+                        }
+                    }
+                    Instr::CallEx(flag) => {
+                        let kwnames = self.spread_call_args(flag & 1 != 0)?;
+                        let fpos = self.stack.len() - kwnames.len() - self.spread_npos - 1;
+                        if self.do_call(fpos, fpos + 1, &kwnames)? {
+                            switch_code(&mut code, &self.frame);
+                            self.breaker_check()?;
+                            continue 'frame;
+                        }
+                    }
+                    Instr::BinarySubscr => {
+                        let key = self.pop();
+                        let obj = self.pop();
+                        let v = match (&obj, &key) {
+                            (Value::List(l), Value::Int(i)) => {
+                                let items = l.items.lock();
+                                let n = items.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    Some(items[j as usize].clone())
+                                } else {
+                                    None
+                                }
+                            }
+                            _ => None,
+                        };
+                        let v = match v {
+                            Some(v) => v,
+                            None => self.get_item(&obj, &key)?,
+                        };
+                        self.push(v);
+                    }
+                    Instr::StoreSubscr => {
+                        let key = self.pop();
+                        let obj = self.pop();
+                        let v = self.pop();
+                        // `list[int] = v` inline; the old item is dropped after unlocking.
+                        let rest = match (&obj, &key) {
+                            (Value::List(l), Value::Int(i)) => {
+                                let mut items = l.items.lock();
+                                let n = items.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    let old = std::mem::replace(&mut items[j as usize], v);
+                                    drop(items);
+                                    drop_value(old);
+                                    None
+                                } else {
+                                    Some(v)
+                                }
+                            }
+                            _ => Some(v),
+                        };
+                        if let Some(v) = rest {
+                            self.set_item(&obj, &key, v)?;
+                        }
+                    }
+                    Instr::DeleteSubscr => {
+                        let key = self.pop();
+                        let obj = self.pop();
+                        self.del_item(&obj, &key)?;
+                    }
+                    Instr::BuildSlice(n) => {
+                        let step = if n == 3 { self.pop() } else { Value::None };
+                        let stop = self.pop();
+                        let start = self.pop();
+                        self.push(Value::Object(Arc::new(Object {
+                            class: types().slice.clone(),
+                            kind: ObjKind::Slice { start, stop, step },
+                        })));
+                    }
+                    Instr::BinaryOp(op) => {
+                        let len = self.stack.len();
+                        let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
+                            (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
+                            (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
+                            (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
+                                float_op(*x, *y as f64, op)
+                            }
+                            (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < 1 << 53 => {
+                                float_op(*x as f64, *y, op)
+                            }
+                            _ => Num::No,
+                        };
+                        if fast.is_some() {
+                            // Both operands are scalars: overwrite the left one in place.
+                            forget_top(&mut self.stack);
+                            set_scalar(&mut self.stack[len - 2], fast);
+                        } else {
+                            let b = self.pop();
+                            let a = self.pop();
+                            let v = self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?;
+                            drop_value(a);
+                            drop_value(b);
+                            self.push(v);
+                        }
+                    }
+                    Instr::UnaryOp(op) => {
+                        let a = self.pop();
+                        let op = UnaryOpKind::from_u32(op);
+                        let v = match (&a, op) {
+                            (Value::Int(x), UnaryOpKind::Neg) if *x != i64::MIN => Value::Int(-x),
+                            (Value::Float(x), UnaryOpKind::Neg) => Value::Float(-x),
+                            (Value::Bool(b), UnaryOpKind::Not) => Value::Bool(!b),
+                            (_, UnaryOpKind::Not) => Value::Bool(!self.truth(&a)?),
+                            _ => self.unary_op(&a, op)?,
+                        };
+                        self.push(v);
+                    }
+                    Instr::CompareOp(op) => {
+                        let len = self.stack.len();
+                        let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
+                            (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
+                            (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
+                            _ => None,
+                        };
+                        if let Some(r) = fast {
+                            forget_top(&mut self.stack);
+                            // A conditional jump right after consumes the result directly.
+                            match code.code.instrs.get(cur + 1) {
+                                Some(Instr::PopJumpIfFalse(t)) => {
+                                    forget_top(&mut self.stack);
+                                    pc = if r { cur + 2 } else { *t as usize };
+                                }
+                                Some(Instr::PopJumpIfTrue(t)) => {
+                                    forget_top(&mut self.stack);
+                                    pc = if r { *t as usize } else { cur + 2 };
+                                }
+                                _ => set_scalar(&mut self.stack[len - 2], Num::B(r)),
+                            }
+                        } else {
+                            let b = self.pop();
+                            let a = self.pop();
+                            let v = match (&a, &b) {
+                                (Value::Str(x), Value::Str(y)) => {
+                                    Value::Bool(cmp_op(x.as_str(), y.as_str(), op))
+                                }
+                                _ => self.compare(&a, &b, CompareKind::from_u32(op))?,
+                            };
+                            drop_value(a);
+                            drop_value(b);
+                            self.push(v);
+                        }
+                    }
+                    Instr::IsOp(inv) => {
+                        let b = self.pop();
+                        let a = self.pop();
+                        self.push(Value::Bool(a.is(&b) != (inv != 0)));
+                    }
+                    Instr::ContainsOp(inv) => {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let r = self.contains(&b, &a)?;
+                        self.push(Value::Bool(r != (inv != 0)));
+                    }
+                    Instr::BuildTuple(n) => {
+                        let items = self.pop_n(n as usize);
+                        self.push(Value::tuple(items));
+                    }
+                    Instr::BuildList(n) => {
+                        let items = self.pop_n(n as usize);
+                        self.push(Value::list(items));
+                    }
+                    Instr::BuildSet(n) => {
+                        let items = self.pop_n(n as usize);
+                        let set = self.call(
+                            &Value::Class(types().set.clone()),
+                            &[Value::list(items)],
+                            &[],
+                        )?;
+                        self.push(set);
+                    }
+                    Instr::BuildMap(n) => {
+                        let items = self.pop_n(2 * n as usize);
+                        let d = Value::Dict(Arc::new(PyDict::new()));
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            self.set_item(&d, &k, v)?;
+                        }
+                        self.push(d);
+                    }
+                    Instr::BuildString(n) => {
+                        let items = self.pop_n(n as usize);
+                        let mut s = String::new();
+                        for item in &items {
+                            if let Value::Str(p) = item {
+                                s.push_str(p.as_str());
+                            }
+                        }
+                        self.push(Value::from_string(s));
+                    }
+                    Instr::FormatValue(fl) => {
+                        let spec = if fl & 4 != 0 { Some(self.pop()) } else { None };
+                        let v = self.pop();
+                        let v = match fl & 3 {
+                            1 => Value::from_string(self.to_str(&v)?),
+                            2 => Value::from_string(self.repr(&v)?),
+                            3 => Value::from_string(ascii_escape(&self.repr(&v)?)),
+                            _ => v,
+                        };
+                        let spec = spec.as_ref().and_then(|s| s.as_str()).unwrap_or("");
+                        let out = match &v {
+                            Value::Str(_) if spec.is_empty() => v,
+                            _ => Value::from_string(self.format(&v, spec)?),
+                        };
+                        self.push(out);
+                    }
+                    Instr::ListAppend(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        match &self.stack[len - n as usize] {
+                            Value::List(l) => l.items.lock().push(v),
+                            other => {
+                                let other = other.clone();
+                                self.call_method(&other, "append", &[v])?;
+                            }
+                        }
+                    }
+                    Instr::SetAdd(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        let set = self.stack[len - n as usize].clone();
+                        self.call_method(&set, "add", &[v])?;
+                    }
+                    Instr::MapAdd(n) => {
+                        let v = self.pop();
+                        let k = self.pop();
+                        let len = self.stack.len();
+                        let d = self.stack[len - n as usize].clone();
                         self.set_item(&d, &k, v)?;
                     }
-                    self.push(d);
-                }
-                Instr::BuildString(n) => {
-                    let items = self.pop_n(n as usize);
-                    let mut s = String::new();
-                    for item in &items {
-                        if let Value::Str(p) = item {
-                            s.push_str(p.as_str());
+                    Instr::ListExtend(n) => {
+                        let iterable = self.pop();
+                        let len = self.stack.len();
+                        let list = self.stack[len - n as usize].clone();
+                        let items = match self.collect(&iterable) {
+                            Ok(items) => items,
+                            Err(e) if e.matches(ExcKind::TypeError) && !is_iterable(&iterable) => {
+                                return Err(PyErr::type_error(format!(
+                                    "Value after * must be an iterable, not {}",
+                                    type_name(&iterable)
+                                )))
+                            }
+                            Err(e) => return Err(e),
+                        };
+                        if let Value::List(l) = &list {
+                            l.items.lock().extend(items);
                         }
                     }
-                    self.push(Value::from_string(s));
-                }
-                Instr::FormatValue(fl) => {
-                    let spec = if fl & 4 != 0 { Some(self.pop()) } else { None };
-                    let v = self.pop();
-                    let v = match fl & 3 {
-                        1 => Value::from_string(self.to_str(&v)?),
-                        2 => Value::from_string(self.repr(&v)?),
-                        3 => Value::from_string(ascii_escape(&self.repr(&v)?)),
-                        _ => v,
-                    };
-                    let spec = spec.as_ref().and_then(|s| s.as_str()).unwrap_or("");
-                    let out = match &v {
-                        Value::Str(_) if spec.is_empty() => v,
-                        _ => Value::from_string(self.format(&v, spec)?),
-                    };
-                    self.push(out);
-                }
-                Instr::ListAppend(n) => {
-                    let v = self.pop();
-                    let len = self.stack.len();
-                    match &self.stack[len - n as usize] {
-                        Value::List(l) => l.items.lock().push(v),
-                        other => {
-                            let other = other.clone();
-                            self.call_method(&other, "append", &[v])?;
+                    Instr::SetUpdate(n) => {
+                        let iterable = self.pop();
+                        let len = self.stack.len();
+                        let set = self.stack[len - n as usize].clone();
+                        self.call_method(&set, "update", &[iterable])?;
+                    }
+                    Instr::DictUpdate(n) => {
+                        let mapping = self.pop();
+                        let len = self.stack.len();
+                        let d = self.stack[len - n as usize].clone();
+                        self.merge_mapping(&d, &mapping, None)?;
+                    }
+                    Instr::DictMerge(n) => {
+                        let mapping = self.pop();
+                        let len = self.stack.len();
+                        let d = self.stack[len - n as usize].clone();
+                        let func = self
+                            .stack
+                            .get((len - n as usize).saturating_sub(2))
+                            .cloned()
+                            .unwrap_or(Value::None);
+                        self.merge_mapping(&d, &mapping, Some(&func))?;
+                    }
+                    Instr::ListToTuple => {
+                        let v = self.pop();
+                        let t = match &v {
+                            Value::List(l) => Value::tuple(l.items.lock().clone()),
+                            _ => v,
+                        };
+                        self.push(t);
+                    }
+                    Instr::UnpackSequence(n) => {
+                        let v = self.pop();
+                        self.unpack(v, n as usize)?;
+                    }
+                    Instr::UnpackEx(arg) => {
+                        let v = self.pop();
+                        self.unpack_ex(v, (arg & 0xff) as usize, (arg >> 8) as usize)?;
+                    }
+                    Instr::Jump(target) => {
+                        pc = target as usize;
+                        if pc <= cur {
+                            self.breaker_check()?;
                         }
                     }
-                }
-                Instr::SetAdd(n) => {
-                    let v = self.pop();
-                    let len = self.stack.len();
-                    let set = self.stack[len - n as usize].clone();
-                    self.call_method(&set, "add", &[v])?;
-                }
-                Instr::MapAdd(n) => {
-                    let v = self.pop();
-                    let k = self.pop();
-                    let len = self.stack.len();
-                    let d = self.stack[len - n as usize].clone();
-                    self.set_item(&d, &k, v)?;
-                }
-                Instr::ListExtend(n) => {
-                    let iterable = self.pop();
-                    let len = self.stack.len();
-                    let list = self.stack[len - n as usize].clone();
-                    let items = match self.collect(&iterable) {
-                        Ok(items) => items,
-                        Err(e) if e.matches(ExcKind::TypeError) && !is_iterable(&iterable) => {
-                            return Err(PyErr::type_error(format!(
-                                "Value after * must be an iterable, not {}",
-                                type_name(&iterable)
-                            )))
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    if let Value::List(l) = &list {
-                        l.items.lock().extend(items);
-                    }
-                }
-                Instr::SetUpdate(n) => {
-                    let iterable = self.pop();
-                    let len = self.stack.len();
-                    let set = self.stack[len - n as usize].clone();
-                    self.call_method(&set, "update", &[iterable])?;
-                }
-                Instr::DictUpdate(n) => {
-                    let mapping = self.pop();
-                    let len = self.stack.len();
-                    let d = self.stack[len - n as usize].clone();
-                    self.merge_mapping(&d, &mapping, None)?;
-                }
-                Instr::DictMerge(n) => {
-                    let mapping = self.pop();
-                    let len = self.stack.len();
-                    let d = self.stack[len - n as usize].clone();
-                    let func = self
-                        .stack
-                        .get((len - n as usize).saturating_sub(2))
-                        .cloned()
-                        .unwrap_or(Value::None);
-                    self.merge_mapping(&d, &mapping, Some(&func))?;
-                }
-                Instr::ListToTuple => {
-                    let v = self.pop();
-                    let t = match &v {
-                        Value::List(l) => Value::tuple(l.items.lock().clone()),
-                        _ => v,
-                    };
-                    self.push(t);
-                }
-                Instr::UnpackSequence(n) => {
-                    let v = self.pop();
-                    self.unpack(v, n as usize)?;
-                }
-                Instr::UnpackEx(arg) => {
-                    let v = self.pop();
-                    self.unpack_ex(v, (arg & 0xff) as usize, (arg >> 8) as usize)?;
-                }
-                Instr::Jump(target) => {
-                    pc = target as usize;
-                    if pc <= cur {
-                        self.breaker_check()?;
-                    }
-                }
-                Instr::PopJumpIfFalse(target) => {
-                    let v = self.pop();
-                    if !self.truth(&v)? {
-                        pc = target as usize;
-                    }
-                    drop_value(v);
-                }
-                Instr::PopJumpIfTrue(target) => {
-                    let v = self.pop();
-                    if self.truth(&v)? {
-                        pc = target as usize;
-                    }
-                    drop_value(v);
-                }
-                Instr::JumpIfFalseOrPop(target) => {
-                    let v = self.top().clone();
-                    if !self.truth(&v)? {
-                        pc = target as usize;
-                    } else {
-                        self.stack.pop();
-                    }
-                }
-                Instr::JumpIfTrueOrPop(target) => {
-                    let v = self.top().clone();
-                    if self.truth(&v)? {
-                        pc = target as usize;
-                    } else {
-                        self.stack.pop();
-                    }
-                }
-                Instr::GetIter => {
-                    let v = self.pop();
-                    let it = self.iter(&v)?;
-                    self.push(it);
-                }
-                Instr::ForIter(target) => {
-                    // Borrow the iterator out of the stack for the call (saves
-                    // a count); nothing reads this slot meanwhile.
-                    let len = self.stack.len();
-                    let it = std::mem::replace(&mut self.stack[len - 1], Value::Null);
-                    let r = self.next(&it);
-                    self.stack[len - 1] = it;
-                    match r? {
-                        Some(v) => self.push(v),
-                        None => {
-                            self.stack.pop();
+                    Instr::PopJumpIfFalse(target) => {
+                        let v = self.pop();
+                        if !self.truth(&v)? {
                             pc = target as usize;
                         }
+                        drop_value(v);
                     }
-                }
-                Instr::MakeFunction(fl) => {
-                    let f = self.make_function(fl)?;
-                    self.push(f);
-                }
-                Instr::ReturnValue => {
-                    let v = self.pop();
-                    let at_entry = self.frames.len() == entry;
-                    let mut done = self.finish_frame();
-                    let init = std::mem::replace(&mut done.init_instance, Value::Null);
-                    drop(done);
-                    if at_entry {
-                        return Ok(Exit::Return(v));
+                    Instr::PopJumpIfTrue(target) => {
+                        let v = self.pop();
+                        if self.truth(&v)? {
+                            pc = target as usize;
+                        }
+                        drop_value(v);
                     }
-                    let v = if init.is_null() {
-                        v
-                    } else if v.is_none() {
-                        init
-                    } else {
-                        return Err(PyErr::type_error(format!(
-                            "__init__() should return None, not '{}'",
-                            type_name(&v)
-                        )));
-                    };
-                    self.push(v);
-                    switch_code(&mut code, &self.frame);
-                    pc = self.frame.pc as usize;
-                    fb = self.frame.base as usize;
-                }
-                Instr::LoadBuildClass => {
-                    let v = self.interp.build_class.clone();
-                    self.push(v);
-                }
-                Instr::YieldValue => {
-                    let v = self.pop();
-                    if self.frames.len() != entry {
-                        return Err(PyErr::new(
-                            ExcKind::SystemError,
-                            "yield outside a generator frame",
+                    Instr::JumpIfFalseOrPop(target) => {
+                        let v = self.top().clone();
+                        if !self.truth(&v)? {
+                            pc = target as usize;
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Instr::JumpIfTrueOrPop(target) => {
+                        let v = self.top().clone();
+                        if self.truth(&v)? {
+                            pc = target as usize;
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Instr::GetIter => {
+                        let v = self.pop();
+                        let it = self.iter(&v)?;
+                        self.push(it);
+                    }
+                    Instr::ForIter(target) => {
+                        // Borrow the iterator out of the stack for the call (saves
+                        // a count); nothing reads this slot meanwhile.
+                        let len = self.stack.len();
+                        let it = std::mem::replace(&mut self.stack[len - 1], Value::Null);
+                        let r = self.next(&it);
+                        self.stack[len - 1] = it;
+                        match r? {
+                            Some(v) => self.push(v),
+                            None => {
+                                self.stack.pop();
+                                pc = target as usize;
+                            }
+                        }
+                    }
+                    Instr::MakeFunction(fl) => {
+                        let f = self.make_function(fl)?;
+                        self.push(f);
+                    }
+                    Instr::ReturnValue => {
+                        let v = self.pop();
+                        if self.frames.len() == entry {
+                            drop(self.finish_frame());
+                            return Ok(Exit::Return(v));
+                        }
+                        let init = self.return_to_caller();
+                        let v = if init.is_null() {
+                            v
+                        } else if v.is_none() {
+                            init
+                        } else {
+                            return Err(PyErr::type_error(format!(
+                                "__init__() should return None, not '{}'",
+                                type_name(&v)
+                            )));
+                        };
+                        self.push(v);
+                        switch_code(&mut code, &self.frame);
+                        continue 'frame;
+                    }
+                    Instr::LoadBuildClass => {
+                        let v = self.interp.build_class.clone();
+                        self.push(v);
+                    }
+                    Instr::YieldValue => {
+                        let v = self.pop();
+                        if self.frames.len() != entry {
+                            return Err(PyErr::new(
+                                ExcKind::SystemError,
+                                "yield outside a generator frame",
+                            ));
+                        }
+                        let frame = self.suspend_frame();
+                        return Ok(Exit::Yield(v, frame));
+                    }
+                    Instr::GetYieldFromIter => {
+                        let v = self.pop();
+                        let it = match &v {
+                            Value::Object(o) if matches!(o.kind, ObjKind::Generator(_)) => v,
+                            _ => self.iter(&v)?,
+                        };
+                        self.push(it);
+                    }
+                    Instr::YieldFrom => {
+                        let v = self.pop();
+                        let it = self.top().clone();
+                        match self.yield_from_step(&it, v)? {
+                            Ok(y) => {
+                                // Suspend here; on resume the sent value is pushed
+                                // and this instruction runs again.
+                                self.frame.pc = cur as u32;
+                                if self.frames.len() != entry {
+                                    return Err(PyErr::new(
+                                        ExcKind::SystemError,
+                                        "yield outside a generator frame",
+                                    ));
+                                }
+                                let frame = self.suspend_frame();
+                                return Ok(Exit::Yield(y, frame));
+                            }
+                            Err(result) => {
+                                self.stack.pop();
+                                self.push(result);
+                            }
+                        }
+                    }
+                    Instr::GetAwaitable => {
+                        let v = self.pop();
+                        let it = self.get_awaitable(v)?;
+                        self.push(it);
+                    }
+                    Instr::SetupExcept(h) | Instr::SetupFinally(h) => {
+                        let depth = (self.stack.len() - fb) as u32;
+                        self.frame.blocks.push(Block {
+                            kind: BlockKind::Handler,
+                            handler: h,
+                            depth,
+                        });
+                    }
+                    Instr::PopBlock => {
+                        self.frame.blocks.pop();
+                    }
+                    Instr::PushExcInfo => {
+                        let exc = self.pop();
+                        if let Value::Instance(i) = &exc {
+                            crate::vm::exceptions::fill_derived_attrs(i);
+                        }
+                        let prev = std::mem::replace(&mut self.handled, exc.clone());
+                        self.push(prev);
+                        let depth = (self.stack.len() - fb) as u32;
+                        self.frame.blocks.push(Block {
+                            kind: BlockKind::ExceptHandler,
+                            handler: 0,
+                            depth,
+                        });
+                        self.push(exc);
+                    }
+                    Instr::PopExcept => {
+                        if let Some(b) = self.frame.blocks.last() {
+                            if b.kind == BlockKind::ExceptHandler {
+                                self.frame.blocks.pop();
+                            }
+                        }
+                        self.handled = self.pop();
+                    }
+                    Instr::CheckExcMatch => {
+                        let typ = self.pop();
+                        let exc = self.top().clone();
+                        let m = exc_matches(&exc, &typ)?;
+                        self.push(Value::Bool(m));
+                    }
+                    Instr::Raise(n) => {
+                        return Err(self.raise(n)?);
+                    }
+                    Instr::Reraise => {
+                        let exc = self.pop();
+                        self.raise_mode = RaiseMode::Reraise;
+                        return Err(match exc {
+                            Value::Instance(i) => PyErr { exc: i },
+                            other => {
+                                self.raise_mode = RaiseMode::Fresh;
+                                PyErr::new(
+                                    ExcKind::SystemError,
+                                    format!("reraise of a non-exception {}", type_name(&other)),
+                                )
+                            }
+                        });
+                    }
+                    Instr::BeforeWith => {
+                        let ctx = self.pop();
+                        let (exit, enter_result) = self.before_with(&ctx)?;
+                        self.push(exit);
+                        self.push(enter_result);
+                    }
+                    Instr::WithExceptStart => {
+                        let len = self.stack.len();
+                        let exit = self.stack[len - 3].clone();
+                        let exc = self.stack[len - 1].clone();
+                        let typ = Value::Class(types().class_of(&exc).clone());
+                        let r = self.call(&exit, &[typ, exc, Value::None], &[])?;
+                        self.push(r);
+                    }
+                    Instr::LoadAssertionError => {
+                        self.push(Value::Class(
+                            types().exception(ExcKind::AssertionError).clone(),
                         ));
                     }
-                    let frame = self.suspend_frame();
-                    return Ok(Exit::Yield(v, frame));
-                }
-                Instr::GetYieldFromIter => {
-                    let v = self.pop();
-                    let it = match &v {
-                        Value::Object(o) if matches!(o.kind, ObjKind::Generator(_)) => v,
-                        _ => self.iter(&v)?,
-                    };
-                    self.push(it);
-                }
-                Instr::YieldFrom => {
-                    let v = self.pop();
-                    let it = self.top().clone();
-                    match self.yield_from_step(&it, v)? {
-                        Ok(y) => {
-                            // Suspend here; on resume the sent value is pushed
-                            // and this instruction runs again.
-                            self.frame.pc = cur as u32;
-                            if self.frames.len() != entry {
-                                return Err(PyErr::new(
-                                    ExcKind::SystemError,
-                                    "yield outside a generator frame",
-                                ));
-                            }
-                            let frame = self.suspend_frame();
-                            return Ok(Exit::Yield(y, frame));
-                        }
-                        Err(result) => {
-                            self.stack.pop();
-                            self.push(result);
-                        }
+                    Instr::ImportName(i) => {
+                        let fromlist = self.pop();
+                        let level = self.pop();
+                        let m =
+                            self.import_name(code.names[i as usize].as_str(), &fromlist, &level)?;
+                        self.push(m);
                     }
-                }
-                Instr::GetAwaitable => {
-                    let v = self.pop();
-                    let it = self.get_awaitable(v)?;
-                    self.push(it);
-                }
-                Instr::SetupExcept(h) | Instr::SetupFinally(h) => {
-                    let depth = (self.stack.len() - fb) as u32;
-                    self.frame.blocks.push(Block {
-                        kind: BlockKind::Handler,
-                        handler: h,
-                        depth,
-                    });
-                }
-                Instr::PopBlock => {
-                    self.frame.blocks.pop();
-                }
-                Instr::PushExcInfo => {
-                    let exc = self.pop();
-                    if let Value::Instance(i) = &exc {
-                        crate::vm::exceptions::fill_derived_attrs(i);
+                    Instr::ImportFrom(i) => {
+                        let m = self.top().clone();
+                        let v = self.import_from(&m, code.names[i as usize].as_str())?;
+                        self.push(v);
                     }
-                    let prev = std::mem::replace(&mut self.handled, exc.clone());
-                    self.push(prev);
-                    let depth = (self.stack.len() - fb) as u32;
-                    self.frame.blocks.push(Block {
-                        kind: BlockKind::ExceptHandler,
-                        handler: 0,
-                        depth,
-                    });
-                    self.push(exc);
-                }
-                Instr::PopExcept => {
-                    if let Some(b) = self.frame.blocks.last() {
-                        if b.kind == BlockKind::ExceptHandler {
-                            self.frame.blocks.pop();
-                        }
+                    Instr::ImportStar => {
+                        let m = self.pop();
+                        self.import_star(&m)?;
                     }
-                    self.handled = self.pop();
-                }
-                Instr::CheckExcMatch => {
-                    let typ = self.pop();
-                    let exc = self.top().clone();
-                    let m = exc_matches(&exc, &typ)?;
-                    self.push(Value::Bool(m));
-                }
-                Instr::Raise(n) => {
-                    return Err(self.raise(n)?);
-                }
-                Instr::Reraise => {
-                    let exc = self.pop();
-                    self.raise_mode = RaiseMode::Reraise;
-                    return Err(match exc {
-                        Value::Instance(i) => PyErr { exc: i },
-                        other => {
-                            self.raise_mode = RaiseMode::Fresh;
-                            PyErr::new(
-                                ExcKind::SystemError,
-                                format!("reraise of a non-exception {}", type_name(&other)),
-                            )
-                        }
-                    });
-                }
-                Instr::BeforeWith => {
-                    let ctx = self.pop();
-                    let (exit, enter_result) = self.before_with(&ctx)?;
-                    self.push(exit);
-                    self.push(enter_result);
-                }
-                Instr::WithExceptStart => {
-                    let len = self.stack.len();
-                    let exit = self.stack[len - 3].clone();
-                    let exc = self.stack[len - 1].clone();
-                    let typ = Value::Class(types().class_of(&exc).clone());
-                    let r = self.call(&exit, &[typ, exc, Value::None], &[])?;
-                    self.push(r);
-                }
-                Instr::LoadAssertionError => {
-                    self.push(Value::Class(
-                        types().exception(ExcKind::AssertionError).clone(),
-                    ));
-                }
-                Instr::ImportName(i) => {
-                    let fromlist = self.pop();
-                    let level = self.pop();
-                    let m = self.import_name(code.names[i as usize].as_str(), &fromlist, &level)?;
-                    self.push(m);
-                }
-                Instr::ImportFrom(i) => {
-                    let m = self.top().clone();
-                    let v = self.import_from(&m, code.names[i as usize].as_str())?;
-                    self.push(v);
-                }
-                Instr::ImportStar => {
-                    let m = self.pop();
-                    self.import_star(&m)?;
-                }
-                Instr::PrintExpr => {
-                    let v = self.pop();
-                    self.print_expr(v)?;
+                    Instr::PrintExpr => {
+                        let v = self.pop();
+                        self.print_expr(v)?;
+                    }
                 }
             }
         }
@@ -1008,7 +1046,7 @@ impl Vm {
     /// a new frame and `true` is returned; otherwise the result is pushed.
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
         // Move the callee out of the stack: no count is touched on the fast path.
-        let callee = std::mem::replace(&mut self.stack[fpos], Value::Null);
+        let callee = take_slot(&mut self.stack[fpos]);
         let callee = match callee {
             // A bound method of a script function: put the receiver on the stack.
             Value::BoundMethod(bm)
@@ -1023,17 +1061,14 @@ impl Vm {
             Value::Function(f)
                 if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
             {
-                let frame = self.frame_from_stack(f, fpos, astart, kwnames)?;
-                self.push_frame(frame)?;
+                self.push_function_frame(f, fpos, astart, kwnames, Value::Null)?;
                 return Ok(true);
             }
             Value::Class(c) if kwnames.is_empty() => match crate::vm::call::inline_init(&c) {
                 Some(init) => {
                     let inst = crate::vm::class::new_instance(&c);
                     self.stack.insert(astart, inst.clone());
-                    let mut frame = self.frame_from_stack(init, fpos, astart, kwnames)?;
-                    frame.init_instance = inst;
-                    self.push_frame(frame)?;
+                    self.push_function_frame(init, fpos, astart, kwnames, inst)?;
                     return Ok(true);
                 }
                 None => Value::Class(c),
@@ -1056,16 +1091,18 @@ impl Vm {
         Ok(false)
     }
 
-    /// A frame for `f` with its arguments bound in place at `astart` on the
-    /// stack; the frame's result will replace the stack from `fpos` up.
+    /// Make a frame for `f` the running frame, its arguments bound in place
+    /// at `astart` on the stack; its result will replace the stack from
+    /// `fpos` up. `init` is the instance an inlined `__init__` call produces.
     #[inline]
-    fn frame_from_stack(
+    fn push_function_frame(
         &mut self,
         f: Arc<Function>,
         fpos: usize,
         astart: usize,
         kwnames: &[Value],
-    ) -> PyResult<Frame> {
+        init: Value,
+    ) -> PyResult<()> {
         let code = &f.code.code;
         let nargs = self.stack.len() - astart;
         if !(kwnames.is_empty()
@@ -1073,22 +1110,81 @@ impl Vm {
             && nargs == code.argcount as usize
             && code.kwonlyargcount == 0)
         {
-            let mut bound = self.take_vec(code.varnames.len());
-            let r = crate::vm::call::bind_args(
-                &f,
-                &self.stack[astart..],
-                crate::vm::call::KwView::Names(kwnames),
-                &mut bound,
-            );
-            if let Err(e) = r {
-                self.give_vec(bound);
-                return Err(e);
-            }
-            truncate(&mut self.stack, astart);
-            self.stack.append(&mut bound);
-            self.give_vec(bound);
+            self.bind_on_stack(&f, astart, kwnames)?;
         }
-        Ok(Frame::on_stack(f, &mut self.stack, astart, fpos))
+        if self.depth >= self.interp.recursion_limit() {
+            return Err(recursion_error());
+        }
+        let code = &f.code.code;
+        let nlocals = code.varnames.len();
+        if self.stack.len() < astart + nlocals {
+            self.stack.resize(astart + nlocals, Value::Null);
+        }
+        let cells = if code.cellvars.is_empty() && code.freevars.is_empty() {
+            Vec::new()
+        } else {
+            crate::vm::frame::make_cells(&f, &self.stack[astart..])
+        };
+        let locals = if code.flags & flags::NAME_LOCALS != 0 {
+            Some(f.globals.clone())
+        } else {
+            None
+        };
+        self.frames.reserve(1);
+        // The caller moves onto the frame stack and the callee is written
+        // straight into `self.frame`: `mem::replace` would go through
+        // temporaries built field by field, and reloading those in 16-byte
+        // chunks stalls on store forwarding, on every call.
+        // SAFETY: `self.frame` is read out once and overwritten before anything
+        // else can observe it; nothing in between can panic (`push` has the
+        // room reserved above), so it is never dropped twice or left moved-from.
+        unsafe {
+            let caller = std::ptr::read(&self.frame);
+            self.frames.push(caller);
+            std::ptr::write(
+                &mut self.frame,
+                Frame {
+                    func: f,
+                    locals,
+                    base: astart as u32,
+                    ret: fpos as u32,
+                    nlocals: nlocals as u32,
+                    pc: 0,
+                    cells,
+                    blocks: Vec::new(),
+                    init_instance: init,
+                    saved: Vec::new(),
+                },
+            );
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// General argument binding (defaults, keywords, `*args`, `**kwargs`):
+    /// replace the arguments at `astart` by the bound local slots.
+    #[inline(never)]
+    fn bind_on_stack(
+        &mut self,
+        f: &Arc<Function>,
+        astart: usize,
+        kwnames: &[Value],
+    ) -> PyResult<()> {
+        let mut bound = self.take_vec(f.code.code.varnames.len());
+        let r = crate::vm::call::bind_args(
+            f,
+            &self.stack[astart..],
+            crate::vm::call::KwView::Names(kwnames),
+            &mut bound,
+        );
+        if let Err(e) = r {
+            self.give_vec(bound);
+            return Err(e);
+        }
+        truncate(&mut self.stack, astart);
+        self.stack.append(&mut bound);
+        self.give_vec(bound);
+        Ok(())
     }
 
     /// `CallEx`: replace `[f, args, kwargs?]` on the stack by `[f, *args,
@@ -1508,6 +1604,117 @@ impl Vm {
 fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
     if !Arc::ptr_eq(code, &frame.func.code) {
         *code = frame.func.code.clone();
+    }
+}
+
+/// Int, float, bool or None: variants that own nothing, so a bitwise copy
+/// is a complete clone. (`Null` is excluded: it must never be pushed.)
+#[inline(always)]
+fn is_scalar(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None
+    )
+}
+
+/// Push a copy of the scalar `*v`. Building `Value::Int(x)` afresh writes
+/// the tag byte and the payload separately, and the dispatch loop's shared
+/// push tail then reloads all 16 bytes at once — a store-forwarding stall on
+/// every load. Copying the whole value keeps it one 16-byte move.
+#[inline(always)]
+fn push_scalar(stack: &mut Vec<Value>, v: &Value) {
+    debug_assert!(is_scalar(v));
+    stack.reserve(1);
+    let len = stack.len();
+    // SAFETY: `reserve` made room for one more element at `len`; `v` is a
+    // scalar (checked by the caller), which owns no heap memory and has no
+    // drop glue, so the bitwise copy is a valid, independent `Value`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(v as *const Value, stack.as_mut_ptr().add(len), 1);
+        stack.set_len(len + 1);
+    }
+}
+
+/// Push a copy of the scalar in `stack[i]` (see `push_scalar`).
+#[inline(always)]
+fn dup_scalar(stack: &mut Vec<Value>, i: usize) {
+    debug_assert!(is_scalar(&stack[i]));
+    assert!(i < stack.len());
+    stack.reserve(1);
+    let len = stack.len();
+    // SAFETY: `i < len` (asserted) and `reserve` made room at `len`, so both
+    // pointers are in bounds of the allocation and do not overlap; the value
+    // is a scalar (checked by the caller), so a bitwise copy is a clone.
+    unsafe {
+        let p = stack.as_mut_ptr();
+        std::ptr::copy_nonoverlapping(p.add(i), p.add(len), 1);
+        stack.set_len(len + 1);
+    }
+}
+
+/// Push a clone of `*v`, written straight into the new top slot (a clone
+/// returned by value lands in a temporary first, see `push_scalar`).
+#[inline(always)]
+fn push_clone(stack: &mut Vec<Value>, v: &Value) {
+    stack.reserve(1);
+    let len = stack.len();
+    // SAFETY: `reserve` made room for one more element at `len`, which is
+    // initialised by the write before the length covers it.
+    unsafe {
+        write_clone(stack.as_mut_ptr().add(len), v);
+        stack.set_len(len + 1);
+    }
+}
+
+/// Push a clone of `stack[i]` (see `push_clone`).
+#[inline(always)]
+fn dup_clone(stack: &mut Vec<Value>, i: usize) {
+    assert!(i < stack.len());
+    stack.reserve(1);
+    let len = stack.len();
+    // SAFETY: `i < len` (asserted) is an initialised element and `len` is
+    // reserved spare room, so the two do not overlap; the new element is
+    // initialised by the write before the length covers it.
+    unsafe {
+        let p = stack.as_mut_ptr();
+        write_clone(p.add(len), &*p.add(i));
+        stack.set_len(len + 1);
+    }
+}
+
+/// Write a clone of `v` to `dst`. The common heap variants are cloned
+/// here, so the value is built in place rather than returned through a
+/// temporary by the out-of-line `Value::clone`.
+///
+/// # Safety
+/// `dst` must be valid for writes and must not overlap `v`; whatever it
+/// held is overwritten without being dropped.
+#[inline(always)]
+unsafe fn write_clone(dst: *mut Value, v: &Value) {
+    match v {
+        Value::Instance(x) => dst.write(Value::Instance(x.clone())),
+        Value::Str(x) => dst.write(Value::Str(x.clone())),
+        Value::List(x) => dst.write(Value::List(x.clone())),
+        Value::Tuple(x) => dst.write(Value::Tuple(x.clone())),
+        Value::Function(x) => dst.write(Value::Function(x.clone())),
+        Value::Class(x) => dst.write(Value::Class(x.clone())),
+        Value::Object(x) => dst.write(Value::Object(x.clone())),
+        _ => dst.write(v.clone()),
+    }
+}
+
+/// `mem::replace(slot, Value::Null)`, with `Null` written straight into the
+/// slot: `mem::replace` builds it in a temporary first (a one-byte store) and
+/// copies 16 bytes from there, which stalls on store forwarding.
+#[inline(always)]
+fn take_slot(slot: &mut Value) -> Value {
+    // SAFETY: `slot` is valid for reads and writes; its value is moved out
+    // and the slot is overwritten at once, with nothing in between that
+    // could panic or observe it, so the value is owned exactly once.
+    unsafe {
+        let v = std::ptr::read(slot);
+        std::ptr::write(slot, Value::Null);
+        v
     }
 }
 

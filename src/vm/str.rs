@@ -146,9 +146,12 @@ pub fn bytes_repr(b: &[u8]) -> String {
 /// Byte offset of code point `i` (`i <= char_len`).
 pub fn byte_offset(s: &PyStr, i: usize) -> usize {
     if s.ascii {
-        return i.min(s.s.len());
+        return i.min(s.as_str().len());
     }
-    s.s.char_indices().nth(i).map_or(s.s.len(), |(b, _)| b)
+    s.as_str()
+        .char_indices()
+        .nth(i)
+        .map_or(s.as_str().len(), |(b, _)| b)
 }
 
 /// Code point index of byte offset `b`.
@@ -156,16 +159,16 @@ fn char_index(s: &PyStr, b: usize) -> usize {
     if s.ascii {
         b
     } else {
-        s.s[..b].chars().count()
+        s.as_str()[..b].chars().count()
     }
 }
 
 /// The code point at index `i` (already in range).
 pub fn char_at(s: &PyStr, i: usize) -> Option<char> {
     if s.ascii {
-        s.s.as_bytes().get(i).map(|b| *b as char)
+        s.as_str().as_bytes().get(i).map(|b| *b as char)
     } else {
-        s.s.chars().nth(i)
+        s.as_str().chars().nth(i)
     }
 }
 
@@ -177,9 +180,9 @@ pub fn slice_str(s: &PyStr, start: i64, stop: i64, step: i64) -> String {
         }
         let a = byte_offset(s, start as usize);
         let b = byte_offset(s, stop as usize);
-        return s.s[a..b].to_string();
+        return s.as_str()[a..b].to_string();
     }
-    let chars: Vec<char> = s.s.chars().collect();
+    let chars: Vec<char> = s.as_str().chars().collect();
     let mut out = String::new();
     let mut i = start;
     if step > 0 {
@@ -311,7 +314,11 @@ fn merge_kwargs(
     Ok(out)
 }
 
+#[inline]
 fn no_kw(fname: &str, kwargs: Kwargs) -> PyResult<()> {
+    if kwargs.is_empty() {
+        return Ok(());
+    }
     crate::vm::builtins::no_kwargs(&format!("str.{fname}"), kwargs)
 }
 
@@ -520,16 +527,24 @@ fn istitle(s: &str) -> bool {
 
 /// `s.split()` / `s.split(None, maxsplit)`.
 pub fn split_whitespace(s: &str, maxsplit: i64) -> Vec<String> {
+    split_whitespace_slices(s, maxsplit)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// `s.split()` as slices of `s` (no intermediate `String`s).
+fn split_whitespace_slices(s: &str, maxsplit: i64) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = s.trim_start_matches(is_py_space);
     let mut n = 0;
     while !rest.is_empty() {
         if maxsplit >= 0 && n >= maxsplit {
-            out.push(rest.to_string());
+            out.push(rest);
             return out;
         }
         let end = rest.find(is_py_space).unwrap_or(rest.len());
-        out.push(rest[..end].to_string());
+        out.push(&rest[..end]);
         rest = rest[end..].trim_start_matches(is_py_space);
         n += 1;
     }
@@ -675,7 +690,7 @@ fn find_impl(
     }
     let ba = byte_offset(s, a as usize);
     let bb = byte_offset(s, b as usize);
-    let hay = &s.s[ba..bb];
+    let hay = &s.as_str()[ba..bb];
     let found = if rev { hay.rfind(sub) } else { hay.find(sub) };
     found.map(|i| char_index(s, ba + i))
 }
@@ -690,7 +705,7 @@ fn count_impl(s: &PyStr, sub: &str, start: Option<i64>, end: Option<i64>) -> usi
     }
     let ba = byte_offset(s, a as usize);
     let bb = byte_offset(s, b as usize);
-    s.s[ba..bb].matches(sub).count()
+    s.as_str()[ba..bb].matches(sub).count()
 }
 
 /// `startswith`/`endswith` of one candidate.
@@ -703,7 +718,7 @@ fn tailmatch(s: &PyStr, sub: &str, start: Option<i64>, end: Option<i64>, at_end:
     if slen == 0 {
         return true;
     }
-    let hay = &s.s[byte_offset(s, a as usize)..byte_offset(s, b as usize)];
+    let hay = &s.as_str()[byte_offset(s, a as usize)..byte_offset(s, b as usize)];
     if at_end {
         hay.ends_with(sub)
     } else {
@@ -775,6 +790,25 @@ fn str_split_common(args: &[Value], kwargs: Kwargs, name: &str, rev: bool) -> Py
         Some(v) => int_arg(v)?,
         None => -1,
     };
+    // The common forms build each part straight from a slice.
+    if !rev {
+        let text = s.as_str();
+        let parts: Option<Vec<Value>> = match &a[0] {
+            None | Some(Value::None) => Some(
+                split_whitespace_slices(text, maxsplit)
+                    .into_iter()
+                    .map(Value::str)
+                    .collect(),
+            ),
+            Some(Value::Str(sep)) if maxsplit < 0 && !sep.as_str().is_empty() => {
+                Some(text.split(sep.as_str()).map(Value::str).collect())
+            }
+            _ => None,
+        };
+        if let Some(parts) = parts {
+            return Ok(Value::list(parts));
+        }
+    }
     let parts = match &a[0] {
         None | Some(Value::None) => {
             if rev {
@@ -842,7 +876,7 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     for (i, it) in items.iter().enumerate() {
         match str_arg(it) {
             Some(p) => {
-                total += p.s.len();
+                total += p.as_str().len();
                 parts.push(p);
             }
             None => {
@@ -1198,7 +1232,7 @@ fn partition_common(args: &[Value], name: &str, rev: bool) -> PyResult<Value> {
         Some(i) => vec![
             new_str(text[..i].to_string()),
             Value::Str(sep.clone()),
-            new_str(text[i + sep.s.len()..].to_string()),
+            new_str(text[i + sep.as_str().len()..].to_string()),
         ],
         None if rev => vec![Value::str(""), Value::str(""), Value::Str(s.clone())],
         None => vec![Value::Str(s.clone()), Value::str(""), Value::str("")],
@@ -1422,7 +1456,7 @@ fn str_translate(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = this(args, "translate")?;
     crate::vm::builtins::one_arg("str.translate", &args[1..])?;
     let table = &args[1];
-    let mut out = String::with_capacity(s.s.len());
+    let mut out = String::with_capacity(s.as_str().len());
     for c in s.as_str().chars() {
         match vm.get_item(table, &Value::Int(c as i64)) {
             Ok(Value::None) => {}
@@ -1477,13 +1511,34 @@ fn str_mod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 /// `str(object='')`, `str(bytes, encoding, errors)`.
+/// `str(i)` for a small int, formatted without the `fmt` machinery.
+fn int_str(i: i64) -> Value {
+    let mut buf = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&buf[at..]).unwrap_or("");
+    if i < 0 {
+        Value::from_string(format!("-{digits}"))
+    } else {
+        Value::str(digits)
+    }
+}
+
 fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     // The common `str(x)`.
     if let (2, true, Some(Value::Class(c))) = (args.len(), kwargs.is_empty(), args.first()) {
         if Arc::ptr_eq(c, &types().str_) {
             return match &args[1] {
                 v @ Value::Str(_) => Ok(v.clone()),
-                Value::Int(i) => Ok(new_str(i.to_string())),
+                Value::Int(i) => Ok(int_str(*i)),
                 v => Ok(new_str(vm.to_str(v)?)),
             };
         }

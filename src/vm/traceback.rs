@@ -84,7 +84,14 @@ pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], out: &mut String) {
             "  File \"{}\", line {}, in {}\n",
             e.filename, e.line, e.name
         ));
-        if let Some(src) = vm.interp.source_line(&e.filename, e.line) {
+        // CPython reads lines back from the file, so `<string>` (`-c`) and
+        // `<stdin>` programs show none.
+        let pseudo = matches!(&*e.filename, "<string>" | "<stdin>");
+        if let Some(src) = vm
+            .interp
+            .source_line(&e.filename, e.line)
+            .filter(|_| !pseudo)
+        {
             let stripped = src.trim_start_matches([' ', '\t', '\x0c']);
             if !stripped.trim().is_empty() {
                 out.push_str("    ");

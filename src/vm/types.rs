@@ -79,6 +79,7 @@ pub fn new_class(
         mro,
         attrs: Mutex::new(attrs),
         layout,
+        flags: std::sync::atomic::AtomicU64::new(0),
     }))
 }
 

@@ -53,9 +53,18 @@ pub enum Value {
 /// Attribute namespaces (instances, classes, modules) keyed by name.
 pub type AttrMap = IndexMap<Arc<str>, Value, rustc_hash::FxBuildHasher>;
 
+/// Strings up to this many bytes are stored inside the `PyStr`, so most
+/// strings cost one allocation (the `Arc`), not two.
+const INLINE_STR: usize = 30;
+
+enum Text {
+    Inline { len: u8, buf: [u8; INLINE_STR] },
+    Heap(Box<str>),
+}
+
 /// An immutable string with its hash computed once.
 pub struct PyStr {
-    pub s: Box<str>,
+    text: Text,
     /// 0 means "not computed yet" (a real hash of 0 is stored as 1... see `hash`).
     hash: AtomicI64,
     /// ASCII strings index by byte in O(1).
@@ -63,26 +72,53 @@ pub struct PyStr {
 }
 
 impl PyStr {
-    pub fn new(s: impl Into<Box<str>>) -> PyStr {
-        let s: Box<str> = s.into();
-        let ascii = s.is_ascii();
+    pub fn new<S: Into<Box<str>> + AsRef<str>>(s: S) -> PyStr {
+        let ascii = s.as_ref().is_ascii();
+        PyStr::with_ascii(s, ascii)
+    }
+
+    /// Like [`PyStr::new`] when the caller knows whether `s` is ASCII
+    /// (concatenating ASCII strings need not scan the result again).
+    pub fn with_ascii<S: Into<Box<str>> + AsRef<str>>(s: S, ascii: bool) -> PyStr {
+        let r = s.as_ref();
+        debug_assert_eq!(ascii, r.is_ascii());
+        let text = if r.len() <= INLINE_STR {
+            let mut buf = [0u8; INLINE_STR];
+            buf[..r.len()].copy_from_slice(r.as_bytes());
+            Text::Inline {
+                len: r.len() as u8,
+                buf,
+            }
+        } else {
+            Text::Heap(s.into())
+        };
         PyStr {
-            s,
+            text,
             hash: AtomicI64::new(0),
             ascii,
         }
     }
 
+    #[inline]
     pub fn as_str(&self) -> &str {
-        &self.s
+        match &self.text {
+            Text::Inline { len, buf } => {
+                let bytes = &buf[..*len as usize];
+                // SAFETY: `new` copied these bytes whole from a `&str` (so
+                // they are valid UTF-8) and nothing ever mutates them.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
+            Text::Heap(s) => s,
+        }
     }
 
     /// Number of code points (Python's `len`).
     pub fn char_len(&self) -> usize {
+        let s = self.as_str();
         if self.ascii {
-            self.s.len()
+            s.len()
         } else {
-            self.s.chars().count()
+            s.chars().count()
         }
     }
 
@@ -95,7 +131,7 @@ impl PyStr {
         }
         use std::hash::{Hash, Hasher};
         let mut hasher = rustc_hash::FxHasher::default();
-        self.s.hash(&mut hasher);
+        self.as_str().hash(&mut hasher);
         // Keep clear of 0 (our "unset") and -1 (CPython's error marker).
         let mut h = (hasher.finish() >> 2) as i64;
         if h == 0 {
@@ -182,6 +218,9 @@ pub struct Class {
     pub attrs: Mutex<AttrMap>,
     /// The built-in layout instances of this class have.
     pub layout: Layout,
+    /// Attribute-protocol facts about the class (see `vm::ops::class_flags`),
+    /// tagged with the class epoch they were computed in; 0 = not computed.
+    pub flags: std::sync::atomic::AtomicU64,
 }
 
 /// What a class's instances are made of: a plain instance, or a built-in

@@ -318,15 +318,49 @@ pub fn run_python(script: &Script) -> Result<Output, String> {
 /// Runs `cmd` from the repository root with stdin closed (so `input()` sees
 /// end of file), collecting both streams, and kills it after [`timeout()`]
 /// so a hung program fails the test instead of hanging it.
-pub fn run_command(mut cmd: Command) -> Result<Output, String> {
+pub fn run_command(cmd: Command) -> Result<Output, String> {
+    run_command_with_stdin(cmd, None)
+}
+
+/// Runs gilvm with `args` (flags, `-c CODE`, a file...) and, when `stdin` is
+/// given, feeds it those bytes; `GILVM_GIL` is cleared unless `env` sets it.
+pub fn run_gilvm_args(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> Result<Output, String> {
+    let mut cmd = Command::new(gilvm_bin());
+    cmd.args(args).env_remove("GILVM_GIL");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    run_command_with_stdin(cmd, stdin)
+}
+
+/// Like [`run_command`], but writes `input` to the program's stdin (then
+/// closes it) instead of leaving stdin closed.
+pub fn run_command_with_stdin(mut cmd: Command, input: Option<&[u8]>) -> Result<Output, String> {
     cmd.current_dir(repo_root())
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let program = format!("{:?}", cmd.get_program());
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+        // A writer thread, so a program that does not read its stdin cannot
+        // block the test on a full pipe; dropping the pipe sends end of file.
+        let input = input.to_vec();
+        thread::spawn(move || {
+            use std::io::Write as _;
+            let _ = pipe.write_all(&input);
+        });
+    }
 
     let (done_tx, done_rx) = mpsc::channel();
     let stdout = spawn_reader(child.stdout.take(), done_tx.clone());

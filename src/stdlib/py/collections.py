@@ -1,14 +1,14 @@
-"""Container datatypes: deque, defaultdict and Counter.
+"""Container datatypes: deque, defaultdict, Counter, namedtuple and OrderedDict.
 
 Pure-Python versions with CPython 3.11's behaviour, reprs and messages.
-Not provided: namedtuple, OrderedDict, ChainMap, UserDict/UserList/
+Not provided: ChainMap, UserDict/UserList/
 UserString, and the collections.abc submodule.
 """
 
 import _thread
 from heapq import nlargest as _nlargest
 
-__all__ = ['deque', 'defaultdict', 'Counter']
+__all__ = ['deque', 'defaultdict', 'Counter', 'namedtuple', 'OrderedDict']
 
 
 # ---------------------------------------------------------------------------
@@ -25,6 +25,9 @@ class deque:
     the GIL (programs rely on append/popleft being thread-safe). The lock is
     never held while calling back into other code (__eq__, __repr__).
     """
+
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
 
     __hash__ = None
 
@@ -390,6 +393,9 @@ class defaultdict(dict):
     A missing key is set to default_factory() on first access with d[key].
     """
 
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
+
     def __init__(self, *args, **kwargs):
         default_factory = None
         if args:
@@ -441,6 +447,9 @@ class Counter(dict):
     >>> Counter('abracadabra').most_common(3)
     [('a', 5), ('b', 2), ('r', 2)]
     """
+
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
 
     def __init__(self, *args, **kwds):
         super().__init__()
@@ -685,3 +694,217 @@ class Counter(dict):
 
 def _count_of(item):
     return item[1]
+
+
+# ---------------------------------------------------------------------------
+# namedtuple
+
+_KEYWORDS = frozenset([
+    'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await',
+    'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except',
+    'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is',
+    'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try',
+    'while', 'with', 'yield',
+])
+
+
+class _tuplegetter:
+    """CPython's field descriptor: reads item `index`, refuses writes."""
+
+    __slots__ = ('index', '__doc__')
+
+    def __init__(self, index, doc):
+        self.index = index
+        self.__doc__ = doc
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return instance[self.index]
+
+    def __set__(self, instance, value):
+        raise AttributeError("can't set attribute")
+
+    def __delete__(self, instance):
+        raise AttributeError("can't delete attribute")
+
+
+def _field_getter(index, name):
+    return _tuplegetter(index, f'Alias for field number {index}')
+
+
+def namedtuple(typename, field_names, *, rename=False, defaults=None,
+               module=None):
+    """Returns a new subclass of tuple with named fields.
+
+    >>> Point = namedtuple('Point', ['x', 'y'])
+    >>> Point(11, y=22)
+    Point(x=11, y=22)
+    """
+    if isinstance(field_names, str):
+        field_names = field_names.replace(',', ' ').split()
+    field_names = list(map(str, field_names))
+    typename = str(typename)
+    if rename:
+        seen = set()
+        for index, name in enumerate(field_names):
+            if (not name.isidentifier() or name in _KEYWORDS
+                    or name.startswith('_') or name in seen):
+                field_names[index] = f'_{index}'
+            seen.add(name)
+    for name in [typename] + field_names:
+        if type(name) is not str:
+            raise TypeError('Type names and field names must be strings')
+        if not name.isidentifier():
+            raise ValueError('Type names and field names must be valid '
+                             f'identifiers: {name!r}')
+        if name in _KEYWORDS:
+            raise ValueError('Type names and field names cannot be a '
+                             f'keyword: {name!r}')
+    seen = set()
+    for name in field_names:
+        if name.startswith('_') and not rename:
+            raise ValueError('Field names cannot start with an underscore: '
+                             f'{name!r}')
+        if name in seen:
+            raise ValueError(f'Encountered duplicate field name: {name!r}')
+        seen.add(name)
+
+    field_defaults = {}
+    if defaults is not None:
+        defaults = tuple(defaults)
+        if len(defaults) > len(field_names):
+            raise TypeError('Got more default values than field names')
+        field_defaults = dict(reversed(list(zip(reversed(field_names),
+                                                reversed(defaults)))))
+    fields = tuple(field_names)
+    num_fields = len(fields)
+
+    def __new__(_cls, *args, **kwargs):
+        # The same checks and messages as CPython's generated
+        # `def __new__(_cls, x, y)`.
+        where = f'{typename}.__new__()'
+        if len(args) > num_fields:
+            given = len(args) + 1
+            raise TypeError(f'{where} takes {num_fields + 1} positional '
+                            f'arguments but {given} were given')
+        values = list(args)
+        for name in fields[len(args):]:
+            if name in kwargs:
+                values.append(kwargs.pop(name))
+            elif name in field_defaults:
+                values.append(field_defaults[name])
+            else:
+                values.append(_MISSING)
+        for name in kwargs:
+            if name in fields:
+                raise TypeError(f"{where} got multiple values for argument "
+                                f"'{name}'")
+            raise TypeError(f"{where} got an unexpected keyword argument "
+                            f"'{name}'")
+        missing = [f"'{n}'" for n, v in zip(fields, values) if v is _MISSING]
+        if missing:
+            s = 's' if len(missing) > 1 else ''
+            if len(missing) == 1:
+                listed = missing[0]
+            else:
+                listed = ', '.join(missing[:-1]) + ' and ' + missing[-1]
+            raise TypeError(f'{where} missing {len(missing)} required '
+                            f'positional argument{s}: {listed}')
+        return tuple.__new__(_cls, values)
+
+    def _make(cls, iterable):
+        result = tuple.__new__(cls, iterable)
+        if len(result) != num_fields:
+            raise TypeError(f'Expected {num_fields} arguments, '
+                            f'got {len(result)}')
+        return result
+
+    def _replace(self, **kwds):
+        result = self._make([kwds.pop(name, value)
+                             for name, value in zip(fields, self)])
+        if kwds:
+            raise ValueError(f'Got unexpected field names: {list(kwds)!r}')
+        return result
+
+    def __repr__(self):
+        inner = ', '.join(f'{name}={value!r}'
+                          for name, value in zip(fields, self))
+        return f'{self.__class__.__name__}({inner})'
+
+    def _asdict(self):
+        return dict(zip(fields, self))
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+    namespace = {
+        '__doc__': f'{typename}({", ".join(fields)})',
+        '__slots__': (),
+        '_fields': fields,
+        '_field_defaults': field_defaults,
+        '__new__': __new__,
+        '_make': classmethod(_make),
+        '_replace': _replace,
+        '__repr__': __repr__,
+        '_asdict': _asdict,
+        '__getnewargs__': __getnewargs__,
+        '__match_args__': fields,
+    }
+    for index, name in enumerate(fields):
+        namespace[name] = _field_getter(index, name)
+    result = type(typename, (tuple,), namespace)
+    result.__module__ = '__main__' if module is None else module
+    return result
+
+
+_MISSING = object()
+
+
+# ---------------------------------------------------------------------------
+# OrderedDict
+
+class OrderedDict(dict):
+    """Dictionary that remembers insertion order, with move_to_end() and
+    popitem(last=...). Plain dicts keep order too; this adds the methods
+    and the order-sensitive equality between OrderedDicts."""
+
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
+
+    def popitem(self, last=True):
+        """Remove and return a (key, value) pair from the dictionary."""
+        if not self:
+            raise KeyError('dictionary is empty')
+        key = next(reversed(list(self))) if last else next(iter(self))
+        value = dict.pop(self, key)
+        return key, value
+
+    def move_to_end(self, key, last=True):
+        """Move an existing element to the end (or the start if
+        last=False)."""
+        value = dict.pop(self, key)
+        if last:
+            dict.__setitem__(self, key, value)
+        else:
+            rest = list(dict.items(self))
+            dict.clear(self)
+            dict.__setitem__(self, key, value)
+            for k, v in rest:
+                dict.__setitem__(self, k, v)
+
+    def __eq__(self, other):
+        if isinstance(other, OrderedDict):
+            return dict.__eq__(self, other) and list(self) == list(other)
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def copy(self):
+        return self.__class__(self)
+
+    def __repr__(self):
+        if not self:
+            return f'{self.__class__.__name__}()'
+        return f'{self.__class__.__name__}({list(self.items())!r})'

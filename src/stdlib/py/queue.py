@@ -38,6 +38,9 @@ class Queue:
     If maxsize is <= 0, the queue size is infinite.
     '''
 
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
+
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
         self._init(maxsize)
@@ -204,6 +207,9 @@ class SimpleQueue:
     CPython implements it in C; here a semaphore counts the items, so get()
     waits exactly until there is one to take.
     '''
+
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
 
     __module__ = '_queue'  # As CPython's C class reports itself.
 

@@ -20,7 +20,8 @@ __all__ = ['get_ident', 'active_count', 'Condition', 'current_thread',
            'enumerate', 'main_thread', 'TIMEOUT_MAX',
            'Event', 'Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Thread',
            'Barrier', 'BrokenBarrierError', 'Timer', 'ThreadError',
-           'local', 'excepthook', 'ExceptHookArgs', 'get_native_id']
+           'local', 'excepthook', 'ExceptHookArgs', 'get_native_id',
+           'stack_size', 'settrace', 'gettrace', 'setprofile', 'getprofile']
 
 # Short private names, so "from threading import *" stays clean.
 _start_new_thread = _thread.start_new_thread
@@ -29,11 +30,19 @@ get_ident = _thread.get_ident
 get_native_id = _thread.get_native_id
 ThreadError = _thread.error
 TIMEOUT_MAX = _thread.TIMEOUT_MAX
+stack_size = _thread.stack_size
 
-# As in CPython, Lock is the native lock factory and RLock the native
-# reentrant lock; their reprs come from `_thread`.
+# As in CPython, Lock is the native lock factory and RLock a factory function
+# for the native reentrant lock; their reprs come from `_thread`.
 Lock = _allocate_lock
-RLock = _thread.RLock
+_CRLock = _thread.RLock
+
+
+def RLock(*args, **kwargs):
+    """Factory function that returns a new reentrant lock."""
+    return _CRLock(*args, **kwargs)
+
+
 local = _thread._local
 
 
@@ -690,6 +699,32 @@ class Thread:
 
 # ---------------------------------------------------------------------------
 # Uncaught exceptions in threads
+
+# The interpreter has no tracing or profiling, so these hooks are only
+# remembered (programs that install one for their threads still run).
+_trace_hook = None
+_profile_hook = None
+
+
+def settrace(func):
+    """Remember a trace function for threads started from now on."""
+    global _trace_hook
+    _trace_hook = func
+
+
+def gettrace():
+    return _trace_hook
+
+
+def setprofile(func):
+    """Remember a profile function for threads started from now on."""
+    global _profile_hook
+    _profile_hook = func
+
+
+def getprofile():
+    return _profile_hook
+
 
 class ExceptHookArgs:
     """The argument of threading.excepthook: exc_type, exc_value,

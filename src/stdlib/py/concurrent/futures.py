@@ -11,6 +11,7 @@ __all__ then. Until then `from concurrent.futures import
 ProcessPoolExecutor` raises ImportError rather than pretending to work.
 """
 
+import os
 import queue
 import sys
 import threading
@@ -375,6 +376,9 @@ def _result_or_cancel(fut, timeout=None):
 class Future:
     """Represents the result of an asynchronous computation."""
 
+    # `Cls[int]` in type hints, as CPython allows (no alias object).
+    __class_getitem__ = classmethod(lambda cls, item: cls)
+
     def __init__(self):
         """Initializes the future. Should not be called by clients."""
         self._condition = threading.Condition()
@@ -605,9 +609,6 @@ class Executor:
 # ---------------------------------------------------------------------------
 # ThreadPoolExecutor
 
-# Used for max_workers=None: CPython uses min(32, os.cpu_count() + 4). The
-# interpreter has no os module yet, so assume one CPU (5 workers).
-_DEFAULT_CPU_COUNT = 1
 
 # Every idle worker blocks on its executor's work queue. At interpreter exit,
 # before non-daemon threads are joined, _python_exit() wakes them all so they
@@ -713,7 +714,9 @@ class ThreadPoolExecutor(Executor):
             initargs: A tuple of arguments to pass to the initializer.
         """
         if max_workers is None:
-            max_workers = min(32, _DEFAULT_CPU_COUNT + 4)
+            # CPython's default: at least 5 workers for I/O-bound tasks,
+            # at most 32 so big machines do not start hundreds of threads.
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
 

@@ -1,0 +1,231 @@
+"""Tools for functions: partial, reduce, wraps, update_wrapper, lru_cache,
+cache, cmp_to_key and total_ordering, with CPython's behaviour."""
+
+import _thread
+
+__all__ = ['partial', 'reduce', 'wraps', 'update_wrapper', 'lru_cache',
+           'cache', 'cmp_to_key', 'total_ordering', 'WRAPPER_ASSIGNMENTS',
+           'WRAPPER_UPDATES']
+
+WRAPPER_ASSIGNMENTS = ('__module__', '__name__', '__qualname__', '__doc__')
+WRAPPER_UPDATES = ('__dict__',)
+
+_initial_missing = object()
+
+
+def reduce(function, sequence, initial=_initial_missing):
+    """reduce(function, iterable[, initial]) -> value"""
+    it = iter(sequence)
+    if initial is _initial_missing:
+        try:
+            value = next(it)
+        except StopIteration:
+            raise TypeError(
+                "reduce() of empty iterable with no initial value") from None
+    else:
+        value = initial
+    for element in it:
+        value = function(value, element)
+    return value
+
+
+class partial:
+    """New function with partial application of the given arguments and
+    keywords."""
+
+    def __init__(self, func, /, *args, **keywords):
+        if not callable(func):
+            raise TypeError("the first argument must be callable")
+        if isinstance(func, partial):
+            args = func.args + args
+            keywords = {**func.keywords, **keywords}
+            func = func.func
+        self.func = func
+        self.args = args
+        self.keywords = keywords
+
+    def __call__(self, /, *args, **keywords):
+        keywords = {**self.keywords, **keywords}
+        return self.func(*self.args, *args, **keywords)
+
+    def __repr__(self):
+        parts = [repr(self.func)]
+        parts.extend(repr(x) for x in self.args)
+        parts.extend(f"{k}={v!r}" for k, v in self.keywords.items())
+        return f"functools.partial({', '.join(parts)})"
+
+
+def update_wrapper(wrapper, wrapped, assigned=WRAPPER_ASSIGNMENTS,
+                   updated=WRAPPER_UPDATES):
+    for attr in assigned:
+        try:
+            value = getattr(wrapped, attr)
+        except AttributeError:
+            pass
+        else:
+            try:
+                setattr(wrapper, attr, value)
+            except (AttributeError, TypeError):
+                pass
+    try:
+        wrapper.__wrapped__ = wrapped
+    except (AttributeError, TypeError):
+        pass
+    return wrapper
+
+
+def wraps(wrapped, assigned=WRAPPER_ASSIGNMENTS, updated=WRAPPER_UPDATES):
+    return partial(update_wrapper, wrapped=wrapped, assigned=assigned,
+                   updated=updated)
+
+
+class _CacheInfo(tuple):
+    __slots__ = ()
+
+    def __new__(cls, hits, misses, maxsize, currsize):
+        return tuple.__new__(cls, (hits, misses, maxsize, currsize))
+
+    hits = property(lambda self: self[0])
+    misses = property(lambda self: self[1])
+    maxsize = property(lambda self: self[2])
+    currsize = property(lambda self: self[3])
+
+    def __repr__(self):
+        return ('CacheInfo(hits=%r, misses=%r, maxsize=%r, currsize=%r)'
+                % tuple(self))
+
+
+def _make_key(args, kwds, typed):
+    key = args
+    if kwds:
+        key += (_kwd_mark,)
+        for item in kwds.items():
+            key += item
+    if typed:
+        key += tuple(type(v) for v in args)
+        if kwds:
+            key += tuple(type(v) for v in kwds.values())
+    elif len(key) == 1 and type(key[0]) in (int, str):
+        return key[0]
+    return key
+
+
+_kwd_mark = (object(),)
+
+
+def lru_cache(maxsize=128, typed=False):
+    """Memoising decorator keeping up to maxsize most recent calls; a
+    lock makes it safe to share between threads."""
+    if isinstance(maxsize, int):
+        if maxsize < 0:
+            maxsize = 0
+    elif callable(maxsize) and isinstance(typed, bool):
+        user_function, maxsize = maxsize, 128
+        return _lru_wrapper(user_function, maxsize, typed)
+    elif maxsize is not None:
+        raise TypeError('Expected first argument to be an integer, '
+                        'a callable, or None')
+
+    def decorating_function(user_function):
+        return _lru_wrapper(user_function, maxsize, typed)
+    return decorating_function
+
+
+def _lru_wrapper(user_function, maxsize, typed):
+    cache = {}
+    stats = [0, 0]  # hits, misses
+    lock = _thread.RLock()
+
+    def wrapper(*args, **kwds):
+        key = _make_key(args, kwds, typed)
+        with lock:
+            if key in cache:
+                stats[0] += 1
+                value = cache.pop(key)
+                cache[key] = value  # most recently used goes last
+                return value
+            stats[1] += 1
+        result = user_function(*args, **kwds)
+        if maxsize == 0:
+            return result
+        with lock:
+            cache[key] = result
+            if maxsize is not None and len(cache) > maxsize:
+                del cache[next(iter(cache))]
+        return result
+
+    def cache_info():
+        with lock:
+            return _CacheInfo(stats[0], stats[1], maxsize, len(cache))
+
+    def cache_clear():
+        with lock:
+            cache.clear()
+            stats[0] = stats[1] = 0
+
+    wrapper.cache_info = cache_info
+    wrapper.cache_clear = cache_clear
+    return update_wrapper(wrapper, user_function)
+
+
+def cache(user_function):
+    """Unbounded memoising decorator: lru_cache(maxsize=None)."""
+    return lru_cache(maxsize=None)(user_function)
+
+
+def cmp_to_key(mycmp):
+    """Convert a cmp= function into a key= function."""
+    class K:
+        __slots__ = ['obj']
+
+        def __init__(self, obj):
+            self.obj = obj
+
+        def __lt__(self, other):
+            return mycmp(self.obj, other.obj) < 0
+
+        def __gt__(self, other):
+            return mycmp(self.obj, other.obj) > 0
+
+        def __eq__(self, other):
+            return mycmp(self.obj, other.obj) == 0
+
+        def __le__(self, other):
+            return mycmp(self.obj, other.obj) <= 0
+
+        def __ge__(self, other):
+            return mycmp(self.obj, other.obj) >= 0
+
+        __hash__ = None
+    return K
+
+
+def total_ordering(cls):
+    """Class decorator filling in the missing rich comparisons."""
+    defined = [op for op in ('__lt__', '__le__', '__gt__', '__ge__')
+               if getattr(cls, op, None) is not getattr(object, op, None)]
+    if not defined:
+        raise ValueError('must define at least one ordering operation: '
+                         '< > <= >=')
+    root = '__lt__' if '__lt__' in defined else defined[0]
+
+    def lt(self, other):
+        return getattr(self, root)(other) if root == '__lt__' else (
+            not (self >= other) if root == '__ge__' else
+            (self <= other and self != other) if root == '__le__' else
+            other > self)
+
+    def le(self, other):
+        return self < other or self == other
+
+    def gt(self, other):
+        return not (self < other) and self != other
+
+    def ge(self, other):
+        return not (self < other)
+
+    for name, fn in (('__lt__', lt), ('__le__', le), ('__gt__', gt),
+                     ('__ge__', ge)):
+        if name not in defined:
+            setattr(cls, name, fn)
+    return cls

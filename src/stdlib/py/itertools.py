@@ -1,0 +1,239 @@
+"""Iterator building blocks written as generators, with CPython's results
+(and the usual errors for bad arguments)."""
+
+import _thread
+
+__all__ = ['count', 'cycle', 'repeat', 'accumulate', 'chain', 'compress',
+           'dropwhile', 'filterfalse', 'groupby', 'islice', 'pairwise',
+           'starmap', 'takewhile', 'tee', 'zip_longest', 'product',
+           'permutations', 'combinations', 'combinations_with_replacement']
+
+
+class count:
+    """count(start=0, step=1) --> start, start+step, ...
+
+    A class rather than a generator: `next(ids)` on one shared counter from
+    several threads must hand out distinct numbers, never raise
+    "generator already executing"."""
+
+    def __init__(self, start=0, step=1):
+        for value in (start, step):
+            if not isinstance(value, (int, float)):
+                raise TypeError('a number is required')
+        self._next = start
+        self._step = step
+        self._lock = _thread.allocate_lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self._lock:
+            value = self._next
+            self._next = value + self._step
+        return value
+
+    def __repr__(self):
+        if self._step == 1:
+            return f'count({self._next!r})'
+        return f'count({self._next!r}, {self._step!r})'
+
+
+def cycle(iterable):
+    saved = []
+    for element in iterable:
+        yield element
+        saved.append(element)
+    while saved:
+        for element in saved:
+            yield element
+
+
+def repeat(obj, times=None):
+    if times is None:
+        while True:
+            yield obj
+    else:
+        for _ in range(times):
+            yield obj
+
+
+def accumulate(iterable, func=None, *, initial=None):
+    it = iter(iterable)
+    total = initial
+    if initial is None:
+        try:
+            total = next(it)
+        except StopIteration:
+            return
+    yield total
+    for element in it:
+        total = total + element if func is None else func(total, element)
+        yield total
+
+
+def chain(*iterables):
+    for it in iterables:
+        for element in it:
+            yield element
+
+
+def _from_iterable(iterables):
+    for it in iterables:
+        for element in it:
+            yield element
+
+
+chain.from_iterable = _from_iterable
+
+
+def compress(data, selectors):
+    return (d for d, s in zip(data, selectors) if s)
+
+
+def dropwhile(predicate, iterable):
+    it = iter(iterable)
+    for x in it:
+        if not predicate(x):
+            yield x
+            break
+    for x in it:
+        yield x
+
+
+def takewhile(predicate, iterable):
+    for x in iterable:
+        if predicate(x):
+            yield x
+        else:
+            break
+
+
+def filterfalse(predicate, iterable):
+    if predicate is None:
+        predicate = bool
+    for x in iterable:
+        if not predicate(x):
+            yield x
+
+
+def groupby(iterable, key=None):
+    keyfunc = (lambda x: x) if key is None else key
+    it = iter(iterable)
+    exhausted = False
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    while not exhausted:
+        target = keyfunc(current)
+        group = [current]
+        while True:
+            try:
+                current = next(it)
+            except StopIteration:
+                exhausted = True
+                break
+            if keyfunc(current) != target:
+                break
+            group.append(current)
+        yield target, iter(group)
+
+
+def islice(iterable, *args):
+    s = slice(*args)
+    start, stop, step = s.start or 0, s.stop, s.step or 1
+    for name, value in (('Indices', start), ('Stop argument', stop)):
+        if value is not None and (type(value) is not int or value < 0):
+            raise ValueError(f"{name} for islice() must be None or an "
+                             "integer: 0 <= x <= sys.maxsize.")
+    if type(step) is not int or step < 1:
+        raise ValueError("Step for islice() must be a positive integer "
+                         "or None.")
+    it = iter(iterable)
+    nexti = start
+    for i, element in enumerate(it):
+        if stop is not None and i >= stop:
+            return
+        if i == nexti:
+            yield element
+            nexti += step
+    return
+
+
+def pairwise(iterable):
+    it = iter(iterable)
+    try:
+        a = next(it)
+    except StopIteration:
+        return
+    for b in it:
+        yield a, b
+        a = b
+
+
+def starmap(function, iterable):
+    for args in iterable:
+        yield function(*args)
+
+
+def tee(iterable, n=2):
+    items = list(iterable)
+    return tuple(iter(items) for _ in range(n))
+
+
+_fill_missing = object()
+
+
+def zip_longest(*iterables, fillvalue=None):
+    iterators = [iter(it) for it in iterables]
+    active = len(iterators)
+    if not active:
+        return
+    while True:
+        values = []
+        for i, it in enumerate(iterators):
+            try:
+                value = next(it)
+            except StopIteration:
+                active -= 1
+                if not active:
+                    return
+                iterators[i] = repeat(fillvalue)
+                value = fillvalue
+            values.append(value)
+        yield tuple(values)
+
+
+def product(*iterables, repeat=1):
+    pools = [tuple(pool) for pool in iterables] * repeat
+    result = [[]]
+    for pool in pools:
+        result = [x + [y] for x in result for y in pool]
+    for prod in result:
+        yield tuple(prod)
+
+
+def permutations(iterable, r=None):
+    pool = tuple(iterable)
+    n = len(pool)
+    r = n if r is None else r
+    for indices in product(range(n), repeat=r):
+        if len(set(indices)) == r:
+            yield tuple(pool[i] for i in indices)
+
+
+def combinations(iterable, r):
+    pool = tuple(iterable)
+    n = len(pool)
+    for indices in permutations(range(n), r):
+        if sorted(indices) == list(indices):
+            yield tuple(pool[i] for i in indices)
+
+
+def combinations_with_replacement(iterable, r):
+    pool = tuple(iterable)
+    n = len(pool)
+    for indices in product(range(n), repeat=r):
+        if sorted(indices) == list(indices):
+            yield tuple(pool[i] for i in indices)
