@@ -293,6 +293,49 @@ fn binop_kind(op: BinOp, inplace: bool) -> BinaryOpKind {
     }
 }
 
+/// Whether a body has an annotated assignment outside nested scopes
+/// (CPython's `find_ann`).
+fn has_annotations(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match &s.kind {
+        StmtKind::AnnAssign { .. } => true,
+        StmtKind::If { body, orelse, .. }
+        | StmtKind::While { body, orelse, .. }
+        | StmtKind::For { body, orelse, .. } => has_annotations(body) || has_annotations(orelse),
+        StmtKind::With { body, .. } => has_annotations(body),
+        StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+        } => {
+            has_annotations(body)
+                || handlers.iter().any(|h| has_annotations(&h.body))
+                || has_annotations(orelse)
+                || has_annotations(finalbody)
+        }
+        _ => false,
+    })
+}
+
+/// Where CPython 3.11 locates a failed assert: the statement, except that
+/// the last comparison its conditional jumps compiled leaks its location
+/// (`assert x == 2` points at `x == 2`, `assert x` at the whole statement).
+fn assert_span(test: &Expr) -> Option<Span> {
+    match &test.kind {
+        ExprKind::Compare { .. } => Some(test.span),
+        ExprKind::UnaryOp {
+            op: UnaryOp::Not,
+            operand,
+        } => assert_span(operand),
+        ExprKind::BoolOp { values, .. } => values.iter().rev().find_map(assert_span),
+        ExprKind::IfExp { test, body, orelse } => [test, body, orelse]
+            .into_iter()
+            .rev()
+            .find_map(|e| assert_span(e)),
+        _ => None,
+    }
+}
+
 impl<'a> Compiler<'a> {
     // ------------------------------------------------------------ emission
 
@@ -606,6 +649,7 @@ impl<'a> Compiler<'a> {
     // ------------------------------------------------------------ statements
 
     fn module_body(&mut self, body: &'a [Stmt]) -> R {
+        self.setup_annotations(body);
         let mut rest = body;
         if let Some(doc) = docstring(body) {
             self.unit.span = body[0].span;
@@ -627,6 +671,17 @@ impl<'a> Compiler<'a> {
         self.load_const(Const::None);
         self.emit(Instr::ReturnValue);
         Ok(())
+    }
+
+    /// CPython's SETUP_ANNOTATIONS: a module or class body with annotated
+    /// assignments starts with an empty `__annotations__` dict.
+    fn setup_annotations(&mut self, body: &[Stmt]) {
+        if !has_annotations(body) {
+            return;
+        }
+        self.emit(Instr::BuildMap(0));
+        let i = self.name_index("__annotations__");
+        self.emit(Instr::StoreName(i));
     }
 
     fn stmts(&mut self, body: &'a [Stmt]) -> R {
@@ -686,7 +741,17 @@ impl<'a> Compiler<'a> {
                         _ => {}
                     }
                 }
-                if !self.unit.kind.is_function() && !self.future_annotations {
+                if self.unit.kind.is_function() {
+                    // Not evaluated, as in CPython.
+                } else if let ExprKind::Name(name) = &target.kind {
+                    // `__annotations__[name] = annotation`
+                    self.annotation_value(annotation)?;
+                    let i = self.name_index("__annotations__");
+                    self.emit(Instr::LoadName(i));
+                    let key = self.mangled(name);
+                    self.load_const(Const::Str(Arc::from(&*key)));
+                    self.emit(Instr::StoreSubscr);
+                } else if !self.future_annotations {
                     self.expr(annotation)?;
                     self.emit(Instr::Pop);
                 }
@@ -721,14 +786,14 @@ impl<'a> Compiler<'a> {
                 }
                 let end = self.new_label();
                 self.jump_if(test, true, end)?;
-                // CPython reports a failed assert at its test.
-                self.unit.span = test.span;
+                let at = assert_span(test).unwrap_or(s.span);
+                self.unit.span = at;
                 self.emit(Instr::LoadAssertionError);
                 if let Some(m) = msg {
                     self.expr(m)?;
-                    self.emit_at(Instr::Call(1), test.span);
+                    self.emit_at(Instr::Call(1), at);
                 }
-                self.emit_at(Instr::Raise(1), test.span);
+                self.emit_at(Instr::Raise(1), at);
                 self.bind(end);
                 Ok(())
             }
@@ -1244,8 +1309,7 @@ impl<'a> Compiler<'a> {
             self.expr(d)?;
         }
         self.unit.span = span;
-        let mut extra = self.defaults(&f.params)?;
-        extra |= self.annotations(&f.params, f.returns.as_ref())?;
+        let extra = self.defaults(&f.params)?;
         let id = self
             .table
             .scope_of(&**f)
@@ -1270,6 +1334,7 @@ impl<'a> Compiler<'a> {
         let code = self.leave()?;
         self.unit.span = span;
         self.make_function(code, extra)?;
+        self.annotations(&f.params, f.returns.as_ref())?;
         for d in f.decorators.iter().rev() {
             self.emit_at(Instr::Call(1), d.span);
         }
@@ -1289,12 +1354,32 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Evaluate parameter and return annotations at `def` time, as CPython
-    /// does, into a tuple of name/value pairs (flag 4; the VM discards it).
-    fn annotations(&mut self, p: &'a Params, returns: Option<&'a Expr>) -> R<u32> {
-        if self.future_annotations {
-            return Ok(0);
+    /// An annotation's value: evaluated, or under `from __future__ import
+    /// annotations` its source text (CPython unparses the AST; the source
+    /// is the same for the usual spellings).
+    fn annotation_value(&mut self, a: &'a Expr) -> R {
+        if !self.future_annotations {
+            return self.expr(a);
         }
+        let text = self
+            .source
+            .as_deref()
+            .and_then(|src| src.get(a.span.start as usize..a.span.end as usize))
+            .unwrap_or("")
+            .to_string();
+        // A plain "..." literal unparses with single quotes.
+        let text = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(inner) if !inner.contains(['\'', '"', '\\']) => format!("'{inner}'"),
+            _ => text,
+        };
+        self.load_const(Const::Str(Arc::from(text.as_str())));
+        Ok(())
+    }
+
+    /// Evaluate parameter and return annotations at `def` time, as CPython
+    /// does, into the `__annotations__` dict of the function on the stack
+    /// (right after the defaults, before any decorator runs).
+    fn annotations(&mut self, p: &'a Params, returns: Option<&'a Expr>) -> R {
         let params = p
             .posonly
             .iter()
@@ -1302,25 +1387,30 @@ impl<'a> Compiler<'a> {
             .chain(&p.vararg)
             .chain(&p.kwonly)
             .chain(&p.kwarg);
+        let params: Vec<&Param> = params.filter(|p| p.annotation.is_some()).collect();
+        if params.is_empty() && returns.is_none() {
+            return Ok(());
+        }
+        self.emit(Instr::Copy(1));
         let mut n = 0;
         for param in params {
             if let Some(a) = &param.annotation {
                 let name = self.mangled(&param.name);
                 self.load_const(Const::Str(Arc::from(&*name)));
-                self.expr(a)?;
+                self.annotation_value(a)?;
                 n += 1;
             }
         }
         if let Some(r) = returns {
             self.load_const(Const::Str(Arc::from("return")));
-            self.expr(r)?;
+            self.annotation_value(r)?;
             n += 1;
         }
-        if n == 0 {
-            return Ok(0);
-        }
-        self.emit(Instr::BuildTuple(2 * n));
-        Ok(4)
+        self.emit(Instr::BuildMap(n));
+        self.emit(Instr::Swap(2));
+        let i = self.name_index("__annotations__");
+        self.emit(Instr::StoreAttr(i));
+        Ok(())
     }
 
     /// Push the defaults tuple and kw-defaults dict; returns MakeFunction flags.
@@ -1372,6 +1462,7 @@ impl<'a> Compiler<'a> {
         self.store_name_str("__module__")?;
         self.load_const(Const::Str(Arc::from(qualname.as_str())));
         self.store_name_str("__qualname__")?;
+        self.setup_annotations(&c.body);
         let mut body = &c.body[..];
         if let Some(doc) = docstring(body) {
             self.unit.span = body[0].span;
@@ -2788,13 +2879,18 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
     #[test]
     fn annotations_are_evaluated_where_cpython_does() {
         let code = compiled("def f(a: int) -> str:\n    x: undefined = 1\nclass C:\n    y: int\n");
-        assert!(code.instrs.contains(&Instr::MakeFunction(4)));
+        // Stored on the function after it is made: `f.__annotations__ = {...}`.
+        assert!(code.instrs.contains(&Instr::MakeFunction(0)));
+        assert!(code.instrs.contains(&Instr::BuildMap(2)));
+        assert!(code.names.iter().any(|n| &**n == "__annotations__"));
         let f = find(&code, "f").unwrap();
         assert!(!f.names.iter().any(|n| &**n == "undefined"));
         let c = find(&code, "C").unwrap();
         assert!(c.names.iter().any(|n| &**n == "int"));
         let code = compiled("from __future__ import annotations\ndef f(a: int): pass\n");
         assert!(code.instrs.contains(&Instr::MakeFunction(0)));
+        // Stored as source text, never evaluated.
+        assert!(!code.names.iter().any(|n| &**n == "int"));
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "itertools" => include_str!("py/itertools.py"),
         "logging" => include_str!("py/logging.py"),
         "typing" => include_str!("py/typing.py"),
+        "dataclasses" => include_str!("py/dataclasses.py"),
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@
 //! ones `print` uses, so their output interleaves in program order and one
 //! call's text never tears with another thread's.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -274,8 +275,17 @@ fn setrecursionlimit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value
 
 fn getswitchinterval(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("getswitchinterval", args, 0, 0)?;
-    Ok(Value::Float(vm.interp.gil.interval().as_secs_f64()))
+    let micros = match SWITCH_MICROS.load(Ordering::Relaxed) {
+        u64::MAX => vm.interp.gil.interval().as_micros() as u64,
+        m => m,
+    };
+    // CPython keeps whole microseconds and returns `1e-6 * micros`.
+    Ok(Value::Float(1e-6 * micros as f64))
 }
+
+/// The interval last set, in whole microseconds as CPython stores it (it
+/// may round to 0, which the GIL itself cannot use); `u64::MAX` until set.
+static SWITCH_MICROS: AtomicU64 = AtomicU64::new(u64::MAX);
 
 fn setswitchinterval(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("setswitchinterval", args, 1, 1)?;
@@ -285,8 +295,12 @@ fn setswitchinterval(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value
             "switch interval must be strictly positive",
         ));
     }
-    let d = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
-    vm.interp.gil.set_interval(d);
+    // Truncated to whole microseconds, as CPython's `(unsigned long)(1e6 * interval)`.
+    let micros = (1e6 * secs).min((u64::MAX - 1) as f64) as u64;
+    SWITCH_MICROS.store(micros, Ordering::Relaxed);
+    vm.interp
+        .gil
+        .set_interval(Duration::from_micros(micros.max(1)));
     Ok(Value::None)
 }
 

@@ -270,14 +270,12 @@ pub fn function_str(f: &Value) -> String {
 /// If instantiating `c` can run its `__init__` as an ordinary frame (the
 /// default `object.__new__` and a script `__init__`), that `__init__`.
 pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Arc<Function>> {
-    let object = &types().object;
     if c.layout != crate::vm::value::Layout::Object {
         return None;
     }
-    // The cached MRO lookups: this runs for every instantiation.
-    match lookup_with_owner(c, "__new__") {
-        Some((_, owner)) if !Arc::ptr_eq(owner, object) => return None,
-        _ => {}
+    // Cached per class: this runs for every instantiation.
+    if !crate::vm::ops::new_is_object_new(c) {
+        return None;
     }
     match lookup_with_owner(c, "__init__") {
         Some((Value::Function(f), _))

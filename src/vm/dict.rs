@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use num_bigint::BigInt;
 use num_traits::FromPrimitive;
-use parking_lot::MutexGuard;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::vm::builtins::{
     arity, base_value, class_method, constructor, descriptor_error, method, no_args, no_kwargs,
@@ -441,16 +443,94 @@ fn usable(n: usize) -> usize {
     (n << 1) / 3
 }
 
+/// A dict's lock plus a change counter that can be read without it: the
+/// global-lookup cache in `run.rs` validates a cached value by comparing
+/// counters instead of locking and probing.
+///
+/// Every mutable access through the guard bumps the counter (before the
+/// change is made), so no mutation path can forget to. The high bits hold a
+/// tag given the first time a cache reads the dict (`tagged_version`), so a
+/// new dict reusing a freed dict's address never matches a stale entry.
+pub struct DictCell {
+    inner: Mutex<DictMap>,
+    version: AtomicU64,
+}
+
+/// Mutation counts stay below this; tags are multiples of it.
+const TAG_UNIT: u64 = 1 << 40;
+static NEXT_TAG: AtomicU64 = AtomicU64::new(TAG_UNIT);
+
+impl DictCell {
+    pub fn new(map: DictMap) -> DictCell {
+        DictCell {
+            inner: Mutex::new(map),
+            version: AtomicU64::new(0),
+        }
+    }
+
+    pub fn lock(&self) -> DictGuard<'_> {
+        DictGuard {
+            guard: self.inner.lock(),
+            counter: &self.version,
+        }
+    }
+
+    /// The change counter (0 in the tag bits until `tagged_version`).
+    #[inline]
+    pub fn version(&self) -> u64 {
+        // Relaxed: a stale read only makes a cache hit look like it happened
+        // before a concurrent write; cached values are owned, never borrowed.
+        self.version.load(Ordering::Relaxed)
+    }
+}
+
+impl DictGuard<'_> {
+    /// The counter, tagging the dict first if it has never been tagged.
+    /// Under the lock, so no bump can interleave.
+    pub fn tagged_version(&self) -> u64 {
+        let v = self.counter.load(Ordering::Relaxed);
+        if v >= TAG_UNIT {
+            return v;
+        }
+        let tagged = NEXT_TAG.fetch_add(TAG_UNIT, Ordering::Relaxed) + v;
+        self.counter.store(tagged, Ordering::Relaxed);
+        tagged
+    }
+}
+
+pub struct DictGuard<'a> {
+    guard: MutexGuard<'a, DictMap>,
+    counter: &'a AtomicU64,
+}
+
+impl std::ops::Deref for DictGuard<'_> {
+    type Target = DictMap;
+    #[inline]
+    fn deref(&self) -> &DictMap {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for DictGuard<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut DictMap {
+        // Only lock holders write the counter, so load + store is enough.
+        let v = self.counter.load(Ordering::Relaxed);
+        self.counter.store(v.wrapping_add(1), Ordering::Relaxed);
+        &mut self.guard
+    }
+}
+
 impl PyDict {
     pub fn new() -> PyDict {
         PyDict {
-            map: parking_lot::Mutex::new(DictMap::new()),
+            map: DictCell::new(DictMap::new()),
         }
     }
 
     pub fn from_map(map: DictMap) -> PyDict {
         PyDict {
-            map: parking_lot::Mutex::new(map),
+            map: DictCell::new(map),
         }
     }
 
@@ -468,6 +548,14 @@ impl PyDict {
     pub fn get_str(&self, key: &PyStr) -> Option<Value> {
         let map = self.map.lock();
         map.find_str(key).map(|ix| map.entries[ix].value.clone())
+    }
+
+    /// `get_str` plus the dict's tagged change counter read under the same
+    /// lock, for the global-lookup cache.
+    pub fn get_str_versioned(&self, key: &PyStr) -> (Option<Value>, u64) {
+        let map = self.map.lock();
+        let v = map.find_str(key).map(|ix| map.entries[ix].value.clone());
+        (v, map.tagged_version())
     }
 
     pub fn set_str(&self, key: Arc<PyStr>, v: Value) {
@@ -682,7 +770,7 @@ impl Vm {
             };
             // CPython compares the stored key first: `startkey == key`.
             let equal = self.eq(&stored, key)?;
-            let mut map: MutexGuard<DictMap> = d.map.lock();
+            let mut map: DictGuard = d.map.lock();
             if map.version != next.version {
                 resume = None;
                 continue;

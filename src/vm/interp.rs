@@ -339,6 +339,8 @@ pub struct Vm {
     pub(crate) raise_mode: run::RaiseMode,
     /// Positional argument count spread onto the stack by `CallEx`.
     pub(crate) spread_npos: usize,
+    /// Global/builtin lookups, validated by dict change counters.
+    pub(crate) global_cache: run::GlobalCache,
 }
 
 impl Vm {
@@ -362,6 +364,7 @@ impl Vm {
             pool: Vec::new(),
             raise_mode: run::RaiseMode::Fresh,
             spread_npos: 0,
+            global_cache: run::GlobalCache::new(),
             interp,
             tid,
             is_main,

@@ -283,6 +283,9 @@ fn lookup_owner<'a>(class: &'a Arc<Class>, name: &str) -> Option<&'a Arc<Class>>
 const CUSTOM_GETATTRIBUTE: u64 = 1;
 const CUSTOM_SETATTR: u64 = 2;
 const CUSTOM_DELATTR: u64 = 4;
+/// `__new__` is not `object.__new__` (instantiation cannot be inlined).
+const CUSTOM_NEW: u64 = 8;
+const PROTOCOL_FLAGS: u64 = CUSTOM_GETATTRIBUTE | CUSTOM_SETATTR | CUSTOM_DELATTR;
 
 /// The attribute-protocol overrides of `class`, computed once per class
 /// epoch: plain attribute access then needs one MRO lookup, not three.
@@ -290,10 +293,16 @@ const CUSTOM_DELATTR: u64 = 4;
 fn class_flags(class: &Arc<Class>) -> u64 {
     let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
     let f = class.flags.load(AtomicOrdering::Relaxed);
-    if f >> 3 == epoch.wrapping_add(1) {
-        return f & 7;
+    if f >> 4 == epoch.wrapping_add(1) {
+        return f & 15;
     }
     compute_class_flags(class, epoch)
+}
+
+/// Whether `class.__new__` is `object.__new__` (cached per class epoch).
+#[inline]
+pub(crate) fn new_is_object_new(class: &Arc<Class>) -> bool {
+    class_flags(class) & CUSTOM_NEW == 0
 }
 
 const INTERN_SIZE: usize = 256;
@@ -408,7 +417,7 @@ fn class_lacks(class: &Arc<Class>, name: &str) -> bool {
 /// no dunder name, no class attribute of that name.
 #[inline]
 fn plain_instance_attr(inst: &Instance, name: &str) -> bool {
-    class_flags(&inst.class) == 0
+    class_flags(&inst.class) & PROTOCOL_FLAGS == 0
         && matches!(inst.base, InstanceBase::Plain)
         && !name.starts_with("__")
         && class_lacks(&inst.class, name)
@@ -428,9 +437,12 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
     if custom("__delattr__") {
         f |= CUSTOM_DELATTR;
     }
+    if lookup_owner(class, "__new__").is_some_and(|o| !is_object_class(o)) {
+        f |= CUSTOM_NEW;
+    }
     class
         .flags
-        .store((epoch.wrapping_add(1) << 3) | f, AtomicOrdering::Relaxed);
+        .store((epoch.wrapping_add(1) << 4) | f, AtomicOrdering::Relaxed);
     f
 }
 

@@ -13,7 +13,8 @@ use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
 use crate::vm::types::types;
 use crate::vm::value::{
-    Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyTuple, TraceEntry, Value,
+    Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyList, PyStr, PyTuple,
+    TraceEntry, Value,
 };
 
 /// How a run of a frame ended.
@@ -178,6 +179,7 @@ impl Vm {
             filename: code.filename.clone(),
             name: code.name.clone(),
             line: self.frame.line(),
+            span: self.frame.span().unwrap_or_default(),
         }
     }
 
@@ -326,6 +328,30 @@ impl Vm {
                             Value::Null => {
                                 return Err(unbound_local(&code.code.varnames[i as usize]));
                             }
+                            // `local[const]` on a list (`pos[0]`): read the item
+                            // without cloning the list itself, and skip the
+                            // `LoadConst`/`BinarySubscr` pair. No other
+                            // instruction boundary is observable in between;
+                            // anything unusual runs the pair normally.
+                            Value::List(l) => {
+                                let item = match (instrs.get(pc), instrs.get(pc + 1)) {
+                                    (Some(&Instr::LoadConst(k)), Some(&Instr::BinarySubscr)) => {
+                                        match &code.consts[k as usize] {
+                                            Value::Int(ix) => list_item(l, *ix),
+                                            _ => None,
+                                        }
+                                    }
+                                    _ => None,
+                                };
+                                match item {
+                                    Some(v) => {
+                                        self.stack.push(v);
+                                        pc += 2;
+                                        self.frame.pc = pc as u32;
+                                    }
+                                    None => dup_clone(&mut self.stack, slot),
+                                }
+                            }
                             _ => dup_clone(&mut self.stack, slot),
                         }
                     }
@@ -402,9 +428,10 @@ impl Vm {
                     }
                     Instr::LoadGlobal(i) => {
                         let name = &code.names[i as usize];
-                        let v = match self.frame.func.globals.get_str(name) {
+                        let globals = &self.frame.func.globals;
+                        let v = match self.global_cache.get(name, globals, &self.builtins) {
                             Some(v) => v,
-                            None => match self.builtins.get_str(name) {
+                            None => match self.global_cache.fill(name, globals, &self.builtins) {
                                 Some(v) => v,
                                 None => return Err(self.name_error(name.as_str())),
                             },
@@ -424,27 +451,27 @@ impl Vm {
                     }
                     Instr::LoadName(i) => {
                         let name = &code.names[i as usize];
-                        let mut found = None;
-                        if let Some(locals) = &self.frame.locals {
-                            found = locals.get_str(name);
-                        }
-                        if found.is_none() {
-                            let separate = match &self.frame.locals {
-                                Some(l) => !Arc::ptr_eq(l, &self.frame.func.globals),
-                                None => true,
-                            };
-                            if separate {
-                                found = self.frame.func.globals.get_str(name);
+                        let globals = &self.frame.func.globals;
+                        let v = match &self.frame.locals {
+                            Some(locals) if !Arc::ptr_eq(locals, globals) => {
+                                match locals.get_str(name) {
+                                    Some(v) => Some(v),
+                                    None => match globals.get_str(name) {
+                                        Some(v) => Some(v),
+                                        None => self.builtins.get_str(name),
+                                    },
+                                }
                             }
-                        }
-                        let v = match found {
-                            Some(v) => v,
-                            None => match self.builtins.get_str(name) {
-                                Some(v) => v,
-                                None => return Err(self.name_error(name.as_str())),
+                            // Module level: the same lookup as `LoadGlobal`.
+                            _ => match self.global_cache.get(name, globals, &self.builtins) {
+                                Some(v) => Some(v),
+                                None => self.global_cache.fill(name, globals, &self.builtins),
                             },
                         };
-                        self.push(v);
+                        match v {
+                            Some(v) => self.push(v),
+                            None => return Err(self.name_error(name.as_str())),
+                        }
                     }
                     Instr::StoreName(i) => {
                         let v = self.pop();
@@ -1600,6 +1627,115 @@ impl Vm {
 
 /// Point `code` at the running frame's code, without touching a count
 /// when it is the same code (recursion, loops calling one function).
+/// A per-thread cache of global/builtin name lookups (no sharing, so no
+/// locking): an entry is valid while both dicts' change counters equal the
+/// ones recorded when it was filled. Counters carry a per-dict tag, so they
+/// also identify the dicts.
+pub(crate) struct GlobalCache {
+    entries: Box<[GlobalEntry]>,
+}
+
+struct GlobalEntry {
+    name: Option<Arc<PyStr>>,
+    globals_version: u64,
+    builtins_version: u64,
+    value: Value,
+}
+
+const GLOBAL_CACHE_SIZE: usize = 256;
+
+impl GlobalCache {
+    pub(crate) fn new() -> GlobalCache {
+        GlobalCache {
+            entries: (0..GLOBAL_CACHE_SIZE)
+                .map(|_| GlobalEntry {
+                    name: None,
+                    globals_version: 0,
+                    builtins_version: 0,
+                    value: Value::None,
+                })
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn slot(name: &Arc<PyStr>) -> usize {
+        (Arc::as_ptr(name) as usize >> 4) & (GLOBAL_CACHE_SIZE - 1)
+    }
+
+    #[inline]
+    fn get(&self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
+        let e = &self.entries[Self::slot(name)];
+        match &e.name {
+            Some(n)
+                if Arc::ptr_eq(n, name)
+                    && e.globals_version == globals.map.version()
+                    && e.builtins_version == builtins.map.version() =>
+            {
+                Some(e.value.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The uncached lookup; remembers the result when holding on to it
+    /// cannot change when anything is finalized.
+    #[cold]
+    fn fill(&mut self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
+        // Each counter is read under its own dict's lock (never both held:
+        // the two may be one dict); a change after either read bumps it.
+        let (found, globals_version) = globals.get_str_versioned(name);
+        let (v, builtins_version) = match found {
+            Some(v) if !cacheable(&v) => return Some(v),
+            Some(v) => (v, builtins.map.lock().tagged_version()),
+            None => match builtins.get_str_versioned(name) {
+                (Some(v), bv) => (v, bv),
+                (None, _) => return None,
+            },
+        };
+        if cacheable(&v) {
+            self.entries[Self::slot(name)] = GlobalEntry {
+                name: Some(name.clone()),
+                globals_version,
+                builtins_version,
+                value: v.clone(),
+            };
+        }
+        Some(v)
+    }
+}
+
+/// Whether the global cache may hold on to `v`. Instances, containers etc.
+/// could own objects with `__del__`: a cached reference would delay it
+/// after `del name`.
+fn cacheable(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::None
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Str(_)
+            | Value::Function(_)
+            | Value::Native(_)
+            | Value::Class(_)
+            | Value::Module(_)
+    )
+}
+
+/// `list[ix]` when `ix` is in range (negative counts from the end).
+#[inline]
+fn list_item(l: &PyList, ix: i64) -> Option<Value> {
+    let items = l.items.lock();
+    let n = items.len() as i64;
+    let j = if ix < 0 { ix + n } else { ix };
+    if j >= 0 && j < n {
+        Some(items[j as usize].clone())
+    } else {
+        None
+    }
+}
+
 #[inline(always)]
 fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
     if !Arc::ptr_eq(code, &frame.func.code) {

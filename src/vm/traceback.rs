@@ -109,11 +109,28 @@ pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], out: &mut String) {
 }
 
 /// The character columns (start, end) on the entry's line of the failing
-/// expression, and whether it continues on later lines. Needs the
-/// instruction's span in the entry, which the traceback does not record
-/// yet, so no carets are printed for now.
-fn entry_columns(_vm: &Vm, _e: &TraceEntry) -> Option<(usize, usize, bool)> {
-    None
+/// expression, and whether it continues on later lines.
+fn entry_columns(vm: &Vm, e: &TraceEntry) -> Option<(usize, usize, bool)> {
+    let (start, end) = (e.span.start as usize, e.span.end as usize);
+    // Instructions the compiler made up have no source of their own.
+    if end <= start {
+        return None;
+    }
+    let text = vm.interp.source(&e.filename)?;
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(e.line.checked_sub(1)? as usize)
+        .map(str::len)
+        .sum();
+    let rest = text.get(line_start..)?;
+    let line = rest.split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let col = |byte: usize| line.get(..byte).map(|s| s.chars().count());
+    let from = col(start.checked_sub(line_start)?)?;
+    match end - line_start {
+        to if to <= line.len() => Some((from, col(to)?, false)),
+        _ => Some((from, line.chars().count(), true)),
+    }
 }
 
 /// CPython 3.11's caret line under a traceback's source line: `^` under

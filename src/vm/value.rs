@@ -16,7 +16,6 @@ use num_bigint::BigInt;
 use parking_lot::Mutex;
 
 use crate::compile::code::Code;
-use crate::vm::dict::DictMap;
 use crate::vm::error::PyResult;
 use crate::vm::interp::Vm;
 
@@ -151,7 +150,7 @@ pub struct PyTuple {
 }
 
 pub struct PyDict {
-    pub map: Mutex<DictMap>,
+    pub map: crate::vm::dict::DictCell,
 }
 
 /// A set or frozenset; iteration order follows CPython's table layout (see `vm::set`).
@@ -278,6 +277,9 @@ pub struct TraceEntry {
     pub filename: Arc<str>,
     pub name: Arc<str>,
     pub line: u32,
+    /// Byte offsets in the file of the failing instruction's expression,
+    /// for the caret line under the source line.
+    pub span: crate::syntax::ast::Span,
 }
 
 pub struct Module {
