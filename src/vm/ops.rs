@@ -285,7 +285,12 @@ const CUSTOM_SETATTR: u64 = 2;
 const CUSTOM_DELATTR: u64 = 4;
 /// `__new__` is not `object.__new__` (instantiation cannot be inlined).
 const CUSTOM_NEW: u64 = 8;
-const PROTOCOL_FLAGS: u64 = CUSTOM_GETATTRIBUTE | CUSTOM_SETATTR | CUSTOM_DELATTR;
+/// Instances of `object` itself have no `__dict__`: `object().x = 1` fails.
+const NO_INSTANCE_DICT: u64 = 16;
+/// Flag bits below the epoch in `Class::flags`.
+const FLAG_BITS: u32 = 5;
+const PROTOCOL_FLAGS: u64 =
+    CUSTOM_GETATTRIBUTE | CUSTOM_SETATTR | CUSTOM_DELATTR | NO_INSTANCE_DICT;
 
 /// The attribute-protocol overrides of `class`, computed once per class
 /// epoch: plain attribute access then needs one MRO lookup, not three.
@@ -293,8 +298,8 @@ const PROTOCOL_FLAGS: u64 = CUSTOM_GETATTRIBUTE | CUSTOM_SETATTR | CUSTOM_DELATT
 fn class_flags(class: &Arc<Class>) -> u64 {
     let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
     let f = class.flags.load(AtomicOrdering::Relaxed);
-    if f >> 4 == epoch.wrapping_add(1) {
-        return f & 15;
+    if f >> FLAG_BITS == epoch.wrapping_add(1) {
+        return f & ((1 << FLAG_BITS) - 1);
     }
     compute_class_flags(class, epoch)
 }
@@ -440,9 +445,13 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
     if lookup_owner(class, "__new__").is_some_and(|o| !is_object_class(o)) {
         f |= CUSTOM_NEW;
     }
-    class
-        .flags
-        .store((epoch.wrapping_add(1) << 4) | f, AtomicOrdering::Relaxed);
+    if is_object_class(class) {
+        f |= NO_INSTANCE_DICT;
+    }
+    class.flags.store(
+        (epoch.wrapping_add(1) << FLAG_BITS) | f,
+        AtomicOrdering::Relaxed,
+    );
     f
 }
 
@@ -2685,6 +2694,16 @@ impl Vm {
         match obj {
             Value::Instance(inst) => {
                 let cls = &inst.class;
+                if class_flags(cls) & NO_INSTANCE_DICT != 0
+                    && !name.starts_with("__")
+                    && lookup_in_class(cls, name).is_none()
+                {
+                    return Err(attr_error(
+                        format!("'object' object has no attribute '{name}'"),
+                        obj,
+                        name,
+                    ));
+                }
                 if let Some(ca) = lookup_in_class(cls, name) {
                     match &ca {
                         Value::Object(o) => {
