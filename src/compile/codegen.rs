@@ -1380,14 +1380,7 @@ impl<'a> Compiler<'a> {
     /// does, into the `__annotations__` dict of the function on the stack
     /// (right after the defaults, before any decorator runs).
     fn annotations(&mut self, p: &'a Params, returns: Option<&'a Expr>) -> R {
-        let params = p
-            .posonly
-            .iter()
-            .chain(&p.args)
-            .chain(&p.vararg)
-            .chain(&p.kwonly)
-            .chain(&p.kwarg);
-        let params: Vec<&Param> = params.filter(|p| p.annotation.is_some()).collect();
+        let params: Vec<&Param> = p.iter().filter(|p| p.annotation.is_some()).collect();
         if params.is_empty() && returns.is_none() {
             return Ok(());
         }

@@ -523,14 +523,7 @@ impl Builder {
     }
 
     fn annotations(&mut self, p: &Params) -> Result<(), SyntaxError> {
-        let all = p
-            .posonly
-            .iter()
-            .chain(&p.args)
-            .chain(&p.vararg)
-            .chain(&p.kwonly)
-            .chain(&p.kwarg);
-        for param in all {
+        for param in p.iter() {
             if let Some(a) = &param.annotation {
                 self.expr(a)?;
             }

@@ -176,14 +176,7 @@ fn comp_children(gens: &[Comprehension], f: &mut dyn FnMut(&Expr)) {
 }
 
 fn params_children(p: &Params, f: &mut dyn FnMut(&Expr)) {
-    let all = p
-        .posonly
-        .iter()
-        .chain(&p.args)
-        .chain(&p.vararg)
-        .chain(&p.kwonly)
-        .chain(&p.kwarg);
-    for param in all {
+    for param in p.iter() {
         if let Some(d) = &param.default {
             f(d);
         }

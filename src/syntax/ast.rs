@@ -173,6 +173,19 @@ pub struct Params {
     pub kwarg: Option<Param>,
 }
 
+impl Params {
+    /// Every parameter in source order: positional-only, positional, `*args`,
+    /// keyword-only, `**kwargs`.
+    pub fn iter(&self) -> impl Iterator<Item = &Param> {
+        self.posonly
+            .iter()
+            .chain(&self.args)
+            .chain(&self.vararg)
+            .chain(&self.kwonly)
+            .chain(&self.kwarg)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Param {
     pub name: Name,
