@@ -1008,7 +1008,7 @@ pub(crate) fn overrides(v: &Value, names: &[&str]) -> bool {
         .take_while(|c| &*c.module != "builtins")
         .any(|c| {
             let attrs = c.attrs.lock();
-            names.iter().any(|n| attrs.contains_key(*n))
+            names.iter().any(|n| attrs.contains_key(n))
         })
 }
 // ---- dict views ----

@@ -341,6 +341,8 @@ pub struct Vm {
     pub(crate) spread_npos: usize,
     /// Global/builtin lookups, validated by dict change counters.
     pub(crate) global_cache: run::GlobalCache,
+    /// Attribute lookups, per instruction site.
+    pub(crate) site_cache: crate::vm::site_cache::SiteCache,
 }
 
 impl Vm {
@@ -365,6 +367,7 @@ impl Vm {
             raise_mode: run::RaiseMode::Fresh,
             spread_npos: 0,
             global_cache: run::GlobalCache::new(),
+            site_cache: crate::vm::site_cache::SiteCache::new(),
             interp,
             tid,
             is_main,

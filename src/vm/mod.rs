@@ -3,6 +3,7 @@
 //! | file | concern |
 //! |---|---|
 //! | `value.rs` | `Value` and the heap objects |
+//! | `attrs.rs` | `AttrMap`, the attribute namespaces |
 //! | `error.rs` | `PyErr`, `ExcKind` |
 //! | `types.rs` | the built-in classes |
 //! | `ops.rs` | the object protocol: operators, comparisons, hashing, repr/str, attributes, items |
@@ -12,6 +13,7 @@
 //! | `iter.rs` | iterators and the iteration protocol |
 //! | `builtins.rs` | the `builtins` module |
 //! | `interp.rs`, `frame.rs` | the VM, frames, the dispatch loop |
+//! | `site_cache.rs` | per-instruction attribute caches |
 //! | `call.rs` | calling functions, binding arguments, instantiating classes |
 //! | `class.rs` | class creation (`__build_class__`), `super` |
 //! | `generator.rs` | generators and coroutines |
@@ -19,6 +21,7 @@
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
 
+pub mod attrs;
 pub mod builtins;
 pub mod call;
 pub mod class;
@@ -35,6 +38,7 @@ pub mod list;
 pub mod number;
 pub mod ops;
 pub mod set;
+pub mod site_cache;
 pub mod str;
 pub mod traceback;
 pub mod tuple;

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
+use crate::vm::attrs::{same_bytes, same_name};
 use crate::vm::builtins::{base_value, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -34,6 +35,12 @@ static CLASS_EPOCH: AtomicU64 = AtomicU64::new(0);
 /// Invalidate the class attribute caches.
 pub fn class_changed() {
     CLASS_EPOCH.fetch_add(1, AtomicOrdering::Release);
+}
+
+/// The current class epoch: cached class facts are valid while it stays.
+#[inline(always)]
+pub(crate) fn class_epoch() -> u64 {
+    CLASS_EPOCH.load(AtomicOrdering::Acquire)
 }
 
 const ATTR_CACHE_SIZE: usize = 1024;
@@ -106,61 +113,16 @@ fn walk_mro(class: &Arc<Class>, name: &str) -> (Value, u32) {
     (Value::Null, 0)
 }
 
-/// Short attribute names compare faster inline than through `memcmp`:
-/// two overlapping word loads cover names of 4 to 16 bytes.
-#[inline(always)]
-fn same_name(a: &str, b: &str) -> bool {
-    same_bytes(a.as_bytes(), b.as_bytes())
-}
-
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=7 => word32(a, 0) == word32(b, 0) && word32(a, n - 4) == word32(b, n - 4),
-        8..=16 => word64(a, 0) == word64(b, 0) && word64(a, n - 8) == word64(b, n - 8),
-        _ => a == b,
-    }
-}
-
-#[inline(always)]
-fn word32(s: &[u8], i: usize) -> u32 {
-    match s[i..i + 4].try_into() {
-        Ok(w) => u32::from_ne_bytes(w),
-        Err(_) => 0,
-    }
-}
-
-#[inline(always)]
-fn word64(s: &[u8], i: usize) -> u64 {
-    match s[i..i + 8].try_into() {
-        Ok(w) => u64::from_ne_bytes(w),
-        Err(_) => 0,
-    }
-}
-
-/// Where `name` is in an attribute map. Instances have a handful of
-/// attributes: scanning them beats hashing the name.
+/// Where `name` is in an attribute map.
 #[inline]
 fn attr_index(attrs: &AttrMap, name: &str) -> Option<usize> {
-    if attrs.len() <= 8 {
-        attrs.keys().position(|k| same_name(k, name))
-    } else {
-        attrs.get_index_of(name)
-    }
+    attrs.get_index_of(name)
 }
 
-/// `attrs.get(name)` through [`attr_index`].
+/// `attrs.get(name)`.
 #[inline]
 fn attr_get<'a>(attrs: &'a AttrMap, name: &str) -> Option<&'a Value> {
-    attr_index(attrs, name)
-        .and_then(|i| attrs.get_index(i))
-        .map(|(_, v)| v)
+    attrs.get(name)
 }
 
 /// A cheap slot for (class, name): names are mostly the same few strings
@@ -320,7 +282,7 @@ thread_local! {
 }
 
 /// A shared `Arc<str>` holding `name`.
-fn intern_key(name: &str) -> Arc<str> {
+pub(crate) fn intern_key(name: &str) -> Arc<str> {
     let slot = ((name.as_ptr() as usize >> 3) ^ name.len()) & (INTERN_SIZE - 1);
     INTERN.with(|t| {
         let Ok(mut t) = t.try_borrow_mut() else {
@@ -349,7 +311,7 @@ fn instance_store(inst: &Instance, name: &str, value: Value) {
     {
         Some(slot) => Some(std::mem::replace(slot, value)),
         None => {
-            attrs.insert(intern_key(name), value);
+            attrs.push_new(intern_key(name), value);
             None
         }
     };
@@ -362,7 +324,7 @@ fn instance_store(inst: &Instance, name: &str, value: Value) {
 /// when calling `obj.name(...)` may skip binding it: no instance attribute
 /// or attribute hook can intervene. `Null` otherwise.
 #[inline]
-fn plain_method(obj: &Value, name: &str) -> Value {
+pub(crate) fn plain_method(obj: &Value, name: &str) -> Value {
     let cls = match obj {
         Value::Instance(inst) => {
             if class_flags(&inst.class) & CUSTOM_GETATTRIBUTE != 0 {
@@ -421,7 +383,7 @@ fn class_lacks(class: &Arc<Class>, name: &str) -> bool {
 /// nothing on the class) decides `inst.name`: no hooks, no built-in base,
 /// no dunder name, no class attribute of that name.
 #[inline]
-fn plain_instance_attr(inst: &Instance, name: &str) -> bool {
+pub(crate) fn plain_instance_attr(inst: &Instance, name: &str) -> bool {
     class_flags(&inst.class) & PROTOCOL_FLAGS == 0
         && matches!(inst.base, InstanceBase::Plain)
         && !name.starts_with("__")
@@ -3911,9 +3873,9 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                     attrs.insert(s.as_str().into(), v);
                 }
             }
-            attrs
-                .entry("__module__".into())
-                .or_insert_with(|| Value::str(&module));
+            if !attrs.contains_key("__module__") {
+                attrs.push_new("__module__".into(), Value::str(&module));
+            }
             let layout = bases
                 .iter()
                 .map(|b| b.layout)

@@ -489,19 +489,28 @@ impl Vm {
                         self.delete_name(&ns, &code, i as usize)?;
                     }
                     Instr::LoadAttr(i) => {
-                        self.load_attr_top(code.names[i as usize].as_str())?;
+                        let name = &code.names[i as usize];
+                        if !self.load_attr_cached(site(instrs, cur), name) {
+                            self.load_attr_top(name.as_str())?;
+                        }
                     }
                     Instr::StoreAttr(i) => {
-                        let obj = self.pop();
-                        let v = self.pop();
-                        self.set_attr(&obj, code.names[i as usize].as_str(), v)?;
+                        let name = &code.names[i as usize];
+                        if !self.store_attr_cached(site(instrs, cur), name) {
+                            let obj = self.pop();
+                            let v = self.pop();
+                            self.set_attr(&obj, name.as_str(), v)?;
+                        }
                     }
                     Instr::DeleteAttr(i) => {
                         let obj = self.pop();
                         self.del_attr(&obj, code.names[i as usize].as_str())?;
                     }
                     Instr::LoadMethod(i) => {
-                        self.load_method_top(code.names[i as usize].as_str())?;
+                        let name = &code.names[i as usize];
+                        if !self.load_method_cached(site(instrs, cur), name) {
+                            self.load_method_top(name.as_str())?;
+                        }
                     }
                     Instr::CallMethod(n) => {
                         let fpos = self.stack.len() - n as usize - 2;
@@ -1091,7 +1100,7 @@ impl Vm {
                 self.push_function_frame(f, fpos, astart, kwnames, Value::Null)?;
                 return Ok(true);
             }
-            Value::Class(c) if kwnames.is_empty() => match crate::vm::call::inline_init(&c) {
+            Value::Class(c) if kwnames.is_empty() => match self.cached_init(&c) {
                 Some(init) => {
                     let inst = crate::vm::class::new_instance(&c);
                     self.stack.insert(astart, inst.clone());
@@ -1705,22 +1714,21 @@ impl GlobalCache {
     }
 }
 
-/// Whether the global cache may hold on to `v`. Instances, containers etc.
-/// could own objects with `__del__`: a cached reference would delay it
-/// after `del name`.
+/// Whether the global cache may hold on to `v`. Native objects (files,
+/// generators) act when their last reference goes: a cached reference would
+/// delay that after `del name` or a rebinding. Nothing else here has a
+/// finalizer, so holding one more reference is unobservable.
 fn cacheable(v: &Value) -> bool {
-    matches!(
-        v,
-        Value::None
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::Float(_)
-            | Value::Str(_)
-            | Value::Function(_)
-            | Value::Native(_)
-            | Value::Class(_)
-            | Value::Module(_)
-    )
+    match v {
+        Value::Object(o) => !matches!(o.kind, ObjKind::Native(_) | ObjKind::Generator(_)),
+        _ => true,
+    }
+}
+
+/// The identity of the instruction at `pc`, for per-site caches.
+#[inline(always)]
+fn site(instrs: &[Instr], pc: usize) -> usize {
+    instrs.as_ptr() as usize + pc * std::mem::size_of::<Instr>()
 }
 
 /// `list[ix]` when `ix` is in range (negative counts from the end).

@@ -11,7 +11,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use num_bigint::BigInt;
 use parking_lot::Mutex;
 
@@ -49,8 +48,7 @@ pub enum Value {
     Object(Arc<Object>),
 }
 
-/// Attribute namespaces (instances, classes, modules) keyed by name.
-pub type AttrMap = IndexMap<Arc<str>, Value, rustc_hash::FxBuildHasher>;
+pub use crate::vm::attrs::AttrMap;
 
 /// Strings up to this many bytes are stored inside the `PyStr`, so most
 /// strings cost one allocation (the `Arc`), not two.

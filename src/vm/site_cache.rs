@@ -1,0 +1,283 @@
+//! Per-instruction caches for `LoadAttr`, `StoreAttr` and `LoadMethod`.
+//!
+//! What an attribute instruction does for an object depends on its class
+//! (hooks, descriptors, methods) and on the instance's own namespace. The
+//! class part is a pure function of (class, name, class epoch), so each
+//! thread remembers it per instruction site, together with where the
+//! attribute sat in the last instance seen (a hint, always checked). A hit
+//! costs pointer compares instead of an MRO lookup.
+//!
+//! Entries are per thread (in the `Vm`): nothing here is shared, so nothing
+//! is locked but the instance namespace itself. An entry holds its class and
+//! name alive, so an address match always means the same objects.
+
+use std::sync::Arc;
+
+use crate::vm::attrs::same_name;
+use crate::vm::interp::Vm;
+use crate::vm::ops;
+use crate::vm::types::types;
+use crate::vm::value::{Class, Instance, PyStr, Value};
+
+const SITES: usize = 512;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `obj.name` reads or writes the instance namespace alone.
+    InstanceAttr,
+    /// `obj.name(...)` calls `method` on the class, unless the instance
+    /// itself has `name`.
+    Method,
+    /// Instantiating the class runs `method` (a script `__init__`) as an
+    /// ordinary frame, or cannot (`method` is `Null`). Keyed by the class.
+    Init,
+}
+
+struct Entry {
+    class: Arc<Class>,
+    /// `None` for `Init` entries.
+    name: Option<Arc<PyStr>>,
+    epoch: u64,
+    kind: Kind,
+    /// Position of `name` in the last instance namespace seen.
+    hint: u32,
+    /// `name` as an instance namespace key, shared by every instance.
+    key: Option<Arc<str>>,
+    method: Value,
+}
+
+pub(crate) struct SiteCache {
+    entries: Box<[Option<Entry>]>,
+}
+
+impl SiteCache {
+    pub(crate) fn new() -> SiteCache {
+        SiteCache {
+            entries: (0..SITES).map(|_| None).collect(),
+        }
+    }
+}
+
+/// Instruction arrays are separate allocations, often at equal offsets in
+/// different pages: a multiplicative hash spreads them over the table.
+#[inline(always)]
+fn slot(site: usize) -> usize {
+    ((site as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SITES.trailing_zeros())) as usize
+}
+
+impl Entry {
+    #[inline(always)]
+    fn matches(&self, class: &Arc<Class>, name: &Arc<PyStr>, kind: Kind, epoch: u64) -> bool {
+        Arc::ptr_eq(&self.class, class)
+            && matches!(&self.name, Some(n) if Arc::ptr_eq(n, name))
+            && self.kind == kind
+            && self.epoch == epoch
+    }
+}
+
+/// The value of `name` in `inst`'s namespace, trying the hinted position first.
+#[inline(always)]
+fn read_hinted(inst: &Instance, name: &str, hint: &mut u32) -> Option<Value> {
+    let attrs = inst.attrs.lock();
+    if let Some((k, v)) = attrs.get_index(*hint as usize) {
+        if same_name(k, name) {
+            return Some(v.clone());
+        }
+    }
+    let i = attrs.get_index_of(name)?;
+    *hint = i as u32;
+    attrs.get_index(i).map(|(_, v)| v.clone())
+}
+
+/// Set `name` in `inst`'s namespace, trying the hinted position first.
+#[inline(always)]
+fn store_hinted(
+    inst: &Instance,
+    name: &str,
+    value: Value,
+    hint: &mut u32,
+    key: &mut Option<Arc<str>>,
+) {
+    let mut attrs = inst.attrs.lock();
+    let i = match attrs.get_index(*hint as usize) {
+        Some((k, _)) if same_name(k, name) => Some(*hint as usize),
+        _ => attrs.get_index_of(name),
+    };
+    let old = match i.and_then(|i| attrs.get_index_mut(i).map(|(_, v)| (i, v))) {
+        Some((i, slot)) => {
+            *hint = i as u32;
+            Some(std::mem::replace(slot, value))
+        }
+        None => {
+            *hint = attrs.len() as u32;
+            let key = key.get_or_insert_with(|| ops::intern_key(name)).clone();
+            attrs.push_new(key, value);
+            None
+        }
+    };
+    // The old value may own objects: drop it unlocked.
+    drop(attrs);
+    drop(old);
+}
+
+impl Vm {
+    /// `LoadAttr` at `site` with the object on top of the stack, when the
+    /// cache can answer it; `false` leaves the stack untouched.
+    #[inline]
+    pub(crate) fn load_attr_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+        let epoch = ops::class_epoch();
+        let Some(Value::Instance(inst)) = self.stack.last() else {
+            return false;
+        };
+        let entry = &mut self.site_cache.entries[slot(site)];
+        let hit =
+            matches!(entry, Some(e) if e.matches(&inst.class, name, Kind::InstanceAttr, epoch));
+        if !hit {
+            if !ops::plain_instance_attr(inst, name.as_str()) {
+                return false;
+            }
+            *entry = Some(Entry {
+                class: inst.class.clone(),
+                name: Some(name.clone()),
+                epoch,
+                kind: Kind::InstanceAttr,
+                hint: 0,
+                key: None,
+                method: Value::Null,
+            });
+        }
+        let Some(e) = entry else { return false };
+        let Some(v) = read_hinted(inst, name.as_str(), &mut e.hint) else {
+            return false;
+        };
+        if let Some(top) = self.stack.last_mut() {
+            *top = v;
+        }
+        true
+    }
+
+    /// `StoreAttr` at `site` (`[value, obj]` on the stack), when the cache
+    /// can do it; `false` leaves the stack untouched.
+    #[inline]
+    pub(crate) fn store_attr_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+        let epoch = ops::class_epoch();
+        let len = self.stack.len();
+        if len < 2 {
+            return false;
+        }
+        let Value::Instance(inst) = &self.stack[len - 1] else {
+            return false;
+        };
+        let entry = &mut self.site_cache.entries[slot(site)];
+        let hit =
+            matches!(entry, Some(e) if e.matches(&inst.class, name, Kind::InstanceAttr, epoch));
+        if !hit {
+            if !ops::plain_instance_attr(inst, name.as_str()) {
+                return false;
+            }
+            *entry = Some(Entry {
+                class: inst.class.clone(),
+                name: Some(name.clone()),
+                epoch,
+                kind: Kind::InstanceAttr,
+                hint: 0,
+                key: None,
+                method: Value::Null,
+            });
+        }
+        let Some(e) = entry else { return false };
+        let (Some(obj), Some(value)) = (self.stack.pop(), self.stack.pop()) else {
+            return false;
+        };
+        if let Value::Instance(inst) = &obj {
+            store_hinted(inst, name.as_str(), value, &mut e.hint, &mut e.key);
+        }
+        true
+    }
+
+    /// `LoadMethod` at `site`: `[obj] → [func, obj]` when the cache knows
+    /// `name` is a plain method of the object's class; `false` leaves the
+    /// stack untouched.
+    #[inline]
+    pub(crate) fn load_method_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+        let epoch = ops::class_epoch();
+        let Some(obj) = self.stack.last() else {
+            return false;
+        };
+        let class = match obj {
+            Value::Instance(inst) => &inst.class,
+            Value::Str(_)
+            | Value::List(_)
+            | Value::Dict(_)
+            | Value::Tuple(_)
+            | Value::Set(_)
+            | Value::Int(_)
+            | Value::Float(_) => types().class_of(obj),
+            _ => return false,
+        };
+        let entry = &mut self.site_cache.entries[slot(site)];
+        let hit = matches!(entry, Some(e) if e.matches(class, name, Kind::Method, epoch));
+        let f = if hit {
+            let Some(e) = entry else { return false };
+            if let Value::Instance(inst) = obj {
+                // An instance attribute of that name shadows the method.
+                if inst.attrs.lock().contains_key(name.as_str()) {
+                    return false;
+                }
+            }
+            e.method.clone()
+        } else {
+            let f = ops::plain_method(obj, name.as_str());
+            if f.is_null() {
+                return false;
+            }
+            *entry = Some(Entry {
+                class: class.clone(),
+                name: Some(name.clone()),
+                epoch,
+                kind: Kind::Method,
+                hint: 0,
+                key: None,
+                method: f.clone(),
+            });
+            f
+        };
+        let len = self.stack.len();
+        self.stack.push(f);
+        // [obj, func] -> [func, obj]
+        self.stack.swap(len - 1, len);
+        true
+    }
+
+    /// The `__init__` to run as a frame when instantiating `class` (see
+    /// `call::inline_init`), cached per class.
+    #[inline]
+    pub(crate) fn cached_init(
+        &mut self,
+        class: &Arc<Class>,
+    ) -> Option<Arc<crate::vm::value::Function>> {
+        let epoch = ops::class_epoch();
+        let entry = &mut self.site_cache.entries[slot(Arc::as_ptr(class) as usize)];
+        match entry {
+            Some(e) if Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch => {
+                match &e.method {
+                    Value::Function(f) => Some(f.clone()),
+                    _ => None,
+                }
+            }
+            _ => {
+                let init = crate::vm::call::inline_init(class);
+                *entry = Some(Entry {
+                    class: class.clone(),
+                    name: None,
+                    epoch,
+                    kind: Kind::Init,
+                    hint: 0,
+                    key: None,
+                    method: init.clone().map_or(Value::Null, Value::Function),
+                });
+                init
+            }
+        }
+    }
+}
