@@ -75,6 +75,9 @@ pub enum Instr {
     BinarySubscr,
     /// `[value, obj, key] → []`
     StoreSubscr,
+    /// `[value] → []` sets `local[consts[k]] = value`; operand: local slot |
+    /// k << 16 (augmented assignment to an item of a local, see codegen).
+    StoreFastItem(u32),
     /// `[obj, key] → []`
     DeleteSubscr,
     /// `[lower, upper] → [slice]` (arg 2) or `[lower, upper, step] → [slice]` (arg 3).

@@ -1592,6 +1592,17 @@ impl<'a> Compiler<'a> {
                 Ok(())
             }
             ExprKind::Subscript { value: obj, index } => {
+                if let Some(packed) = self.fast_item_target(obj, index, value) {
+                    // `local[const] op= value`: the container stays in its
+                    // slot instead of being copied around the stack.
+                    self.expr(obj)?;
+                    self.expr(index)?;
+                    self.emit_at(Instr::BinarySubscr, target.span);
+                    self.expr(value)?;
+                    self.emit_at(Instr::BinaryOp(kind), target.span.to(value.span));
+                    self.emit_at(Instr::StoreFastItem(packed), target.span);
+                    return Ok(());
+                }
                 self.expr(obj)?;
                 self.expr(index)?;
                 self.emit(Instr::Copy(2));
@@ -1609,6 +1620,32 @@ impl<'a> Compiler<'a> {
                 target.span,
             )),
         }
+    }
+
+    /// For `obj[index] op= value` in a function: when `obj` is a local
+    /// variable, `index` a small int constant and `value` cannot rebind
+    /// `obj`, the `StoreFastItem` operand (local slot | const index << 16).
+    fn fast_item_target(&mut self, obj: &Expr, index: &Expr, value: &Expr) -> Option<u32> {
+        let ExprKind::Name(n) = &obj.kind else {
+            return None;
+        };
+        if !self.unit.kind.is_function() || !cannot_rebind(value) {
+            return None;
+        }
+        let name = self.mangled(n);
+        if self.table.scopes[self.unit.scope].binding(&name) != Binding::Local {
+            return None;
+        }
+        let c @ Const::Int(_) = fold(index).or_else(|| match &index.kind {
+            ExprKind::Constant(c) => Some(constant(c)),
+            _ => None,
+        })?
+        else {
+            return None;
+        };
+        let slot = self.var_index(&name);
+        let k = self.add_const(c);
+        (slot < 1 << 16 && k < 1 << 16).then_some(slot | k << 16)
     }
 
     // ------------------------------------------------------------ expressions
@@ -2632,6 +2669,30 @@ fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
             Some(Const::Str(Arc::from(format!("{x}{y}"))))
         }
         _ => None,
+    }
+}
+
+/// Whether evaluating `e` certainly binds no name (no `:=`, nothing that
+/// runs a nested scope's code in this frame). Conservative: anything not
+/// listed counts as rebinding.
+fn cannot_rebind(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Constant(_) => true,
+        ExprKind::Attribute { value, .. } => cannot_rebind(value),
+        ExprKind::Subscript { value, index } => cannot_rebind(value) && cannot_rebind(index),
+        ExprKind::BinOp { left, right, .. } => cannot_rebind(left) && cannot_rebind(right),
+        ExprKind::UnaryOp { operand, .. } => cannot_rebind(operand),
+        ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } => {
+            cannot_rebind(func)
+                && args.iter().all(cannot_rebind)
+                && keywords.iter().all(|k| cannot_rebind(&k.value))
+        }
+        ExprKind::Tuple(elts) | ExprKind::List(elts) => elts.iter().all(cannot_rebind),
+        _ => false,
     }
 }
 

@@ -101,6 +101,13 @@ fn describe(code: &Code, i: Instr) -> String {
     let detail = match i {
         LoadConst(c) => code.consts.get(c as usize).map(const_repr),
         LoadFast(n) | StoreFast(n) | DeleteFast(n) => Some(var(n)),
+        StoreFastItem(n) => Some(format!(
+            "{}[{}]",
+            var(n & 0xffff),
+            code.consts
+                .get((n >> 16) as usize)
+                .map_or("?".to_string(), const_repr)
+        )),
         LoadDeref(n) | StoreDeref(n) | DeleteDeref(n) | LoadClosure(n) | LoadClassDeref(n) => {
             Some(cell(n))
         }

@@ -24,6 +24,7 @@ pub fn stack_effect(i: Instr) -> (i32, Option<(u32, i32)>) {
         CallMethod(k) => (-n(k) - 1, None),
         BinarySubscr => (-1, None),
         StoreSubscr => (-3, None),
+        StoreFastItem(_) => (-1, None),
         DeleteSubscr => (-2, None),
         BuildSlice(k) => (1 - n(k), None),
         BinaryOp(_) | CompareOp(_) | IsOp(_) | ContainsOp(_) => (-1, None),

@@ -11,6 +11,7 @@ use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind}
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
+use crate::vm::site_cache::Construct;
 use crate::vm::types::types;
 use crate::vm::value::{
     Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyList, PyStr, PyTuple,
@@ -602,6 +603,36 @@ impl Vm {
                             self.set_item(&obj, &key, v)?;
                         }
                     }
+                    Instr::StoreFastItem(arg) => {
+                        let v = self.pop();
+                        let slot = fb + (arg & 0xffff) as usize;
+                        let key = &code.consts[(arg >> 16) as usize];
+                        // `list[int] = v` inline; the old item is dropped after unlocking.
+                        let rest = match (&self.stack[slot], key) {
+                            (Value::List(l), Value::Int(i)) => {
+                                let mut items = l.items.lock();
+                                let n = items.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    let old = std::mem::replace(&mut items[j as usize], v);
+                                    drop(items);
+                                    drop_value(old);
+                                    None
+                                } else {
+                                    Some(v)
+                                }
+                            }
+                            _ => Some(v),
+                        };
+                        if let Some(v) = rest {
+                            let obj = self.stack[slot].clone();
+                            if obj.is_null() {
+                                let i = (arg & 0xffff) as usize;
+                                return Err(unbound_local(&code.code.varnames[i]));
+                            }
+                            self.set_item(&obj, &key.clone(), v)?;
+                        }
+                    }
                     Instr::DeleteSubscr => {
                         let key = self.pop();
                         let obj = self.pop();
@@ -1100,14 +1131,18 @@ impl Vm {
                 self.push_function_frame(f, fpos, astart, kwnames, Value::Null)?;
                 return Ok(true);
             }
-            Value::Class(c) if kwnames.is_empty() => match self.cached_init(&c) {
-                Some(init) => {
+            Value::Class(c) if kwnames.is_empty() => match self.cached_construct(&c) {
+                Construct::Frame(init) => {
                     let inst = crate::vm::class::new_instance(&c);
                     self.stack.insert(astart, inst.clone());
                     self.push_function_frame(init, fpos, astart, kwnames, inst)?;
                     return Ok(true);
                 }
-                None => Value::Class(c),
+                Construct::Native(new) => {
+                    self.stack.insert(astart, Value::Class(c));
+                    Value::Native(new)
+                }
+                Construct::General => Value::Class(c),
             },
             other => other,
         };
@@ -2114,6 +2149,12 @@ fn float_op(x: f64, y: f64, op: u32) -> Num {
         K::Sub => x - y,
         K::Mul => x * y,
         K::TrueDiv if y != 0.0 => x / y,
+        // A positive base with a finite result is libm's `pow`, as in
+        // CPython; signs, zeros, overflow and NaNs take the general path.
+        K::Pow if x > 0.0 => match x.powf(y) {
+            r if r.is_finite() => r,
+            _ => return Num::No,
+        },
         _ => return Num::No,
     })
 }

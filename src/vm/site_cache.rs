@@ -17,7 +17,7 @@ use crate::vm::attrs::same_name;
 use crate::vm::interp::Vm;
 use crate::vm::ops;
 use crate::vm::types::types;
-use crate::vm::value::{Class, Instance, PyStr, Value};
+use crate::vm::value::{Class, Function, Instance, NativeFunction, PyStr, Value};
 
 const SITES: usize = 512;
 
@@ -28,8 +28,8 @@ enum Kind {
     /// `obj.name(...)` calls `method` on the class, unless the instance
     /// itself has `name`.
     Method,
-    /// Instantiating the class runs `method` (a script `__init__`) as an
-    /// ordinary frame, or cannot (`method` is `Null`). Keyed by the class.
+    /// How instantiating the class runs (`Construct`, in `method`: a script
+    /// `__init__`, a native `__new__` or `Null`). Keyed by the class.
     Init,
 }
 
@@ -249,24 +249,21 @@ impl Vm {
         true
     }
 
-    /// The `__init__` to run as a frame when instantiating `class` (see
-    /// `call::inline_init`), cached per class.
+    /// How to instantiate `class` (see [`Construct`]), cached per class.
     #[inline]
-    pub(crate) fn cached_init(
-        &mut self,
-        class: &Arc<Class>,
-    ) -> Option<Arc<crate::vm::value::Function>> {
+    pub(crate) fn cached_construct(&mut self, class: &Arc<Class>) -> Construct {
         let epoch = ops::class_epoch();
         let entry = &mut self.site_cache.entries[slot(Arc::as_ptr(class) as usize)];
         match entry {
             Some(e) if Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch => {
                 match &e.method {
-                    Value::Function(f) => Some(f.clone()),
-                    _ => None,
+                    Value::Function(f) => Construct::Frame(f.clone()),
+                    Value::Native(n) => Construct::Native(n.clone()),
+                    _ => Construct::General,
                 }
             }
             _ => {
-                let init = crate::vm::call::inline_init(class);
+                let how = construct(class);
                 *entry = Some(Entry {
                     class: class.clone(),
                     name: None,
@@ -274,10 +271,45 @@ impl Vm {
                     kind: Kind::Init,
                     hint: 0,
                     key: None,
-                    method: init.clone().map_or(Value::Null, Value::Function),
+                    method: match &how {
+                        Construct::Frame(f) => Value::Function(f.clone()),
+                        Construct::Native(n) => Value::Native(n.clone()),
+                        Construct::General => Value::Null,
+                    },
                 });
-                init
+                how
             }
         }
+    }
+}
+
+/// How a call of a class runs.
+pub(crate) enum Construct {
+    /// `object.__new__`, then this script `__init__` as an ordinary frame.
+    Frame(Arc<Function>),
+    /// A built-in type whose own native `__new__` does everything
+    /// (`object.__init__` after it): call it with the class first.
+    Native(Arc<NativeFunction>),
+    /// Anything else: `Vm::instantiate`.
+    General,
+}
+
+fn construct(class: &Arc<Class>) -> Construct {
+    if let Some(init) = crate::vm::call::inline_init(class) {
+        return Construct::Frame(init);
+    }
+    let t = types();
+    if &*class.module != "builtins" || Arc::ptr_eq(class, &t.type_) {
+        return Construct::General;
+    }
+    let new = ops::lookup_with_owner(class, "__new__");
+    let init = ops::lookup_with_owner(class, "__init__");
+    match (new, init) {
+        (Some((Value::Native(n), new_owner)), Some((_, init_owner)))
+            if Arc::ptr_eq(new_owner, class) && Arc::ptr_eq(init_owner, &t.object) =>
+        {
+            Construct::Native(n)
+        }
+        _ => Construct::General,
     }
 }
