@@ -367,10 +367,7 @@ fn concat_str(a: &Value, x: &PyStr, b: &Value, y: &PyStr) -> PyResult<Value> {
         return Ok(b.clone());
     }
     crate::vm::str::check_size(x.len() as u128 + y.len() as u128)?;
-    let mut s = String::with_capacity(x.len() + y.len());
-    s.push_str(x);
-    s.push_str(y);
-    Ok(Value::Str(Arc::new(PyStr::with_ascii(s, ascii))))
+    Ok(Value::Str(Arc::new(PyStr::concat(x, y, ascii))))
 }
 
 /// True when `name` is found nowhere in `class`'s MRO.

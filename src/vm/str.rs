@@ -740,8 +740,24 @@ macro_rules! simple_transform {
     };
 }
 
-simple_transform!(str_upper, "upper", upper);
-simple_transform!(str_lower, "lower", lower);
+/// `str.upper`/`str.lower`: short ASCII strings are mapped in place.
+macro_rules! case_transform {
+    ($fname:ident, $name:literal, $f:expr, $ascii:expr) => {
+        fn $fname(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+            let s = this(args, $name)?;
+            no_kw($name, kwargs)?;
+            no_args(concat!("str.", $name), &args[1..])?;
+            if let Some(p) = PyStr::ascii_mapped(s.as_str(), $ascii) {
+                return Ok(Value::Str(Arc::new(p)));
+            }
+            let f: fn(&str) -> String = $f;
+            Ok(new_str(f(s.as_str())))
+        }
+    };
+}
+
+case_transform!(str_upper, "upper", upper, |c: u8| c.to_ascii_uppercase());
+case_transform!(str_lower, "lower", lower, |c: u8| c.to_ascii_lowercase());
 simple_transform!(str_title, "title", title);
 simple_transform!(str_capitalize, "capitalize", capitalize);
 simple_transform!(str_swapcase, "swapcase", swapcase);

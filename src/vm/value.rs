@@ -96,6 +96,47 @@ impl PyStr {
         }
     }
 
+    /// `a + b`, built in place when short (no temporary `String`).
+    pub fn concat(a: &str, b: &str, ascii: bool) -> PyStr {
+        let n = a.len() + b.len();
+        if n > INLINE_STR {
+            let mut s = String::with_capacity(n);
+            s.push_str(a);
+            s.push_str(b);
+            return PyStr::with_ascii(s, ascii);
+        }
+        let mut buf = [0u8; INLINE_STR];
+        buf[..a.len()].copy_from_slice(a.as_bytes());
+        buf[a.len()..n].copy_from_slice(b.as_bytes());
+        PyStr {
+            // Two whole `&str`s back to back are valid UTF-8.
+            text: Text::Inline { len: n as u8, buf },
+            hash: AtomicI64::new(0),
+            ascii,
+        }
+    }
+
+    /// An ASCII string with `f` applied to each byte (`lower`, `upper`), or
+    /// `None` when `s` or the result is not ASCII.
+    pub fn ascii_mapped(s: &str, f: fn(u8) -> u8) -> Option<PyStr> {
+        if s.len() > INLINE_STR || !s.is_ascii() {
+            return None;
+        }
+        let mut buf = [0u8; INLINE_STR];
+        for (d, c) in buf.iter_mut().zip(s.bytes()) {
+            *d = f(c);
+        }
+        // Checked, not assumed: `as_str` relies on inline bytes being UTF-8.
+        buf[..s.len()].is_ascii().then(|| PyStr {
+            text: Text::Inline {
+                len: s.len() as u8,
+                buf,
+            },
+            hash: AtomicI64::new(0),
+            ascii: true,
+        })
+    }
+
     #[inline]
     pub fn as_str(&self) -> &str {
         match &self.text {
