@@ -551,6 +551,29 @@ fn split_whitespace_slices(s: &str, maxsplit: i64) -> Vec<&str> {
     out
 }
 
+/// `s.split()` for an ASCII `s`: bytes, not chars, and every part is
+/// known to be ASCII.
+fn split_ascii_whitespace(s: &str) -> Vec<Value> {
+    // Python's ASCII whitespace: \t \n \x0b \x0c \r \x1c-\x1f and space.
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | 0x1c..=0x1f | b' ');
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        if start < i {
+            out.push(Value::Str(Arc::new(PyStr::with_ascii(&s[start..i], true))));
+        }
+    }
+    out
+}
+
 fn rsplit_whitespace(s: &str, maxsplit: i64) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = s.trim_end_matches(is_py_space);
@@ -810,6 +833,9 @@ fn str_split_common(args: &[Value], kwargs: Kwargs, name: &str, rev: bool) -> Py
     if !rev {
         let text = s.as_str();
         let parts: Option<Vec<Value>> = match &a[0] {
+            None | Some(Value::None) if s.ascii && maxsplit < 0 => {
+                Some(split_ascii_whitespace(text))
+            }
             None | Some(Value::None) => Some(
                 split_whitespace_slices(text, maxsplit)
                     .into_iter()
