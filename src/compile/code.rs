@@ -42,6 +42,10 @@ pub enum Instr {
     LoadFast(u32),
     StoreFast(u32),
     DeleteFast(u32),
+    /// `LoadFast(i)` that the next two instructions (`LoadFast`/`LoadConst`,
+    /// then `BinaryOp`) complete: numbers are combined in one step, skipping
+    /// both; anything else runs as `LoadFast(i)` (see `optimize`).
+    LoadFastBinary(u32),
     /// Cells: slots `0..cellvars.len()` are this frame's cells, then its free variables.
     LoadDeref(u32),
     StoreDeref(u32),

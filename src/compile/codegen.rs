@@ -568,6 +568,7 @@ impl<'a> Compiler<'a> {
         let lines: Vec<u32> = unit.spans.iter().map(|s| self.line(s.start)).collect();
         let max_stack = flow::max_stack(&unit.instrs)
             .map_err(|m| err(format!("internal compiler error: {m}"), Span::default()))?;
+        crate::compile::optimize::fuse(&mut unit.instrs);
         let cell2arg = unit
             .cellvars
             .iter()
@@ -2755,7 +2756,7 @@ mod tests {
 code add (args 2, posonly 0, kwonly 0, flags 0x0, stack 3, line 1)
   varnames: a, b
   cellvars: c
-   2    0 LoadFast               0 (a)
+   2    0 LoadFastBinary         0 (a)
         1 LoadFast               1 (b)
         2 BinaryOp               0 (+)
         3 StoreDeref             0 (c)

@@ -322,6 +322,55 @@ impl Vm {
                             push_clone(&mut self.stack, v);
                         }
                     }
+                    Instr::LoadFastBinary(i) => {
+                        let slot = fb + i as usize;
+                        let fast = match (instrs.get(pc), instrs.get(pc + 1)) {
+                            (Some(&next), Some(&Instr::BinaryOp(op))) => {
+                                let b = match next {
+                                    Instr::LoadFast(j) => self.stack.get(fb + j as usize),
+                                    Instr::LoadConst(k) => code.consts.get(k as usize),
+                                    _ => None,
+                                };
+                                match (&self.stack[slot], b) {
+                                    (Value::Int(x), Some(Value::Int(y))) => int_op(*x, *y, op),
+                                    (Value::Float(x), Some(Value::Float(y))) => {
+                                        float_op(*x, *y, op)
+                                    }
+                                    (Value::Float(x), Some(Value::Int(y)))
+                                        if y.unsigned_abs() < 1 << 53 =>
+                                    {
+                                        float_op(*x, *y as f64, op)
+                                    }
+                                    (Value::Int(x), Some(Value::Float(y)))
+                                        if x.unsigned_abs() < 1 << 53 =>
+                                    {
+                                        float_op(*x as f64, *y, op)
+                                    }
+                                    _ => Num::No,
+                                }
+                            }
+                            _ => Num::No,
+                        };
+                        match fast {
+                            Num::I(r) => self.stack.push(Value::Int(r)),
+                            Num::F(r) => self.stack.push(Value::Float(r)),
+                            Num::B(r) => self.stack.push(Value::Bool(r)),
+                            // Not two numbers (or an error to raise): just
+                            // the `LoadFast`, and the next two run as usual.
+                            Num::No => {
+                                match &self.stack[slot] {
+                                    v if is_scalar(v) => dup_scalar(&mut self.stack, slot),
+                                    Value::Null => {
+                                        return Err(unbound_local(&code.code.varnames[i as usize]));
+                                    }
+                                    _ => dup_clone(&mut self.stack, slot),
+                                }
+                                continue;
+                            }
+                        }
+                        pc += 2;
+                        self.frame.pc = pc as u32;
+                    }
                     Instr::LoadFast(i) => {
                         let slot = fb + i as usize;
                         match &self.stack[slot] {
