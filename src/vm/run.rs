@@ -228,7 +228,7 @@ impl Vm {
 
     #[inline(always)]
     fn push(&mut self, v: Value) {
-        self.stack.push(v);
+        push_value(&mut self.stack, v);
     }
 
     #[inline(always)]
@@ -352,9 +352,9 @@ impl Vm {
                             _ => Num::No,
                         };
                         match fast {
-                            Num::I(r) => self.stack.push(Value::Int(r)),
-                            Num::F(r) => self.stack.push(Value::Float(r)),
-                            Num::B(r) => self.stack.push(Value::Bool(r)),
+                            Num::I(r) => push_value(&mut self.stack, Value::Int(r)),
+                            Num::F(r) => push_value(&mut self.stack, Value::Float(r)),
+                            Num::B(r) => push_value(&mut self.stack, Value::Bool(r)),
                             // Not two numbers (or an error to raise): just
                             // the `LoadFast`, and the next two run as usual.
                             Num::No => {
@@ -395,7 +395,7 @@ impl Vm {
                                 };
                                 match item {
                                     Some(v) => {
-                                        self.stack.push(v);
+                                        push_value(&mut self.stack, v);
                                         pc += 2;
                                         self.frame.pc = pc as u32;
                                     }
@@ -1809,10 +1809,12 @@ fn cacheable(v: &Value) -> bool {
     }
 }
 
-/// The identity of the instruction at `pc`, for per-site caches.
+/// The identity of the instruction at `pc`, for per-site caches. Opaque to
+/// the optimiser: the caches hash it linearly, and LLVM would otherwise
+/// keep that hash up to date in the dispatch loop, on every instruction.
 #[inline(always)]
 fn site(instrs: &[Instr], pc: usize) -> usize {
-    instrs.as_ptr() as usize + pc * std::mem::size_of::<Instr>()
+    std::hint::black_box(instrs.as_ptr() as usize + pc * std::mem::size_of::<Instr>())
 }
 
 /// `list[ix]` when `ix` is in range (negative counts from the end).
@@ -1833,6 +1835,28 @@ fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
     if !Arc::ptr_eq(code, &frame.func.code) {
         *code = frame.func.code.clone();
     }
+}
+
+/// `Vec::push`, always inlined: in the dispatch function the standard one
+/// stays out of line, and the call costs more than the push itself.
+#[inline(always)]
+pub(crate) fn push_value(stack: &mut Vec<Value>, v: Value) {
+    if stack.len() == stack.capacity() {
+        grow_by_one(stack);
+    }
+    let len = stack.len();
+    // SAFETY: there is spare room at `len` (made above if there was none);
+    // the write initialises it before the length covers it.
+    unsafe {
+        std::ptr::write(stack.as_mut_ptr().add(len), v);
+        stack.set_len(len + 1);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn grow_by_one(stack: &mut Vec<Value>) {
+    stack.reserve(1);
 }
 
 /// Int, float, bool or None: variants that own nothing, so a bitwise copy

@@ -243,7 +243,7 @@ impl Vm {
             f
         };
         let len = self.stack.len();
-        self.stack.push(f);
+        crate::vm::interp::run::push_value(&mut self.stack, f);
         // [obj, func] -> [func, obj]
         self.stack.swap(len - 1, len);
         true
