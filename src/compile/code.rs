@@ -46,6 +46,13 @@ pub enum Instr {
     /// then `BinaryOp`) complete: numbers are combined in one step, skipping
     /// both; anything else runs as `LoadFast(i)` (see `optimize`).
     LoadFastBinary(u32),
+    /// `LoadFast(i)` before a `LoadAttr`: an instance attribute is read
+    /// straight from the local, without a count on the instance; anything
+    /// else runs as `LoadFast(i)`.
+    LoadFastAttr(u32),
+    /// `LoadFast(i)` before a `StoreAttr`: the same for a store into the
+    /// local's instance.
+    LoadFastStoreAttr(u32),
     /// Cells: slots `0..cellvars.len()` are this frame's cells, then its free variables.
     LoadDeref(u32),
     StoreDeref(u32),

@@ -5,16 +5,26 @@
 //! both operands are numbers, and otherwise runs `LoadFast a` alone. The
 //! two instructions after it stay in place, so a jump to either of them,
 //! the line table and the stack depths are all unchanged.
+//!
+//! In the same way `LoadFast a` before `LoadAttr`/`StoreAttr` becomes
+//! `LoadFastAttr a`/`LoadFastStoreAttr a`: the attribute instruction is
+//! done on the local's instance in place when the site cache allows it.
 
 use crate::compile::code::Instr;
 
 pub fn fuse(instrs: &mut [Instr]) {
-    for at in 0..instrs.len().saturating_sub(2) {
-        if let (Instr::LoadFast(a), Instr::LoadFast(_) | Instr::LoadConst(_), Instr::BinaryOp(_)) =
-            (instrs[at], instrs[at + 1], instrs[at + 2])
-        {
-            instrs[at] = Instr::LoadFastBinary(a);
-        }
+    for at in 0..instrs.len() {
+        let Instr::LoadFast(a) = instrs[at] else {
+            continue;
+        };
+        instrs[at] = match (instrs.get(at + 1), instrs.get(at + 2)) {
+            (Some(Instr::LoadFast(_) | Instr::LoadConst(_)), Some(Instr::BinaryOp(_))) => {
+                Instr::LoadFastBinary(a)
+            }
+            (Some(Instr::LoadAttr(_)), _) => Instr::LoadFastAttr(a),
+            (Some(Instr::StoreAttr(_)), _) => Instr::LoadFastStoreAttr(a),
+            _ => continue,
+        };
     }
 }
 
@@ -23,7 +33,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn marks_only_complete_triples() {
+    fn marks_complete_patterns_only() {
         let mut code = vec![
             Instr::LoadFast(0),
             Instr::LoadConst(1),
@@ -36,13 +46,23 @@ mod tests {
             Instr::BinaryOp(0),
             Instr::LoadFast(4),
             Instr::LoadFast(5),
+            Instr::LoadFast(6),
+            Instr::LoadAttr(1),
+            Instr::LoadFast(7),
+            Instr::StoreAttr(2),
+            Instr::LoadFast(8),
         ];
         fuse(&mut code);
         assert!(matches!(code[0], Instr::LoadFastBinary(0)));
         assert!(matches!(code[1], Instr::LoadConst(1)));
         assert!(matches!(code[3], Instr::LoadFastBinary(1)));
         assert!(matches!(code[4], Instr::LoadFast(2)));
-        assert!(matches!(code[6], Instr::LoadFast(3)));
+        assert!(matches!(code[6], Instr::LoadFastAttr(3)));
         assert!(matches!(code[9], Instr::LoadFast(4)));
+        assert!(matches!(code[10], Instr::LoadFast(5)));
+        assert!(matches!(code[11], Instr::LoadFastAttr(6)));
+        assert!(matches!(code[12], Instr::LoadAttr(1)));
+        assert!(matches!(code[13], Instr::LoadFastStoreAttr(7)));
+        assert!(matches!(code[15], Instr::LoadFast(8)));
     }
 }

@@ -11,7 +11,7 @@ use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind}
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
-use crate::vm::site_cache::Construct;
+use crate::vm::site_cache::{self, Construct};
 use crate::vm::types::types;
 use crate::vm::value::{
     Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyList, PyStr, PyTuple,
@@ -245,6 +245,17 @@ impl Vm {
         self.stack.drain(start..).collect()
     }
 
+    /// `LoadFast` of local `i` at stack index `slot`.
+    #[inline(always)]
+    fn load_fast(&mut self, slot: usize, code: &CodeObj, i: u32) -> PyResult<()> {
+        match &self.stack[slot] {
+            v if is_scalar(v) => dup_scalar(&mut self.stack, slot),
+            Value::Null => return Err(unbound_local(&code.code.varnames[i as usize])),
+            _ => dup_clone(&mut self.stack, slot),
+        }
+        Ok(())
+    }
+
     /// The eval-breaker check (backward jumps, function entry, after natives).
     #[inline(always)]
     fn breaker_check(&mut self) -> PyResult<()> {
@@ -370,6 +381,54 @@ impl Vm {
                         }
                         pc += 2;
                         self.frame.pc = pc as u32;
+                    }
+                    Instr::LoadFastAttr(i) => {
+                        let slot = fb + i as usize;
+                        if let (Value::Instance(inst), Some(&Instr::LoadAttr(n))) =
+                            (&self.stack[slot], instrs.get(pc))
+                        {
+                            let name = &code.names[n as usize];
+                            let s = site(instrs, pc);
+                            if let Some(v) =
+                                site_cache::instance_attr(&mut self.site_cache, s, name, inst)
+                            {
+                                push_value(&mut self.stack, v);
+                                pc += 1;
+                                self.frame.pc = pc as u32;
+                                continue;
+                            }
+                        }
+                        self.load_fast(slot, &code, i)?;
+                    }
+                    Instr::LoadFastStoreAttr(i) => {
+                        let slot = fb + i as usize;
+                        if let (Value::Instance(_), Some(&Instr::StoreAttr(n))) =
+                            (&self.stack[slot], instrs.get(pc))
+                        {
+                            // The value to store is on top, above the locals.
+                            let value = self.pop();
+                            let name = &code.names[n as usize];
+                            let s = site(instrs, pc);
+                            let done = match &self.stack[slot] {
+                                Value::Instance(inst) => site_cache::store_instance_attr(
+                                    &mut self.site_cache,
+                                    s,
+                                    name,
+                                    inst,
+                                    value,
+                                ),
+                                _ => Err(value),
+                            };
+                            match done {
+                                Ok(()) => {
+                                    pc += 1;
+                                    self.frame.pc = pc as u32;
+                                    continue;
+                                }
+                                Err(value) => push_value(&mut self.stack, value),
+                            }
+                        }
+                        self.load_fast(slot, &code, i)?;
                     }
                     Instr::LoadFast(i) => {
                         let slot = fb + i as usize;

@@ -120,34 +120,74 @@ fn store_hinted(
     drop(old);
 }
 
+/// The entry for an instance-namespace access of `name` at `site` on
+/// `inst`, made on a miss when the class leaves such an access plain.
+#[inline(always)]
+fn instance_entry<'c>(
+    cache: &'c mut SiteCache,
+    site: usize,
+    name: &Arc<PyStr>,
+    inst: &Instance,
+) -> Option<&'c mut Entry> {
+    let epoch = ops::class_epoch();
+    let entry = &mut cache.entries[slot(site)];
+    let hit = matches!(entry, Some(e) if e.matches(&inst.class, name, Kind::InstanceAttr, epoch));
+    if !hit {
+        if !ops::plain_instance_attr(inst, name.as_str()) {
+            return None;
+        }
+        *entry = Some(Entry {
+            class: inst.class.clone(),
+            name: Some(name.clone()),
+            epoch,
+            kind: Kind::InstanceAttr,
+            hint: 0,
+            key: None,
+            method: Value::Null,
+        });
+    }
+    entry.as_mut()
+}
+
+/// `inst.name` through the cache for `site`; `None` when the cache cannot
+/// answer it (the general lookup then runs).
+#[inline]
+pub(crate) fn instance_attr(
+    cache: &mut SiteCache,
+    site: usize,
+    name: &Arc<PyStr>,
+    inst: &Instance,
+) -> Option<Value> {
+    let e = instance_entry(cache, site, name, inst)?;
+    read_hinted(inst, name.as_str(), &mut e.hint)
+}
+
+/// `inst.name = value` through the cache for `site`; gives `value` back
+/// when the cache cannot do it.
+#[inline]
+pub(crate) fn store_instance_attr(
+    cache: &mut SiteCache,
+    site: usize,
+    name: &Arc<PyStr>,
+    inst: &Instance,
+    value: Value,
+) -> Result<(), Value> {
+    let Some(e) = instance_entry(cache, site, name, inst) else {
+        return Err(value);
+    };
+    store_hinted(inst, name.as_str(), value, &mut e.hint, &mut e.key);
+    Ok(())
+}
+
 impl Vm {
     /// `LoadAttr` at `site` with the object on top of the stack, when the
     /// cache can answer it; `false` leaves the stack untouched.
     #[inline]
     pub(crate) fn load_attr_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
-        let epoch = ops::class_epoch();
         let Some(Value::Instance(inst)) = self.stack.last() else {
             return false;
         };
-        let entry = &mut self.site_cache.entries[slot(site)];
-        let hit =
-            matches!(entry, Some(e) if e.matches(&inst.class, name, Kind::InstanceAttr, epoch));
-        if !hit {
-            if !ops::plain_instance_attr(inst, name.as_str()) {
-                return false;
-            }
-            *entry = Some(Entry {
-                class: inst.class.clone(),
-                name: Some(name.clone()),
-                epoch,
-                kind: Kind::InstanceAttr,
-                hint: 0,
-                key: None,
-                method: Value::Null,
-            });
-        }
-        let Some(e) = entry else { return false };
-        let Some(v) = read_hinted(inst, name.as_str(), &mut e.hint) else {
+        let Some(v) = instance_attr(&mut self.site_cache, site, name, inst) else {
             return false;
         };
         if let Some(top) = self.stack.last_mut() {
@@ -160,39 +200,24 @@ impl Vm {
     /// can do it; `false` leaves the stack untouched.
     #[inline]
     pub(crate) fn store_attr_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
-        let epoch = ops::class_epoch();
         let len = self.stack.len();
-        if len < 2 {
+        if len < 2 || !matches!(self.stack[len - 1], Value::Instance(_)) {
             return false;
         }
-        let Value::Instance(inst) = &self.stack[len - 1] else {
-            return false;
-        };
-        let entry = &mut self.site_cache.entries[slot(site)];
-        let hit =
-            matches!(entry, Some(e) if e.matches(&inst.class, name, Kind::InstanceAttr, epoch));
-        if !hit {
-            if !ops::plain_instance_attr(inst, name.as_str()) {
-                return false;
-            }
-            *entry = Some(Entry {
-                class: inst.class.clone(),
-                name: Some(name.clone()),
-                epoch,
-                kind: Kind::InstanceAttr,
-                hint: 0,
-                key: None,
-                method: Value::Null,
-            });
-        }
-        let Some(e) = entry else { return false };
         let (Some(obj), Some(value)) = (self.stack.pop(), self.stack.pop()) else {
             return false;
         };
-        if let Value::Instance(inst) = &obj {
-            store_hinted(inst, name.as_str(), value, &mut e.hint, &mut e.key);
+        let Value::Instance(inst) = &obj else {
+            return false;
+        };
+        match store_instance_attr(&mut self.site_cache, site, name, inst, value) {
+            Ok(()) => true,
+            Err(value) => {
+                self.stack.push(value);
+                self.stack.push(obj);
+                false
+            }
         }
-        true
     }
 
     /// `LoadMethod` at `site`: `[obj] → [func, obj]` when the cache knows
