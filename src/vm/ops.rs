@@ -404,7 +404,7 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
     if lookup_owner(class, "__new__").is_some_and(|o| !is_object_class(o)) {
         f |= CUSTOM_NEW;
     }
-    if is_object_class(class) {
+    if is_object_class(class) || is_slotted(class) {
         f |= NO_INSTANCE_DICT;
     }
     class.flags.store(
@@ -412,6 +412,37 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
         AtomicOrdering::Relaxed,
     );
     f
+}
+
+/// Whether every class defining `class`'s instances declares `__slots__`
+/// without `'__dict__'`: its instances then have no attribute namespace
+/// beyond the declared slots.
+fn is_slotted(class: &Arc<Class>) -> bool {
+    !is_builtin_class(class)
+        && std::iter::once(class)
+        .chain(class.mro.iter())
+        .filter(|c| !is_builtin_class(c))
+        .all(|c| match c.attrs.lock().get("__slots__") {
+            Some(slots) => !slot_names_contain(slots, "__dict__"),
+            None => false,
+        })
+}
+
+/// Whether a `__slots__` value (a string or a sequence of strings) names `name`.
+fn slot_names_contain(slots: &Value, name: &str) -> bool {
+    match slots {
+        Value::Str(s) => s.as_str() == name,
+        Value::Tuple(t) => t.items.iter().any(|v| v.as_str() == Some(name)),
+        Value::List(l) => l.items.lock().iter().any(|v| v.as_str() == Some(name)),
+        _ => false,
+    }
+}
+
+/// Whether `name` is a slot declared by `class` or a class in its MRO.
+fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
+    std::iter::once(class)
+        .chain(class.mro.iter())
+        .any(|c| c.attrs.lock().get("__slots__").is_some_and(|s| slot_names_contain(s, name)))
 }
 
 /// `issubclass(a, b)` for classes.
@@ -2656,9 +2687,10 @@ impl Vm {
                 if class_flags(cls) & NO_INSTANCE_DICT != 0
                     && !name.starts_with("__")
                     && lookup_in_class(cls, name).is_none()
+                    && !declared_slot(cls, name)
                 {
                     return Err(attr_error(
-                        format!("'object' object has no attribute '{name}'"),
+                        format!("'{}' object has no attribute '{name}'", cls.name),
                         obj,
                         name,
                     ));
