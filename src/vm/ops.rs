@@ -2474,7 +2474,7 @@ impl Vm {
         for (k, v) in entries {
             self.set_item(&d, &Value::str(&k), v)?;
         }
-        Ok(d)
+        Ok(crate::vm::class::instance_dict_view(inst, d))
     }
 
     fn class_getattr(
@@ -3186,7 +3186,10 @@ impl Vm {
             Value::Dict(d) => self.dict_set(d, key.clone(), value),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setitem__") {
-                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                    if !is_builtin_class(owner)
+                        || builtin_base(inst).is_none()
+                        || crate::vm::class::is_dict_view_class(owner)
+                    {
                         self.call_special(&f, obj, &[key.clone(), value])?;
                         return Ok(());
                     }
@@ -3284,7 +3287,10 @@ impl Vm {
             Value::Dict(d) => self.dict_del(d, key),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delitem__") {
-                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                    if !is_builtin_class(owner)
+                        || builtin_base(inst).is_none()
+                        || crate::vm::class::is_dict_view_class(owner)
+                    {
                         self.call_special(&f, obj, std::slice::from_ref(key))?;
                         return Ok(());
                     }
