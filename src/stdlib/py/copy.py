@@ -19,7 +19,7 @@ def _reconstruct(x, state_copier):
     cls = type(x)
     new = cls.__new__(cls)
     if hasattr(x, '__dict__'):
-        for name, value in state_copier(x.__dict__).items():
+        for name, value in state_copier(dict(x.__dict__)).items():
             object.__setattr__(new, name, value)
     for klass in cls.__mro__:
         for name in klass.__dict__.get('__slots__', ()) if hasattr(klass, '__dict__') else ():
