@@ -59,6 +59,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "typing" => include_str!("py/typing.py"),
         "dataclasses" => include_str!("py/dataclasses.py"),
         "copy" => include_str!("py/copy.py"),
+        "abc" => include_str!("py/abc.py"),
         _ => return None,
     })
 }
