@@ -467,12 +467,18 @@ pub fn install(t: &Types) {
 
 /// The mutating dict methods an instance's `__dict__` writes through.
 const DICT_VIEW_METHODS: [(&str, NativeFn); 7] = [
-    ("__setitem__", |vm, a, k| dict_view_call(vm, a, k, "__setitem__")),
-    ("__delitem__", |vm, a, k| dict_view_call(vm, a, k, "__delitem__")),
+    ("__setitem__", |vm, a, k| {
+        dict_view_call(vm, a, k, "__setitem__")
+    }),
+    ("__delitem__", |vm, a, k| {
+        dict_view_call(vm, a, k, "__delitem__")
+    }),
     ("update", |vm, a, k| dict_view_call(vm, a, k, "update")),
     ("pop", |vm, a, k| dict_view_call(vm, a, k, "pop")),
     ("popitem", |vm, a, k| dict_view_call(vm, a, k, "popitem")),
-    ("setdefault", |vm, a, k| dict_view_call(vm, a, k, "setdefault")),
+    ("setdefault", |vm, a, k| {
+        dict_view_call(vm, a, k, "setdefault")
+    }),
     ("clear", |vm, a, k| dict_view_call(vm, a, k, "clear")),
 ];
 
@@ -489,8 +495,14 @@ fn dict_view_class() -> &'static Arc<Class> {
         for (name, f) in DICT_VIEW_METHODS {
             attrs.insert(name.into(), native(name, &format!("dict.{name}"), f, true));
         }
-        new_class("dict", "builtins", vec![t.dict.clone()], Layout::Dict, attrs)
-            .unwrap_or_else(|_| t.dict.clone())
+        new_class(
+            "dict",
+            "builtins",
+            vec![t.dict.clone()],
+            Layout::Dict,
+            attrs,
+        )
+        .unwrap_or_else(|_| t.dict.clone())
     })
 }
 

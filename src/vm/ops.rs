@@ -420,12 +420,12 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
 fn is_slotted(class: &Arc<Class>) -> bool {
     !is_builtin_class(class)
         && std::iter::once(class)
-        .chain(class.mro.iter())
-        .filter(|c| !is_builtin_class(c))
-        .all(|c| match c.attrs.lock().get("__slots__") {
-            Some(slots) => !slot_names_contain(slots, "__dict__"),
-            None => false,
-        })
+            .chain(class.mro.iter())
+            .filter(|c| !is_builtin_class(c))
+            .all(|c| match c.attrs.lock().get("__slots__") {
+                Some(slots) => !slot_names_contain(slots, "__dict__"),
+                None => false,
+            })
 }
 
 /// Whether a `__slots__` value (a string or a sequence of strings) names `name`.
@@ -440,9 +440,12 @@ fn slot_names_contain(slots: &Value, name: &str) -> bool {
 
 /// Whether `name` is a slot declared by `class` or a class in its MRO.
 fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
-    std::iter::once(class)
-        .chain(class.mro.iter())
-        .any(|c| c.attrs.lock().get("__slots__").is_some_and(|s| slot_names_contain(s, name)))
+    std::iter::once(class).chain(class.mro.iter()).any(|c| {
+        c.attrs
+            .lock()
+            .get("__slots__")
+            .is_some_and(|s| slot_names_contain(s, name))
+    })
 }
 
 /// `issubclass(a, b)` for classes.
