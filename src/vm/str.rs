@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::compile::code::{BinaryOpKind, Instr};
+
 use crate::vm::builtins::{arity, base_value, constructor, method, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::format::{self, Named};
@@ -329,6 +331,57 @@ pub fn check_size(bytes: u128) -> PyResult<()> {
     } else {
         Ok(())
     }
+}
+
+impl Vm {
+    /// The `BinaryOp(op)` hook for [`append_to_local`]: `next` is the
+    /// instruction after it, `fb` the running frame's base on the stack.
+    #[inline]
+    pub(crate) fn str_append_to_local(
+        &mut self,
+        op: u32,
+        next: Option<&Instr>,
+        fb: usize,
+    ) -> PyResult<bool> {
+        match (BinaryOpKind::from_u32(op).base(), next) {
+            (BinaryOpKind::Add, Some(&Instr::StoreFast(j))) => {
+                append_to_local(&mut self.stack, fb + j as usize)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// `s += t` (or `s = s + t`) whose result the next instruction stores back
+/// into the local slot `local` that `s` came from; the operands are the top
+/// two values of `stack`. The local's reference is let go first, so that when
+/// nothing else holds `s` it grows in place (CPython does the same) instead of
+/// being copied on every step of a `s += c` loop. `Ok(true)`: the result has
+/// replaced the operands; `Ok(false)`: nothing changed, take the usual path.
+fn append_to_local(stack: &mut Vec<Value>, local: usize) -> PyResult<bool> {
+    let len = stack.len();
+    if len < 2 || local >= len - 2 {
+        return Ok(false);
+    }
+    let (lo, hi) = stack.split_at_mut(len - 2);
+    let [a, b] = hi else {
+        return Ok(false);
+    };
+    let (Value::Str(a), Value::Str(b), Value::Str(l)) = (a, &*b, &lo[local]) else {
+        return Ok(false);
+    };
+    if !Arc::ptr_eq(a, l) {
+        return Ok(false);
+    }
+    check_size(a.as_str().len() as u128 + b.as_str().len() as u128)?;
+    // The store that follows overwrites the local anyway.
+    lo[local] = Value::Null;
+    if !PyStr::push_unique(a, b) {
+        lo[local] = Value::Str(a.clone());
+        return Ok(false);
+    }
+    stack.pop();
+    Ok(true)
 }
 
 // ---------------------------------------------------------------- case
@@ -2063,6 +2116,33 @@ pub fn install(t: &Types) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn append_to_local_needs_the_local_to_be_the_only_other_reference() {
+        let s = Value::from_string("x".repeat(40));
+        let t = Value::str("yz");
+        // [local s, s, t]: the local goes, `s` grows in place.
+        let mut stack = vec![s.clone(), s, t.clone()];
+        assert_eq!(append_to_local(&mut stack, 0).ok(), Some(true));
+        assert_eq!(stack.len(), 2);
+        assert!(stack[0].is_null());
+        assert_eq!(
+            stack[1].as_str(),
+            Some(format!("{}yz", "x".repeat(40)).as_str())
+        );
+        // Someone else still holds `s`: nothing changes.
+        let s = Value::from_string("x".repeat(40));
+        let keep = s.clone();
+        let mut stack = vec![s.clone(), s, t.clone()];
+        assert_eq!(append_to_local(&mut stack, 0).ok(), Some(false));
+        assert_eq!(stack.len(), 3);
+        assert!(stack[0].is(&keep) && stack[1].is(&keep));
+        assert_eq!(keep.as_str(), Some("x".repeat(40).as_str()));
+        // The local holds another string: nothing changes.
+        let mut stack = vec![Value::str("a"), Value::str("a"), t];
+        assert_eq!(append_to_local(&mut stack, 0).ok(), Some(false));
+        assert_eq!(stack[0].as_str(), Some("a"));
+    }
 
     #[test]
     fn repr_quoting() {
