@@ -336,7 +336,8 @@ pub fn check_size(bytes: u128) -> PyResult<()> {
 impl Vm {
     /// The `BinaryOp(op)` hook for [`append_to_local`]: `next` is the
     /// instruction after it, `fb` the running frame's base on the stack.
-    #[inline]
+    /// Not inlined: it would crowd the dispatch loop's registers.
+    #[inline(never)]
     pub(crate) fn str_append_to_local(
         &mut self,
         op: u32,
@@ -820,6 +821,12 @@ macro_rules! simple_transform {
 macro_rules! case_transform {
     ($fname:ident, $name:literal, $f:expr, $ascii:expr) => {
         fn $fname(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+            // The common `s.lower()` on a short ASCII str: no count touched.
+            if let ([Value::Str(s)], true) = (args, kwargs.is_empty()) {
+                if let Some(p) = PyStr::ascii_mapped(s.as_str(), $ascii) {
+                    return Ok(Value::Str(Arc::new(p)));
+                }
+            }
             let s = this(args, $name)?;
             no_kw($name, kwargs)?;
             no_args(concat!("str.", $name), &args[1..])?;
@@ -954,6 +961,14 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "join")?;
     no_kw("join", kwargs)?;
     crate::vm::builtins::one_arg("str.join", &args[1..])?;
+    let fast = match &args[1] {
+        Value::List(l) => join_strs(&s, &l.items.lock()),
+        Value::Tuple(t) => join_strs(&s, &t.items),
+        _ => None,
+    };
+    if let Some(r) = fast {
+        return r;
+    }
     let items = match &args[1] {
         Value::List(l) => l.items.lock().clone(),
         Value::Tuple(t) => t.items.to_vec(),
@@ -991,6 +1006,37 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
         out.push_str(p.as_str());
     }
     Ok(new_str(out))
+}
+
+/// `sep.join(items)` when every item is an exact str, straight from the
+/// container (no item copied out, no callback, so a list may stay locked);
+/// `None` when some item is not an exact str.
+fn join_strs(sep: &PyStr, items: &[Value]) -> Option<PyResult<Value>> {
+    let mut total = sep
+        .as_str()
+        .len()
+        .saturating_mul(items.len().saturating_sub(1));
+    let mut ascii = sep.ascii;
+    for it in items {
+        let Value::Str(p) = it else {
+            return None;
+        };
+        total = total.saturating_add(p.as_str().len());
+        ascii &= p.ascii;
+    }
+    if let Err(e) = check_size(total as u128) {
+        return Some(Err(e));
+    }
+    let mut out = String::with_capacity(total);
+    for (i, it) in items.iter().enumerate() {
+        if let Value::Str(p) = it {
+            if i > 0 {
+                out.push_str(sep.as_str());
+            }
+            out.push_str(p.as_str());
+        }
+    }
+    Some(Ok(Value::Str(Arc::new(PyStr::with_ascii(out, ascii)))))
 }
 
 fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
@@ -1608,7 +1654,7 @@ fn str_mod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 /// `str(object='')`, `str(bytes, encoding, errors)`.
 /// `str(i)` for a small int, formatted without the `fmt` machinery.
 fn int_str(i: i64) -> Value {
-    let mut buf = [0u8; 20];
+    let mut buf = [0u8; 21];
     let mut n = i.unsigned_abs();
     let mut at = buf.len();
     loop {
@@ -1619,12 +1665,11 @@ fn int_str(i: i64) -> Value {
             break;
         }
     }
-    let digits = std::str::from_utf8(&buf[at..]).unwrap_or("");
     if i < 0 {
-        Value::from_string(format!("-{digits}"))
-    } else {
-        Value::str(digits)
+        at -= 1;
+        buf[at] = b'-';
     }
+    Value::Str(Arc::new(PyStr::from_ascii(&buf[at..])))
 }
 
 fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {

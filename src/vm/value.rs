@@ -151,9 +151,21 @@ impl PyStr {
         true
     }
 
+    /// A string of ASCII bytes (digits, say); anything else is replaced
+    /// by U+FFFD.
+    pub fn from_ascii(b: &[u8]) -> PyStr {
+        if b.is_ascii() {
+            // SAFETY: ASCII bytes are valid UTF-8 (checked just above).
+            PyStr::with_ascii(unsafe { std::str::from_utf8_unchecked(b) }, true)
+        } else {
+            PyStr::new(String::from_utf8_lossy(b))
+        }
+    }
+
     /// An ASCII string with `f` applied to each byte (`lower`, `upper`), or
     /// `None` when `s` or the result is not ASCII.
-    pub fn ascii_mapped(s: &str, f: fn(u8) -> u8) -> Option<PyStr> {
+    #[inline]
+    pub fn ascii_mapped(s: &str, f: impl Fn(u8) -> u8) -> Option<PyStr> {
         if s.len() > INLINE_STR || !s.is_ascii() {
             return None;
         }
