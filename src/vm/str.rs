@@ -334,55 +334,69 @@ pub fn check_size(bytes: u128) -> PyResult<()> {
 }
 
 impl Vm {
-    /// The `BinaryOp(op)` hook for [`append_to_local`]: `next` is the
+    /// The `BinaryOp(op)` hook for [`concat_in_place`]: `next` is the
     /// instruction after it, `fb` the running frame's base on the stack.
     /// Not inlined: it would crowd the dispatch loop's registers.
     #[inline(never)]
-    pub(crate) fn str_append_to_local(
+    pub(crate) fn str_concat_in_place(
         &mut self,
         op: u32,
         next: Option<&Instr>,
         fb: usize,
     ) -> PyResult<bool> {
-        match (BinaryOpKind::from_u32(op).base(), next) {
-            (BinaryOpKind::Add, Some(&Instr::StoreFast(j))) => {
-                append_to_local(&mut self.stack, fb + j as usize)
-            }
-            _ => Ok(false),
+        if BinaryOpKind::from_u32(op).base() != BinaryOpKind::Add {
+            return Ok(false);
         }
+        let local = match next {
+            Some(&Instr::StoreFast(j)) => Some(fb + j as usize),
+            _ => None,
+        };
+        concat_in_place(&mut self.stack, local)
     }
 }
 
-/// `s += t` (or `s = s + t`) whose result the next instruction stores back
-/// into the local slot `local` that `s` came from; the operands are the top
-/// two values of `stack`. The local's reference is let go first, so that when
-/// nothing else holds `s` it grows in place (CPython does the same) instead of
-/// being copied on every step of a `s += c` loop. `Ok(true)`: the result has
-/// replaced the operands; `Ok(false)`: nothing changed, take the usual path.
-fn append_to_local(stack: &mut Vec<Value>, local: usize) -> PyResult<bool> {
+/// `a + b` on the top two values of `stack` when both are strs and one of
+/// them can take the result in its own memory because nothing else holds it
+/// (CPython does the same): a temporary (`w + str(i)`, `a + b + c`), or `s`
+/// in `s += t` when the next instruction stores the result back into the
+/// local slot `local` that `s` came from — that local's reference is let go
+/// first, since the store overwrites it anyway. A loop of `s += c` is then
+/// linear, not quadratic. `Ok(true)`: the result has replaced the operands;
+/// `Ok(false)`: nothing changed, take the usual path.
+fn concat_in_place(stack: &mut Vec<Value>, local: Option<usize>) -> PyResult<bool> {
     let len = stack.len();
-    if len < 2 || local >= len - 2 {
+    if len < 2 {
         return Ok(false);
     }
     let (lo, hi) = stack.split_at_mut(len - 2);
-    let [a, b] = hi else {
+    let [Value::Str(a), Value::Str(b)] = hi else {
         return Ok(false);
     };
-    let (Value::Str(a), Value::Str(b), Value::Str(l)) = (a, &*b, &lo[local]) else {
-        return Ok(false);
-    };
-    if !Arc::ptr_eq(a, l) {
+    // `s + ""` and `"" + s` are `s` itself, as in CPython.
+    if a.as_str().is_empty() || b.as_str().is_empty() {
         return Ok(false);
     }
     check_size(a.as_str().len() as u128 + b.as_str().len() as u128)?;
-    // The store that follows overwrites the local anyway.
-    lo[local] = Value::Null;
-    if !PyStr::push_unique(a, b) {
-        lo[local] = Value::Str(a.clone());
-        return Ok(false);
+    let mut released = None;
+    if let Some(slot) = local.and_then(|l| lo.get_mut(l)) {
+        if matches!(&*slot, Value::Str(l) if Arc::ptr_eq(l, a)) {
+            *slot = Value::Null;
+            released = Some(slot);
+        }
     }
-    stack.pop();
-    Ok(true)
+    if PyStr::push_unique(a, b) {
+        stack.pop();
+        return Ok(true);
+    }
+    if let Some(slot) = released {
+        *slot = Value::Str(a.clone());
+    }
+    if PyStr::prepend_unique(b, a) {
+        stack.swap(len - 2, len - 1);
+        stack.pop();
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 // ---------------------------------------------------------------- case
@@ -2163,12 +2177,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn append_to_local_needs_the_local_to_be_the_only_other_reference() {
+    fn concat_in_place_reuses_only_unshared_operands() {
         let s = Value::from_string("x".repeat(40));
         let t = Value::str("yz");
         // [local s, s, t]: the local goes, `s` grows in place.
         let mut stack = vec![s.clone(), s, t.clone()];
-        assert_eq!(append_to_local(&mut stack, 0).ok(), Some(true));
+        assert_eq!(concat_in_place(&mut stack, Some(0)).ok(), Some(true));
         assert_eq!(stack.len(), 2);
         assert!(stack[0].is_null());
         assert_eq!(
@@ -2179,14 +2193,29 @@ mod tests {
         let s = Value::from_string("x".repeat(40));
         let keep = s.clone();
         let mut stack = vec![s.clone(), s, t.clone()];
-        assert_eq!(append_to_local(&mut stack, 0).ok(), Some(false));
+        assert_eq!(concat_in_place(&mut stack, Some(0)).ok(), Some(false));
         assert_eq!(stack.len(), 3);
         assert!(stack[0].is(&keep) && stack[1].is(&keep));
         assert_eq!(keep.as_str(), Some("x".repeat(40).as_str()));
-        // The local holds another string: nothing changes.
-        let mut stack = vec![Value::str("a"), Value::str("a"), t];
-        assert_eq!(append_to_local(&mut stack, 0).ok(), Some(false));
+        // The local holds another string: it stays; the unshared left
+        // operand takes the result.
+        let mut stack = vec![Value::str("a"), Value::str("b"), t.clone()];
+        assert_eq!(concat_in_place(&mut stack, Some(0)).ok(), Some(true));
+        assert_eq!(stack.len(), 2);
         assert_eq!(stack[0].as_str(), Some("a"));
+        assert_eq!(stack[1].as_str(), Some("byz"));
+        // Only the right operand is unshared: it takes the result.
+        let mut stack = vec![t.clone(), Value::str("cd")];
+        assert_eq!(concat_in_place(&mut stack, None).ok(), Some(true));
+        assert_eq!(stack.len(), 1);
+        assert_eq!(stack[0].as_str(), Some("yzcd"));
+        // Both shared, or an empty operand: nothing changes.
+        let e = Value::str("");
+        for mut stack in [vec![t.clone(), t.clone()], vec![e.clone(), Value::str("x")]] {
+            assert_eq!(concat_in_place(&mut stack, None).ok(), Some(false));
+            assert_eq!(stack.len(), 2);
+        }
+        assert_eq!(t.as_str(), Some("yz"));
     }
 
     #[test]

@@ -151,6 +151,35 @@ impl PyStr {
         true
     }
 
+    /// Put `a` in front of `s` in place when this is the only reference to
+    /// `s` (see [`PyStr::push_unique`]); `false` leaves `s` untouched.
+    pub fn prepend_unique(s: &mut Arc<PyStr>, a: &PyStr) -> bool {
+        let Some(me) = Arc::get_mut(s) else {
+            return false;
+        };
+        let add = a.as_str();
+        match &mut me.text {
+            Text::Inline { len, buf } => {
+                let (n, m) = (*len as usize, *len as usize + add.len());
+                if m <= INLINE_STR {
+                    // Still two whole `&str`s back to back: valid UTF-8.
+                    buf.copy_within(..n, add.len());
+                    buf[..add.len()].copy_from_slice(add.as_bytes());
+                    *len = m as u8;
+                } else {
+                    let mut t = String::with_capacity(m);
+                    t.push_str(add);
+                    t.push_str(inline_text(&buf[..n]));
+                    me.text = Text::Heap(t);
+                }
+            }
+            Text::Heap(t) => t.insert_str(0, add),
+        }
+        me.ascii &= a.ascii;
+        *me.hash.get_mut() = 0;
+        true
+    }
+
     /// A string of ASCII bytes (digits, say); anything else is replaced
     /// by U+FFFD.
     pub fn from_ascii(b: &[u8]) -> PyStr {
@@ -543,5 +572,25 @@ mod tests {
         assert_eq!(s.as_str(), want);
         assert_eq!(s.char_len(), want.chars().count());
         assert_eq!(s.hash(), PyStr::new(want).hash());
+    }
+
+    #[test]
+    fn prepend_unique_grows_only_unshared_strings() {
+        let mut s = Arc::new(PyStr::new("cd"));
+        let h = s.hash();
+        let other = s.clone();
+        assert!(!PyStr::prepend_unique(&mut s, &PyStr::new("ab")));
+        drop(other);
+        assert!(PyStr::prepend_unique(&mut s, &PyStr::new("ab")));
+        assert_eq!(s.as_str(), "abcd");
+        assert_ne!(s.hash(), h);
+        assert_eq!(s.hash(), PyStr::new("abcd").hash());
+        let long = "é".repeat(20);
+        assert!(PyStr::prepend_unique(&mut s, &PyStr::new(long.as_str())));
+        assert!(PyStr::prepend_unique(&mut s, &PyStr::new("x")));
+        let want = format!("x{long}abcd");
+        assert_eq!(s.as_str(), want);
+        assert!(!s.ascii);
+        assert_eq!(s.char_len(), want.chars().count());
     }
 }
