@@ -93,15 +93,16 @@ fn main() {
         (None, None) => (Program::Stdin, vec![String::new()]),
     };
     let path_dir = match &program {
+        // CPython puts the script's real directory first on sys.path.
         Program::File(f) => {
-            let parent = PathBuf::from(f)
+            let parent = PathBuf::from(absolute(f))
                 .parent()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default();
             if parent.as_os_str().is_empty() {
                 PathBuf::from(".")
             } else {
-                parent
+                std::fs::canonicalize(&parent).unwrap_or(parent)
             }
         }
         _ => PathBuf::from("."),
@@ -156,11 +157,15 @@ fn run(options: Options, program: Program) -> i32 {
 
     let result: PyResult<()> = match program {
         Program::File(path) => match std::fs::read(&path) {
-            // CPython names the file by its absolute path in this message.
-            Ok(bytes) => match gilvm::syntax::decode_source(&bytes, &absolute(&path)) {
-                Ok(src) => vm.run_main(&src, &path, Some(&path)),
-                Err(e) => Err(vm.syntax_error(&e, &path, None)),
-            },
+            // CPython names the main script by its absolute path (`__file__`,
+            // tracebacks, syntax errors); sys.argv[0] keeps the path as given.
+            Ok(bytes) => {
+                let file = absolute(&path);
+                match gilvm::syntax::decode_source(&bytes, &file) {
+                    Ok(src) => vm.run_main(&src, &file, Some(&file)),
+                    Err(e) => Err(vm.syntax_error(&e, &file, None)),
+                }
+            }
             Err(e) => {
                 // CPython names itself by argv[0] and the file by its absolute path.
                 let python = std::env::args().next().unwrap_or_else(|| "gilvm".into());
@@ -207,10 +212,19 @@ fn run(options: Options, program: Program) -> i32 {
     status
 }
 
+/// The working directory joined to a relative `path` as plain text: CPython
+/// keeps `./` and `../` components as the user typed them.
 fn absolute(path: &str) -> String {
-    std::path::absolute(path)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| path.to_string())
+    if path.starts_with('/') {
+        return path.to_string();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => {
+            let cwd = cwd.to_string_lossy();
+            format!("{}/{path}", cwd.trim_end_matches('/'))
+        }
+        Err(_) => path.to_string(),
+    }
 }
 
 /// CPython's wording for the common `open` failures of the program file.

@@ -78,6 +78,7 @@ fn compile(
     interactive: bool,
 ) -> Result<Arc<Code>, SyntaxError> {
     let table = symtable::build(module)?;
+    check_block_nesting(&module.body, 0)?;
     let mut c = Compiler {
         table,
         filename: Arc::from(filename),
@@ -103,6 +104,81 @@ fn err(msg: impl Into<String>, span: Span) -> SyntaxError {
         kind: SyntaxErrorKind::SyntaxError,
         msg: msg.into(),
         span,
+        at_eof: false,
+    }
+}
+
+/// CPython's limit on blocks (loops, `try`, `with` items, `except` bodies)
+/// open at once in one function body.
+const MAX_BLOCKS: u32 = 20;
+
+/// Reject bodies nested deeper than [`MAX_BLOCKS`], counting blocks the way
+/// CPython's compiler does: one per loop, `with` item, `try` body and
+/// `finally` body, two per `except` body; `if` is free and a `def` or
+/// `class` starts again from zero.
+fn check_block_nesting(body: &[Stmt], depth: u32) -> Result<(), SyntaxError> {
+    let open = |cost: u32, span: Span| {
+        if depth + cost > MAX_BLOCKS {
+            Err(err("too many statically nested blocks", span))
+        } else {
+            Ok(depth + cost)
+        }
+    };
+    for s in body {
+        match &s.kind {
+            StmtKind::If { body, orelse, .. } => {
+                check_block_nesting(body, depth)?;
+                check_block_nesting(orelse, depth)?;
+            }
+            StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => {
+                check_block_nesting(body, open(1, s.span)?)?;
+                check_block_nesting(orelse, depth)?;
+            }
+            StmtKind::With { items, body, .. } => {
+                let count = items
+                    .iter()
+                    .map(|item| match (&item.context.kind, &item.target) {
+                        (ExprKind::Tuple(elts), None) if !elts.is_empty() => elts.len() as u32,
+                        _ => 1,
+                    })
+                    .sum();
+                check_block_nesting(body, open(count, s.span)?)?;
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+            } => {
+                let outer = if finalbody.is_empty() { 0 } else { 1 };
+                let guarded = if handlers.is_empty() { 0 } else { 1 };
+                check_block_nesting(body, open(outer + guarded, s.span)?)?;
+                for h in handlers {
+                    let at = open(outer, s.span)?;
+                    let inner = at + 2;
+                    if inner > MAX_BLOCKS {
+                        return Err(err("too many statically nested blocks", h.span));
+                    }
+                    check_block_nesting(&h.body, inner)?;
+                }
+                check_block_nesting(orelse, open(outer, s.span)?)?;
+                check_block_nesting(finalbody, open(outer, s.span)?)?;
+            }
+            StmtKind::FunctionDef(f) => check_block_nesting(&f.body, 0)?,
+            StmtKind::ClassDef(c) => check_block_nesting(&c.body, 0)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Expressions nested beyond [`MAX_DEPTH`]: a RecursionError, as in CPython.
+fn too_deep(span: Span) -> SyntaxError {
+    SyntaxError {
+        kind: SyntaxErrorKind::TooDeep,
+        msg: "maximum recursion depth exceeded during compilation".into(),
+        span,
+        at_eof: false,
     }
 }
 
@@ -1655,7 +1731,7 @@ impl<'a> Compiler<'a> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
-            return Err(err("too many nested expressions", e.span));
+            return Err(too_deep(e.span));
         }
         let saved = std::mem::replace(&mut self.unit.span, e.span);
         let r = self.expr_inner(e);
@@ -1970,7 +2046,7 @@ impl<'a> Compiler<'a> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
-            return Err(err("too many nested expressions", e.span));
+            return Err(too_deep(e.span));
         }
         let r = self.jump_if_inner(e, cond, target);
         self.depth -= 1;

@@ -172,6 +172,7 @@ fn error(msg: impl Into<String>, span: Span) -> SyntaxError {
         kind: SyntaxErrorKind::SyntaxError,
         msg: msg.into(),
         span,
+        at_eof: false,
     }
 }
 

@@ -58,6 +58,8 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "logging" => include_str!("py/logging.py"),
         "typing" => include_str!("py/typing.py"),
         "dataclasses" => include_str!("py/dataclasses.py"),
+        "copy" => include_str!("py/copy.py"),
+        "abc" => include_str!("py/abc.py"),
         _ => return None,
     })
 }

@@ -63,10 +63,14 @@ impl ParseCtx {
         for_each_child(&e, &mut |c| d = d.max(self.depth_of(c)));
         if d > 0 {
             if d + 1 > MAX_EXPR_DEPTH {
-                return Err(user(
-                    "too many nested expressions (the nesting limit is 2999)",
-                    e.span,
-                ));
+                return Err(ParseError::User {
+                    error: SyntaxError {
+                        kind: SyntaxErrorKind::TooDeep,
+                        msg: "maximum recursion depth exceeded during compilation".into(),
+                        span: e.span,
+                        at_eof: false,
+                    },
+                });
             }
             self.depths
                 .borrow_mut()
@@ -192,6 +196,7 @@ pub fn user(msg: impl Into<String>, span: Span) -> PErr {
             kind: SyntaxErrorKind::SyntaxError,
             msg: msg.into(),
             span,
+            at_eof: false,
         },
     }
 }

@@ -580,6 +580,7 @@ impl<'s> Lexer<'s> {
             kind: SyntaxErrorKind::SyntaxError,
             msg: msg.into(),
             span: Span::new(start, end),
+            at_eof: false,
         }
     }
 
@@ -777,6 +778,7 @@ impl<'s> Lexer<'s> {
             kind: SyntaxErrorKind::TabError,
             msg: "inconsistent use of tabs and spaces in indentation".into(),
             span: Span::new(line_start, line_start),
+            at_eof: false,
         };
         let line_end = self.src[tok_start..]
             .find(['\n', '\r'])
@@ -793,7 +795,9 @@ impl<'s> Lexer<'s> {
                 return Err(SyntaxError {
                     kind: SyntaxErrorKind::IndentationError,
                     msg: "too many levels of indentation".into(),
-                    span: Span::new(tok_start, tok_start),
+                    // CPython's column is the start of the line.
+                    span: Span::new(line_start, line_start),
+                    at_eof: false,
                 });
             }
             self.indents.push((col, alt));
@@ -809,6 +813,7 @@ impl<'s> Lexer<'s> {
                     kind: SyntaxErrorKind::IndentationError,
                     msg: "unindent does not match any outer indentation level".into(),
                     span: Span::new(line_end, line_end),
+                    at_eof: false,
                 });
             }
             if alt != alt_top {

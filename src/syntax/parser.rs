@@ -26,6 +26,9 @@ pub enum SyntaxErrorKind {
     SyntaxError,
     IndentationError,
     TabError,
+    /// Source nested too deeply to compile: CPython reports a location-free
+    /// `RecursionError: maximum recursion depth exceeded during compilation`.
+    TooDeep,
 }
 
 /// A syntax error: rendered once, by the VM's error printer, in CPython's
@@ -39,6 +42,9 @@ pub struct SyntaxError {
     pub kind: SyntaxErrorKind,
     pub msg: String,
     pub span: Span,
+    /// Found at the end of the input (a block or statement left open):
+    /// CPython then gives no column when it read the program from a file.
+    pub at_eof: bool,
 }
 
 impl SyntaxError {
@@ -47,6 +53,7 @@ impl SyntaxError {
             kind,
             msg: msg.into(),
             span,
+            at_eof: false,
         }
     }
 
@@ -206,35 +213,18 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
         ParseError::InvalidToken { location } => generic(Span::new(location, location + 1)),
         ParseError::ExtraToken { token: (l, _, r) } => generic(Span::new(l, r)),
         ParseError::UnrecognizedEof { location, expected } => {
-            // CPython reports the end of input at the final newline.
-            let location = if src.ends_with('\n') {
-                src.len() - 1
-            } else {
-                location.min(src.len())
-            };
-            if expected.iter().any(|t| t == "\"except\"")
-                && expected.iter().any(|t| t == "\"finally\"")
-            {
-                return SyntaxError::new(
-                    SyntaxErrorKind::SyntaxError,
-                    "expected 'except' or 'finally' block",
-                    Span::new(location, location),
-                );
-            }
-            if expected.iter().any(|t| t == "Indent") {
-                // CPython points at the file's last line (blank lines and
-                // comments after the header included).
-                let header = lexer
-                    .history
-                    .iter()
-                    .rev()
-                    .find(|t| t.1 == Tok::Newline)
-                    .map_or(location, |t| t.0);
-                let last_line = src[..location].rfind('\n').map_or(0, |i| i + 1);
-                let at = header.max(last_line);
-                return expected_block(src, &lexer.history, lexer.history.len(), Span::new(at, at));
-            }
-            generic(Span::new(location, location))
+            let mut e = eof_error(src, lexer, location, &expected);
+            e.at_eof = true;
+            e
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, Tok::Dedent, _),
+            expected,
+        } if l >= src.len() => {
+            // Dedents at the end of the input close blocks still open.
+            let mut e = eof_error(src, lexer, l, &expected);
+            e.at_eof = true;
+            e
         }
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
@@ -275,6 +265,42 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             generic(span)
         }
     }
+}
+
+/// An error at the end of the input: a block header without its body, a
+/// `try` without handlers, or a statement left incomplete.
+fn eof_error(src: &str, lexer: &Lexer, location: usize, expected: &[String]) -> SyntaxError {
+    // CPython reports the end of input at the final newline.
+    let location = if src.ends_with('\n') {
+        src.len() - 1
+    } else {
+        location.min(src.len())
+    };
+    if expected.iter().any(|t| t == "\"except\"") && expected.iter().any(|t| t == "\"finally\"") {
+        return SyntaxError::new(
+            SyntaxErrorKind::SyntaxError,
+            "expected 'except' or 'finally' block",
+            Span::new(location, location),
+        );
+    }
+    if expected.iter().any(|t| t == "Indent") {
+        // CPython points at the file's last line (blank lines and
+        // comments after the header included).
+        let header = lexer
+            .history
+            .iter()
+            .rev()
+            .find(|t| t.1 == Tok::Newline)
+            .map_or(location, |t| t.0);
+        let last_line = src[..location].rfind('\n').map_or(0, |i| i + 1);
+        let at = header.max(last_line);
+        return expected_block(src, &lexer.history, lexer.history.len(), Span::new(at, at));
+    }
+    SyntaxError::new(
+        SyntaxErrorKind::SyntaxError,
+        "invalid syntax",
+        Span::new(location, location),
+    )
 }
 
 /// CPython's targeted messages for common mistakes (its `invalid_*`

@@ -8,6 +8,7 @@ fn err(msg: String, offset: usize) -> SyntaxError {
         kind: SyntaxErrorKind::SyntaxError,
         msg,
         span: Span::new(offset, offset),
+        at_eof: false,
     }
 }
 

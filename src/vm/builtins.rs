@@ -529,6 +529,9 @@ pub fn len_of(vm: &mut Vm, v: &Value) -> PyResult<usize> {
 }
 
 fn b_len(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    if let ([Value::Str(s)], true) = (args, kw.is_empty()) {
+        return Ok(Value::Int(s.char_len() as i64));
+    }
     exactly_one("len", args, kw)?;
     Ok(Value::Int(len_of(vm, &args[0])? as i64))
 }
@@ -906,6 +909,11 @@ fn b_hash(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 fn b_chr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    if let ([Value::Int(i)], true) = (args, kw.is_empty()) {
+        if let Some(c) = u32::try_from(*i).ok().and_then(char::from_u32) {
+            return Ok(crate::vm::iter::char_value(c));
+        }
+    }
     exactly_one("chr", args, kw)?;
     let i = index_value(vm, &args[0]).map_err(|e| {
         if e.matches(ExcKind::OverflowError) {

@@ -1,7 +1,7 @@
 //! Classes: `__build_class__`, class creation, `super`, instance creation
 //! and attribute lookup through the MRO.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
@@ -10,6 +10,7 @@ use crate::vm::frame::Frame;
 use crate::vm::interp::run::Exit;
 use crate::vm::interp::{native, type_name, Vm};
 use crate::vm::types::{new_class, types, Types};
+use crate::vm::value::NativeFn;
 use crate::vm::value::{
     AttrMap, Class, ExcData, Instance, InstanceBase, Kwargs, Layout, ObjKind, Object, PyDict,
     PySet, PyStr, Value,
@@ -462,4 +463,99 @@ pub fn install(t: &Types) {
         "__repr__".into(),
         native("__repr__", "super.__repr__", super_repr, true),
     );
+}
+
+/// The mutating dict methods an instance's `__dict__` writes through.
+const DICT_VIEW_METHODS: [(&str, NativeFn); 7] = [
+    ("__setitem__", |vm, a, k| {
+        dict_view_call(vm, a, k, "__setitem__")
+    }),
+    ("__delitem__", |vm, a, k| {
+        dict_view_call(vm, a, k, "__delitem__")
+    }),
+    ("update", |vm, a, k| dict_view_call(vm, a, k, "update")),
+    ("pop", |vm, a, k| dict_view_call(vm, a, k, "pop")),
+    ("popitem", |vm, a, k| dict_view_call(vm, a, k, "popitem")),
+    ("setdefault", |vm, a, k| {
+        dict_view_call(vm, a, k, "setdefault")
+    }),
+    ("clear", |vm, a, k| dict_view_call(vm, a, k, "clear")),
+];
+
+/// Where a `__dict__` view keeps the instance it belongs to.
+const DICT_VIEW_OWNER: &str = "__dict_owner__";
+
+/// The class of `obj.__dict__`: a dict (it prints as `dict`) whose
+/// mutations also update the instance's attributes.
+fn dict_view_class() -> &'static Arc<Class> {
+    static CLASS: OnceLock<Arc<Class>> = OnceLock::new();
+    CLASS.get_or_init(|| {
+        let t = types();
+        let mut attrs = AttrMap::default();
+        for (name, f) in DICT_VIEW_METHODS {
+            attrs.insert(name.into(), native(name, &format!("dict.{name}"), f, true));
+        }
+        new_class(
+            "dict",
+            "builtins",
+            vec![t.dict.clone()],
+            Layout::Dict,
+            attrs,
+        )
+        .unwrap_or_else(|_| t.dict.clone())
+    })
+}
+
+/// Whether `class` is the class of instance `__dict__` views.
+pub fn is_dict_view_class(class: &Arc<Class>) -> bool {
+    Arc::ptr_eq(class, dict_view_class())
+}
+
+/// `obj.__dict__` for an instance: `snapshot` (a dict of its attributes)
+/// wrapped so that writes through it reach the instance.
+pub fn instance_dict_view(owner: &Arc<Instance>, snapshot: Value) -> Value {
+    let view = new_instance(dict_view_class());
+    if let Value::Instance(v) = &view {
+        if let InstanceBase::Builtin(inner) = &v.base {
+            *inner.lock() = snapshot;
+        }
+        v.attrs
+            .lock()
+            .insert(DICT_VIEW_OWNER.into(), Value::Instance(owner.clone()));
+    }
+    view
+}
+
+/// Run dict's `method` on the view's contents, then copy the string keys
+/// back into the owner's attributes.
+fn dict_view_call(vm: &mut Vm, args: &[Value], kw: Kwargs, method: &str) -> PyResult<Value> {
+    let Some(Value::Instance(view)) = args.first() else {
+        return Err(PyErr::type_error(format!(
+            "descriptor '{method}' requires a 'dict' object"
+        )));
+    };
+    let InstanceBase::Builtin(inner) = &view.base else {
+        return Err(PyErr::type_error(format!(
+            "descriptor '{method}' requires a 'dict' object"
+        )));
+    };
+    let dict = inner.lock().clone();
+    let f = lookup(&types().dict, method)
+        .ok_or_else(|| PyErr::type_error(format!("dict has no method '{method}'")))?;
+    let mut full = Vec::with_capacity(args.len());
+    full.push(dict.clone());
+    full.extend_from_slice(&args[1..]);
+    let result = vm.call(&f, &full, kw)?;
+    let owner = view.attrs.lock().get(DICT_VIEW_OWNER).cloned();
+    if let (Some(Value::Instance(owner)), Value::Dict(d)) = (owner, &dict) {
+        let mut fresh = AttrMap::default();
+        for (k, v) in d.items() {
+            if let Value::Str(k) = k {
+                fresh.insert(crate::vm::ops::intern_key(k.as_str()), v);
+            }
+        }
+        let old = std::mem::replace(&mut *owner.attrs.lock(), fresh);
+        drop(old);
+    }
+    Ok(result)
 }

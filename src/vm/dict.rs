@@ -1149,6 +1149,14 @@ fn dict_delitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 fn dict_get(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    // The common `d.get(k)` / `d.get(k, default)` on a plain dict: no count touched.
+    if let [Value::Dict(d), key, default @ ..] = args {
+        if default.len() <= 1 {
+            return Ok(vm
+                .dict_get(d, key)?
+                .unwrap_or_else(|| default.first().cloned().unwrap_or(Value::None)));
+        }
+    }
     let d = this(args, "get")?;
     arity("get", &args[1..], 1, 2)?;
     Ok(vm

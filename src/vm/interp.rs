@@ -533,23 +533,56 @@ impl Vm {
         self.interp
             .modules
             .set("__main__", Value::Module(module.clone()));
-        let code = self.compile_source(src, filename)?;
+        let code = match self.compile_source(src, filename) {
+            Err(e) if file.is_some() => return Err(self.main_syntax_error(e, src, filename)),
+            r => r?,
+        };
         self.exec_module_code(code, &module)
+    }
+
+    /// A program read from a file or stdin: CPython's file tokenizer has no
+    /// column for an error found at the end of the input.
+    fn main_syntax_error(&self, e: PyErr, src: &str, filename: &str) -> PyErr {
+        let front_end = crate::syntax::parse_module(src)
+            .err()
+            .filter(|se| se.at_eof && se.kind != SyntaxErrorKind::TooDeep);
+        match front_end {
+            Some(se) => self.syntax_error_at(&se, filename, Some(src), true),
+            None => e,
+        }
     }
 
     /// The Python exception for a front-end error in `filename` (whose text
     /// is `src`, when it could be decoded).
     pub fn syntax_error(&self, e: &SyntaxError, filename: &str, src: Option<&str>) -> PyErr {
+        self.syntax_error_at(e, filename, src, false)
+    }
+
+    /// [`Vm::syntax_error`]; `from_file` for a program read as a file,
+    /// where an error at the end of the input has no column.
+    fn syntax_error_at(
+        &self,
+        e: &SyntaxError,
+        filename: &str,
+        src: Option<&str>,
+        from_file: bool,
+    ) -> PyErr {
         let kind = match e.kind {
             SyntaxErrorKind::SyntaxError => ExcKind::SyntaxError,
             SyntaxErrorKind::IndentationError => ExcKind::IndentationError,
             SyntaxErrorKind::TabError => ExcKind::TabError,
+            SyntaxErrorKind::TooDeep => return PyErr::new(ExcKind::RecursionError, e.msg.clone()),
         };
         let (Some(src), true) = (src, e.has_location()) else {
             return PyErr::new(kind, e.msg.clone());
         };
-        let (lineno, offset, text) = position(src, e.span.start as usize);
+        let (lineno, mut offset, text) = position(src, e.span.start as usize);
         let (end_lineno, end_offset, _) = position(src, e.span.end.max(e.span.start) as usize);
+        // No column (so no caret) for the end of a file, or for a plain
+        // "invalid syntax" at the end of any input.
+        if e.at_eof && (from_file || e.msg == "invalid syntax") {
+            offset = 0;
+        }
         let info = Value::tuple(vec![
             Value::str(filename),
             Value::Int(lineno as i64),

@@ -370,6 +370,15 @@ fn list_init(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 fn append(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    // The common `xs.append(v)` on a plain list: no count of the list touched.
+    if let ([Value::List(l), v], true) = (args, kw.is_empty()) {
+        let mut items = l.items.lock();
+        if items.len() >= MAX_ITEMS {
+            return Err(memory_error());
+        }
+        items.push(v.clone());
+        return Ok(Value::None);
+    }
     let l = this(args, "append")?;
     no_kwargs("list.append", kw)?;
     one_arg("list.append", &args[1..])?;

@@ -404,7 +404,7 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
     if lookup_owner(class, "__new__").is_some_and(|o| !is_object_class(o)) {
         f |= CUSTOM_NEW;
     }
-    if is_object_class(class) {
+    if is_object_class(class) || is_slotted(class) {
         f |= NO_INSTANCE_DICT;
     }
     class.flags.store(
@@ -412,6 +412,40 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
         AtomicOrdering::Relaxed,
     );
     f
+}
+
+/// Whether every class defining `class`'s instances declares `__slots__`
+/// without `'__dict__'`: its instances then have no attribute namespace
+/// beyond the declared slots.
+fn is_slotted(class: &Arc<Class>) -> bool {
+    !is_builtin_class(class)
+        && std::iter::once(class)
+            .chain(class.mro.iter())
+            .filter(|c| !is_builtin_class(c))
+            .all(|c| match c.attrs.lock().get("__slots__") {
+                Some(slots) => !slot_names_contain(slots, "__dict__"),
+                None => false,
+            })
+}
+
+/// Whether a `__slots__` value (a string or a sequence of strings) names `name`.
+fn slot_names_contain(slots: &Value, name: &str) -> bool {
+    match slots {
+        Value::Str(s) => s.as_str() == name,
+        Value::Tuple(t) => t.items.iter().any(|v| v.as_str() == Some(name)),
+        Value::List(l) => l.items.lock().iter().any(|v| v.as_str() == Some(name)),
+        _ => false,
+    }
+}
+
+/// Whether `name` is a slot declared by `class` or a class in its MRO.
+fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
+    std::iter::once(class).chain(class.mro.iter()).any(|c| {
+        c.attrs
+            .lock()
+            .get("__slots__")
+            .is_some_and(|s| slot_names_contain(s, name))
+    })
 }
 
 /// `issubclass(a, b)` for classes.
@@ -2443,7 +2477,7 @@ impl Vm {
         for (k, v) in entries {
             self.set_item(&d, &Value::str(&k), v)?;
         }
-        Ok(d)
+        Ok(crate::vm::class::instance_dict_view(inst, d))
     }
 
     fn class_getattr(
@@ -2656,9 +2690,10 @@ impl Vm {
                 if class_flags(cls) & NO_INSTANCE_DICT != 0
                     && !name.starts_with("__")
                     && lookup_in_class(cls, name).is_none()
+                    && !declared_slot(cls, name)
                 {
                     return Err(attr_error(
-                        format!("'object' object has no attribute '{name}'"),
+                        format!("'{}' object has no attribute '{name}'", cls.name),
                         obj,
                         name,
                     ));
@@ -3154,7 +3189,10 @@ impl Vm {
             Value::Dict(d) => self.dict_set(d, key.clone(), value),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setitem__") {
-                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                    if !is_builtin_class(owner)
+                        || builtin_base(inst).is_none()
+                        || crate::vm::class::is_dict_view_class(owner)
+                    {
                         self.call_special(&f, obj, &[key.clone(), value])?;
                         return Ok(());
                     }
@@ -3252,7 +3290,10 @@ impl Vm {
             Value::Dict(d) => self.dict_del(d, key),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delitem__") {
-                    if !is_builtin_class(owner) || builtin_base(inst).is_none() {
+                    if !is_builtin_class(owner)
+                        || builtin_base(inst).is_none()
+                        || crate::vm::class::is_dict_view_class(owner)
+                    {
                         self.call_special(&f, obj, std::slice::from_ref(key))?;
                         return Ok(());
                     }

@@ -772,7 +772,7 @@ impl Vm {
                             // Both operands are scalars: overwrite the left one in place.
                             forget_top(&mut self.stack);
                             set_scalar(&mut self.stack[len - 2], fast);
-                        } else {
+                        } else if !self.str_concat_in_place(op, instrs.get(pc), fb)? {
                             let b = self.pop();
                             let a = self.pop();
                             let v = self.binary_op(&a, &b, BinaryOpKind::from_u32(op))?;

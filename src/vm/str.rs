@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::compile::code::{BinaryOpKind, Instr};
+
 use crate::vm::builtins::{arity, base_value, constructor, method, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::format::{self, Named};
@@ -329,6 +331,72 @@ pub fn check_size(bytes: u128) -> PyResult<()> {
     } else {
         Ok(())
     }
+}
+
+impl Vm {
+    /// The `BinaryOp(op)` hook for [`concat_in_place`]: `next` is the
+    /// instruction after it, `fb` the running frame's base on the stack.
+    /// Not inlined: it would crowd the dispatch loop's registers.
+    #[inline(never)]
+    pub(crate) fn str_concat_in_place(
+        &mut self,
+        op: u32,
+        next: Option<&Instr>,
+        fb: usize,
+    ) -> PyResult<bool> {
+        if BinaryOpKind::from_u32(op).base() != BinaryOpKind::Add {
+            return Ok(false);
+        }
+        let local = match next {
+            Some(&Instr::StoreFast(j)) => Some(fb + j as usize),
+            _ => None,
+        };
+        concat_in_place(&mut self.stack, local)
+    }
+}
+
+/// `a + b` on the top two values of `stack` when both are strs and one of
+/// them can take the result in its own memory because nothing else holds it
+/// (CPython does the same): a temporary (`w + str(i)`, `a + b + c`), or `s`
+/// in `s += t` when the next instruction stores the result back into the
+/// local slot `local` that `s` came from — that local's reference is let go
+/// first, since the store overwrites it anyway. A loop of `s += c` is then
+/// linear, not quadratic. `Ok(true)`: the result has replaced the operands;
+/// `Ok(false)`: nothing changed, take the usual path.
+fn concat_in_place(stack: &mut Vec<Value>, local: Option<usize>) -> PyResult<bool> {
+    let len = stack.len();
+    if len < 2 {
+        return Ok(false);
+    }
+    let (lo, hi) = stack.split_at_mut(len - 2);
+    let [Value::Str(a), Value::Str(b)] = hi else {
+        return Ok(false);
+    };
+    // `s + ""` and `"" + s` are `s` itself, as in CPython.
+    if a.as_str().is_empty() || b.as_str().is_empty() {
+        return Ok(false);
+    }
+    check_size(a.as_str().len() as u128 + b.as_str().len() as u128)?;
+    let mut released = None;
+    if let Some(slot) = local.and_then(|l| lo.get_mut(l)) {
+        if matches!(&*slot, Value::Str(l) if Arc::ptr_eq(l, a)) {
+            *slot = Value::Null;
+            released = Some(slot);
+        }
+    }
+    if PyStr::push_unique(a, b) {
+        stack.pop();
+        return Ok(true);
+    }
+    if let Some(slot) = released {
+        *slot = Value::Str(a.clone());
+    }
+    if PyStr::prepend_unique(b, a) {
+        stack.swap(len - 2, len - 1);
+        stack.pop();
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 // ---------------------------------------------------------------- case
@@ -767,6 +835,12 @@ macro_rules! simple_transform {
 macro_rules! case_transform {
     ($fname:ident, $name:literal, $f:expr, $ascii:expr) => {
         fn $fname(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+            // The common `s.lower()` on a short ASCII str: no count touched.
+            if let ([Value::Str(s)], true) = (args, kwargs.is_empty()) {
+                if let Some(p) = PyStr::ascii_mapped(s.as_str(), $ascii) {
+                    return Ok(Value::Str(Arc::new(p)));
+                }
+            }
             let s = this(args, $name)?;
             no_kw($name, kwargs)?;
             no_args(concat!("str.", $name), &args[1..])?;
@@ -901,6 +975,14 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "join")?;
     no_kw("join", kwargs)?;
     crate::vm::builtins::one_arg("str.join", &args[1..])?;
+    let fast = match &args[1] {
+        Value::List(l) => join_strs(&s, &l.items.lock()),
+        Value::Tuple(t) => join_strs(&s, &t.items),
+        _ => None,
+    };
+    if let Some(r) = fast {
+        return r;
+    }
     let items = match &args[1] {
         Value::List(l) => l.items.lock().clone(),
         Value::Tuple(t) => t.items.to_vec(),
@@ -938,6 +1020,37 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
         out.push_str(p.as_str());
     }
     Ok(new_str(out))
+}
+
+/// `sep.join(items)` when every item is an exact str, straight from the
+/// container (no item copied out, no callback, so a list may stay locked);
+/// `None` when some item is not an exact str.
+fn join_strs(sep: &PyStr, items: &[Value]) -> Option<PyResult<Value>> {
+    let mut total = sep
+        .as_str()
+        .len()
+        .saturating_mul(items.len().saturating_sub(1));
+    let mut ascii = sep.ascii;
+    for it in items {
+        let Value::Str(p) = it else {
+            return None;
+        };
+        total = total.saturating_add(p.as_str().len());
+        ascii &= p.ascii;
+    }
+    if let Err(e) = check_size(total as u128) {
+        return Some(Err(e));
+    }
+    let mut out = String::with_capacity(total);
+    for (i, it) in items.iter().enumerate() {
+        if let Value::Str(p) = it {
+            if i > 0 {
+                out.push_str(sep.as_str());
+            }
+            out.push_str(p.as_str());
+        }
+    }
+    Some(Ok(Value::Str(Arc::new(PyStr::with_ascii(out, ascii)))))
 }
 
 fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
@@ -1555,7 +1668,7 @@ fn str_mod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 /// `str(object='')`, `str(bytes, encoding, errors)`.
 /// `str(i)` for a small int, formatted without the `fmt` machinery.
 fn int_str(i: i64) -> Value {
-    let mut buf = [0u8; 20];
+    let mut buf = [0u8; 21];
     let mut n = i.unsigned_abs();
     let mut at = buf.len();
     loop {
@@ -1566,12 +1679,11 @@ fn int_str(i: i64) -> Value {
             break;
         }
     }
-    let digits = std::str::from_utf8(&buf[at..]).unwrap_or("");
     if i < 0 {
-        Value::from_string(format!("-{digits}"))
-    } else {
-        Value::str(digits)
+        at -= 1;
+        buf[at] = b'-';
     }
+    Value::Str(Arc::new(PyStr::from_ascii(&buf[at..])))
 }
 
 fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
@@ -2063,6 +2175,48 @@ pub fn install(t: &Types) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concat_in_place_reuses_only_unshared_operands() {
+        let s = Value::from_string("x".repeat(40));
+        let t = Value::str("yz");
+        // [local s, s, t]: the local goes, `s` grows in place.
+        let mut stack = vec![s.clone(), s, t.clone()];
+        assert_eq!(concat_in_place(&mut stack, Some(0)).ok(), Some(true));
+        assert_eq!(stack.len(), 2);
+        assert!(stack[0].is_null());
+        assert_eq!(
+            stack[1].as_str(),
+            Some(format!("{}yz", "x".repeat(40)).as_str())
+        );
+        // Someone else still holds `s`: nothing changes.
+        let s = Value::from_string("x".repeat(40));
+        let keep = s.clone();
+        let mut stack = vec![s.clone(), s, t.clone()];
+        assert_eq!(concat_in_place(&mut stack, Some(0)).ok(), Some(false));
+        assert_eq!(stack.len(), 3);
+        assert!(stack[0].is(&keep) && stack[1].is(&keep));
+        assert_eq!(keep.as_str(), Some("x".repeat(40).as_str()));
+        // The local holds another string: it stays; the unshared left
+        // operand takes the result.
+        let mut stack = vec![Value::str("a"), Value::str("b"), t.clone()];
+        assert_eq!(concat_in_place(&mut stack, Some(0)).ok(), Some(true));
+        assert_eq!(stack.len(), 2);
+        assert_eq!(stack[0].as_str(), Some("a"));
+        assert_eq!(stack[1].as_str(), Some("byz"));
+        // Only the right operand is unshared: it takes the result.
+        let mut stack = vec![t.clone(), Value::str("cd")];
+        assert_eq!(concat_in_place(&mut stack, None).ok(), Some(true));
+        assert_eq!(stack.len(), 1);
+        assert_eq!(stack[0].as_str(), Some("yzcd"));
+        // Both shared, or an empty operand: nothing changes.
+        let e = Value::str("");
+        for mut stack in [vec![t.clone(), t.clone()], vec![e.clone(), Value::str("x")]] {
+            assert_eq!(concat_in_place(&mut stack, None).ok(), Some(false));
+            assert_eq!(stack.len(), 2);
+        }
+        assert_eq!(t.as_str(), Some("yz"));
+    }
 
     #[test]
     fn repr_quoting() {

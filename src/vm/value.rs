@@ -55,8 +55,13 @@ pub use crate::vm::attrs::AttrMap;
 const INLINE_STR: usize = 30;
 
 enum Text {
-    Inline { len: u8, buf: [u8; INLINE_STR] },
-    Heap(Box<str>),
+    Inline {
+        len: u8,
+        buf: [u8; INLINE_STR],
+    },
+    /// A `String`, not a `Box<str>`: spare capacity lets a string nobody
+    /// else references grow in place (`s += t`, see [`PyStr::push_unique`]).
+    Heap(String),
 }
 
 /// An immutable string with its hash computed once.
@@ -69,14 +74,14 @@ pub struct PyStr {
 }
 
 impl PyStr {
-    pub fn new<S: Into<Box<str>> + AsRef<str>>(s: S) -> PyStr {
+    pub fn new<S: Into<String> + AsRef<str>>(s: S) -> PyStr {
         let ascii = s.as_ref().is_ascii();
         PyStr::with_ascii(s, ascii)
     }
 
     /// Like [`PyStr::new`] when the caller knows whether `s` is ASCII
     /// (concatenating ASCII strings need not scan the result again).
-    pub fn with_ascii<S: Into<Box<str>> + AsRef<str>>(s: S, ascii: bool) -> PyStr {
+    pub fn with_ascii<S: Into<String> + AsRef<str>>(s: S, ascii: bool) -> PyStr {
         let r = s.as_ref();
         debug_assert_eq!(ascii, r.is_ascii());
         let text = if r.len() <= INLINE_STR {
@@ -116,9 +121,80 @@ impl PyStr {
         }
     }
 
+    /// Append `b` to `s` in place when this is the only reference to `s`
+    /// (`Arc::get_mut` checks that atomically, so no other thread or value
+    /// can observe the change); `false` leaves `s` untouched.
+    pub fn push_unique(s: &mut Arc<PyStr>, b: &PyStr) -> bool {
+        let Some(me) = Arc::get_mut(s) else {
+            return false;
+        };
+        let add = b.as_str();
+        match &mut me.text {
+            Text::Inline { len, buf } => {
+                let (n, m) = (*len as usize, *len as usize + add.len());
+                if m <= INLINE_STR {
+                    // Two whole `&str`s back to back are valid UTF-8.
+                    buf[n..m].copy_from_slice(add.as_bytes());
+                    *len = m as u8;
+                } else {
+                    let mut t = String::with_capacity((2 * m).max(64));
+                    t.push_str(inline_text(&buf[..n]));
+                    t.push_str(add);
+                    me.text = Text::Heap(t);
+                }
+            }
+            // `String` grows geometrically: a loop of `s += c` is linear.
+            Text::Heap(t) => t.push_str(add),
+        }
+        me.ascii &= b.ascii;
+        *me.hash.get_mut() = 0;
+        true
+    }
+
+    /// Put `a` in front of `s` in place when this is the only reference to
+    /// `s` (see [`PyStr::push_unique`]); `false` leaves `s` untouched.
+    pub fn prepend_unique(s: &mut Arc<PyStr>, a: &PyStr) -> bool {
+        let Some(me) = Arc::get_mut(s) else {
+            return false;
+        };
+        let add = a.as_str();
+        match &mut me.text {
+            Text::Inline { len, buf } => {
+                let (n, m) = (*len as usize, *len as usize + add.len());
+                if m <= INLINE_STR {
+                    // Still two whole `&str`s back to back: valid UTF-8.
+                    buf.copy_within(..n, add.len());
+                    buf[..add.len()].copy_from_slice(add.as_bytes());
+                    *len = m as u8;
+                } else {
+                    let mut t = String::with_capacity(m);
+                    t.push_str(add);
+                    t.push_str(inline_text(&buf[..n]));
+                    me.text = Text::Heap(t);
+                }
+            }
+            Text::Heap(t) => t.insert_str(0, add),
+        }
+        me.ascii &= a.ascii;
+        *me.hash.get_mut() = 0;
+        true
+    }
+
+    /// A string of ASCII bytes (digits, say); anything else is replaced
+    /// by U+FFFD.
+    pub fn from_ascii(b: &[u8]) -> PyStr {
+        if b.is_ascii() {
+            // SAFETY: ASCII bytes are valid UTF-8 (checked just above).
+            PyStr::with_ascii(unsafe { std::str::from_utf8_unchecked(b) }, true)
+        } else {
+            PyStr::new(String::from_utf8_lossy(b))
+        }
+    }
+
     /// An ASCII string with `f` applied to each byte (`lower`, `upper`), or
     /// `None` when `s` or the result is not ASCII.
-    pub fn ascii_mapped(s: &str, f: fn(u8) -> u8) -> Option<PyStr> {
+    #[inline]
+    pub fn ascii_mapped(s: &str, f: impl Fn(u8) -> u8) -> Option<PyStr> {
         if s.len() > INLINE_STR || !s.is_ascii() {
             return None;
         }
@@ -140,12 +216,7 @@ impl PyStr {
     #[inline]
     pub fn as_str(&self) -> &str {
         match &self.text {
-            Text::Inline { len, buf } => {
-                let bytes = &buf[..*len as usize];
-                // SAFETY: `new` copied these bytes whole from a `&str` (so
-                // they are valid UTF-8) and nothing ever mutates them.
-                unsafe { std::str::from_utf8_unchecked(bytes) }
-            }
+            Text::Inline { len, buf } => inline_text(&buf[..*len as usize]),
             Text::Heap(s) => s,
         }
     }
@@ -178,6 +249,15 @@ impl PyStr {
         self.hash.store(h, Ordering::Relaxed);
         h
     }
+}
+
+/// The text of an inline string.
+#[inline]
+fn inline_text(bytes: &[u8]) -> &str {
+    // SAFETY: inline bytes up to `len` are only ever written as whole `&str`s
+    // (`with_ascii`, `concat`, `push_unique`) or checked ASCII
+    // (`ascii_mapped`), so they are valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 pub struct PyList {
@@ -467,5 +547,50 @@ mod tests {
     #[test]
     fn value_is_sixteen_bytes() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+
+    #[test]
+    fn push_unique_grows_only_unshared_strings_and_forgets_the_hash() {
+        let mut s = Arc::new(PyStr::new("ab"));
+        let h = s.hash();
+        let other = s.clone();
+        assert!(!PyStr::push_unique(&mut s, &PyStr::new("c")));
+        assert_eq!(s.as_str(), "ab");
+        drop(other);
+        assert!(PyStr::push_unique(&mut s, &PyStr::new("c")));
+        assert_eq!(s.as_str(), "abc");
+        assert_ne!(s.hash(), h);
+        assert_eq!(s.hash(), PyStr::new("abc").hash());
+        // Past the inline size, then growing on the heap; ASCII-ness follows.
+        for _ in 0..20 {
+            assert!(PyStr::push_unique(&mut s, &PyStr::new("xy")));
+        }
+        assert!(s.ascii);
+        assert!(PyStr::push_unique(&mut s, &PyStr::new("é")));
+        assert!(!s.ascii);
+        let want = format!("abc{}é", "xy".repeat(20));
+        assert_eq!(s.as_str(), want);
+        assert_eq!(s.char_len(), want.chars().count());
+        assert_eq!(s.hash(), PyStr::new(want).hash());
+    }
+
+    #[test]
+    fn prepend_unique_grows_only_unshared_strings() {
+        let mut s = Arc::new(PyStr::new("cd"));
+        let h = s.hash();
+        let other = s.clone();
+        assert!(!PyStr::prepend_unique(&mut s, &PyStr::new("ab")));
+        drop(other);
+        assert!(PyStr::prepend_unique(&mut s, &PyStr::new("ab")));
+        assert_eq!(s.as_str(), "abcd");
+        assert_ne!(s.hash(), h);
+        assert_eq!(s.hash(), PyStr::new("abcd").hash());
+        let long = "é".repeat(20);
+        assert!(PyStr::prepend_unique(&mut s, &PyStr::new(long.as_str())));
+        assert!(PyStr::prepend_unique(&mut s, &PyStr::new("x")));
+        let want = format!("x{long}abcd");
+        assert_eq!(s.as_str(), want);
+        assert!(!s.ascii);
+        assert_eq!(s.char_len(), want.chars().count());
     }
 }
