@@ -421,7 +421,7 @@ fn version_info() -> Value {
     match class {
         Ok(class) => Value::Instance(Arc::new(crate::vm::value::Instance {
             class,
-            attrs: parking_lot::Mutex::new(Default::default()),
+            attrs: crate::vm::spin::SpinMutex::new(Default::default()),
             base: crate::vm::value::InstanceBase::Builtin(parking_lot::Mutex::new(tuple.clone())),
         })),
         Err(_) => tuple,

@@ -558,7 +558,7 @@ fn b_sorted(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let (key, reverse) = sort_options(vm, kw, "sort")?;
     let items = vm.collect(&args[0])?;
     let list = Arc::new(PyList {
-        items: parking_lot::Mutex::new(items),
+        items: crate::vm::spin::SpinMutex::new(items),
     });
     vm.list_sort(&list, key.as_ref(), reverse)?;
     Ok(Value::List(list))
@@ -1061,7 +1061,7 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                     let r = vm.call(&f, std::slice::from_ref(v), &[])?;
                     let items = vm.collect(&r)?;
                     let list = Arc::new(PyList {
-                        items: parking_lot::Mutex::new(items),
+                        items: crate::vm::spin::SpinMutex::new(items),
                     });
                     vm.list_sort(&list, None, false)?;
                     return Ok(Value::List(list));
@@ -1511,7 +1511,7 @@ fn unsupported(what: &str) -> PyErr {
     PyErr {
         exc: Arc::new(crate::vm::value::Instance {
             class: unsupported_operation_class(),
-            attrs: parking_lot::Mutex::new(Default::default()),
+            attrs: crate::vm::spin::SpinMutex::new(Default::default()),
             base: InstanceBase::Exception(crate::vm::value::ExcData::new(vec![Value::str(what)])),
         }),
     }

@@ -69,7 +69,7 @@ pub fn new_instance(class: &Arc<Class>) -> Value {
     };
     Value::Instance(Arc::new(Instance {
         class: class.clone(),
-        attrs: Mutex::new(AttrMap::default()),
+        attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
         base,
     }))
 }

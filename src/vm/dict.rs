@@ -1078,7 +1078,7 @@ fn dict_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 pub(crate) fn builtin_instance(cls: &Arc<Class>, base: Value) -> Value {
     Value::Instance(Arc::new(Instance {
         class: cls.clone(),
-        attrs: parking_lot::Mutex::new(Default::default()),
+        attrs: crate::vm::spin::SpinMutex::new(Default::default()),
         base: InstanceBase::Builtin(parking_lot::Mutex::new(base)),
     }))
 }

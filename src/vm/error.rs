@@ -303,7 +303,7 @@ impl PyErr {
         PyErr {
             exc: Arc::new(Instance {
                 class,
-                attrs: Mutex::new(AttrMap::default()),
+                attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
                 base: InstanceBase::Exception(ExcData::new(args)),
             }),
         }

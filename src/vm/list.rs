@@ -808,7 +808,7 @@ mod tests {
     #[test]
     fn concurrent_appends_without_a_vm() {
         let l = Arc::new(PyList {
-            items: parking_lot::Mutex::new(Vec::new()),
+            items: crate::vm::spin::SpinMutex::new(Vec::new()),
         });
         let threads: Vec<_> = (0..4)
             .map(|t| {

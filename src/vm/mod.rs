@@ -14,6 +14,7 @@
 //! | `builtins.rs` | the `builtins` module |
 //! | `interp.rs`, `frame.rs` | the VM, frames, the dispatch loop |
 //! | `site_cache.rs` | per-instruction attribute caches |
+//! | `spin.rs` | the spin lock of instance namespaces and list items |
 //! | `call.rs` | calling functions, binding arguments, instantiating classes |
 //! | `class.rs` | class creation (`__build_class__`), `super` |
 //! | `generator.rs` | generators and coroutines |
@@ -39,6 +40,7 @@ pub mod number;
 pub mod ops;
 pub mod set;
 pub mod site_cache;
+pub mod spin;
 pub mod str;
 pub mod traceback;
 pub mod tuple;

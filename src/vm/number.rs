@@ -1416,7 +1416,7 @@ pub fn wrap_for_class(cls: &Value, value: Value, builtin: &Arc<Class>) -> PyResu
             }
             Ok(Value::Instance(Arc::new(Instance {
                 class: c.clone(),
-                attrs: parking_lot::Mutex::new(Default::default()),
+                attrs: crate::vm::spin::SpinMutex::new(Default::default()),
                 base: InstanceBase::Builtin(parking_lot::Mutex::new(value)),
             })))
         }

@@ -17,6 +17,7 @@ use parking_lot::Mutex;
 use crate::compile::code::Code;
 use crate::vm::error::PyResult;
 use crate::vm::interp::Vm;
+use crate::vm::spin::SpinMutex;
 
 #[derive(Clone)]
 pub enum Value {
@@ -261,7 +262,7 @@ fn inline_text(bytes: &[u8]) -> &str {
 }
 
 pub struct PyList {
-    pub items: Mutex<Vec<Value>>,
+    pub items: SpinMutex<Vec<Value>>,
 }
 
 pub struct PyTuple {
@@ -369,7 +370,7 @@ pub enum Layout {
 
 pub struct Instance {
     pub class: Arc<Class>,
-    pub attrs: Mutex<AttrMap>,
+    pub attrs: SpinMutex<AttrMap>,
     pub base: InstanceBase,
 }
 
@@ -459,7 +460,7 @@ impl Value {
 
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Arc::new(PyList {
-            items: Mutex::new(items),
+            items: SpinMutex::new(items),
         }))
     }
 
