@@ -621,6 +621,8 @@ impl<'s> Lexer<'s> {
                     colon = true;
                     break;
                 }
+                // An assignment (`match[0] = lambda: x`), not a pattern.
+                Tok::Equal if depth == 0 => break,
                 _ => {}
             }
         }
