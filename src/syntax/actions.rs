@@ -841,3 +841,340 @@ pub fn decorate(decorators: Vec<Expr>, mut stmt: Stmt) -> Stmt {
     }
     stmt
 }
+
+// ---------------------------------------------------------------------------
+// `match` statements, lowered to an `if`/`elif` chain: each pattern becomes a
+// test expression that binds its capture names with `:=` as it matches.
+
+/// A `case` pattern.
+pub enum Pat {
+    Wildcard,
+    Capture(Name),
+    /// A literal or dotted name, compared with `==`.
+    Value(Expr),
+    /// `None`, `True` or `False`, compared with `is`.
+    Singleton(Expr),
+    Seq(Vec<Pat>),
+    Star(Option<Name>),
+    Map(Vec<(Expr, Pat)>, Option<Name>),
+    Class(Expr, Vec<Pat>, Vec<(Name, Pat)>),
+    Or(Vec<Pat>),
+    As(Box<Pat>, Name),
+}
+
+/// One `case` block.
+pub struct Case {
+    pub pat: Pat,
+    pub guard: Option<Expr>,
+    pub body: Vec<Stmt>,
+    /// From `case` to the end of the guard: where a failing test points.
+    pub span: Span,
+}
+
+/// Built-in classes whose single positional sub-pattern matches the subject itself.
+const SELF_MATCHING: [&str; 11] = [
+    "bool",
+    "bytearray",
+    "bytes",
+    "dict",
+    "float",
+    "frozenset",
+    "int",
+    "list",
+    "set",
+    "str",
+    "tuple",
+];
+
+pub fn match_stmt(subject: Expr, cases: Vec<Case>, l: usize, r: usize) -> PResult<Stmt> {
+    let span = Span::new(l, r);
+    let var: Name = format!("$match{l}").into();
+    let mut chain: Vec<Stmt> = Vec::new();
+    for case in cases.into_iter().rev() {
+        let at = case.span;
+        let subj = Expr::new(ExprKind::Name(var.clone()), at);
+        let mut test = lower_pat(&case.pat, &subj, at)?;
+        if let Some(g) = case.guard {
+            test = bool_op(BoolOp::And, vec![test, g], at);
+        }
+        let s = Stmt::new(
+            StmtKind::If {
+                test,
+                body: case.body,
+                orelse: chain,
+            },
+            at,
+        );
+        chain = vec![s];
+    }
+    // The subject is evaluated once, in front of the first test.
+    let bind = bind_to(var, subject, span);
+    match chain.pop() {
+        Some(Stmt {
+            kind: StmtKind::If { test, body, orelse },
+            span,
+        }) => Ok(Stmt::new(
+            StmtKind::If {
+                test: bool_op(BoolOp::And, vec![bind, test], span),
+                body,
+                orelse,
+            },
+            span,
+        )),
+        _ => Err(user("invalid syntax", span)),
+    }
+}
+
+fn bool_op(op: BoolOp, values: Vec<Expr>, span: Span) -> Expr {
+    Expr::new(ExprKind::BoolOp { op, values }, span)
+}
+
+/// `[(name := value)]`: always true, binding `name`.
+fn bind_to(name: Name, value: Expr, span: Span) -> Expr {
+    let walrus = Expr::new(
+        ExprKind::NamedExpr {
+            target: name,
+            value: Box::new(value),
+        },
+        span,
+    );
+    Expr::new(ExprKind::List(vec![walrus]), span)
+}
+
+fn compare(left: &Expr, op: CmpOp, right: Expr, span: Span) -> Expr {
+    Expr::new(
+        ExprKind::Compare {
+            left: Box::new(left.clone()),
+            ops: vec![op],
+            comparators: vec![right],
+        },
+        span,
+    )
+}
+
+fn builtin_call(func: &str, args: Vec<Expr>, span: Span) -> Expr {
+    Expr::new(
+        ExprKind::Call {
+            func: Box::new(Expr::new(ExprKind::Name(func.into()), span)),
+            args,
+            keywords: Vec::new(),
+        },
+        span,
+    )
+}
+
+fn int_const(v: i64, span: Span) -> Expr {
+    Expr::new(ExprKind::Constant(Constant::Int(v)), span)
+}
+
+fn subscript(value: &Expr, index: Expr, span: Span) -> Expr {
+    Expr::new(
+        ExprKind::Subscript {
+            value: Box::new(value.clone()),
+            index: Box::new(index),
+        },
+        span,
+    )
+}
+
+fn lower_pat(pat: &Pat, subj: &Expr, span: Span) -> PResult<Expr> {
+    Ok(match pat {
+        Pat::Wildcard => Expr::new(ExprKind::Constant(Constant::True), span),
+        Pat::Capture(n) => bind_to(n.clone(), subj.clone(), span),
+        Pat::Value(e) => compare(subj, CmpOp::Eq, e.clone(), span),
+        Pat::Singleton(e) => compare(subj, CmpOp::Is, e.clone(), span),
+        Pat::Or(alts) => {
+            let tests = alts
+                .iter()
+                .map(|p| lower_pat(p, subj, span))
+                .collect::<PResult<Vec<_>>>()?;
+            bool_op(BoolOp::Or, tests, span)
+        }
+        Pat::As(p, n) => {
+            let test = lower_pat(p, subj, span)?;
+            bool_op(
+                BoolOp::And,
+                vec![test, bind_to(n.clone(), subj.clone(), span)],
+                span,
+            )
+        }
+        Pat::Star(_) => return Err(user("can't use starred expression here", span)),
+        Pat::Seq(items) => lower_seq(items, subj, span)?,
+        Pat::Map(items, rest) => {
+            let dict = Expr::new(ExprKind::Name("dict".into()), span);
+            let mut parts = vec![builtin_call("isinstance", vec![subj.clone(), dict], span)];
+            for (k, p) in items {
+                let has = Expr::new(
+                    ExprKind::Compare {
+                        left: Box::new(k.clone()),
+                        ops: vec![CmpOp::In],
+                        comparators: vec![subj.clone()],
+                    },
+                    span,
+                );
+                parts.push(has);
+                parts.push(lower_pat(p, &subscript(subj, k.clone(), span), span)?);
+            }
+            if let Some(rest) = rest {
+                let key: Name = format!("$key{}", span.start).into();
+                let key_e = Expr::new(ExprKind::Name(key), span);
+                let keys = Expr::new(
+                    ExprKind::Tuple(items.iter().map(|(k, _)| k.clone()).collect()),
+                    span,
+                );
+                let comp = Expr::new(
+                    ExprKind::DictComp {
+                        key: Box::new(key_e.clone()),
+                        value: Box::new(subscript(subj, key_e.clone(), span)),
+                        generators: vec![Comprehension {
+                            target: key_e.clone(),
+                            iter: subj.clone(),
+                            ifs: vec![compare(&key_e, CmpOp::NotIn, keys, span)],
+                            is_async: false,
+                        }],
+                    },
+                    span,
+                );
+                parts.push(bind_to(rest.clone(), comp, span));
+            }
+            bool_op(BoolOp::And, parts, span)
+        }
+        Pat::Class(cls, pos, kws) => {
+            let mut parts = vec![builtin_call(
+                "isinstance",
+                vec![subj.clone(), cls.clone()],
+                span,
+            )];
+            let self_matching =
+                matches!(&cls.kind, ExprKind::Name(n) if SELF_MATCHING.contains(&&**n));
+            if self_matching && pos.len() == 1 {
+                parts.push(lower_pat(&pos[0], subj, span)?);
+            } else {
+                for (i, p) in pos.iter().enumerate() {
+                    let args = Expr::new(
+                        ExprKind::Attribute {
+                            value: Box::new(cls.clone()),
+                            attr: "__match_args__".into(),
+                        },
+                        span,
+                    );
+                    let attr_name = subscript(&args, int_const(i as i64, span), span);
+                    let value = builtin_call("getattr", vec![subj.clone(), attr_name], span);
+                    parts.push(lower_pat(p, &value, span)?);
+                }
+            }
+            for (name, p) in kws {
+                let attr = Expr::new(ExprKind::Constant(Constant::Str(name.clone())), span);
+                parts.push(builtin_call("hasattr", vec![subj.clone(), attr], span));
+                let value = Expr::new(
+                    ExprKind::Attribute {
+                        value: Box::new(subj.clone()),
+                        attr: name.clone(),
+                    },
+                    span,
+                );
+                parts.push(lower_pat(p, &value, span)?);
+            }
+            bool_op(BoolOp::And, parts, span)
+        }
+    })
+}
+
+/// A sequence pattern: a list or tuple of the right length whose items match.
+fn lower_seq(items: &[Pat], subj: &Expr, span: Span) -> PResult<Expr> {
+    let seq_types = Expr::new(
+        ExprKind::Tuple(vec![
+            Expr::new(ExprKind::Name("list".into()), span),
+            Expr::new(ExprKind::Name("tuple".into()), span),
+        ]),
+        span,
+    );
+    let mut parts = vec![builtin_call(
+        "isinstance",
+        vec![subj.clone(), seq_types],
+        span,
+    )];
+    let n = items.len();
+    let star = items.iter().position(|p| matches!(p, Pat::Star(_)));
+    if items.iter().filter(|p| matches!(p, Pat::Star(_))).count() > 1 {
+        return Err(user("multiple starred names in sequence pattern", span));
+    }
+    let len = builtin_call("len", vec![subj.clone()], span);
+    match star {
+        None => parts.push(compare(&len, CmpOp::Eq, int_const(n as i64, span), span)),
+        Some(_) => parts.push(compare(
+            &len,
+            CmpOp::GtE,
+            int_const(n as i64 - 1, span),
+            span,
+        )),
+    }
+    for (i, p) in items.iter().enumerate() {
+        match (p, star) {
+            (Pat::Star(name), Some(k)) => {
+                if let Some(name) = name {
+                    let after = (n - 1 - k) as i64;
+                    let upper = (after > 0).then(|| Box::new(int_const(-after, span)));
+                    let slice = Expr::new(
+                        ExprKind::Slice {
+                            lower: Some(Box::new(int_const(k as i64, span))),
+                            upper,
+                            step: None,
+                        },
+                        span,
+                    );
+                    let rest = builtin_call("list", vec![subscript(subj, slice, span)], span);
+                    parts.push(bind_to(name.clone(), rest, span));
+                }
+            }
+            _ => {
+                let index = match star {
+                    Some(k) if i > k => i as i64 - n as i64,
+                    _ => i as i64,
+                };
+                parts.push(lower_pat(
+                    p,
+                    &subscript(subj, int_const(index, span), span),
+                    span,
+                )?);
+            }
+        }
+    }
+    Ok(bool_op(BoolOp::And, parts, span))
+}
+
+/// `*name` in a sequence pattern (`*_` binds nothing).
+pub fn star_pattern(n: Name) -> Pat {
+    Pat::Star((&*n != "_").then_some(n))
+}
+
+pub fn class_pattern(cls: Expr, args: Vec<(Option<Name>, Pat)>) -> PResult<Pat> {
+    let mut pos = Vec::new();
+    let mut kws = Vec::new();
+    for (name, p) in args {
+        match name {
+            Some(n) => kws.push((n, p)),
+            None if kws.is_empty() => pos.push(p),
+            None => {
+                return Err(user(
+                    "positional patterns follow keyword patterns",
+                    cls.span,
+                ))
+            }
+        }
+    }
+    Ok(Pat::Class(cls, pos, kws))
+}
+
+pub fn map_pattern(items: Vec<(Option<Expr>, Pat)>) -> PResult<Pat> {
+    let mut keyed = Vec::new();
+    let mut rest = None;
+    for (k, p) in items {
+        match (k, p) {
+            (Some(k), p) => keyed.push((k, p)),
+            (None, Pat::Capture(n)) => rest = Some(n),
+            (None, _) => {}
+        }
+    }
+    Ok(Pat::Map(keyed, rest))
+}

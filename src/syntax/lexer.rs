@@ -310,6 +310,10 @@ pub enum Tok {
     Is,
     Lambda,
     Nonlocal,
+    /// `match` and `case` where they start a match statement or a case
+    /// block (elsewhere they are names).
+    Match,
+    Case,
     Not,
     Or,
     Pass,
@@ -548,6 +552,8 @@ pub struct Lexer<'s> {
     line_begin: usize,
     /// Whether an error was produced (the parse then failed because of it).
     pub errored: bool,
+    /// An error met while looking ahead, delivered after the pending tokens.
+    deferred_error: Option<SyntaxError>,
 }
 
 impl<'s> Lexer<'s> {
@@ -572,7 +578,63 @@ impl<'s> Lexer<'s> {
             history: Vec::new(),
             line_begin: 0,
             errored: false,
+            deferred_error: None,
         }
+    }
+
+    /// Whether no token but indentation has been produced on this logical line.
+    fn at_line_start(&self) -> bool {
+        self.history[self.line_begin..]
+            .iter()
+            .all(|t| matches!(t.1, Tok::Indent | Tok::Dedent | Tok::StartModule))
+    }
+
+    /// Whether the rest of the logical line has a `:` outside brackets (the
+    /// tokens stay queued): a leading `match` or `case` is then a keyword,
+    /// since no other statement starting with a name (but an annotated
+    /// assignment, excluded by its first token) has one.
+    fn line_ends_with_colon(&mut self) -> bool {
+        let mut ahead = Vec::new();
+        loop {
+            match self.produce() {
+                Some(Ok(t)) => {
+                    let end = t.1 == Tok::Newline;
+                    ahead.push(t);
+                    if end {
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    self.deferred_error = Some(e);
+                    break;
+                }
+                None => break,
+            }
+        }
+        let mut depth = 0i32;
+        let mut colon = false;
+        for t in &ahead {
+            match t.1 {
+                Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+                Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+                Tok::Colon if depth == 0 => {
+                    colon = true;
+                    break;
+                }
+                // An assignment (`match[0] = lambda: x`), not a pattern.
+                Tok::Equal if depth == 0 => break,
+                _ => {}
+            }
+        }
+        let starts_like_target = matches!(
+            ahead.first().map(|t| &t.1),
+            Some(Tok::Colon | Tok::Equal | Tok::Dot | Tok::Newline)
+        );
+        let colon = colon && !starts_like_target;
+        for t in ahead.into_iter().rev() {
+            self.pending.push_front(t);
+        }
+        colon
     }
 
     fn err(&self, msg: impl Into<String>, start: usize, end: usize) -> SyntaxError {
@@ -601,6 +663,9 @@ impl<'s> Lexer<'s> {
         }
         if let Some(t) = self.pending.pop_front() {
             return Some(Ok(t));
+        }
+        if let Some(e) = self.deferred_error.take() {
+            return Some(Err(e));
         }
         if self.finished {
             return None;
@@ -1013,7 +1078,20 @@ impl Iterator for Lexer<'_> {
     type Item = LexResult;
 
     fn next(&mut self) -> Option<LexResult> {
-        let item = self.produce();
+        let mut item = self.produce();
+        if let Some(Ok((start, Tok::Name(n), end))) = &item {
+            if matches!(&**n, "match" | "case") && self.at_line_start() {
+                let kw = if &**n == "match" {
+                    Tok::Match
+                } else {
+                    Tok::Case
+                };
+                let (start, end) = (*start, *end);
+                if self.line_ends_with_colon() {
+                    item = Some(Ok((start, kw, end)));
+                }
+            }
+        }
         match &item {
             Some(Ok(t)) => {
                 let newline = t.1 == Tok::Newline;

@@ -160,9 +160,11 @@ def _make_init(cls, flds, frozen):
     return __init__
 
 
-def _process_class(cls, init, repr, eq, order, frozen):
+def _process_class(cls, init, repr, eq, order, frozen, match_args=True):
     flds = _collect_fields(cls)
     cls.__dataclass_fields__ = flds
+    if match_args and '__match_args__' not in cls.__dict__:
+        cls.__match_args__ = tuple(f.name for f in flds.values() if f.init)
     if init:
         cls.__init__ = _make_init(cls, flds, frozen)
     if repr:
@@ -213,7 +215,8 @@ def dataclass(cls=None, /, *, init=True, repr=True, eq=True, order=False,
               unsafe_hash=False, frozen=False, match_args=True,
               kw_only=False, slots=False):
     def wrap(cls):
-        return _process_class(cls, init, repr, eq, order, frozen)
+        return _process_class(cls, init, repr, eq, order, frozen,
+                              match_args)
     if cls is None:
         return wrap
     return wrap(cls)
