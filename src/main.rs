@@ -14,6 +14,12 @@ use gilvm::vm::interp::{Interp, Options, Vm, MAIN_STACK_SIZE};
 use gilvm::vm::traceback::report_uncaught;
 use gilvm::vm::{PyErr, PyResult, Value};
 
+/// Scripts allocate many small short-lived objects (strings, instances,
+/// frames' vectors); mimalloc serves those several times faster than the
+/// system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A Python 3.11 subset interpreter with a real, switchable global interpreter lock.
 #[derive(Parser, Debug)]
 #[command(name = "gilvm", version, about, disable_help_subcommand = true)]
