@@ -46,6 +46,10 @@ pub enum Instr {
     /// then `BinaryOp`) complete: numbers are combined in one step, skipping
     /// both; anything else runs as `LoadFast(i)` (see `optimize`).
     LoadFastBinary(u32),
+    /// `LoadFast(i)` that the next two instructions (`LoadFast`/`LoadConst`,
+    /// then `CompareOp`) complete: two ints or two floats are compared in one
+    /// step, straight into a conditional jump after them when there is one.
+    LoadFastCompare(u32),
     /// `LoadFast(i)` before a `LoadAttr`: an instance attribute is read
     /// straight from the local, without a count on the instance; anything
     /// else runs as `LoadFast(i)`.

@@ -6,6 +6,9 @@
 //! two instructions after it stay in place, so a jump to either of them,
 //! the line table and the stack depths are all unchanged.
 //!
+//! `LoadFastCompare a` does the same for a `CompareOp`, and takes a
+//! conditional jump that follows at once.
+//!
 //! In the same way `LoadFast a` before `LoadAttr`/`StoreAttr` becomes
 //! `LoadFastAttr a`/`LoadFastStoreAttr a`: the attribute instruction is
 //! done on the local's instance in place when the site cache allows it.
@@ -20,6 +23,9 @@ pub fn fuse(instrs: &mut [Instr]) {
         instrs[at] = match (instrs.get(at + 1), instrs.get(at + 2)) {
             (Some(Instr::LoadFast(_) | Instr::LoadConst(_)), Some(Instr::BinaryOp(_))) => {
                 Instr::LoadFastBinary(a)
+            }
+            (Some(Instr::LoadFast(_) | Instr::LoadConst(_)), Some(Instr::CompareOp(_))) => {
+                Instr::LoadFastCompare(a)
             }
             (Some(Instr::LoadAttr(_)), _) => Instr::LoadFastAttr(a),
             (Some(Instr::StoreAttr(_)), _) => Instr::LoadFastStoreAttr(a),
@@ -51,6 +57,9 @@ mod tests {
             Instr::LoadFast(7),
             Instr::StoreAttr(2),
             Instr::LoadFast(8),
+            Instr::LoadFast(9),
+            Instr::LoadConst(0),
+            Instr::CompareOp(0),
         ];
         fuse(&mut code);
         assert!(matches!(code[0], Instr::LoadFastBinary(0)));
@@ -64,5 +73,7 @@ mod tests {
         assert!(matches!(code[12], Instr::LoadAttr(1)));
         assert!(matches!(code[13], Instr::LoadFastStoreAttr(7)));
         assert!(matches!(code[15], Instr::LoadFast(8)));
+        assert!(matches!(code[16], Instr::LoadFastCompare(9)));
+        assert!(matches!(code[18], Instr::CompareOp(0)));
     }
 }

@@ -382,6 +382,42 @@ impl Vm {
                         pc += 2;
                         self.frame.pc = pc as u32;
                     }
+                    Instr::LoadFastCompare(i) => {
+                        let slot = fb + i as usize;
+                        let r = match (instrs.get(pc), instrs.get(pc + 1)) {
+                            (Some(&next), Some(&Instr::CompareOp(op))) => {
+                                let b = match next {
+                                    Instr::LoadFast(j) => self.stack.get(fb + j as usize),
+                                    Instr::LoadConst(k) => code.consts.get(k as usize),
+                                    _ => None,
+                                };
+                                match (&self.stack[slot], b) {
+                                    (Value::Int(x), Some(Value::Int(y))) => Some(cmp_op(x, y, op)),
+                                    (Value::Float(x), Some(Value::Float(y))) => {
+                                        Some(cmp_op(x, y, op))
+                                    }
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        };
+                        let Some(r) = r else {
+                            self.load_fast(slot, &code, i)?;
+                            continue;
+                        };
+                        // Past the operand and the compare; a conditional
+                        // jump right after takes the result directly.
+                        pc = match instrs.get(pc + 2) {
+                            Some(&Instr::PopJumpIfFalse(t)) if !r => t as usize,
+                            Some(&Instr::PopJumpIfTrue(t)) if r => t as usize,
+                            Some(&Instr::PopJumpIfFalse(_) | &Instr::PopJumpIfTrue(_)) => pc + 3,
+                            _ => {
+                                push_value(&mut self.stack, Value::Bool(r));
+                                pc + 2
+                            }
+                        };
+                        self.frame.pc = pc as u32;
+                    }
                     Instr::LoadFastAttr(i) => {
                         let slot = fb + i as usize;
                         if let (Value::Instance(inst), Some(&Instr::LoadAttr(n))) =
