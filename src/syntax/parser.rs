@@ -344,6 +344,16 @@ fn special_error(
             }
         }
     }
+    // `from m import a,`: a trailing comma needs parentheses.
+    if tok == Tok::Newline
+        && prev == Some(Tok::Comma)
+        && first == Some(Tok::From)
+        && h[start..idx].iter().any(|t| t.1 == Tok::Import)
+        && !h[start..idx].iter().any(|t| t.1 == Tok::LPar)
+    {
+        let msg = "trailing comma not allowed without surrounding parentheses";
+        return err(msg, l, l);
+    }
     // `yield = 1`: the statement began as a yield expression.
     if first == Some(Tok::Yield) && idx > start && tok == Tok::Equal {
         let msg = "assignment to yield expression not possible";

@@ -296,14 +296,7 @@ pub fn format_int(i: IntRef, spec: &FormatSpec, type_name: &str) -> PyResult<Str
         }
     };
     let prefix = if spec.alt { prefix } else { "" };
-    layout_number(
-        i.is_negative(),
-        prefix,
-        &digits,
-        "",
-        spec,
-        group,
-    )
+    layout_number(i.is_negative(), prefix, &digits, "", spec, group)
 }
 
 /// Strip trailing zeros (and a bare point) from a positional mantissa.
@@ -1087,14 +1080,7 @@ fn percent_int_body(n: IntRef, radix: u32, spec: &FormatSpec, upper: bool) -> Py
         grouping: None,
         ..spec.clone()
     };
-    layout_number(
-        n.is_negative(),
-        prefix,
-        &digits,
-        "",
-        &spec,
-        3,
-    )
+    layout_number(n.is_negative(), prefix, &digits, "", &spec, 3)
 }
 
 #[cfg(test)]
