@@ -3074,7 +3074,9 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
                  \x20       compile(open(f, 'rb').read(), f, 'exec')\n\
                  \x20       print('OK')\n\
                  \x20   except SyntaxError as e:\n\
-                 \x20       print('ERR', e.lineno, e.msg)\n",
+                 \x20       print('ERR', e.lineno, e.msg)\n\
+                 \x20   except RecursionError:\n\
+                 \x20       print('ERR')\n",
             )
             .args(&names)
             .output()
@@ -3098,7 +3100,9 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
             let ours = match &result {
                 Ok(_) => "OK".to_string(),
                 // Decoding errors are reported without a location.
-                Err(e) if !e.has_location() => "ERR".to_string(),
+                Err(e) if !e.has_location() || e.kind == SyntaxErrorKind::TooDeep => {
+                    "ERR".to_string()
+                }
                 Err(e) => format!(
                     "ERR {} {}",
                     crate::syntax::lexer::line_of(&src_text, e.span.start as usize),

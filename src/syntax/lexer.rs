@@ -981,7 +981,8 @@ impl<'s> Lexer<'s> {
                             at + 1,
                         ));
                     }
-                    return Err(self.err(format!("invalid {kind_name} literal"), at, at + 1));
+                    // CPython's caret is on the last good character.
+                    return Err(self.err(format!("invalid {kind_name} literal"), at - 1, at));
                 }
                 prev_digit = true;
             }
@@ -1003,7 +1004,10 @@ impl<'s> Lexer<'s> {
                     && b[i - 1].is_ascii_digit()
                     && b.get(i + 1).is_some_and(|n| n.is_ascii_digit()))
             {
-                return Err(self.err("invalid decimal literal", start, end));
+                // The caret goes on the last good character: the first of
+                // two underscores, or a trailing one.
+                let at = if i > 0 && b[i - 1] == b'_' { i - 1 } else { i };
+                return Err(self.err("invalid decimal literal", start + at, start + at + 1));
             }
         }
         if let Some(c) = self.src[end..].chars().next() {
@@ -1020,7 +1024,13 @@ impl<'s> Lexer<'s> {
                             && !rest[kw.len()..].chars().next().is_some_and(is_id_char)
                     });
                 if !ok_kw || text.ends_with(['e', 'E']) {
-                    return Err(self.err("invalid decimal literal", start, end + c.len_utf8()));
+                    // The caret goes on the last digit (before a dangling `e`).
+                    let last = if text.len() > 1 && text.ends_with(['e', 'E']) {
+                        end - 2
+                    } else {
+                        end - 1
+                    };
+                    return Err(self.err("invalid decimal literal", last, last + 1));
                 }
             }
         }
@@ -1029,10 +1039,12 @@ impl<'s> Lexer<'s> {
             return Ok(Tok::Float(digits.parse::<f64>().unwrap_or(f64::INFINITY)));
         }
         if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
+            // CPython underlines the zeros (and underscores) before the first other digit.
+            let zeros = text.bytes().take_while(|&b| b == b'0' || b == b'_').count();
             return Err(self.err(
                 "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
                 start,
-                end,
+                start + zeros,
             ));
         }
         Ok(int_token(&digits, 10))

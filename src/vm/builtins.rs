@@ -318,6 +318,11 @@ pub fn fill_builtins(d: &PyDict) {
     d.set("IOError", os_error);
     d.set("NotImplemented", t.not_implemented.clone());
     d.set("Ellipsis", t.ellipsis.clone());
+    // Keywords to the parser, but names in the builtins namespace too (so
+    // "Did you mean: 'True'?" finds them).
+    d.set("True", Value::Bool(true));
+    d.set("False", Value::Bool(false));
+    d.set("None", Value::None);
     d.set("__debug__", Value::Bool(true));
     d.set("__name__", Value::str("builtins"));
     d.set("__doc__", Value::None);

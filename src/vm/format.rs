@@ -5,6 +5,7 @@ use crate::vm::builtins::{base_value, type_name};
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::number::{self, int_ref, IntRef};
+use crate::vm::str::check_size;
 use crate::vm::value::{Kwargs, Value};
 
 /// A parsed format spec: `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`.
@@ -142,11 +143,13 @@ fn unknown_code(ty: char, type_name: &str) -> PyErr {
 }
 
 /// Pad `body` (already including sign and prefix) to the spec's width.
-fn pad(body: &str, spec: &FormatSpec, default_align: char) -> String {
+fn pad(body: &str, spec: &FormatSpec, default_align: char) -> PyResult<String> {
     let len = body.chars().count();
     if len >= spec.width {
-        return body.to_string();
+        return Ok(body.to_string());
     }
+    // The padded text is built here and then copied into a str object.
+    check_size(2 * spec.width as u128 * spec.fill.len_utf8() as u128)?;
     let n = spec.width - len;
     let fill = |k: usize| std::iter::repeat_n(spec.fill, k);
     let mut out = String::with_capacity(body.len() + n * spec.fill.len_utf8());
@@ -165,7 +168,7 @@ fn pad(body: &str, spec: &FormatSpec, default_align: char) -> String {
             out.push_str(body);
         }
     }
-    out
+    Ok(out)
 }
 
 /// Group `digits` from the right in groups of `group`, zero-filling on the
@@ -202,7 +205,9 @@ fn layout_number(
     rest: &str,
     spec: &FormatSpec,
     group: usize,
-) -> String {
+) -> PyResult<String> {
+    // Digits are grouped as chars (4 bytes each) before becoming a string.
+    check_size(4 * spec.width as u128)?;
     let sign = if negative {
         "-"
     } else {
@@ -230,7 +235,7 @@ fn layout_number(
         out.extend(std::iter::repeat_n(spec.fill, n));
         out.push_str(&digits);
         out.push_str(rest);
-        return out;
+        return Ok(out);
     }
     let body = format!("{sign}{prefix}{digits}{rest}");
     pad(&body, spec, '>')
@@ -272,7 +277,7 @@ pub fn format_int(i: IntRef, spec: &FormatSpec, type_name: &str) -> PyResult<Str
             .filter(|n| (0..0x110000).contains(n))
             .and_then(|n| char::from_u32(n as u32))
             .ok_or_else(|| PyErr::overflow_error("%c arg not in range(0x110000)"))?;
-        return Ok(pad(&c.to_string(), spec, '>'));
+        return pad(&c.to_string(), spec, '>');
     }
     if ty == 'n' && spec.grouping.is_some() {
         return Err(PyErr::value_error(format!(
@@ -291,14 +296,7 @@ pub fn format_int(i: IntRef, spec: &FormatSpec, type_name: &str) -> PyResult<Str
         }
     };
     let prefix = if spec.alt { prefix } else { "" };
-    Ok(layout_number(
-        i.is_negative(),
-        prefix,
-        &digits,
-        "",
-        spec,
-        group,
-    ))
+    layout_number(i.is_negative(), prefix, &digits, "", spec, group)
 }
 
 /// Strip trailing zeros (and a bare point) from a positional mantissa.
@@ -349,7 +347,7 @@ fn float_body(x: f64, ty: char, prec: Option<usize>, alt: bool) -> String {
         'e' | 'E' => exp_form(ax, prec.unwrap_or(6), alt, false, upper),
         'f' | 'F' | '%' => {
             let p = prec.unwrap_or(6);
-            let mut s = format!("{:.*}", p, ax);
+            let mut s = number::fixed_digits(ax, p);
             if alt && p == 0 {
                 s.push('.');
             }
@@ -385,7 +383,7 @@ fn general(ax: f64, prec: usize, alt: bool, add_dot_zero: bool, upper: bool) -> 
     let limit = if add_dot_zero { p as i32 - 1 } else { p as i32 };
     if (-4..limit).contains(&exp) {
         let decimals = (p as i32 - 1 - exp) as usize;
-        let mut s = format!("{:.*}", decimals, ax);
+        let mut s = number::fixed_digits(ax, decimals);
         if alt {
             if !s.contains('.') {
                 s.push('.');
@@ -407,6 +405,9 @@ pub fn format_float(x: f64, spec: &FormatSpec, type_name: &str) -> PyResult<Stri
     let ty = spec.ty.unwrap_or('\0');
     if !matches!(ty, '\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n' | '%') {
         return Err(unknown_code(ty, type_name));
+    }
+    if spec.precision.is_some_and(|p| p > i32::MAX as usize) {
+        return Err(PyErr::value_error("precision too big"));
     }
     let body = float_body(x, ty, spec.precision, spec.alt);
     let mut negative = x.is_sign_negative() && !x.is_nan();
@@ -432,9 +433,9 @@ pub fn format_float(x: f64, spec: &FormatSpec, type_name: &str) -> PyResult<Stri
             grouping: None,
             ..spec.clone()
         };
-        return Ok(layout_number(negative, "", int_part, rest, &spec2, 3));
+        return layout_number(negative, "", int_part, rest, &spec2, 3);
     }
-    Ok(layout_number(negative, "", int_part, rest, spec, 3))
+    layout_number(negative, "", int_part, rest, spec, 3)
 }
 
 /// `format(str, spec)`.
@@ -472,7 +473,7 @@ pub fn format_str(s: &str, spec: &FormatSpec) -> PyResult<String> {
         },
         None => s,
     };
-    Ok(pad(truncated, spec, '<'))
+    pad(truncated, spec, '<')
 }
 
 /// `format(v, spec)` for the built-in scalar types; `None` for anything else.
@@ -875,7 +876,13 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
             i += 1;
             if i < chars.len() && chars[i] == '*' {
                 let p = next_arg(&mut argi)?;
-                spec.precision = Some(star_arg(&p)?.max(0) as usize);
+                let p = star_arg(&p)?;
+                if i32::try_from(p).is_err() {
+                    return Err(PyErr::overflow_error(
+                        "Python int too large to convert to C int",
+                    ));
+                }
+                spec.precision = Some(p.max(0) as usize);
                 i += 1;
             } else {
                 let start = i;
@@ -886,8 +893,9 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
                 spec.precision = Some(if s.is_empty() {
                     0
                 } else {
-                    s.parse()
+                    s.parse::<i32>()
                         .map_err(|_| PyErr::value_error("precision too big"))?
+                        as usize
                 });
             }
         }
@@ -1072,14 +1080,7 @@ fn percent_int_body(n: IntRef, radix: u32, spec: &FormatSpec, upper: bool) -> Py
         grouping: None,
         ..spec.clone()
     };
-    Ok(layout_number(
-        n.is_negative(),
-        prefix,
-        &digits,
-        "",
-        &spec,
-        3,
-    ))
+    layout_number(n.is_negative(), prefix, &digits, "", &spec, 3)
 }
 
 #[cfg(test)]

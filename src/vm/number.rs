@@ -713,7 +713,25 @@ pub fn shortest_digits(x: f64) -> (bool, String, i32) {
 
 /// Digits of `x` rounded to `prec` significant digits after the first (Rust's `{:.prec$e}`).
 pub fn sci_digits(x: f64, prec: usize) -> (bool, String, i32) {
-    split_sci(&format!("{:.*e}", prec, x))
+    // A double has under 800 significant decimal digits; the rest are zeros
+    // (and Rust's formatter takes at most a u16 precision).
+    let (neg, mut digits, exp) = split_sci(&format!("{:.*e}", prec.min(EXACT_DIGITS), x));
+    pad_zeros(&mut digits, prec.saturating_sub(EXACT_DIGITS));
+    (neg, digits, exp)
+}
+
+/// More decimal places than any double needs to be written exactly.
+const EXACT_DIGITS: usize = 1100;
+
+fn pad_zeros(s: &mut String, n: usize) {
+    s.extend(std::iter::repeat_n('0', n));
+}
+
+/// `x` with `prec` digits after the point (`format(x, '.{prec}f')`).
+pub fn fixed_digits(x: f64, prec: usize) -> String {
+    let mut s = format!("{:.*}", prec.min(EXACT_DIGITS), x);
+    pad_zeros(&mut s, prec.saturating_sub(EXACT_DIGITS));
+    s
 }
 
 fn split_sci(s: &str) -> (bool, String, i32) {
@@ -1659,6 +1677,7 @@ fn int_to_bytes(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> 
         return Err(PyErr::overflow_error("int too big to convert"));
     }
     let fill = if i.is_negative() { 0xff } else { 0 };
+    crate::vm::str::check_size(length as u128)?;
     bytes.resize(length as usize, fill);
     if !little {
         bytes.reverse();

@@ -582,6 +582,12 @@ fn repeat_count(v: &Value) -> PyResult<Option<usize>> {
     }
 }
 
+/// A str or bytes repeat whose length would not fit a Py_ssize_t (an
+/// OverflowError in CPython; a MemoryError below that size).
+fn too_long(len: usize, n: usize) -> bool {
+    len as u128 * n as u128 > i64::MAX as u128
+}
+
 fn check_repeat(item_bytes: usize, n: usize) -> PyResult<()> {
     crate::vm::str::check_size(item_bytes as u128 * n as u128)
 }
@@ -999,13 +1005,26 @@ impl Vm {
     fn repeat(&mut self, seq: &Value, n: usize) -> PyResult<Value> {
         Ok(match seq {
             Value::Str(s) => {
+                if too_long(s.as_str().len(), n) && too_long(s.as_str().chars().count(), n) {
+                    return Err(PyErr::overflow_error("repeated string is too long"));
+                }
                 check_repeat(s.as_str().len(), n)?;
                 if n == 1 {
                     return Ok(seq.clone());
                 }
-                Value::from_string(s.as_str().repeat(n))
+                // Reserved up front so a failed allocation is a MemoryError.
+                let mut out = String::new();
+                out.try_reserve_exact(s.as_str().len() * n)
+                    .map_err(|_| crate::vm::number::memory_error())?;
+                for _ in 0..n {
+                    out.push_str(s.as_str());
+                }
+                Value::from_string(out)
             }
             Value::Bytes(b) => {
+                if too_long(b.len(), n) {
+                    return Err(PyErr::overflow_error("repeated bytes are too long"));
+                }
                 check_repeat(b.len(), n)?;
                 Value::Bytes(b.repeat(n).into())
             }

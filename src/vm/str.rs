@@ -1371,6 +1371,14 @@ fn str_expandtabs(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
         Some(v) => int_arg(v)?,
         None => 8,
     };
+    // CPython takes the tab size as a C int.
+    if i32::try_from(tab).is_err() {
+        return Err(PyErr::overflow_error(
+            "Python int too large to convert to C int",
+        ));
+    }
+    let tabs = s.as_str().bytes().filter(|&b| b == b'\t').count() as u128;
+    check_size(s.as_str().len() as u128 + tabs * tab.max(0) as u128)?;
     Ok(new_str(expandtabs(s.as_str(), tab)))
 }
 
