@@ -337,11 +337,7 @@ impl Vm {
                         let slot = fb + i as usize;
                         let fast = match (instrs.get(pc), instrs.get(pc + 1)) {
                             (Some(&next), Some(&Instr::BinaryOp(op))) => {
-                                let b = match next {
-                                    Instr::LoadFast(j) => self.stack.get(fb + j as usize),
-                                    Instr::LoadConst(k) => code.consts.get(k as usize),
-                                    _ => None,
-                                };
+                                let b = fused_operand(&self.stack, &code.consts, fb, next);
                                 match (&self.stack[slot], b) {
                                     (Value::Int(x), Some(Value::Int(y))) => int_op(*x, *y, op),
                                     (Value::Float(x), Some(Value::Float(y))) => {
@@ -369,13 +365,7 @@ impl Vm {
                             // Not two numbers (or an error to raise): just
                             // the `LoadFast`, and the next two run as usual.
                             Num::No => {
-                                match &self.stack[slot] {
-                                    v if is_scalar(v) => dup_scalar(&mut self.stack, slot),
-                                    Value::Null => {
-                                        return Err(unbound_local(&code.code.varnames[i as usize]));
-                                    }
-                                    _ => dup_clone(&mut self.stack, slot),
-                                }
+                                self.load_fast(slot, &code, i)?;
                                 continue;
                             }
                         }
@@ -386,11 +376,7 @@ impl Vm {
                         let slot = fb + i as usize;
                         let r = match (instrs.get(pc), instrs.get(pc + 1)) {
                             (Some(&next), Some(&Instr::CompareOp(op))) => {
-                                let b = match next {
-                                    Instr::LoadFast(j) => self.stack.get(fb + j as usize),
-                                    Instr::LoadConst(k) => code.consts.get(k as usize),
-                                    _ => None,
-                                };
+                                let b = fused_operand(&self.stack, &code.consts, fb, next);
                                 match (&self.stack[slot], b) {
                                     (Value::Int(x), Some(Value::Int(y))) => Some(cmp_op(x, y, op)),
                                     (Value::Float(x), Some(Value::Float(y))) => {
@@ -1901,6 +1887,22 @@ fn cacheable(v: &Value) -> bool {
     match v {
         Value::Object(o) => !matches!(o.kind, ObjKind::Native(_) | ObjKind::Generator(_)),
         _ => true,
+    }
+}
+
+/// The second operand of a fused `LoadFast`: the local or constant that
+/// `next` loads (see `compile::optimize`).
+#[inline(always)]
+fn fused_operand<'a>(
+    stack: &'a [Value],
+    consts: &'a [Value],
+    fb: usize,
+    next: Instr,
+) -> Option<&'a Value> {
+    match next {
+        Instr::LoadFast(j) => stack.get(fb + j as usize),
+        Instr::LoadConst(k) => consts.get(k as usize),
+        _ => None,
     }
 }
 
