@@ -280,8 +280,10 @@ impl Builder {
             }
             StmtKind::AugAssign { target, value, .. } => {
                 self.expr(value)?;
+                // As in CPython, the target counts as an assignment only
+                // (`x += 1` before `global x` is "assigned to before").
                 if let ExprKind::Name(n) = &target.kind {
-                    self.add(n, flag::DEF_LOCAL | flag::USE, target.span)
+                    self.add(n, flag::DEF_LOCAL, target.span)
                 } else {
                     self.expr(target)
                 }
