@@ -29,7 +29,15 @@ impl Vm {
         if let Some(m) = self.interp.module(name) {
             return Ok(m);
         }
-        let module = self.load_module(name)?;
+        let Some(module) = self.load_module(name)? else {
+            let msg = match (&parent, name.rsplit_once('.')) {
+                (Some(Value::Module(p)), Some((pname, _))) if p.dict.get("__path__").is_none() => {
+                    format!("No module named '{name}'; '{pname}' is not a package")
+                }
+                _ => format!("No module named '{name}'"),
+            };
+            return Err(not_found(name, msg));
+        };
         if let (Some(Value::Module(p)), Some((_, child))) = (&parent, name.rsplit_once('.')) {
             p.dict.set(child, module.clone());
         }
@@ -41,16 +49,19 @@ impl Vm {
         Ok(module)
     }
 
-    fn load_module(&mut self, name: &str) -> PyResult<Value> {
+    /// Find and run module `name`; `None` when there is no such module.
+    fn load_module(&mut self, name: &str) -> PyResult<Option<Value>> {
         if let Some(r) = crate::stdlib::native_module(self, name) {
             let m = Value::Module(r?);
             self.interp.modules.set(name, m.clone());
-            return Ok(m);
+            return Ok(Some(m));
         }
         if let Some(src) = crate::stdlib::py_source(name) {
             let filename = format!("<frozen {name}>");
             let is_pkg = crate::stdlib::is_package(name);
-            return self.exec_source_module(name, src, &filename, None, is_pkg);
+            return self
+                .exec_source_module(name, src, &filename, None, is_pkg)
+                .map(Some);
         }
         let rel = name.replace('.', "/");
         let dirs: Vec<PathBuf> = self.interp.options.path.clone();
@@ -76,15 +87,12 @@ impl Vm {
                     Ok(s) => s,
                     Err(e) => return Err(self.syntax_error(&e, &filename, None)),
                 };
-                return self.exec_source_module(name, &src, &filename, Some(&filename), is_pkg);
+                return self
+                    .exec_source_module(name, &src, &filename, Some(&filename), is_pkg)
+                    .map(Some);
             }
         }
-        let e = PyErr::new(
-            ExcKind::ModuleNotFoundError,
-            format!("No module named '{name}'"),
-        );
-        e.exc.attrs.lock().insert("name".into(), Value::str(name));
-        Err(e)
+        Ok(None)
     }
 
     /// Compile and run module source as module `name`, registered in
@@ -293,4 +301,11 @@ impl Vm {
 fn display_path(p: &std::path::Path) -> String {
     let s = p.to_string_lossy().to_string();
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// ModuleNotFoundError for `name`, with its `name` attribute set.
+fn not_found(name: &str, msg: String) -> PyErr {
+    let e = PyErr::new(ExcKind::ModuleNotFoundError, msg);
+    e.exc.attrs.lock().insert("name".into(), Value::str(name));
+    e
 }
