@@ -559,17 +559,19 @@ impl PyDict {
     }
 
     pub fn set_str(&self, key: Arc<PyStr>, v: Value) {
+        // The old value is dropped after unlocking.
+        drop(self.replace_str(key, v));
+    }
+
+    /// Set a str key; returns the value it replaced.
+    pub fn replace_str(&self, key: Arc<PyStr>, v: Value) -> Option<Value> {
         let mut map = self.map.lock();
         match map.find_str(&key) {
-            Some(ix) => {
-                // Drop the old value after unlocking.
-                let old = map.set_value_at(ix, v);
-                drop(map);
-                drop(old);
-            }
+            Some(ix) => Some(map.set_value_at(ix, v)),
             None => {
                 let hash = key.hash();
                 map.insert_new(hash, Value::Str(key), v);
+                None
             }
         }
     }

@@ -83,7 +83,7 @@ impl Vm {
     #[inline]
     fn return_to_caller(&mut self) -> Value {
         let ret = self.frame.ret as usize;
-        truncate(&mut self.stack, ret);
+        self.release_to(ret);
         let init = take_slot(&mut self.frame.init_instance);
         let Some(caller) = self.frames.pop() else {
             drop(self.exit_frame());
@@ -115,7 +115,7 @@ impl Vm {
     #[inline]
     fn finish_frame(&mut self) -> Frame {
         let ret = self.frame.ret as usize;
-        truncate(&mut self.stack, ret);
+        self.release_to(ret);
         self.exit_frame()
     }
 
@@ -256,6 +256,33 @@ impl Vm {
         Ok(())
     }
 
+    /// Drop `v`; a suspended generator whose last reference this is gets
+    /// closed first, so its `finally` blocks run (CPython's finalizer).
+    #[inline(always)]
+    fn release(&mut self, v: Value) {
+        if let Value::Object(o) = &v {
+            if Arc::strong_count(o) == 1 {
+                if let ObjKind::Generator(g) = &o.kind {
+                    if g.needs_close() {
+                        self.finalize_generator(o);
+                    }
+                }
+            }
+        }
+        drop_value(v);
+    }
+
+    /// Cut the stack back to `len` as a returning frame does, closing a
+    /// suspended generator that only a local held (see `release`).
+    #[inline(always)]
+    fn release_to(&mut self, len: usize) {
+        while self.stack.len() > len {
+            if let Some(v) = self.stack.pop() {
+                self.release(v);
+            }
+        }
+    }
+
     /// The eval-breaker check (backward jumps, function entry, after natives).
     #[inline(always)]
     fn breaker_check(&mut self) -> PyResult<()> {
@@ -301,19 +328,9 @@ impl Vm {
                 match instr {
                     Instr::Nop => {}
                     Instr::Pop => {
+                        // `break`/`return` out of a `for` pops its iterator.
                         if let Some(v) = self.stack.pop() {
-                            // `break`/`return` out of a `for` pops its iterator:
-                            // a generator dropped there is closed first.
-                            if let Value::Object(o) = &v {
-                                if Arc::strong_count(o) == 1 {
-                                    if let ObjKind::Generator(g) = &o.kind {
-                                        if g.needs_close() {
-                                            self.finalize_generator(o);
-                                        }
-                                    }
-                                }
-                            }
-                            drop_value(v);
+                            self.release(v);
                         }
                     }
                     Instr::Copy(n) => {
@@ -504,7 +521,7 @@ impl Vm {
                             _ => {
                                 let v = self.pop();
                                 let old = std::mem::replace(&mut self.stack[dst], v);
-                                drop_value(old);
+                                self.release(old);
                             }
                         }
                     }
@@ -513,7 +530,8 @@ impl Vm {
                         if slot.is_null() {
                             return Err(unbound_local(&code.code.varnames[i as usize]));
                         }
-                        *slot = Value::Null;
+                        let old = take_slot(slot);
+                        self.release(old);
                     }
                     Instr::LoadDeref(i) => {
                         let v = self.frame.cells[i as usize].value.lock().clone();
@@ -571,10 +589,14 @@ impl Vm {
                     }
                     Instr::StoreGlobal(i) => {
                         let v = self.pop();
-                        self.frame
+                        let old = self
+                            .frame
                             .func
                             .globals
-                            .set_str(code.names[i as usize].clone(), v);
+                            .replace_str(code.names[i as usize].clone(), v);
+                        if let Some(old) = old {
+                            self.release(old);
+                        }
                     }
                     Instr::DeleteGlobal(i) => {
                         let globals = self.frame.func.globals.clone();
@@ -607,9 +629,12 @@ impl Vm {
                     Instr::StoreName(i) => {
                         let v = self.pop();
                         let name = code.names[i as usize].clone();
-                        match &self.frame.locals {
-                            Some(locals) => locals.set_str(name, v),
-                            None => self.frame.func.globals.set_str(name, v),
+                        let old = match &self.frame.locals {
+                            Some(locals) => locals.replace_str(name, v),
+                            None => self.frame.func.globals.replace_str(name, v),
+                        };
+                        if let Some(old) = old {
+                            self.release(old);
                         }
                     }
                     Instr::DeleteName(i) => {
@@ -1740,11 +1765,14 @@ impl Vm {
     }
 
     fn delete_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {
-        let name = code.names[i].clone();
-        if ns.get_str(&name).is_none() {
-            return Err(self.name_error(name.as_str()));
+        let name = &code.names[i];
+        match ns.del_str(name) {
+            Some(old) => {
+                self.release(old);
+                Ok(())
+            }
+            None => Err(self.name_error(name.as_str())),
         }
-        self.del_item(&Value::Dict(ns.clone()), &Value::Str(name))
     }
 
     /// `NameError: name 'x' is not defined`, with `.name` set and a
