@@ -5,7 +5,7 @@
 //! dispatch loop until it yields (the frame moves back here), returns or
 //! raises (the generator is finished).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -28,6 +28,21 @@ pub struct Generator {
     /// The exception the generator was handling when it last yielded
     /// (`Null` if none), restored when it resumes.
     pub exc_state: Mutex<crate::vm::value::Value>,
+}
+
+/// How many generators, in all threads, are suspended inside a `try` or
+/// `with` (and so must be closed when dropped). While none are, a returning
+/// frame drops its locals without looking for them (`Vm::release_to`).
+static GUARDED_SUSPENDED: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any generator might need closing when its last reference goes.
+#[inline(always)]
+pub(crate) fn any_guarded_suspended() -> bool {
+    GUARDED_SUSPENDED.load(Ordering::Relaxed) != 0
+}
+
+fn guarded(frame: &Frame) -> bool {
+    !frame.blocks.is_empty()
 }
 
 const CREATED: u8 = 0;
@@ -67,6 +82,9 @@ impl Generator {
         let mut slot = self.frame.lock();
         match slot.take() {
             Some(frame) => {
+                if guarded(&frame) {
+                    GUARDED_SUSPENDED.fetch_sub(1, Ordering::Relaxed);
+                }
                 let was_created = self.state.swap(RUNNING, Ordering::Relaxed) == CREATED;
                 Ok(Some((frame, was_created)))
             }
@@ -80,6 +98,9 @@ impl Generator {
     }
 
     pub(crate) fn suspend(&self, frame: Frame) {
+        if guarded(&frame) {
+            GUARDED_SUSPENDED.fetch_add(1, Ordering::Relaxed);
+        }
         *self.frame.lock() = Some(frame);
         self.state.store(SUSPENDED, Ordering::Relaxed);
     }
@@ -109,8 +130,19 @@ impl Generator {
 
     /// An unstarted generator that refused a value goes back to "created".
     pub(crate) fn unsuspend_created(&self, frame: Frame) {
+        if guarded(&frame) {
+            GUARDED_SUSPENDED.fetch_add(1, Ordering::Relaxed);
+        }
         *self.frame.lock() = Some(frame);
         self.state.store(CREATED, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        if self.frame.get_mut().as_ref().is_some_and(guarded) {
+            GUARDED_SUSPENDED.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 

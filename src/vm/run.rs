@@ -276,6 +276,10 @@ impl Vm {
     /// suspended generator that only a local held (see `release`).
     #[inline(always)]
     fn release_to(&mut self, len: usize) {
+        if !crate::vm::generator::any_guarded_suspended() {
+            truncate(&mut self.stack, len);
+            return;
+        }
         while self.stack.len() > len {
             if let Some(v) = self.stack.pop() {
                 self.release(v);
