@@ -364,10 +364,18 @@ impl Vm {
     /// CPython's finalizer, an error is reported on stderr and swallowed.
     pub(crate) fn finalize_generator(&mut self, gen: &Arc<Object>) {
         if let Err(e) = self.close_generator(gen) {
+            // As CPython's unraisable hook: an error without a traceback
+            // gets the frame that was running when the generator went.
+            if let Some(d) = e.data() {
+                let mut tb = d.traceback.lock();
+                if tb.is_empty() {
+                    tb.push(self.trace_entry());
+                }
+            }
             let what = self
                 .repr(&Value::Object(gen.clone()))
                 .unwrap_or_else(|_| "<generator>".to_string());
-            let report = crate::vm::traceback::format_exception(self, &e);
+            let report = crate::vm::traceback::format_unraisable(self, &e);
             self.interp
                 .write_stderr(&format!("Exception ignored in: {what}\n{report}"));
         }

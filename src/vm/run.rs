@@ -174,7 +174,7 @@ impl Vm {
         }
     }
 
-    fn trace_entry(&self) -> TraceEntry {
+    pub(crate) fn trace_entry(&self) -> TraceEntry {
         let code = &self.frame.func.code.code;
         TraceEntry {
             filename: code.filename.clone(),

@@ -254,6 +254,14 @@ pub fn exception_type_name(exc: &Instance) -> String {
     }
 }
 
+/// One exception with its own traceback, no chain: what CPython's
+/// unraisable hook prints (e.g. for an error while finalizing a generator).
+pub fn format_unraisable(vm: &mut Vm, err: &PyErr) -> String {
+    let mut out = String::new();
+    format_single(vm, &err.exc, &mut out);
+    out
+}
+
 fn format_single(vm: &mut Vm, exc: &Arc<Instance>, out: &mut String) {
     fill_derived_attrs(exc);
     if let InstanceBase::Exception(d) = &exc.base {
