@@ -358,23 +358,9 @@ impl Vm {
                         let slot = fb + i as usize;
                         let fast = match (instrs.get(pc), instrs.get(pc + 1)) {
                             (Some(&next), Some(&Instr::BinaryOp(op))) => {
-                                let b = fused_operand(&self.stack, &code.consts, fb, next);
-                                match (&self.stack[slot], b) {
-                                    (Value::Int(x), Some(Value::Int(y))) => int_op(*x, *y, op),
-                                    (Value::Float(x), Some(Value::Float(y))) => {
-                                        float_op(*x, *y, op)
-                                    }
-                                    (Value::Float(x), Some(Value::Int(y)))
-                                        if y.unsigned_abs() < 1 << 53 =>
-                                    {
-                                        float_op(*x, *y as f64, op)
-                                    }
-                                    (Value::Int(x), Some(Value::Float(y)))
-                                        if x.unsigned_abs() < 1 << 53 =>
-                                    {
-                                        float_op(*x as f64, *y, op)
-                                    }
-                                    _ => Num::No,
+                                match fused_operand(&self.stack, &code.consts, fb, next) {
+                                    Some(b) => scalar_binary(&self.stack[slot], b, op),
+                                    None => Num::No,
                                 }
                             }
                             _ => Num::No,
@@ -397,14 +383,8 @@ impl Vm {
                         let slot = fb + i as usize;
                         let r = match (instrs.get(pc), instrs.get(pc + 1)) {
                             (Some(&next), Some(&Instr::CompareOp(op))) => {
-                                let b = fused_operand(&self.stack, &code.consts, fb, next);
-                                match (&self.stack[slot], b) {
-                                    (Value::Int(x), Some(Value::Int(y))) => Some(cmp_op(x, y, op)),
-                                    (Value::Float(x), Some(Value::Float(y))) => {
-                                        Some(cmp_op(x, y, op))
-                                    }
-                                    _ => None,
-                                }
+                                fused_operand(&self.stack, &code.consts, fb, next)
+                                    .and_then(|b| scalar_compare(&self.stack[slot], b, op))
                             }
                             _ => None,
                         };
@@ -414,11 +394,9 @@ impl Vm {
                         };
                         // Past the operand and the compare; a conditional
                         // jump right after takes the result directly.
-                        pc = match instrs.get(pc + 2) {
-                            Some(&Instr::PopJumpIfFalse(t)) if !r => t as usize,
-                            Some(&Instr::PopJumpIfTrue(t)) if r => t as usize,
-                            Some(&Instr::PopJumpIfFalse(_) | &Instr::PopJumpIfTrue(_)) => pc + 3,
-                            _ => {
+                        pc = match jump_on(instrs.get(pc + 2), r, pc + 3) {
+                            Some(to) => to,
+                            None => {
                                 push_value(&mut self.stack, Value::Bool(r));
                                 pc + 2
                             }
@@ -808,17 +786,7 @@ impl Vm {
                     }
                     Instr::BinaryOp(op) => {
                         let len = self.stack.len();
-                        let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
-                            (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
-                            (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
-                            (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
-                                float_op(*x, *y as f64, op)
-                            }
-                            (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < 1 << 53 => {
-                                float_op(*x as f64, *y, op)
-                            }
-                            _ => Num::No,
-                        };
+                        let fast = scalar_binary(&self.stack[len - 2], &self.stack[len - 1], op);
                         if fast.is_some() {
                             // Both operands are scalars: overwrite the left one in place.
                             forget_top(&mut self.stack);
@@ -846,24 +814,16 @@ impl Vm {
                     }
                     Instr::CompareOp(op) => {
                         let len = self.stack.len();
-                        let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
-                            (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
-                            (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
-                            _ => None,
-                        };
+                        let fast = scalar_compare(&self.stack[len - 2], &self.stack[len - 1], op);
                         if let Some(r) = fast {
                             forget_top(&mut self.stack);
                             // A conditional jump right after consumes the result directly.
-                            match code.code.instrs.get(cur + 1) {
-                                Some(Instr::PopJumpIfFalse(t)) => {
+                            match jump_on(instrs.get(cur + 1), r, cur + 2) {
+                                Some(to) => {
                                     forget_top(&mut self.stack);
-                                    pc = if r { cur + 2 } else { *t as usize };
+                                    pc = to;
                                 }
-                                Some(Instr::PopJumpIfTrue(t)) => {
-                                    forget_top(&mut self.stack);
-                                    pc = if r { *t as usize } else { cur + 2 };
-                                }
-                                _ => set_scalar(&mut self.stack[len - 2], Num::B(r)),
+                                None => set_scalar(&mut self.stack[len - 2], Num::B(r)),
                             }
                         } else {
                             let b = self.pop();
@@ -1919,6 +1879,45 @@ fn cacheable(v: &Value) -> bool {
     match v {
         Value::Object(o) => !matches!(o.kind, ObjKind::Native(_) | ObjKind::Generator(_)),
         _ => true,
+    }
+}
+
+/// `a op b` when both are ints or floats (and ints mix with floats
+/// exactly); `Num::No` for everything else, and for errors to raise.
+#[inline(always)]
+fn scalar_binary(a: &Value, b: &Value, op: u32) -> Num {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => int_op(*x, *y, op),
+        (Value::Float(x), Value::Float(y)) => float_op(*x, *y, op),
+        (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < 1 << 53 => {
+            float_op(*x, *y as f64, op)
+        }
+        (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < 1 << 53 => {
+            float_op(*x as f64, *y, op)
+        }
+        _ => Num::No,
+    }
+}
+
+/// A comparison of two ints or two floats.
+#[inline(always)]
+fn scalar_compare(a: &Value, b: &Value, op: u32) -> Option<bool> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(cmp_op(x, y, op)),
+        (Value::Float(x), Value::Float(y)) => Some(cmp_op(x, y, op)),
+        _ => None,
+    }
+}
+
+/// Where execution goes when `next` is a conditional jump on the result
+/// `r` (`fallthrough`: the instruction after that jump); `None` when
+/// `next` is no conditional jump and the result must be pushed.
+#[inline(always)]
+fn jump_on(next: Option<&Instr>, r: bool, fallthrough: usize) -> Option<usize> {
+    match next {
+        Some(&Instr::PopJumpIfFalse(t)) => Some(if r { fallthrough } else { t as usize }),
+        Some(&Instr::PopJumpIfTrue(t)) => Some(if r { t as usize } else { fallthrough }),
+        _ => None,
     }
 }
 

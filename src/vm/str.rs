@@ -979,9 +979,22 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "join")?;
     no_kw("join", kwargs)?;
     crate::vm::builtins::one_arg("str.join", &args[1..])?;
+    // A list or tuple of exact strs is joined straight from the container
+    // (no item copied out, no callback, so a list may stay locked).
+    let exact = |items: &[Value]| {
+        items.iter().all(|it| matches!(it, Value::Str(_))).then(|| {
+            join_parts(
+                &s,
+                items.iter().filter_map(|it| match it {
+                    Value::Str(p) => Some(&**p),
+                    _ => None,
+                }),
+            )
+        })
+    };
     let fast = match &args[1] {
-        Value::List(l) => join_strs(&s, &l.items.lock()),
-        Value::Tuple(t) => join_strs(&s, &t.items),
+        Value::List(l) => exact(&l.items.lock()),
+        Value::Tuple(t) => exact(&t.items),
         _ => None,
     };
     if let Some(r) = fast {
@@ -998,15 +1011,10 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             Err(e) => return Err(e),
         },
     };
-    let sep = s.as_str();
-    let mut total: usize = sep.len() * items.len().saturating_sub(1);
     let mut parts: Vec<Arc<PyStr>> = Vec::with_capacity(items.len());
     for (i, it) in items.iter().enumerate() {
         match str_arg(it) {
-            Some(p) => {
-                total += p.as_str().len();
-                parts.push(p);
-            }
+            Some(p) => parts.push(p),
             None => {
                 return Err(PyErr::type_error(format!(
                     "sequence item {i}: expected str instance, {} found",
@@ -1015,46 +1023,30 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             }
         }
     }
+    join_parts(&s, parts.iter().map(|p| &**p))
+}
+
+/// `sep` between the `parts`, built in one allocation.
+fn join_parts<'a, I>(sep: &PyStr, parts: I) -> PyResult<Value>
+where
+    I: Iterator<Item = &'a PyStr> + Clone,
+{
+    let (mut total, mut ascii, mut n) = (0usize, sep.ascii, 0usize);
+    for p in parts.clone() {
+        total = total.saturating_add(p.as_str().len());
+        ascii &= p.ascii;
+        n += 1;
+    }
+    total = total.saturating_add(sep.as_str().len().saturating_mul(n.saturating_sub(1)));
     check_size(total as u128)?;
     let mut out = String::with_capacity(total);
-    for (i, p) in parts.iter().enumerate() {
+    for (i, p) in parts.enumerate() {
         if i > 0 {
-            out.push_str(sep);
+            out.push_str(sep.as_str());
         }
         out.push_str(p.as_str());
     }
-    Ok(new_str(out))
-}
-
-/// `sep.join(items)` when every item is an exact str, straight from the
-/// container (no item copied out, no callback, so a list may stay locked);
-/// `None` when some item is not an exact str.
-fn join_strs(sep: &PyStr, items: &[Value]) -> Option<PyResult<Value>> {
-    let mut total = sep
-        .as_str()
-        .len()
-        .saturating_mul(items.len().saturating_sub(1));
-    let mut ascii = sep.ascii;
-    for it in items {
-        let Value::Str(p) = it else {
-            return None;
-        };
-        total = total.saturating_add(p.as_str().len());
-        ascii &= p.ascii;
-    }
-    if let Err(e) = check_size(total as u128) {
-        return Some(Err(e));
-    }
-    let mut out = String::with_capacity(total);
-    for (i, it) in items.iter().enumerate() {
-        if let Value::Str(p) = it {
-            if i > 0 {
-                out.push_str(sep.as_str());
-            }
-            out.push_str(p.as_str());
-        }
-    }
-    Some(Ok(Value::Str(Arc::new(PyStr::with_ascii(out, ascii)))))
+    Ok(Value::Str(Arc::new(PyStr::with_ascii(out, ascii))))
 }
 
 fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
