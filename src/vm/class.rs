@@ -506,11 +506,6 @@ fn dict_view_class() -> &'static Arc<Class> {
     })
 }
 
-/// Whether `class` is the class of instance `__dict__` views.
-pub fn is_dict_view_class(class: &Arc<Class>) -> bool {
-    Arc::ptr_eq(class, dict_view_class())
-}
-
 /// `obj.__dict__` for an instance: `snapshot` (a dict of its attributes)
 /// wrapped so that writes through it reach the instance.
 pub fn instance_dict_view(owner: &Arc<Instance>, snapshot: Value) -> Value {

@@ -503,6 +503,14 @@ fn builtin_base(inst: &Instance) -> Option<Value> {
     }
 }
 
+/// Whether `owner`, where a method was found for `inst`, is the built-in
+/// type of the value `inst` wraps: the method can then work on that value
+/// directly. A class deriving from it (a script class, or a built-in view
+/// like an instance's `__dict__`) has its own method called instead.
+fn native_of_base(owner: &Arc<Class>, inst: &Instance) -> bool {
+    builtin_base(inst).is_some_and(|b| Arc::ptr_eq(types().class_of(&b), owner))
+}
+
 fn attr_error(msg: String, obj: &Value, name: &str) -> PyErr {
     let e = PyErr::attribute_error(msg);
     let mut attrs = e.exc.attrs.lock();
@@ -3208,10 +3216,7 @@ impl Vm {
             Value::Dict(d) => self.dict_set(d, key.clone(), value),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setitem__") {
-                    if !is_builtin_class(owner)
-                        || builtin_base(inst).is_none()
-                        || crate::vm::class::is_dict_view_class(owner)
-                    {
+                    if !native_of_base(owner, inst) {
                         self.call_special(&f, obj, &[key.clone(), value])?;
                         return Ok(());
                     }
@@ -3309,10 +3314,7 @@ impl Vm {
             Value::Dict(d) => self.dict_del(d, key),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delitem__") {
-                    if !is_builtin_class(owner)
-                        || builtin_base(inst).is_none()
-                        || crate::vm::class::is_dict_view_class(owner)
-                    {
+                    if !native_of_base(owner, inst) {
                         self.call_special(&f, obj, std::slice::from_ref(key))?;
                         return Ok(());
                     }

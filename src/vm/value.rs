@@ -126,57 +126,50 @@ impl PyStr {
     /// (`Arc::get_mut` checks that atomically, so no other thread or value
     /// can observe the change); `false` leaves `s` untouched.
     pub fn push_unique(s: &mut Arc<PyStr>, b: &PyStr) -> bool {
-        let Some(me) = Arc::get_mut(s) else {
-            return false;
-        };
-        let add = b.as_str();
-        match &mut me.text {
-            Text::Inline { len, buf } => {
-                let (n, m) = (*len as usize, *len as usize + add.len());
-                if m <= INLINE_STR {
-                    // Two whole `&str`s back to back are valid UTF-8.
-                    buf[n..m].copy_from_slice(add.as_bytes());
-                    *len = m as u8;
-                } else {
-                    let mut t = String::with_capacity((2 * m).max(64));
-                    t.push_str(inline_text(&buf[..n]));
-                    t.push_str(add);
-                    me.text = Text::Heap(t);
-                }
-            }
-            // `String` grows geometrically: a loop of `s += c` is linear.
-            Text::Heap(t) => t.push_str(add),
-        }
-        me.ascii &= b.ascii;
-        *me.hash.get_mut() = 0;
-        true
+        PyStr::grow_unique(s, b, false)
     }
 
     /// Put `a` in front of `s` in place when this is the only reference to
     /// `s` (see [`PyStr::push_unique`]); `false` leaves `s` untouched.
     pub fn prepend_unique(s: &mut Arc<PyStr>, a: &PyStr) -> bool {
+        PyStr::grow_unique(s, a, true)
+    }
+
+    fn grow_unique(s: &mut Arc<PyStr>, other: &PyStr, in_front: bool) -> bool {
         let Some(me) = Arc::get_mut(s) else {
             return false;
         };
-        let add = a.as_str();
+        let add = other.as_str();
         match &mut me.text {
             Text::Inline { len, buf } => {
                 let (n, m) = (*len as usize, *len as usize + add.len());
                 if m <= INLINE_STR {
-                    // Still two whole `&str`s back to back: valid UTF-8.
-                    buf.copy_within(..n, add.len());
-                    buf[..add.len()].copy_from_slice(add.as_bytes());
+                    // Two whole `&str`s back to back are valid UTF-8.
+                    if in_front {
+                        buf.copy_within(..n, add.len());
+                        buf[..add.len()].copy_from_slice(add.as_bytes());
+                    } else {
+                        buf[n..m].copy_from_slice(add.as_bytes());
+                    }
                     *len = m as u8;
                 } else {
-                    let mut t = String::with_capacity(m);
-                    t.push_str(add);
-                    t.push_str(inline_text(&buf[..n]));
+                    // Room to grow at the end: `s += c` loops go on in place.
+                    let mut t = String::with_capacity((2 * m).max(64));
+                    if in_front {
+                        t.push_str(add);
+                        t.push_str(inline_text(&buf[..n]));
+                    } else {
+                        t.push_str(inline_text(&buf[..n]));
+                        t.push_str(add);
+                    }
                     me.text = Text::Heap(t);
                 }
             }
-            Text::Heap(t) => t.insert_str(0, add),
+            // `String` grows geometrically: a loop of `s += c` is linear.
+            Text::Heap(t) if in_front => t.insert_str(0, add),
+            Text::Heap(t) => t.push_str(add),
         }
-        me.ascii &= a.ascii;
+        me.ascii &= other.ascii;
         *me.hash.get_mut() = 0;
         true
     }
