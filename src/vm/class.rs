@@ -117,7 +117,7 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
     let code = &func.code.code;
     let slots = vm.take_vec(code.varnames.len() + code.max_stack as usize);
     let mut frame = Frame::new(func.clone(), slots);
-    frame.locals = Some(ns.clone());
+    frame.set_locals(ns.clone());
     let body_result = match vm.run_frame(frame, None)? {
         Exit::Return(v) => v,
         Exit::Yield(_, f) => {
@@ -353,7 +353,7 @@ fn zero_arg_super(vm: &Vm) -> PyResult<(Arc<Class>, Value)> {
     }
     let first = match code.cell2arg.iter().position(|a| *a == Some(0)) {
         Some(ci) => frame
-            .cells
+            .cells()
             .get(ci)
             .map(|c| c.value.lock().clone())
             .unwrap_or(Value::Null),
@@ -378,7 +378,7 @@ fn zero_arg_super(vm: &Vm) -> PyResult<(Arc<Class>, Value)> {
     let Some(idx) = code.freevars.iter().position(|n| &**n == "__class__") else {
         return Err(PyErr::runtime_error("super(): __class__ cell not found"));
     };
-    let cell = frame.cells.get(code.cellvars.len() + idx);
+    let cell = frame.cells().get(code.cellvars.len() + idx);
     match cell.map(|c| c.value.lock().clone()) {
         Some(Value::Class(c)) => Ok((c, first)),
         _ => Err(PyErr::runtime_error("super(): empty __class__ cell")),

@@ -35,13 +35,17 @@ pub struct Block {
 }
 
 /// A function activation.
+///
+/// Kept to 32 bytes: every call moves the caller's frame onto the frame
+/// stack and writes the callee's, so what most calls never use (a names
+/// mapping, cells, try blocks, values saved off the stack) sits behind one
+/// box, made on first use.
 pub struct Frame {
     /// The function being run; module bodies run as a function too, so a
     /// frame always has code, globals and a closure in one place (and a call
     /// moves the callee out of the caller's stack without touching a count).
     pub func: Arc<Function>,
-    /// The names mapping of module and class bodies (`NAME_LOCALS` code).
-    pub locals: Option<Arc<PyDict>>,
+    extra: Option<Box<FrameExtra>>,
     /// Index in the thread's value stack of local slot 0, while running.
     pub base: u32,
     /// Stack length to cut back to when the frame ends (for a call from the
@@ -50,14 +54,18 @@ pub struct Frame {
     pub nlocals: u32,
     /// Index of the next instruction.
     pub pc: u32,
+}
+
+/// The parts of a frame most calls do without.
+#[derive(Default)]
+struct FrameExtra {
+    /// The names mapping of module and class bodies (`NAME_LOCALS` code).
+    locals: Option<Arc<PyDict>>,
     /// This frame's cells, then its free variables.
-    pub cells: Vec<Arc<Cell>>,
-    pub blocks: Vec<Block>,
-    /// Set for `__init__` frames started by an inlined class instantiation:
-    /// the instance to produce when the frame returns `None`.
-    pub init_instance: Value,
+    cells: Vec<Arc<Cell>>,
+    blocks: Vec<Block>,
     /// Local slots then value stack while the frame is off the thread's stack.
-    pub saved: Vec<Value>,
+    saved: Vec<Value>,
 }
 
 impl Frame {
@@ -69,13 +77,14 @@ impl Frame {
             slots.resize(nlocals, Value::Null);
         }
         let cells = make_cells(&func, &slots);
-        let mut f = Frame::bare(func, 0, 0, nlocals as u32, cells);
-        f.saved = slots;
+        let mut f = Frame::running(func, 0, 0, nlocals as u32, cells);
+        f.extra_mut().saved = slots;
         f
     }
 
+    /// A frame whose locals start at `base` on the thread's stack.
     #[inline]
-    fn bare(
+    pub fn running(
         func: Arc<Function>,
         base: u32,
         ret: u32,
@@ -87,17 +96,22 @@ impl Frame {
         } else {
             None
         };
+        let extra = if locals.is_none() && cells.is_empty() {
+            None
+        } else {
+            Some(Box::new(FrameExtra {
+                locals,
+                cells,
+                ..FrameExtra::default()
+            }))
+        };
         Frame {
             func,
-            locals,
+            extra,
             base,
             ret,
             nlocals,
             pc: 0,
-            cells,
-            blocks: Vec::new(),
-            init_instance: Value::Null,
-            saved: Vec::new(),
         }
     }
 
@@ -105,15 +119,66 @@ impl Frame {
     pub fn empty(func: Arc<Function>) -> Frame {
         Frame {
             func,
-            locals: None,
+            extra: None,
             base: 0,
             ret: 0,
             nlocals: 0,
             pc: 0,
-            cells: Vec::new(),
-            blocks: Vec::new(),
-            init_instance: Value::Null,
-            saved: Vec::new(),
+        }
+    }
+
+    fn extra_mut(&mut self) -> &mut FrameExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The names mapping of a module or class body.
+    #[inline]
+    pub fn locals(&self) -> Option<&Arc<PyDict>> {
+        self.extra.as_ref().and_then(|x| x.locals.as_ref())
+    }
+
+    pub fn set_locals(&mut self, ns: Arc<PyDict>) {
+        self.extra_mut().locals = Some(ns);
+    }
+
+    /// This frame's cells, then its free variables.
+    #[inline]
+    pub fn cells(&self) -> &[Arc<Cell>] {
+        match &self.extra {
+            Some(x) => &x.cells,
+            None => &[],
+        }
+    }
+
+    /// The block stack (`try` handlers and handled exceptions).
+    #[inline]
+    pub fn blocks(&self) -> &[Block] {
+        match &self.extra {
+            Some(x) => &x.blocks,
+            None => &[],
+        }
+    }
+
+    #[inline]
+    pub fn push_block(&mut self, b: Block) {
+        self.extra_mut().blocks.push(b);
+    }
+
+    #[inline]
+    pub fn pop_block(&mut self) -> Option<Block> {
+        self.extra.as_mut().and_then(|x| x.blocks.pop())
+    }
+
+    /// Values kept while the frame is off the thread's stack (see `extra`).
+    pub fn saved_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.extra_mut().saved
+    }
+
+    /// Take the saved values out, leaving none.
+    pub fn take_saved(&mut self) -> Vec<Value> {
+        match &mut self.extra {
+            Some(x) => std::mem::take(&mut x.saved),
+            None => Vec::new(),
         }
     }
 
@@ -177,4 +242,13 @@ pub fn body_function(code: Arc<CodeObj>, globals: Arc<PyDict>) -> Arc<Function> 
         closure: Box::new([]),
         attrs: Mutex::new(AttrMap::default()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_frame_is_four_words() {
+        // Every call copies the caller's frame out and writes the callee's.
+        assert_eq!(std::mem::size_of::<super::Frame>(), 32);
+    }
 }

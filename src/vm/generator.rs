@@ -42,7 +42,7 @@ pub(crate) fn any_guarded_suspended() -> bool {
 }
 
 fn guarded(frame: &Frame) -> bool {
-    !frame.blocks.is_empty()
+    !frame.blocks().is_empty()
 }
 
 const CREATED: u8 = 0;
@@ -125,7 +125,7 @@ impl Generator {
                 .frame
                 .lock()
                 .as_ref()
-                .is_some_and(|f| !f.blocks.is_empty())
+                .is_some_and(|f| !f.blocks().is_empty())
     }
 
     /// An unstarted generator that refused a value goes back to "created".
@@ -213,7 +213,7 @@ impl Vm {
                 )));
             }
         } else {
-            frame.saved.push(sent);
+            frame.saved_mut().push(sent);
         }
         self.run_generator(g, frame, None)
     }
@@ -234,7 +234,7 @@ impl Vm {
         match r {
             Ok(Exit::Yield(v, frame)) => {
                 let in_handler = frame
-                    .blocks
+                    .blocks()
                     .iter()
                     .any(|b| b.kind == BlockKind::ExceptHandler);
                 let mine = std::mem::replace(&mut self.handled, caller_handled);
@@ -288,7 +288,7 @@ impl Vm {
         if !at_yield_from {
             return self.run_generator(g, frame, Some(exc));
         }
-        let sub = frame.saved.last().cloned().unwrap_or(Value::None);
+        let sub = frame.saved_mut().last().cloned().unwrap_or(Value::None);
         // The generator counts as running while its delegate handles the throw.
         let delegated: PyResult<Option<Value>> = if exc.matches(ExcKind::GeneratorExit) {
             match self.close_iterator(&sub) {
@@ -319,8 +319,8 @@ impl Vm {
             }
             Ok(None) => {
                 let v = self.take_stop_value();
-                frame.saved.pop();
-                frame.saved.push(v);
+                frame.saved_mut().pop();
+                frame.saved_mut().push(v);
                 frame.pc += 1;
                 self.run_generator(g, frame, None)
             }

@@ -284,7 +284,7 @@ impl Vm {
                 .filter(|k| matches!(k, Value::Str(s) if !s.as_str().starts_with('_')))
                 .collect(),
         };
-        let target = match &self.frame.locals {
+        let target = match self.frame.locals() {
             Some(l) => l.clone(),
             None => self.frame.func.globals.clone(),
         };

@@ -452,7 +452,7 @@ impl Vm {
     /// The locals mapping of the running frame if it has one (module and
     /// class bodies), for `locals()` / `vars()`.
     pub fn current_locals(&self) -> Option<Arc<PyDict>> {
-        self.frame.locals.clone()
+        self.frame.locals().cloned()
     }
 
     /// The value of the running frame's local slot `name` (for `locals()` in functions).
@@ -468,7 +468,7 @@ impl Vm {
             }
         }
         for (i, name) in code.cellvars.iter().chain(code.freevars.iter()).enumerate() {
-            if let Some(cell) = self.frame.cells.get(i) {
+            if let Some(cell) = self.frame.cells().get(i) {
                 let v = cell.value.lock().clone();
                 if !v.is_null() {
                     out.push((name.clone(), v));

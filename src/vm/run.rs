@@ -49,7 +49,7 @@ impl Vm {
         let base = self.stack.len();
         frame.base = base as u32;
         frame.ret = base as u32;
-        self.stack.append(&mut frame.saved);
+        self.stack.append(&mut frame.take_saved());
         let caller = std::mem::replace(&mut self.frame, frame);
         self.frames.push(caller);
         self.depth += 1;
@@ -79,12 +79,16 @@ impl Vm {
 
     /// A `return` from the running frame to its caller in this loop: cut
     /// the stack back, drop the frame where it is and make the caller
-    /// current. Returns the frame's `init_instance`.
+    /// current. Returns the instance an inlined `__init__` call produces
+    /// (`Null` for other calls): the callee's slot at `ret` holds it.
     #[inline]
     fn return_to_caller(&mut self) -> Value {
         let ret = self.frame.ret as usize;
+        let init = match self.stack.get_mut(ret) {
+            Some(slot) => take_slot(slot),
+            None => Value::Null,
+        };
         self.release_to(ret);
-        let init = take_slot(&mut self.frame.init_instance);
         let Some(caller) = self.frames.pop() else {
             drop(self.exit_frame());
             return init;
@@ -122,9 +126,9 @@ impl Vm {
     /// Suspend the running frame (a yield): its values move into `saved`.
     fn suspend_frame(&mut self) -> Frame {
         let base = (self.frame.base as usize).min(self.stack.len());
-        let mut saved = std::mem::take(&mut self.frame.saved);
+        let mut saved = self.frame.take_saved();
         saved.extend(self.stack.drain(base..));
-        self.frame.saved = saved;
+        *self.frame.saved_mut() = saved;
         let ret = self.frame.ret as usize;
         truncate(&mut self.stack, ret);
         self.exit_frame()
@@ -149,7 +153,7 @@ impl Vm {
             }
             record = true;
             let fb = self.frame.base as usize;
-            while let Some(block) = self.frame.blocks.pop() {
+            while let Some(block) = self.frame.pop_block() {
                 match block.kind {
                     BlockKind::ExceptHandler => {
                         truncate(&mut self.stack, fb + block.depth as usize);
@@ -516,7 +520,7 @@ impl Vm {
                         self.release(old);
                     }
                     Instr::LoadDeref(i) => {
-                        let v = self.frame.cells[i as usize].value.lock().clone();
+                        let v = self.frame.cells()[i as usize].value.lock().clone();
                         if v.is_null() {
                             return Err(unbound_deref(&code, i as usize));
                         }
@@ -524,10 +528,10 @@ impl Vm {
                     }
                     Instr::StoreDeref(i) => {
                         let v = self.pop();
-                        *self.frame.cells[i as usize].value.lock() = v;
+                        *self.frame.cells()[i as usize].value.lock() = v;
                     }
                     Instr::DeleteDeref(i) => {
-                        let cell = self.frame.cells[i as usize].clone();
+                        let cell = self.frame.cells()[i as usize].clone();
                         let mut slot = cell.value.lock();
                         if slot.is_null() {
                             drop(slot);
@@ -536,19 +540,19 @@ impl Vm {
                         *slot = Value::Null;
                     }
                     Instr::LoadClosure(i) => {
-                        let cell = self.frame.cells[i as usize].clone();
+                        let cell = self.frame.cells()[i as usize].clone();
                         self.push(cell_value(cell));
                     }
                     Instr::LoadClassDeref(i) => {
                         let name = cell_name(&code, i as usize);
-                        let found = match &self.frame.locals {
+                        let found = match self.frame.locals() {
                             Some(locals) => locals.get_str(&crate::vm::value::PyStr::new(&*name)),
                             None => None,
                         };
                         let v = match found {
                             Some(v) => v,
                             None => {
-                                let v = self.frame.cells[i as usize].value.lock().clone();
+                                let v = self.frame.cells()[i as usize].value.lock().clone();
                                 if v.is_null() {
                                     return Err(unbound_deref(&code, i as usize));
                                 }
@@ -587,7 +591,7 @@ impl Vm {
                     Instr::LoadName(i) => {
                         let name = &code.names[i as usize];
                         let globals = &self.frame.func.globals;
-                        let v = match &self.frame.locals {
+                        let v = match self.frame.locals() {
                             Some(locals) if !Arc::ptr_eq(locals, globals) => {
                                 match locals.get_str(name) {
                                     Some(v) => Some(v),
@@ -611,7 +615,7 @@ impl Vm {
                     Instr::StoreName(i) => {
                         let v = self.pop();
                         let name = code.names[i as usize].clone();
-                        let old = match &self.frame.locals {
+                        let old = match self.frame.locals() {
                             Some(locals) => locals.replace_str(name, v),
                             None => self.frame.func.globals.replace_str(name, v),
                         };
@@ -620,7 +624,7 @@ impl Vm {
                         }
                     }
                     Instr::DeleteName(i) => {
-                        let ns = match &self.frame.locals {
+                        let ns = match self.frame.locals() {
                             Some(l) => l.clone(),
                             None => self.frame.func.globals.clone(),
                         };
@@ -1117,14 +1121,14 @@ impl Vm {
                     }
                     Instr::SetupExcept(h) | Instr::SetupFinally(h) => {
                         let depth = (self.stack.len() - fb) as u32;
-                        self.frame.blocks.push(Block {
+                        self.frame.push_block(Block {
                             kind: BlockKind::Handler,
                             handler: h,
                             depth,
                         });
                     }
                     Instr::PopBlock => {
-                        self.frame.blocks.pop();
+                        self.frame.pop_block();
                     }
                     Instr::PushExcInfo => {
                         let exc = self.pop();
@@ -1134,7 +1138,7 @@ impl Vm {
                         let prev = std::mem::replace(&mut self.handled, exc.clone());
                         self.push(prev);
                         let depth = (self.stack.len() - fb) as u32;
-                        self.frame.blocks.push(Block {
+                        self.frame.push_block(Block {
                             kind: BlockKind::ExceptHandler,
                             handler: 0,
                             depth,
@@ -1142,9 +1146,9 @@ impl Vm {
                         self.push(exc);
                     }
                     Instr::PopExcept => {
-                        if let Some(b) = self.frame.blocks.last() {
+                        if let Some(b) = self.frame.blocks().last() {
                             if b.kind == BlockKind::ExceptHandler {
-                                self.frame.blocks.pop();
+                                self.frame.pop_block();
                             }
                         }
                         self.handled = self.pop();
@@ -1247,14 +1251,16 @@ impl Vm {
             Value::Function(f)
                 if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
             {
-                self.push_function_frame(f, fpos, astart, kwnames, Value::Null)?;
+                self.push_function_frame(f, fpos, astart, kwnames)?;
                 return Ok(true);
             }
             Value::Class(c) if kwnames.is_empty() => match self.cached_construct(&c) {
                 Construct::Frame(init) => {
                     let inst = crate::vm::class::new_instance(&c);
                     self.stack.insert(astart, inst.clone());
-                    self.push_function_frame(init, fpos, astart, kwnames, inst)?;
+                    // The class's slot keeps the instance for the return.
+                    self.stack[fpos] = inst;
+                    self.push_function_frame(init, fpos, astart, kwnames)?;
                     return Ok(true);
                 }
                 Construct::Native(new) => {
@@ -1283,7 +1289,8 @@ impl Vm {
 
     /// Make a frame for `f` the running frame, its arguments bound in place
     /// at `astart` on the stack; its result will replace the stack from
-    /// `fpos` up. `init` is the instance an inlined `__init__` call produces.
+    /// `fpos` up. `stack[fpos]` is `Null`, or for an inlined `__init__` the
+    /// instance the call produces.
     #[inline]
     fn push_function_frame(
         &mut self,
@@ -1291,7 +1298,6 @@ impl Vm {
         fpos: usize,
         astart: usize,
         kwnames: &[Value],
-        init: Value,
     ) -> PyResult<()> {
         let code = &f.code.code;
         let nargs = self.stack.len() - astart;
@@ -1315,37 +1321,19 @@ impl Vm {
         } else {
             crate::vm::frame::make_cells(&f, &self.stack[astart..])
         };
-        let locals = if code.flags & flags::NAME_LOCALS != 0 {
-            Some(f.globals.clone())
-        } else {
-            None
-        };
+        let callee = Frame::running(f, astart as u32, fpos as u32, nlocals as u32, cells);
         self.frames.reserve(1);
         // The caller moves onto the frame stack and the callee is written
         // straight into `self.frame`: `mem::replace` would go through
-        // temporaries built field by field, and reloading those in 16-byte
-        // chunks stalls on store forwarding, on every call.
+        // temporaries, and reloading those in 16-byte chunks stalls on
+        // store forwarding, on every call.
         // SAFETY: `self.frame` is read out once and overwritten before anything
         // else can observe it; nothing in between can panic (`push` has the
         // room reserved above), so it is never dropped twice or left moved-from.
         unsafe {
             let caller = std::ptr::read(&self.frame);
             self.frames.push(caller);
-            std::ptr::write(
-                &mut self.frame,
-                Frame {
-                    func: f,
-                    locals,
-                    base: astart as u32,
-                    ret: fpos as u32,
-                    nlocals: nlocals as u32,
-                    pc: 0,
-                    cells,
-                    blocks: Vec::new(),
-                    init_instance: init,
-                    saved: Vec::new(),
-                },
-            );
+            std::ptr::write(&mut self.frame, callee);
         }
         self.depth += 1;
         Ok(())
