@@ -115,6 +115,19 @@ impl Frame {
         }
     }
 
+    /// A running frame with no names mapping and no cells.
+    #[inline(always)]
+    pub fn plain(func: Arc<Function>, base: u32, ret: u32, nlocals: u32) -> Frame {
+        Frame {
+            func,
+            extra: None,
+            base,
+            ret,
+            nlocals,
+            pc: 0,
+        }
+    }
+
     /// The placeholder frame a thread's VM holds while no code runs.
     pub fn empty(func: Arc<Function>) -> Frame {
         Frame {

@@ -105,8 +105,8 @@ impl Interp {
         let gil = Arc::new(Gil::new(options.gil, options.switch_interval));
         let main_tid = new_thread_id();
         gil.register_thread(main_tid, "MainThread");
-        let idle_code = Arc::new(CodeObj {
-            code: Arc::new(crate::compile::code::Code {
+        let idle_code = Arc::new(CodeObj::new(
+            Arc::new(crate::compile::code::Code {
                 name: "<idle>".into(),
                 qualname: "<idle>".into(),
                 filename: "<idle>".into(),
@@ -126,9 +126,9 @@ impl Interp {
                 first_line: 0,
                 max_stack: 0,
             }),
-            consts: Box::new([]),
-            names: Box::new([]),
-        });
+            Box::new([]),
+            Box::new([]),
+        ));
         install_vm_methods();
         let builtins = Arc::new(PyDict::new());
         crate::vm::builtins::fill_builtins(&builtins);
@@ -235,11 +235,7 @@ fn install_vm_methods() {
 pub fn load_code(code: &Arc<Code>) -> Arc<CodeObj> {
     let consts = code.consts.iter().map(const_value).collect();
     let names = code.names.iter().map(|n| intern(n)).collect();
-    Arc::new(CodeObj {
-        code: code.clone(),
-        consts,
-        names,
-    })
+    Arc::new(CodeObj::new(code.clone(), consts, names))
 }
 
 /// The one shared `PyStr` for an identifier. Names in code objects are

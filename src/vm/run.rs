@@ -661,7 +661,7 @@ impl Vm {
                         } else {
                             fpos + 1
                         };
-                        if self.do_call(fpos, astart, &[])? {
+                        if self.plain_call(fpos, astart) || self.do_call(fpos, astart, &[])? {
                             switch_code(&mut code, &self.frame);
                             self.breaker_check()?;
                             continue 'frame;
@@ -669,7 +669,7 @@ impl Vm {
                     }
                     Instr::Call(n) => {
                         let fpos = self.stack.len() - n as usize - 1;
-                        if self.do_call(fpos, fpos + 1, &[])? {
+                        if self.plain_call(fpos, fpos + 1) || self.do_call(fpos, fpos + 1, &[])? {
                             switch_code(&mut code, &self.frame);
                             self.breaker_check()?;
                             continue 'frame;
@@ -1322,6 +1322,40 @@ impl Vm {
             crate::vm::frame::make_cells(&f, &self.stack[astart..])
         };
         let callee = Frame::running(f, astart as u32, fpos as u32, nlocals as u32, cells);
+        self.enter_frame(callee);
+        Ok(())
+    }
+
+    /// The call fast path: when `stack[fpos]` is a plain function (see
+    /// `CodeObj::plain_arity`) given exactly its parameter count of
+    /// positional arguments (`stack[astart..]`), those are its first local
+    /// slots already, and its frame becomes the running one. `false` (and
+    /// nothing done) otherwise, for `do_call`.
+    #[inline(always)]
+    fn plain_call(&mut self, fpos: usize, astart: usize) -> bool {
+        let nargs = self.stack.len() - astart;
+        let plain = match &self.stack[fpos] {
+            Value::Function(f) => f.code.plain_arity as usize == nargs,
+            _ => false,
+        };
+        if !plain || self.depth >= self.interp.recursion_limit() {
+            return false;
+        }
+        // Moved out of the stack: no count is touched.
+        let Value::Function(f) = take_slot(&mut self.stack[fpos]) else {
+            return false;
+        };
+        let nlocals = f.code.code.varnames.len();
+        if self.stack.len() < astart + nlocals {
+            self.stack.resize(astart + nlocals, Value::Null);
+        }
+        self.enter_frame(Frame::plain(f, astart as u32, fpos as u32, nlocals as u32));
+        true
+    }
+
+    /// Make `callee` the running frame, its caller moved onto the frame stack.
+    #[inline(always)]
+    fn enter_frame(&mut self, callee: Frame) {
         self.frames.reserve(1);
         // The caller moves onto the frame stack and the callee is written
         // straight into `self.frame`: `mem::replace` would go through
@@ -1336,7 +1370,6 @@ impl Vm {
             std::ptr::write(&mut self.frame, callee);
         }
         self.depth += 1;
-        Ok(())
     }
 
     /// General argument binding (defaults, keywords, `*args`, `**kwargs`):

@@ -277,6 +277,32 @@ pub struct CodeObj {
     pub code: Arc<Code>,
     pub consts: Box<[Value]>,
     pub names: Box<[Arc<PyStr>]>,
+    /// For a plain function (positional parameters only, no cells, not a
+    /// generator): its parameter count, so a call passing exactly that many
+    /// positional arguments binds them where they are. `u32::MAX` otherwise.
+    pub plain_arity: u32,
+}
+
+impl CodeObj {
+    pub fn new(code: Arc<Code>, consts: Box<[Value]>, names: Box<[Arc<PyStr>]>) -> CodeObj {
+        use crate::compile::code::flags;
+        let general = flags::VARARGS
+            | flags::VARKEYWORDS
+            | flags::GENERATOR
+            | flags::COROUTINE
+            | flags::NAME_LOCALS;
+        let plain = code.flags & general == 0
+            && code.kwonlyargcount == 0
+            && code.cellvars.is_empty()
+            && code.freevars.is_empty();
+        let plain_arity = if plain { code.argcount } else { u32::MAX };
+        CodeObj {
+            code,
+            consts,
+            names,
+            plain_arity,
+        }
+    }
 }
 
 pub struct Function {
