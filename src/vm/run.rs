@@ -312,11 +312,19 @@ impl Vm {
     /// `frames.len() == base`) returns or yields; errors leave the frames
     /// as they are for `unwind`.
     fn dispatch(&mut self, entry: usize) -> PyResult<Exit> {
-        let mut code: Arc<CodeObj> = self.frame.func.code.clone();
         self.breaker_check()?;
-        // One turn per frame switch (call or return): the instruction slice
-        // is then a local, not three pointer hops away, on every dispatch.
+        // One turn per frame switch (call or return): the code object and
+        // its instruction slice are then locals, not pointer hops away, on
+        // every dispatch.
         'frame: loop {
+            // SAFETY: the running frame holds its function and the function
+            // its code object, which nothing replaces: the code object lives
+            // at least as long as the running frame. Only a return or an
+            // unwind drops that frame, and both leave this turn (`continue
+            // 'frame` borrows anew, errors return) without touching `code`.
+            // Borrowing it without a count saves two atomic updates per call
+            // and return.
+            let code: &CodeObj = unsafe { &*Arc::as_ptr(&self.frame.func.code) };
             let instrs: &[Instr] = &code.code.instrs;
             // The instruction pointer lives in a register; the frame's copy is
             // kept current (it names the line for tracebacks and is where a
@@ -564,14 +572,14 @@ impl Vm {
                     Instr::LoadGlobal(i) => {
                         let name = &code.names[i as usize];
                         let globals = &self.frame.func.globals;
-                        let v = match self.global_cache.get(name, globals, &self.builtins) {
-                            Some(v) => v,
-                            None => match self.global_cache.fill(name, globals, &self.builtins) {
-                                Some(v) => v,
-                                None => return Err(self.name_error(name.as_str())),
-                            },
-                        };
-                        self.push(v);
+                        if let Some(v) = self.global_cache.get(name, globals, &self.builtins) {
+                            push_clone(&mut self.stack, v);
+                            continue;
+                        }
+                        match self.global_cache.fill(name, globals, &self.builtins) {
+                            Some(v) => self.push(v),
+                            None => return Err(self.name_error(name.as_str())),
+                        }
                     }
                     Instr::StoreGlobal(i) => {
                         let v = self.pop();
@@ -603,7 +611,7 @@ impl Vm {
                             }
                             // Module level: the same lookup as `LoadGlobal`.
                             _ => match self.global_cache.get(name, globals, &self.builtins) {
-                                Some(v) => Some(v),
+                                Some(v) => Some(v.clone()),
                                 None => self.global_cache.fill(name, globals, &self.builtins),
                             },
                         };
@@ -662,7 +670,6 @@ impl Vm {
                             fpos + 1
                         };
                         if self.plain_call(fpos, astart) || self.do_call(fpos, astart, &[])? {
-                            switch_code(&mut code, &self.frame);
                             self.breaker_check()?;
                             continue 'frame;
                         }
@@ -670,7 +677,6 @@ impl Vm {
                     Instr::Call(n) => {
                         let fpos = self.stack.len() - n as usize - 1;
                         if self.plain_call(fpos, fpos + 1) || self.do_call(fpos, fpos + 1, &[])? {
-                            switch_code(&mut code, &self.frame);
                             self.breaker_check()?;
                             continue 'frame;
                         }
@@ -683,7 +689,6 @@ impl Vm {
                             _ => &[],
                         };
                         if self.do_call(fpos, fpos + 1, names)? {
-                            switch_code(&mut code, &self.frame);
                             self.breaker_check()?;
                             continue 'frame;
                         }
@@ -692,7 +697,6 @@ impl Vm {
                         let kwnames = self.spread_call_args(flag & 1 != 0)?;
                         let fpos = self.stack.len() - kwnames.len() - self.spread_npos - 1;
                         if self.do_call(fpos, fpos + 1, &kwnames)? {
-                            switch_code(&mut code, &self.frame);
                             self.breaker_check()?;
                             continue 'frame;
                         }
@@ -1065,7 +1069,6 @@ impl Vm {
                             )));
                         };
                         self.push(v);
-                        switch_code(&mut code, &self.frame);
                         continue 'frame;
                     }
                     Instr::LoadBuildClass => {
@@ -1366,7 +1369,7 @@ impl Vm {
         // room reserved above), so it is never dropped twice or left moved-from.
         unsafe {
             let caller = std::ptr::read(&self.frame);
-            self.frames.push(caller);
+            push_value(&mut self.frames, caller);
             std::ptr::write(&mut self.frame, callee);
         }
         self.depth += 1;
@@ -1851,7 +1854,7 @@ impl GlobalCache {
     }
 
     #[inline]
-    fn get(&self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
+    fn get(&self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<&Value> {
         let e = &self.entries[Self::slot(name)];
         match &e.name {
             Some(n)
@@ -1859,7 +1862,7 @@ impl GlobalCache {
                     && e.globals_version == globals.map.version()
                     && e.builtins_version == builtins.map.version() =>
             {
-                Some(e.value.clone())
+                Some(&e.value)
             }
             _ => None,
         }
@@ -1979,17 +1982,10 @@ fn list_item(l: &PyList, ix: i64) -> Option<Value> {
     }
 }
 
-#[inline(always)]
-fn switch_code(code: &mut Arc<CodeObj>, frame: &Frame) {
-    if !Arc::ptr_eq(code, &frame.func.code) {
-        *code = frame.func.code.clone();
-    }
-}
-
 /// `Vec::push`, always inlined: in the dispatch function the standard one
 /// stays out of line, and the call costs more than the push itself.
 #[inline(always)]
-pub(crate) fn push_value(stack: &mut Vec<Value>, v: Value) {
+pub(crate) fn push_value<T>(stack: &mut Vec<T>, v: T) {
     if stack.len() == stack.capacity() {
         grow_by_one(stack);
     }
@@ -2004,7 +2000,7 @@ pub(crate) fn push_value(stack: &mut Vec<Value>, v: Value) {
 
 #[cold]
 #[inline(never)]
-fn grow_by_one(stack: &mut Vec<Value>) {
+fn grow_by_one<T>(stack: &mut Vec<T>) {
     stack.reserve(1);
 }
 
