@@ -384,7 +384,7 @@ impl Vm {
                             // Not two numbers (or an error to raise): just
                             // the `LoadFast`, and the next two run as usual.
                             Num::No => {
-                                self.load_fast(slot, &code, i)?;
+                                self.load_fast(slot, code, i)?;
                                 continue;
                             }
                         }
@@ -401,7 +401,7 @@ impl Vm {
                             _ => None,
                         };
                         let Some(r) = r else {
-                            self.load_fast(slot, &code, i)?;
+                            self.load_fast(slot, code, i)?;
                             continue;
                         };
                         // Past the operand and the compare; a conditional
@@ -431,7 +431,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        self.load_fast(slot, &code, i)?;
+                        self.load_fast(slot, code, i)?;
                     }
                     Instr::LoadFastStoreAttr(i) => {
                         let slot = fb + i as usize;
@@ -461,7 +461,7 @@ impl Vm {
                                 Err(value) => push_value(&mut self.stack, value),
                             }
                         }
-                        self.load_fast(slot, &code, i)?;
+                        self.load_fast(slot, code, i)?;
                     }
                     Instr::LoadFast(i) => {
                         let slot = fb + i as usize;
@@ -530,7 +530,7 @@ impl Vm {
                     Instr::LoadDeref(i) => {
                         let v = self.frame.cells()[i as usize].value.lock().clone();
                         if v.is_null() {
-                            return Err(unbound_deref(&code, i as usize));
+                            return Err(unbound_deref(code, i as usize));
                         }
                         self.push(v);
                     }
@@ -543,7 +543,7 @@ impl Vm {
                         let mut slot = cell.value.lock();
                         if slot.is_null() {
                             drop(slot);
-                            return Err(unbound_deref(&code, i as usize));
+                            return Err(unbound_deref(code, i as usize));
                         }
                         *slot = Value::Null;
                     }
@@ -552,7 +552,7 @@ impl Vm {
                         self.push(cell_value(cell));
                     }
                     Instr::LoadClassDeref(i) => {
-                        let name = cell_name(&code, i as usize);
+                        let name = cell_name(code, i as usize);
                         let found = match self.frame.locals() {
                             Some(locals) => locals.get_str(&crate::vm::value::PyStr::new(&*name)),
                             None => None,
@@ -562,7 +562,7 @@ impl Vm {
                             None => {
                                 let v = self.frame.cells()[i as usize].value.lock().clone();
                                 if v.is_null() {
-                                    return Err(unbound_deref(&code, i as usize));
+                                    return Err(unbound_deref(code, i as usize));
                                 }
                                 v
                             }
@@ -594,7 +594,7 @@ impl Vm {
                     }
                     Instr::DeleteGlobal(i) => {
                         let globals = self.frame.func.globals.clone();
-                        self.delete_name(&globals, &code, i as usize)?;
+                        self.delete_name(&globals, code, i as usize)?;
                     }
                     Instr::LoadName(i) => {
                         let name = &code.names[i as usize];
@@ -636,7 +636,7 @@ impl Vm {
                             Some(l) => l.clone(),
                             None => self.frame.func.globals.clone(),
                         };
-                        self.delete_name(&ns, &code, i as usize)?;
+                        self.delete_name(&ns, code, i as usize)?;
                     }
                     Instr::LoadAttr(i) => {
                         let name = &code.names[i as usize];
