@@ -18,6 +18,24 @@ pub struct AttrMap {
     entries: Vec<(Arc<str>, Value)>,
     /// Name → position in `entries`, kept only for big maps.
     index: Option<HashMap<Arc<str>, usize, rustc_hash::FxBuildHasher>>,
+    /// One bit per present name (see [`name_bit`]): most lookups of an
+    /// absent name — is a method shadowed by an instance attribute, is an
+    /// attribute new — end here without comparing any name.
+    present: u64,
+}
+
+/// A name's bit in [`AttrMap::present`], from its length and end bytes.
+#[inline(always)]
+fn name_bit(name: &[u8]) -> u64 {
+    let n = name.len();
+    let h = match n {
+        0 => 0,
+        _ => (n as u32)
+            .wrapping_mul(7)
+            .wrapping_add(name[0] as u32)
+            .wrapping_add((name[n - 1] as u32).wrapping_mul(3)),
+    };
+    1 << (h & 63)
 }
 
 impl AttrMap {
@@ -25,6 +43,7 @@ impl AttrMap {
         AttrMap {
             entries: Vec::with_capacity(n),
             index: None,
+            present: 0,
         }
     }
 
@@ -41,6 +60,9 @@ impl AttrMap {
     /// Position of `name`, if present.
     #[inline]
     pub fn get_index_of(&self, name: &str) -> Option<usize> {
+        if self.present & name_bit(name.as_bytes()) == 0 {
+            return None;
+        }
         match &self.index {
             None => self.entries.iter().position(|(k, _)| same_name(k, name)),
             Some(ix) => ix.get(name).copied(),
@@ -88,6 +110,7 @@ impl AttrMap {
             self.entries.reserve_exact(4);
         }
         let i = self.entries.len();
+        self.present |= name_bit(name.as_bytes());
         if let Some(ix) = &mut self.index {
             ix.insert(name.clone(), i);
         }
@@ -104,12 +127,17 @@ impl AttrMap {
         if self.index.is_some() {
             self.rebuild_index();
         }
+        self.present = self
+            .entries
+            .iter()
+            .fold(0, |m, (k, _)| m | name_bit(k.as_bytes()));
         Some(v)
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
         self.index = None;
+        self.present = 0;
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Arc<str>> + ExactSizeIterator {
@@ -238,6 +266,22 @@ mod tests {
         assert!(m.get("a3").is_none());
         assert_eq!(m.len(), 39);
         assert!(matches!(m.get("a39"), Some(Value::Int(39))));
+    }
+
+    #[test]
+    fn removed_names_leave_the_presence_filter() {
+        let mut m = AttrMap::default();
+        m.insert("ab".into(), Value::Int(1));
+        m.insert("cd".into(), Value::Int(2));
+        assert!(m.contains_key("ab") && m.contains_key("cd"));
+        m.shift_remove("ab");
+        assert!(!m.contains_key("ab"));
+        assert_eq!(m.present, name_bit(b"cd"));
+        m.insert("ab".into(), Value::Int(3));
+        assert!(matches!(m.get("ab"), Some(Value::Int(3))));
+        m.clear();
+        assert!(!m.contains_key("cd"));
+        assert_eq!(m.present, 0);
     }
 
     #[test]

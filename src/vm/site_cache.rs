@@ -41,8 +41,9 @@ struct Entry {
     kind: Kind,
     /// Position of `name` in the last instance namespace seen.
     hint: u32,
-    /// `name` as an instance namespace key, shared by every instance.
-    key: Option<Arc<str>>,
+    /// `name` as an instance namespace key, shared by every instance
+    /// (empty for `Init` entries).
+    key: Arc<str>,
     method: Value,
 }
 
@@ -75,33 +76,29 @@ impl Entry {
     }
 }
 
-/// The value of `name` in `inst`'s namespace, trying the hinted position first.
+/// The value of `name` in `inst`'s namespace, trying the hinted position
+/// first. Namespace keys are usually the one interned `key`, so a hit is
+/// mostly a pointer compare.
 #[inline(always)]
-fn read_hinted(inst: &Instance, name: &str, hint: &mut u32) -> Option<Value> {
+fn read_hinted(inst: &Instance, key: &Arc<str>, hint: &mut u32) -> Option<Value> {
     let attrs = inst.attrs.lock();
     if let Some((k, v)) = attrs.get_index(*hint as usize) {
-        if same_name(k, name) {
-            return Some(v.clone());
+        if Arc::ptr_eq(k, key) || same_name(k, key) {
+            return Some(v.clone_inline());
         }
     }
-    let i = attrs.get_index_of(name)?;
+    let i = attrs.get_index_of(key)?;
     *hint = i as u32;
     attrs.get_index(i).map(|(_, v)| v.clone())
 }
 
 /// Set `name` in `inst`'s namespace, trying the hinted position first.
 #[inline(always)]
-fn store_hinted(
-    inst: &Instance,
-    name: &str,
-    value: Value,
-    hint: &mut u32,
-    key: &mut Option<Arc<str>>,
-) {
+fn store_hinted(inst: &Instance, value: Value, hint: &mut u32, key: &Arc<str>) {
     let mut attrs = inst.attrs.lock();
     let i = match attrs.get_index(*hint as usize) {
-        Some((k, _)) if same_name(k, name) => Some(*hint as usize),
-        _ => attrs.get_index_of(name),
+        Some((k, _)) if Arc::ptr_eq(k, key) || same_name(k, key) => Some(*hint as usize),
+        _ => attrs.get_index_of(key),
     };
     let old = match i.and_then(|i| attrs.get_index_mut(i).map(|(_, v)| (i, v))) {
         Some((i, slot)) => {
@@ -110,8 +107,7 @@ fn store_hinted(
         }
         None => {
             *hint = attrs.len() as u32;
-            let key = key.get_or_insert_with(|| ops::intern_key(name)).clone();
-            attrs.push_new(key, value);
+            attrs.push_new(key.clone(), value);
             None
         }
     };
@@ -142,7 +138,7 @@ fn instance_entry<'c>(
             epoch,
             kind: Kind::InstanceAttr,
             hint: 0,
-            key: None,
+            key: ops::intern_key(name.as_str()),
             method: Value::Null,
         });
     }
@@ -159,7 +155,7 @@ pub(crate) fn instance_attr(
     inst: &Instance,
 ) -> Option<Value> {
     let e = instance_entry(cache, site, name, inst)?;
-    read_hinted(inst, name.as_str(), &mut e.hint)
+    read_hinted(inst, &e.key, &mut e.hint)
 }
 
 /// `inst.name = value` through the cache for `site`; gives `value` back
@@ -175,7 +171,7 @@ pub(crate) fn store_instance_attr(
     let Some(e) = instance_entry(cache, site, name, inst) else {
         return Err(value);
     };
-    store_hinted(inst, name.as_str(), value, &mut e.hint, &mut e.key);
+    store_hinted(inst, value, &mut e.hint, &e.key);
     Ok(())
 }
 
@@ -262,7 +258,7 @@ impl Vm {
                 epoch,
                 kind: Kind::Method,
                 hint: 0,
-                key: None,
+                key: ops::intern_key(name.as_str()),
                 method: f.clone(),
             });
             f
@@ -295,7 +291,7 @@ impl Vm {
                     epoch,
                     kind: Kind::Init,
                     hint: 0,
-                    key: None,
+                    key: Arc::from(""),
                     method: match &how {
                         Construct::Frame(f) => Value::Function(f.clone()),
                         Construct::Native(n) => Value::Native(n.clone()),
