@@ -14,8 +14,8 @@ use crate::vm::interp::{type_name, Vm};
 use crate::vm::site_cache::{self, Construct};
 use crate::vm::types::types;
 use crate::vm::value::{
-    Cell, CodeObj, Function, InstanceBase, ObjKind, Object, PyDict, PyList, PyStr, PyTuple,
-    TraceEntry, Value,
+    Cell, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object, PyDict, PyList, PyStr,
+    PyTuple, TraceEntry, Value,
 };
 
 /// How a run of a frame ended.
@@ -669,14 +669,14 @@ impl Vm {
                         } else {
                             fpos + 1
                         };
-                        if self.plain_call(fpos, astart) || self.do_call(fpos, astart, &[])? {
+                        if self.call_positional(fpos, astart)? {
                             self.breaker_check()?;
                             continue 'frame;
                         }
                     }
                     Instr::Call(n) => {
                         let fpos = self.stack.len() - n as usize - 1;
-                        if self.plain_call(fpos, fpos + 1) || self.do_call(fpos, fpos + 1, &[])? {
+                        if self.call_positional(fpos, fpos + 1)? {
                             self.breaker_check()?;
                             continue 'frame;
                         }
@@ -1274,7 +1274,12 @@ impl Vm {
             },
             other => other,
         };
-        let mut args = self.take_vec(self.stack.len() - astart);
+        let nargs = self.stack.len() - astart;
+        if let (Value::Native(nf), true) = (&callee, kwnames.is_empty() && nargs <= SMALL_CALL) {
+            self.call_native_small(nf, fpos, astart)?;
+            return Ok(false);
+        }
+        let mut args = self.take_vec(nargs);
         for v in self.stack[astart..].iter_mut() {
             args.push(std::mem::replace(v, Value::Null));
         }
@@ -1288,6 +1293,57 @@ impl Vm {
         self.push(v);
         self.breaker_check()?;
         Ok(false)
+    }
+
+    /// `Call`/`CallMethod`: the callable at `fpos`, positional arguments
+    /// from `astart`; `true` when a script frame was pushed (see `do_call`).
+    #[inline(always)]
+    fn call_positional(&mut self, fpos: usize, astart: usize) -> PyResult<bool> {
+        if self.plain_call(fpos, astart) {
+            return Ok(true);
+        }
+        if matches!(self.stack[fpos], Value::Native(_)) && self.native_call(fpos, astart)? {
+            return Ok(false);
+        }
+        self.do_call(fpos, astart, &[])
+    }
+
+    /// `Call`/`CallMethod` of a native function with at most `SMALL_CALL`
+    /// positional arguments (most native calls): the arguments move into a
+    /// local array, not a pooled vector, and the call skips `do_call`.
+    /// `false` (nothing done) when `stack[fpos]` is not such a call.
+    #[inline(never)]
+    fn native_call(&mut self, fpos: usize, astart: usize) -> PyResult<bool> {
+        let nargs = self.stack.len() - astart;
+        if nargs > SMALL_CALL || !matches!(self.stack[fpos], Value::Native(_)) {
+            return Ok(false);
+        }
+        let Value::Native(nf) = take_slot(&mut self.stack[fpos]) else {
+            return Ok(false);
+        };
+        self.call_native_small(&nf, fpos, astart)?;
+        Ok(true)
+    }
+
+    #[inline(always)]
+    fn call_native_small(
+        &mut self,
+        nf: &NativeFunction,
+        fpos: usize,
+        astart: usize,
+    ) -> PyResult<()> {
+        let nargs = self.stack.len() - astart;
+        let mut args = [Value::Null, Value::Null, Value::Null, Value::Null];
+        for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
+            *a = take_slot(v);
+        }
+        truncate(&mut self.stack, fpos);
+        let r = (nf.func)(self, &args[..nargs], &[]);
+        for a in args {
+            drop_value(a);
+        }
+        push_value(&mut self.stack, r?);
+        self.breaker_check()
     }
 
     /// Make a frame for `f` the running frame, its arguments bound in place
@@ -1981,6 +2037,10 @@ fn list_item(l: &PyList, ix: i64) -> Option<Value> {
         None
     }
 }
+
+/// Native calls with up to this many positional arguments pass them in a
+/// local array (`Vm::call_native_small`).
+const SMALL_CALL: usize = 4;
 
 /// `Vec::push`, always inlined: in the dispatch function the standard one
 /// stays out of line, and the call costs more than the push itself.
