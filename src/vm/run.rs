@@ -2369,15 +2369,40 @@ fn forget_top(slots: &mut Vec<Value>) {
 
 /// Int arithmetic that stays in i64; `No` defers to the full protocol
 /// (overflow into big ints, errors, other operators).
+/// `BinaryOp` arguments as constants, to match on without decoding them
+/// (an in-place operator is its plain one plus `INPLACE`, see `base_op`).
+mod bin {
+    use crate::compile::code::BinaryOpKind as K;
+    pub const ADD: u32 = K::Add as u32;
+    pub const SUB: u32 = K::Sub as u32;
+    pub const MUL: u32 = K::Mul as u32;
+    pub const TRUE_DIV: u32 = K::TrueDiv as u32;
+    pub const FLOOR_DIV: u32 = K::FloorDiv as u32;
+    pub const MOD: u32 = K::Mod as u32;
+    pub const POW: u32 = K::Pow as u32;
+    pub const AND: u32 = K::And as u32;
+    pub const OR: u32 = K::Or as u32;
+    pub const XOR: u32 = K::Xor as u32;
+    pub const INPLACE: u32 = K::InplaceAdd as u32;
+}
+
+/// The plain operator of a `BinaryOp` argument (`x += y` adds as `x + y`).
+#[inline(always)]
+fn base_op(op: u32) -> u32 {
+    if op >= bin::INPLACE {
+        op - bin::INPLACE
+    } else {
+        op
+    }
+}
+
 #[inline(always)]
 fn int_op(x: i64, y: i64, op: u32) -> Num {
-    use BinaryOpKind as K;
-    let op = BinaryOpKind::from_u32(op).base();
-    let r = match op {
-        K::Add => x.checked_add(y),
-        K::Sub => x.checked_sub(y),
-        K::Mul => x.checked_mul(y),
-        K::FloorDiv => {
+    let r = match base_op(op) {
+        bin::ADD => x.checked_add(y),
+        bin::SUB => x.checked_sub(y),
+        bin::MUL => x.checked_mul(y),
+        bin::FLOOR_DIV => {
             if y == 0 || (x == i64::MIN && y == -1) {
                 None
             } else {
@@ -2389,7 +2414,7 @@ fn int_op(x: i64, y: i64, op: u32) -> Num {
                 })
             }
         }
-        K::Mod => {
+        bin::MOD => {
             if y == 0 || (x == i64::MIN && y == -1) {
                 None
             } else {
@@ -2401,10 +2426,10 @@ fn int_op(x: i64, y: i64, op: u32) -> Num {
                 })
             }
         }
-        K::And => Some(x & y),
-        K::Or => Some(x | y),
-        K::Xor => Some(x ^ y),
-        K::TrueDiv => {
+        bin::AND => Some(x & y),
+        bin::OR => Some(x | y),
+        bin::XOR => Some(x ^ y),
+        bin::TRUE_DIV => {
             if y == 0 || x.unsigned_abs() > 1 << 53 || y.unsigned_abs() > 1 << 53 {
                 return Num::No;
             }
@@ -2420,16 +2445,14 @@ fn int_op(x: i64, y: i64, op: u32) -> Num {
 
 #[inline(always)]
 fn float_op(x: f64, y: f64, op: u32) -> Num {
-    use BinaryOpKind as K;
-    let op = BinaryOpKind::from_u32(op).base();
-    Num::F(match op {
-        K::Add => x + y,
-        K::Sub => x - y,
-        K::Mul => x * y,
-        K::TrueDiv if y != 0.0 => x / y,
+    Num::F(match base_op(op) {
+        bin::ADD => x + y,
+        bin::SUB => x - y,
+        bin::MUL => x * y,
+        bin::TRUE_DIV if y != 0.0 => x / y,
         // A positive base with a finite result is libm's `pow`, as in
         // CPython; signs, zeros, overflow and NaNs take the general path.
-        K::Pow if x > 0.0 => match x.powf(y) {
+        bin::POW if x > 0.0 => match x.powf(y) {
             r if r.is_finite() => r,
             _ => return Num::No,
         },
@@ -2459,6 +2482,14 @@ mod tests {
     use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr};
     use crate::vm::interp::{load_code, new_module, Interp, Options, Vm};
     use crate::vm::value::Value;
+
+    #[test]
+    fn base_op_agrees_with_the_operator_kinds() {
+        for n in 0..26 {
+            let kind = BinaryOpKind::from_u32(n);
+            assert_eq!(super::base_op(n), kind.base() as u32, "{kind:?}");
+        }
+    }
 
     fn code(name: &str, instrs: Vec<Instr>, consts: Vec<Const>, names: &[&str]) -> Code {
         let n = instrs.len();
