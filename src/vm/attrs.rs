@@ -16,8 +16,9 @@ const INDEX_AT: usize = 12;
 #[derive(Clone, Default)]
 pub struct AttrMap {
     entries: Vec<(Arc<str>, Value)>,
-    /// Name → position in `entries`, kept only for big maps.
-    index: Option<HashMap<Arc<str>, usize, rustc_hash::FxBuildHasher>>,
+    /// Name → position in `entries`, kept only for big maps (boxed: most
+    /// maps never have one, and instances stay small).
+    index: Option<Box<HashMap<Arc<str>, usize, rustc_hash::FxBuildHasher>>>,
     /// One bit per present name (see [`name_bit`]): most lookups of an
     /// absent name — is a method shadowed by an instance attribute, is an
     /// attribute new — end here without comparing any name.
@@ -163,7 +164,7 @@ impl AttrMap {
         for (i, (k, _)) in self.entries.iter().enumerate() {
             ix.insert(k.clone(), i);
         }
-        self.index = Some(ix);
+        self.index = Some(Box::new(ix));
     }
 }
 

@@ -84,7 +84,7 @@ fn read_hinted(inst: &Instance, key: &Arc<str>, hint: &mut u32) -> Option<Value>
     let attrs = inst.attrs.lock();
     if let Some((k, v)) = attrs.get_index(*hint as usize) {
         if Arc::ptr_eq(k, key) || same_name(k, key) {
-            return Some(v.clone_inline());
+            return Some(v.clone());
         }
     }
     let i = attrs.get_index_of(key)?;

@@ -51,24 +51,6 @@ pub enum Value {
 
 pub use crate::vm::attrs::AttrMap;
 
-impl Value {
-    /// `clone`, with the common variants decided inline (the derived
-    /// `clone` is an out-of-line call).
-    #[inline(always)]
-    pub fn clone_inline(&self) -> Value {
-        match self {
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
-            Value::Bool(b) => Value::Bool(*b),
-            Value::None => Value::None,
-            Value::Instance(x) => Value::Instance(x.clone()),
-            Value::Str(x) => Value::Str(x.clone()),
-            Value::List(x) => Value::List(x.clone()),
-            _ => self.clone(),
-        }
-    }
-}
-
 /// Strings up to this many bytes are stored inside the `PyStr`, so most
 /// strings cost one allocation (the `Arc`), not two.
 const INLINE_STR: usize = 30;
