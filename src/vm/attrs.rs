@@ -18,6 +18,7 @@ pub struct AttrMap {
     entries: Vec<(Arc<str>, Value)>,
     /// Name → position in `entries`, kept only for big maps (boxed: most
     /// maps never have one, and instances stay small).
+    #[allow(clippy::box_collection)]
     index: Option<Box<HashMap<Arc<str>, usize, rustc_hash::FxBuildHasher>>>,
     /// One bit per present name (see [`name_bit`]): most lookups of an
     /// absent name — is a method shadowed by an instance attribute, is an
