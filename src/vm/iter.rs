@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use parking_lot::Mutex;
+use crate::vm::spin::SpinMutex;
 
 use crate::vm::builtins::{arity, constructor, index_value, method, type_name};
 use crate::vm::dict::{as_view, ViewKind};
@@ -185,7 +185,7 @@ pub fn make_iter(state: IterState) -> Value {
     let class = iter_class(state.class_name());
     Value::Object(Arc::new(Object {
         class,
-        kind: ObjKind::Iter(Mutex::new(state)),
+        kind: ObjKind::Iter(SpinMutex::new(state)),
     }))
 }
 
@@ -336,7 +336,7 @@ impl Vm {
         }
     }
 
-    fn next_builtin(&mut self, st: &Mutex<IterState>) -> PyResult<Option<Value>> {
+    fn next_builtin(&mut self, st: &SpinMutex<IterState>) -> PyResult<Option<Value>> {
         let mut g = st.lock();
         match &mut *g {
             IterState::List { list, index } => {

@@ -1,8 +1,9 @@
 //! A small spin lock for the short critical sections of hot objects
-//! (instance namespaces, list items).
+//! (instance namespaces, list items, built-in iterators).
 //!
-//! Those sections never block and never run script code, so a waiter spins
-//! briefly and then yields. What it saves over `parking_lot::Mutex` is the
+//! Those sections never run script code and at most take one container's
+//! own lock (an iterator reading its dict), so a waiter spins briefly and
+//! then yields. What it saves over `parking_lot::Mutex` is the
 //! release: a plain store instead of a locked compare-exchange (which must
 //! look for parked waiters), i.e. one full barrier per attribute access or
 //! list subscript.

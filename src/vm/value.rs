@@ -461,7 +461,7 @@ pub enum ObjKind {
         obj: Value,
     },
     /// Iterators over built-in containers, `map`, `zip`, ... (see `vm::iter`).
-    Iter(Mutex<crate::vm::iter::IterState>),
+    Iter(SpinMutex<crate::vm::iter::IterState>),
     /// Generators and coroutines (see `vm::generator`).
     Generator(crate::vm::generator::Generator),
     /// Anything a native module defines (locks, files, thread-locals, ...).
