@@ -101,6 +101,8 @@ fn run_thread(
     let registration = Registration(tid);
     let gil = interp.gil.clone();
     gil.take(tid);
+    // A panic is a bug. Release builds abort on one; elsewhere (tests, dev
+    // builds) it is reported here and the GIL still goes back.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut vm = Vm::new(interp.clone(), tid);
         vm.set_stack_size(THREAD_STACK_SIZE);
