@@ -1337,11 +1337,17 @@ impl Vm {
         for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
             *a = take_slot(v);
         }
-        truncate(&mut self.stack, fpos);
+        // Everything from `fpos` up is `Null` now (the callee and the
+        // arguments were taken), which owns nothing: cut without drops.
+        debug_assert!(self.stack[fpos..].iter().all(Value::is_null));
+        // SAFETY: `fpos <= len`, and the values past it own nothing.
+        unsafe { self.stack.set_len(fpos) };
         let r = (nf.func)(self, &args[..nargs], &[]);
-        for a in args {
-            drop_value(a);
+        for a in args.iter_mut().take(nargs) {
+            drop_value(std::mem::replace(a, Value::Null));
         }
+        // Only `Null`s are left: skip the array's drop glue.
+        std::mem::forget(args);
         push_value(&mut self.stack, r?);
         self.breaker_check()
     }
