@@ -1517,7 +1517,9 @@ fn unsupported(what: &str) -> PyErr {
         exc: Arc::new(crate::vm::value::Instance {
             class: unsupported_operation_class(),
             attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-            base: InstanceBase::Exception(crate::vm::value::ExcData::new(vec![Value::str(what)])),
+            base: InstanceBase::Exception(Box::new(crate::vm::value::ExcData::new(vec![
+                Value::str(what),
+            ]))),
         }),
     }
 }

@@ -50,7 +50,7 @@ pub fn lookup(class: &Arc<Class>, name: &str) -> Option<Value> {
 /// (exceptions get their state; subclasses of list, dict, ... an empty value).
 pub fn new_instance(class: &Arc<Class>) -> Value {
     let base = match class.layout {
-        Layout::BaseException => InstanceBase::Exception(ExcData::new(Vec::new())),
+        Layout::BaseException => InstanceBase::Exception(Box::new(ExcData::new(Vec::new()))),
         Layout::Int => InstanceBase::Builtin(Mutex::new(Value::Int(0))),
         Layout::Bool => InstanceBase::Builtin(Mutex::new(Value::Bool(false))),
         Layout::Float => InstanceBase::Builtin(Mutex::new(Value::Float(0.0))),

@@ -304,7 +304,7 @@ impl PyErr {
             exc: Arc::new(Instance {
                 class,
                 attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
-                base: InstanceBase::Exception(ExcData::new(args)),
+                base: InstanceBase::Exception(Box::new(ExcData::new(args))),
             }),
         }
     }

@@ -396,7 +396,8 @@ pub struct Instance {
 /// The built-in part of an instance whose class derives from a built-in type.
 pub enum InstanceBase {
     Plain,
-    Exception(ExcData),
+    /// Boxed: plain instances, by far the most, stay small.
+    Exception(Box<ExcData>),
     /// A subclass of list/dict/set/int/str/...: the built-in value it wraps.
     Builtin(Mutex<Value>),
 }
@@ -567,6 +568,18 @@ mod tests {
     #[test]
     fn value_is_sixteen_bytes() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+
+    #[test]
+    fn a_plain_instance_stays_small() {
+        // Exception data and big attribute indexes are boxed: every object
+        // a program creates pays only for a class pointer, a namespace and
+        // a tag.
+        assert!(
+            std::mem::size_of::<Instance>() <= 88,
+            "{}",
+            std::mem::size_of::<Instance>()
+        );
     }
 
     #[test]
