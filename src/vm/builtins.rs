@@ -817,6 +817,10 @@ fn subclass_of(a: &Arc<Class>, b: &Value) -> PyResult<bool> {
             }
             Ok(false)
         }
+        _ if crate::vm::union::members(b).is_some() => {
+            let members = crate::vm::union::members(b).unwrap_or_default();
+            Ok(members.iter().any(|c| crate::vm::class::is_subclass(a, c)))
+        }
         _ => Err(PyErr::type_error(
             "issubclass() arg 2 must be a class, a tuple of classes, or a union",
         )),

@@ -21,6 +21,7 @@
 //! | `exceptions.rs` | `BaseException` methods |
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
+//! | `union.rs` | `int \| None` (`types.UnionType`) |
 
 pub mod attrs;
 pub mod builtins;
@@ -45,6 +46,7 @@ pub mod str;
 pub mod traceback;
 pub mod tuple;
 pub mod types;
+pub mod union;
 pub mod value;
 
 pub use error::{ExcKind, PyErr, PyResult};

@@ -462,7 +462,7 @@ fn is_object_class(c: &Arc<Class>) -> bool {
 }
 
 /// The class name as CPython prints it in `<class '...'>` and default reprs.
-fn class_path(c: &Class) -> String {
+pub(crate) fn class_path(c: &Class) -> String {
     if is_builtin_class(c) {
         c.qualname.to_string()
     } else {
@@ -1186,6 +1186,11 @@ impl Vm {
             }
             _ => {}
         }
+        if base == Or {
+            if let Some(u) = crate::vm::union::union_of(&ab, &bb) {
+                return Ok(u);
+            }
+        }
         if base == Mul {
             let seq = |v: &Value| {
                 matches!(
@@ -1193,6 +1198,23 @@ impl Vm {
                     Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
                 )
             };
+            // A sequence repeats by any object with `__index__` (CPython's sq_repeat).
+            let has_index = |v: &Value| match v {
+                Value::Instance(inst) => lookup_with_owner(&inst.class, "__index__").is_some(),
+                _ => false,
+            };
+            if seq(&ab) && has_index(b) {
+                let n = crate::vm::builtins::index_value(self, b)?;
+                if let Some(r) = self.builtin_binop(&ab, &Value::Int(n), Mul)? {
+                    return Ok(r);
+                }
+            }
+            if seq(&bb) && has_index(a) {
+                let n = crate::vm::builtins::index_value(self, a)?;
+                if let Some(r) = self.builtin_binop(&Value::Int(n), &bb, Mul)? {
+                    return Ok(r);
+                }
+            }
             if seq(&ab) {
                 return Err(PyErr::type_error(format!(
                     "can't multiply sequence by non-int of type '{}'",
@@ -2280,6 +2302,7 @@ impl Vm {
                 "__self__" => Ok(Some(m.receiver.clone())),
                 "__func__" => Ok(Some(m.func.clone())),
                 "__class__" => Ok(Some(Value::Class(types().method.clone()))),
+                "__doc__" => self.getattr_inner(&m.func.clone(), name),
                 _ => {
                     if let Some(v) = self.builtin_getattr(obj, name)? {
                         return Ok(Some(v));
@@ -3205,7 +3228,7 @@ impl Vm {
                     Ok(())
                 }
                 Key::Slice(a, b, c) => {
-                    let new_items = self.collect(&value)?;
+                    let new_items = self.collect_or(&value, "can only assign an iterable")?;
                     self.list_assign_slice(l, a, b, c, new_items)
                 }
                 Key::Other => Err(PyErr::type_error(format!(
@@ -3486,6 +3509,11 @@ impl Vm {
                     }
                 }
                 Ok(false)
+            }
+            _ if crate::vm::union::members(cls).is_some() => {
+                let of = types().class_of(v);
+                let members = crate::vm::union::members(cls).unwrap_or_default();
+                Ok(members.iter().any(|c| is_subclass(of, c)))
             }
             _ => Err(PyErr::type_error(
                 "isinstance() arg 2 must be a type, a tuple of types, or a union",
