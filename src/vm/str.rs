@@ -1710,20 +1710,20 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             _ => new_str(vm.to_str(v)?),
         },
         (obj, enc, errs) => {
-            let text_arg = |v: &Option<Value>, default: &str, n: usize| -> PyResult<String> {
+            let text_arg = |v: &Option<Value>, default: &str, n: &str| -> PyResult<String> {
                 match v {
                     None => Ok(default.to_string()),
                     Some(v) => match str_arg(v) {
                         Some(s) => Ok(s.as_str().to_string()),
                         None => Err(PyErr::type_error(format!(
-                            "str() argument {n} must be str, not {}",
+                            "str() argument '{n}' must be str, not {}",
                             type_name(v)
                         ))),
                     },
                 }
             };
-            let enc = text_arg(enc, "utf-8", 2)?;
-            let errs = text_arg(errs, "strict", 3)?;
+            let enc = text_arg(enc, "utf-8", "encoding")?;
+            let errs = text_arg(errs, "strict", "errors")?;
             match obj {
                 None => Value::str(""),
                 Some(Value::Bytes(b)) => new_str(decode(b, &enc, &errs)?),
