@@ -276,6 +276,9 @@ pub fn fill_builtins(d: &PyDict) {
         ("dir", b_dir),
         ("globals", b_globals),
         ("locals", b_locals),
+        ("eval", crate::vm::exec::b_eval),
+        ("exec", crate::vm::exec::b_exec),
+        ("compile", crate::vm::exec::b_compile),
         ("exit", b_exit),
         ("quit", b_exit),
         ("__import__", b_import),
@@ -1014,7 +1017,7 @@ fn b_callable(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 /// The running frame's local namespace as a dict.
-fn locals_dict(vm: &mut Vm) -> Arc<PyDict> {
+pub(crate) fn locals_dict(vm: &mut Vm) -> Arc<PyDict> {
     if let Some(d) = vm.current_locals() {
         return d;
     }

@@ -21,6 +21,7 @@
 //! | `exceptions.rs` | `BaseException` methods |
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
+//! | `exec.rs` | `eval`, `exec`, `compile` |
 //! | `union.rs` | `int \| None` (`types.UnionType`) |
 
 pub mod attrs;
@@ -30,6 +31,7 @@ pub mod class;
 pub mod dict;
 pub mod error;
 pub mod exceptions;
+pub mod exec;
 pub mod format;
 pub mod frame;
 pub mod generator;
