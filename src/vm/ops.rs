@@ -3486,10 +3486,12 @@ impl Vm {
         }
     }
 
+    /// `in` by iterating: stops at the first match, so an iterator keeps the
+    /// rest of its items (and an endless one can still answer True).
     fn contains_by_iteration(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
-        let items = self.collect(container)?;
-        for x in &items {
-            if self.eq_identity(x, item)? {
+        let it = self.iter(container)?;
+        while let Some(x) = self.next(&it)? {
+            if self.eq_identity(&x, item)? {
                 return Ok(true);
             }
         }
