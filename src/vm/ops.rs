@@ -1139,6 +1139,14 @@ impl Vm {
             if matches!(other_base, Value::Instance(_)) {
                 return Ok(not_implemented());
             }
+            // int's methods do not take a float: `2 * F(3.0)` for a float
+            // subclass F goes to F.__rmul__ (or float's, in the fallback).
+            if matches!(this, Value::Int(_) | Value::Bool(_) | Value::BigInt(_))
+                && matches!(other_base, Value::Float(_))
+                && matches!(other, Value::Instance(_))
+            {
+                return Ok(not_implemented());
+            }
             let r = if reflected {
                 self.builtin_binop(&other_base, this, op)?
             } else {

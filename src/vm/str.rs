@@ -1795,6 +1795,20 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             encode(text.as_str(), enc.as_str(), &errors)?
         }
         (Some(src), None) => match base_value(src) {
+            Value::Instance(inst)
+                if crate::vm::ops::lookup_with_owner(&inst.class, "__bytes__").is_some() =>
+            {
+                let r = vm.call_method(src, "__bytes__", &[])?;
+                match base_value(&r) {
+                    Value::Bytes(b) => b.to_vec(),
+                    _ => {
+                        return Err(PyErr::type_error(format!(
+                            "__bytes__ returned non-bytes (type {})",
+                            type_name(&r)
+                        )))
+                    }
+                }
+            }
             Value::Str(_) => return Err(PyErr::type_error("string argument without an encoding")),
             Value::Bytes(b) => b.to_vec(),
             Value::Int(n) => {
