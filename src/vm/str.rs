@@ -1448,6 +1448,15 @@ pub fn encode(s: &str, encoding: &str, errors: &str) -> PyResult<Vec<u8>> {
                     match errors {
                         "ignore" => {}
                         "replace" => out.push(b'?'),
+                        "xmlcharrefreplace" => out.extend(format!("&#{cp};").bytes()),
+                        "backslashreplace" => {
+                            let esc = match cp {
+                                0..=0xff => format!("\\x{cp:02x}"),
+                                0x100..=0xffff => format!("\\u{cp:04x}"),
+                                _ => format!("\\U{cp:08x}"),
+                            };
+                            out.extend(esc.bytes());
+                        }
                         _ => {
                             let mut esc = String::new();
                             push_escape(&mut esc, c);
