@@ -647,7 +647,7 @@ fn b_sum(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     if args.is_empty() {
         return Err(PyErr::type_error(
-            "sum() missing required argument 'iterable' (pos 1)",
+            "sum() takes at least 1 positional argument (0 given)",
         ));
     }
     let start = args

@@ -2474,7 +2474,10 @@ impl Vm {
         if name.starts_with("__") {
             match name {
                 "__class__" => return Ok(Some(Value::Class(cls.clone()))),
-                "__dict__" => return self.instance_dict(inst).map(Some),
+                // Instances of `object` itself and of slotted classes have none.
+                "__dict__" if !is_object_class(&inst.class) && !is_slotted(&inst.class) => {
+                    return self.instance_dict(inst).map(Some)
+                }
                 _ => {}
             }
         }
@@ -3882,7 +3885,9 @@ fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Val
                 (None, Some(ca)) => Some(vm.bind_attr(ca, obj, &cls)?),
                 (None, None) => match name.as_str() {
                     "__class__" => Some(Value::Class(cls.clone())),
-                    "__dict__" => Some(vm.instance_dict(inst)?),
+                    "__dict__" if !is_object_class(&cls) && !is_slotted(&cls) => {
+                        Some(vm.instance_dict(inst)?)
+                    }
                     _ => None,
                 },
             }

@@ -1791,6 +1791,12 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let out: Vec<u8> = match (&a[0], &a[1]) {
         (None, _) => Vec::new(),
         (Some(src), Some(enc)) => {
+            if str_arg(enc).is_none() {
+                return Err(PyErr::type_error(format!(
+                    "bytes() argument 'encoding' must be str, not {}",
+                    type_name(enc)
+                )));
+            }
             let Some(text) = str_arg(src) else {
                 return Err(PyErr::type_error("encoding without a string argument"));
             };
@@ -1827,6 +1833,11 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                 check_size(n as u128)?;
                 vec![0; n as usize]
             }
+            Value::BigInt(_) => {
+                return Err(PyErr::overflow_error(
+                    "cannot fit 'int' into an index-sized integer",
+                ))
+            }
             Value::Float(_) | Value::None => {
                 return Err(PyErr::type_error(format!(
                     "cannot convert '{}' object to bytes",
@@ -1834,7 +1845,17 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                 )))
             }
             other => {
-                let items = vm.collect(&other)?;
+                let it = match vm.iter(&other) {
+                    Ok(it) => it,
+                    Err(e) if e.matches(ExcKind::TypeError) => {
+                        return Err(PyErr::type_error(format!(
+                            "cannot convert '{}' object to bytes",
+                            type_name(src)
+                        )))
+                    }
+                    Err(e) => return Err(e),
+                };
+                let items = vm.collect(&it)?;
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
                     match crate::vm::number::int_ref(&base_value(&it)).and_then(|i| i.to_i64()) {
