@@ -251,6 +251,20 @@ fn must_str(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
     str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", type_name(v))))
 }
 
+/// The type in CPython's argument-clinic messages ("must be str, not None").
+fn arg_type_name(v: &Value) -> Arc<str> {
+    match v {
+        Value::None => "None".into(),
+        _ => type_name(v),
+    }
+}
+
+/// [`must_str`] for a method whose argument errors come from CPython's
+/// argument clinic, which names `None` as "None".
+fn must_str_arg(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
+    str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", arg_type_name(v))))
+}
+
 /// An optional slice-style index argument (`None` allowed).
 fn opt_index(v: Option<&Value>) -> PyResult<Option<i64>> {
     match v {
@@ -963,8 +977,9 @@ fn str_rsplit(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 fn str_splitlines(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "splitlines")?;
     let a = merge_kwargs("splitlines", &args[1..], kwargs, &["keepends"])?;
+    // `keepends` is an int (a bool is one), not any truthy value.
     let keep = match &a[0] {
-        Some(v) => vm.is_true(v)?,
+        Some(v) => crate::vm::builtins::index_value(vm, v)? != 0,
         None => false,
     };
     Ok(Value::list(
@@ -1410,7 +1425,7 @@ fn str_rpartition(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> 
 fn str_removeprefix(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = this(args, "removeprefix")?;
     crate::vm::builtins::one_arg("str.removeprefix", &args[1..])?;
-    let p = must_str(&args[1], "removeprefix() argument must be str")?;
+    let p = must_str_arg(&args[1], "removeprefix() argument must be str")?;
     Ok(match s.as_str().strip_prefix(p.as_str()) {
         Some(r) => new_str(r.to_string()),
         None => Value::Str(s),
@@ -1420,7 +1435,7 @@ fn str_removeprefix(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value
 fn str_removesuffix(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = this(args, "removesuffix")?;
     crate::vm::builtins::one_arg("str.removesuffix", &args[1..])?;
-    let p = must_str(&args[1], "removesuffix() argument must be str")?;
+    let p = must_str_arg(&args[1], "removesuffix() argument must be str")?;
     Ok(match s.as_str().strip_suffix(p.as_str()) {
         Some(r) if !p.as_str().is_empty() => new_str(r.to_string()),
         _ => Value::Str(s),
@@ -1533,20 +1548,20 @@ pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
 fn str_encode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "encode")?;
     let a = merge_kwargs("encode", &args[1..], kwargs, &["encoding", "errors"])?;
-    let text_arg = |v: &Option<Value>, default: &str, n: usize| -> PyResult<String> {
+    let text_arg = |v: &Option<Value>, default: &str, n: &str| -> PyResult<String> {
         match v {
             None => Ok(default.to_string()),
             Some(v) => match str_arg(v) {
                 Some(s) => Ok(s.as_str().to_string()),
                 None => Err(PyErr::type_error(format!(
-                    "encode() argument {n} must be str, not {}",
-                    type_name(v)
+                    "encode() argument '{n}' must be str, not {}",
+                    arg_type_name(v)
                 ))),
             },
         }
     };
-    let enc = text_arg(&a[0], "utf-8", 1)?;
-    let errors = text_arg(&a[1], "strict", 2)?;
+    let enc = text_arg(&a[0], "utf-8", "encoding")?;
+    let errors = text_arg(&a[1], "strict", "errors")?;
     Ok(Value::Bytes(encode(s.as_str(), &enc, &errors)?.into()))
 }
 
@@ -1601,8 +1616,8 @@ fn str_maketrans(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         }
         return Ok(dict);
     }
-    let x = must_str(&args[0], "maketrans() argument 1 must be str")?;
-    let y = must_str(&args[1], "maketrans() argument 2 must be str")?;
+    let x = must_str_arg(&args[0], "maketrans() argument 1 must be str")?;
+    let y = must_str_arg(&args[1], "maketrans() argument 2 must be str")?;
     if x.char_len() != y.char_len() {
         return Err(PyErr::value_error(
             "the first two maketrans arguments must have equal length",
@@ -1612,7 +1627,7 @@ fn str_maketrans(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         vm.set_item(&dict, &Value::Int(a as i64), Value::Int(b as i64))?;
     }
     if let Some(z) = args.get(2) {
-        let z = must_str(z, "maketrans() argument 3 must be str")?;
+        let z = must_str_arg(z, "maketrans() argument 3 must be str")?;
         for c in z.as_str().chars() {
             vm.set_item(&dict, &Value::Int(c as i64), Value::None)?;
         }
@@ -1800,9 +1815,9 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             let Some(text) = str_arg(src) else {
                 return Err(PyErr::type_error("encoding without a string argument"));
             };
-            let enc = must_str(enc, "bytes() argument 'encoding' must be str")?;
+            let enc = must_str_arg(enc, "bytes() argument 'encoding' must be str")?;
             let errors = match &a[2] {
-                Some(e) => must_str(e, "bytes() argument 'errors' must be str")?
+                Some(e) => must_str_arg(e, "bytes() argument 'errors' must be str")?
                     .as_str()
                     .to_string(),
                 None => "strict".into(),
@@ -1882,13 +1897,13 @@ fn bytes_decode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value>
     let b = bytes_this(args, "decode")?;
     let a = merge_kwargs("decode", &args[1..], kwargs, &["encoding", "errors"])?;
     let enc = match &a[0] {
-        Some(v) => must_str(v, "decode() argument 'encoding' must be str")?
+        Some(v) => must_str_arg(v, "decode() argument 'encoding' must be str")?
             .as_str()
             .to_string(),
         None => "utf-8".into(),
     };
     let errors = match &a[1] {
-        Some(v) => must_str(v, "decode() argument 'errors' must be str")?
+        Some(v) => must_str_arg(v, "decode() argument 'errors' must be str")?
             .as_str()
             .to_string(),
         None => "strict".into(),
