@@ -29,7 +29,7 @@ fn range() -> PyErr {
 fn one_arg<'a>(name: &str, args: &'a [Value]) -> PyResult<&'a Value> {
     if args.len() != 1 {
         return Err(PyErr::type_error(format!(
-            "{name}() takes exactly one argument ({} given)",
+            "math.{name}() takes exactly one argument ({} given)",
             args.len()
         )));
     }
@@ -637,6 +637,10 @@ fn rounding(
             ))),
             None => float_to_int(f(to_f64_vm(vm, x)?)),
         },
+        other if hook == "__trunc__" => Err(PyErr::type_error(format!(
+            "type {} doesn't define __trunc__ method",
+            type_name(other)
+        ))),
         other => Err(PyErr::type_error(format!(
             "must be real number, not {}",
             type_name(other)

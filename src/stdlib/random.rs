@@ -448,7 +448,12 @@ fn r_seed(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn r_random(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let me = this(args)?;
-    check_args("random", &args[1..], 0, 0)?;
+    if args.len() > 1 {
+        return Err(PyErr::type_error(format!(
+            "Random.random() takes no arguments ({} given)",
+            args.len() - 1
+        )));
+    }
     let x = me.state.lock().mt.random();
     Ok(Value::Float(x))
 }
@@ -603,6 +608,10 @@ fn missing_args(name: &str, names: &[&str], given: usize) -> PyErr {
 /// The items of a sequence argument (`choice`, `sample`, `choices`).
 fn sequence_items(vm: &mut Vm, seq: &Value) -> PyResult<Vec<Value>> {
     match seq {
+        // CPython's choice/shuffle start with len(seq).
+        Value::None | Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_) => Err(
+            PyErr::type_error(format!("object of type '{}' has no len()", type_name(seq))),
+        ),
         Value::List(l) => Ok(l.items.lock().clone()),
         Value::Tuple(t) => Ok(t.items.to_vec()),
         Value::Str(s) => Ok(s
@@ -942,24 +951,30 @@ fn float_args<const K: usize>(
     names: [&str; K],
     defaults: [Option<f64>; K],
 ) -> PyResult<[f64; K]> {
-    let mut out = [0.0; K];
-    for i in 0..K {
-        let v = args.get(i + 1).or_else(|| kwarg(kw, names[i]));
-        out[i] = match (v, defaults[i]) {
-            (Some(v), _) => to_f64(v)?,
-            (None, Some(d)) => d,
-            (None, None) => {
-                let given = (0..K).filter(|j| args.get(j + 1).is_some()).count();
-                return Err(missing_args(name, &names[..], given));
-            }
-        };
-    }
+    // Arity first, as CPython binds the arguments before converting any.
     if args.len() > K + 1 {
+        let required = defaults.iter().filter(|d| d.is_none()).count();
+        let takes = if required == K {
+            format!("{}", K + 1)
+        } else {
+            format!("from {} to {}", required + 1, K + 1)
+        };
         return Err(PyErr::type_error(format!(
-            "Random.{name}() takes from 1 to {} positional arguments but {} were given",
-            K + 1,
+            "Random.{name}() takes {takes} positional arguments but {} were given",
             args.len()
         )));
+    }
+    let given = |i: usize| args.get(i + 1).or_else(|| kwarg(kw, names[i]));
+    if (0..K).any(|i| given(i).is_none() && defaults[i].is_none()) {
+        let n = (0..K).filter(|j| args.get(j + 1).is_some()).count();
+        return Err(missing_args(name, &names[..], n));
+    }
+    let mut out = [0.0; K];
+    for i in 0..K {
+        out[i] = match (given(i), defaults[i]) {
+            (Some(v), _) => to_f64(v)?,
+            (None, d) => d.unwrap_or(0.0),
+        };
     }
     Ok(out)
 }
