@@ -2049,11 +2049,14 @@ fn f_mode(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn f_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let f = file_of(&args[0])?;
     let name = vm.repr(&f.name)?;
-    if f.inner.lock().file.is_none() {
-        return Ok(Value::str("<_io.TextIOWrapper [closed]>"));
-    }
+    // CPython shows the same repr once the file is closed.
     Ok(Value::from_string(if f.binary {
-        format!("<_io.BufferedReader name={name}>")
+        let kind = match (f.readable, f.writable) {
+            (true, true) => "BufferedRandom",
+            (true, false) => "BufferedReader",
+            _ => "BufferedWriter",
+        };
+        format!("<_io.{kind} name={name}>")
     } else {
         format!(
             "<_io.TextIOWrapper name={name} mode='{}' encoding='UTF-8'>",
