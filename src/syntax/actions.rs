@@ -651,7 +651,12 @@ pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
     for item in items {
         if seen_kwarg {
             let span = match &item {
-                ParamItem::Plain(x) | ParamItem::StarStar(x) => x.span,
+                ParamItem::Plain(x) => x.span,
+                // CPython points at the `**` (written right before the name).
+                ParamItem::StarStar(x) => {
+                    let start = x.span.start as usize;
+                    Span::new(start.saturating_sub(2), start)
+                }
                 ParamItem::Slash(s) | ParamItem::Star(_, s) => *s,
             };
             return Err(user("arguments cannot follow var-keyword argument", span));
