@@ -423,7 +423,15 @@ fn b_print(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             }
             match a {
                 Value::Str(s) => line.push_str(s.as_str()),
-                _ => line.push_str(&vm.to_str(a)?),
+                _ => match vm.to_str(a) {
+                    Ok(text) => line.push_str(&text),
+                    Err(e) => {
+                        // CPython has already written the earlier arguments
+                        // (and the separator) when an argument's str() fails.
+                        write_to(vm, &file, line)?;
+                        return Err(e);
+                    }
+                },
             }
         }
         line.push_str(&end);
