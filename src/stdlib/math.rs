@@ -734,6 +734,12 @@ fn comb_perm_args(name: &str, args: &[Value]) -> PyResult<(BigInt, Option<BigInt
         Some(k) => Some(to_bigint(k, name)?),
     };
     if n.is_negative() {
+        // CPython 3.11's perm(n) with no k is factorial(n).
+        if k.is_none() {
+            return Err(PyErr::value_error(
+                "factorial() not defined for negative values",
+            ));
+        }
         return Err(PyErr::value_error("n must be a non-negative integer"));
     }
     if k.as_ref().is_some_and(|k| k.is_negative()) {
