@@ -61,6 +61,82 @@ pub fn compile_module_with_source(
     )
 }
 
+/// For `eval()`: a module that is one expression statement, compiled to
+/// return the expression's value. Anything else is "invalid syntax".
+pub fn compile_eval(
+    module: &Module,
+    source: &str,
+    filename: &str,
+) -> Result<Arc<Code>, SyntaxError> {
+    let expr = match module.body.as_slice() {
+        [Stmt {
+            kind: StmtKind::Expr(e),
+            ..
+        }] => e,
+        [first, ..] => return Err(err("invalid syntax", eval_error_span(first, source))),
+        [] => {
+            let end = source.len();
+            return Err(err("invalid syntax", Span::new(end, end)));
+        }
+    };
+    let table = symtable::build(module)?;
+    let mut c = Compiler {
+        table,
+        filename: Arc::from(filename),
+        lines: LineIndex::new(source),
+        source: Some(Rc::from(source)),
+        unit: Unit::new(0, ScopeKind::Module, "<module>", "<module>".into(), None),
+        outer: Vec::new(),
+        interactive: false,
+        future_annotations: false,
+        depth: 0,
+    };
+    c.unit.first_line = 1;
+    c.unit.span = module.body[0].span;
+    c.expr(expr)?;
+    c.emit(Instr::ReturnValue);
+    let unit = std::mem::replace(
+        &mut c.unit,
+        Unit::new(0, ScopeKind::Module, "", String::new(), None),
+    );
+    Ok(Arc::new(c.finish(unit)?))
+}
+
+/// Where CPython's expression grammar stops on a statement given to `eval`:
+/// the token after an assignment's target (or after a first expression), else
+/// the statement's keyword.
+pub fn eval_error_span(stmt: &Stmt, source: &str) -> Span {
+    let after = match &stmt.kind {
+        StmtKind::Assign { targets, .. } => targets.first().map(|t| t.span.end),
+        StmtKind::AugAssign { target, .. } | StmtKind::AnnAssign { target, .. } => {
+            Some(target.span.end)
+        }
+        StmtKind::Expr(e) => Some(e.span.end),
+        _ => None,
+    };
+    let bytes = source.as_bytes();
+    let run = |from: usize, pred: fn(u8) -> bool| {
+        let len = bytes[from.min(bytes.len())..]
+            .iter()
+            .take_while(|&&b| pred(b))
+            .count();
+        Span::new(from, from + len.max(1))
+    };
+    match after {
+        Some(end) => {
+            let mut i = end as usize;
+            while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+            }
+            match bytes.get(i) {
+                Some(b'=' | b':' | b';') => Span::new(i, i + 1),
+                _ => run(i, |b| b"+-*/%@&|^<>=!".contains(&b)),
+            }
+        }
+        None => run(stmt.span.start as usize, |b| b.is_ascii_alphabetic()),
+    }
+}
+
 /// For the REPL: expression statements print their value (`PrintExpr`).
 pub fn compile_interactive(
     module: &Module,

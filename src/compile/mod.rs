@@ -13,5 +13,5 @@ pub mod lines;
 pub mod optimize;
 pub mod symtable;
 
-pub use codegen::{compile_interactive, compile_module, compile_module_with_source};
+pub use codegen::{compile_eval, compile_interactive, compile_module, compile_module_with_source};
 pub use disasm::disassemble;

@@ -435,11 +435,13 @@ impl Builder {
             if f & flag::DEF_PARAM != 0 {
                 return Err(error(format!("name '{n}' is parameter and {what}"), span));
             }
-            if global && f & flag::DEF_NONLOCAL != 0 {
-                return Err(error(format!("name '{n}' is nonlocal and global"), span));
-            }
-            if !global && f & flag::DEF_GLOBAL != 0 {
-                return Err(error(format!("name '{n}' is nonlocal and global"), span));
+            // CPython reports this at the name's first global/nonlocal statement.
+            if (global && f & flag::DEF_NONLOCAL != 0) || (!global && f & flag::DEF_GLOBAL != 0) {
+                let first = self.table.scopes[self.cur].decl_spans.get(&name).copied();
+                return Err(error(
+                    format!("name '{n}' is nonlocal and global"),
+                    first.unwrap_or(span),
+                ));
             }
             // CPython checks these even when the name was declared before.
             if f & flag::USE != 0 {
@@ -463,7 +465,8 @@ impl Builder {
                 flag::DEF_NONLOCAL
             };
             self.add(n, fl, span)?;
-            self.scope().decl_spans.insert(name, span);
+            // The first declaration is where CPython points its errors.
+            self.scope().decl_spans.entry(name).or_insert(span);
         }
         Ok(())
     }

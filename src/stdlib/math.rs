@@ -29,7 +29,7 @@ fn range() -> PyErr {
 fn one_arg<'a>(name: &str, args: &'a [Value]) -> PyResult<&'a Value> {
     if args.len() != 1 {
         return Err(PyErr::type_error(format!(
-            "{name}() takes exactly one argument ({} given)",
+            "math.{name}() takes exactly one argument ({} given)",
             args.len()
         )));
     }
@@ -637,6 +637,10 @@ fn rounding(
             ))),
             None => float_to_int(f(to_f64_vm(vm, x)?)),
         },
+        other if hook == "__trunc__" => Err(PyErr::type_error(format!(
+            "type {} doesn't define __trunc__ method",
+            type_name(other)
+        ))),
         other => Err(PyErr::type_error(format!(
             "must be real number, not {}",
             type_name(other)
@@ -730,6 +734,12 @@ fn comb_perm_args(name: &str, args: &[Value]) -> PyResult<(BigInt, Option<BigInt
         Some(k) => Some(to_bigint(k, name)?),
     };
     if n.is_negative() {
+        // CPython 3.11's perm(n) with no k is factorial(n).
+        if k.is_none() {
+            return Err(PyErr::value_error(
+                "factorial() not defined for negative values",
+            ));
+        }
         return Err(PyErr::value_error("n must be a non-negative integer"));
     }
     if k.as_ref().is_some_and(|k| k.is_negative()) {

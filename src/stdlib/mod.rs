@@ -60,6 +60,9 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "dataclasses" => include_str!("py/dataclasses.py"),
         "copy" => include_str!("py/copy.py"),
         "abc" => include_str!("py/abc.py"),
+        "bisect" => include_str!("py/bisect.py"),
+        "string" => include_str!("py/string.py"),
+        "operator" => include_str!("py/operator.py"),
         _ => return None,
     })
 }

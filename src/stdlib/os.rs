@@ -433,7 +433,45 @@ fn p_getmtime(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Float(t))
 }
 
-fn make_path_module() -> Arc<Module> {
+/// `_stat(path, follow_symlinks)`: the fields of `os.stat_result` (built by
+/// the in-language part of the module): ten ints, then the three times as floats.
+fn stat_fields(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    use std::os::unix::fs::MetadataExt;
+    check_args("_stat", args, 2, 2)?;
+    let p = path_arg("stat", &args[0])?;
+    let follow = !matches!(args[1], Value::Bool(false));
+    let meta = if follow {
+        std::fs::metadata(p)
+    } else {
+        std::fs::symlink_metadata(p)
+    }
+    .map_err(|e| os_error(&e, Some(p)))?;
+    let secs = |s: i64, ns: i64| s as f64 + ns as f64 * 1e-9;
+    let int = |n: u64| Value::Int(n as i64);
+    Ok(Value::tuple(vec![
+        int(u64::from(meta.mode())),
+        int(meta.ino()),
+        int(meta.dev()),
+        int(meta.nlink()),
+        int(u64::from(meta.uid())),
+        int(u64::from(meta.gid())),
+        int(meta.size()),
+        Value::Int(meta.atime()),
+        Value::Int(meta.mtime()),
+        Value::Int(meta.ctime()),
+        Value::Float(secs(meta.atime(), meta.atime_nsec())),
+        Value::Float(secs(meta.mtime(), meta.mtime_nsec())),
+        Value::Float(secs(meta.ctime(), meta.ctime_nsec())),
+    ]))
+}
+
+/// Run the in-language part of a native module in its namespace.
+fn run_overlay(vm: &mut Vm, m: &Arc<Module>, name: &str, src: &str) -> PyResult<()> {
+    let code = vm.compile_source(src, &format!("<frozen {name}>"))?;
+    vm.exec_module_code(code, m)
+}
+
+fn make_path_module(vm: &mut Vm) -> PyResult<Arc<Module>> {
     let m = new_module("posixpath");
     add_functions(
         &m,
@@ -462,10 +500,11 @@ fn make_path_module() -> Arc<Module> {
     set_attr(&m, "extsep", Value::str("."));
     set_attr(&m, "pathsep", Value::str(":"));
     set_attr(&m, "devnull", Value::str("/dev/null"));
-    m
+    run_overlay(vm, &m, "posixpath", include_str!("py/native/posixpath.py"))?;
+    Ok(m)
 }
 
-pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
+pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
     let m = new_module("os");
     add_functions(
         &m,
@@ -488,6 +527,7 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("_exit", os_exit),
             ("fspath", fspath),
             ("strerror", strerror),
+            ("_stat", stat_fields),
         ],
     );
     let environ = str_dict(std::env::vars_os().map(|(k, v)| {
@@ -497,7 +537,7 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
         )
     }));
     set_attr(&m, "environ", environ);
-    set_attr(&m, "path", Value::Module(make_path_module()));
+    set_attr(&m, "path", Value::Module(make_path_module(vm)?));
     set_attr(&m, "name", Value::str("posix"));
     set_attr(&m, "sep", Value::str("/"));
     set_attr(&m, "altsep", Value::None);
@@ -516,6 +556,7 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
                 .clone(),
         ),
     );
+    run_overlay(vm, &m, "os", include_str!("py/native/os.py"))?;
     Ok(m)
 }
 
@@ -526,7 +567,7 @@ pub fn make_path(vm: &mut Vm) -> PyResult<Arc<Module>> {
             return Ok(p);
         }
     }
-    Ok(make_path_module())
+    make_path_module(vm)
 }
 
 #[cfg(test)]

@@ -448,7 +448,12 @@ fn r_seed(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn r_random(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let me = this(args)?;
-    check_args("random", &args[1..], 0, 0)?;
+    if args.len() > 1 {
+        return Err(PyErr::type_error(format!(
+            "Random.random() takes no arguments ({} given)",
+            args.len() - 1
+        )));
+    }
     let x = me.state.lock().mt.random();
     Ok(Value::Float(x))
 }
@@ -603,6 +608,10 @@ fn missing_args(name: &str, names: &[&str], given: usize) -> PyErr {
 /// The items of a sequence argument (`choice`, `sample`, `choices`).
 fn sequence_items(vm: &mut Vm, seq: &Value) -> PyResult<Vec<Value>> {
     match seq {
+        // CPython's choice/shuffle start with len(seq).
+        Value::None | Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_) => Err(
+            PyErr::type_error(format!("object of type '{}' has no len()", type_name(seq))),
+        ),
         Value::List(l) => Ok(l.items.lock().clone()),
         Value::Tuple(t) => Ok(t.items.to_vec()),
         Value::Str(s) => Ok(s
@@ -942,24 +951,30 @@ fn float_args<const K: usize>(
     names: [&str; K],
     defaults: [Option<f64>; K],
 ) -> PyResult<[f64; K]> {
-    let mut out = [0.0; K];
-    for i in 0..K {
-        let v = args.get(i + 1).or_else(|| kwarg(kw, names[i]));
-        out[i] = match (v, defaults[i]) {
-            (Some(v), _) => to_f64(v)?,
-            (None, Some(d)) => d,
-            (None, None) => {
-                let given = (0..K).filter(|j| args.get(j + 1).is_some()).count();
-                return Err(missing_args(name, &names[..], given));
-            }
-        };
-    }
+    // Arity first, as CPython binds the arguments before converting any.
     if args.len() > K + 1 {
+        let required = defaults.iter().filter(|d| d.is_none()).count();
+        let takes = if required == K {
+            format!("{}", K + 1)
+        } else {
+            format!("from {} to {}", required + 1, K + 1)
+        };
         return Err(PyErr::type_error(format!(
-            "Random.{name}() takes from 1 to {} positional arguments but {} were given",
-            K + 1,
+            "Random.{name}() takes {takes} positional arguments but {} were given",
             args.len()
         )));
+    }
+    let given = |i: usize| args.get(i + 1).or_else(|| kwarg(kw, names[i]));
+    if (0..K).any(|i| given(i).is_none() && defaults[i].is_none()) {
+        let n = (0..K).filter(|j| args.get(j + 1).is_some()).count();
+        return Err(missing_args(name, &names[..], n));
+    }
+    let mut out = [0.0; K];
+    for i in 0..K {
+        out[i] = match (given(i), defaults[i]) {
+            (Some(v), _) => to_f64(v)?,
+            (None, d) => d.unwrap_or(0.0),
+        };
     }
     Ok(out)
 }
@@ -1028,17 +1043,8 @@ fn r_normalvariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> 
         ["mu", "sigma"],
         [Some(0.0), Some(1.0)],
     )?;
-    let magic = 4.0 * (-0.5f64).exp() / 2.0f64.sqrt();
     let mut st = me.state.lock();
-    let z = loop {
-        let u1 = st.mt.random();
-        let u2 = 1.0 - st.mt.random();
-        let z = magic * (u1 - 0.5) / u2;
-        if z * z / 4.0 <= -u2.ln() {
-            break z;
-        }
-    };
-    Ok(Value::Float(mu + z * sigma))
+    Ok(Value::Float(normal(&mut st.mt, mu, sigma)))
 }
 
 fn r_expovariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
@@ -1049,6 +1055,152 @@ fn r_expovariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         return Err(PyErr::zero_division("float division by zero"));
     }
     Ok(Value::Float(-(1.0 - r).ln() / lambd))
+}
+
+/// `normalvariate`'s loop (Kinderman and Monahan), shared with `lognormvariate`.
+fn normal(mt: &mut Mt, mu: f64, sigma: f64) -> f64 {
+    let magic = 4.0 * (-0.5f64).exp() / 2.0f64.sqrt();
+    let z = loop {
+        let u1 = mt.random();
+        let u2 = 1.0 - mt.random();
+        let z = magic * (u1 - 0.5) / u2;
+        if z * z / 4.0 <= -u2.ln() {
+            break z;
+        }
+    };
+    mu + z * sigma
+}
+
+fn r_lognormvariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let me = this(args)?;
+    let [mu, sigma] = float_args("lognormvariate", args, kw, ["mu", "sigma"], [None, None])?;
+    let mut st = me.state.lock();
+    Ok(Value::Float(normal(&mut st.mt, mu, sigma).exp()))
+}
+
+/// CPython's `gammavariate`, step for step so the stream of `random()`
+/// calls (and so every later number) matches.
+fn gamma(mt: &mut Mt, alpha: f64, beta: f64) -> PyResult<f64> {
+    if alpha <= 0.0 || beta <= 0.0 {
+        return Err(PyErr::value_error(
+            "gammavariate: alpha and beta must be > 0.0",
+        ));
+    }
+    if alpha > 1.0 {
+        // R.C.H. Cheng, Applied Statistics (1977), 26, No. 1, p71-74.
+        let ainv = (2.0 * alpha - 1.0).sqrt();
+        let bbb = alpha - 4.0f64.ln();
+        let ccc = alpha + ainv;
+        let sg_magicconst = 1.0 + 4.5f64.ln();
+        loop {
+            let u1 = mt.random();
+            if !(1e-7 < u1 && u1 < 0.9999999) {
+                continue;
+            }
+            let u2 = 1.0 - mt.random();
+            let v = (u1 / (1.0 - u1)).ln() / ainv;
+            let x = alpha * v.exp();
+            let z = u1 * u1 * u2;
+            let r = bbb + ccc * v - x;
+            if r + sg_magicconst - 4.5 * z >= 0.0 || r >= z.ln() {
+                return Ok(x * beta);
+            }
+        }
+    }
+    if alpha == 1.0 {
+        return Ok(-(1.0 - mt.random()).ln() * beta);
+    }
+    // 0 < alpha < 1: algorithm GS of Statistical Computing (Kennedy & Gentle).
+    let e = std::f64::consts::E;
+    loop {
+        let u = mt.random();
+        let b = (e + alpha) / e;
+        let p = b * u;
+        let x = if p <= 1.0 {
+            p.powf(1.0 / alpha)
+        } else {
+            -((b - p) / alpha).ln()
+        };
+        let u1 = mt.random();
+        let accept = if p > 1.0 {
+            u1 <= x.powf(alpha - 1.0)
+        } else {
+            u1 <= (-x).exp()
+        };
+        if accept {
+            return Ok(x * beta);
+        }
+    }
+}
+
+fn r_gammavariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let me = this(args)?;
+    let [alpha, beta] = float_args("gammavariate", args, kw, ["alpha", "beta"], [None, None])?;
+    let mut st = me.state.lock();
+    Ok(Value::Float(gamma(&mut st.mt, alpha, beta)?))
+}
+
+fn r_betavariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let me = this(args)?;
+    let [alpha, beta] = float_args("betavariate", args, kw, ["alpha", "beta"], [None, None])?;
+    let mut st = me.state.lock();
+    let y = gamma(&mut st.mt, alpha, 1.0)?;
+    if y == 0.0 {
+        return Ok(Value::Float(0.0));
+    }
+    let z = gamma(&mut st.mt, beta, 1.0)?;
+    Ok(Value::Float(y / (y + z)))
+}
+
+fn r_vonmisesvariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let me = this(args)?;
+    let [mu, kappa] = float_args("vonmisesvariate", args, kw, ["mu", "kappa"], [None, None])?;
+    let tau = std::f64::consts::TAU;
+    let mut st = me.state.lock();
+    let mt = &mut st.mt;
+    if kappa <= 1e-6 {
+        return Ok(Value::Float(tau * mt.random()));
+    }
+    let s = 0.5 / kappa;
+    let r = s + (1.0 + s * s).sqrt();
+    let z = loop {
+        let u1 = mt.random();
+        let z = (std::f64::consts::PI * u1).cos();
+        let d = z / (r + z);
+        let u2 = mt.random();
+        if u2 < 1.0 - d * d || u2 <= (1.0 - d) * d.exp() {
+            break z;
+        }
+    };
+    let q = 1.0 / r;
+    let f = (q + z) / (1.0 + q * z);
+    let theta = if mt.random() > 0.5 {
+        mu + f.acos()
+    } else {
+        mu - f.acos()
+    };
+    // Python's float `%` with a positive divisor.
+    Ok(Value::Float(theta.rem_euclid(tau)))
+}
+
+fn r_paretovariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let me = this(args)?;
+    let [alpha] = float_args("paretovariate", args, kw, ["alpha"], [None])?;
+    let u = 1.0 - me.state.lock().mt.random();
+    if alpha == 0.0 {
+        return Err(PyErr::zero_division("float division by zero"));
+    }
+    Ok(Value::Float(u.powf(-1.0 / alpha)))
+}
+
+fn r_weibullvariate(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let me = this(args)?;
+    let [alpha, beta] = float_args("weibullvariate", args, kw, ["alpha", "beta"], [None, None])?;
+    let u = 1.0 - me.state.lock().mt.random();
+    if beta == 0.0 {
+        return Err(PyErr::zero_division("float division by zero"));
+    }
+    Ok(Value::Float(alpha * (-u.ln()).powf(1.0 / beta)))
 }
 
 fn r_randbytes(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -1137,6 +1289,12 @@ const METHODS: &[Method] = &[
     ("gauss", r_gauss),
     ("normalvariate", r_normalvariate),
     ("expovariate", r_expovariate),
+    ("lognormvariate", r_lognormvariate),
+    ("gammavariate", r_gammavariate),
+    ("betavariate", r_betavariate),
+    ("vonmisesvariate", r_vonmisesvariate),
+    ("paretovariate", r_paretovariate),
+    ("weibullvariate", r_weibullvariate),
     ("randbytes", r_randbytes),
     ("getstate", r_getstate),
     ("setstate", r_setstate),

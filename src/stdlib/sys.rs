@@ -242,6 +242,30 @@ fn exit(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Err(PyErr::with_args(ExcKind::SystemExit, args.to_vec()))
 }
 
+fn get_int_max_str_digits(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("get_int_max_str_digits", args, 0, 0)?;
+    let n = crate::vm::number::INT_MAX_STR_DIGITS.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(Value::Int(n as i64))
+}
+
+/// `sys.set_int_max_str_digits(maxdigits)`: 0 lifts the limit.
+fn set_int_max_str_digits(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let arg = args
+        .first()
+        .or_else(|| crate::stdlib::kwarg(kw, "maxdigits"));
+    let Some(arg) = arg else {
+        return Err(PyErr::type_error(
+            "set_int_max_str_digits() missing required argument 'maxdigits' (pos 1)",
+        ));
+    };
+    let n = to_i64(arg)?;
+    if n != 0 && n < 640 {
+        return Err(PyErr::value_error("maxdigits must be 0 or larger than 640"));
+    }
+    crate::vm::number::INT_MAX_STR_DIGITS.store(n as usize, std::sync::atomic::Ordering::Relaxed);
+    Ok(Value::None)
+}
+
 fn getrecursionlimit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("getrecursionlimit", args, 0, 0)?;
     Ok(Value::Int(vm.interp.recursion_limit() as i64))
@@ -435,6 +459,8 @@ pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
         &[
             ("exit", exit),
             ("getrecursionlimit", getrecursionlimit),
+            ("get_int_max_str_digits", get_int_max_str_digits),
+            ("set_int_max_str_digits", set_int_max_str_digits),
             ("setrecursionlimit", setrecursionlimit),
             ("getswitchinterval", getswitchinterval),
             ("setswitchinterval", setswitchinterval),

@@ -494,12 +494,18 @@ pub fn paren(e: Expr) -> PResult<Expr> {
 
 // ---------------------------------------------------------------- calls
 
+/// The first character of `span` (CPython points at a `*` alone).
+fn one_char(span: Span) -> Span {
+    Span::new(span.start as usize, span.start as usize + 1)
+}
+
 pub enum ArgItem {
     Pos(Expr),
     /// A generator expression without its own parentheses.
     Gen(Expr),
     Star(Expr, Span),
-    Kw(Expr, Expr, Span),
+    /// `name=value`; the last field is where the `=` ends (error carets).
+    Kw(Expr, Expr, Span, usize),
     DoubleStar(Expr, Span),
     /// A `*` with nothing after it (always an error).
     BareStar(Span),
@@ -564,16 +570,29 @@ pub fn arguments(items: Vec<ArgItem>, close: usize) -> PResult<(Vec<Expr>, Vec<K
                 if seen_kwunpack {
                     return Err(user(
                         "iterable argument unpacking follows keyword argument unpacking",
-                        star_span,
+                        one_char(star_span),
                     ));
                 }
                 args.push(Expr::new(ExprKind::Starred(Box::new(e)), star_span));
             }
-            ArgItem::Kw(name, value, span) => {
+            ArgItem::Kw(name, value, span, eq_end) => {
+                // CPython underlines from the keyword through its `=`.
+                let at = Span::new(name.span.start as usize, eq_end);
                 let ExprKind::Name(n) = name.kind else {
+                    if let ExprKind::Constant(
+                        c @ (Constant::True | Constant::False | Constant::None),
+                    ) = &name.kind
+                    {
+                        let word = match c {
+                            Constant::True => "True",
+                            Constant::False => "False",
+                            _ => "None",
+                        };
+                        return Err(user(format!("cannot assign to {word}"), at));
+                    }
                     return Err(user(
                         "expression cannot contain assignment, perhaps you meant \"==\"?",
-                        Span::new(name.span.start as usize, value.span.end as usize),
+                        at,
                     ));
                 };
                 if keywords.iter().any(|k| k.arg.as_deref() == Some(&*n)) {
@@ -632,7 +651,12 @@ pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
     for item in items {
         if seen_kwarg {
             let span = match &item {
-                ParamItem::Plain(x) | ParamItem::StarStar(x) => x.span,
+                ParamItem::Plain(x) => x.span,
+                // CPython points at the `**` (written right before the name).
+                ParamItem::StarStar(x) => {
+                    let start = x.span.start as usize;
+                    Span::new(start.saturating_sub(2), start)
+                }
                 ParamItem::Slash(s) | ParamItem::Star(_, s) => *s,
             };
             return Err(user("arguments cannot follow var-keyword argument", span));
@@ -669,7 +693,12 @@ pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
             }
             ParamItem::Star(param, span) => {
                 if seen_star {
-                    return Err(user("* argument may appear only once", span));
+                    let msg = if param.is_none() {
+                        "invalid syntax"
+                    } else {
+                        "* argument may appear only once"
+                    };
+                    return Err(user(msg, one_char(span)));
                 }
                 seen_star = true;
                 star_span = span;

@@ -229,6 +229,12 @@ impl FParser<'_> {
         let expr_end = self.pos;
         let text = &self.ctx.src[expr_start..expr_end];
         if text.trim().is_empty() {
+            if matches!(stop, b'=' | b'!' | b':') {
+                return Err(self.err(&format!(
+                    "f-string: expression required before '{}'",
+                    stop as char
+                )));
+            }
             return Err(self.err("f-string: empty expression not allowed"));
         }
         let expr: Expr = parse_fstring_expr(self.ctx, expr_start, expr_end)?;

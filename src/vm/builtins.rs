@@ -276,6 +276,9 @@ pub fn fill_builtins(d: &PyDict) {
         ("dir", b_dir),
         ("globals", b_globals),
         ("locals", b_locals),
+        ("eval", crate::vm::exec::b_eval),
+        ("exec", crate::vm::exec::b_exec),
+        ("compile", crate::vm::exec::b_compile),
         ("exit", b_exit),
         ("quit", b_exit),
         ("__import__", b_import),
@@ -420,7 +423,15 @@ fn b_print(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             }
             match a {
                 Value::Str(s) => line.push_str(s.as_str()),
-                _ => line.push_str(&vm.to_str(a)?),
+                _ => match vm.to_str(a) {
+                    Ok(text) => line.push_str(&text),
+                    Err(e) => {
+                        // CPython has already written the earlier arguments
+                        // (and the separator) when an argument's str() fails.
+                        write_to(vm, &file, line)?;
+                        return Err(e);
+                    }
+                },
             }
         }
         line.push_str(&end);
@@ -644,7 +655,7 @@ fn b_sum(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     if args.is_empty() {
         return Err(PyErr::type_error(
-            "sum() missing required argument 'iterable' (pos 1)",
+            "sum() takes at least 1 positional argument (0 given)",
         ));
     }
     let start = args
@@ -816,6 +827,10 @@ fn subclass_of(a: &Arc<Class>, b: &Value) -> PyResult<bool> {
                 }
             }
             Ok(false)
+        }
+        _ if crate::vm::union::members(b).is_some() => {
+            let members = crate::vm::union::members(b).unwrap_or_default();
+            Ok(members.iter().any(|c| crate::vm::class::is_subclass(a, c)))
         }
         _ => Err(PyErr::type_error(
             "issubclass() arg 2 must be a class, a tuple of classes, or a union",
@@ -1010,7 +1025,7 @@ fn b_callable(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 /// The running frame's local namespace as a dict.
-fn locals_dict(vm: &mut Vm) -> Arc<PyDict> {
+pub(crate) fn locals_dict(vm: &mut Vm) -> Arc<PyDict> {
     if let Some(d) = vm.current_locals() {
         return d;
     }
@@ -2044,11 +2059,14 @@ fn f_mode(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn f_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let f = file_of(&args[0])?;
     let name = vm.repr(&f.name)?;
-    if f.inner.lock().file.is_none() {
-        return Ok(Value::str("<_io.TextIOWrapper [closed]>"));
-    }
+    // CPython shows the same repr once the file is closed.
     Ok(Value::from_string(if f.binary {
-        format!("<_io.BufferedReader name={name}>")
+        let kind = match (f.readable, f.writable) {
+            (true, true) => "BufferedRandom",
+            (true, false) => "BufferedReader",
+            _ => "BufferedWriter",
+        };
+        format!("<_io.{kind} name={name}>")
     } else {
         format!(
             "<_io.TextIOWrapper name={name} mode='{}' encoding='UTF-8'>",

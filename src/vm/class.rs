@@ -97,14 +97,42 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
         }
     }
     let mut bases = Vec::new();
+    let mut resolved = false;
     for b in &args[2..] {
         match b {
             Value::Class(c) => bases.push(c.clone()),
             other => {
-                return Err(PyErr::type_error(format!(
-                    "bases must be types, not {}",
-                    type_name(other)
-                )))
+                // PEP 560: a non-class base may name the classes to use instead
+                // (`class P(NamedTuple)`, `class Box(Generic[T])`).
+                let entries = match other {
+                    Value::Instance(_) | Value::Object(_) | Value::Function(_) => {
+                        vm.get_attr_opt(other, "__mro_entries__")?
+                    }
+                    _ => None,
+                };
+                let Some(entries) = entries else {
+                    return Err(PyErr::type_error(format!(
+                        "bases must be types, not {}",
+                        type_name(other)
+                    )));
+                };
+                let orig = Value::tuple(args[2..].to_vec());
+                let got = vm.call(&entries, &[orig], &[])?;
+                let Value::Tuple(t) = &got else {
+                    return Err(PyErr::type_error("__mro_entries__ must return a tuple"));
+                };
+                for c in t.items.iter() {
+                    match c {
+                        Value::Class(c) => bases.push(c.clone()),
+                        other => {
+                            return Err(PyErr::type_error(format!(
+                                "bases must be types, not {}",
+                                type_name(other)
+                            )))
+                        }
+                    }
+                }
+                resolved = true;
             }
         }
     }
@@ -125,6 +153,9 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
             return Err(PyErr::new(ExcKind::SystemError, "class body yielded"));
         }
     };
+    if resolved {
+        ns.set("__orig_bases__", Value::tuple(args[2..].to_vec()));
+    }
     if let Some(meta) = metaclass {
         let is_type = matches!(&meta, Value::Class(c) if Arc::ptr_eq(c, &types().type_));
         if !is_type {

@@ -677,14 +677,31 @@ impl Vm {
             _ => {}
         }
         let it = self.iter(v)?;
+        self.collect_iter(&it)
+    }
+
+    fn collect_iter(&mut self, it: &Value) -> PyResult<Vec<Value>> {
         let mut out = Vec::new();
-        while let Some(x) = self.next(&it)? {
+        while let Some(x) = self.next(it)? {
             if out.len() >= MAX_ITEMS {
                 return Err(memory_error());
             }
             out.push(x);
         }
         Ok(out)
+    }
+
+    /// [`Vm::collect`], but a value that cannot be iterated raises `TypeError(msg)`
+    /// (CPython's `PySequence_Fast`, e.g. "can only assign an iterable" for slice assignment).
+    pub fn collect_or(&mut self, v: &Value, msg: &str) -> PyResult<Vec<Value>> {
+        if let Value::List(_) | Value::Tuple(_) | Value::Str(_) = v {
+            return self.collect(v);
+        }
+        match self.iter(v) {
+            Ok(it) => self.collect_iter(&it),
+            Err(e) if e.matches(ExcKind::TypeError) => Err(PyErr::type_error(msg)),
+            Err(e) => Err(e),
+        }
     }
 
     /// `reversed(seq)`.

@@ -509,6 +509,12 @@ fn count(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn sort(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let l = this(args, "sort")?;
+    if args.len() + kw.len() > 3 {
+        return Err(PyErr::type_error(format!(
+            "sort() takes at most 2 arguments ({} given)",
+            args.len() - 1 + kw.len()
+        )));
+    }
     if args.len() > 1 {
         return Err(PyErr::type_error("sort() takes no positional arguments"));
     }

@@ -21,6 +21,8 @@
 //! | `exceptions.rs` | `BaseException` methods |
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
+//! | `exec.rs` | `eval`, `exec`, `compile` |
+//! | `union.rs` | `int \| None` (`types.UnionType`) |
 
 pub mod attrs;
 pub mod builtins;
@@ -29,6 +31,7 @@ pub mod class;
 pub mod dict;
 pub mod error;
 pub mod exceptions;
+pub mod exec;
 pub mod format;
 pub mod frame;
 pub mod generator;
@@ -45,6 +48,7 @@ pub mod str;
 pub mod traceback;
 pub mod tuple;
 pub mod types;
+pub mod union;
 pub mod value;
 
 pub use error::{ExcKind, PyErr, PyResult};

@@ -1600,8 +1600,15 @@ fn int_float(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Float(int_ref(&v).expect("int").to_f64()?))
 }
 
+fn int_conjugate(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    int_self(args, "conjugate")?;
+    no_args("int.conjugate", &args[1..])?;
+    int_identity(vm, &args[..1], kw)
+}
+
 fn int_as_integer_ratio(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let v = int_self(args, "as_integer_ratio")?;
+    no_args("int.as_integer_ratio", &args[1..])?;
     let v = match v {
         Value::Bool(b) => Value::Int(b as i64),
         v => v,
@@ -1617,6 +1624,12 @@ fn int_round(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 fn int_to_bytes(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let v = int_self(args, "to_bytes")?;
+    if args.len() + kwargs.len() > 4 {
+        return Err(PyErr::type_error(format!(
+            "to_bytes() takes at most 3 arguments ({} given)",
+            args.len() - 1 + kwargs.len()
+        )));
+    }
     let mut length = args.get(1).cloned();
     let mut order = args.get(2).cloned();
     let mut signed = false;
@@ -1687,6 +1700,12 @@ fn int_to_bytes(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> 
 
 fn int_from_bytes(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     // args[0] is the class (a class method).
+    if args.len() + kwargs.len() > 4 {
+        return Err(PyErr::type_error(format!(
+            "from_bytes() takes at most 3 arguments ({} given)",
+            args.len() - 1 + kwargs.len()
+        )));
+    }
     let mut data = args.get(1).cloned();
     let mut order = args.get(2).cloned();
     let mut signed = false;
@@ -1705,7 +1724,24 @@ fn int_from_bytes(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value
     let bytes: Vec<u8> = match data {
         Some(Value::Bytes(b)) => b.to_vec(),
         Some(other) => {
-            let items = vm.collect(&other)?;
+            let cannot = || {
+                PyErr::type_error(format!(
+                    "cannot convert '{}' object to bytes",
+                    type_name(&other)
+                ))
+            };
+            if matches!(
+                other,
+                Value::Str(_) | Value::None | Value::Float(_) | Value::Int(_) | Value::BigInt(_)
+            ) {
+                return Err(cannot());
+            }
+            let it = match vm.iter(&other) {
+                Ok(it) => it,
+                Err(e) if e.matches(ExcKind::TypeError) => return Err(cannot()),
+                Err(e) => return Err(e),
+            };
+            let items = vm.collect(&it)?;
             let mut out = Vec::with_capacity(items.len());
             for it in items {
                 match int_ref(&it).and_then(|i| i.to_i64()) {
@@ -1813,12 +1849,76 @@ fn float_round_method(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Valu
 }
 
 fn float_conjugate(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Float(float_self(args, "conjugate")?))
+    let f = float_self(args, "conjugate")?;
+    no_args("float.conjugate", &args[1..])?;
+    Ok(Value::Float(f))
 }
 
 fn float_hex(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let f = float_self(args, "hex")?;
+    no_args("float.hex", &args[1..])?;
     Ok(Value::from_string(float_hex_string(f)))
+}
+
+/// `float.fromhex(s)` (a class method: `args[0]` is the class).
+fn float_fromhex(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    if args.len() != 2 {
+        return Err(PyErr::type_error(format!(
+            "float.fromhex() takes exactly one argument ({} given)",
+            args.len().saturating_sub(1)
+        )));
+    }
+    let Value::Str(text) = base_value(&args[1]) else {
+        return Err(PyErr::type_error(
+            "bad argument type for built-in operation",
+        ));
+    };
+    let f = parse_hex_float(text.as_str())
+        .ok_or_else(|| PyErr::value_error("invalid hexadecimal floating-point string"))?;
+    if f.is_infinite() && !text.as_str().to_ascii_lowercase().contains("inf") {
+        return Err(PyErr::overflow_error(
+            "hexadecimal value too large to represent as a float",
+        ));
+    }
+    match &args[0] {
+        Value::Class(c) if !Arc::ptr_eq(c, &types().float) => {
+            vm.call(&args[0], &[Value::Float(f)], &[])
+        }
+        _ => Ok(Value::Float(f)),
+    }
+}
+
+/// `[sign] ['0x'] hexdigits ['.' hexdigits] ['p' [sign] digits]`, or inf/nan.
+fn parse_hex_float(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let lower = t.to_ascii_lowercase();
+    let special = match lower.as_str() {
+        "inf" | "infinity" => Some(f64::INFINITY),
+        "nan" => Some(f64::NAN),
+        _ => None,
+    };
+    if let Some(v) = special {
+        return Some(if neg { -v } else { v });
+    }
+    let body = lower.strip_prefix("0x").unwrap_or(&lower);
+    let (mantissa, exp) = match body.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let m = BigInt::parse_bytes(digits.as_bytes(), 16)?;
+    let e = exp.checked_sub(4 * frac_part.len() as i64)?;
+    let v = ldexp(m.to_f64()?, e);
+    Some(if neg { -v } else { v })
 }
 
 /// `float.hex()`: `0x1.8000000000000p+0`.
@@ -1853,7 +1953,7 @@ pub fn install(t: &Types) {
     constructor(&t.bool_, bool_new);
     method(&t.int, "bit_length", int_bit_length);
     method(&t.int, "bit_count", int_bit_count);
-    method(&t.int, "conjugate", int_identity);
+    method(&t.int, "conjugate", int_conjugate);
     method(&t.int, "__int__", int_identity);
     method(&t.int, "__index__", int_identity);
     method(&t.int, "__trunc__", int_identity);
@@ -1874,6 +1974,7 @@ pub fn install(t: &Types) {
     method(&t.float, "__round__", float_round_method);
     method(&t.float, "conjugate", float_conjugate);
     method(&t.float, "hex", float_hex);
+    crate::vm::builtins::class_method(&t.float, "fromhex", float_fromhex);
 }
 
 #[cfg(test)]

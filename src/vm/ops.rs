@@ -462,7 +462,7 @@ fn is_object_class(c: &Arc<Class>) -> bool {
 }
 
 /// The class name as CPython prints it in `<class '...'>` and default reprs.
-fn class_path(c: &Class) -> String {
+pub(crate) fn class_path(c: &Class) -> String {
     if is_builtin_class(c) {
         c.qualname.to_string()
     } else {
@@ -1139,6 +1139,14 @@ impl Vm {
             if matches!(other_base, Value::Instance(_)) {
                 return Ok(not_implemented());
             }
+            // int's methods do not take a float: `2 * F(3.0)` for a float
+            // subclass F goes to F.__rmul__ (or float's, in the fallback).
+            if matches!(this, Value::Int(_) | Value::Bool(_) | Value::BigInt(_))
+                && matches!(other_base, Value::Float(_))
+                && matches!(other, Value::Instance(_))
+            {
+                return Ok(not_implemented());
+            }
             let r = if reflected {
                 self.builtin_binop(&other_base, this, op)?
             } else {
@@ -1186,6 +1194,11 @@ impl Vm {
             }
             _ => {}
         }
+        if base == Or {
+            if let Some(u) = crate::vm::union::union_of(&ab, &bb) {
+                return Ok(u);
+            }
+        }
         if base == Mul {
             let seq = |v: &Value| {
                 matches!(
@@ -1193,6 +1206,23 @@ impl Vm {
                     Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
                 )
             };
+            // A sequence repeats by any object with `__index__` (CPython's sq_repeat).
+            let has_index = |v: &Value| match v {
+                Value::Instance(inst) => lookup_with_owner(&inst.class, "__index__").is_some(),
+                _ => false,
+            };
+            if seq(&ab) && has_index(b) {
+                let n = crate::vm::builtins::index_value(self, b)?;
+                if let Some(r) = self.builtin_binop(&ab, &Value::Int(n), Mul)? {
+                    return Ok(r);
+                }
+            }
+            if seq(&bb) && has_index(a) {
+                let n = crate::vm::builtins::index_value(self, a)?;
+                if let Some(r) = self.builtin_binop(&Value::Int(n), &bb, Mul)? {
+                    return Ok(r);
+                }
+            }
             if seq(&ab) {
                 return Err(PyErr::type_error(format!(
                     "can't multiply sequence by non-int of type '{}'",
@@ -2280,6 +2310,7 @@ impl Vm {
                 "__self__" => Ok(Some(m.receiver.clone())),
                 "__func__" => Ok(Some(m.func.clone())),
                 "__class__" => Ok(Some(Value::Class(types().method.clone()))),
+                "__doc__" => self.getattr_inner(&m.func.clone(), name),
                 _ => {
                     if let Some(v) = self.builtin_getattr(obj, name)? {
                         return Ok(Some(v));
@@ -2443,7 +2474,10 @@ impl Vm {
         if name.starts_with("__") {
             match name {
                 "__class__" => return Ok(Some(Value::Class(cls.clone()))),
-                "__dict__" => return self.instance_dict(inst).map(Some),
+                // Instances of `object` itself and of slotted classes have none.
+                "__dict__" if !is_object_class(&inst.class) && !is_slotted(&inst.class) => {
+                    return self.instance_dict(inst).map(Some)
+                }
                 _ => {}
             }
         }
@@ -3205,7 +3239,7 @@ impl Vm {
                     Ok(())
                 }
                 Key::Slice(a, b, c) => {
-                    let new_items = self.collect(&value)?;
+                    let new_items = self.collect_or(&value, "can only assign an iterable")?;
                     self.list_assign_slice(l, a, b, c, new_items)
                 }
                 Key::Other => Err(PyErr::type_error(format!(
@@ -3463,10 +3497,12 @@ impl Vm {
         }
     }
 
+    /// `in` by iterating: stops at the first match, so an iterator keeps the
+    /// rest of its items (and an endless one can still answer True).
     fn contains_by_iteration(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
-        let items = self.collect(container)?;
-        for x in &items {
-            if self.eq_identity(x, item)? {
+        let it = self.iter(container)?;
+        while let Some(x) = self.next(&it)? {
+            if self.eq_identity(&x, item)? {
                 return Ok(true);
             }
         }
@@ -3486,6 +3522,11 @@ impl Vm {
                     }
                 }
                 Ok(false)
+            }
+            _ if crate::vm::union::members(cls).is_some() => {
+                let of = types().class_of(v);
+                let members = crate::vm::union::members(cls).unwrap_or_default();
+                Ok(members.iter().any(|c| is_subclass(of, c)))
             }
             _ => Err(PyErr::type_error(
                 "isinstance() arg 2 must be a type, a tuple of types, or a union",
@@ -3844,7 +3885,9 @@ fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Val
                 (None, Some(ca)) => Some(vm.bind_attr(ca, obj, &cls)?),
                 (None, None) => match name.as_str() {
                     "__class__" => Some(Value::Class(cls.clone())),
-                    "__dict__" => Some(vm.instance_dict(inst)?),
+                    "__dict__" if !is_object_class(&cls) && !is_slotted(&cls) => {
+                        Some(vm.instance_dict(inst)?)
+                    }
                     _ => None,
                 },
             }

@@ -251,6 +251,20 @@ fn must_str(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
     str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", type_name(v))))
 }
 
+/// The type in CPython's argument-clinic messages ("must be str, not None").
+fn arg_type_name(v: &Value) -> Arc<str> {
+    match v {
+        Value::None => "None".into(),
+        _ => type_name(v),
+    }
+}
+
+/// [`must_str`] for a method whose argument errors come from CPython's
+/// argument clinic, which names `None` as "None".
+fn must_str_arg(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
+    str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", arg_type_name(v))))
+}
+
 /// An optional slice-style index argument (`None` allowed).
 fn opt_index(v: Option<&Value>) -> PyResult<Option<i64>> {
     match v {
@@ -963,8 +977,9 @@ fn str_rsplit(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 fn str_splitlines(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "splitlines")?;
     let a = merge_kwargs("splitlines", &args[1..], kwargs, &["keepends"])?;
+    // `keepends` is an int (a bool is one), not any truthy value.
     let keep = match &a[0] {
-        Some(v) => vm.is_true(v)?,
+        Some(v) => crate::vm::builtins::index_value(vm, v)? != 0,
         None => false,
     };
     Ok(Value::list(
@@ -1410,7 +1425,7 @@ fn str_rpartition(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> 
 fn str_removeprefix(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = this(args, "removeprefix")?;
     crate::vm::builtins::one_arg("str.removeprefix", &args[1..])?;
-    let p = must_str(&args[1], "removeprefix() argument must be str")?;
+    let p = must_str_arg(&args[1], "removeprefix() argument must be str")?;
     Ok(match s.as_str().strip_prefix(p.as_str()) {
         Some(r) => new_str(r.to_string()),
         None => Value::Str(s),
@@ -1420,7 +1435,7 @@ fn str_removeprefix(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value
 fn str_removesuffix(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = this(args, "removesuffix")?;
     crate::vm::builtins::one_arg("str.removesuffix", &args[1..])?;
-    let p = must_str(&args[1], "removesuffix() argument must be str")?;
+    let p = must_str_arg(&args[1], "removesuffix() argument must be str")?;
     Ok(match s.as_str().strip_suffix(p.as_str()) {
         Some(r) if !p.as_str().is_empty() => new_str(r.to_string()),
         _ => Value::Str(s),
@@ -1448,6 +1463,15 @@ pub fn encode(s: &str, encoding: &str, errors: &str) -> PyResult<Vec<u8>> {
                     match errors {
                         "ignore" => {}
                         "replace" => out.push(b'?'),
+                        "xmlcharrefreplace" => out.extend(format!("&#{cp};").bytes()),
+                        "backslashreplace" => {
+                            let esc = match cp {
+                                0..=0xff => format!("\\x{cp:02x}"),
+                                0x100..=0xffff => format!("\\u{cp:04x}"),
+                                _ => format!("\\U{cp:08x}"),
+                            };
+                            out.extend(esc.bytes());
+                        }
                         _ => {
                             let mut esc = String::new();
                             push_escape(&mut esc, c);
@@ -1524,20 +1548,20 @@ pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
 fn str_encode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let s = this(args, "encode")?;
     let a = merge_kwargs("encode", &args[1..], kwargs, &["encoding", "errors"])?;
-    let text_arg = |v: &Option<Value>, default: &str, n: usize| -> PyResult<String> {
+    let text_arg = |v: &Option<Value>, default: &str, n: &str| -> PyResult<String> {
         match v {
             None => Ok(default.to_string()),
             Some(v) => match str_arg(v) {
                 Some(s) => Ok(s.as_str().to_string()),
                 None => Err(PyErr::type_error(format!(
-                    "encode() argument {n} must be str, not {}",
-                    type_name(v)
+                    "encode() argument '{n}' must be str, not {}",
+                    arg_type_name(v)
                 ))),
             },
         }
     };
-    let enc = text_arg(&a[0], "utf-8", 1)?;
-    let errors = text_arg(&a[1], "strict", 2)?;
+    let enc = text_arg(&a[0], "utf-8", "encoding")?;
+    let errors = text_arg(&a[1], "strict", "errors")?;
     Ok(Value::Bytes(encode(s.as_str(), &enc, &errors)?.into()))
 }
 
@@ -1592,8 +1616,8 @@ fn str_maketrans(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         }
         return Ok(dict);
     }
-    let x = must_str(&args[0], "maketrans() argument 1 must be str")?;
-    let y = must_str(&args[1], "maketrans() argument 2 must be str")?;
+    let x = must_str_arg(&args[0], "maketrans() argument 1 must be str")?;
+    let y = must_str_arg(&args[1], "maketrans() argument 2 must be str")?;
     if x.char_len() != y.char_len() {
         return Err(PyErr::value_error(
             "the first two maketrans arguments must have equal length",
@@ -1603,7 +1627,7 @@ fn str_maketrans(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         vm.set_item(&dict, &Value::Int(a as i64), Value::Int(b as i64))?;
     }
     if let Some(z) = args.get(2) {
-        let z = must_str(z, "maketrans() argument 3 must be str")?;
+        let z = must_str_arg(z, "maketrans() argument 3 must be str")?;
         for c in z.as_str().chars() {
             vm.set_item(&dict, &Value::Int(c as i64), Value::None)?;
         }
@@ -1710,20 +1734,20 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             _ => new_str(vm.to_str(v)?),
         },
         (obj, enc, errs) => {
-            let text_arg = |v: &Option<Value>, default: &str, n: usize| -> PyResult<String> {
+            let text_arg = |v: &Option<Value>, default: &str, n: &str| -> PyResult<String> {
                 match v {
                     None => Ok(default.to_string()),
                     Some(v) => match str_arg(v) {
                         Some(s) => Ok(s.as_str().to_string()),
                         None => Err(PyErr::type_error(format!(
-                            "str() argument {n} must be str, not {}",
+                            "str() argument '{n}' must be str, not {}",
                             type_name(v)
                         ))),
                     },
                 }
             };
-            let enc = text_arg(enc, "utf-8", 2)?;
-            let errs = text_arg(errs, "strict", 3)?;
+            let enc = text_arg(enc, "utf-8", "encoding")?;
+            let errs = text_arg(errs, "strict", "errors")?;
             match obj {
                 None => Value::str(""),
                 Some(Value::Bytes(b)) => new_str(decode(b, &enc, &errs)?),
@@ -1782,12 +1806,18 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let out: Vec<u8> = match (&a[0], &a[1]) {
         (None, _) => Vec::new(),
         (Some(src), Some(enc)) => {
+            if str_arg(enc).is_none() {
+                return Err(PyErr::type_error(format!(
+                    "bytes() argument 'encoding' must be str, not {}",
+                    type_name(enc)
+                )));
+            }
             let Some(text) = str_arg(src) else {
                 return Err(PyErr::type_error("encoding without a string argument"));
             };
-            let enc = must_str(enc, "bytes() argument 'encoding' must be str")?;
+            let enc = must_str_arg(enc, "bytes() argument 'encoding' must be str")?;
             let errors = match &a[2] {
-                Some(e) => must_str(e, "bytes() argument 'errors' must be str")?
+                Some(e) => must_str_arg(e, "bytes() argument 'errors' must be str")?
                     .as_str()
                     .to_string(),
                 None => "strict".into(),
@@ -1795,6 +1825,20 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             encode(text.as_str(), enc.as_str(), &errors)?
         }
         (Some(src), None) => match base_value(src) {
+            Value::Instance(inst)
+                if crate::vm::ops::lookup_with_owner(&inst.class, "__bytes__").is_some() =>
+            {
+                let r = vm.call_method(src, "__bytes__", &[])?;
+                match base_value(&r) {
+                    Value::Bytes(b) => b.to_vec(),
+                    _ => {
+                        return Err(PyErr::type_error(format!(
+                            "__bytes__ returned non-bytes (type {})",
+                            type_name(&r)
+                        )))
+                    }
+                }
+            }
             Value::Str(_) => return Err(PyErr::type_error("string argument without an encoding")),
             Value::Bytes(b) => b.to_vec(),
             Value::Int(n) => {
@@ -1804,6 +1848,11 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                 check_size(n as u128)?;
                 vec![0; n as usize]
             }
+            Value::BigInt(_) => {
+                return Err(PyErr::overflow_error(
+                    "cannot fit 'int' into an index-sized integer",
+                ))
+            }
             Value::Float(_) | Value::None => {
                 return Err(PyErr::type_error(format!(
                     "cannot convert '{}' object to bytes",
@@ -1811,7 +1860,17 @@ fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                 )))
             }
             other => {
-                let items = vm.collect(&other)?;
+                let it = match vm.iter(&other) {
+                    Ok(it) => it,
+                    Err(e) if e.matches(ExcKind::TypeError) => {
+                        return Err(PyErr::type_error(format!(
+                            "cannot convert '{}' object to bytes",
+                            type_name(src)
+                        )))
+                    }
+                    Err(e) => return Err(e),
+                };
+                let items = vm.collect(&it)?;
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
                     match crate::vm::number::int_ref(&base_value(&it)).and_then(|i| i.to_i64()) {
@@ -1838,13 +1897,13 @@ fn bytes_decode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value>
     let b = bytes_this(args, "decode")?;
     let a = merge_kwargs("decode", &args[1..], kwargs, &["encoding", "errors"])?;
     let enc = match &a[0] {
-        Some(v) => must_str(v, "decode() argument 'encoding' must be str")?
+        Some(v) => must_str_arg(v, "decode() argument 'encoding' must be str")?
             .as_str()
             .to_string(),
         None => "utf-8".into(),
     };
     let errors = match &a[1] {
-        Some(v) => must_str(v, "decode() argument 'errors' must be str")?
+        Some(v) => must_str_arg(v, "decode() argument 'errors' must be str")?
             .as_str()
             .to_string(),
         None => "strict".into(),

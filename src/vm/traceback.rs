@@ -608,10 +608,38 @@ pub fn report_uncaught(vm: &mut Vm, err: &PyErr) -> i32 {
             }
         };
     }
-    print_exception(vm, err);
+    match user_excepthook(vm) {
+        Some(hook) => {
+            // `__traceback__` objects are not modelled: the hook gets None.
+            let args = [
+                Value::Class(err.exc.class.clone()),
+                Value::Instance(err.exc.clone()),
+                Value::None,
+            ];
+            if let Err(hook_err) = vm.call(&hook, &args, &[]) {
+                vm.interp.write_stderr("Error in sys.excepthook:\n");
+                print_exception(vm, &hook_err);
+                vm.interp.write_stderr("\nOriginal exception was:\n");
+                print_exception(vm, err);
+            }
+        }
+        None => print_exception(vm, err),
+    }
     if err.matches(ExcKind::KeyboardInterrupt) {
         130
     } else {
         1
+    }
+}
+
+/// `sys.excepthook` when a program replaced it (not `sys.__excepthook__`).
+fn user_excepthook(vm: &Vm) -> Option<Value> {
+    let Some(Value::Module(sys)) = vm.interp.module("sys") else {
+        return None;
+    };
+    let hook = sys.dict.get("excepthook")?;
+    match sys.dict.get("__excepthook__") {
+        Some(orig) if orig.is(&hook) => None,
+        _ => Some(hook),
     }
 }

@@ -107,8 +107,9 @@ fn c3_mro(bases: &[Arc<Class>]) -> Result<Vec<Arc<Class>>, String> {
         });
         let Some(head) = head else {
             let names: Vec<&str> = bases.iter().map(|b| &*b.name).collect();
+            // CPython's message really has a line break in it.
             return Err(format!(
-                "Cannot create a consistent method resolution order (MRO) for bases {}",
+                "Cannot create a consistent method resolution\norder (MRO) for bases {}",
                 names.join(", ")
             ));
         };

@@ -2,7 +2,8 @@
 ordering methods with order=True; frozen=True refuses assignments)."""
 
 __all__ = ['dataclass', 'field', 'fields', 'asdict', 'astuple',
-           'FrozenInstanceError', 'MISSING', 'replace', 'is_dataclass']
+           'FrozenInstanceError', 'MISSING', 'replace', 'is_dataclass',
+           'InitVar', 'KW_ONLY']
 
 
 class _MissingType:
@@ -15,6 +16,41 @@ MISSING = _MissingType()
 
 class FrozenInstanceError(AttributeError):
     pass
+
+
+class InitVar:
+    """`x: InitVar[int]`: an __init__ parameter passed on to __post_init__,
+    not a field."""
+
+    def __init__(self, type):
+        self.type = type
+
+    def __class_getitem__(cls, type):
+        return InitVar(type)
+
+    def __repr__(self):
+        name = getattr(self.type, '__name__', None) or repr(self.type)
+        return f'dataclasses.InitVar[{name}]'
+
+
+class _KW_ONLY_TYPE:
+    pass
+
+
+# `_: KW_ONLY`: the fields after it are keyword-only.
+KW_ONLY = _KW_ONLY_TYPE()
+
+
+def _is_classvar(typ):
+    if isinstance(typ, str):
+        return typ.startswith(('ClassVar', 'typing.ClassVar'))
+    return repr(typ).startswith('typing.ClassVar')
+
+
+def _is_initvar(typ):
+    if isinstance(typ, str):
+        return typ.startswith(('InitVar', 'dataclasses.InitVar'))
+    return typ is InitVar or isinstance(typ, InitVar)
 
 
 class Field:
@@ -31,7 +67,9 @@ class Field:
         self.init = init
         self.repr = repr
         self.compare = compare
+        self.kw_only = kw_only
         self.metadata = metadata or {}
+        self._initvar = False
 
     def __repr__(self):
         return (f'Field(name={self.name!r},type={self.type!r},'
@@ -50,7 +88,8 @@ def field(*, default=MISSING, default_factory=MISSING, init=True, repr=True,
 def fields(obj):
     cls = obj if isinstance(obj, type) else type(obj)
     try:
-        return tuple(cls.__dataclass_fields__.values())
+        return tuple(f for f in cls.__dataclass_fields__.values()
+                     if not f._initvar)
     except AttributeError:
         raise TypeError('must be called with a dataclass type or instance')
 
@@ -84,16 +123,27 @@ def replace(obj, **changes):
     return type(obj)(**values)
 
 
-def _collect_fields(cls):
+def _collect_fields(cls, kw_only):
     result = {}
     for base in reversed(cls.__mro__[1:]):
         result.update(getattr(base, '__dataclass_fields__', {}))
     annotations = cls.__dict__.get('__annotations__', {})
     for name, typ in annotations.items():
+        if _is_classvar(typ):
+            continue
+        if typ is KW_ONLY or isinstance(typ, _KW_ONLY_TYPE):
+            kw_only = True
+            continue
         default = cls.__dict__.get(name, MISSING)
         f = default if isinstance(default, Field) else Field(default=default)
         f.name = name
         f.type = typ
+        f._initvar = _is_initvar(typ)
+        if kw_only:
+            f.kw_only = True
+        if isinstance(f.default, (list, dict, set)):
+            raise ValueError(f'mutable default {type(f.default)} for field '
+                             f'{name} is not allowed: use default_factory')
         if isinstance(default, Field):
             if f.default is MISSING:
                 try:
@@ -106,23 +156,36 @@ def _collect_fields(cls):
     return result
 
 
+def _has_default(f):
+    return f.default is not MISSING or f.default_factory is not MISSING
+
+
 def _make_init(cls, flds, frozen):
-    params = [f for f in flds.values() if f.init]
+    params = [f for f in flds.values() if f.init and not f.kw_only]
+    params += [f for f in flds.values() if f.init and f.kw_only]
+    positional = [f for f in params if not f.kw_only]
     seen_default = False
-    for f in params:
-        if f.default is not MISSING or f.default_factory is not MISSING:
+    for f in positional:
+        if _has_default(f):
             seen_default = True
         elif seen_default:
             raise TypeError(f'non-default argument {f.name!r} follows '
                             'default argument')
     qualname = cls.__qualname__
+    initvars = [f.name for f in flds.values() if f._initvar]
+    required = len([f for f in positional if not _has_default(f)])
 
     def __init__(self, *args, **kwargs):
-        if len(args) > len(params):
-            raise TypeError(f'{qualname}.__init__() takes {len(params) + 1} '
-                            f'positional arguments but {len(args) + 1} were '
-                            'given')
-        values = dict(zip([f.name for f in params], args))
+        if len(args) > len(positional):
+            most = len(positional) + 1
+            if required + 1 == most:
+                takes = f'{most} positional argument' + ('s' if most > 1 else '')
+            else:
+                takes = f'from {required + 1} to {most} positional arguments'
+            given = len(args) + 1
+            raise TypeError(f'{qualname}.__init__() takes {takes} but '
+                            f'{given} {"was" if given == 1 else "were"} given')
+        values = dict(zip([f.name for f in positional], args))
         for name in kwargs:
             if name in values:
                 raise TypeError(f"{qualname}.__init__() got multiple values "
@@ -142,6 +205,8 @@ def _make_init(cls, flds, frozen):
             raise TypeError(f'{qualname}.__init__() missing {len(missing)} '
                             f'required positional argument{s}: {listed}')
         for f in flds.values():
+            if f._initvar:
+                continue
             if f.name in values:
                 value = values[f.name]
             elif f.default_factory is not MISSING:
@@ -156,27 +221,35 @@ def _make_init(cls, flds, frozen):
                 setattr(self, f.name, value)
         post_init = getattr(self, '__post_init__', None)
         if post_init is not None:
-            post_init()
+            post_init(*[values.get(n, flds[n].default) for n in initvars])
     return __init__
 
 
-def _process_class(cls, init, repr, eq, order, frozen, match_args=True):
-    flds = _collect_fields(cls)
+def _process_class(cls, init, repr, eq, order, frozen, match_args=True,
+                   kw_only=False, unsafe_hash=False, slots=False):
+    flds = _collect_fields(cls, kw_only)
+    if slots and '__slots__' not in cls.__dict__:
+        # A new class with __slots__ for the fields, as CPython makes one.
+        ns = {k: v for k, v in cls.__dict__.items()
+              if k not in ('__dict__', '__weakref__') and k not in flds}
+        ns['__slots__'] = tuple(n for n, f in flds.items() if not f._initvar)
+        cls = type(cls)(cls.__name__, cls.__bases__, ns)
     cls.__dataclass_fields__ = flds
+    data = [f for f in flds.values() if not f._initvar]
     if match_args and '__match_args__' not in cls.__dict__:
-        cls.__match_args__ = tuple(f.name for f in flds.values() if f.init)
+        cls.__match_args__ = tuple(f.name for f in data
+                                   if f.init and not f.kw_only)
     if init:
         cls.__init__ = _make_init(cls, flds, frozen)
     if repr:
         def __repr__(self):
             inner = ', '.join(f'{f.name}={getattr(self, f.name)!r}'
-                              for f in flds.values() if f.repr)
+                              for f in data if f.repr)
             return f'{type(self).__qualname__}({inner})'
         cls.__repr__ = __repr__
 
     def _key(self):
-        return tuple(getattr(self, f.name) for f in flds.values()
-                     if f.compare)
+        return tuple(getattr(self, f.name) for f in data if f.compare)
     if eq:
         def __eq__(self, other):
             if other.__class__ is self.__class__:
@@ -185,11 +258,11 @@ def _process_class(cls, init, repr, eq, order, frozen, match_args=True):
         cls.__eq__ = __eq__
         if not frozen and '__hash__' not in cls.__dict__:
             cls.__hash__ = None
-    if frozen:
+    if frozen or unsafe_hash:
         def __hash__(self):
             return hash(_key(self))
         cls.__hash__ = __hash__
-
+    if frozen:
         def __setattr__(self, name, value):
             raise FrozenInstanceError(f"cannot assign to field '{name}'")
 
@@ -216,7 +289,7 @@ def dataclass(cls=None, /, *, init=True, repr=True, eq=True, order=False,
               kw_only=False, slots=False):
     def wrap(cls):
         return _process_class(cls, init, repr, eq, order, frozen,
-                              match_args)
+                              match_args, kw_only, unsafe_hash, slots)
     if cls is None:
         return wrap
     return wrap(cls)

@@ -99,6 +99,41 @@ def NamedTuple(typename, fields=None, **kwargs):
     return namedtuple(typename, [name for name, _ in fields])
 
 
+class _NamedTuple(tuple):
+    """What `class P(NamedTuple): x: int` derives from: the fields are the
+    class's annotations, their class-level values the defaults; methods
+    defined in the class body override the generated ones."""
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs):
+        from collections import namedtuple
+        ns = dict(cls.__dict__)
+        fields = list(ns.get('__annotations__', {}))
+        defaults = []
+        for name in fields:
+            if name in ns:
+                defaults.append(ns[name])
+            elif defaults:
+                s = 's' if len(defaults) > 1 else ''
+                given = ', '.join(fields[fields.index(name) - len(defaults):
+                                         fields.index(name)])
+                raise TypeError(f"Non-default namedtuple field {name} cannot "
+                                f"follow default field{s} {given}")
+        nt = namedtuple(cls.__name__, fields, defaults=defaults,
+                        module=cls.__module__)
+        for key, value in nt.__dict__.items():
+            if key in ('__module__', '__dict__', '__weakref__', '__qualname__'):
+                continue
+            if key in ns and key not in fields and not (
+                    key == '__doc__' and ns[key] is None):
+                continue
+            setattr(cls, key, value)
+
+
+NamedTuple.__mro_entries__ = lambda bases: (_NamedTuple,)
+
+
 def cast(typ, val):
     """Return the value unchanged (a hint for type checkers)."""
     return val
