@@ -244,7 +244,7 @@ fn run(
     let slots = vm.take_vec(func.code.code.max_stack as usize);
     let mut frame = Frame::new(func, slots);
     if separate {
-        frame.locals = Some(locals);
+        frame.set_locals(locals);
     }
     match vm.run_frame(frame, None)? {
         Exit::Return(v) => Ok(v),
