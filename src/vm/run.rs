@@ -1804,8 +1804,13 @@ impl Vm {
         let enter = crate::vm::class::lookup(&cls, "__enter__");
         let exit = crate::vm::class::lookup(&cls, "__exit__");
         let (Some(_), Some(_)) = (&enter, &exit) else {
+            let missed = if enter.is_some() {
+                " (missed __exit__ method)"
+            } else {
+                ""
+            };
             return Err(PyErr::type_error(format!(
-                "'{}' object does not support the context manager protocol",
+                "'{}' object does not support the context manager protocol{missed}",
                 cls.name
             )));
         };
@@ -2268,13 +2273,17 @@ fn exc_matches(exc: &Value, typ: &Value) -> PyResult<bool> {
     match typ {
         Value::Class(c) => {
             if !crate::vm::class::is_subclass(c, base) {
-                return Err(PyErr::type_error(
-                    "catching classes that do not inherit from BaseException is not allowed",
-                ));
+                return Err(not_an_exception_class());
             }
             Ok(crate::vm::class::is_subclass(types().class_of(exc), c))
         }
         Value::Tuple(t) => {
+            // Every entry is checked before any is matched, as CPython does.
+            let valid =
+                |v: &Value| matches!(v, Value::Class(c) if crate::vm::class::is_subclass(c, base));
+            if !t.items.iter().all(valid) {
+                return Err(not_an_exception_class());
+            }
             for item in t.items.iter() {
                 if exc_matches(exc, item)? {
                     return Ok(true);
@@ -2282,10 +2291,12 @@ fn exc_matches(exc: &Value, typ: &Value) -> PyResult<bool> {
             }
             Ok(false)
         }
-        _ => Err(PyErr::type_error(
-            "catching classes that do not inherit from BaseException is not allowed",
-        )),
+        _ => Err(not_an_exception_class()),
     }
+}
+
+fn not_an_exception_class() -> PyErr {
+    PyErr::type_error("catching classes that do not inherit from BaseException is not allowed")
 }
 
 /// Whether `v`'s type could be iterated (to tell CPython's "not iterable"
