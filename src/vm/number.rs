@@ -974,22 +974,30 @@ pub fn parse_int(s: &str, base: u32) -> PyResult<Option<Value>> {
     Ok(Some(int_from_bigint(b)))
 }
 
-/// `float(s)`: `None` when `s` is not a valid float literal.
-pub fn parse_float(s: &str) -> Option<f64> {
-    let t = s.trim_matches(is_py_space);
+/// A float literal's sign and the rest; with the signed value already when
+/// the rest is `inf`, `infinity` or `nan` (in any case).
+fn split_float_sign(t: &str) -> (bool, &str, Option<f64>) {
     let (neg, body) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let lower = body.to_ascii_lowercase();
-    let special = match lower.as_str() {
-        "inf" | "infinity" => Some(f64::INFINITY),
-        "nan" => Some(f64::NAN),
-        _ => None,
+    let special = if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
+        Some(f64::INFINITY)
+    } else if body.eq_ignore_ascii_case("nan") {
+        Some(f64::NAN)
+    } else {
+        None
     };
-    if let Some(v) = special {
-        return Some(if neg { -v } else { v });
+    (neg, body, special.map(|v| if neg { -v } else { v }))
+}
+
+/// `float(s)`: `None` when `s` is not a valid float literal.
+pub fn parse_float(s: &str) -> Option<f64> {
+    let t = s.trim_matches(is_py_space);
+    let (neg, body, special) = split_float_sign(t);
+    if special.is_some() {
+        return special;
     }
     // Validate digits/underscores/point/exponent by hand (Rust's parser is
     // more permissive in places and knows nothing of `_` or Unicode digits).
@@ -1890,21 +1898,11 @@ fn float_fromhex(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 /// `[sign] ['0x'] hexdigits ['.' hexdigits] ['p' [sign] digits]`, or inf/nan.
 fn parse_hex_float(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let lower = t.to_ascii_lowercase();
-    let special = match lower.as_str() {
-        "inf" | "infinity" => Some(f64::INFINITY),
-        "nan" => Some(f64::NAN),
-        _ => None,
-    };
-    if let Some(v) = special {
-        return Some(if neg { -v } else { v });
+    let (neg, t, special) = split_float_sign(text.trim());
+    if special.is_some() {
+        return special;
     }
+    let lower = t.to_ascii_lowercase();
     let body = lower.strip_prefix("0x").unwrap_or(&lower);
     let (mantissa, exp) = match body.split_once('p') {
         Some((m, e)) => (m, e.parse::<i64>().ok()?),
@@ -1915,6 +1913,10 @@ fn parse_hex_float(text: &str) -> Option<f64> {
         return None;
     }
     let digits = format!("{int_part}{frac_part}");
+    // `parse_bytes` would also take `_` separators, which `fromhex` refuses.
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     let m = BigInt::parse_bytes(digits.as_bytes(), 16)?;
     let e = exp.checked_sub(4 * frac_part.len() as i64)?;
     let v = ldexp(m.to_f64()?, e);
