@@ -3603,8 +3603,11 @@ fn exception_attr(data: &crate::vm::value::ExcData, name: &str) -> Option<Value>
                 .load(std::sync::atomic::Ordering::Relaxed),
         ),
         "__traceback__" => {
-            // The traceback object is the VM core's; none is exposed here.
-            Value::None
+            let raised = !data.traceback.lock().is_empty();
+            match raised {
+                true => crate::stdlib::traceback::traceback_object(data),
+                false => Value::None,
+            }
         }
         _ => return None,
     })

@@ -610,11 +610,15 @@ pub fn report_uncaught(vm: &mut Vm, err: &PyErr) -> i32 {
     }
     match user_excepthook(vm) {
         Some(hook) => {
-            // `__traceback__` objects are not modelled: the hook gets None.
+            let data = err.data().filter(|d| !d.traceback.lock().is_empty());
+            let tb = match data {
+                Some(d) => crate::stdlib::traceback::traceback_object(d),
+                None => Value::None,
+            };
             let args = [
                 Value::Class(err.exc.class.clone()),
                 Value::Instance(err.exc.clone()),
-                Value::None,
+                tb,
             ];
             if let Err(hook_err) = vm.call(&hook, &args, &[]) {
                 vm.interp.write_stderr("Error in sys.excepthook:\n");
