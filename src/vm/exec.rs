@@ -38,7 +38,7 @@ fn compile_text(vm: &Vm, src: &str, filename: &str, mode: Mode) -> PyResult<Arc<
     };
     if mode == Mode::Eval {
         if src.trim().is_empty() {
-            return Err(located(vm, "invalid syntax", filename, 0, Some("")));
+            return Err(located("invalid syntax", filename, 0, Some("")));
         }
         if let Some(e) = statement_keyword(src) {
             return Err(parse_error(e));
@@ -74,9 +74,7 @@ fn compile_text(vm: &Vm, src: &str, filename: &str, mode: Mode) -> PyResult<Arc<
             .count()
             + 1;
         match e.kind {
-            crate::syntax::SyntaxErrorKind::SyntaxError => {
-                located(vm, &e.msg, filename, line, None)
-            }
+            crate::syntax::SyntaxErrorKind::SyntaxError => located(&e.msg, filename, line, None),
             _ => vm.syntax_error(&e, filename, Some(src)),
         }
     })?;
@@ -94,8 +92,7 @@ fn invalid_syntax(span: crate::syntax::ast::Span) -> SyntaxError {
 
 /// A SyntaxError at `line` of `filename` with the given text (none: no
 /// source line is printed) and no column.
-fn located(vm: &Vm, msg: &str, filename: &str, line: usize, text: Option<&str>) -> PyErr {
-    let _ = vm;
+fn located(msg: &str, filename: &str, line: usize, text: Option<&str>) -> PyErr {
     let info = Value::tuple(vec![
         Value::str(filename),
         Value::Int(line as i64),

@@ -96,23 +96,15 @@ impl Frame {
         } else {
             None
         };
-        let extra = if locals.is_none() && cells.is_empty() {
-            None
-        } else {
-            Some(Box::new(FrameExtra {
+        let mut f = Frame::plain(func, base, ret, nlocals);
+        if locals.is_some() || !cells.is_empty() {
+            f.extra = Some(Box::new(FrameExtra {
                 locals,
                 cells,
                 ..FrameExtra::default()
-            }))
-        };
-        Frame {
-            func,
-            extra,
-            base,
-            ret,
-            nlocals,
-            pc: 0,
+            }));
         }
+        f
     }
 
     /// A running frame with no names mapping and no cells.
@@ -130,14 +122,7 @@ impl Frame {
 
     /// The placeholder frame a thread's VM holds while no code runs.
     pub fn empty(func: Arc<Function>) -> Frame {
-        Frame {
-            func,
-            extra: None,
-            base: 0,
-            ret: 0,
-            nlocals: 0,
-            pc: 0,
-        }
+        Frame::plain(func, 0, 0, 0)
     }
 
     fn extra_mut(&mut self) -> &mut FrameExtra {
@@ -182,7 +167,15 @@ impl Frame {
         self.extra.as_mut().and_then(|x| x.blocks.pop())
     }
 
-    /// Values kept while the frame is off the thread's stack (see `extra`).
+    /// Values kept while the frame is off the thread's stack.
+    pub fn saved(&self) -> &[Value] {
+        match &self.extra {
+            Some(x) => &x.saved,
+            None => &[],
+        }
+    }
+
+    /// Values kept while the frame is off the thread's stack, for changing.
     pub fn saved_mut(&mut self) -> &mut Vec<Value> {
         &mut self.extra_mut().saved
     }

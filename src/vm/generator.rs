@@ -288,7 +288,7 @@ impl Vm {
         if !at_yield_from {
             return self.run_generator(g, frame, Some(exc));
         }
-        let sub = frame.saved_mut().last().cloned().unwrap_or(Value::None);
+        let sub = frame.saved().last().cloned().unwrap_or(Value::None);
         // The generator counts as running while its delegate handles the throw.
         let delegated: PyResult<Option<Value>> = if exc.matches(ExcKind::GeneratorExit) {
             match self.close_iterator(&sub) {

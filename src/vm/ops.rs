@@ -3523,14 +3523,15 @@ impl Vm {
                 }
                 Ok(false)
             }
-            _ if crate::vm::union::members(cls).is_some() => {
-                let of = types().class_of(v);
-                let members = crate::vm::union::members(cls).unwrap_or_default();
-                Ok(members.iter().any(|c| is_subclass(of, c)))
-            }
-            _ => Err(PyErr::type_error(
-                "isinstance() arg 2 must be a type, a tuple of types, or a union",
-            )),
+            _ => match crate::vm::union::members(cls) {
+                Some(members) => {
+                    let of = types().class_of(v);
+                    Ok(members.iter().any(|c| is_subclass(of, c)))
+                }
+                None => Err(PyErr::type_error(
+                    "isinstance() arg 2 must be a type, a tuple of types, or a union",
+                )),
+            },
         }
     }
 }

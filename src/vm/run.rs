@@ -1314,12 +1314,15 @@ impl Vm {
     /// `false` (nothing done) when `stack[fpos]` is not such a call.
     #[inline(never)]
     fn native_call(&mut self, fpos: usize, astart: usize) -> PyResult<bool> {
-        let nargs = self.stack.len() - astart;
-        if nargs > SMALL_CALL || !matches!(self.stack[fpos], Value::Native(_)) {
+        if self.stack.len() - astart > SMALL_CALL {
             return Ok(false);
         }
-        let Value::Native(nf) = take_slot(&mut self.stack[fpos]) else {
-            return Ok(false);
+        let nf = match take_slot(&mut self.stack[fpos]) {
+            Value::Native(nf) => nf,
+            other => {
+                self.stack[fpos] = other;
+                return Ok(false);
+            }
         };
         self.call_native_small(&nf, fpos, astart)?;
         Ok(true)
@@ -2384,8 +2387,6 @@ fn forget_top(slots: &mut Vec<Value>) {
     }
 }
 
-/// Int arithmetic that stays in i64; `No` defers to the full protocol
-/// (overflow into big ints, errors, other operators).
 /// `BinaryOp` arguments as constants, to match on without decoding them
 /// (an in-place operator is its plain one plus `INPLACE`, see `base_op`).
 mod bin {
@@ -2413,6 +2414,8 @@ fn base_op(op: u32) -> u32 {
     }
 }
 
+/// Int arithmetic that stays in i64; `No` defers to the full protocol
+/// (overflow into big ints, errors, other operators).
 #[inline(always)]
 fn int_op(x: i64, y: i64, op: u32) -> Num {
     let r = match base_op(op) {
