@@ -18,7 +18,68 @@ use gilvm::vm::{PyErr, PyResult, Value};
 /// frames' vectors); mimalloc serves those several times faster than the
 /// system allocator.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Mimalloc = Mimalloc;
+
+/// mimalloc, asked for an alignment only when plain `mi_malloc` might not
+/// give it: `mimalloc::MiMalloc` always takes the aligned entry points,
+/// which cost several times more per call.
+struct Mimalloc;
+
+/// What `mi_malloc` guarantees: every block of 16 bytes or more is 16-byte
+/// aligned, and smaller ones are aligned to their size class (8).
+const MI_MIN_ALIGN: usize = 16;
+
+fn plain(layout: std::alloc::Layout) -> bool {
+    layout.align() <= MI_MIN_ALIGN && layout.align() <= layout.size()
+}
+
+// SAFETY: every block comes from mimalloc and goes back to it (`mi_free`
+// takes blocks from both its plain and aligned entry points); a block is
+// served by the plain entry points only when `plain` says their alignment
+// suffices for the layout, as `std`'s own system allocator decides for
+// `malloc`. Sizes are passed through unchanged.
+unsafe impl std::alloc::GlobalAlloc for Mimalloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use libmimalloc_sys as mi;
+        if plain(layout) {
+            mi::mi_malloc(layout.size()) as *mut u8
+        } else {
+            mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use libmimalloc_sys as mi;
+        if plain(layout) {
+            mi::mi_zalloc(layout.size()) as *mut u8
+        } else {
+            mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        libmimalloc_sys::mi_free(ptr as *mut std::ffi::c_void)
+    }
+
+    #[inline]
+    unsafe fn realloc(
+        &self,
+        ptr: *mut u8,
+        layout: std::alloc::Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        use libmimalloc_sys as mi;
+        let p = ptr as *mut std::ffi::c_void;
+        if layout.align() <= MI_MIN_ALIGN && layout.align() <= new_size {
+            mi::mi_realloc(p, new_size) as *mut u8
+        } else {
+            mi::mi_realloc_aligned(p, new_size, layout.align()) as *mut u8
+        }
+    }
+}
 
 /// A Python 3.11 subset interpreter with a real, switchable global interpreter lock.
 #[derive(Parser, Debug)]
@@ -39,6 +100,10 @@ struct Cli {
     /// Print per-thread GIL statistics to stderr at exit
     #[arg(long)]
     gil_stats: bool,
+
+    /// Print the program's bytecode (every code object) instead of running it
+    #[arg(long)]
+    dis: bool,
 
     /// The program file (- reads it from stdin), then its arguments
     #[arg(
@@ -119,6 +184,7 @@ fn main() {
         gil_stats: cli.gil_stats,
         argv,
         path: vec![path_dir],
+        dis: cli.dis,
     };
     let thread = std::thread::Builder::new()
         .name("MainThread".into())

@@ -154,6 +154,10 @@ pub enum Instr {
     GetIter,
     /// `[it] → [it, next(it)]`, or pops `it` and jumps to the target when exhausted.
     ForIter(u32),
+    /// `ForIter` before a `StoreFast`: the next item of a list or range
+    /// iterator goes straight into the local, skipping the store; anything
+    /// else runs as `ForIter` (see `optimize`).
+    ForIterStore(u32),
 
     // ---- functions and calls ----
     /// `[code, qualname] → [function]` with optional extras below, pushed

@@ -43,7 +43,7 @@ pub fn stack_effect(i: Instr) -> (i32, Option<(u32, i32)>) {
         PopJumpIfFalse(t) | PopJumpIfTrue(t) => (-1, Some((t, -1))),
         JumpIfFalseOrPop(t) | JumpIfTrueOrPop(t) => (-1, Some((t, 0))),
         GetIter => (0, None),
-        ForIter(t) => (1, Some((t, -1))),
+        ForIter(t) | ForIterStore(t) => (1, Some((t, -1))),
         MakeFunction(f) => (-1 - (f & 0xF).count_ones() as i32, None),
         Call(k) => (-n(k), None),
         CallKw(k) => (-n(k) - 1, None),

@@ -12,11 +12,18 @@
 //! In the same way `LoadFast a` before `LoadAttr`/`StoreAttr` becomes
 //! `LoadFastAttr a`/`LoadFastStoreAttr a`: the attribute instruction is
 //! done on the local's instance in place when the site cache allows it.
+//!
+//! `ForIter` followed by `StoreFast` becomes `ForIterStore`: a `for` loop
+//! over a list or range stores each item into its variable in one step.
 
 use crate::compile::code::Instr;
 
 pub fn fuse(instrs: &mut [Instr]) {
     for at in 0..instrs.len() {
+        if let (Instr::ForIter(t), Some(Instr::StoreFast(_))) = (instrs[at], instrs.get(at + 1)) {
+            instrs[at] = Instr::ForIterStore(t);
+            continue;
+        }
         let Instr::LoadFast(a) = instrs[at] else {
             continue;
         };
@@ -60,6 +67,10 @@ mod tests {
             Instr::LoadFast(9),
             Instr::LoadConst(0),
             Instr::CompareOp(0),
+            Instr::ForIter(25),
+            Instr::StoreFast(1),
+            Instr::ForIter(25),
+            Instr::UnpackSequence(2),
         ];
         fuse(&mut code);
         assert!(matches!(code[0], Instr::LoadFastBinary(0)));
@@ -75,5 +86,8 @@ mod tests {
         assert!(matches!(code[15], Instr::LoadFast(8)));
         assert!(matches!(code[16], Instr::LoadFastCompare(9)));
         assert!(matches!(code[18], Instr::CompareOp(0)));
+        assert!(matches!(code[19], Instr::ForIterStore(25)));
+        assert!(matches!(code[20], Instr::StoreFast(1)));
+        assert!(matches!(code[21], Instr::ForIter(25)));
     }
 }

@@ -46,6 +46,8 @@ pub struct Options {
     /// Directory searched for `NAME.script` / `NAME.py` modules (the main
     /// script's directory, or the current directory).
     pub path: Vec<PathBuf>,
+    /// Print the main program's bytecode instead of running it (`--dis`).
+    pub dis: bool,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             gil: true,
             switch_interval: crate::runtime::gil::DEFAULT_INTERVAL,
             gil_stats: false,
+            dis: false,
             argv: vec![String::new()],
             path: vec![PathBuf::from(".")],
         }
@@ -533,6 +536,11 @@ impl Vm {
             Err(e) if file.is_some() => return Err(self.main_syntax_error(e, src, filename)),
             r => r?,
         };
+        if self.interp.options.dis {
+            self.interp
+                .write_stdout(&crate::compile::disassemble(&code.code));
+            return Ok(());
+        }
         self.exec_module_code(code, &module)
     }
 

@@ -715,6 +715,7 @@ impl Vm {
                                     None
                                 }
                             }
+                            (Value::Dict(d), Value::Str(_)) => self.dict_get(d, &key)?,
                             _ => None,
                         };
                         let v = match v {
@@ -741,6 +742,11 @@ impl Vm {
                                 } else {
                                     Some(v)
                                 }
+                            }
+                            // `dict[str] = v`: the key moves in, no count taken.
+                            (Value::Dict(d), Value::Str(_)) => {
+                                self.dict_set(d, key, v)?;
+                                continue;
                             }
                             _ => Some(v),
                         };
@@ -1032,10 +1038,38 @@ impl Vm {
                         let it = self.iter(&v)?;
                         self.push(it);
                     }
-                    Instr::ForIter(target) => {
+                    Instr::ForIter(target) | Instr::ForIterStore(target) => {
+                        let len = self.stack.len();
+                        let quick = match &self.stack[len - 1] {
+                            Value::Object(o) => match &o.kind {
+                                ObjKind::Iter(st) => Vm::next_quick(st),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        match quick {
+                            Some(Some(v)) => {
+                                if let (Instr::ForIterStore(_), Some(&Instr::StoreFast(i))) =
+                                    (instr, instrs.get(pc))
+                                {
+                                    let old = std::mem::replace(&mut self.stack[fb + i as usize], v);
+                                    self.release(old);
+                                    pc += 1;
+                                    self.frame.pc = pc as u32;
+                                } else {
+                                    push_value(&mut self.stack, v);
+                                }
+                                continue;
+                            }
+                            Some(None) => {
+                                self.stack.pop();
+                                pc = target as usize;
+                                continue;
+                            }
+                            None => {}
+                        }
                         // Borrow the iterator out of the stack for the call (saves
                         // a count); nothing reads this slot meanwhile.
-                        let len = self.stack.len();
                         let it = std::mem::replace(&mut self.stack[len - 1], Value::Null);
                         let r = self.next(&it);
                         self.stack[len - 1] = it;
@@ -1338,7 +1372,8 @@ impl Vm {
         let nargs = self.stack.len() - astart;
         let mut args = [Value::Null, Value::Null, Value::Null, Value::Null];
         for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
-            *a = take_slot(v);
+            // The slot held `Null`, which owns nothing: no drop call for it.
+            std::mem::forget(std::mem::replace(a, take_slot(v)));
         }
         // Everything from `fpos` up is `Null` now (the callee and the
         // arguments were taken), which owns nothing: cut without drops.

@@ -47,6 +47,11 @@ struct Entry {
     method: Value,
 }
 
+/// Two-way set associative: `slot` picks a pair of entries and a key may
+/// sit in either. With one way, two of a loop's few dozen hot sites often
+/// hashed alike (a two-in-three chance for 32 sites in 512 slots) and then
+/// evicted each other on every pass; which ones collided moved with every
+/// change of allocation addresses.
 pub(crate) struct SiteCache {
     entries: Box<[Option<Entry>]>,
 }
@@ -54,8 +59,26 @@ pub(crate) struct SiteCache {
 impl SiteCache {
     pub(crate) fn new() -> SiteCache {
         SiteCache {
-            entries: (0..SITES).map(|_| None).collect(),
+            entries: (0..2 * SITES).map(|_| None).collect(),
         }
+    }
+
+    /// The index of the entry for `key` that `hit` accepts, and `true`; or
+    /// on a miss the index to fill, and `false`. A miss moves the pair's
+    /// first entry to the second way, so the last two keys stay.
+    #[inline(always)]
+    fn way(&mut self, key: usize, hit: impl Fn(&Entry) -> bool) -> (usize, bool) {
+        let s = 2 * slot(key);
+        if matches!(&self.entries[s], Some(e) if hit(e)) {
+            return (s, true);
+        }
+        if matches!(&self.entries[s + 1], Some(e) if hit(e)) {
+            return (s + 1, true);
+        }
+        if self.entries[s].is_some() {
+            self.entries.swap(s, s + 1);
+        }
+        (s, false)
     }
 }
 
@@ -126,8 +149,10 @@ fn instance_entry<'c>(
     inst: &Instance,
 ) -> Option<&'c mut Entry> {
     let epoch = ops::class_epoch();
-    let entry = &mut cache.entries[slot(site)];
-    let hit = matches!(entry, Some(e) if e.matches(&inst.class, name, Kind::InstanceAttr, epoch));
+    let (i, hit) = cache.way(site, |e| {
+        e.matches(&inst.class, name, Kind::InstanceAttr, epoch)
+    });
+    let entry = &mut cache.entries[i];
     if !hit {
         if !ops::plain_instance_attr(inst, name.as_str()) {
             return None;
@@ -236,8 +261,10 @@ impl Vm {
             | Value::Float(_) => types().class_of(obj),
             _ => return false,
         };
-        let entry = &mut self.site_cache.entries[slot(site)];
-        let hit = matches!(entry, Some(e) if e.matches(class, name, Kind::Method, epoch));
+        let (i, hit) = self
+            .site_cache
+            .way(site, |e| e.matches(class, name, Kind::Method, epoch));
+        let entry = &mut self.site_cache.entries[i];
         let f = if hit {
             let Some(e) = entry else { return false };
             if let Value::Instance(inst) = obj {
@@ -274,7 +301,10 @@ impl Vm {
     #[inline]
     pub(crate) fn cached_construct(&mut self, class: &Arc<Class>) -> Construct {
         let epoch = ops::class_epoch();
-        let entry = &mut self.site_cache.entries[slot(Arc::as_ptr(class) as usize)];
+        let (i, _) = self.site_cache.way(Arc::as_ptr(class) as usize, |e| {
+            Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch
+        });
+        let entry = &mut self.site_cache.entries[i];
         match entry {
             Some(e) if Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch => {
                 match &e.method {
