@@ -65,12 +65,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     }
 
     #[inline]
-    unsafe fn realloc(
-        &self,
-        ptr: *mut u8,
-        layout: std::alloc::Layout,
-        new_size: usize,
-    ) -> *mut u8 {
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
         use libmimalloc_sys as mi;
         let p = ptr as *mut std::ffi::c_void;
         if layout.align() <= MI_MIN_ALIGN && layout.align() <= new_size {

@@ -2937,7 +2937,7 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
   freevars: c
    4    0 BuildList              0
         1 LoadFast               0 (.0)
-        2 ForIter                9
+        2 ForIterStore           9
         3 StoreFast              1 (x)
         4 LoadFast               1 (x)
         5 LoadDeref              0 (c)

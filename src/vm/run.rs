@@ -1052,7 +1052,8 @@ impl Vm {
                                 if let (Instr::ForIterStore(_), Some(&Instr::StoreFast(i))) =
                                     (instr, instrs.get(pc))
                                 {
-                                    let old = std::mem::replace(&mut self.stack[fb + i as usize], v);
+                                    let old =
+                                        std::mem::replace(&mut self.stack[fb + i as usize], v);
                                     self.release(old);
                                     pc += 1;
                                     self.frame.pc = pc as u32;
@@ -1285,6 +1286,19 @@ impl Vm {
             other => other,
         };
         let callee = match callee {
+            // `str(x)`, as common as any call of a built-in type.
+            Value::Class(c)
+                if kwnames.is_empty()
+                    && self.stack.len() == astart + 1
+                    && Arc::ptr_eq(&c, &types().str_) =>
+            {
+                let arg = self.pop();
+                let v = crate::vm::str::str_of(self, &arg)?;
+                truncate(&mut self.stack, fpos);
+                self.push(v);
+                self.breaker_check()?;
+                return Ok(false);
+            }
             Value::Function(f)
                 if f.code.code.flags & (flags::GENERATOR | flags::COROUTINE) == 0 =>
             {

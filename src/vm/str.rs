@@ -1714,15 +1714,20 @@ fn int_str(i: i64) -> Value {
     Value::Str(Arc::new(PyStr::from_ascii(&buf[at..])))
 }
 
+/// `str(v)`: what a call of `str` with one argument returns.
+pub fn str_of(vm: &mut Vm, v: &Value) -> PyResult<Value> {
+    match v {
+        Value::Str(_) => Ok(v.clone()),
+        Value::Int(i) => Ok(int_str(*i)),
+        v => Ok(new_str(vm.to_str(v)?)),
+    }
+}
+
 fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     // The common `str(x)`.
     if let (2, true, Some(Value::Class(c))) = (args.len(), kwargs.is_empty(), args.first()) {
         if Arc::ptr_eq(c, &types().str_) {
-            return match &args[1] {
-                v @ Value::Str(_) => Ok(v.clone()),
-                Value::Int(i) => Ok(int_str(*i)),
-                v => Ok(new_str(vm.to_str(v)?)),
-            };
+            return str_of(vm, &args[1]);
         }
     }
     let cls = args.first().cloned().unwrap_or(Value::None);
