@@ -1,7 +1,7 @@
 //! The command line: how programs are given (`FILE ARGS`, `-c CODE`, `-`),
 //! exit statuses (CPython's: 0, 1 on an uncaught exception, 2 on a usage
 //! error, `sys.exit`'s argument), and the GIL switches (`--gil`,
-//! `GILVM_GIL`, `--switch-interval`, `--gil-stats`).
+//! `GILVM_GIL`, `--switch-interval`, `--gil-stats`) and `--dis`.
 
 mod common;
 
@@ -295,6 +295,25 @@ fn gil_stats_prints_a_table_on_stderr() {
     assert!(out.stderr.contains("worker"), "{}", out.stderr);
     let without = gilvm(&["-c", code]);
     assert_eq!(without.stderr, "");
+}
+
+#[test]
+fn dis_prints_the_bytecode_instead_of_running() {
+    let code = "print('ran')\nfor x in [1, 2]:\n    y = x\n";
+    let out = gilvm(&["--dis", "-c", code]);
+    assert_status(&out, 0);
+    assert!(!out.stdout.contains("ran\n"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("code <module>"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("LoadName               0 (print)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("StoreName"), "{}", out.stdout);
+    // A program that does not compile reports its SyntaxError as a run would.
+    let bad = gilvm(&["--dis", "-c", "x = = 1"]);
+    assert_status(&bad, 1);
+    assert_eq!(bad.last_stderr_line(), "SyntaxError: invalid syntax");
 }
 
 #[test]

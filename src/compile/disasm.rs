@@ -1,4 +1,4 @@
-//! A readable listing of a code object (tests, and a future `--dis`).
+//! A readable listing of a code object (`gilvm --dis`, and tests).
 
 use std::fmt::Write;
 
