@@ -1049,6 +1049,7 @@ impl Vm {
                         };
                         match quick {
                             Some(Some(v)) => {
+                                // `ForIterStore` does the `StoreFast` after it too.
                                 if let (Instr::ForIterStore(_), Some(&Instr::StoreFast(i))) =
                                     (instr, instrs.get(pc))
                                 {
