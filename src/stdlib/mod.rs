@@ -42,6 +42,33 @@ pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
     })
 }
 
+/// Whether frames running code of `filename` stay out of tracebacks: the
+/// in-language modules whose CPython counterparts are written in C
+/// (`deque.popleft`, `heapq.heappop`, `functools.reduce`, ...), or whose
+/// errors CPython raises before any frame runs (a dataclass's or
+/// namedtuple's missing argument). CPython's tracebacks show no frame for
+/// them, so ours do not either.
+pub fn hides_frames(filename: &str) -> bool {
+    let Some(module) = filename
+        .strip_prefix("<frozen ")
+        .and_then(|f| f.strip_suffix('>'))
+    else {
+        return false;
+    };
+    matches!(
+        module,
+        "collections"
+            | "functools"
+            | "heapq"
+            | "bisect"
+            | "itertools"
+            | "operator"
+            | "dataclasses"
+            | "abc"
+            | "atexit"
+    )
+}
+
 /// The source of an in-language module (`threading`, `queue`, ...).
 pub fn py_source(name: &str) -> Option<&'static str> {
     Some(match name {

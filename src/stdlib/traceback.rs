@@ -245,6 +245,24 @@ fn make_traceback(entries: Arc<[crate::vm::value::TraceEntry]>, index: usize) ->
     crate::stdlib::native_object(&traceback_class().class, Traceback { entries, index })
 }
 
+/// `exc.__traceback__ = tb` / `exc.with_traceback(tb)`: `tb` is a traceback
+/// object (its entries from there on replace the exception's) or `None`.
+pub fn set_traceback(data: &crate::vm::value::ExcData, tb: &Value) -> PyResult<()> {
+    let entries = match tb {
+        Value::None => Vec::new(),
+        _ => match crate::stdlib::downcast::<Traceback>(tb) {
+            Some(t) => t.entries[t.index..].to_vec(),
+            None => {
+                return Err(PyErr::type_error(
+                    "__traceback__ must be a traceback or None",
+                ))
+            }
+        },
+    };
+    *data.traceback.lock() = entries;
+    Ok(())
+}
+
 /// The traceback object of an exception (`None` if it was never raised).
 pub fn traceback_object(data: &crate::vm::value::ExcData) -> Value {
     let entries: Arc<[crate::vm::value::TraceEntry]> = data.traceback.lock().clone().into();

@@ -302,7 +302,16 @@ fn exc_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 fn exc_with_traceback(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    exc_self(args)?;
+    let i = exc_self(args)?;
+    if args.len() != 2 {
+        return Err(PyErr::type_error(format!(
+            "BaseException.with_traceback() takes exactly one argument ({} given)",
+            args.len() - 1
+        )));
+    }
+    if let InstanceBase::Exception(data) = &i.base {
+        crate::stdlib::traceback::set_traceback(data, &args[1])?;
+    }
     Ok(args[0].clone())
 }
 

@@ -3695,7 +3695,7 @@ fn set_exception_attr(
             data.suppress_context
                 .store(b, std::sync::atomic::Ordering::Relaxed);
         }
-        "__traceback__" => {}
+        "__traceback__" => crate::stdlib::traceback::set_traceback(data, value)?,
         _ => return Ok(false),
     }
     Ok(true)

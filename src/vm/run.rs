@@ -148,7 +148,7 @@ impl Vm {
         let mut entries: Vec<TraceEntry> = Vec::new();
         let mut record = mode != RaiseMode::Reraise;
         loop {
-            if record {
+            if record && !crate::stdlib::hides_frames(&self.frame.func.code.code.filename) {
                 entries.push(self.trace_entry());
             }
             record = true;
@@ -1226,7 +1226,16 @@ impl Vm {
                         let exit = self.stack[len - 3].clone();
                         let exc = self.stack[len - 1].clone();
                         let typ = Value::Class(types().class_of(&exc).clone());
-                        let r = self.call(&exit, &[typ, exc, Value::None], &[])?;
+                        let tb = match &exc {
+                            Value::Instance(i) => match &i.base {
+                                InstanceBase::Exception(data) => {
+                                    crate::stdlib::traceback::traceback_object(data)
+                                }
+                                _ => Value::None,
+                            },
+                            _ => Value::None,
+                        };
+                        let r = self.call(&exit, &[typ, exc, tb], &[])?;
                         self.push(r);
                     }
                     Instr::LoadAssertionError => {

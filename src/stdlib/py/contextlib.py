@@ -49,6 +49,9 @@ class _GeneratorContextManager:
             return exc is not value
         except BaseException as exc:
             if exc is value:
+                # The exception goes on from the `with` statement, with the
+                # traceback it had there (not the frames it passed through).
+                exc.__traceback__ = traceback
                 return False
             raise
         raise RuntimeError("generator didn't stop after throw()")
