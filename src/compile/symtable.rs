@@ -184,6 +184,7 @@ pub fn build(module: &Module) -> Result<SymbolTable, SyntaxError> {
             by_node: HashMap::new(),
         },
         cur: 0,
+        comp_iter: 0,
     };
     b.new_scope(ScopeKind::Module, Rc::from("<module>"), None);
     for s in &module.body {
@@ -197,6 +198,8 @@ pub fn build(module: &Module) -> Result<SymbolTable, SyntaxError> {
 struct Builder {
     table: SymbolTable,
     cur: ScopeId,
+    /// Inside a comprehension's iterable expression (where `:=` is an error).
+    comp_iter: u32,
 }
 
 impl Builder {
@@ -247,6 +250,9 @@ impl Builder {
     }
 
     fn add(&mut self, name: &Name, f: u16, span: Span) -> Result<(), SyntaxError> {
+        if f & (flag::DEF_LOCAL | flag::DEF_PARAM | flag::DEF_IMPORT) != 0 {
+            forbidden(name, "assign to", span)?;
+        }
         let name = self.mangled(name);
         let scope = &mut self.table.scopes[self.cur];
         let sym = scope.symbols.entry(name.clone()).or_insert(Symbol {
@@ -556,6 +562,10 @@ impl Builder {
     fn target(&mut self, t: &Expr) -> Result<(), SyntaxError> {
         match &t.kind {
             ExprKind::Name(n) => self.add(n, flag::DEF_LOCAL, t.span),
+            ExprKind::Attribute { attr, .. } => {
+                forbidden(attr, "assign to", t.span)?;
+                self.expr(t)
+            }
             ExprKind::Tuple(v) | ExprKind::List(v) => v.iter().try_for_each(|x| self.target(x)),
             ExprKind::Starred(inner) => self.target(inner),
             _ => self.expr(t),
@@ -564,7 +574,10 @@ impl Builder {
 
     fn del_target(&mut self, t: &Expr) -> Result<(), SyntaxError> {
         match &t.kind {
-            ExprKind::Name(n) => self.add(n, flag::DEF_LOCAL, t.span),
+            ExprKind::Name(n) => {
+                forbidden(n, "delete", t.span)?;
+                self.add(n, flag::DEF_LOCAL, t.span)
+            }
             ExprKind::Tuple(v) | ExprKind::List(v) => v.iter().try_for_each(|x| self.del_target(x)),
             _ => self.expr(t),
         }
@@ -613,6 +626,11 @@ impl Builder {
             } => {
                 self.expr(func)?;
                 args.iter().try_for_each(|a| self.expr(a))?;
+                for k in keywords {
+                    if let Some(arg) = &k.arg {
+                        forbidden(arg, "assign to", e.span)?;
+                    }
+                }
                 keywords.iter().try_for_each(|k| self.expr(&k.value))
             }
             ExprKind::BinOp { left, right, .. } => {
@@ -688,6 +706,12 @@ impl Builder {
                 self.expr(v)
             }
             ExprKind::NamedExpr { target, value } => {
+                if self.comp_iter > 0 {
+                    return Err(error(
+                        "assignment expression cannot be used in a comprehension iterable expression",
+                        e.span,
+                    ));
+                }
                 self.expr(value)?;
                 self.walrus_target(target, e.span)
             }
@@ -773,6 +797,13 @@ impl Builder {
         r
     }
 
+    fn comp_iter_expr(&mut self, iter: &Expr) -> Result<(), SyntaxError> {
+        self.comp_iter += 1;
+        let r = self.expr(iter);
+        self.comp_iter -= 1;
+        r
+    }
+
     fn comprehension(
         &mut self,
         e: &Expr,
@@ -785,7 +816,7 @@ impl Builder {
             return Ok(());
         };
         // The outermost iterable is evaluated in the enclosing scope.
-        self.expr(&first.iter)?;
+        self.comp_iter_expr(&first.iter)?;
         let name = match kind {
             ScopeKind::ListComp => "<listcomp>",
             ScopeKind::SetComp => "<setcomp>",
@@ -802,7 +833,7 @@ impl Builder {
         self.scope().params.push(Rc::from(".0"));
         for (i, g) in generators.iter().enumerate() {
             if i > 0 {
-                self.expr(&g.iter)?;
+                self.comp_iter_expr(&g.iter)?;
             }
             self.comp_target(&g.target)?;
             for cond in &g.ifs {
@@ -963,6 +994,15 @@ fn analyze(
     Ok(free)
 }
 
+/// `__debug__` is a constant: binding or deleting it is a compile-time error
+/// (CPython's `forbidden_name`), wherever the binding comes from.
+fn forbidden(name: &str, what: &str, span: Span) -> Result<(), SyntaxError> {
+    if name == "__debug__" {
+        return Err(error(format!("cannot {what} __debug__"), span));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1066,6 +1106,21 @@ mod tests {
             err("def f(a, a): pass\n"),
             "duplicate argument 'a' in function definition"
         );
+        for src in [
+            "__debug__ = 1\n",
+            "def f(__debug__): pass\n",
+            "x.__debug__ = 1\n",
+        ] {
+            assert_eq!(err(src), "cannot assign to __debug__", "{src}");
+        }
+        assert_eq!(err("f(__debug__=1)\n"), "cannot assign to __debug__");
+        assert_eq!(err("del __debug__\n"), "cannot delete __debug__");
+        assert_eq!(err("print(__debug__)\n"), "");
+        assert_eq!(
+            err("[y for x in (y := [1])]\n"),
+            "assignment expression cannot be used in a comprehension iterable expression"
+        );
+        assert_eq!(err("[y for x in [1] if (y := x)]\n"), "");
         assert_eq!(
             err("def f(a):\n  global a\n"),
             "name 'a' is parameter and global"

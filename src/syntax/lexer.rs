@@ -1131,18 +1131,16 @@ fn int_token(digits: &str, radix: u32) -> Tok {
     }
 }
 
+/// Python identifiers are Unicode's XID_Start/XID_Continue (PEP 3131),
+/// with `_` allowed first.
 fn is_id_start(c: char) -> bool {
-    c == '_' || c.is_alphabetic()
+    c == '_' || unicode_ident::is_xid_start(c)
 }
 
 fn is_id_char(c: char) -> bool {
-    c == '_' || c.is_alphanumeric() || (!c.is_ascii() && is_combining(c))
-}
-
-/// Combining marks and joiners that may continue an identifier.
-fn is_combining(c: char) -> bool {
-    matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F | 0x200C | 0x200D)
-        || c == '\u{00B7}'
+    // The joiners joined ID_Continue in Unicode 15.1; Python 3.11 (Unicode
+    // 14) rejects them.
+    unicode_ident::is_xid_continue(c) && !matches!(c, '\u{200C}' | '\u{200D}')
 }
 
 /// 1-based line number of a byte offset (`\n`, `\r\n` and `\r` end lines).

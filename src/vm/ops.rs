@@ -1996,6 +1996,15 @@ impl Vm {
     /// and BaseException.__repr__).
     fn default_repr(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
         if let Some(b) = builtin_base(inst) {
+            // A set or frozenset subclass names itself: `S({1, 2})`, `S()`.
+            if let Value::Set(s) | Value::FrozenSet(s) = &b {
+                let name = &inst.class.name;
+                if s.is_empty() {
+                    return Ok(format!("{name}()"));
+                }
+                let items = self.collect(&b)?;
+                return self.repr_items(v, &items, &format!("{name}({{"), "})", false);
+            }
             return self.repr(&b);
         }
         if let InstanceBase::Exception(data) = &inst.base {
