@@ -182,7 +182,9 @@ fn fstring_error(msg: String, span: Span) -> PErr {
 /// unclosed bracket, an unterminated string).
 fn convert_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
     let err = parser_error(src, lexer, e);
-    if lexer.errored {
+    // CPython reports an unexpected indent as it meets it, without looking
+    // for tokenizer errors further on.
+    if lexer.errored || err.msg == "unexpected indent" {
         return err;
     }
     // CPython compares with the line of the last token the parser fetched.
@@ -375,6 +377,29 @@ fn special_error(
                     let msg = "only single target (not tuple) can be annotated";
                     return err(msg, h[start].0, h[i - 1].2);
                 }
+                _ => {}
+            }
+        }
+    }
+    // `[a, b for a, b in pairs]`: a tuple target needs parentheses.
+    if tok == Tok::For {
+        let mut depth = 0i32;
+        let (mut comma, mut colon) = (false, false);
+        for i in (start..idx).rev() {
+            match h[i].1 {
+                Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+                Tok::LPar if depth == 0 => break,
+                Tok::LSqb | Tok::LBrace if depth == 0 => {
+                    // (Not in a dict display, whose `:` says what it is.)
+                    if comma && !colon && i + 1 < idx {
+                        let msg = "did you forget parentheses around the comprehension target?";
+                        return err(msg, h[i + 1].0, h[idx - 1].2);
+                    }
+                    break;
+                }
+                Tok::LPar | Tok::LSqb | Tok::LBrace => depth -= 1,
+                Tok::Comma if depth == 0 => comma = true,
+                Tok::Colon if depth == 0 => colon = true,
                 _ => {}
             }
         }
@@ -921,6 +946,16 @@ n = not a < b <= c is not d not in e
             "cannot assign to expression here. Maybe you meant '==' instead of '='?"
         );
         assert_eq!(msg("(a, f()) = 1\n"), "cannot assign to function call");
+        let target = "did you forget parentheses around the comprehension target?";
+        assert_eq!(msg("x = [a, b for a, b in z]\n"), target);
+        assert_eq!(msg("x = {a, b for a, b in z}\n"), target);
+        assert_eq!(msg("x = {a: 1, b for a, b in z}\n"), "invalid syntax");
+        assert_eq!(
+            msg("try:\n  pass\nexcept A, B as e:\n  pass\n"),
+            "multiple exception types must be parenthesized"
+        );
+        // An unexpected indent is reported before a later tokenizer error.
+        assert_eq!(msg("  x = 1\ny = 0b2\n"), "unexpected indent");
         assert_eq!(msg("x = f() = 1\n"), "cannot assign to function call");
         assert_eq!(msg("None = 1\n"), "cannot assign to None");
         assert_eq!(
