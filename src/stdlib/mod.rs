@@ -176,7 +176,7 @@ impl NativeClass {
         statics: &[(&'static str, NativeFn)],
         layout: Layout,
     ) -> NativeClass {
-        let mut attrs = AttrMap::default();
+        let mut attrs = AttrMap::for_class();
         for (mname, f) in methods {
             let q = format!("{name}.{mname}");
             attrs.insert((*mname).into(), native(mname, &q, *f, true));

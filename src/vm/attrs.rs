@@ -6,14 +6,38 @@
 //! [`INDEX_AT`] entries (classes of built-in types, big modules of names).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::vm::value::Value;
 
+/// The [`name_bit`]s of every name ever added to a namespace that is not a
+/// class's: a method call checks the instance's namespace for a shadowing
+/// attribute (under its lock) only when the method's bit is here. Bits are
+/// only ever set, so a clear bit proves no instance has that name. A name
+/// added on another thread is seen once that thread's change is ordered
+/// before the call (by a lock, a join, a queue), as the namespace itself
+/// would be.
+static INSTANCE_NAMES: AtomicU64 = AtomicU64::new(0);
+
+/// Whether some instance may have an attribute called `name` (see
+/// [`INSTANCE_NAMES`]); `false` is certain.
+#[inline]
+pub fn may_be_instance_attr(name: &str) -> bool {
+    INSTANCE_NAMES.load(Ordering::Relaxed) & name_bit(name.as_bytes()) != 0
+}
+
+#[inline]
+fn note_instance_names(bits: u64) {
+    if INSTANCE_NAMES.load(Ordering::Relaxed) & bits != bits {
+        INSTANCE_NAMES.fetch_or(bits, Ordering::Relaxed);
+    }
+}
+
 /// Entry count from which lookups go through a hash index.
 const INDEX_AT: usize = 12;
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct AttrMap {
     entries: Vec<(Arc<str>, Value)>,
     /// Name → position in `entries`, kept only for big maps (boxed: most
@@ -22,8 +46,27 @@ pub struct AttrMap {
     index: Option<Box<HashMap<Arc<str>, usize, rustc_hash::FxBuildHasher>>>,
     /// One bit per present name (see [`name_bit`]): most lookups of an
     /// absent name — is a method shadowed by an instance attribute, is an
-    /// attribute new — end here without comparing any name.
+    /// attribute new — end here without comparing any name. The top bit
+    /// (no name's) is [`CLASS_NS`].
     present: u64,
+}
+
+/// In [`AttrMap::present`]: a class's namespace, whose names are not noted
+/// in [`INSTANCE_NAMES`] (a bit, not a field: instances stay small).
+const CLASS_NS: u64 = 1 << 63;
+
+impl Clone for AttrMap {
+    /// A copy may become anyone's namespace: it is never a class's, and
+    /// its names are noted.
+    fn clone(&self) -> AttrMap {
+        let present = self.present & !CLASS_NS;
+        note_instance_names(present);
+        AttrMap {
+            entries: self.entries.clone(),
+            index: self.index.clone(),
+            present,
+        }
+    }
 }
 
 /// A name's bit in [`AttrMap::present`], from its length and end bytes.
@@ -37,7 +80,8 @@ fn name_bit(name: &[u8]) -> u64 {
             .wrapping_add(name[0] as u32)
             .wrapping_add((name[n - 1] as u32).wrapping_mul(3)),
     };
-    1 << (h & 63)
+    // Bit 63 is `CLASS_NS`.
+    1 << (h % 63)
 }
 
 impl AttrMap {
@@ -47,6 +91,23 @@ impl AttrMap {
             index: None,
             present: 0,
         }
+    }
+
+    /// An empty class namespace (its method names are not instance names).
+    pub fn for_class() -> AttrMap {
+        AttrMap {
+            present: CLASS_NS,
+            ..AttrMap::default()
+        }
+    }
+
+    /// Make this map a class's namespace from now on.
+    pub fn mark_class(&mut self) {
+        self.present |= CLASS_NS;
+    }
+
+    fn is_class_ns(&self) -> bool {
+        self.present & CLASS_NS != 0
     }
 
     #[inline]
@@ -112,7 +173,11 @@ impl AttrMap {
             self.entries.reserve_exact(4);
         }
         let i = self.entries.len();
-        self.present |= name_bit(name.as_bytes());
+        let bit = name_bit(name.as_bytes());
+        self.present |= bit;
+        if !self.is_class_ns() {
+            note_instance_names(bit);
+        }
         if let Some(ix) = &mut self.index {
             ix.insert(name.clone(), i);
         }
@@ -132,14 +197,16 @@ impl AttrMap {
         self.present = self
             .entries
             .iter()
-            .fold(0, |m, (k, _)| m | name_bit(k.as_bytes()));
+            .fold(self.present & CLASS_NS, |m, (k, _)| {
+                m | name_bit(k.as_bytes())
+            });
         Some(v)
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
         self.index = None;
-        self.present = 0;
+        self.present &= CLASS_NS;
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Arc<str>> + ExactSizeIterator {
@@ -245,6 +312,24 @@ fn word64(s: &[u8], i: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instance_names_are_noted_and_class_namespaces_opt_out() {
+        let mut inst = AttrMap::default();
+        inst.insert("zq_inst_7".into(), Value::None);
+        assert!(may_be_instance_attr("zq_inst_7"));
+        let mut class = AttrMap::for_class();
+        class.insert("m".into(), Value::None);
+        assert!(class.is_class_ns());
+        // A copy of a class namespace may become an instance's: it is not a
+        // class namespace, and its names are noted.
+        let copy = class.clone();
+        assert!(!copy.is_class_ns());
+        assert!(may_be_instance_attr("m"));
+        let mut marked = AttrMap::default();
+        marked.mark_class();
+        assert!(marked.is_class_ns());
+    }
 
     fn names(m: &AttrMap) -> Vec<String> {
         m.keys().map(|k| k.to_string()).collect()

@@ -214,7 +214,7 @@ pub fn create_class(
             ));
         }
     }
-    let mut attrs = AttrMap::default();
+    let mut attrs = AttrMap::for_class();
     let mut classcell = None;
     let mut qualname: Arc<str> = name.into();
     let mut module: Arc<str> = "__main__".into();
@@ -522,7 +522,7 @@ fn dict_view_class() -> &'static Arc<Class> {
     static CLASS: OnceLock<Arc<Class>> = OnceLock::new();
     CLASS.get_or_init(|| {
         let t = types();
-        let mut attrs = AttrMap::default();
+        let mut attrs = AttrMap::for_class();
         for (name, f) in DICT_VIEW_METHODS {
             attrs.insert(name.into(), native(name, &format!("dict.{name}"), f, true));
         }

@@ -3976,7 +3976,7 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             } else {
                 bases
             };
-            let mut attrs = AttrMap::default();
+            let mut attrs = AttrMap::for_class();
             let mut module = String::from("__main__");
             for (k, v) in dict_items(ns) {
                 if let Value::Str(s) = &k {

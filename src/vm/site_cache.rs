@@ -269,7 +269,9 @@ impl Vm {
             let Some(e) = entry else { return false };
             if let Value::Instance(inst) = obj {
                 // An instance attribute of that name shadows the method.
-                if inst.attrs.lock().contains_key(name.as_str()) {
+                if crate::vm::attrs::may_be_instance_attr(name.as_str())
+                    && inst.attrs.lock().contains_key(name.as_str())
+                {
                     return false;
                 }
             }

@@ -77,7 +77,11 @@ pub fn new_class(
         module: module.into(),
         bases,
         mro,
-        attrs: Mutex::new(attrs),
+        attrs: Mutex::new({
+            let mut attrs = attrs;
+            attrs.mark_class();
+            attrs
+        }),
         layout,
         flags: std::sync::atomic::AtomicU64::new(0),
     }))
