@@ -1,13 +1,13 @@
 //! `traceback`: printing and formatting exceptions the way the interpreter
 //! reports uncaught ones (`print_exception`, `print_exc`, `format_exc`,
-//! `format_exception`, `format_exception_only`).
+//! `format_exception`, `format_exception_only`, `format_tb`, `print_tb`).
 
 use std::sync::Arc;
 
 use crate::stdlib::{add_functions, arg, check_args, new_module, type_name};
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;
-use crate::vm::value::{InstanceBase, Kwargs, Module, Value};
+use crate::vm::value::{InstanceBase, Kwargs, Module, TraceEntry, Value};
 
 /// The full report for `err`, chained causes and contexts first, as CPython prints it.
 pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
@@ -162,6 +162,60 @@ fn format_exception_only(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Va
     Ok(Value::list(vec![Value::from_string(text)]))
 }
 
+/// The entries of a traceback object (`None`: none), at most `limit` of
+/// them from the outermost (CPython's positive `limit`).
+fn tb_entries(args: &[Value], kw: Kwargs) -> PyResult<Vec<TraceEntry>> {
+    let tb = arg(args, kw, 0, "tb").cloned().unwrap_or(Value::None);
+    let mut entries = match &tb {
+        Value::None => Vec::new(),
+        _ => match crate::stdlib::downcast::<Traceback>(&tb) {
+            Some(t) => t.entries[t.index..].to_vec(),
+            None => {
+                return Err(PyErr::type_error(format!(
+                    "'{}' object is not a traceback",
+                    type_name(&tb)
+                )))
+            }
+        },
+    };
+    match arg(args, kw, 1, "limit") {
+        None | Some(Value::None) => {}
+        // A positive limit keeps the outermost entries, a negative one the
+        // innermost.
+        Some(Value::Int(n)) if *n >= 0 => entries.truncate(*n as usize),
+        Some(Value::Int(n)) => {
+            let cut = entries.len().saturating_sub(n.unsigned_abs() as usize);
+            entries.drain(..cut);
+        }
+        Some(other) => {
+            return Err(PyErr::type_error(format!(
+                "'{}' object cannot be interpreted as an integer",
+                type_name(other)
+            )))
+        }
+    }
+    Ok(entries)
+}
+
+/// `traceback.format_tb(tb, limit=None)`: one string per frame.
+fn format_tb(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("format_tb", args, 1, 2)?;
+    let entries = tb_entries(args, kw)?;
+    let mut text = String::new();
+    crate::vm::traceback::format_traceback(vm, &entries, &mut text);
+    Ok(as_lines(&text))
+}
+
+/// `traceback.print_tb(tb, limit=None, file=None)`.
+fn print_tb(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    check_args("print_tb", args, 1, 3)?;
+    let entries = tb_entries(args, kw)?;
+    let mut text = String::new();
+    crate::vm::traceback::format_traceback(vm, &entries, &mut text);
+    write_to(vm, arg(args, kw, 2, "file"), &text)?;
+    Ok(Value::None)
+}
+
 fn print_stack(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_args("print_stack", args, 0, 3)?;
     let names = vm.frame_names();
@@ -184,6 +238,8 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("format_exception", format_exception_fn),
             ("format_exception_only", format_exception_only),
             ("print_stack", print_stack),
+            ("format_tb", format_tb),
+            ("print_tb", print_tb),
         ],
     );
     Ok(m)

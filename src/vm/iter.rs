@@ -790,6 +790,11 @@ impl Vm {
                     index: n - 1,
                 }));
             }
+            // A sequence without a length (CPython asks for it).
+            return Err(PyErr::type_error(format!(
+                "object of type '{}' has no len()",
+                type_name(seq)
+            )));
         }
         Err(PyErr::type_error(format!(
             "'{}' object is not reversible",

@@ -89,6 +89,11 @@ pub fn new_class(
 
 /// C3 linearisation of the bases (the MRO after the class itself).
 fn c3_mro(bases: &[Arc<Class>]) -> Result<Vec<Arc<Class>>, String> {
+    for (i, b) in bases.iter().enumerate() {
+        if bases[..i].iter().any(|a| Arc::ptr_eq(a, b)) {
+            return Err(format!("duplicate base class {}", b.name));
+        }
+    }
     let mut seqs: Vec<Vec<Arc<Class>>> = bases
         .iter()
         .map(|b| {
