@@ -13,6 +13,7 @@ use gilvm::runtime::gil::Gil;
 use gilvm::vm::interp::{Interp, Options, Vm, MAIN_STACK_SIZE};
 use gilvm::vm::traceback::report_uncaught;
 use gilvm::vm::{PyErr, PyResult, Value};
+use libmimalloc_sys as mi;
 
 /// Scripts allocate many small short-lived objects (strings, instances,
 /// frames' vectors); mimalloc serves those several times faster than the
@@ -29,8 +30,9 @@ struct Mimalloc;
 /// aligned, and smaller ones are aligned to their size class (8).
 const MI_MIN_ALIGN: usize = 16;
 
-fn plain(layout: std::alloc::Layout) -> bool {
-    layout.align() <= MI_MIN_ALIGN && layout.align() <= layout.size()
+/// Whether plain `mi_malloc` of `size` bytes is aligned enough for `align`.
+fn plain(align: usize, size: usize) -> bool {
+    align <= MI_MIN_ALIGN && align <= size
 }
 
 // SAFETY: every block comes from mimalloc and goes back to it (`mi_free`
@@ -41,8 +43,7 @@ fn plain(layout: std::alloc::Layout) -> bool {
 unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use libmimalloc_sys as mi;
-        if plain(layout) {
+        if plain(layout.align(), layout.size()) {
             mi::mi_malloc(layout.size()) as *mut u8
         } else {
             mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
@@ -51,8 +52,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use libmimalloc_sys as mi;
-        if plain(layout) {
+        if plain(layout.align(), layout.size()) {
             mi::mi_zalloc(layout.size()) as *mut u8
         } else {
             mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
@@ -61,14 +61,13 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
-        libmimalloc_sys::mi_free(ptr as *mut std::ffi::c_void)
+        mi::mi_free(ptr as *mut std::ffi::c_void)
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        use libmimalloc_sys as mi;
         let p = ptr as *mut std::ffi::c_void;
-        if layout.align() <= MI_MIN_ALIGN && layout.align() <= new_size {
+        if plain(layout.align(), new_size) {
             mi::mi_realloc(p, new_size) as *mut u8
         } else {
             mi::mi_realloc_aligned(p, new_size, layout.align()) as *mut u8

@@ -162,21 +162,15 @@ fn format_exception_only(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Va
     Ok(Value::list(vec![Value::from_string(text)]))
 }
 
-/// The entries of a traceback object (`None`: none), at most `limit` of
-/// them from the outermost (CPython's positive `limit`).
+/// The entries of `format_tb`/`print_tb`'s traceback argument, cut to
+/// `limit` (from the outermost, or from the innermost when negative).
 fn tb_entries(args: &[Value], kw: Kwargs) -> PyResult<Vec<TraceEntry>> {
     let tb = arg(args, kw, 0, "tb").cloned().unwrap_or(Value::None);
-    let mut entries = match &tb {
-        Value::None => Vec::new(),
-        _ => match crate::stdlib::downcast::<Traceback>(&tb) {
-            Some(t) => t.entries[t.index..].to_vec(),
-            None => {
-                return Err(PyErr::type_error(format!(
-                    "'{}' object is not a traceback",
-                    type_name(&tb)
-                )))
-            }
-        },
+    let Some(mut entries) = entries_of(&tb) else {
+        return Err(PyErr::type_error(format!(
+            "'{}' object is not a traceback",
+            type_name(&tb)
+        )));
     };
     match arg(args, kw, 1, "limit") {
         None | Some(Value::None) => {}
@@ -304,19 +298,22 @@ fn make_traceback(entries: Arc<[crate::vm::value::TraceEntry]>, index: usize) ->
 /// `exc.__traceback__ = tb` / `exc.with_traceback(tb)`: `tb` is a traceback
 /// object (its entries from there on replace the exception's) or `None`.
 pub fn set_traceback(data: &crate::vm::value::ExcData, tb: &Value) -> PyResult<()> {
-    let entries = match tb {
-        Value::None => Vec::new(),
-        _ => match crate::stdlib::downcast::<Traceback>(tb) {
-            Some(t) => t.entries[t.index..].to_vec(),
-            None => {
-                return Err(PyErr::type_error(
-                    "__traceback__ must be a traceback or None",
-                ))
-            }
-        },
+    let Some(entries) = entries_of(tb) else {
+        return Err(PyErr::type_error(
+            "__traceback__ must be a traceback or None",
+        ));
     };
     *data.traceback.lock() = entries;
     Ok(())
+}
+
+/// The frame entries a traceback object (or `None`) stands for; `None` when
+/// `tb` is neither.
+fn entries_of(tb: &Value) -> Option<Vec<TraceEntry>> {
+    match tb {
+        Value::None => Some(Vec::new()),
+        _ => crate::stdlib::downcast::<Traceback>(tb).map(|t| t.entries[t.index..].to_vec()),
+    }
 }
 
 /// The traceback object of an exception (`None` if it was never raised).

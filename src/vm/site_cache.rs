@@ -303,18 +303,16 @@ impl Vm {
     #[inline]
     pub(crate) fn cached_construct(&mut self, class: &Arc<Class>) -> Construct {
         let epoch = ops::class_epoch();
-        let (i, _) = self.site_cache.way(Arc::as_ptr(class) as usize, |e| {
+        let (i, hit) = self.site_cache.way(Arc::as_ptr(class) as usize, |e| {
             Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch
         });
         let entry = &mut self.site_cache.entries[i];
         match entry {
-            Some(e) if Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch => {
-                match &e.method {
-                    Value::Function(f) => Construct::Frame(f.clone()),
-                    Value::Native(n) => Construct::Native(n.clone()),
-                    _ => Construct::General,
-                }
-            }
+            Some(e) if hit => match &e.method {
+                Value::Function(f) => Construct::Frame(f.clone()),
+                Value::Native(n) => Construct::Native(n.clone()),
+                _ => Construct::General,
+            },
             _ => {
                 let how = construct(class);
                 *entry = Some(Entry {
