@@ -9,6 +9,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::vm::slot;
 use crate::vm::spin::SpinMutex;
 
 use crate::vm::builtins::{arity, constructor, index_value, method, type_name};
@@ -344,7 +345,7 @@ impl Vm {
         let mut g = st.lock();
         match &mut *g {
             IterState::List { list, index } => {
-                let item = list.items.lock().get(*index).cloned();
+                let item = list.items.lock().get(*index).map(slot::clone);
                 match item {
                     Some(v) => {
                         *index += 1;
@@ -367,7 +368,7 @@ impl Vm {
                 let v = *next;
                 *remaining -= 1;
                 *next = next.wrapping_add(*step);
-                Some(Some(Value::Int(v)))
+                Some(Some(slot::int(v)))
             }
             _ => None,
         }
@@ -377,7 +378,7 @@ impl Vm {
         let mut g = st.lock();
         match &mut *g {
             IterState::List { list, index } => {
-                let item = list.items.lock().get(*index).cloned();
+                let item = list.items.lock().get(*index).map(slot::clone);
                 match item {
                     Some(v) => {
                         *index += 1;

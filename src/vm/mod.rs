@@ -15,6 +15,7 @@
 //! | `interp.rs`, `frame.rs` | the VM, frames, the dispatch loop |
 //! | `site_cache.rs` | per-instruction attribute caches |
 //! | `spin.rs` | the spin lock of instance namespaces and list items |
+//! | `slot.rs` | writing values into stack slots with one store |
 //! | `call.rs` | calling functions, binding arguments, instantiating classes |
 //! | `class.rs` | class creation (`__build_class__`), `super` |
 //! | `generator.rs` | generators and coroutines |
@@ -43,6 +44,7 @@ pub mod number;
 pub mod ops;
 pub mod set;
 pub mod site_cache;
+pub mod slot;
 pub mod spin;
 pub mod str;
 pub mod traceback;

@@ -12,6 +12,7 @@ use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
 use crate::vm::site_cache::{self, Construct};
+use crate::vm::slot;
 use crate::vm::types::types;
 use crate::vm::value::{
     Cell, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object, PyDict, PyList, PyStr,
@@ -85,7 +86,7 @@ impl Vm {
     fn return_to_caller(&mut self) -> Value {
         let ret = self.frame.ret as usize;
         let init = match self.stack.get_mut(ret) {
-            Some(slot) => take_slot(slot),
+            Some(slot) => slot::take(slot),
             None => Value::Null,
         };
         self.release_to(ret);
@@ -524,7 +525,7 @@ impl Vm {
                         if slot.is_null() {
                             return Err(unbound_local(&code.code.varnames[i as usize]));
                         }
-                        let old = take_slot(slot);
+                        let old = slot::take(slot);
                         self.release(old);
                     }
                     Instr::LoadDeref(i) => {
@@ -1284,7 +1285,7 @@ impl Vm {
     /// a new frame and `true` is returned; otherwise the result is pushed.
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
         // Move the callee out of the stack: no count is touched on the fast path.
-        let callee = take_slot(&mut self.stack[fpos]);
+        let callee = slot::take(&mut self.stack[fpos]);
         let callee = match callee {
             // A bound method of a script function: put the receiver on the stack.
             Value::BoundMethod(bm)
@@ -1375,7 +1376,7 @@ impl Vm {
         if self.stack.len() - astart > SMALL_CALL {
             return Ok(false);
         }
-        let nf = match take_slot(&mut self.stack[fpos]) {
+        let nf = match slot::take(&mut self.stack[fpos]) {
             Value::Native(nf) => nf,
             other => {
                 self.stack[fpos] = other;
@@ -1397,7 +1398,7 @@ impl Vm {
         let mut args = [Value::Null, Value::Null, Value::Null, Value::Null];
         for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
             // The slot held `Null`, which owns nothing: no drop call for it.
-            std::mem::forget(std::mem::replace(a, take_slot(v)));
+            std::mem::forget(std::mem::replace(a, slot::take(v)));
         }
         // Everything from `fpos` up is `Null` now (the callee and the
         // arguments were taken), which owns nothing: cut without drops.
@@ -1469,7 +1470,7 @@ impl Vm {
             return false;
         }
         // Moved out of the stack: no count is touched.
-        let Value::Function(f) = take_slot(&mut self.stack[fpos]) else {
+        let Value::Function(f) = slot::take(&mut self.stack[fpos]) else {
             return false;
         };
         let nlocals = f.code.code.varnames.len();
@@ -2191,7 +2192,7 @@ fn push_clone(stack: &mut Vec<Value>, v: &Value) {
     // SAFETY: `reserve` made room for one more element at `len`, which is
     // initialised by the write before the length covers it.
     unsafe {
-        write_clone(stack.as_mut_ptr().add(len), v);
+        slot::write_clone(stack.as_mut_ptr().add(len), v);
         stack.set_len(len + 1);
     }
 }
@@ -2207,44 +2208,8 @@ fn dup_clone(stack: &mut Vec<Value>, i: usize) {
     // initialised by the write before the length covers it.
     unsafe {
         let p = stack.as_mut_ptr();
-        write_clone(p.add(len), &*p.add(i));
+        slot::write_clone(p.add(len), &*p.add(i));
         stack.set_len(len + 1);
-    }
-}
-
-/// Write a clone of `v` to `dst`. The common heap variants are cloned
-/// here, so the value is built in place rather than returned through a
-/// temporary by the out-of-line `Value::clone`.
-///
-/// # Safety
-/// `dst` must be valid for writes and must not overlap `v`; whatever it
-/// held is overwritten without being dropped.
-#[inline(always)]
-unsafe fn write_clone(dst: *mut Value, v: &Value) {
-    match v {
-        Value::Instance(x) => dst.write(Value::Instance(x.clone())),
-        Value::Str(x) => dst.write(Value::Str(x.clone())),
-        Value::List(x) => dst.write(Value::List(x.clone())),
-        Value::Tuple(x) => dst.write(Value::Tuple(x.clone())),
-        Value::Function(x) => dst.write(Value::Function(x.clone())),
-        Value::Class(x) => dst.write(Value::Class(x.clone())),
-        Value::Object(x) => dst.write(Value::Object(x.clone())),
-        _ => dst.write(v.clone()),
-    }
-}
-
-/// `mem::replace(slot, Value::Null)`, with `Null` written straight into the
-/// slot: `mem::replace` builds it in a temporary first (a one-byte store) and
-/// copies 16 bytes from there, which stalls on store forwarding.
-#[inline(always)]
-fn take_slot(slot: &mut Value) -> Value {
-    // SAFETY: `slot` is valid for reads and writes; its value is moved out
-    // and the slot is overwritten at once, with nothing in between that
-    // could panic or observe it, so the value is owned exactly once.
-    unsafe {
-        let v = std::ptr::read(slot);
-        std::ptr::write(slot, Value::Null);
-        v
     }
 }
 

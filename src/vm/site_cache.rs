@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::vm::attrs::same_name;
 use crate::vm::interp::Vm;
 use crate::vm::ops;
+use crate::vm::slot;
 use crate::vm::types::types;
 use crate::vm::value::{Class, Function, Instance, NativeFunction, PyStr, Value};
 
@@ -107,12 +108,12 @@ fn read_hinted(inst: &Instance, key: &Arc<str>, hint: &mut u32) -> Option<Value>
     let attrs = inst.attrs.lock();
     if let Some((k, v)) = attrs.get_index(*hint as usize) {
         if Arc::ptr_eq(k, key) || same_name(k, key) {
-            return Some(v.clone());
+            return Some(slot::clone(v));
         }
     }
     let i = attrs.get_index_of(key)?;
     *hint = i as u32;
-    attrs.get_index(i).map(|(_, v)| v.clone())
+    attrs.get_index(i).map(|(_, v)| slot::clone(v))
 }
 
 /// Set `name` in `inst`'s namespace, trying the hinted position first.
@@ -275,7 +276,7 @@ impl Vm {
                     return false;
                 }
             }
-            e.method.clone()
+            slot::clone(&e.method)
         } else {
             let f = ops::plain_method(obj, name.as_str());
             if f.is_null() {

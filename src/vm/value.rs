@@ -19,34 +19,38 @@ use crate::vm::error::PyResult;
 use crate::vm::interp::Vm;
 use crate::vm::spin::SpinMutex;
 
+/// The layout is fixed (`repr(u8)`: the tag in byte 0; an int, float or
+/// pointer at offset 8) so that the dispatch loop can write a whole value
+/// with one 16-byte store (`vm::slot`).
 #[derive(Clone)]
+#[repr(u8)]
 pub enum Value {
     /// Internal marker, never visible to scripts: an unbound local slot, or
     /// "no self" in the `LoadMethod`/`CallMethod` protocol.
-    Null,
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
+    Null = 0,
+    None = 1,
+    Bool(bool) = 2,
+    Int(i64) = 3,
+    Float(f64) = 4,
     /// Only for ints outside i64: arithmetic normalises back to `Int`.
-    BigInt(Arc<BigInt>),
-    Str(Arc<PyStr>),
+    BigInt(Arc<BigInt>) = 5,
+    Str(Arc<PyStr>) = 6,
     /// Bytes behind a thin pointer, to keep `Value` at 16 bytes.
-    Bytes(Arc<Vec<u8>>),
-    List(Arc<PyList>),
-    Tuple(Arc<PyTuple>),
-    Dict(Arc<PyDict>),
-    Set(Arc<PySet>),
-    FrozenSet(Arc<PySet>),
-    Function(Arc<Function>),
-    Native(Arc<NativeFunction>),
-    BoundMethod(Arc<BoundMethod>),
-    Class(Arc<Class>),
-    Instance(Arc<Instance>),
-    Module(Arc<Module>),
+    Bytes(Arc<Vec<u8>>) = 7,
+    List(Arc<PyList>) = 8,
+    Tuple(Arc<PyTuple>) = 9,
+    Dict(Arc<PyDict>) = 10,
+    Set(Arc<PySet>) = 11,
+    FrozenSet(Arc<PySet>) = 12,
+    Function(Arc<Function>) = 13,
+    Native(Arc<NativeFunction>) = 14,
+    BoundMethod(Arc<BoundMethod>) = 15,
+    Class(Arc<Class>) = 16,
+    Instance(Arc<Instance>) = 17,
+    Module(Arc<Module>) = 18,
     /// Every other built-in object: ranges, slices, iterators, generators,
     /// cells, properties, files, locks, ...
-    Object(Arc<Object>),
+    Object(Arc<Object>) = 19,
 }
 
 pub use crate::vm::attrs::AttrMap;

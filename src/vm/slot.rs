@@ -1,0 +1,172 @@
+//! Writing values into stack slots with one 16-byte store.
+//!
+//! Moving a `Value` compiles to one 16-byte load and store. Building one in
+//! place (`slot.write(Value::Int(n))`) compiles to two stores instead: the
+//! tag byte, then the payload word. When the dispatch loop reads that slot
+//! back soon after, as the next instruction usually does, the 16-byte load
+//! spans both stores and cannot be forwarded from the store buffer: it
+//! waits for them to reach the cache (~15 cycles; the largest single cost
+//! of a call in profiles). The helpers here write hot values with a single
+//! 16-byte store, which later whole-value and tag loads forward from.
+//!
+//! Not everywhere: an arithmetic result updated in place keeps its
+//! payload-only store, because the fused arithmetic instructions read the
+//! payload alone, and an 8-byte load from the upper half of a 16-byte
+//! store does not forward on this hardware (notes/PERF.md).
+//!
+//! They rely on `Value`'s fixed layout (`repr(u8)`: the tag in byte 0, an
+//! int at offset 8), checked by the tests below.
+
+use crate::vm::value::Value;
+
+/// `Value::Null`'s tag; its other bytes are padding.
+const NULL: u64 = 0;
+/// `Value::Int`'s tag; the int is the word at offset 8.
+const INT: u64 = 3;
+
+/// Store `tag` and `payload` as one value with a single 16-byte store.
+///
+/// # Safety
+/// `dst` is valid for a `Value` write; whatever it held is overwritten
+/// without being dropped. `tag`/`payload` form a valid value that owns no
+/// reference (a scalar), or one whose reference the caller hands over.
+#[inline(always)]
+unsafe fn store(dst: *mut Value, tag: u64, payload: u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_set_epi64x, _mm_storeu_si128};
+        // SAFETY: SSE2 is part of x86_64; `dst` is valid for 16 bytes.
+        _mm_storeu_si128(
+            dst as *mut __m128i,
+            _mm_set_epi64x(payload as i64, tag as i64),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        (dst as *mut [u64; 2]).write([tag, payload]);
+    }
+}
+
+/// Write `Value::Null`.
+///
+/// # Safety
+/// `dst` is valid for a `Value` write; what it held is not dropped.
+#[inline(always)]
+pub unsafe fn write_null(dst: *mut Value) {
+    store(dst, NULL, 0);
+}
+
+/// Write `Value::Int(n)`.
+///
+/// # Safety
+/// `dst` is valid for a `Value` write; what it held is not dropped.
+#[inline(always)]
+pub unsafe fn write_int(dst: *mut Value, n: i64) {
+    store(dst, INT, n as u64);
+}
+
+/// Move the value out of `slot`, leaving `Null`.
+#[inline(always)]
+pub fn take(slot: &mut Value) -> Value {
+    // SAFETY: `slot` is valid for reads and writes; its value is moved out
+    // and the slot overwritten at once with a value owning nothing, with
+    // nothing in between that could panic or observe it.
+    unsafe {
+        let v = std::ptr::read(slot);
+        write_null(slot);
+        v
+    }
+}
+
+/// Write a clone of `v` to `dst`: the reference count is taken, then the
+/// bits are copied whole (see the module docs).
+///
+/// # Safety
+/// `dst` is valid for a `Value` write and does not overlap `v`; whatever it
+/// held is overwritten without being dropped.
+#[inline(always)]
+pub unsafe fn write_clone(dst: *mut Value, v: &Value) {
+    match v {
+        Value::Null | Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        Value::Instance(x) => std::mem::forget(x.clone()),
+        Value::Str(x) => std::mem::forget(x.clone()),
+        Value::List(x) => std::mem::forget(x.clone()),
+        Value::Tuple(x) => std::mem::forget(x.clone()),
+        Value::Function(x) => std::mem::forget(x.clone()),
+        Value::Class(x) => std::mem::forget(x.clone()),
+        Value::Object(x) => std::mem::forget(x.clone()),
+        _ => {
+            dst.write(v.clone());
+            return;
+        }
+    }
+    // The count taken above belongs to the copy.
+    std::ptr::copy_nonoverlapping(v, dst, 1);
+}
+
+/// `Value::Int(n)`, built with one 16-byte store (see [`store`]).
+#[inline(always)]
+pub fn int(n: i64) -> Value {
+    let mut out = std::mem::MaybeUninit::<Value>::uninit();
+    // SAFETY: `out` is valid for writes; the write initialises it whole.
+    unsafe {
+        write_int(out.as_mut_ptr(), n);
+        out.assume_init()
+    }
+}
+
+/// `v.clone()` as one 16-byte copy (see [`write_clone`]), for clones
+/// the caller pushes soon after.
+#[inline(always)]
+pub fn clone(v: &Value) -> Value {
+    let mut out = std::mem::MaybeUninit::<Value>::uninit();
+    // SAFETY: `out` is valid for writes and separate from `v`; the write
+    // initialises it whole.
+    unsafe {
+        write_clone(out.as_mut_ptr(), v);
+        out.assume_init()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::MaybeUninit;
+
+    fn written(f: impl FnOnce(*mut Value)) -> Value {
+        let mut slot = MaybeUninit::<Value>::uninit();
+        f(slot.as_mut_ptr());
+        // SAFETY: `f` initialised the slot.
+        unsafe { slot.assume_init() }
+    }
+
+    #[test]
+    fn stores_match_the_compiler_layout() {
+        // SAFETY: each closure writes a whole value.
+        unsafe {
+            assert!(matches!(written(|p| write_null(p)), Value::Null));
+            assert!(matches!(written(|p| write_int(p, -7)), Value::Int(-7)));
+            assert!(matches!(int(i64::MIN), Value::Int(i64::MIN)));
+        }
+    }
+
+    #[test]
+    fn clones_take_a_count_and_take_leaves_null() {
+        let s = Value::str("hello");
+        // SAFETY: the closure writes a whole value.
+        let mut c = written(|p| unsafe { write_clone(p, &s) });
+        match (&s, &c) {
+            (Value::Str(a), Value::Str(b)) => {
+                assert!(std::sync::Arc::ptr_eq(a, b));
+                assert_eq!(std::sync::Arc::strong_count(a), 2);
+            }
+            _ => panic!("not a str"),
+        }
+        let taken = take(&mut c);
+        assert!(matches!(c, Value::Null));
+        drop(taken);
+        if let Value::Str(a) = &s {
+            assert_eq!(std::sync::Arc::strong_count(a), 1);
+        }
+    }
+}
