@@ -1967,23 +1967,28 @@ impl Vm {
     }
 
     fn repr_instance(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
+        self.repr_instance_as(inst, v, "__repr__")
+    }
+
+    /// The instance's repr; `hook` names the method blamed for a non-str
+    /// result (`str()` of an object whose `__str__` is object's blames
+    /// `__str__`, as CPython's `PyObject_Str` does).
+    fn repr_instance_as(
+        &mut self,
+        inst: &Arc<Instance>,
+        v: &Value,
+        hook: &str,
+    ) -> PyResult<String> {
         if let Some((f, owner)) = lookup_with_owner(&inst.class, "__repr__") {
             let user = !is_builtin_class(owner);
             let foreign_native =
                 is_builtin_class(owner) && !is_object_class(owner) && builtin_base(inst).is_none();
             if user || foreign_native {
                 let r = self.call_special(&f, v, &[])?;
-                return match r {
+                return match base_value(&r) {
                     Value::Str(s) => Ok(s.as_str().to_string()),
-                    Value::Instance(_) => match base_value(&r) {
-                        Value::Str(s) => Ok(s.as_str().to_string()),
-                        _ => Err(PyErr::type_error(format!(
-                            "__repr__ returned non-string (type {})",
-                            type_name(&r)
-                        ))),
-                    },
                     _ => Err(PyErr::type_error(format!(
-                        "__repr__ returned non-string (type {})",
+                        "{hook} returned non-string (type {})",
                         type_name(&r)
                     ))),
                 };
@@ -2116,7 +2121,7 @@ impl Vm {
                 if let InstanceBase::Exception(data) = &inst.base {
                     return self.exception_str(inst, data);
                 }
-                self.repr(v)
+                self.repr_instance_as(inst, v, "__str__")
             }
             Value::Object(o) => {
                 if let Some((f, owner)) = lookup_with_owner(&o.class, "__str__") {
@@ -4045,13 +4050,21 @@ fn none_bool(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 // ---- operator dunders of the built-in scalar types
 
+/// Whether `self`'s type implements the operator for `other`: not for an
+/// instance (its own method decides), and int's methods leave floats to
+/// float's (`(5).__sub__(1.0)` is NotImplemented, as in CPython).
+fn self_handles(this: &Value, other: &Value) -> bool {
+    let int_self = matches!(this, Value::Int(_) | Value::BigInt(_) | Value::Bool(_));
+    !matches!(other, Value::Instance(_)) && !(int_self && matches!(other, Value::Float(_)))
+}
+
 macro_rules! binop_natives {
     ($($fname:ident, $rname:ident, $op:ident;)*) => {
         $(
             fn $fname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
                 crate::vm::builtins::arity(stringify!($fname), args, 2, 2)?;
                 let (a, b) = (base_value(&args[0]), base_value(&args[1]));
-                if matches!(b, Value::Instance(_)) {
+                if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
                 Ok(vm.builtin_binop(&a, &b, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
@@ -4059,7 +4072,7 @@ macro_rules! binop_natives {
             fn $rname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
                 crate::vm::builtins::arity(stringify!($rname), args, 2, 2)?;
                 let (a, b) = (base_value(&args[0]), base_value(&args[1]));
-                if matches!(b, Value::Instance(_)) {
+                if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
                 Ok(vm.builtin_binop(&b, &a, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))

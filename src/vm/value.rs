@@ -236,6 +236,10 @@ impl PyStr {
         if h != 0 {
             return h;
         }
+        if self.as_str().is_empty() {
+            // CPython's hash of "" is 0 (its only fixed str hash).
+            return 0;
+        }
         use std::hash::{Hash, Hasher};
         let mut hasher = rustc_hash::FxHasher::default();
         self.as_str().hash(&mut hasher);
