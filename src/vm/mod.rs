@@ -19,6 +19,7 @@
 //! | `call.rs` | calling functions, binding arguments, instantiating classes |
 //! | `class.rs` | class creation (`__build_class__`), `super` |
 //! | `generator.rs` | generators and coroutines |
+//! | `finalize.rs` | running `__del__` when an instance's last reference goes |
 //! | `exceptions.rs` | `BaseException` methods |
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
@@ -33,6 +34,7 @@ pub mod dict;
 pub mod error;
 pub mod exceptions;
 pub mod exec;
+pub mod finalize;
 pub mod format;
 pub mod frame;
 pub mod generator;

@@ -113,6 +113,9 @@ impl Vm {
             std::ptr::write(&mut self.frame, caller);
         }
         std::mem::forget(guard);
+        // The callee's locals are gone: their `__del__` runs before the
+        // caller goes on.
+        self.finalize_pending();
         init
     }
 
@@ -277,6 +280,19 @@ impl Vm {
         drop_value(v);
     }
 
+    /// `release` of a value a store, `del` or pop lets go of: an instance
+    /// whose `__del__` this queues is finalized at once (`x = None`, `del
+    /// x`, a discarded `W()`). What a dropped container held waits for the
+    /// next call or return (see `finalize`).
+    #[inline(always)]
+    fn release_local(&mut self, v: Value) {
+        let instance = matches!(v, Value::Instance(_));
+        self.release(v);
+        if instance {
+            self.finalize_pending();
+        }
+    }
+
     /// Cut the stack back to `len` as a returning frame does, closing a
     /// suspended generator that only a local held (see `release`).
     #[inline(always)]
@@ -347,7 +363,7 @@ impl Vm {
                     Instr::Pop => {
                         // `break`/`return` out of a `for` pops its iterator.
                         if let Some(v) = self.stack.pop() {
-                            self.release(v);
+                            self.release_local(v);
                         }
                     }
                     Instr::Copy(n) => {
@@ -516,7 +532,7 @@ impl Vm {
                             _ => {
                                 let v = self.pop();
                                 let old = std::mem::replace(&mut self.stack[dst], v);
-                                self.release(old);
+                                self.release_local(old);
                             }
                         }
                     }
@@ -526,7 +542,7 @@ impl Vm {
                             return Err(unbound_local(&code.code.varnames[i as usize]));
                         }
                         let old = slot::take(slot);
-                        self.release(old);
+                        self.release_local(old);
                     }
                     Instr::LoadDeref(i) => {
                         let v = self.frame.cells()[i as usize].value.lock().clone();
@@ -583,15 +599,8 @@ impl Vm {
                         }
                     }
                     Instr::StoreGlobal(i) => {
-                        let v = self.pop();
-                        let old = self
-                            .frame
-                            .func
-                            .globals
-                            .replace_str(code.names[i as usize].clone(), v);
-                        if let Some(old) = old {
-                            self.release(old);
-                        }
+                        let globals = self.frame.func.globals.clone();
+                        self.store_name(&globals, code, i as usize);
                     }
                     Instr::DeleteGlobal(i) => {
                         let globals = self.frame.func.globals.clone();
@@ -622,15 +631,11 @@ impl Vm {
                         }
                     }
                     Instr::StoreName(i) => {
-                        let v = self.pop();
-                        let name = code.names[i as usize].clone();
-                        let old = match self.frame.locals() {
-                            Some(locals) => locals.replace_str(name, v),
-                            None => self.frame.func.globals.replace_str(name, v),
+                        let ns = match self.frame.locals() {
+                            Some(l) => l.clone(),
+                            None => self.frame.func.globals.clone(),
                         };
-                        if let Some(old) = old {
-                            self.release(old);
-                        }
+                        self.store_name(&ns, code, i as usize);
                     }
                     Instr::DeleteName(i) => {
                         let ns = match self.frame.locals() {
@@ -1284,6 +1289,8 @@ impl Vm {
     /// (the last `kwnames.len()` of them by keyword). A script function gets
     /// a new frame and `true` is returned; otherwise the result is pushed.
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
+        // Before anything a native callee could show (see `finalize`).
+        self.finalize_pending();
         // Move the callee out of the stack: no count is touched on the fast path.
         let callee = slot::take(&mut self.stack[fpos]);
         let callee = match callee {
@@ -1394,6 +1401,8 @@ impl Vm {
         fpos: usize,
         astart: usize,
     ) -> PyResult<()> {
+        // Before anything the callee could show (see `finalize`).
+        self.finalize_pending();
         let nargs = self.stack.len() - astart;
         let mut args = [Value::Null, Value::Null, Value::Null, Value::Null];
         for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
@@ -1412,6 +1421,8 @@ impl Vm {
         // Only `Null`s are left: skip the array's drop glue.
         std::mem::forget(args);
         push_value(&mut self.stack, r?);
+        // The call may have let go of objects (`lst.clear()`).
+        self.finalize_pending();
         self.breaker_check()
     }
 
@@ -1882,11 +1893,27 @@ impl Vm {
         Ok((exit, r))
     }
 
+    /// `name = TOS` in a module or class namespace (`StoreName`,
+    /// `StoreGlobal`); the old value's `__del__` runs at once.
+    #[inline(never)]
+    fn store_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) {
+        let name = &code.names[i];
+        self.global_cache.evict(name);
+        let v = self.pop();
+        if let Some(old) = ns.replace_str(name.clone(), v) {
+            self.release(old);
+            self.finalize_pending();
+        }
+    }
+
+    #[inline(never)]
     fn delete_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {
         let name = &code.names[i];
+        self.global_cache.evict(name);
         match ns.del_str(name) {
             Some(old) => {
                 self.release(old);
+                self.finalize_pending();
                 Ok(())
             }
             None => Err(self.name_error(name.as_str())),
@@ -1995,6 +2022,18 @@ impl GlobalCache {
                 Some(&e.value)
             }
             _ => None,
+        }
+    }
+
+    /// Forget `name`'s entry: its value is being rebound or deleted, and a
+    /// cached reference would keep the old one alive (delaying its
+    /// `__del__`, or a file's close).
+    #[inline]
+    fn evict(&mut self, name: &Arc<PyStr>) {
+        let e = &mut self.entries[Self::slot(name)];
+        if e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, name)) {
+            e.name = None;
+            e.value = Value::None;
         }
     }
 
