@@ -22,7 +22,6 @@ use crate::vm::spin::SpinMutex;
 /// The layout is fixed (`repr(u8)`: the tag in byte 0; an int, float or
 /// pointer at offset 8) so that the dispatch loop can write a whole value
 /// with one 16-byte store (`vm::slot`).
-#[derive(Clone)]
 #[repr(u8)]
 pub enum Value {
     /// Internal marker, never visible to scripts: an unbound local slot, or
@@ -51,6 +50,35 @@ pub enum Value {
     /// Every other built-in object: ranges, slices, iterators, generators,
     /// cells, properties, files, locks, ...
     Object(Arc<Object>) = 19,
+}
+
+impl Clone for Value {
+    /// Take the reference, then copy the 16 bytes whole. A derived clone
+    /// builds the copy field by field (tag byte, then payload), which the
+    /// next whole-value load of it cannot forward from (see `vm::slot`).
+    #[inline]
+    fn clone(&self) -> Value {
+        match self {
+            Value::Null | Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+            Value::BigInt(x) => std::mem::forget(x.clone()),
+            Value::Str(x) => std::mem::forget(x.clone()),
+            Value::Bytes(x) => std::mem::forget(x.clone()),
+            Value::List(x) => std::mem::forget(x.clone()),
+            Value::Tuple(x) => std::mem::forget(x.clone()),
+            Value::Dict(x) => std::mem::forget(x.clone()),
+            Value::Set(x) | Value::FrozenSet(x) => std::mem::forget(x.clone()),
+            Value::Function(x) => std::mem::forget(x.clone()),
+            Value::Native(x) => std::mem::forget(x.clone()),
+            Value::BoundMethod(x) => std::mem::forget(x.clone()),
+            Value::Class(x) => std::mem::forget(x.clone()),
+            Value::Instance(x) => std::mem::forget(x.clone()),
+            Value::Module(x) => std::mem::forget(x.clone()),
+            Value::Object(x) => std::mem::forget(x.clone()),
+        }
+        // SAFETY: the reference taken above belongs to the copy; every
+        // other variant owns nothing, so its bits are a complete copy.
+        unsafe { std::ptr::read(self) }
+    }
 }
 
 pub use crate::vm::attrs::AttrMap;
