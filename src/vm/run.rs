@@ -109,7 +109,7 @@ impl Vm {
         // by a valid frame. Should its drop glue panic, the guard aborts
         // the process before anything could see the dropped frame.
         unsafe {
-            std::ptr::drop_in_place(&mut self.frame);
+            Frame::drop_in_place(&mut self.frame);
             std::ptr::write(&mut self.frame, caller);
         }
         std::mem::forget(guard);
