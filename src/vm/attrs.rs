@@ -182,7 +182,9 @@ impl AttrMap {
     /// Append `name`, known to be absent.
     pub fn push_new(&mut self, name: Arc<str>, value: Value) {
         if self.entries.capacity() == 0 {
-            self.entries.reserve_exact(4);
+            // A fresh allocation, not `reserve`'s general grow path (most
+            // instances get their attributes here, in `__init__`).
+            self.entries = Vec::with_capacity(4);
         }
         let i = self.entries.len();
         let bit = name_bit(name.as_bytes());
