@@ -339,6 +339,59 @@ print('ok')
     run_free_threaded("shared_iterators", &code);
 }
 
+/// Instances and functions made on one thread and dropped on others, whose
+/// makers exit first: every object is freed exactly once (biased counts,
+/// `vm::brc`), which `__del__` counts. A function shared by all threads is
+/// cloned and dropped by each of them on every call.
+#[test]
+fn objects_cross_threads_and_outlive_their_makers() {
+    let code = script(
+        "
+import queue
+N = 3000
+freed = [0] * THREADS
+lock = threading.Lock()
+class Box:
+    def __init__(self, maker, k):
+        self.maker = maker
+        self.k = k
+    def __del__(self):
+        with lock:
+            freed[self.maker] += 1
+def shared(b):
+    return b.k
+q = queue.Queue()
+kept = []
+def make(i):
+    for k in range(N):
+        b = Box(i, k)
+        q.put(b)
+        if k % 10 == 0:
+            kept.append(b)
+def drop(i):
+    total = 0
+    for _ in range(N):
+        total += shared(q.get())
+makers = [threading.Thread(target=make, args=(i,)) for i in range(2)]
+for t in makers:
+    t.start()
+for t in makers:
+    t.join()
+droppers = [threading.Thread(target=drop, args=(i,)) for i in range(2)]
+for t in droppers:
+    t.start()
+for t in droppers:
+    t.join()
+kept_count = len(kept)
+assert freed[0] + freed[1] == 2 * N - kept_count, (freed, kept_count)
+del kept
+assert freed[0] + freed[1] == 2 * N, freed
+print('ok')
+",
+    );
+    run_free_threaded("objects_cross_threads_and_outlive_their_makers", &code);
+}
+
 #[test]
 fn queue_many_producers_and_consumers() {
     let code = script(

@@ -443,7 +443,7 @@ fn version_info() -> Value {
         attrs,
     );
     match class {
-        Ok(class) => Value::Instance(Arc::new(crate::vm::value::Instance {
+        Ok(class) => Value::Instance(crate::vm::brc::Brc::new(crate::vm::value::Instance {
             class,
             attrs: crate::vm::spin::SpinMutex::new(Default::default()),
             base: crate::vm::value::InstanceBase::Builtin(parking_lot::Mutex::new(tuple.clone())),

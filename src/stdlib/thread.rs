@@ -18,6 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
+use crate::vm::brc::Brc;
+
 use crate::runtime::gil::ThreadId;
 use crate::runtime::threads::{self, deadline_after, RawLock, RawRLock};
 use crate::stdlib::{
@@ -468,7 +470,7 @@ fn local_new(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(inst)
 }
 
-fn local_state(obj: &Value) -> PyResult<(Arc<Instance>, Value)> {
+fn local_state(obj: &Value) -> PyResult<(Brc<Instance>, Value)> {
     let Value::Instance(i) = obj else {
         return Err(PyErr::type_error(
             "descriptor requires a '_thread._local' object",

@@ -1529,7 +1529,7 @@ pub fn unsupported_operation_class() -> Arc<Class> {
 
 fn unsupported(what: &str) -> PyErr {
     PyErr {
-        exc: Arc::new(crate::vm::value::Instance {
+        exc: crate::vm::brc::Brc::new(crate::vm::value::Instance {
             class: unsupported_operation_class(),
             attrs: crate::vm::spin::SpinMutex::new(Default::default()),
             base: InstanceBase::Exception(Box::new(crate::vm::value::ExcData::new(vec![

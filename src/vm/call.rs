@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use crate::compile::code::flags;
 use crate::vm::class::is_subclass;
 use crate::vm::error::{PyErr, PyResult};
@@ -269,7 +271,7 @@ pub fn function_str(f: &Value) -> String {
 
 /// If instantiating `c` can run its `__init__` as an ordinary frame (the
 /// default `object.__new__` and a script `__init__`), that `__init__`.
-pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Arc<Function>> {
+pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Brc<Function>> {
     if c.layout != crate::vm::value::Layout::Object {
         return None;
     }
@@ -387,7 +389,7 @@ impl Vm {
     /// (or wrap it in a generator).
     pub(crate) fn call_function(
         &mut self,
-        func: &Arc<Function>,
+        func: &Brc<Function>,
         args: &[Value],
         kw: KwView,
     ) -> PyResult<Value> {

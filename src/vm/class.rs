@@ -5,6 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
+use crate::vm::brc::Brc;
+
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::Frame;
 use crate::vm::interp::run::Exit;
@@ -67,7 +69,7 @@ pub fn new_instance(class: &Arc<Class>) -> Value {
         })))),
         _ => InstanceBase::Plain,
     };
-    Value::Instance(Arc::new(Instance {
+    Value::Instance(Brc::new(Instance {
         class: class.clone(),
         attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
         base,
@@ -539,7 +541,7 @@ fn dict_view_class() -> &'static Arc<Class> {
 
 /// `obj.__dict__` for an instance: `snapshot` (a dict of its attributes)
 /// wrapped so that writes through it reach the instance.
-pub fn instance_dict_view(owner: &Arc<Instance>, snapshot: Value) -> Value {
+pub fn instance_dict_view(owner: &Brc<Instance>, snapshot: Value) -> Value {
     let view = new_instance(dict_view_class());
     if let Value::Instance(v) = &view {
         if let InstanceBase::Builtin(inner) = &v.base {

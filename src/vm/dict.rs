@@ -17,6 +17,8 @@
 
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use num_bigint::BigInt;
 use num_traits::FromPrimitive;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1078,7 +1080,7 @@ fn dict_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 /// An instance of a user subclass of a built-in type wrapping `base`.
 pub(crate) fn builtin_instance(cls: &Arc<Class>, base: Value) -> Value {
-    Value::Instance(Arc::new(Instance {
+    Value::Instance(Brc::new(Instance {
         class: cls.clone(),
         attrs: crate::vm::spin::SpinMutex::new(Default::default()),
         base: InstanceBase::Builtin(parking_lot::Mutex::new(base)),

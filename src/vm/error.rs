@@ -4,6 +4,8 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use parking_lot::Mutex;
 
 use crate::vm::types::types;
@@ -12,7 +14,7 @@ use crate::vm::value::{AttrMap, ExcData, Instance, InstanceBase, PyTuple, Value}
 /// A raised Python exception. Always an instance of a `BaseException` subclass.
 #[derive(Clone)]
 pub struct PyErr {
-    pub exc: Arc<Instance>,
+    pub exc: Brc<Instance>,
 }
 
 pub type PyResult<T = Value> = Result<T, PyErr>;
@@ -301,7 +303,7 @@ impl PyErr {
     pub fn with_args(kind: ExcKind, args: Vec<Value>) -> PyErr {
         let class = types().exception(kind).clone();
         PyErr {
-            exc: Arc::new(Instance {
+            exc: Brc::new(Instance {
                 class,
                 attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
                 base: InstanceBase::Exception(Box::new(ExcData::new(args))),
@@ -372,6 +374,7 @@ impl ExcData {
             cause: Mutex::new(None),
             context: Mutex::new(None),
             suppress_context: AtomicBool::new(false),
+            suggestion: Mutex::new(None),
         }
     }
 }

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use crate::vm::class::is_subclass;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::{native, type_name, Vm};
@@ -15,7 +17,7 @@ fn is_kind(class: &Arc<Class>, kind: ExcKind) -> bool {
     is_subclass(class, types().exception(kind))
 }
 
-fn exc_self(args: &[Value]) -> PyResult<&Arc<Instance>> {
+fn exc_self(args: &[Value]) -> PyResult<&Brc<Instance>> {
     match args.first() {
         Some(Value::Instance(i)) if matches!(i.base, InstanceBase::Exception(_)) => Ok(i),
         Some(other) => Err(PyErr::type_error(format!(
@@ -225,7 +227,7 @@ fn exc_init(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 /// `str(e)`: '' / the single argument / the args tuple.
-pub fn exc_str_value(vm: &mut Vm, i: &Arc<Instance>) -> PyResult<String> {
+pub fn exc_str_value(vm: &mut Vm, i: &Brc<Instance>) -> PyResult<String> {
     fill_derived_attrs(i);
     let class = &i.class;
     let args = args_of(i);

@@ -17,8 +17,8 @@
 //! As in CPython, an exception raised by `__del__` is printed ("Exception
 //! ignored in: ...") and otherwise ignored.
 
+use crate::vm::brc::Brc;
 use std::cell::{Cell, RefCell};
-use std::sync::Arc;
 
 use crate::vm::interp::Vm;
 use crate::vm::spin::SpinMutex;
@@ -29,6 +29,11 @@ thread_local! {
     static QUEUE: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
     /// Whether `QUEUE` is non-empty (checked on hot paths without a borrow).
     static PENDING: Cell<bool> = const { Cell::new(false) };
+    /// Whether this thread is running finalizers: a `__del__` reaching a
+    /// safe point does not start others inside it (they run after it, from
+    /// the same loop). Nested, one holding a lock its caller holds, as in
+    /// `with lock:` in every `__del__`, would deadlock.
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Called when an instance is dropped: queue it for its `__del__` if its
@@ -49,7 +54,7 @@ pub(crate) fn on_drop(inst: &mut Instance) {
     // A thread tearing down its thread-locals drops the object unfinalized.
     let _ = QUEUE.try_with(|q| {
         if let Ok(mut q) = q.try_borrow_mut() {
-            q.push(Value::Instance(Arc::new(revived)));
+            q.push(Value::Instance(Brc::new(revived)));
             PENDING.set(true);
         }
     });
@@ -66,6 +71,9 @@ impl Vm {
     /// those their finalization releases in turn.
     #[cold]
     pub(crate) fn run_finalizers(&mut self) {
+        if RUNNING.replace(true) {
+            return;
+        }
         while let Some(obj) = QUEUE.with(|q| {
             let mut q = q.borrow_mut();
             let next = q.pop();
@@ -92,6 +100,7 @@ impl Vm {
             // Dropping `obj` now releases what it held (finalized already,
             // it is not queued again).
         }
+        RUNNING.set(false);
     }
 
     /// `run_finalizers` when some are queued (the check is one load).

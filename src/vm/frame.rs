@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use parking_lot::Mutex;
 
 use crate::compile::code::flags;
@@ -44,7 +46,7 @@ pub struct Frame {
     /// The function being run; module bodies run as a function too, so a
     /// frame always has code, globals and a closure in one place (and a call
     /// moves the callee out of the caller's stack without touching a count).
-    pub func: Arc<Function>,
+    pub func: Brc<Function>,
     extra: Option<Box<FrameExtra>>,
     /// Index in the thread's value stack of local slot 0, while running.
     pub base: u32,
@@ -71,7 +73,7 @@ struct FrameExtra {
 impl Frame {
     /// A frame (off the stack) for `func` whose first slots hold the bound
     /// arguments; the rest of the locals start unbound.
-    pub fn new(func: Arc<Function>, mut slots: Vec<Value>) -> Frame {
+    pub fn new(func: Brc<Function>, mut slots: Vec<Value>) -> Frame {
         let nlocals = func.code.code.varnames.len();
         if slots.len() < nlocals {
             slots.resize(nlocals, Value::Null);
@@ -85,7 +87,7 @@ impl Frame {
     /// A frame whose locals start at `base` on the thread's stack.
     #[inline]
     pub fn running(
-        func: Arc<Function>,
+        func: Brc<Function>,
         base: u32,
         ret: u32,
         nlocals: u32,
@@ -109,7 +111,7 @@ impl Frame {
 
     /// A running frame with no names mapping and no cells.
     #[inline(always)]
-    pub fn plain(func: Arc<Function>, base: u32, ret: u32, nlocals: u32) -> Frame {
+    pub fn plain(func: Brc<Function>, base: u32, ret: u32, nlocals: u32) -> Frame {
         Frame {
             func,
             extra: None,
@@ -137,7 +139,7 @@ impl Frame {
     }
 
     /// The placeholder frame a thread's VM holds while no code runs.
-    pub fn empty(func: Arc<Function>) -> Frame {
+    pub fn empty(func: Brc<Function>) -> Frame {
         Frame::plain(func, 0, 0, 0)
     }
 
@@ -251,10 +253,10 @@ pub(crate) fn make_cells(func: &Function, locals: &[Value]) -> Vec<Arc<Cell>> {
 }
 
 /// A `Function` wrapping module-level or class-body code, so every frame has one.
-pub fn body_function(code: Arc<CodeObj>, globals: Arc<PyDict>) -> Arc<Function> {
+pub fn body_function(code: Arc<CodeObj>, globals: Arc<PyDict>) -> Brc<Function> {
     let name = code.code.name.clone();
     let qualname = code.code.qualname.clone();
-    Arc::new(Function {
+    Brc::new(Function {
         code,
         globals,
         name,

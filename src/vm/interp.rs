@@ -6,6 +6,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use crate::vm::brc::Brc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -83,7 +85,7 @@ pub struct Interp {
     /// The `__build_class__` native pushed by `LoadBuildClass`.
     pub(crate) build_class: Value,
     /// A placeholder function for frames that run no code.
-    pub(crate) idle_func: Arc<Function>,
+    pub(crate) idle_func: Brc<Function>,
 }
 
 static NEXT_TID: AtomicU64 = AtomicU64::new(1);

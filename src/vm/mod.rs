@@ -15,6 +15,7 @@
 //! | `interp.rs`, `frame.rs` | the VM, frames, the dispatch loop |
 //! | `site_cache.rs` | per-instruction attribute caches |
 //! | `spin.rs` | the spin lock of instance namespaces and list items |
+//! | `brc.rs` | `Brc`, the biased reference count of instances and functions |
 //! | `slot.rs` | writing values into stack slots with one store |
 //! | `call.rs` | calling functions, binding arguments, instantiating classes |
 //! | `class.rs` | class creation (`__build_class__`), `super` |
@@ -27,6 +28,7 @@
 //! | `union.rs` | `int \| None` (`types.UnionType`) |
 
 pub mod attrs;
+pub mod brc;
 pub mod builtins;
 pub mod call;
 pub mod class;

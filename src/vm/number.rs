@@ -6,6 +6,8 @@ use std::cmp::Ordering;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use num_bigint::{BigInt, BigUint, Sign};
 use num_integer::Integer;
 use num_traits::{FromPrimitive, One, Pow, Signed, ToPrimitive, Zero};
@@ -1440,7 +1442,7 @@ pub fn wrap_for_class(cls: &Value, value: Value, builtin: &Arc<Class>) -> PyResu
                     builtin.name, c.name, c.name, builtin.name
                 )));
             }
-            Ok(Value::Instance(Arc::new(Instance {
+            Ok(Value::Instance(Brc::new(Instance {
                 class: c.clone(),
                 attrs: crate::vm::spin::SpinMutex::new(Default::default()),
                 base: InstanceBase::Builtin(parking_lot::Mutex::new(value)),

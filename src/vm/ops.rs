@@ -12,6 +12,8 @@ use std::cmp::Ordering;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
 use crate::vm::attrs::{same_bytes, same_name};
 use crate::vm::builtins::{base_value, type_name};
@@ -1652,7 +1654,7 @@ impl Vm {
         })
     }
 
-    fn instance_truth(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<bool> {
+    fn instance_truth(&mut self, inst: &Brc<Instance>, v: &Value) -> PyResult<bool> {
         if let Some((f, owner)) = lookup_with_owner(&inst.class, "__bool__") {
             if !is_builtin_class(owner) {
                 let r = self.call_special(&f, v, &[])?;
@@ -1778,7 +1780,7 @@ impl Vm {
         }
     }
 
-    fn instance_hash(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<i64> {
+    fn instance_hash(&mut self, inst: &Brc<Instance>, v: &Value) -> PyResult<i64> {
         // A class that defines __eq__ but not __hash__ is unhashable (CPython
         // sets __hash__ = None in that class at creation).
         for c in std::iter::once(&inst.class).chain(inst.class.mro.iter()) {
@@ -1987,7 +1989,7 @@ impl Vm {
         }
     }
 
-    fn repr_instance(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
+    fn repr_instance(&mut self, inst: &Brc<Instance>, v: &Value) -> PyResult<String> {
         self.repr_instance_as(inst, v, "__repr__")
     }
 
@@ -1996,7 +1998,7 @@ impl Vm {
     /// `__str__`, as CPython's `PyObject_Str` does).
     fn repr_instance_as(
         &mut self,
-        inst: &Arc<Instance>,
+        inst: &Brc<Instance>,
         v: &Value,
         hook: &str,
     ) -> PyResult<String> {
@@ -2020,7 +2022,7 @@ impl Vm {
 
     /// object.__repr__ (and the built-in repr of a subclass's wrapped value,
     /// and BaseException.__repr__).
-    fn default_repr(&mut self, inst: &Arc<Instance>, v: &Value) -> PyResult<String> {
+    fn default_repr(&mut self, inst: &Brc<Instance>, v: &Value) -> PyResult<String> {
         if let Some(b) = builtin_base(inst) {
             // A set or frozenset subclass names itself: `S({1, 2})`, `S()`.
             if let Value::Set(s) | Value::FrozenSet(s) = &b {
@@ -2166,7 +2168,7 @@ impl Vm {
     /// BaseException.__str__ (KeyError shows the repr of its single argument).
     fn exception_str(
         &mut self,
-        inst: &Arc<Instance>,
+        inst: &Brc<Instance>,
         data: &crate::vm::value::ExcData,
     ) -> PyResult<String> {
         let args = data.args.lock().clone();
@@ -2487,7 +2489,7 @@ impl Vm {
 
     fn instance_getattr(
         &mut self,
-        inst: &Arc<Instance>,
+        inst: &Brc<Instance>,
         obj: &Value,
         name: &str,
     ) -> PyResult<Option<Value>> {
@@ -2562,7 +2564,7 @@ impl Vm {
     }
 
     /// `obj.__dict__`: a snapshot of the instance attributes.
-    fn instance_dict(&mut self, inst: &Arc<Instance>) -> PyResult<Value> {
+    fn instance_dict(&mut self, inst: &Brc<Instance>) -> PyResult<Value> {
         let entries: Vec<(Arc<str>, Value)> = inst
             .attrs
             .lock()

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{Block, BlockKind, Frame};
@@ -198,7 +200,7 @@ impl Vm {
         let Value::Instance(handled) = &self.handled else {
             return;
         };
-        if Arc::ptr_eq(handled, &err.exc) {
+        if Brc::ptr_eq(handled, &err.exc) {
             return;
         }
         let Some(data) = err.data() else { return };
@@ -214,7 +216,7 @@ impl Vm {
             let next = d.context.lock().clone();
             match next {
                 Some(Value::Instance(c)) => {
-                    if Arc::ptr_eq(&c, &err.exc) {
+                    if Brc::ptr_eq(&c, &err.exc) {
                         *d.context.lock() = None;
                         break;
                     }
@@ -313,6 +315,9 @@ impl Vm {
     fn breaker_check(&mut self) -> PyResult<()> {
         if self.gil.eval_breaker() != 0 {
             return self.handle_breaker();
+        }
+        if crate::vm::brc::merge_pending() {
+            crate::vm::brc::merge_queued();
         }
         Ok(())
     }
@@ -1433,7 +1438,7 @@ impl Vm {
     #[inline]
     fn push_function_frame(
         &mut self,
-        f: Arc<Function>,
+        f: Brc<Function>,
         fpos: usize,
         astart: usize,
         kwnames: &[Value],
@@ -1516,7 +1521,7 @@ impl Vm {
     #[inline(never)]
     fn bind_on_stack(
         &mut self,
-        f: &Arc<Function>,
+        f: &Brc<Function>,
         astart: usize,
         kwnames: &[Value],
     ) -> PyResult<()> {
@@ -1801,7 +1806,7 @@ impl Vm {
             closure,
             attrs: Default::default(),
         };
-        Ok(Value::Function(Arc::new(func)))
+        Ok(Value::Function(Brc::new(func)))
     }
 
     /// `Raise(n)`: build the exception to raise (setting `raise_mode`).
@@ -1938,7 +1943,9 @@ impl Vm {
             }
         }
         if let Some(s) = crate::vm::traceback::suggest(name, &candidates) {
-            crate::vm::traceback::remember_suggestion(&e, s);
+            if let Some(data) = e.data() {
+                *data.suggestion.lock() = Some(s);
+            }
         }
         e
     }

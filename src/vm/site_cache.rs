@@ -13,6 +13,8 @@
 
 use std::sync::Arc;
 
+use crate::vm::brc::Brc;
+
 use crate::vm::attrs::same_name;
 use crate::vm::interp::Vm;
 use crate::vm::ops;
@@ -338,7 +340,7 @@ impl Vm {
 /// How a call of a class runs.
 pub(crate) enum Construct {
     /// `object.__new__`, then this script `__init__` as an ordinary frame.
-    Frame(Arc<Function>),
+    Frame(Brc<Function>),
     /// A built-in type whose own native `__new__` does everything
     /// (`object.__init__` after it): call it with the class first.
     Native(Arc<NativeFunction>),

@@ -3,9 +3,9 @@
 //! suggestions and `[Previous line repeated N more times]`.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use parking_lot::Mutex;
+use crate::vm::brc::Brc;
 
 use crate::vm::error::{ExcKind, PyErr};
 use crate::vm::exceptions::{exc_str_value, fill_derived_attrs};
@@ -21,11 +21,11 @@ const TRACEBACK_LIMIT: usize = 1000;
 /// The whole report for an uncaught exception, as `sys.excepthook` prints it.
 pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
     // The chain, innermost (the exception itself) first, without cycles.
-    let mut chain: Vec<(Arc<Instance>, &'static str)> = Vec::new();
+    let mut chain: Vec<(Brc<Instance>, &'static str)> = Vec::new();
     let mut seen: HashSet<usize> = HashSet::new();
     let mut cur = Some((err.exc.clone(), ""));
     while let Some((exc, link)) = cur.take() {
-        if !seen.insert(Arc::as_ptr(&exc) as usize) {
+        if !seen.insert(Brc::as_ptr(&exc) as usize) {
             break;
         }
         if let InstanceBase::Exception(d) = &exc.base {
@@ -262,7 +262,7 @@ pub fn format_unraisable(vm: &mut Vm, err: &PyErr) -> String {
     out
 }
 
-fn format_single(vm: &mut Vm, exc: &Arc<Instance>, out: &mut String) {
+fn format_single(vm: &mut Vm, exc: &Brc<Instance>, out: &mut String) {
     fill_derived_attrs(exc);
     if let InstanceBase::Exception(d) = &exc.base {
         let tb = d.traceback.lock().clone();
@@ -276,7 +276,7 @@ fn format_single(vm: &mut Vm, exc: &Arc<Instance>, out: &mut String) {
 
 /// The final part: `Type: message` (or the SyntaxError block), plus any
 /// suggestion and notes.
-pub fn format_exception_only(vm: &mut Vm, exc: &Arc<Instance>) -> String {
+pub fn format_exception_only(vm: &mut Vm, exc: &Brc<Instance>) -> String {
     fill_derived_attrs(exc);
     let mut out = String::new();
     let stype = exception_type_name(exc);
@@ -340,7 +340,7 @@ pub fn format_exception_only(vm: &mut Vm, exc: &Arc<Instance>) -> String {
 }
 
 /// `str(exc)` through the class's `__str__` (a user override included).
-fn exc_str(vm: &mut Vm, exc: &Arc<Instance>) -> Result<String, PyErr> {
+fn exc_str(vm: &mut Vm, exc: &Brc<Instance>) -> Result<String, PyErr> {
     let user = crate::vm::class::lookup_owner(&exc.class, "__str__");
     match user {
         Some((owner, f)) if !Arc::ptr_eq(&owner, types().exception(ExcKind::BaseException)) => {
@@ -506,34 +506,15 @@ pub fn suggest(name: &str, candidates: &[Arc<str>]) -> Option<String> {
     best.map(str::to_string)
 }
 
-/// Suggestions computed when a NameError was raised (the frame is gone by
-/// the time the traceback is printed), keyed by the exception object.
-type Remembered = Vec<(Weak<Instance>, String)>;
-
-fn remembered() -> &'static Mutex<Remembered> {
-    static R: std::sync::OnceLock<Mutex<Remembered>> = std::sync::OnceLock::new();
-    R.get_or_init(|| Mutex::new(Vec::new()))
-}
-
-pub fn remember_suggestion(err: &PyErr, suggestion: String) {
-    let mut r = remembered().lock();
-    r.retain(|(w, _)| w.strong_count() > 0);
-    if r.len() >= 32 {
-        r.remove(0);
-    }
-    r.push((Arc::downgrade(&err.exc), suggestion));
-}
-
 /// NameError: the remembered suggestion; AttributeError: the closest name
 /// in `dir(obj)` (from the exception's `name` and `obj`).
-fn suggestion_for(_vm: &mut Vm, exc: &Arc<Instance>) -> Option<String> {
+fn suggestion_for(_vm: &mut Vm, exc: &Brc<Instance>) -> Option<String> {
     let t = types();
     if crate::vm::class::is_subclass(&exc.class, t.exception(ExcKind::NameError)) {
-        let r = remembered().lock();
-        return r
-            .iter()
-            .find(|(w, _)| w.upgrade().is_some_and(|e| Arc::ptr_eq(&e, exc)))
-            .map(|(_, s)| s.clone());
+        return match &exc.base {
+            InstanceBase::Exception(data) => data.suggestion.lock().clone(),
+            _ => None,
+        };
     }
     if crate::vm::class::is_subclass(&exc.class, t.exception(ExcKind::AttributeError)) {
         let (name, obj) = {

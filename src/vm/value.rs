@@ -15,6 +15,7 @@ use num_bigint::BigInt;
 use parking_lot::Mutex;
 
 use crate::compile::code::Code;
+use crate::vm::brc::Brc;
 use crate::vm::error::PyResult;
 use crate::vm::interp::Vm;
 use crate::vm::spin::SpinMutex;
@@ -41,11 +42,11 @@ pub enum Value {
     Dict(Arc<PyDict>) = 10,
     Set(Arc<PySet>) = 11,
     FrozenSet(Arc<PySet>) = 12,
-    Function(Arc<Function>) = 13,
+    Function(Brc<Function>) = 13,
     Native(Arc<NativeFunction>) = 14,
     BoundMethod(Arc<BoundMethod>) = 15,
     Class(Arc<Class>) = 16,
-    Instance(Arc<Instance>) = 17,
+    Instance(Brc<Instance>) = 17,
     Module(Arc<Module>) = 18,
     /// Every other built-in object: ranges, slices, iterators, generators,
     /// cells, properties, files, locks, ...
@@ -451,6 +452,9 @@ pub struct ExcData {
     pub cause: Mutex<Option<Value>>,
     pub context: Mutex<Option<Value>>,
     pub suppress_context: AtomicBool,
+    /// A NameError's "Did you mean" suggestion, computed when it was raised
+    /// (the frame whose names it draws on is gone when it is printed).
+    pub suggestion: Mutex<Option<String>>,
 }
 
 /// One line of a traceback, innermost last.
@@ -568,11 +572,11 @@ impl Value {
             Tuple(a) => Arc::as_ptr(a) as *const u8 as usize,
             Dict(a) => Arc::as_ptr(a) as *const u8 as usize,
             Set(a) | FrozenSet(a) => Arc::as_ptr(a) as *const u8 as usize,
-            Function(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Function(a) => Brc::as_ptr(a) as *const u8 as usize,
             Native(a) => Arc::as_ptr(a) as *const u8 as usize,
             BoundMethod(a) => Arc::as_ptr(a) as *const u8 as usize,
             Class(a) => Arc::as_ptr(a) as *const u8 as usize,
-            Instance(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Instance(a) => Brc::as_ptr(a) as *const u8 as usize,
             Module(a) => Arc::as_ptr(a) as *const u8 as usize,
             Object(a) => Arc::as_ptr(a) as *const u8 as usize,
             Null | None | Bool(_) | Int(_) | Float(_) => return Option::None,
