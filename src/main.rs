@@ -271,7 +271,6 @@ fn run(options: Options, program: Program) -> i32 {
         status = report_uncaught(&mut vm, &e);
     }
     run_atexit(&mut vm);
-    vm.finalize_main();
     interp.flush_stdout();
     if interp.options.gil_stats {
         interp.write_stderr(&interp.gil.render_stats());

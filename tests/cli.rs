@@ -139,31 +139,6 @@ fn uncaught_exception_exits_one_with_a_traceback() {
 }
 
 #[test]
-fn an_exception_in_del_is_printed_and_ignored() {
-    let out = gilvm(&[
-        "-c",
-        "class Bad:\n    def __del__(self):\n        1 / 0\nb = Bad()\ndel b\nprint('after')",
-    ]);
-    assert_status(&out, 0);
-    assert_eq!(out.stdout, "after\n");
-    // The function's address varies: compare around it.
-    assert!(
-        out.stderr
-            .starts_with("Exception ignored in: <function Bad.__del__ at 0x"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.ends_with(
-            "Traceback (most recent call last):\n  File \"<string>\", line 3, in __del__\n\
-             ZeroDivisionError: division by zero\n"
-        ),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
 fn syntax_error_exits_one() {
     let out = gilvm(&["-c", "x = ("]);
     assert_status(&out, 1);

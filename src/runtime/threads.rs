@@ -111,13 +111,11 @@ fn run_thread(
                 report_unraisable(&mut vm, &func, &err);
             }
         }
-        // Drop the thread's values while still holding the GIL, as CPython
-        // does, and run the `__del__` methods that queued.
+        // Drop the thread's values while still holding the GIL, as CPython does.
+        drop(vm);
         drop(func);
         drop(args);
         drop(kwargs);
-        vm.finalize_pending();
-        drop(vm);
     }));
     if outcome.is_err() {
         interp.write_stderr("Fatal error in an interpreter thread: internal panic\n");

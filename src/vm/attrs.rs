@@ -46,25 +46,20 @@ pub struct AttrMap {
     index: Option<Box<HashMap<Arc<str>, usize, rustc_hash::FxBuildHasher>>>,
     /// One bit per present name (see [`name_bit`]): most lookups of an
     /// absent name — is a method shadowed by an instance attribute, is an
-    /// attribute new — end here without comparing any name. The top two
-    /// bits (no name's) are [`CLASS_NS`] and [`FINALIZED`].
+    /// attribute new — end here without comparing any name. The top bit
+    /// (no name's) is [`CLASS_NS`].
     present: u64,
 }
 
 /// In [`AttrMap::present`]: a class's namespace, whose names are not noted
 /// in [`INSTANCE_NAMES`] (a bit, not a field: instances stay small).
 const CLASS_NS: u64 = 1 << 63;
-/// In [`AttrMap::present`]: the instance owning this namespace had its
-/// `__del__` run (it runs once per object, as in CPython).
-const FINALIZED: u64 = 1 << 62;
-/// The bits of `present` that are not names'.
-const NOT_NAMES: u64 = CLASS_NS | FINALIZED;
 
 impl Clone for AttrMap {
     /// A copy may become anyone's namespace: it is never a class's, and
     /// its names are noted.
     fn clone(&self) -> AttrMap {
-        let present = self.present & !NOT_NAMES;
+        let present = self.present & !CLASS_NS;
         note_instance_names(present);
         AttrMap {
             entries: self.entries.clone(),
@@ -85,8 +80,8 @@ fn name_bit(name: &[u8]) -> u64 {
             .wrapping_add(name[0] as u32)
             .wrapping_add((name[n - 1] as u32).wrapping_mul(3)),
     };
-    // Bits 62 and 63 are `FINALIZED` and `CLASS_NS`.
-    1 << (h % 62)
+    // Bit 63 is `CLASS_NS`.
+    1 << (h % 63)
 }
 
 impl AttrMap {
@@ -113,13 +108,6 @@ impl AttrMap {
 
     fn is_class_ns(&self) -> bool {
         self.present & CLASS_NS != 0
-    }
-
-    /// Note that the owner's `__del__` ran; `false` if it already had.
-    pub fn mark_finalized(&mut self) -> bool {
-        let first = self.present & FINALIZED == 0;
-        self.present |= FINALIZED;
-        first
     }
 
     #[inline]
@@ -211,7 +199,7 @@ impl AttrMap {
         self.present = self
             .entries
             .iter()
-            .fold(self.present & NOT_NAMES, |m, (k, _)| {
+            .fold(self.present & CLASS_NS, |m, (k, _)| {
                 m | name_bit(k.as_bytes())
             });
         Some(v)
@@ -220,7 +208,7 @@ impl AttrMap {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.index = None;
-        self.present &= NOT_NAMES;
+        self.present &= CLASS_NS;
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Arc<str>> + ExactSizeIterator {

@@ -20,7 +20,6 @@
 //! | `call.rs` | calling functions, binding arguments, instantiating classes |
 //! | `class.rs` | class creation (`__build_class__`), `super` |
 //! | `generator.rs` | generators and coroutines |
-//! | `finalize.rs` | running `__del__` when an instance's last reference goes |
 //! | `exceptions.rs` | `BaseException` methods |
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
@@ -36,7 +35,6 @@ pub mod dict;
 pub mod error;
 pub mod exceptions;
 pub mod exec;
-pub mod finalize;
 pub mod format;
 pub mod frame;
 pub mod generator;

@@ -251,10 +251,8 @@ const CUSTOM_DELATTR: u64 = 4;
 const CUSTOM_NEW: u64 = 8;
 /// Instances of `object` itself have no `__dict__`: `object().x = 1` fails.
 const NO_INSTANCE_DICT: u64 = 16;
-/// A class in the MRO defines `__del__`.
-const HAS_DEL: u64 = 32;
 /// Flag bits below the epoch in `Class::flags`.
-const FLAG_BITS: u32 = 6;
+const FLAG_BITS: u32 = 5;
 const PROTOCOL_FLAGS: u64 =
     CUSTOM_GETATTRIBUTE | CUSTOM_SETATTR | CUSTOM_DELATTR | NO_INSTANCE_DICT;
 
@@ -268,22 +266,6 @@ fn class_flags(class: &Arc<Class>) -> u64 {
         return f & ((1 << FLAG_BITS) - 1);
     }
     compute_class_flags(class, epoch)
-}
-
-/// Whether instances of `class` may need `__del__` run, without taking
-/// any lock (this runs while an instance is dropped, maybe under another
-/// object's lock): `true` unless the cached flags say there is none.
-#[inline]
-pub(crate) fn may_have_finalizer(class: &Class) -> bool {
-    let epoch = CLASS_EPOCH.load(AtomicOrdering::Acquire);
-    let f = class.flags.load(AtomicOrdering::Relaxed);
-    f >> FLAG_BITS != epoch.wrapping_add(1) || f & HAS_DEL != 0
-}
-
-/// Whether a class in `class`'s MRO defines `__del__` (cached per class
-/// epoch; takes class locks when the cache is stale).
-pub(crate) fn has_finalizer(class: &Arc<Class>) -> bool {
-    class_flags(class) & HAS_DEL != 0
 }
 
 /// Whether `class.__new__` is `object.__new__` (cached per class epoch).
@@ -426,9 +408,6 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
     }
     if is_object_class(class) || is_slotted(class) {
         f |= NO_INSTANCE_DICT;
-    }
-    if custom("__del__") {
-        f |= HAS_DEL;
     }
     class.flags.store(
         (epoch.wrapping_add(1) << FLAG_BITS) | f,
@@ -708,7 +687,7 @@ impl Vm {
     }
 
     /// Call a special method found on `type(v)` with `v` as `self`.
-    pub(crate) fn call_special(&mut self, f: &Value, v: &Value, args: &[Value]) -> PyResult<Value> {
+    fn call_special(&mut self, f: &Value, v: &Value, args: &[Value]) -> PyResult<Value> {
         match f {
             Value::Function(_) | Value::Native(_) => {
                 let mut all = Vec::with_capacity(args.len() + 1);

@@ -115,9 +115,6 @@ impl Vm {
             std::ptr::write(&mut self.frame, caller);
         }
         std::mem::forget(guard);
-        // The callee's locals are gone: their `__del__` runs before the
-        // caller goes on.
-        self.finalize_pending();
         init
     }
 
@@ -282,19 +279,6 @@ impl Vm {
         drop_value(v);
     }
 
-    /// `release` of a value a store, `del` or pop lets go of: an instance
-    /// whose `__del__` this queues is finalized at once (`x = None`, `del
-    /// x`, a discarded `W()`). What a dropped container held waits for the
-    /// next call or return (see `finalize`).
-    #[inline(always)]
-    fn release_local(&mut self, v: Value) {
-        let instance = matches!(v, Value::Instance(_));
-        self.release(v);
-        if instance {
-            self.finalize_pending();
-        }
-    }
-
     /// Cut the stack back to `len` as a returning frame does, closing a
     /// suspended generator that only a local held (see `release`).
     #[inline(always)]
@@ -368,7 +352,7 @@ impl Vm {
                     Instr::Pop => {
                         // `break`/`return` out of a `for` pops its iterator.
                         if let Some(v) = self.stack.pop() {
-                            self.release_local(v);
+                            self.release(v);
                         }
                     }
                     Instr::Copy(n) => {
@@ -537,7 +521,7 @@ impl Vm {
                             _ => {
                                 let v = self.pop();
                                 let old = std::mem::replace(&mut self.stack[dst], v);
-                                self.release_local(old);
+                                self.release(old);
                             }
                         }
                     }
@@ -547,7 +531,7 @@ impl Vm {
                             return Err(unbound_local(&code.code.varnames[i as usize]));
                         }
                         let old = slot::take(slot);
-                        self.release_local(old);
+                        self.release(old);
                     }
                     Instr::LoadDeref(i) => {
                         let v = self.frame.cells()[i as usize].value.lock().clone();
@@ -1294,8 +1278,6 @@ impl Vm {
     /// (the last `kwnames.len()` of them by keyword). A script function gets
     /// a new frame and `true` is returned; otherwise the result is pushed.
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
-        // Before anything a native callee could show (see `finalize`).
-        self.finalize_pending();
         // Move the callee out of the stack: no count is touched on the fast path.
         let callee = slot::take(&mut self.stack[fpos]);
         let callee = match callee {
@@ -1406,8 +1388,6 @@ impl Vm {
         fpos: usize,
         astart: usize,
     ) -> PyResult<()> {
-        // Before anything the callee could show (see `finalize`).
-        self.finalize_pending();
         let nargs = self.stack.len() - astart;
         let mut args = [Value::Null, Value::Null, Value::Null, Value::Null];
         for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
@@ -1426,8 +1406,6 @@ impl Vm {
         // Only `Null`s are left: skip the array's drop glue.
         std::mem::forget(args);
         push_value(&mut self.stack, r?);
-        // The call may have let go of objects (`lst.clear()`).
-        self.finalize_pending();
         self.breaker_check()
     }
 
@@ -1899,7 +1877,7 @@ impl Vm {
     }
 
     /// `name = TOS` in a module or class namespace (`StoreName`,
-    /// `StoreGlobal`); the old value's `__del__` runs at once.
+    /// `StoreGlobal`).
     #[inline(never)]
     fn store_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) {
         let name = &code.names[i];
@@ -1907,7 +1885,6 @@ impl Vm {
         let v = self.pop();
         if let Some(old) = ns.replace_str(name.clone(), v) {
             self.release(old);
-            self.finalize_pending();
         }
     }
 
@@ -1918,7 +1895,6 @@ impl Vm {
         match ns.del_str(name) {
             Some(old) => {
                 self.release(old);
-                self.finalize_pending();
                 Ok(())
             }
             None => Err(self.name_error(name.as_str())),

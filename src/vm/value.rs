@@ -430,12 +430,6 @@ pub struct Instance {
     pub base: InstanceBase,
 }
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        crate::vm::finalize::on_drop(self);
-    }
-}
-
 /// The built-in part of an instance whose class derives from a built-in type.
 pub enum InstanceBase {
     Plain,
