@@ -1872,6 +1872,8 @@ impl Vm {
     ) -> PyResult<String> {
         let id = v.heap_ptr().unwrap_or(0);
         if REPR_ACTIVE.with(|a| a.borrow().contains(&id)) {
+            // The innermost brackets (a 1-tuple's `,)` closes as `)`).
+            let close = close.trim_start_matches(',');
             return Ok(format!("{}...{}", &open[open.len() - 1..], &close[..1]));
         }
         self.enter_recursion_for(" while getting the repr of an object")?;
