@@ -4054,15 +4054,16 @@ fn none_bool(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 // ---- operator dunders of the built-in scalar types
 
-/// Whether `self`'s type implements the operator for `other`: not for an
-/// instance (its own method decides), and int's methods leave floats to
-/// float's (`(5).__sub__(1.0)` is NotImplemented, as in CPython).
+/// Whether `self`'s type implements the operator for `other` (else the
+/// method returns NotImplemented, as CPython's do): int's methods take ints
+/// and bools only (`(5).__sub__(1.0)`, `(5).__mul__("x")`), float's take
+/// numbers; for str, anything but an instance reaches the operator.
 fn self_handles(this: &Value, other: &Value) -> bool {
-    let int_self = matches!(this, Value::Int(_) | Value::BigInt(_) | Value::Bool(_));
-    match other {
-        Value::Instance(_) => false,
-        Value::Float(_) => !int_self,
-        _ => true,
+    let int_like = |v: &Value| matches!(v, Value::Int(_) | Value::BigInt(_) | Value::Bool(_));
+    match this {
+        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => int_like(other),
+        Value::Float(_) => int_like(other) || matches!(other, Value::Float(_)),
+        _ => !matches!(other, Value::Instance(_)),
     }
 }
 
