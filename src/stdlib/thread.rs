@@ -18,14 +18,13 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use crate::vm::brc::Brc;
-
 use crate::runtime::gil::ThreadId;
 use crate::runtime::threads::{self, deadline_after, RawLock, RawRLock};
 use crate::stdlib::{
     add_functions, arg, check_args, downcast, native_object, new_module, set_attr, to_i64,
     type_name, NativeClass,
 };
+use crate::vm::brc::Brc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::types;

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use crate::compile::code::flags;
+use crate::vm::brc::Brc;
 use crate::vm::class::is_subclass;
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::frame::Frame;

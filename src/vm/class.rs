@@ -6,7 +6,6 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 
 use crate::vm::brc::Brc;
-
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::Frame;
 use crate::vm::interp::run::Exit;

@@ -17,14 +17,13 @@
 
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use num_bigint::BigInt;
 use num_traits::FromPrimitive;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::vm::brc::Brc;
 use crate::vm::builtins::{
     arity, base_value, class_method, constructor, descriptor_error, method, no_args, no_kwargs,
     one_arg,

@@ -4,10 +4,9 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use parking_lot::Mutex;
 
+use crate::vm::brc::Brc;
 use crate::vm::types::types;
 use crate::vm::value::{AttrMap, ExcData, Instance, InstanceBase, PyTuple, Value};
 

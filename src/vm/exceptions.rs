@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use crate::vm::brc::Brc;
-
 use crate::vm::class::is_subclass;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::{native, type_name, Vm};

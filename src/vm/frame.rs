@@ -10,11 +10,10 @@
 
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use parking_lot::Mutex;
 
 use crate::compile::code::flags;
+use crate::vm::brc::Brc;
 use crate::vm::value::{AttrMap, Cell, CodeObj, Function, PyDict, Value};
 
 /// What a block on a frame's block stack is.

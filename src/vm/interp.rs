@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -15,6 +14,7 @@ use parking_lot::Mutex;
 use crate::compile::code::{Code, Const};
 use crate::runtime::gil::{Gil, ThreadId};
 use crate::syntax::{SyntaxError, SyntaxErrorKind};
+use crate::vm::brc::Brc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{body_function, Frame};
 use crate::vm::types::types;

@@ -6,13 +6,12 @@ use std::cmp::Ordering;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use num_bigint::{BigInt, BigUint, Sign};
 use num_integer::Integer;
 use num_traits::{FromPrimitive, One, Pow, Signed, ToPrimitive, Zero};
 
 use crate::compile::code::BinaryOpKind;
+use crate::vm::brc::Brc;
 use crate::vm::builtins::{arity, base_value, constructor, method, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;

@@ -12,10 +12,9 @@ use std::cmp::Ordering;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
 use crate::vm::attrs::{same_bytes, same_name};
+use crate::vm::brc::Brc;
 use crate::vm::builtins::{base_value, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;

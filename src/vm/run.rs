@@ -7,9 +7,8 @@
 
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind};
+use crate::vm::brc::Brc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
@@ -588,8 +587,13 @@ impl Vm {
                         }
                     }
                     Instr::StoreGlobal(i) => {
-                        let globals = self.frame.func.globals.clone();
-                        self.store_name(&globals, code, i as usize);
+                        let name = &code.names[i as usize];
+                        self.global_cache.evict(name);
+                        let v = self.pop();
+                        let old = self.frame.func.globals.replace_str(name.clone(), v);
+                        if let Some(old) = old {
+                            self.release(old);
+                        }
                     }
                     Instr::DeleteGlobal(i) => {
                         let globals = self.frame.func.globals.clone();
@@ -620,11 +624,16 @@ impl Vm {
                         }
                     }
                     Instr::StoreName(i) => {
-                        let ns = match self.frame.locals() {
-                            Some(l) => l.clone(),
-                            None => self.frame.func.globals.clone(),
+                        let name = &code.names[i as usize];
+                        self.global_cache.evict(name);
+                        let v = self.pop();
+                        let old = match self.frame.locals() {
+                            Some(locals) => locals.replace_str(name.clone(), v),
+                            None => self.frame.func.globals.replace_str(name.clone(), v),
                         };
-                        self.store_name(&ns, code, i as usize);
+                        if let Some(old) = old {
+                            self.release(old);
+                        }
                     }
                     Instr::DeleteName(i) => {
                         let ns = match self.frame.locals() {
@@ -1876,19 +1885,6 @@ impl Vm {
         Ok((exit, r))
     }
 
-    /// `name = TOS` in a module or class namespace (`StoreName`,
-    /// `StoreGlobal`).
-    #[inline(never)]
-    fn store_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) {
-        let name = &code.names[i];
-        self.global_cache.evict(name);
-        let v = self.pop();
-        if let Some(old) = ns.replace_str(name.clone(), v) {
-            self.release(old);
-        }
-    }
-
-    #[inline(never)]
     fn delete_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {
         let name = &code.names[i];
         self.global_cache.evict(name);
@@ -2009,8 +2005,8 @@ impl GlobalCache {
     }
 
     /// Forget `name`'s entry: its value is being rebound or deleted, and a
-    /// cached reference would keep the old one alive (delaying its
-    /// `__del__`, or a file's close).
+    /// cached reference would keep the old one alive (delaying a file's
+    /// close or a generator's `finally`).
     #[inline]
     fn evict(&mut self, name: &Arc<PyStr>) {
         let e = &mut self.entries[Self::slot(name)];

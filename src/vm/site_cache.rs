@@ -13,9 +13,8 @@
 
 use std::sync::Arc;
 
-use crate::vm::brc::Brc;
-
 use crate::vm::attrs::same_name;
+use crate::vm::brc::Brc;
 use crate::vm::interp::Vm;
 use crate::vm::ops;
 use crate::vm::slot;

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::vm::brc::Brc;
-
 use crate::vm::error::{ExcKind, PyErr};
 use crate::vm::exceptions::{exc_str_value, fill_derived_attrs};
 use crate::vm::interp::Vm;
