@@ -2246,8 +2246,12 @@ fn drop_value(v: Value) {
 #[inline(always)]
 fn truncate(slots: &mut Vec<Value>, len: usize) {
     while slots.len() > len {
-        if let Some(v) = slots.pop() {
-            drop_value(v);
+        let top = slots.len() - 1;
+        // SAFETY: the slot at `top` holds a value; shortening the vector
+        // first makes it ours to drop, and nothing reads it afterwards.
+        unsafe {
+            slots.set_len(top);
+            slot::drop_in_place(slots.as_mut_ptr().add(top));
         }
     }
 }

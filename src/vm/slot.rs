@@ -14,6 +14,11 @@
 //! payload alone, and an 8-byte load from the upper half of a 16-byte
 //! store does not forward on this hardware (notes/PERF.md).
 //!
+//! The reverse holds for reads: an 8-byte load of the payload alone does
+//! not forward from a 16-byte store of the whole value. Drops and clones,
+//! which need the payload to find the reference count, therefore read the
+//! value with one 16-byte load too ([`load_words`]).
+//!
 //! They rely on `Value`'s fixed layout (`repr(u8)`: the tag in byte 0, an
 //! int at offset 8), checked by the tests below.
 
@@ -23,6 +28,84 @@ use crate::vm::value::Value;
 const NULL: u64 = 0;
 /// `Value::Int`'s tag; the int is the word at offset 8.
 const INT: u64 = 3;
+/// The last tag of a value that owns no reference (Null, None, Bool, Int,
+/// Float).
+const LAST_SCALAR: u8 = 4;
+
+/// The value at `src` as two words (tag word, payload), read with one
+/// 16-byte load.
+///
+/// # Safety
+/// `src` is valid for a 16-byte read. The tag word's upper bytes may be
+/// padding: only its low byte (and for a bool, the next) is meaningful.
+#[inline(always)]
+unsafe fn load_words(src: *const Value) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (lo, hi): (u64, u64);
+        // SAFETY: the caller guarantees 16 readable bytes. The asm reads
+        // them as raw bits, so padding bytes come out as whatever the
+        // machine holds (never uninitialised Rust integers); SSE2 is part
+        // of x86_64.
+        std::arch::asm!(
+            "movdqu {x}, [{p}]",
+            "movq {lo}, {x}",
+            "punpckhqdq {x}, {x}",
+            "movq {hi}, {x}",
+            p = in(reg) src,
+            x = out(xmm_reg) _,
+            lo = out(reg) lo,
+            hi = out(reg) hi,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+        (lo, hi)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let words = src as *const u64;
+        // SAFETY: as above; only the payload word is read as an integer
+        // and the tag byte separately, so no padding is read.
+        (*(src as *const u8) as u64, words.add(1).read())
+    }
+}
+
+/// Rebuild a value from the words [`load_words`] read.
+///
+/// # Safety
+/// The words were read from a valid value whose ownership passes to the
+/// result, and its tag is above [`LAST_SCALAR`] (no payload in the tag
+/// word, so clearing its padding bytes changes nothing).
+#[inline(always)]
+unsafe fn from_words(tag: u64, payload: u64) -> Value {
+    std::mem::transmute::<[u64; 2], Value>([tag & 0xff, payload])
+}
+
+/// Drop the value at `p` in place (see [`load_words`] for why not
+/// `std::ptr::drop_in_place`).
+///
+/// # Safety
+/// As `std::ptr::drop_in_place`: `p` holds a valid value, which is
+/// treated as moved out afterwards.
+#[inline(always)]
+pub unsafe fn drop_in_place(p: *mut Value) {
+    // A one-byte load of the tag forwards from any store of it; most
+    // values dropped in hot loops are scalars.
+    if *(p as *const u8) > LAST_SCALAR {
+        let (tag, payload) = load_words(p);
+        drop_words(tag, payload);
+    }
+}
+
+/// Out of line: the value is rebuilt in registers, so the drop glue reads
+/// its payload from there or from this function's own word stores.
+#[inline(never)]
+unsafe fn drop_words(tag: u64, payload: u64) {
+    match from_words(tag, payload) {
+        Value::Instance(x) => std::mem::drop(x),
+        Value::Str(x) => std::mem::drop(x),
+        v => std::mem::drop(v),
+    }
+}
 
 /// Store `tag` and `payload` as one value with a single 16-byte store.
 ///
@@ -167,6 +250,24 @@ mod tests {
         let taken = take(&mut c);
         assert!(matches!(c, Value::Null));
         drop(taken);
+        if let Value::Str(a) = &s {
+            assert_eq!(std::sync::Arc::strong_count(a), 1);
+        }
+    }
+
+    #[test]
+    fn drops_in_place_release_the_count() {
+        let s = Value::str("shared");
+        let mut copies = vec![s.clone(), Value::Int(3), s.clone(), Value::None];
+        let p = copies.as_mut_ptr();
+        // SAFETY: each slot holds a valid value, dropped once; the vector
+        // forgets them first.
+        unsafe {
+            copies.set_len(0);
+            for i in 0..4 {
+                drop_in_place(p.add(i));
+            }
+        }
         if let Value::Str(a) = &s {
             assert_eq!(std::sync::Arc::strong_count(a), 1);
         }
