@@ -128,7 +128,7 @@ fn store_hinted(inst: &Instance, value: Value, hint: &mut u32, key: &Arc<str>) {
     let old = match i.and_then(|i| attrs.get_index_mut(i).map(|(_, v)| (i, v))) {
         Some((i, slot)) => {
             *hint = i as u32;
-            Some(std::mem::replace(slot, value))
+            Some(slot::replace(slot, value))
         }
         None => {
             *hint = attrs.len() as u32;

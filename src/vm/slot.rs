@@ -96,6 +96,34 @@ pub unsafe fn drop_in_place(p: *mut Value) {
     }
 }
 
+/// A value moved out of a slot as its two words ([`load_words`]); dropping
+/// it drops the value.
+pub struct Words(u64, u64);
+
+impl Drop for Words {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.0 as u8 > LAST_SCALAR {
+            // SAFETY: the words are a value this owns (see `replace`).
+            unsafe { drop_words(self.0, self.1) }
+        }
+    }
+}
+
+/// Put `v` in `dst` and return the old value, read with one 16-byte load
+/// (a field-by-field copy of it would not forward from the 16-byte store
+/// that usually wrote it).
+#[inline(always)]
+pub fn replace(dst: &mut Value, v: Value) -> Words {
+    // SAFETY: `dst` is a valid value; its words are moved into the result
+    // and the slot overwritten at once, with nothing in between.
+    unsafe {
+        let (tag, payload) = load_words(dst);
+        std::ptr::write(dst, v);
+        Words(tag, payload)
+    }
+}
+
 /// Out of line: the value is rebuilt in registers, so the drop glue reads
 /// its payload from there or from this function's own word stores.
 #[inline(never)]
