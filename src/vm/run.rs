@@ -1410,9 +1410,11 @@ impl Vm {
         unsafe { self.stack.set_len(fpos) };
         let r = (nf.func)(self, &args[..nargs], &[]);
         for a in args.iter_mut().take(nargs) {
-            drop_value(std::mem::replace(a, Value::Null));
+            // SAFETY: each argument is dropped once, here; the array is
+            // forgotten below. (A whole-value load: see `slot`.)
+            unsafe { slot::drop_in_place(a) };
         }
-        // Only `Null`s are left: skip the array's drop glue.
+        // Everything in it was dropped or is `Null`: skip its drop glue.
         std::mem::forget(args);
         push_value(&mut self.stack, r?);
         self.breaker_check()

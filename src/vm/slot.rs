@@ -208,6 +208,8 @@ pub unsafe fn write_clone(dst: *mut Value, v: &Value) {
         Value::Function(x) => std::mem::forget(x.clone()),
         Value::Class(x) => std::mem::forget(x.clone()),
         Value::Object(x) => std::mem::forget(x.clone()),
+        Value::Native(x) => std::mem::forget(x.clone()),
+        Value::Dict(x) => std::mem::forget(x.clone()),
         _ => {
             dst.write(v.clone());
             return;
