@@ -808,7 +808,17 @@ impl Vm {
                         if fast.is_some() {
                             // Both operands are scalars: overwrite the left one in place.
                             forget_top(&mut self.stack);
-                            set_scalar(&mut self.stack[len - 2], fast);
+                            match (fast, instrs.get(pc)) {
+                                // `return a + b`: the return moves the value
+                                // whole, which would not forward from the
+                                // payload-only update below (see `slot`).
+                                (Num::I(r), Some(Instr::ReturnValue)) => {
+                                    // SAFETY: the left operand was an int,
+                                    // which owns nothing.
+                                    unsafe { slot::write_int(&mut self.stack[len - 2], r) }
+                                }
+                                _ => set_scalar(&mut self.stack[len - 2], fast),
+                            }
                         } else if !self.str_concat_in_place(op, instrs.get(pc), fb)? {
                             let b = self.pop();
                             let a = self.pop();
