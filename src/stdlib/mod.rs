@@ -140,6 +140,7 @@ pub fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: boo
         qualname: qualname.into(),
         func,
         is_method,
+        takes_kwargs: true,
     }))
 }
 

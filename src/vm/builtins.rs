@@ -35,11 +35,41 @@ pub(crate) fn native(name: &'static str, qualname: &str, func: NativeFn, is_meth
         qualname: qualname.into(),
         func,
         is_method,
+        takes_kwargs: true,
     }))
 }
 
-/// Install a native method `class.name`.
+/// A native that takes no keyword arguments: the call machinery rejects them
+/// (see `NativeFunction::takes_kwargs`).
+pub(crate) fn native_no_kwargs(
+    name: &'static str,
+    qualname: &str,
+    func: NativeFn,
+    is_method: bool,
+) -> Value {
+    Value::Native(Arc::new(NativeFunction {
+        name,
+        qualname: qualname.into(),
+        func,
+        is_method,
+        takes_kwargs: false,
+    }))
+}
+
+/// Install a native method `class.name` that takes no keyword arguments, as
+/// most of CPython's built-in methods: `"a".strip(chars="x")` raises
+/// "str.strip() takes no keyword arguments".
 pub(crate) fn method(class: &Arc<Class>, name: &'static str, func: NativeFn) {
+    let qualname = format!("{}.{}", class.name, name);
+    class
+        .attrs
+        .lock()
+        .insert(name.into(), native_no_kwargs(name, &qualname, func, true));
+}
+
+/// Install a native method that parses its own keyword arguments
+/// (`str.split(sep=...)`, `list.sort(key=...)`, `dict.update(**kw)`).
+pub(crate) fn method_kw(class: &Arc<Class>, name: &'static str, func: NativeFn) {
     let qualname = format!("{}.{}", class.name, name);
     class
         .attrs
@@ -60,10 +90,21 @@ pub(crate) fn constructor(class: &Arc<Class>, func: NativeFn) {
 /// `class_method` works while the built-in types are still being made.
 static CLASSMETHOD: std::sync::OnceLock<Arc<Class>> = std::sync::OnceLock::new();
 
-/// Install a class method (`dict.fromkeys`, `int.from_bytes`).
+/// Install a class method that takes no keyword arguments (`dict.fromkeys`,
+/// `float.fromhex`).
 pub(crate) fn class_method(class: &Arc<Class>, name: &'static str, func: NativeFn) {
     let qualname = format!("{}.{}", class.name, name);
-    let f = native(name, &qualname, func, false);
+    install_class_method(class, name, native_no_kwargs(name, &qualname, func, false));
+}
+
+/// Install a class method that parses its own keyword arguments
+/// (`int.from_bytes(b, byteorder=...)`).
+pub(crate) fn class_method_kw(class: &Arc<Class>, name: &'static str, func: NativeFn) {
+    let qualname = format!("{}.{}", class.name, name);
+    install_class_method(class, name, native(name, &qualname, func, false));
+}
+
+fn install_class_method(class: &Arc<Class>, name: &'static str, f: Value) {
     let Some(cm) = CLASSMETHOD.get() else {
         return;
     };
@@ -1100,6 +1141,7 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                     for k in std::iter::once(c).chain(c.mro.iter()) {
                         add_keys(&k.attrs.lock(), &mut names);
                     }
+                    names.extend(object_attr_names(c));
                 }
                 _ => {
                     if let Value::Instance(i) = v {
@@ -1108,6 +1150,7 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                     for k in std::iter::once(&class).chain(class.mro.iter()) {
                         add_keys(&k.attrs.lock(), &mut names);
                     }
+                    names.extend(object_attr_names(&class));
                 }
             }
         }
@@ -1117,6 +1160,20 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::list(
         names.into_iter().map(Value::from_string).collect(),
     ))
+}
+
+/// The attributes every object has in CPython that are not entries of a
+/// class namespace here: `__class__`, `__doc__`, and `__dict__` for
+/// instances of a script class without `__slots__` somewhere in its MRO.
+fn object_attr_names(class: &Arc<Class>) -> Vec<String> {
+    let mut names = vec!["__class__".to_string(), "__doc__".to_string()];
+    let has_dict = std::iter::once(class)
+        .chain(class.mro.iter())
+        .any(|k| &*k.module != "builtins" && !k.attrs.lock().contains_key("__slots__"));
+    if has_dict {
+        names.push("__dict__".to_string());
+    }
+    names
 }
 
 fn b_globals(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
@@ -1362,7 +1419,7 @@ fn noop_init(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn install_descriptors(t: &Types) {
     let p = &t.property;
     constructor(p, property_new);
-    method(p, "__init__", noop_init);
+    method_kw(p, "__init__", noop_init);
     method(p, "getter", property_getter);
     method(p, "setter", property_setter);
     method(p, "deleter", property_deleter);
@@ -1378,13 +1435,44 @@ fn install_descriptors(t: &Types) {
         (&t.classmethod, classmethod_new),
     ] {
         constructor(c, new);
-        method(c, "__init__", noop_init);
+        method_kw(c, "__init__", noop_init);
         crate::vm::iter::getter(t, c, "__func__", wrapper_func);
         crate::vm::iter::getter(t, c, "__wrapped__", wrapper_func);
     }
     method(&t.staticmethod, "__get__", staticmethod_get);
-    method(&t.staticmethod, "__call__", staticmethod_call);
+    method_kw(&t.staticmethod, "__call__", staticmethod_call);
     method(&t.classmethod, "__get__", classmethod_get);
+    // Everything callable answers `__call__` (`len.__call__([1])`, `f.__call__()`,
+    // `int.__call__("5")` through the metaclass), and functions are descriptors.
+    for c in [&t.function, &t.builtin_function, &t.method, &t.type_] {
+        method_kw(c, "__call__", dunder_call);
+    }
+    method(&t.function, "__get__", function_get);
+}
+
+/// `f.__call__(*args, **kw)`: a call of the receiver.
+fn dunder_call(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    match args.split_first() {
+        Some((f, rest)) => vm.call(f, rest, kw),
+        None => Err(PyErr::type_error(
+            "unbound method __call__() needs an argument",
+        )),
+    }
+}
+
+/// `function.__get__(obj, type=None)`: the function bound to `obj`, or the
+/// function itself when `obj` is None.
+fn function_get(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    arity("__get__", args.get(1..).unwrap_or_default(), 1, 2)?;
+    if args[1].is_none() {
+        return Ok(args[0].clone());
+    }
+    Ok(Value::BoundMethod(Arc::new(
+        crate::vm::value::BoundMethod {
+            func: args[0].clone(),
+            receiver: args[1].clone(),
+        },
+    )))
 }
 
 // ---- files (`open`) ----

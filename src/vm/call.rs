@@ -12,7 +12,7 @@ use crate::vm::interp::run::Exit;
 use crate::vm::interp::{type_name, Vm};
 use crate::vm::ops::lookup_with_owner;
 use crate::vm::types::types;
-use crate::vm::value::{Class, Function, Kwargs, ObjKind, PyDict, PyStr, Value};
+use crate::vm::value::{Class, Function, Kwargs, NativeFunction, ObjKind, PyDict, PyStr, Value};
 
 /// Keyword arguments in one of the two shapes calls produce.
 #[derive(Clone, Copy)]
@@ -268,6 +268,96 @@ pub fn function_str(f: &Value) -> String {
     }
 }
 
+/// CPython's error for keyword arguments passed to a native that takes none:
+/// "str.strip() takes no keyword arguments"; the operator slots (CPython's
+/// slot wrappers: `[].__len__`, `(1).__add__`) say "wrapper __len__() takes
+/// no keyword arguments".
+#[cold]
+fn no_kwargs_error(nf: &NativeFunction) -> PyErr {
+    // Slot names that CPython exposes as slot wrappers, except where a type
+    // defines the dunder as an ordinary method (`list.__getitem__`,
+    // `dict.__contains__`).
+    const SLOTS: &[&str] = &[
+        "__abs__",
+        "__add__",
+        "__and__",
+        "__bool__",
+        "__call__",
+        "__contains__",
+        "__delattr__",
+        "__delitem__",
+        "__divmod__",
+        "__eq__",
+        "__float__",
+        "__floordiv__",
+        "__ge__",
+        "__getattribute__",
+        "__getitem__",
+        "__gt__",
+        "__hash__",
+        "__iadd__",
+        "__iand__",
+        "__imul__",
+        "__index__",
+        "__init__",
+        "__int__",
+        "__invert__",
+        "__ior__",
+        "__isub__",
+        "__iter__",
+        "__ixor__",
+        "__le__",
+        "__len__",
+        "__lshift__",
+        "__lt__",
+        "__mod__",
+        "__mul__",
+        "__ne__",
+        "__neg__",
+        "__next__",
+        "__or__",
+        "__pos__",
+        "__pow__",
+        "__radd__",
+        "__rand__",
+        "__rdivmod__",
+        "__repr__",
+        "__rfloordiv__",
+        "__rlshift__",
+        "__rmod__",
+        "__rmul__",
+        "__ror__",
+        "__rpow__",
+        "__rrshift__",
+        "__rshift__",
+        "__rsub__",
+        "__rtruediv__",
+        "__rxor__",
+        "__setattr__",
+        "__setitem__",
+        "__str__",
+        "__sub__",
+        "__truediv__",
+        "__xor__",
+        "__get__",
+        "__set__",
+        "__delete__",
+    ];
+    const METHODS: &[&str] = &[
+        "list.__getitem__",
+        "dict.__getitem__",
+        "dict.__contains__",
+        "set.__contains__",
+        "frozenset.__contains__",
+    ];
+    let msg = if SLOTS.contains(&nf.name) && !METHODS.contains(&&*nf.qualname) {
+        format!("wrapper {}() takes no keyword arguments", nf.name)
+    } else {
+        format!("{}() takes no keyword arguments", nf.qualname)
+    };
+    PyErr::type_error(msg)
+}
+
 /// If instantiating `c` can run its `__init__` as an ordinary frame (the
 /// default `object.__new__` and a script `__init__`), that `__init__`.
 pub(crate) fn inline_init(c: &Arc<Class>) -> Option<Brc<Function>> {
@@ -293,7 +383,9 @@ impl Vm {
     /// through this (a nested dispatch loop runs the callee).
     pub fn call(&mut self, f: &Value, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
         match f {
-            Value::Native(nf) => (nf.func)(self, args, kwargs),
+            Value::Native(nf) if kwargs.is_empty() || nf.takes_kwargs => {
+                (nf.func)(self, args, kwargs)
+            }
             _ => self.call_any(f, args, KwView::Pairs(kwargs)),
         }
     }
@@ -327,8 +419,9 @@ impl Vm {
         match f {
             Value::Function(func) => self.call_function(func, args, kw),
             Value::Native(nf) => match kw {
+                KwView::Pairs([]) | KwView::Names([]) => (nf.func)(self, args, &[]),
+                _ if !nf.takes_kwargs => Err(no_kwargs_error(nf)),
                 KwView::Pairs(p) => (nf.func)(self, args, p),
-                KwView::Names([]) => (nf.func)(self, args, &[]),
                 KwView::Names(_) => {
                     let pairs = kw.to_pairs(args);
                     let npos = kw.npos(args);

@@ -25,8 +25,8 @@ use parking_lot::{Mutex, MutexGuard};
 
 use crate::vm::brc::Brc;
 use crate::vm::builtins::{
-    arity, base_value, class_method, constructor, descriptor_error, method, no_args, no_kwargs,
-    one_arg,
+    arity, base_value, class_method, constructor, descriptor_error, method, method_kw, no_args,
+    no_kwargs, one_arg,
 };
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -1517,7 +1517,7 @@ fn view_isdisjoint(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> 
 pub fn install(t: &Types) {
     let c = &t.dict;
     constructor(c, dict_new);
-    method(c, "__init__", dict_init);
+    method_kw(c, "__init__", dict_init);
     method(c, "__len__", dict_len);
     method(c, "__contains__", dict_contains_m);
     method(c, "__getitem__", dict_getitem);
@@ -1538,7 +1538,7 @@ pub fn install(t: &Types) {
     method(c, "keys", dict_keys);
     method(c, "values", dict_values);
     method(c, "items", dict_items);
-    method(c, "update", dict_update);
+    method_kw(c, "update", dict_update);
     method(c, "clear", dict_clear);
     method(c, "copy", dict_copy);
     class_method(c, "fromkeys", dict_fromkeys);

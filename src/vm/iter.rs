@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use crate::vm::slot;
 use crate::vm::spin::SpinMutex;
 
-use crate::vm::builtins::{arity, constructor, index_value, method, type_name};
+use crate::vm::builtins::{arity, constructor, index_value, method, method_kw, type_name};
 use crate::vm::dict::{as_view, ViewKind};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -1234,12 +1234,18 @@ fn enumerate_new(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn zip_new(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let mut strict = false;
+    if kw.len() > 1 {
+        return Err(PyErr::type_error(format!(
+            "zip() takes at most 1 keyword argument ({} given)",
+            kw.len()
+        )));
+    }
     for (k, v) in kw {
         if &**k == "strict" {
             strict = vm.is_true(v)?;
         } else {
             return Err(PyErr::type_error(format!(
-                "zip() got an unexpected keyword argument '{k}'"
+                "'{k}' is an invalid keyword argument for zip()"
             )));
         }
     }
@@ -1373,12 +1379,12 @@ pub fn install(t: &Types) {
     ] {
         let c = t.iterator_class(name);
         constructor(&c, f);
-        method(&c, "__init__", noop_init);
+        method_kw(&c, "__init__", noop_init);
     }
 
     let r = &t.range;
     constructor(r, range_new);
-    method(r, "__init__", noop_init);
+    method_kw(r, "__init__", noop_init);
     method(r, "__len__", range_len_m);
     method(r, "__iter__", range_iter_m);
     method(r, "__reversed__", range_reversed_m);

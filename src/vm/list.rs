@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crate::compile::code::CompareKind;
 use crate::vm::builtins::{
-    arity, base_value, constructor, descriptor_error, method, no_args, no_kwargs, one_arg,
+    arity, base_value, constructor, descriptor_error, method, method_kw, no_args, no_kwargs,
+    one_arg,
 };
 use crate::vm::dict::{builtin_instance, native_eq};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
@@ -692,7 +693,7 @@ fn repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 pub fn install(t: &Types) {
     let c = &t.list;
     constructor(c, list_new);
-    method(c, "__init__", list_init);
+    method_kw(c, "__init__", list_init);
     method(c, "append", append);
     method(c, "extend", extend);
     method(c, "insert", insert);
@@ -701,7 +702,7 @@ pub fn install(t: &Types) {
     method(c, "clear", clear);
     method(c, "index", index);
     method(c, "count", count);
-    method(c, "sort", sort);
+    method_kw(c, "sort", sort);
     method(c, "reverse", reverse);
     method(c, "copy", copy);
     method(c, "__len__", len);

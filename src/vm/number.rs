@@ -12,7 +12,7 @@ use num_traits::{FromPrimitive, One, Pow, Signed, ToPrimitive, Zero};
 
 use crate::compile::code::BinaryOpKind;
 use crate::vm::brc::Brc;
-use crate::vm::builtins::{arity, base_value, constructor, method, no_args, type_name};
+use crate::vm::builtins::{arity, base_value, constructor, method, method_kw, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
@@ -1965,8 +1965,8 @@ pub fn install(t: &Types) {
     method(&t.int, "__float__", int_float);
     method(&t.int, "__round__", int_round);
     method(&t.int, "as_integer_ratio", int_as_integer_ratio);
-    method(&t.int, "to_bytes", int_to_bytes);
-    crate::vm::builtins::class_method(&t.int, "from_bytes", int_from_bytes);
+    method_kw(&t.int, "to_bytes", int_to_bytes);
+    crate::vm::builtins::class_method_kw(&t.int, "from_bytes", int_from_bytes);
     method(&t.float, "is_integer", float_is_integer);
     method(&t.float, "as_integer_ratio", float_as_integer_ratio);
     method(&t.float, "__int__", float_int);

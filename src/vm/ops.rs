@@ -3256,7 +3256,11 @@ impl Vm {
                     Ok(())
                 }
                 Key::Slice(a, b, c) => {
-                    let new_items = self.collect_or(&value, "can only assign an iterable")?;
+                    let msg = match c {
+                        None | Some(1) => "can only assign an iterable",
+                        _ => "must assign iterable to extended slice",
+                    };
+                    let new_items = self.collect_or(&value, msg)?;
                     self.list_assign_slice(l, a, b, c, new_items)
                 }
                 Key::Other => Err(PyErr::type_error(format!(
@@ -3918,7 +3922,17 @@ fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Val
     r.ok_or_else(|| vm.no_attribute(obj, name.as_str()))
 }
 
-fn object_init_subclass(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn object_init_subclass(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    // Class keywords no `__init_subclass__` consumed (`class B(flag=1)`).
+    if !kw.is_empty() {
+        let name = match args.first() {
+            Some(Value::Class(c)) => c.name.to_string(),
+            _ => "object".to_string(),
+        };
+        return Err(PyErr::type_error(format!(
+            "{name}.__init_subclass__() takes no keyword arguments"
+        )));
+    }
     Ok(Value::None)
 }
 
@@ -3945,6 +3959,7 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let rest = &args[1..];
     match rest.len() {
         1 if kwargs.is_empty() => Ok(Value::Class(types().class_of(&rest[0]).clone())),
+        1 => Err(PyErr::type_error("type() takes no keyword arguments")),
         3 => {
             let name = match &rest[0] {
                 Value::Str(s) => s.clone(),
@@ -4075,6 +4090,11 @@ macro_rules! binop_natives {
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
+                if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                    // CPython's sequence slots raise for a wrong operand
+                    // (`"a".__add__(1)`) rather than return NotImplemented.
+                    return vm.binary_op(&a, &b, BinaryOpKind::$op);
+                }
                 Ok(vm.builtin_binop(&a, &b, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
             }
             fn $rname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -4082,6 +4102,9 @@ macro_rules! binop_natives {
                 let (a, b) = (base_value(&args[0]), base_value(&args[1]));
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
+                }
+                if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                    return vm.binary_op(&b, &a, BinaryOpKind::$op);
                 }
                 Ok(vm.builtin_binop(&b, &a, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
             }
@@ -4272,7 +4295,7 @@ fn add(class: &Arc<Class>, name: &'static str, f: crate::vm::value::NativeFn) {
 pub fn install(t: &Types) {
     let o = &t.object;
     crate::vm::builtins::constructor(o, object_new);
-    add(o, "__init__", object_init);
+    crate::vm::builtins::method_kw(o, "__init__", object_init);
     add(o, "__eq__", object_eq);
     add(o, "__ne__", object_ne);
     add(o, "__lt__", object_not_implemented);
@@ -4287,7 +4310,7 @@ pub fn install(t: &Types) {
     add(o, "__delattr__", object_delattr);
     add(o, "__getattribute__", object_getattribute);
     add(o, "__dir__", object_dir);
-    crate::vm::builtins::class_method(o, "__init_subclass__", object_init_subclass);
+    crate::vm::builtins::class_method_kw(o, "__init_subclass__", object_init_subclass);
 
     crate::vm::builtins::constructor(&t.type_, type_new);
     add(&t.type_, "mro", type_mro);
@@ -4335,9 +4358,11 @@ pub fn install(t: &Types) {
         add(c, "__rxor__", nb_rxor);
     }
     add(&t.int, "__invert__", nb_invert);
-    add(&t.str_, "__add__", nb_add);
-    add(&t.str_, "__mul__", nb_mul);
-    add(&t.str_, "__rmul__", nb_rmul);
+    for c in [&t.str_, &t.bytes] {
+        add(c, "__add__", nb_add);
+        add(c, "__mul__", nb_mul);
+        add(c, "__rmul__", nb_rmul);
+    }
     for c in [&t.int, &t.float, &t.str_, &t.bool_] {
         add(c, "__lt__", cmp_lt);
         add(c, "__le__", cmp_le);

@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 
 use crate::compile::code::{BinaryOpKind, CompareKind};
 use crate::vm::builtins::{
-    arity, base_value, constructor, method, no_args, no_kwargs, one_arg, type_name,
+    arity, base_value, constructor, method, method_kw, no_args, no_kwargs, one_arg, type_name,
 };
 use crate::vm::dict::{builtin_instance, key_hash, native_eq, NeedsEq};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
@@ -1354,11 +1354,11 @@ pub fn install(t: &Types) {
         method(c, "__ge__", s_ge);
         if frozen {
             constructor(c, frozenset_new);
-            method(c, "__init__", noop_init);
+            method_kw(c, "__init__", noop_init);
             method(c, "__hash__", fs_hash);
         } else {
             constructor(c, set_new);
-            method(c, "__init__", set_init);
+            method_kw(c, "__init__", set_init);
             method(c, "add", s_add);
             method(c, "remove", s_remove);
             method(c, "discard", s_discard);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::compile::code::{BinaryOpKind, Instr};
 
-use crate::vm::builtins::{arity, base_value, constructor, method, no_args, type_name};
+use crate::vm::builtins::{arity, base_value, constructor, method, method_kw, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::format::{self, Named};
 use crate::vm::interp::Vm;
@@ -1677,6 +1677,11 @@ fn str_contains(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Bool(vm.contains(&Value::Str(s), &args[1])?))
 }
 
+fn str_iter(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let s = this(args, "__iter__")?;
+    vm.iter(&Value::Str(s))
+}
+
 fn str_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = this(args, "__getitem__")?;
     crate::vm::builtins::one_arg("str.__getitem__", &args[1..])?;
@@ -1916,10 +1921,51 @@ fn bytes_decode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value>
     Ok(new_str(decode(&b, &enc, &errors)?))
 }
 
-fn bytes_hex(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+/// `bytes.hex(sep=None, bytes_per_sep=1)`: a separator every `bytes_per_sep`
+/// bytes, counted from the right (from the left when negative).
+fn bytes_hex(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let b = bytes_this(args, "hex")?;
-    let mut out = String::with_capacity(b.len() * 2);
-    for c in b.iter() {
+    let a = merge_kwargs("hex", &args[1..], kw, &["sep", "bytes_per_sep"])?;
+    let sep = match &a[0] {
+        None => None,
+        Some(v) => {
+            let (len, first) = match base_value(v) {
+                Value::Str(s) => (s.as_str().chars().count(), s.as_str().chars().next()),
+                Value::Bytes(b) => (b.len(), b.first().map(|&c| c as char)),
+                _ => {
+                    return Err(PyErr::type_error(format!(
+                        "object of type '{}' has no len()",
+                        type_name(v)
+                    )))
+                }
+            };
+            match first {
+                Some(c) if len == 1 && c.is_ascii() => Some(c),
+                Some(_) if len == 1 => {
+                    return Err(PyErr::new(ExcKind::ValueError, "sep must be ASCII."))
+                }
+                _ => return Err(PyErr::new(ExcKind::ValueError, "sep must be length 1.")),
+            }
+        }
+    };
+    let per = match &a[1] {
+        Some(v) => crate::vm::builtins::index_value(vm, v)?,
+        None => 1,
+    };
+    let group = per.unsigned_abs() as usize;
+    let mut out = String::with_capacity(b.len() * 3);
+    for (i, c) in b.iter().enumerate() {
+        if let (Some(sep), true) = (sep, i > 0 && group > 0) {
+            // From the right: a separator where the bytes left are a multiple.
+            let boundary = if per > 0 {
+                (b.len() - i) % group == 0
+            } else {
+                i % group == 0
+            };
+            if boundary {
+                out.push(sep);
+            }
+        }
         out.push_str(&format!("{c:02x}"));
     }
     Ok(new_str(out))
@@ -2147,6 +2193,17 @@ fn bytes_replace(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(bytes_value(r.chars().map(|c| c as u8).collect()))
 }
 
+fn bytes_iter(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "__iter__")?;
+    vm.iter(&Value::Bytes(b))
+}
+
+fn bytes_contains(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = bytes_this(args, "__contains__")?;
+    crate::vm::builtins::one_arg("bytes.__contains__", &args[1..])?;
+    Ok(Value::Bool(vm.contains(&Value::Bytes(b), &args[1])?))
+}
+
 fn bytes_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let b = bytes_this(args, "__getitem__")?;
     crate::vm::builtins::one_arg("bytes.__getitem__", &args[1..])?;
@@ -2157,10 +2214,12 @@ fn bytes_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn install_bytes(t: &Types) {
     let c = &t.bytes;
     constructor(c, bytes_new);
-    method(c, "decode", bytes_decode);
-    method(c, "hex", bytes_hex);
+    method_kw(c, "decode", bytes_decode);
+    method_kw(c, "hex", bytes_hex);
     method(c, "__len__", bytes_len);
     method(c, "__getitem__", bytes_getitem);
+    method(c, "__iter__", bytes_iter);
+    method(c, "__contains__", bytes_contains);
     method(c, "find", bytes_find);
     method(c, "rfind", bytes_rfind);
     method(c, "index", bytes_index);
@@ -2168,7 +2227,7 @@ fn install_bytes(t: &Types) {
     method(c, "startswith", bytes_startswith);
     method(c, "endswith", bytes_endswith);
     method(c, "join", bytes_join);
-    method(c, "split", bytes_split);
+    method_kw(c, "split", bytes_split);
     method(c, "strip", bytes_strip);
     method(c, "upper", bytes_upper);
     method(c, "lower", bytes_lower);
@@ -2198,9 +2257,9 @@ pub fn install(t: &Types) {
     method(c, "isidentifier", str_isidentifier);
     method(c, "isprintable", str_isprintable);
     method(c, "isascii", str_isascii);
-    method(c, "split", str_split);
-    method(c, "rsplit", str_rsplit);
-    method(c, "splitlines", str_splitlines);
+    method_kw(c, "split", str_split);
+    method_kw(c, "rsplit", str_rsplit);
+    method_kw(c, "splitlines", str_splitlines);
     method(c, "join", str_join);
     method(c, "strip", str_strip);
     method(c, "lstrip", str_lstrip);
@@ -2217,21 +2276,23 @@ pub fn install(t: &Types) {
     method(c, "ljust", str_ljust);
     method(c, "rjust", str_rjust);
     method(c, "zfill", str_zfill);
-    method(c, "expandtabs", str_expandtabs);
+    method_kw(c, "expandtabs", str_expandtabs);
     method(c, "partition", str_partition);
     method(c, "rpartition", str_rpartition);
     method(c, "removeprefix", str_removeprefix);
     method(c, "removesuffix", str_removesuffix);
-    method(c, "encode", str_encode);
-    method(c, "format", str_format);
+    method_kw(c, "encode", str_encode);
+    method_kw(c, "format", str_format);
     method(c, "format_map", str_format_map);
     method(c, "translate", str_translate);
     method(c, "__len__", str_len);
     method(c, "__contains__", str_contains);
     method(c, "__getitem__", str_getitem);
+    method(c, "__iter__", str_iter);
     method(c, "__str__", str_str);
     method(c, "__mod__", str_mod);
-    let static_fn = crate::vm::builtins::native("maketrans", "str.maketrans", str_maketrans, false);
+    let static_fn =
+        crate::vm::builtins::native_no_kwargs("maketrans", "str.maketrans", str_maketrans, false);
     let wrapped = Value::Object(Arc::new(crate::vm::value::Object {
         class: t.staticmethod.clone(),
         kind: crate::vm::value::ObjKind::StaticMethod(static_fn),

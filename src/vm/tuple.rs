@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::compile::code::CompareKind;
 use crate::vm::builtins::{
-    arity, base_value, constructor, descriptor_error, method, no_kwargs, one_arg,
+    arity, base_value, constructor, descriptor_error, method, method_kw, no_kwargs, one_arg,
 };
 use crate::vm::dict::builtin_instance;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
@@ -178,7 +178,7 @@ cmps! {
 pub fn install(t: &Types) {
     let c = &t.tuple;
     constructor(c, tuple_new);
-    method(c, "__init__", noop_init);
+    method_kw(c, "__init__", noop_init);
     method(c, "index", index);
     method(c, "count", count);
     method(c, "__len__", len);

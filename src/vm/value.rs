@@ -374,6 +374,11 @@ pub struct NativeFunction {
     pub func: NativeFn,
     /// Native methods bind like functions (`"a".upper` is a bound method).
     pub is_method: bool,
+    /// Whether the function parses keyword arguments itself. Most built-in
+    /// methods take none (`"a".strip(chars="x")`): for those the call
+    /// machinery raises CPython's "takes no keyword arguments" before `func`
+    /// runs, so `func` may ignore its `Kwargs`.
+    pub takes_kwargs: bool,
 }
 
 pub struct BoundMethod {
