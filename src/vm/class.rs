@@ -50,6 +50,12 @@ pub fn lookup(class: &Arc<Class>, name: &str) -> Option<Value> {
 /// A new instance of `class` with the built-in part its layout needs
 /// (exceptions get their state; subclasses of list, dict, ... an empty value).
 pub fn new_instance(class: &Arc<Class>) -> Value {
+    new_instance_of(class.clone())
+}
+
+/// [`new_instance`], taking over the caller's reference to the class (one
+/// atomic count update less per instantiation).
+pub fn new_instance_of(class: Arc<Class>) -> Value {
     let base = match class.layout {
         Layout::BaseException => InstanceBase::Exception(Box::new(ExcData::new(Vec::new()))),
         Layout::Int => InstanceBase::Builtin(Mutex::new(Value::Int(0))),
@@ -69,7 +75,7 @@ pub fn new_instance(class: &Arc<Class>) -> Value {
         _ => InstanceBase::Plain,
     };
     Value::Instance(Brc::new(Instance {
-        class: class.clone(),
+        class,
         attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
         base,
     }))

@@ -1331,7 +1331,7 @@ impl Vm {
             }
             Value::Class(c) if kwnames.is_empty() => match self.cached_construct(&c) {
                 Construct::Frame(init) => {
-                    let inst = crate::vm::class::new_instance(&c);
+                    let inst = crate::vm::class::new_instance_of(c);
                     self.stack.insert(astart, inst.clone());
                     // The class's slot keeps the instance for the return.
                     self.stack[fpos] = inst;
