@@ -128,10 +128,25 @@ pub fn replace(dst: &mut Value, v: Value) -> Words {
 /// its payload from there or from this function's own word stores.
 #[inline(never)]
 unsafe fn drop_words(tag: u64, payload: u64) {
+    // Every variant that owns a reference is listed: dropping the whole
+    // value would store it to memory in halves and reload it in one piece,
+    // which stalls in the same way.
     match from_words(tag, payload) {
-        Value::Instance(x) => std::mem::drop(x),
+        Value::Null | Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        Value::BigInt(x) => std::mem::drop(x),
         Value::Str(x) => std::mem::drop(x),
-        v => std::mem::drop(v),
+        Value::Bytes(x) => std::mem::drop(x),
+        Value::List(x) => std::mem::drop(x),
+        Value::Tuple(x) => std::mem::drop(x),
+        Value::Dict(x) => std::mem::drop(x),
+        Value::Set(x) | Value::FrozenSet(x) => std::mem::drop(x),
+        Value::Function(x) => std::mem::drop(x),
+        Value::Native(x) => std::mem::drop(x),
+        Value::BoundMethod(x) => std::mem::drop(x),
+        Value::Class(x) => std::mem::drop(x),
+        Value::Instance(x) => std::mem::drop(x),
+        Value::Module(x) => std::mem::drop(x),
+        Value::Object(x) => std::mem::drop(x),
     }
 }
 
