@@ -2191,7 +2191,7 @@ impl<'a> Compiler<'a> {
                     expr,
                     conversion,
                     spec,
-                    span,
+                    ..
                 } => {
                     if matches!(expr.kind, ExprKind::Starred(_)) {
                         let msg = "f-string: cannot use starred expression here";
@@ -2209,7 +2209,9 @@ impl<'a> Compiler<'a> {
                         self.fstring_spec(spec)?;
                         arg |= 4;
                     }
-                    self.emit_at(Instr::FormatValue(arg), *span);
+                    // A failed format names the whole f-string, as CPython's
+                    // caret does.
+                    self.emit(Instr::FormatValue(arg));
                 }
             }
             n += 1;
