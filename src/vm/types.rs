@@ -115,7 +115,14 @@ fn c3_mro(bases: &[Arc<Class>]) -> Result<Vec<Arc<Class>>, String> {
                 .all(|s| !s[1..].iter().any(|c| Arc::ptr_eq(c, h)))
         });
         let Some(head) = head else {
-            let names: Vec<&str> = bases.iter().map(|b| &*b.name).collect();
+            // CPython names the heads left unmerged, each once, in order.
+            let mut heads: Vec<&Arc<Class>> = Vec::new();
+            for s in &seqs {
+                if !heads.iter().any(|h| Arc::ptr_eq(h, &s[0])) {
+                    heads.push(&s[0]);
+                }
+            }
+            let names: Vec<&str> = heads.iter().map(|c| &*c.name).collect();
             // CPython's message really has a line break in it.
             return Err(format!(
                 "Cannot create a consistent method resolution\norder (MRO) for bases {}",
