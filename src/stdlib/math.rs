@@ -86,9 +86,9 @@ unary! {
     fabs => f64::abs, false;
 }
 
-// Rust's `asinh`, `acosh`, `atanh` and `cbrt` are not the platform libm's, so
-// they can differ from CPython in the last bit; these are glibc's generic
-// algorithms (`cbrt` may still differ by one ulp from an x87 build).
+// Rust's `asinh`, `acosh`, `atanh` and `cbrt` are not the platform libm's
+// (`f64::cbrt` links compiler-builtins' own `cbrt`), so they can differ from
+// CPython in the last bit; these are glibc's generic algorithms.
 
 const LN2: f64 = std::f64::consts::LN_2;
 
@@ -149,19 +149,21 @@ fn libm_atanh(x: f64) -> f64 {
 
 #[allow(clippy::excessive_precision)]
 fn libm_cbrt(x: f64) -> f64 {
-    const CBRT2: f64 = 1.259_921_049_894_873_2;
-    const SQR_CBRT2: f64 = 1.587_401_051_968_199_5;
+    const CBRT2: f64 = 1.259_921_049_894_873_164_8;
+    const SQR_CBRT2: f64 = 1.587_401_051_968_199_474_8;
     const FACTOR: [f64; 5] = [1.0 / SQR_CBRT2, 1.0 / CBRT2, 1.0, CBRT2, SQR_CBRT2];
     if x == 0.0 || !x.is_finite() {
         return x + x;
     }
     let (xm, xe) = frexp_parts(x.abs());
-    let u = 0.354_895_765_043_919_86
-        + (1.508_191_937_815_849
-            + (-2.114_994_941_673_712_9
-                + (2.446_931_225_635_344_3
-                    + (-1.834_692_774_836_130_9
-                        + (0.784_932_344_976_639_3 - 0.145_263_899_385_486_38 * xm) * xm)
+    // glibc's coefficients digit for digit (a shortened literal can round
+    // to a different double).
+    let u = 0.354_895_765_043_919_860
+        + (1.508_191_937_815_848_96
+            + (-2.114_994_941_673_712_87
+                + (2.446_931_225_635_344_30
+                    + (-1.834_692_774_836_130_86
+                        + (0.784_932_344_976_639_262 - 0.145_263_899_385_486_377 * xm) * xm)
                         * xm)
                     * xm)
                 * xm)
@@ -811,7 +813,12 @@ fn isclose(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     ))
 }
 
-/// CPython's `vector_norm` in its simple form: scale by the largest magnitude.
+/// CPython 3.11's `vector_norm`: sqrt(sum(x*x)) correctly rounded in
+/// almost all cases, and bit for bit what CPython returns. The magnitudes
+/// are scaled by a power of two (losslessly) so the largest is in [0.5, 1);
+/// each square is split exactly (Veltkamp-Dekker) and summed into `csum`
+/// with its rounding errors kept in `frac1..3`; a final differential
+/// correction step fixes the square root.
 fn norm(xs: &[f64]) -> f64 {
     let mut max = 0.0f64;
     let mut found_nan = false;
@@ -825,18 +832,50 @@ fn norm(xs: &[f64]) -> f64 {
     if found_nan {
         return f64::NAN;
     }
-    if max == 0.0 || xs.len() <= 1 {
+    let mut vec: Vec<f64> = xs.iter().map(|x| x.abs()).collect();
+    vector_norm(&mut vec, max)
+}
+
+/// The body of `norm` for finite magnitudes `vec` whose largest is `max`.
+fn vector_norm(vec: &mut [f64], max: f64) -> f64 {
+    const T27: f64 = 134217729.0; // 2**27 + 1, the Veltkamp splitting constant
+    if max == 0.0 || vec.len() <= 1 {
         return max;
     }
-    if xs.len() == 2 {
-        return xs[0].hypot(xs[1]);
+    let (_, max_e) = frexp_parts(max);
+    if max_e < -1023 {
+        // 2**-max_e would overflow: make the subnormals normal first.
+        for x in vec.iter_mut() {
+            *x /= f64::MIN_POSITIVE;
+        }
+        return f64::MIN_POSITIVE * vector_norm(vec, max / f64::MIN_POSITIVE);
     }
-    let mut sum = 0.0;
-    for x in xs {
-        let s = x / max;
-        sum += s * s;
+    let scale = ldexp_i(1.0, -max_e as i32);
+    let split = |x: f64| {
+        let t = x * T27;
+        let hi = t - (t - x);
+        (hi, x - hi)
+    };
+    let (mut csum, mut frac1, mut frac2, mut frac3) = (1.0f64, 0.0f64, 0.0f64, 0.0f64);
+    // Adds `x` to `csum`, keeping the rounding error in `frac`.
+    let add = |csum: &mut f64, frac: &mut f64, x: f64| {
+        let old = *csum;
+        *csum += x;
+        *frac += (old - *csum) + x;
+    };
+    for &x in vec.iter() {
+        let (hi, lo) = split(x * scale);
+        add(&mut csum, &mut frac1, hi * hi);
+        add(&mut csum, &mut frac2, 2.0 * hi * lo);
+        frac3 += lo * lo;
     }
-    max * sum.sqrt()
+    let h = (csum - 1.0 + (frac1 + frac2 + frac3)).sqrt();
+    let (hi, lo) = split(h);
+    add(&mut csum, &mut frac1, -hi * hi);
+    add(&mut csum, &mut frac2, -2.0 * hi * lo);
+    add(&mut csum, &mut frac3, -lo * lo);
+    let x = csum - 1.0 + (frac1 + frac2 + frac3);
+    (h + x / (2.0 * h)) / scale
 }
 
 fn hypot(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {

@@ -417,39 +417,86 @@ fn namespace(name: &str, items: &[(&str, Value)]) -> Value {
     Value::Module(m)
 }
 
-/// `sys.version_info`: a tuple subclass with `major`, `minor`, ... attributes.
-fn version_info() -> Value {
-    let items = vec![
-        Value::Int(3),
-        Value::Int(11),
-        Value::Int(7),
-        Value::str("final"),
-        Value::Int(0),
-    ];
-    let tuple = Value::tuple(items.clone());
-    let mut attrs = crate::vm::value::AttrMap::default();
-    for (name, v) in ["major", "minor", "micro", "releaselevel", "serial"]
-        .iter()
-        .zip(items)
-    {
-        attrs.insert((*name).into(), v);
+/// A struct sequence such as `sys.version_info`: an instance of a tuple
+/// subclass `sys.<name>` whose items are also readable by field name, and
+/// which prints as `sys.<name>(field=value, ...)`.
+fn struct_seq(name: &str, fields: &[(&str, Value)]) -> Value {
+    use crate::vm::value::{AttrMap, Instance, InstanceBase, Layout};
+    let items: Vec<Value> = fields.iter().map(|(_, v)| v.clone()).collect();
+    let tuple = Value::tuple(items);
+    let n = Value::Int(fields.len() as i64);
+    let mut attrs = AttrMap::for_class();
+    for (field, v) in fields {
+        attrs.insert((*field).into(), v.clone());
     }
+    let names = fields.iter().map(|(f, _)| Value::str(f)).collect();
+    attrs.insert("__match_args__".into(), Value::tuple(names));
+    attrs.insert("n_fields".into(), n.clone());
+    attrs.insert("n_sequence_fields".into(), n);
+    attrs.insert("n_unnamed_fields".into(), Value::Int(0));
     attrs.insert("__module__".into(), Value::str("sys"));
+    attrs.insert(
+        "__repr__".into(),
+        crate::vm::interp::native("__repr__", "structseq.__repr__", struct_seq_repr, true),
+    );
     let class = crate::vm::types::new_class(
-        "version_info",
+        name,
         "sys",
         vec![types().tuple.clone()],
-        crate::vm::value::Layout::Tuple,
+        Layout::Tuple,
         attrs,
     );
     match class {
-        Ok(class) => Value::Instance(crate::vm::brc::Brc::new(crate::vm::value::Instance {
+        Ok(class) => Value::Instance(crate::vm::brc::Brc::new(Instance {
             class,
             attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-            base: crate::vm::value::InstanceBase::Builtin(parking_lot::Mutex::new(tuple.clone())),
+            base: InstanceBase::Builtin(parking_lot::Mutex::new(tuple)),
         })),
         Err(_) => tuple,
     }
+}
+
+/// `repr()` of a struct sequence: its fields (`__match_args__`) by name.
+fn struct_seq_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    use crate::vm::value::InstanceBase;
+    let (Some(Value::Instance(inst)), 1) = (args.first(), args.len()) else {
+        return Err(PyErr::type_error("structseq.__repr__() takes no arguments"));
+    };
+    let items = match &inst.base {
+        InstanceBase::Builtin(b) => match &*b.lock() {
+            Value::Tuple(t) => t.items.to_vec(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let names = match crate::vm::class::lookup(&inst.class, "__match_args__") {
+        Some(Value::Tuple(t)) => t.items.to_vec(),
+        _ => Vec::new(),
+    };
+    let mut parts = Vec::with_capacity(items.len());
+    for (name, value) in names.iter().zip(&items) {
+        let name = name.as_str().unwrap_or("?");
+        parts.push(format!("{name}={}", vm.repr(value)?));
+    }
+    Ok(Value::from_string(format!(
+        "sys.{}({})",
+        inst.class.name,
+        parts.join(", ")
+    )))
+}
+
+/// `sys.version_info`.
+fn version_info() -> Value {
+    struct_seq(
+        "version_info",
+        &[
+            ("major", Value::Int(3)),
+            ("minor", Value::Int(11)),
+            ("micro", Value::Int(7)),
+            ("releaselevel", Value::str("final")),
+            ("serial", Value::Int(0)),
+        ],
+    )
 }
 
 pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
@@ -559,7 +606,7 @@ pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
     set_attr(
         &m,
         "float_info",
-        namespace(
+        struct_seq(
             "float_info",
             &[
                 ("max", Value::Float(f64::MAX)),
@@ -579,7 +626,7 @@ pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
     set_attr(
         &m,
         "int_info",
-        namespace(
+        struct_seq(
             "int_info",
             &[
                 ("bits_per_digit", Value::Int(30)),

@@ -160,6 +160,8 @@ pub struct Tm {
     /// 1-based.
     pub yday: i64,
     pub isdst: i64,
+    /// Made by `gmtime`: its zone is "GMT" (others are local time, "UTC").
+    pub gmt: bool,
 }
 
 const FIELDS: [&str; 9] = [
@@ -167,6 +169,15 @@ const FIELDS: [&str; 9] = [
 ];
 
 impl Tm {
+    /// `tm_zone`: local time is UTC here.
+    fn zone(&self) -> &'static str {
+        if self.gmt {
+            "GMT"
+        } else {
+            "UTC"
+        }
+    }
+
     fn fields(&self) -> [i64; 9] {
         [
             self.year, self.mon, self.mday, self.hour, self.min, self.sec, self.wday, self.yday,
@@ -185,6 +196,7 @@ impl Tm {
             wday: f[6],
             yday: f[7],
             isdst: f[8],
+            gmt: false,
         }
     }
 }
@@ -234,6 +246,7 @@ pub fn gm(secs: i64) -> Tm {
         wday: (days + 3).rem_euclid(7),
         yday,
         isdst: 0,
+        gmt: false,
     }
 }
 
@@ -270,65 +283,179 @@ fn month_name(tm: &Tm) -> &'static str {
 }
 
 /// `strftime` in the C locale for the common conversion codes; unknown codes are kept.
+/// C's `strftime` as glibc does it, in the C locale: the conversions, the
+/// `E`/`O` modifiers (ignored), and the flags `-` (no padding), `_` (pad
+/// with spaces), `0` (pad with zeros), `^` (upper case), `#` (swap case)
+/// with a field width. Unknown conversions are copied as written.
 pub fn strftime(fmt: &str, tm: &Tm) -> String {
     let mut out = String::new();
-    let mut chars = fmt.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
+    let mut rest = fmt;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let spec = &rest[i + 1..];
+        let flags_len = spec
+            .find(|c: char| !matches!(c, '-' | '_' | '0' | '^' | '#'))
+            .unwrap_or(spec.len());
+        let flags = &spec[..flags_len];
+        let after_flags = &spec[flags_len..];
+        let width_len = after_flags
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after_flags.len());
+        let width: Option<usize> = after_flags[..width_len].parse().ok();
+        let mut conv = &after_flags[width_len..];
+        if conv.starts_with(['E', 'O']) {
+            conv = &conv[1..];
         }
-        let Some(code) = chars.next() else {
-            out.push('%');
-            break;
+        let Some(code) = conv.chars().next() else {
+            // A lone '%' at the end stays as written.
+            out.push_str(&rest[i..]);
+            return out;
         };
-        let hour12 = if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 };
-        // Week numbers: %U counts Sundays, %W Mondays, as C does.
-        let sunday_wday = (tm.wday + 1) % 7;
-        let s = match code {
-            'a' => day_name(tm)[..3].to_string(),
-            'A' => day_name(tm).to_string(),
-            'b' | 'h' => month_name(tm)[..3].to_string(),
-            'B' => month_name(tm).to_string(),
-            'c' => strftime("%a %b %e %H:%M:%S %Y", tm),
-            'C' => format!("{:02}", tm.year.div_euclid(100)),
-            'd' => format!("{:02}", tm.mday),
-            'D' | 'x' => strftime("%m/%d/%y", tm),
-            'e' => format!("{:2}", tm.mday),
-            'F' => strftime("%Y-%m-%d", tm),
-            'H' => format!("{:02}", tm.hour),
-            'I' => format!("{hour12:02}"),
-            'j' => format!("{:03}", tm.yday),
-            'k' => format!("{:2}", tm.hour),
-            'l' => format!("{hour12:2}"),
-            'm' => format!("{:02}", tm.mon),
-            'M' => format!("{:02}", tm.min),
-            'n' => "\n".to_string(),
-            'p' => (if tm.hour < 12 { "AM" } else { "PM" }).to_string(),
-            'r' => strftime("%I:%M:%S %p", tm),
-            'R' => strftime("%H:%M", tm),
-            's' => (days_from_civil(tm.year, tm.mon, tm.mday) * 86_400
+        let used = spec.len() - conv.len() + code.len_utf8();
+        match conversion(code, tm) {
+            Some(field) => out.push_str(&field.render(flags, width)),
+            // glibc copies an unknown conversion as written, padded too.
+            None => {
+                let literal = rest[i..i + 1 + used].to_string();
+                out.push_str(&Field::Text(literal, None).render(flags, width));
+            }
+        }
+        rest = &spec[used..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One converted field before flags and width are applied.
+enum Field {
+    /// A number with its default width and padding character.
+    Num(i64, usize, char),
+    /// Text; `swap` is what `#` does to it (true: upper case, false: lower).
+    Text(String, Option<bool>),
+}
+
+impl Field {
+    fn render(self, flags: &str, width: Option<usize>) -> String {
+        let pad_flag = flags.chars().rev().find(|c| matches!(c, '-' | '_' | '0'));
+        match self {
+            Field::Num(n, default_width, default_pad) => {
+                let (pad, width) = match pad_flag {
+                    // '-' drops the default padding; a width still pads.
+                    Some('-') => (' ', width.unwrap_or(0)),
+                    Some('_') => (' ', width.unwrap_or(default_width)),
+                    Some('0') => ('0', width.unwrap_or(default_width)),
+                    _ => (default_pad, width.unwrap_or(default_width)),
+                };
+                let digits = n.unsigned_abs().to_string();
+                let sign = if n < 0 { "-" } else { "" };
+                let fill = width.saturating_sub(digits.len() + sign.len());
+                if pad == '0' {
+                    format!("{sign}{}{digits}", "0".repeat(fill))
+                } else {
+                    format!("{}{sign}{digits}", " ".repeat(fill))
+                }
+            }
+            Field::Text(mut text, swap) => {
+                if flags.contains('^') {
+                    text = text.to_uppercase();
+                } else if flags.contains('#') {
+                    match swap {
+                        Some(true) => text = text.to_uppercase(),
+                        Some(false) => text = text.to_lowercase(),
+                        None => {}
+                    }
+                }
+                let fill = width.unwrap_or(0).saturating_sub(text.chars().count());
+                let pad = if pad_flag == Some('0') { "0" } else { " " };
+                format!("{}{text}", pad.repeat(fill))
+            }
+        }
+    }
+}
+
+/// The field for conversion `code`, or None if glibc does not know it.
+fn conversion(code: char, tm: &Tm) -> Option<Field> {
+    use Field::{Num, Text};
+    let hour12 = if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 };
+    // Week numbers: %U counts Sundays, %W Mondays, as C does.
+    let sunday_wday = (tm.wday + 1) % 7;
+    let text = |s: &str| Text(s.to_string(), None);
+    Some(match code {
+        'a' => Text(day_name(tm)[..3].to_string(), Some(true)),
+        'A' => Text(day_name(tm).to_string(), Some(true)),
+        'b' | 'h' => Text(month_name(tm)[..3].to_string(), Some(true)),
+        'B' => Text(month_name(tm).to_string(), Some(true)),
+        'c' => text(&strftime("%a %b %e %H:%M:%S %Y", tm)),
+        'C' => Num(tm.year.div_euclid(100), 2, '0'),
+        'd' => Num(tm.mday, 2, '0'),
+        'D' | 'x' => text(&strftime("%m/%d/%y", tm)),
+        'e' => Num(tm.mday, 2, ' '),
+        'F' => text(&strftime("%Y-%m-%d", tm)),
+        'g' => Num(iso_week(tm).0.rem_euclid(100), 2, '0'),
+        'G' => Num(iso_week(tm).0, 1, '0'),
+        'H' => Num(tm.hour, 2, '0'),
+        'I' => Num(hour12, 2, '0'),
+        'j' => Num(tm.yday, 3, '0'),
+        'k' => Num(tm.hour, 2, ' '),
+        'l' => Num(hour12, 2, ' '),
+        'm' => Num(tm.mon, 2, '0'),
+        'M' => Num(tm.min, 2, '0'),
+        'n' => text("\n"),
+        'p' => Text((if tm.hour < 12 { "AM" } else { "PM" }).into(), Some(false)),
+        'P' => text(if tm.hour < 12 { "am" } else { "pm" }),
+        'r' => text(&strftime("%I:%M:%S %p", tm)),
+        'R' => text(&strftime("%H:%M", tm)),
+        's' => Num(
+            days_from_civil(tm.year, tm.mon, tm.mday) * 86_400
                 + tm.hour * 3600
                 + tm.min * 60
-                + tm.sec)
-                .to_string(),
-            'S' => format!("{:02}", tm.sec),
-            't' => "\t".to_string(),
-            'T' | 'X' => strftime("%H:%M:%S", tm),
-            'u' => (tm.wday + 1).to_string(),
-            'U' => format!("{:02}", (tm.yday - 1 + 7 - sunday_wday) / 7),
-            'w' => sunday_wday.to_string(),
-            'W' => format!("{:02}", (tm.yday - 1 + 7 - tm.wday) / 7),
-            'y' => format!("{:02}", tm.year.rem_euclid(100)),
-            'Y' => tm.year.to_string(),
-            'z' => "+0000".to_string(),
-            'Z' => "UTC".to_string(),
-            '%' => "%".to_string(),
-            other => format!("%{other}"),
-        };
-        out.push_str(&s);
+                + tm.sec,
+            1,
+            '0',
+        ),
+        'S' => Num(tm.sec, 2, '0'),
+        't' => text("\t"),
+        'T' | 'X' => text(&strftime("%H:%M:%S", tm)),
+        'u' => Num(tm.wday + 1, 1, '0'),
+        'U' => Num((tm.yday - 1 + 7 - sunday_wday) / 7, 2, '0'),
+        'V' => Num(iso_week(tm).1, 2, '0'),
+        'w' => Num(sunday_wday, 1, '0'),
+        'W' => Num((tm.yday - 1 + 7 - tm.wday) / 7, 2, '0'),
+        'y' => Num(tm.year.rem_euclid(100), 2, '0'),
+        'Y' => Num(tm.year, 1, '0'),
+        // An unknown daylight-saving state (-1) leaves the zone unknown.
+        'z' if tm.isdst < 0 && !tm.gmt => text(""),
+        'z' => text("+0000"),
+        'Z' if tm.isdst < 0 && !tm.gmt => text(""),
+        'Z' => Text(tm.zone().into(), Some(false)),
+        '%' => text("%"),
+        _ => return None,
+    })
+}
+
+/// The ISO 8601 (year, week) of `tm`, from its `tm_yday` and `tm_wday` as
+/// glibc computes them (weeks start on Monday; week 1 holds a Thursday).
+fn iso_week(tm: &Tm) -> (i64, i64) {
+    // glibc's iso_week_days, with C's 0-based yday and Sunday-based wday:
+    // the days since the Monday starting week 1 of the year.
+    let wday = (tm.wday + 1) % 7;
+    // (378 is a multiple of 7 that keeps the `%` operand non-negative.)
+    let week_days = |yday: i64| yday - (yday - wday + 4 + 378) % 7 + 3;
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let yday = tm.yday - 1;
+    let mut year = tm.year;
+    let mut days = week_days(yday);
+    if days < 0 {
+        year -= 1;
+        days = week_days(yday + 365 + i64::from(leap(year)));
+    } else {
+        let next = week_days(yday - 365 - i64::from(leap(year)));
+        if next >= 0 {
+            year += 1;
+            days = next;
+        }
     }
-    out
+    (year, days / 7 + 1)
 }
 
 // ---------------------------------------------------------------------------
@@ -374,7 +501,10 @@ fn field_property(i: usize) -> Value {
         |_, a, _| field(a, 6),
         |_, a, _| field(a, 7),
         |_, a, _| field(a, 8),
-        |_, _, _| Ok(Value::str("UTC")),
+        |_, a, _| {
+            let tm = tm_of(a.first().unwrap_or(&Value::None))?;
+            Ok(Value::str(tm.zone()))
+        },
         |_, _, _| Ok(Value::Int(0)),
     ];
     Value::Object(Arc::new(Object {
@@ -490,7 +620,11 @@ fn secs_arg(args: &[Value]) -> PyResult<i64> {
 
 fn gmtime(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("gmtime", args, 0, 1)?;
-    Ok(struct_time(gm(secs_arg(args)?)))
+    let tm = Tm {
+        gmt: true,
+        ..gm(secs_arg(args)?)
+    };
+    Ok(struct_time(tm))
 }
 
 fn localtime(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {

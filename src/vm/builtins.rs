@@ -1484,8 +1484,70 @@ struct PyFile {
     binary: bool,
     readable: bool,
     writable: bool,
+    /// The text codec, and its name as given to `open` (for `encoding`).
+    codec: Codec,
+    encoding: String,
+    /// The `errors` handler: "strict" raises, "replace" and "ignore" don't.
+    errors: String,
+    /// `newline`: `None` reads universal newlines as '\n' (and writes '\n');
+    /// "" splits lines on any newline but keeps them; "\n", "\r", "\r\n"
+    /// split on that one (and writing turns '\n' into it).
+    newline: Option<String>,
     inner: parking_lot::Mutex<FileInner>,
 }
+
+/// The text encodings files support.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Codec {
+    Utf8,
+    Ascii,
+    Latin1,
+}
+
+impl Codec {
+    /// The codec for an encoding name (CPython's common aliases), if known.
+    fn lookup(name: &str) -> Option<Codec> {
+        let norm = name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        match norm.as_str() {
+            "utf_8" | "utf8" | "u8" | "utf" | "cp65001" => Some(Codec::Utf8),
+            "ascii" | "us_ascii" | "646" | "us" => Some(Codec::Ascii),
+            "latin_1" | "latin1" | "latin" | "l1" | "iso_8859_1" | "iso8859_1" | "8859"
+            | "cp819" => Some(Codec::Latin1),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Codec::Utf8 => "utf-8",
+            Codec::Ascii => "ascii",
+            Codec::Latin1 => "latin-1",
+        }
+    }
+}
+
+/// A text file's bytes that do not decode (under the "strict" handler);
+/// travels inside an `io::Error` out of the GIL-free section.
+#[derive(Debug)]
+struct DecodeFailure {
+    codec: Codec,
+    object: Vec<u8>,
+    start: usize,
+    end: usize,
+    reason: &'static str,
+}
+
+impl std::fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.reason)
+    }
+}
+
+impl std::error::Error for DecodeFailure {}
+
+/// CPython's TextIOWrapper reads its bytes in chunks of this size; decode
+/// errors report positions within the chunk being decoded.
+const TEXT_CHUNK: usize = 8192;
 
 struct FileInner {
     file: Option<std::fs::File>,
@@ -1494,6 +1556,9 @@ struct FileInner {
     /// Decoded text (or bytes, in binary mode) read but not yet consumed.
     text: String,
     bytes: Vec<u8>,
+    /// A decoded '\r' held back until the next chunk shows whether a '\n'
+    /// follows it (newline translation and splitting treat "\r\n" as one).
+    pending_cr: bool,
     eof: bool,
 }
 
@@ -1534,9 +1599,8 @@ fn file_class() -> Arc<Class> {
             crate::vm::iter::getter(t, &c, "closed", f_closed);
             crate::vm::iter::getter(t, &c, "name", f_name);
             crate::vm::iter::getter(t, &c, "mode", f_mode);
-            c.attrs
-                .lock()
-                .insert("encoding".into(), Value::str("UTF-8"));
+            crate::vm::iter::getter(t, &c, "encoding", f_encoding);
+            crate::vm::iter::getter(t, &c, "errors", f_errors);
             c
         })
         .clone()
@@ -1672,6 +1736,25 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             )))
         }
     };
+    // Positional or keyword; None stands for "not given".
+    let text_arg = |pos: usize, name: &str| -> PyResult<Option<String>> {
+        match args.get(pos).or_else(|| kwarg(kw, name)) {
+            None | Some(Value::None) => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.as_str().to_string())),
+            Some(v) => Err(PyErr::type_error(format!(
+                "open() argument '{name}' must be str or None, not {}",
+                type_name(v)
+            ))),
+        }
+    };
+    let encoding = text_arg(3, "encoding")?;
+    let errors = text_arg(4, "errors")?;
+    let newline = text_arg(5, "newline")?;
+    if let Some(nl) = &newline {
+        if !matches!(nl.as_str(), "" | "\n" | "\r" | "\r\n") {
+            return Err(PyErr::value_error(format!("illegal newline value: {nl}")));
+        }
+    }
     let invalid = || PyErr::value_error(format!("invalid mode: '{mode}'"));
     let mut kinds = 0;
     let (mut read, mut write, mut append, mut create, mut plus, mut binary, mut text) =
@@ -1704,6 +1787,19 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             "must have exactly one of create/read/write/append mode",
         ));
     }
+    if binary {
+        for (given, what) in [
+            (encoding.is_some(), "an encoding"),
+            (errors.is_some(), "an errors"),
+            (newline.is_some(), "a newline"),
+        ] {
+            if given {
+                return Err(PyErr::value_error(format!(
+                    "binary mode doesn't take {what} argument"
+                )));
+            }
+        }
+    }
     let mut opts = std::fs::OpenOptions::new();
     opts.read(read || plus);
     if write {
@@ -1720,24 +1816,40 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     let p = path.clone();
     let opened = vm.allow_threads(move || {
-        let f = opts.open(&p)?;
+        let mut f = opts.open(&p)?;
         if f.metadata()?.is_dir() {
             return Err(std::io::Error::from_raw_os_error(21));
+        }
+        if append {
+            // Appending files start at the end (reads too, with 'a+').
+            use std::io::Seek;
+            f.seek(std::io::SeekFrom::End(0))?;
         }
         Ok(f)
     });
     let f = opened.map_err(|e| os_error(&e, Some(&file)))?;
+    // As in CPython, the file is opened before the codec is looked up.
+    let codec = match &encoding {
+        None => Codec::Utf8,
+        Some(name) => Codec::lookup(name)
+            .ok_or_else(|| PyErr::new(ExcKind::LookupError, format!("unknown encoding: {name}")))?,
+    };
     let state = PyFile {
         name: file,
         mode: mode.clone(),
         binary,
         readable: read || plus,
         writable: write || append || create || plus,
+        codec,
+        encoding: encoding.unwrap_or_else(|| "UTF-8".to_string()),
+        errors: errors.unwrap_or_else(|| "strict".to_string()),
+        newline,
         inner: parking_lot::Mutex::new(FileInner {
             file: Some(f),
             raw: Vec::new(),
             text: String::new(),
             bytes: Vec::new(),
+            pending_cr: false,
             eof: false,
         }),
     };
@@ -1749,9 +1861,10 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 impl FileInner {
-    /// Read one more chunk (blocking I/O: the caller releases the GIL).
-    /// Returns false at end of file.
-    fn fill(&mut self, binary: bool) -> std::io::Result<bool> {
+    /// Read one more chunk (or, with `all`, everything left) and decode it
+    /// (blocking I/O: the caller releases the GIL). Returns false at end of
+    /// file.
+    fn fill(&mut self, file: &PyFile, all: bool) -> std::io::Result<bool> {
         use std::io::Read;
         if self.eof {
             return Ok(false);
@@ -1759,38 +1872,143 @@ impl FileInner {
         let Some(f) = self.file.as_mut() else {
             return Ok(false);
         };
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = loop {
-            match f.read(&mut buf) {
-                Ok(n) => break n,
+        let chunk = if file.binary { 64 * 1024 } else { TEXT_CHUNK };
+        let mut buf = vec![0u8; chunk];
+        let mut got = 0;
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
+            };
+            if n == 0 {
+                self.eof = true;
             }
+            got += n;
+            let into = if file.binary {
+                &mut self.bytes
+            } else {
+                &mut self.raw
+            };
+            into.extend_from_slice(&buf[..n]);
+            if n == 0 || !all {
+                break;
+            }
+        }
+        if !file.binary {
+            self.decode_raw(file)?;
+        }
+        Ok(got > 0)
+    }
+
+    /// Decode `raw` into `text`, keeping an incomplete sequence at its end
+    /// for the next chunk (unless at end of file).
+    fn decode_raw(&mut self, file: &PyFile) -> std::io::Result<()> {
+        let upto = if self.eof {
+            self.raw.len()
+        } else {
+            self.raw.len() - incomplete_utf8_tail(&self.raw, file.codec)
         };
-        if n == 0 {
-            self.eof = true;
-        }
-        if binary {
-            self.bytes.extend_from_slice(&buf[..n]);
-            return Ok(n > 0);
-        }
-        self.raw.extend_from_slice(&buf[..n]);
-        // Decode the complete UTF-8 prefix; keep an incomplete tail (and a
-        // trailing '\r' that may start a "\r\n") for the next chunk.
-        let mut upto = match std::str::from_utf8(&self.raw) {
-            Ok(_) => self.raw.len(),
-            Err(e) if e.error_len().is_none() && !self.eof => e.valid_up_to(),
-            Err(_) => self.raw.len(),
+        let fail = |start, end, reason| DecodeFailure {
+            codec: file.codec,
+            object: self.raw.clone(),
+            start,
+            end,
+            reason,
         };
-        if !self.eof && upto > 0 && self.raw[upto - 1] == b'\r' {
-            upto -= 1;
+        let strict = !matches!(file.errors.as_str(), "replace" | "ignore");
+        let bad = if file.errors == "replace" {
+            "\u{fffd}"
+        } else {
+            ""
+        };
+        let mut decoded = String::with_capacity(upto);
+        if self.pending_cr {
+            decoded.push('\r');
+            self.pending_cr = false;
         }
-        let chunk: Vec<u8> = self.raw.drain(..upto).collect();
-        let decoded = String::from_utf8_lossy(&chunk);
-        // Universal newlines.
-        let translated = decoded.replace("\r\n", "\n").replace('\r', "\n");
-        self.text.push_str(&translated);
-        Ok(n > 0)
+        match file.codec {
+            Codec::Utf8 => {
+                if strict {
+                    if let Err(e) = std::str::from_utf8(&self.raw[..upto]) {
+                        let (start, end, reason) = crate::vm::str::utf8_failure(&self.raw, 0, e);
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            fail(start, end, reason),
+                        ));
+                    }
+                }
+                for piece in self.raw[..upto].utf8_chunks() {
+                    decoded.push_str(piece.valid());
+                    if !piece.invalid().is_empty() {
+                        decoded.push_str(bad);
+                    }
+                }
+            }
+            Codec::Ascii => {
+                for (i, &b) in self.raw[..upto].iter().enumerate() {
+                    if b < 128 {
+                        decoded.push(b as char);
+                    } else if strict {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            fail(i, i + 1, "ordinal not in range(128)"),
+                        ));
+                    } else {
+                        decoded.push_str(bad);
+                    }
+                }
+            }
+            Codec::Latin1 => decoded.extend(self.raw[..upto].iter().map(|&b| b as char)),
+        }
+        self.raw.drain(..upto);
+        if !self.eof && decoded.ends_with('\r') {
+            decoded.pop();
+            self.pending_cr = true;
+        }
+        if file.newline.is_none() {
+            decoded = decoded.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        self.text.push_str(&decoded);
+        Ok(())
+    }
+}
+
+/// How many bytes at the end of `raw` start a UTF-8 sequence that more
+/// input could still complete.
+fn incomplete_utf8_tail(raw: &[u8], codec: Codec) -> usize {
+    if codec != Codec::Utf8 {
+        return 0;
+    }
+    for k in 1..=raw.len().min(3) {
+        let tail = &raw[raw.len() - k..];
+        if tail[0] & 0xc0 != 0x80 {
+            return match std::str::from_utf8(tail) {
+                Err(e) if e.valid_up_to() == 0 && e.error_len().is_none() => k,
+                _ => 0,
+            };
+        }
+    }
+    0
+}
+
+/// Where the first line of `text` ends (after its terminator), for the
+/// file's `newline` setting; None if no complete line is buffered.
+fn line_end(text: &str, newline: Option<&str>, eof: bool) -> Option<usize> {
+    match newline {
+        None | Some("\n") => text.find('\n').map(|i| i + 1),
+        Some("") => {
+            let i = text.find(['\r', '\n'])?;
+            if text[i..].starts_with("\r\n") {
+                Some(i + 2)
+            } else if text[i..].starts_with('\r') && i + 1 == text.len() && !eof {
+                // A '\n' may follow in the next chunk.
+                None
+            } else {
+                Some(i + 1)
+            }
+        }
+        Some(sep) => text.find(sep).map(|i| i + sep.len()),
     }
 }
 
@@ -1810,7 +2028,12 @@ fn with_file<R: Send>(
     });
     r.map_err(|e| match e {
         None => closed_error(),
-        Some(e) => os_error(&e, Some(&file.name)),
+        Some(e) => match e.get_ref().and_then(|x| x.downcast_ref::<DecodeFailure>()) {
+            Some(d) => {
+                crate::vm::str::decode_error(d.codec.name(), &d.object, d.start, d.end, d.reason)
+            }
+            None => os_error(&e, Some(&file.name)),
+        },
     })
 }
 
@@ -1849,9 +2072,9 @@ fn f_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let n = size_arg(vm, args.get(1))?;
     let binary = file_of(&args[0])?.binary;
     if binary {
-        let out = with_file(vm, &args[0], move |_, st| {
+        let out = with_file(vm, &args[0], move |file, st| {
             while n < 0 || (st.bytes.len() as i64) < n {
-                if !st.fill(true)? {
+                if !st.fill(file, n < 0)? {
                     break;
                 }
             }
@@ -1864,12 +2087,14 @@ fn f_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         })?;
         return Ok(Value::Bytes(out.into()));
     }
-    let out = with_file(vm, &args[0], move |_, st| {
+    let out = with_file(vm, &args[0], move |file, st| {
         loop {
             if n >= 0 && st.text.chars().count() as i64 >= n {
                 break;
             }
-            if !st.fill(false)? {
+            // read() decodes everything left at once, as CPython does (so
+            // a decode error's position counts from the reading position).
+            if !st.fill(file, n < 0)? {
                 break;
             }
         }
@@ -1890,7 +2115,7 @@ fn f_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn read_line(vm: &mut Vm, file: &Value, limit: i64) -> PyResult<Value> {
     let binary = file_of(file)?.binary;
     if binary {
-        let out = with_file(vm, file, move |_, st| loop {
+        let out = with_file(vm, file, move |file, st| loop {
             if let Some(i) = st.bytes.iter().position(|&b| b == b'\n') {
                 let mut take = i + 1;
                 if limit >= 0 {
@@ -1901,15 +2126,14 @@ fn read_line(vm: &mut Vm, file: &Value, limit: i64) -> PyResult<Value> {
             if limit >= 0 && st.bytes.len() as i64 >= limit {
                 return Ok(st.bytes.drain(..limit as usize).collect());
             }
-            if !st.fill(true)? {
+            if !st.fill(file, false)? {
                 return Ok(std::mem::take(&mut st.bytes));
             }
         })?;
         return Ok(Value::Bytes(out.into()));
     }
-    let out = with_file(vm, file, move |_, st| loop {
-        if let Some(i) = st.text.find('\n') {
-            let mut end = i + 1;
+    let out = with_file(vm, file, move |file, st| loop {
+        if let Some(mut end) = line_end(&st.text, file.newline.as_deref(), st.eof) {
             if limit >= 0 {
                 if let Some((j, _)) = st.text.char_indices().nth(limit as usize) {
                     end = end.min(j);
@@ -1922,7 +2146,7 @@ fn read_line(vm: &mut Vm, file: &Value, limit: i64) -> PyResult<Value> {
                 return Ok(st.text.drain(..j).collect());
             }
         }
-        if !st.fill(false)? {
+        if !st.fill(file, false)? {
             return Ok(std::mem::take(&mut st.text));
         }
     })?;
@@ -2001,7 +2225,13 @@ fn f_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     match (&args[1], binary) {
         (Value::Str(s), false) => {
             let n = s.char_len();
-            write_bytes(vm, &args[0], s.as_str().as_bytes().to_vec())?;
+            let f = file_of(&args[0])?;
+            let text = match f.newline.as_deref() {
+                Some(nl @ ("\r" | "\r\n")) => s.as_str().replace('\n', nl),
+                _ => s.as_str().to_string(),
+            };
+            let data = crate::vm::str::encode(&text, f.codec.name(), &f.errors)?;
+            write_bytes(vm, &args[0], data)?;
             Ok(Value::Int(n as i64))
         }
         (Value::Bytes(b), true) => {
@@ -2140,6 +2370,30 @@ fn f_name(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(file_of(&args[0])?.name.clone())
 }
 
+/// `f.encoding` / `f.errors`: text files only (binary files have neither).
+fn text_file_attr(args: &[Value], name: &str, get: fn(&PyFile) -> &str) -> PyResult<Value> {
+    let f = file_of(&args[0])?;
+    if f.binary {
+        let kind = match (f.readable, f.writable) {
+            (true, true) => "BufferedRandom",
+            (true, false) => "BufferedReader",
+            _ => "BufferedWriter",
+        };
+        return Err(PyErr::attribute_error(format!(
+            "'_io.{kind}' object has no attribute '{name}'"
+        )));
+    }
+    Ok(Value::str(get(f)))
+}
+
+fn f_encoding(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    text_file_attr(args, "encoding", |f| &f.encoding)
+}
+
+fn f_errors(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    text_file_attr(args, "errors", |f| &f.errors)
+}
+
 fn f_mode(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::str(&file_of(&args[0])?.mode))
 }
@@ -2157,8 +2411,8 @@ fn f_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         format!("<_io.{kind} name={name}>")
     } else {
         format!(
-            "<_io.TextIOWrapper name={name} mode='{}' encoding='UTF-8'>",
-            f.mode
+            "<_io.TextIOWrapper name={name} mode='{}' encoding='{}'>",
+            f.mode, f.encoding
         )
     }))
 }

@@ -60,6 +60,31 @@ impl KwView<'_> {
     }
 }
 
+/// The error for keyword `name`, which matches no parameter of `f` (that
+/// has no `**kwargs`). As CPython, any positional-only parameters passed by
+/// keyword are reported first, all together and in parameter order.
+fn unmatched_keyword(f: &Function, args: &[Value], kw: &KwView, name: &str) -> PyErr {
+    let code = &f.code.code;
+    let posonly = &code.varnames[..code.posonlyargcount as usize];
+    let passed: Vec<&str> = posonly
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| (0..kw.len()).any(|i| kw.get(args, i).0 == *p))
+        .collect();
+    if passed.is_empty() {
+        PyErr::type_error(format!(
+            "{}() got an unexpected keyword argument '{name}'",
+            f.qualname
+        ))
+    } else {
+        PyErr::type_error(format!(
+            "{}() got some positional-only arguments passed as keyword arguments: '{}'",
+            f.qualname,
+            passed.join(", ")
+        ))
+    }
+}
+
 /// Bind `args` (and keywords) to the parameters of `f`, filling `out` with
 /// the frame's local slots. CPython's checks and messages, in its order.
 pub(crate) fn bind_args(
@@ -100,7 +125,6 @@ pub(crate) fn bind_args(
         None
     };
 
-    let mut posonly_passed: Vec<&str> = Vec::new();
     for i in 0..nkw {
         let (name, value) = kw.get(args, i);
         let found = (posonly..total).find(|&j| &*code.varnames[j] == name);
@@ -114,27 +138,11 @@ pub(crate) fn bind_args(
                 }
                 out[j] = value.clone();
             }
-            None => {
-                if let Some(d) = &kwdict {
-                    d.set_str(Arc::new(PyStr::new(name)), value.clone());
-                } else if code.varnames[..posonly].iter().any(|v| &**v == name) {
-                    posonly_passed.push(name);
-                } else {
-                    return Err(PyErr::type_error(format!(
-                        "{}() got an unexpected keyword argument '{name}'",
-                        f.qualname
-                    )));
-                }
-            }
+            None => match &kwdict {
+                Some(d) => d.set_str(Arc::new(PyStr::new(name)), value.clone()),
+                None => return Err(unmatched_keyword(f, args, &kw, name)),
+            },
         }
-    }
-    if !posonly_passed.is_empty() {
-        let names: Vec<String> = posonly_passed.iter().map(|n| format!("'{n}'")).collect();
-        return Err(PyErr::type_error(format!(
-            "{}() got some positional-only arguments passed as keyword arguments: {}",
-            f.qualname,
-            names.join(", ")
-        )));
     }
     if npos > argcount && !has_varargs {
         return Err(too_many_positional(f, npos, out));

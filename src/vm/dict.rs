@@ -381,12 +381,9 @@ impl DictMap {
         let value = std::mem::replace(&mut e.value, Value::Null);
         self.used -= 1;
         self.version += 1;
-        if self.used == 0 {
-            // Keep iteration over an emptied dict cheap.
-            self.entries.clear();
-            self.indices.fill(EMPTY);
-            self.filled = 0;
-        }
+        // The hole stays even when the dict becomes empty (as in CPython):
+        // an iterator's position must not see later keys reuse the slot, or
+        // "dictionary keys changed during iteration" would go unnoticed.
         (key, value)
     }
 

@@ -114,6 +114,13 @@ fn fill(i: &Instance, overwrite: bool) {
             );
         }
         set_attr(i, "print_file_and_line", Value::None, overwrite);
+    } else if is_kind(class, ExcKind::UnicodeDecodeError) && a.len() == 5 {
+        for (k, name) in ["encoding", "object", "start", "end", "reason"]
+            .iter()
+            .enumerate()
+        {
+            set_attr(i, name, a[k].clone(), overwrite);
+        }
     } else if is_kind(class, ExcKind::ImportError) {
         let msg = if a.len() == 1 {
             a[0].clone()
@@ -255,6 +262,24 @@ pub fn exc_str_value(vm: &mut Vm, i: &Brc<Instance>) -> PyResult<String> {
             let e = vm.to_str(&errno)?;
             let s = vm.to_str(&strerror)?;
             return Ok(format!("[Errno {e}] {s}"));
+        }
+    }
+    if is_kind(class, ExcKind::UnicodeDecodeError) && args.items.len() == 5 {
+        if let (Value::Bytes(object), Value::Int(start), Value::Int(end)) =
+            (attr("object"), attr("start"), attr("end"))
+        {
+            let encoding = vm.to_str(&attr("encoding"))?;
+            let reason = vm.to_str(&attr("reason"))?;
+            let byte = usize::try_from(start).ok().and_then(|s| object.get(s));
+            return Ok(match byte {
+                Some(b) if end == start + 1 => format!(
+                    "'{encoding}' codec can't decode byte 0x{b:02x} in position {start}: {reason}"
+                ),
+                _ => format!(
+                    "'{encoding}' codec can't decode bytes in position {start}-{}: {reason}",
+                    end - 1
+                ),
+            });
         }
     }
     if is_kind(class, ExcKind::SyntaxError) {

@@ -502,13 +502,17 @@ impl Vm {
                     *g = IterState::Exhausted;
                     return Ok(None);
                 };
-                if *remaining == 0 {
-                    *used = usize::MAX;
+                // More keys than the dict had: some were replaced. CPython
+                // checks this going forwards only, and then the iterator is
+                // finished (the size error, by contrast, repeats).
+                if *remaining == 0 && !*reversed {
+                    drop(m);
+                    *g = IterState::Exhausted;
                     return Err(PyErr::runtime_error(
                         "dictionary keys changed during iteration",
                     ));
                 }
-                *remaining -= 1;
+                *remaining = remaining.saturating_sub(1);
                 *pos = p;
                 let v = match kind {
                     ViewKind::Keys => e.key.key.clone(),

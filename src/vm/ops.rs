@@ -521,6 +521,25 @@ fn attr_error(msg: String, obj: &Value, name: &str) -> PyErr {
     e
 }
 
+/// "'T' object has no attribute 'name'" in the wording for `obj`'s kind.
+fn no_attribute_message(obj: &Value, name: &str) -> String {
+    match obj {
+        Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
+        Value::Module(m) => format!("module '{}' has no attribute '{name}'", m.name),
+        Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
+            format!("'super' object has no attribute '{name}'")
+        }
+        _ => format!("'{}' object has no attribute '{name}'", type_name(obj)),
+    }
+}
+
+/// An AttributeError from storing or deleting an attribute. CPython 3.11
+/// sets `name` and `obj` only when a lookup fails, so these errors get no
+/// "Did you mean" suggestion.
+fn store_attr_error(msg: String) -> PyErr {
+    PyErr::attribute_error(msg)
+}
+
 thread_local! {
     /// Containers whose repr is being computed on this thread (for `[...]`).
     static REPR_ACTIVE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
@@ -2241,16 +2260,10 @@ impl Vm {
         }
     }
 
+    /// The AttributeError of a failed lookup. It carries `name` and `obj`,
+    /// which the traceback uses for its "Did you mean" suggestion.
     fn no_attribute(&self, obj: &Value, name: &str) -> PyErr {
-        let msg = match obj {
-            Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
-            Value::Module(m) => format!("module '{}' has no attribute '{name}'", m.name),
-            Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
-                format!("'super' object has no attribute '{name}'")
-            }
-            _ => format!("'{}' object has no attribute '{name}'", type_name(obj)),
-        };
-        attr_error(msg, obj, name)
+        attr_error(no_attribute_message(obj, name), obj, name)
     }
 
     fn getattr_inner(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>> {
@@ -2770,25 +2783,20 @@ impl Vm {
                     && lookup_in_class(cls, name).is_none()
                     && !declared_slot(cls, name)
                 {
-                    return Err(attr_error(
-                        format!("'{}' object has no attribute '{name}'", cls.name),
-                        obj,
-                        name,
-                    ));
+                    return Err(store_attr_error(format!(
+                        "'{}' object has no attribute '{name}'",
+                        cls.name
+                    )));
                 }
                 if let Some(ca) = lookup_in_class(cls, name) {
                     match &ca {
                         Value::Object(o) => {
                             if let ObjKind::Property { fset, .. } = &o.kind {
                                 if fset.is_none() {
-                                    return Err(attr_error(
-                                        format!(
-                                            "property '{name}' of '{}' object has no setter",
-                                            cls.name
-                                        ),
-                                        obj,
-                                        name,
-                                    ));
+                                    return Err(store_attr_error(format!(
+                                        "property '{name}' of '{}' object has no setter",
+                                        cls.name
+                                    )));
                                 }
                                 self.call(fset, &[obj.clone(), value], &[])?;
                                 return Ok(());
@@ -2847,13 +2855,12 @@ impl Vm {
             _ => {
                 let cls = types().class_of(obj);
                 if lookup_in_class(cls, name).is_some() {
-                    return Err(attr_error(
-                        format!("'{}' object attribute '{name}' is read-only", cls.name),
-                        obj,
-                        name,
-                    ));
+                    return Err(store_attr_error(format!(
+                        "'{}' object attribute '{name}' is read-only",
+                        cls.name
+                    )));
                 }
-                Err(self.no_attribute(obj, name))
+                Err(store_attr_error(no_attribute_message(obj, name)))
             }
         }
     }
@@ -2884,14 +2891,10 @@ impl Vm {
                         Value::Object(o) => {
                             if let ObjKind::Property { fdel, .. } = &o.kind {
                                 if fdel.is_none() {
-                                    return Err(attr_error(
-                                        format!(
-                                            "property '{name}' of '{}' object has no deleter",
-                                            cls.name
-                                        ),
-                                        obj,
-                                        name,
-                                    ));
+                                    return Err(store_attr_error(format!(
+                                        "property '{name}' of '{}' object has no deleter",
+                                        cls.name
+                                    )));
                                 }
                                 self.call(fdel, std::slice::from_ref(obj), &[])?;
                                 return Ok(());
@@ -2909,7 +2912,7 @@ impl Vm {
                 if inst.attrs.lock().shift_remove(name).is_some() {
                     return Ok(());
                 }
-                Err(self.no_attribute(obj, name))
+                Err(store_attr_error(no_attribute_message(obj, name)))
             }
             Value::Class(c) => {
                 if is_builtin_class(c) {
@@ -2923,13 +2926,15 @@ impl Vm {
                     class_changed();
                     return Ok(());
                 }
-                Err(self.no_attribute(obj, name))
+                Err(store_attr_error(no_attribute_message(obj, name)))
             }
             Value::Module(m) => {
                 let d = Value::Dict(m.dict.clone());
                 match self.del_item(&d, &Value::str(name)) {
                     Ok(()) => Ok(()),
-                    Err(e) if e.matches(ExcKind::KeyError) => Err(self.no_attribute(obj, name)),
+                    Err(e) if e.matches(ExcKind::KeyError) => {
+                        Err(store_attr_error(no_attribute_message(obj, name)))
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -2937,9 +2942,9 @@ impl Vm {
                 if f.attrs.lock().shift_remove(name).is_some() {
                     return Ok(());
                 }
-                Err(self.no_attribute(obj, name))
+                Err(store_attr_error(no_attribute_message(obj, name)))
             }
-            _ => Err(self.no_attribute(obj, name)),
+            _ => Err(store_attr_error(no_attribute_message(obj, name))),
         }
     }
 

@@ -1494,6 +1494,55 @@ pub fn encode(s: &str, encoding: &str, errors: &str) -> PyResult<Vec<u8>> {
     }
 }
 
+/// A `UnicodeDecodeError(encoding, object, start, end, reason)`.
+pub fn decode_error(
+    encoding: &str,
+    object: &[u8],
+    start: usize,
+    end: usize,
+    reason: &str,
+) -> PyErr {
+    PyErr::with_args(
+        ExcKind::UnicodeDecodeError,
+        vec![
+            Value::str(encoding),
+            Value::Bytes(Arc::new(object.to_vec())),
+            Value::Int(start as i64),
+            Value::Int(end as i64),
+            Value::str(reason),
+        ],
+    )
+}
+
+/// Why `bytes[from..]` is not UTF-8, in CPython's terms: the bad span is
+/// the longest prefix of a valid sequence (Rust's `error_len`), or the
+/// incomplete tail at the end of the input.
+pub fn utf8_failure(
+    bytes: &[u8],
+    from: usize,
+    e: std::str::Utf8Error,
+) -> (usize, usize, &'static str) {
+    let start = from + e.valid_up_to();
+    match e.error_len() {
+        None => (start, bytes.len(), "unexpected end of data"),
+        Some(n) => {
+            // A lead byte followed by a bad byte is a bad continuation.
+            let reason = if n > 1 || matches!(bytes[start], 0xc2..=0xf4) {
+                "invalid continuation byte"
+            } else {
+                "invalid start byte"
+            };
+            (start, start + n, reason)
+        }
+    }
+}
+
+/// The UnicodeDecodeError for `bytes`, whose part from `from` failed with `e`.
+pub fn utf8_error(bytes: &[u8], from: usize, e: std::str::Utf8Error) -> PyErr {
+    let (start, end, reason) = utf8_failure(bytes, from, e);
+    decode_error("utf-8", bytes, start, end, reason)
+}
+
 /// `bytes.decode` / `str(b, encoding)`.
 pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
     let enc = encoding.to_ascii_lowercase().replace(['-', '_'], "");
@@ -1503,16 +1552,7 @@ pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
             Err(e) => match errors {
                 "replace" => Ok(String::from_utf8_lossy(b).into_owned()),
                 "ignore" => Ok(String::from_utf8_lossy(b).replace('\u{fffd}', "")),
-                _ => {
-                    let pos = e.valid_up_to();
-                    Err(PyErr::new(
-                        ExcKind::UnicodeDecodeError,
-                        format!(
-                            "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid start byte",
-                            b[pos]
-                        ),
-                    ))
-                }
+                _ => Err(utf8_error(b, 0, e)),
             },
         },
         "ascii" | "usascii" => {
@@ -1525,11 +1565,12 @@ pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
                         "ignore" => {}
                         "replace" => out.push('\u{fffd}'),
                         _ => {
-                            return Err(PyErr::new(
-                                ExcKind::UnicodeDecodeError,
-                                format!(
-                                    "'ascii' codec can't decode byte 0x{c:02x} in position {pos}: ordinal not in range(128)"
-                                ),
+                            return Err(decode_error(
+                                "ascii",
+                                b,
+                                pos,
+                                pos + 1,
+                                "ordinal not in range(128)",
                             ))
                         }
                     }
