@@ -85,6 +85,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "logging" => include_str!("py/logging.py"),
         "typing" => include_str!("py/typing.py"),
         "dataclasses" => include_str!("py/dataclasses.py"),
+        "enum" => include_str!("py/enum.py"),
         "copy" => include_str!("py/copy.py"),
         "abc" => include_str!("py/abc.py"),
         "bisect" => include_str!("py/bisect.py"),

@@ -1443,8 +1443,9 @@ fn install_descriptors(t: &Types) {
     method_kw(&t.staticmethod, "__call__", staticmethod_call);
     method(&t.classmethod, "__get__", classmethod_get);
     // Everything callable answers `__call__` (`len.__call__([1])`, `f.__call__()`,
-    // `int.__call__("5")` through the metaclass), and functions are descriptors.
-    for c in [&t.function, &t.builtin_function, &t.method, &t.type_] {
+    // `int.__call__("5")` through the metaclass: `type.__call__`, in `ops`), and
+    // functions are descriptors.
+    for c in [&t.function, &t.builtin_function, &t.method] {
         method_kw(c, "__call__", dunder_call);
     }
     method(&t.function, "__get__", function_get);

@@ -515,8 +515,30 @@ impl Vm {
         }
     }
 
-    /// `cls(*args)`: `__new__`, then `__init__` if the result is an instance of `cls`.
+    /// `cls(*args)`: through `type(cls).__call__` when a metaclass defines
+    /// one, else [`Vm::instantiate_plain`].
     pub(crate) fn instantiate(
+        &mut self,
+        cls: &Arc<Class>,
+        args: &[Value],
+        kw: KwView,
+    ) -> PyResult<Value> {
+        if let Some(meta) = &cls.meta {
+            if let Some(call) = crate::vm::ops::custom_attr(meta, "__call__") {
+                let mut full = self.take_vec(args.len() + 1);
+                full.push(Value::Class(cls.clone()));
+                full.extend_from_slice(args);
+                let r = self.call_any(&call, &full, kw);
+                self.give_vec(full);
+                return r;
+            }
+        }
+        self.instantiate_plain(cls, args, kw)
+    }
+
+    /// `type.__call__(cls, *args)`: `__new__`, then `__init__` if the
+    /// result is an instance of `cls`.
+    pub(crate) fn instantiate_plain(
         &mut self,
         cls: &Arc<Class>,
         args: &[Value],

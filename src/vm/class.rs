@@ -143,7 +143,43 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
             }
         }
     }
-    let ns = Arc::new(PyDict::new());
+    let t = types();
+    // The metaclass: the explicit one or `type`, made the most derived of
+    // the bases' metaclasses. A function given as `metaclass=` is called
+    // as it is.
+    let meta = match metaclass {
+        Some(Value::Class(m)) => Value::Class(most_derived_meta(&m, &bases)?),
+        Some(other) => other,
+        None => Value::Class(most_derived_meta(&t.type_, &bases)?),
+    };
+    let plain = matches!(&meta, Value::Class(c) if Arc::ptr_eq(c, &t.type_));
+    let bases_t = || Value::tuple(bases.iter().cloned().map(Value::Class).collect());
+    // `__prepare__` (a custom metaclass's) gives the namespace the body runs in.
+    let (ns, ns_value) = match &meta {
+        Value::Class(_) if !plain => match vm.get_attr_opt(&meta, "__prepare__")? {
+            Some(prepare) => {
+                let got = vm.call(&prepare, &[args[1].clone(), bases_t()], &class_kw)?;
+                match prepared_dict(&got) {
+                    Some(d) => (d, got),
+                    None => {
+                        return Err(PyErr::type_error(format!(
+                            "{}.__prepare__() must return a mapping, not {}",
+                            type_name_of_class(&meta),
+                            type_name(&got)
+                        )))
+                    }
+                }
+            }
+            None => {
+                let d = Arc::new(PyDict::new());
+                (d.clone(), Value::Dict(d))
+            }
+        },
+        _ => {
+            let d = Arc::new(PyDict::new());
+            (d.clone(), Value::Dict(d))
+        }
+    };
     if let Some(m) = func.globals.get_str(&PyStr::new("__name__")) {
         ns.set("__module__", m);
     }
@@ -163,34 +199,87 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
     if resolved {
         ns.set("__orig_bases__", Value::tuple(args[2..].to_vec()));
     }
-    if let Some(meta) = metaclass {
-        let is_type = matches!(&meta, Value::Class(c) if Arc::ptr_eq(c, &types().type_));
-        if !is_type {
-            let bases_t = Value::tuple(args[2..].to_vec());
-            return vm.call(
-                &meta,
-                &[args[1].clone(), bases_t, Value::Dict(ns)],
-                &class_kw,
-            );
-        }
-    }
-    let class = create_class(vm, name, bases, &ns, &class_kw)?;
     // The body returns the `__class__` cell when methods use it (zero-argument super).
-    if let Value::Object(o) = &body_result {
-        if let ObjKind::Cell(cell) = &o.kind {
+    let cell = match &body_result {
+        Value::Object(o) => match &o.kind {
+            ObjKind::Cell(cell) => Some(cell.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    if plain {
+        let class = create_class(vm, name, bases, &ns, &class_kw, &t.type_)?;
+        if let Some(cell) = cell {
             *cell.value.lock() = Value::Class(class.clone());
         }
+        return Ok(Value::Class(class));
     }
-    Ok(Value::Class(class))
+    // As in CPython, the metaclass sees the cell as `__classcell__` in the
+    // namespace, and `type.__new__` fills it in.
+    if cell.is_some() {
+        ns.set("__classcell__", body_result.clone());
+    }
+    let made = vm.call(&meta, &[args[1].clone(), bases_t(), ns_value], &class_kw)?;
+    if let (Some(cell), Value::Class(_)) = (cell, &made) {
+        *cell.value.lock() = made.clone();
+    }
+    Ok(made)
 }
 
-/// Create a class from a namespace (the work of `type(name, bases, ns)`).
+/// The dict a `__prepare__` result keeps the class body's names in: a dict,
+/// or the dict inside an instance of a dict subclass.
+fn prepared_dict(v: &Value) -> Option<Arc<PyDict>> {
+    match v {
+        Value::Dict(d) => Some(d.clone()),
+        Value::Instance(i) => match &i.base {
+            InstanceBase::Builtin(b) => match &*b.lock() {
+                Value::Dict(d) => Some(d.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn type_name_of_class(v: &Value) -> String {
+    match v {
+        Value::Class(c) => c.name.to_string(),
+        other => type_name(other).to_string(),
+    }
+}
+
+/// CPython's "most derived metaclass": `meta` or the metaclass of a base,
+/// whichever is a subclass of all the others.
+pub fn most_derived_meta(meta: &Arc<Class>, bases: &[Arc<Class>]) -> PyResult<Arc<Class>> {
+    let t = types();
+    let mut winner = meta.clone();
+    for b in bases {
+        let bm = b.meta.as_ref().unwrap_or(&t.type_);
+        if is_subclass(&winner, bm) {
+            continue;
+        }
+        if is_subclass(bm, &winner) {
+            winner = bm.clone();
+            continue;
+        }
+        return Err(PyErr::type_error(
+            "metaclass conflict: the metaclass of a derived class must be a (non-strict) \
+             subclass of the metaclasses of all its bases",
+        ));
+    }
+    Ok(winner)
+}
+
+/// Create a class from a namespace (the work of `type.__new__(meta, name,
+/// bases, ns)`); `meta` is the class's metaclass.
 pub fn create_class(
     vm: &mut Vm,
     name: &str,
     bases: Vec<Arc<Class>>,
     ns: &PyDict,
     class_kw: Kwargs,
+    meta: &Arc<Class>,
 ) -> PyResult<Arc<Class>> {
     let t = types();
     let bases = if bases.is_empty() {
@@ -266,6 +355,9 @@ pub fn create_class(
     let mut class = new_class(name, &module, bases, layout, attrs).map_err(PyErr::type_error)?;
     if let Some(c) = Arc::get_mut(&mut class) {
         c.qualname = qualname;
+        if !Arc::ptr_eq(meta, &t.type_) {
+            c.meta = Some(meta.clone());
+        }
     }
     if let Some(cell) = classcell {
         *cell.value.lock() = Value::Class(class.clone());

@@ -652,6 +652,9 @@ fn native_eq_depth(a: &Value, b: &Value, depth: u32) -> Option<bool> {
     }
     Some(match (a, b) {
         (Instance(_), _) | (_, Instance(_)) => return Option::None,
+        // A metaclass may define `__eq__` for its classes.
+        (Class(x), _) if x.meta.is_some() => return Option::None,
+        (_, Class(y)) if y.meta.is_some() => return Option::None,
         (Str(x), Str(y)) => x.as_str() == y.as_str(),
         (Int(x), Int(y)) => x == y,
         (Bool(x), Bool(y)) => x == y,

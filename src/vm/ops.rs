@@ -454,6 +454,28 @@ pub fn is_subclass(a: &Arc<Class>, b: &Arc<Class>) -> bool {
     Arc::ptr_eq(a, b) || a.mro.iter().any(|c| Arc::ptr_eq(c, b))
 }
 
+/// Whether `v` is a class whose metaclass is not `type`.
+#[inline]
+fn has_custom_meta(v: &Value) -> bool {
+    matches!(v, Value::Class(c) if c.meta.is_some())
+}
+
+/// `name` on `class` when a script defined it (not inherited from a
+/// built-in type such as `type` or `object`).
+pub(crate) fn custom_attr(class: &Arc<Class>, name: &str) -> Option<Value> {
+    let (f, owner) = lookup_with_owner(class, name)?;
+    (!is_builtin_class(owner)).then_some(f)
+}
+
+/// The special method `name` of a class object's custom metaclass (`None`
+/// for anything else, and for classes whose metaclass is `type`).
+pub(crate) fn meta_special(v: &Value, name: &str) -> Option<Value> {
+    match v {
+        Value::Class(c) => custom_attr(c.meta.as_ref()?, name),
+        _ => None,
+    }
+}
+
 fn is_builtin_class(c: &Class) -> bool {
     &*c.module == "builtins"
 }
@@ -1348,7 +1370,11 @@ impl Vm {
             }
             _ => {}
         }
-        if !matches!(a, Value::Instance(_)) && !matches!(b, Value::Instance(_)) {
+        if !matches!(a, Value::Instance(_))
+            && !matches!(b, Value::Instance(_))
+            && !has_custom_meta(a)
+            && !has_custom_meta(b)
+        {
             if let Some(r) = self.builtin_compare(a, b, op)? {
                 return Ok(Value::Bool(r));
             }
@@ -1636,6 +1662,25 @@ impl Vm {
             Value::Dict(d) => dict_len(d) != 0,
             Value::Set(s) | Value::FrozenSet(s) => !s.is_empty(),
             Value::Instance(inst) => return self.instance_truth(inst, v),
+            Value::Class(c) if c.meta.is_some() => {
+                if let Some(f) = meta_special(v, "__bool__") {
+                    let r = self.call_special(&f, v, &[])?;
+                    return match r {
+                        Value::Bool(b) => Ok(b),
+                        _ => Err(PyErr::type_error(format!(
+                            "__bool__ should return bool, returned {}",
+                            type_name(&r)
+                        ))),
+                    };
+                }
+                match meta_special(v, "__len__") {
+                    Some(f) => {
+                        let r = self.call_special(&f, v, &[])?;
+                        self.len_result(&r)? != 0
+                    }
+                    None => true,
+                }
+            }
             Value::Object(o) => match &o.kind {
                 ObjKind::Range { start, stop, step } => range_len(*start, *stop, *step) != 0,
                 ObjKind::Native(_) => match self.call_dunder_unary(v, "__bool__")? {
@@ -1742,6 +1787,14 @@ impl Vm {
                 Ok(x ^ y)
             }
             Value::Instance(inst) => self.instance_hash(inst, v),
+            Value::Class(c) if c.meta.is_some() => match meta_special(v, "__hash__") {
+                Some(Value::None) => Err(unhashable(v)),
+                Some(f) => {
+                    let r = self.call_special(&f, v, &[])?;
+                    self.hash_result(&r)
+                }
+                None => Ok(pointer_hash(v.heap_ptr().unwrap_or(0))),
+            },
             Value::Object(o) => match &o.kind {
                 ObjKind::Range { start, stop, step } => {
                     let len = range_len(*start, *stop, *step);
@@ -1869,7 +1922,19 @@ impl Vm {
                 }
             }
             Value::BoundMethod(m) => return self.repr_bound(m),
-            Value::Class(c) => format!("<class '{}'>", class_path(c)),
+            Value::Class(c) => match meta_special(v, "__repr__") {
+                Some(f) => {
+                    let r = self.call_special(&f, v, &[])?;
+                    return match base_value(&r) {
+                        Value::Str(s) => Ok(s.as_str().to_string()),
+                        _ => Err(PyErr::type_error(format!(
+                            "__repr__ returned non-string (type {})",
+                            type_name(&r)
+                        ))),
+                    };
+                }
+                None => format!("<class '{}'>", class_path(c)),
+            },
             Value::Module(m) => match self.dict_get_str(&m.dict, "__file__")? {
                 Some(Value::Str(f)) => format!("<module '{}' from '{}'>", m.name, f.as_str()),
                 _ => format!("<module '{}' (built-in)>", m.name),
@@ -2160,6 +2225,19 @@ impl Vm {
                 }
                 self.repr(v)
             }
+            Value::Class(c) if c.meta.is_some() => match meta_special(v, "__str__") {
+                Some(f) => {
+                    let r = self.call_special(&f, v, &[])?;
+                    match base_value(&r) {
+                        Value::Str(s) => Ok(s.as_str().to_string()),
+                        _ => Err(PyErr::type_error(format!(
+                            "__str__ returned non-string (type {})",
+                            type_name(&r)
+                        ))),
+                    }
+                }
+                None => self.repr(v),
+            },
             _ => self.repr(v),
         }
     }
@@ -2577,6 +2655,14 @@ impl Vm {
         obj: &Value,
         name: &str,
     ) -> PyResult<Option<Value>> {
+        // A custom metaclass's data descriptors (a `property` on it) win.
+        if let Some(meta) = &c.meta {
+            if let Some(ma) = custom_attr(meta, name) {
+                if let Some(r) = self.data_descriptor_get(&ma, obj, meta, name)? {
+                    return Ok(Some(r));
+                }
+            }
+        }
         if name.starts_with("__") {
             let special = match name {
                 "__name__" => Some(Value::str(&c.name)),
@@ -2593,7 +2679,7 @@ impl Vm {
                     Some(b) => Value::Class(b.clone()),
                     None => Value::None,
                 }),
-                "__class__" => Some(Value::Class(types().type_.clone())),
+                "__class__" => Some(Value::Class(types().class_of(obj).clone())),
                 "__dict__" => {
                     let entries: Vec<(Arc<str>, Value)> = c
                         .attrs
@@ -2635,10 +2721,13 @@ impl Vm {
             "__doc__" => return Ok(Some(Value::None)),
             _ => {}
         }
-        // Then the metaclass (`type`): `A.mro()`.
-        if let Some(a) = lookup_in_class(&types().type_, name) {
-            let meta = types().type_.clone();
+        // Then the metaclass: `A.mro()`, a custom metaclass's methods.
+        let meta = types().class_of(obj).clone();
+        if let Some(a) = lookup_in_class(&meta, name) {
             return self.bind_attr(a, obj, &meta).map(Some);
+        }
+        if let Some(ga) = custom_attr(&meta, "__getattr__") {
+            return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
         }
         Ok(None)
     }
@@ -2769,6 +2858,13 @@ impl Vm {
                 }
                 self.generic_setattr(obj, name, value)
             }
+            Value::Class(c) if c.meta.is_some() => {
+                if let Some(f) = meta_special(obj, "__setattr__") {
+                    self.call_special(&f, obj, &[Value::str(name), value])?;
+                    return Ok(());
+                }
+                self.generic_setattr(obj, name, value)
+            }
             _ => self.generic_setattr(obj, name, value),
         }
     }
@@ -2839,6 +2935,13 @@ impl Vm {
                         c.name
                     )));
                 }
+                if let Some(meta) = &c.meta {
+                    if let Some(ma) = custom_attr(meta, name) {
+                        if self.descriptor_set(&ma, obj, meta, name, Some(&value))? {
+                            return Ok(());
+                        }
+                    }
+                }
                 let old = c.attrs.lock().insert(name.into(), value);
                 class_changed();
                 drop(old);
@@ -2865,6 +2968,56 @@ impl Vm {
         }
     }
 
+    /// Set (`Some(value)`) or delete (`None`) through `attr` when it is a
+    /// data descriptor (a property, or an object with `__set__`/`__delete__`);
+    /// `false` when it is not one.
+    fn descriptor_set(
+        &mut self,
+        attr: &Value,
+        obj: &Value,
+        cls: &Arc<Class>,
+        name: &str,
+        value: Option<&Value>,
+    ) -> PyResult<bool> {
+        match attr {
+            Value::Object(o) => {
+                let ObjKind::Property { fset, fdel, .. } = &o.kind else {
+                    return Ok(false);
+                };
+                let (f, what) = match value {
+                    Some(_) => (fset, "setter"),
+                    None => (fdel, "deleter"),
+                };
+                if f.is_none() {
+                    return Err(attr_error(
+                        format!("property '{name}' of '{}' object has no {what}", cls.name),
+                        obj,
+                        name,
+                    ));
+                }
+                let mut args = vec![obj.clone()];
+                args.extend(value.cloned());
+                self.call(f, &args, &[])?;
+                Ok(true)
+            }
+            Value::Instance(d) => {
+                let hook = if value.is_some() {
+                    "__set__"
+                } else {
+                    "__delete__"
+                };
+                let Some(f) = lookup_in_class(&d.class, hook) else {
+                    return Ok(false);
+                };
+                let mut args = vec![obj.clone()];
+                args.extend(value.cloned());
+                self.call_special(&f, attr, &args)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// `del obj.name`.
     pub fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()> {
         match obj {
@@ -2874,6 +3027,13 @@ impl Vm {
                         self.call_special(&f, obj, &[Value::str(name)])?;
                         return Ok(());
                     }
+                }
+                self.generic_delattr(obj, name)
+            }
+            Value::Class(c) if c.meta.is_some() => {
+                if let Some(f) = meta_special(obj, "__delattr__") {
+                    self.call_special(&f, obj, &[Value::str(name)])?;
+                    return Ok(());
                 }
                 self.generic_delattr(obj, name)
             }
@@ -2920,6 +3080,13 @@ impl Vm {
                         "cannot delete '{name}' attribute of immutable type '{}'",
                         c.name
                     )));
+                }
+                if let Some(meta) = &c.meta {
+                    if let Some(ma) = custom_attr(meta, name) {
+                        if self.descriptor_set(&ma, obj, meta, name, None)? {
+                            return Ok(());
+                        }
+                    }
                 }
                 let old = c.attrs.lock().shift_remove(name);
                 if old.is_some() {
@@ -3197,6 +3364,9 @@ impl Vm {
                 }
             }
             Value::Class(c) => {
+                if let Some(f) = meta_special(obj, "__getitem__") {
+                    return self.call_special(&f, obj, std::slice::from_ref(key));
+                }
                 if let Some(f) = lookup_in_class(c, "__class_getitem__") {
                     let bound = self.bind_class_attr(f, obj);
                     return self.call(&bound, std::slice::from_ref(key), &[]);
@@ -3516,6 +3686,21 @@ impl Vm {
                     inst.class.name
                 )))
             }
+            Value::Class(c) if c.meta.is_some() => {
+                if let Some(f) = meta_special(container, "__contains__") {
+                    let r = self.call_special(&f, container, std::slice::from_ref(item))?;
+                    return self.is_true(&r);
+                }
+                if meta_special(container, "__iter__").is_some()
+                    || meta_special(container, "__getitem__").is_some()
+                {
+                    return self.contains_by_iteration(container, item);
+                }
+                Err(PyErr::type_error(format!(
+                    "argument of type '{}' is not iterable",
+                    type_name(container)
+                )))
+            }
             _ => Err(PyErr::type_error(format!(
                 "argument of type '{}' is not iterable",
                 type_name(container)
@@ -3540,6 +3725,13 @@ impl Vm {
     /// `isinstance(v, cls)` (a class or a tuple of classes).
     pub fn isinstance(&mut self, v: &Value, cls: &Value) -> PyResult<bool> {
         match cls {
+            Value::Class(c) if c.meta.is_some() => match meta_special(cls, "__instancecheck__") {
+                Some(f) => {
+                    let r = self.call_special(&f, cls, std::slice::from_ref(v))?;
+                    self.is_true(&r)
+                }
+                None => Ok(is_subclass(types().class_of(v), c)),
+            },
             Value::Class(c) => Ok(is_subclass(types().class_of(v), c)),
             Value::Tuple(t) => {
                 for c in t.items.iter() {
@@ -3961,10 +4153,25 @@ fn object_dir(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
+    let t = types();
+    let mcls = match args.first() {
+        Some(Value::Class(c)) if is_subclass(c, &t.type_) => c.clone(),
+        Some(Value::Class(c)) => {
+            return Err(PyErr::type_error(format!(
+                "type.__new__({}): {} is not a subtype of type",
+                c.name, c.name
+            )))
+        }
+        _ => return Err(PyErr::type_error("type.__new__(X): X is not a type object")),
+    };
     let rest = &args[1..];
     match rest.len() {
-        1 if kwargs.is_empty() => Ok(Value::Class(types().class_of(&rest[0]).clone())),
-        1 => Err(PyErr::type_error("type() takes no keyword arguments")),
+        1 if kwargs.is_empty() && Arc::ptr_eq(&mcls, &t.type_) => {
+            Ok(Value::Class(t.class_of(&rest[0]).clone()))
+        }
+        1 if Arc::ptr_eq(&mcls, &t.type_) => {
+            Err(PyErr::type_error("type() takes no keyword arguments"))
+        }
         3 => {
             let name = match &rest[0] {
                 Value::Str(s) => s.clone(),
@@ -3993,43 +4200,58 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                     )))
                 }
             };
-            let Value::Dict(ns) = &rest[2] else {
-                return Err(PyErr::type_error(format!(
-                    "type.__new__() argument 3 must be dict, not {}",
-                    type_name(&rest[2])
-                )));
+            let ns = match &rest[2] {
+                Value::Dict(ns) => ns.clone(),
+                Value::Instance(i) => match &i.base {
+                    InstanceBase::Builtin(b) => match &*b.lock() {
+                        Value::Dict(d) => d.clone(),
+                        _ => return Err(ns_type_error(&rest[2])),
+                    },
+                    _ => return Err(ns_type_error(&rest[2])),
+                },
+                _ => return Err(ns_type_error(&rest[2])),
             };
-            let bases = if bases.is_empty() {
-                vec![types().object.clone()]
-            } else {
-                bases
-            };
-            let mut attrs = AttrMap::for_class();
-            let mut module = String::from("__main__");
-            for (k, v) in dict_items(ns) {
-                if let Value::Str(s) = &k {
-                    if s.as_str() == "__module__" {
-                        if let Value::Str(m) = &v {
-                            module = m.as_str().to_string();
-                        }
-                    }
-                    attrs.insert(s.as_str().into(), v);
-                }
-            }
-            if !attrs.contains_key("__module__") {
-                attrs.push_new("__module__".into(), Value::str(&module));
-            }
-            let layout = bases
-                .iter()
-                .map(|b| b.layout)
-                .find(|l| *l != Layout::Object)
-                .unwrap_or(Layout::Object);
-            let _ = vm;
-            let cls = crate::vm::types::new_class(name.as_str(), &module, bases, layout, attrs)
-                .map_err(PyErr::type_error)?;
+            let meta = crate::vm::class::most_derived_meta(&mcls, &bases)?;
+            let cls = crate::vm::class::create_class(vm, name.as_str(), bases, &ns, kwargs, &meta)?;
             Ok(Value::Class(cls))
         }
-        _ => Err(PyErr::type_error("type() takes 1 or 3 arguments")),
+        _ if Arc::ptr_eq(&mcls, &t.type_) => {
+            Err(PyErr::type_error("type() takes 1 or 3 arguments"))
+        }
+        n => Err(PyErr::type_error(format!(
+            "type.__new__() takes exactly 3 arguments ({n} given)"
+        ))),
+    }
+}
+
+fn ns_type_error(v: &Value) -> PyErr {
+    PyErr::type_error(format!(
+        "type.__new__() argument 3 must be dict, not {}",
+        type_name(v)
+    ))
+}
+
+/// `type.__init__(cls, [name, bases, ns], **kw)`: the class is made
+/// already; a metaclass's `__init__` may still call it through `super()`.
+fn type_init(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    match args.len() {
+        2 | 4 => Ok(Value::None),
+        _ => Err(PyErr::type_error("type.__init__() takes 1 or 3 arguments")),
+    }
+}
+
+/// `type.__call__(cls, *args, **kw)`: the default instantiation (`__new__`,
+/// then `__init__`), which a metaclass's own `__call__` reaches through `super()`.
+fn type_call(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    match args.split_first() {
+        Some((Value::Class(c), rest)) => {
+            let c = c.clone();
+            vm.instantiate_plain(&c, rest, crate::vm::call::KwView::Pairs(kw))
+        }
+        Some((f, rest)) => vm.call(f, rest, kw),
+        None => Err(PyErr::type_error(
+            "descriptor '__call__' of 'type' object needs an argument",
+        )),
     }
 }
 
@@ -4318,6 +4540,8 @@ pub fn install(t: &Types) {
     crate::vm::builtins::class_method_kw(o, "__init_subclass__", object_init_subclass);
 
     crate::vm::builtins::constructor(&t.type_, type_new);
+    crate::vm::builtins::method_kw(&t.type_, "__init__", type_init);
+    crate::vm::builtins::method_kw(&t.type_, "__call__", type_call);
     add(&t.type_, "mro", type_mro);
     add(&t.type_, "__subclasscheck__", type_subclasscheck);
     add(&t.type_, "__instancecheck__", type_instancecheck);

@@ -2379,7 +2379,10 @@ pub(crate) fn is_iterable(v: &Value) -> bool {
             crate::vm::class::lookup(&i.class, "__iter__").is_some()
                 || crate::vm::class::lookup(&i.class, "__getitem__").is_some()
         }
-        Value::Class(_) => false,
+        Value::Class(_) => {
+            crate::vm::ops::meta_special(v, "__iter__").is_some()
+                || crate::vm::ops::meta_special(v, "__getitem__").is_some()
+        }
         _ => false,
     }
 }

@@ -348,6 +348,12 @@ pub(crate) enum Construct {
 }
 
 fn construct(class: &Arc<Class>) -> Construct {
+    // A metaclass's `__call__` decides what calling the class does.
+    if let Some(meta) = &class.meta {
+        if ops::custom_attr(meta, "__call__").is_some() {
+            return Construct::General;
+        }
+    }
     if let Some(init) = crate::vm::call::inline_init(class) {
         return Construct::Frame(init);
     }

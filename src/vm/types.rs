@@ -84,6 +84,7 @@ pub fn new_class(
         }),
         layout,
         flags: std::sync::atomic::AtomicU64::new(0),
+        meta: None,
     }))
 }
 
@@ -273,7 +274,7 @@ impl Types {
             Value::Function(_) => &self.function,
             Value::Native(_) => &self.builtin_function,
             Value::BoundMethod(_) => &self.method,
-            Value::Class(_) => &self.type_,
+            Value::Class(c) => c.meta.as_ref().unwrap_or(&self.type_),
             Value::Instance(i) => &i.class,
             Value::Module(_) => &self.module,
             Value::Object(o) => &o.class,

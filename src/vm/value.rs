@@ -401,6 +401,10 @@ pub struct Class {
     /// Attribute-protocol facts about the class (see `vm::ops::class_flags`),
     /// tagged with the class epoch they were computed in; 0 = not computed.
     pub flags: std::sync::atomic::AtomicU64,
+    /// The metaclass, `type(cls)`, when it is not `type` itself (`None`
+    /// for every class that did not ask for one, so ordinary classes pay
+    /// nothing for metaclass support).
+    pub meta: Option<Arc<Class>>,
 }
 
 /// What a class's instances are made of: a plain instance, or a built-in
