@@ -104,6 +104,28 @@ fn piped_stdin_without_arguments_is_a_program() {
 }
 
 #[test]
+fn stdin_reads_as_bytes_and_through_descriptor_zero() {
+    let code = "import sys\n\
+        first = sys.stdin.buffer.readline()\n\
+        print(first, type(sys.stdin.buffer).__name__)\n\
+        print(sys.stdin.buffer.readline().decode().strip())\n\
+        rest = sys.stdin.buffer.read().split()\n\
+        print(rest, sum(map(int, rest)))\n\
+        n = sys.stdout.buffer.write(b'caf\\xc3\\xa9\\n')\n\
+        print(n)\n";
+    let out = gilvm_stdin(&["-c", code], "hello\nline two\n1 2\n3\n");
+    assert_status(&out, 0);
+    assert_eq!(
+        out.stdout,
+        "b'hello\\n' BufferedReader\nline two\n[b'1', b'2', b'3'] 6\ncaf\u{e9}\n6\n"
+    );
+    // `open(0)` reads the same stream through a descriptor of its own.
+    let out = gilvm_stdin(&["-c", "print(open(0).read().split())"], "1 2\n3\n");
+    assert_status(&out, 0);
+    assert_eq!(out.stdout, "['1', '2', '3']\n");
+}
+
+#[test]
 fn version_and_help() {
     let out = gilvm(&["--version"]);
     assert_status(&out, 0);

@@ -145,6 +145,20 @@ pub fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: boo
     }))
 }
 
+/// A read-only property whose getter is the native `get` (`args[0]`: the
+/// instance), for a native class's namespace.
+pub fn native_property(name: &'static str, qualname: &str, get: NativeFn) -> Value {
+    Value::Object(Arc::new(crate::vm::value::Object {
+        class: types().property.clone(),
+        kind: crate::vm::value::ObjKind::Property {
+            fget: native(name, qualname, get, true),
+            fset: Value::None,
+            fdel: Value::None,
+            doc: Value::None,
+        },
+    }))
+}
+
 /// Add module-level functions.
 pub fn add_functions(m: &Module, funcs: &[(&'static str, NativeFn)]) {
     for (name, f) in funcs {

@@ -71,6 +71,10 @@ fn stream_class() -> &'static NativeClass {
             &[],
         );
         let mut attrs = c.class.attrs.lock();
+        attrs.insert(
+            "buffer".into(),
+            crate::stdlib::native_property("buffer", "TextIOWrapper.buffer", s_buffer),
+        );
         attrs.insert("encoding".into(), Value::str("utf-8"));
         attrs.insert("errors".into(), Value::str("strict"));
         attrs.insert("closed".into(), Value::Bool(false));
@@ -92,6 +96,134 @@ pub fn stream(which: Stream) -> Value {
         ]
     });
     all[which as usize].clone()
+}
+
+// The binary layer under each stream (`sys.stdin.buffer`): the same
+// process stream, read and written as bytes.
+
+/// The binary stream for `which`, `BufferedReader` for stdin and
+/// `BufferedWriter` for the others, made once.
+fn buffer(which: Stream) -> Value {
+    static BUFFERS: OnceLock<[Value; 3]> = OnceLock::new();
+    let all = BUFFERS.get_or_init(|| {
+        let methods: &[(&'static str, crate::vm::value::NativeFn)] = &[
+            ("write", b_write),
+            ("flush", s_flush),
+            ("readline", b_readline),
+            ("read", b_read),
+            ("readlines", b_readlines),
+            ("isatty", s_isatty),
+            ("fileno", s_fileno),
+            ("writable", s_writable),
+            ("readable", s_readable),
+            ("__repr__", b_repr),
+            ("__enter__", s_enter),
+            ("__exit__", s_exit),
+            ("__iter__", s_enter),
+            ("__next__", b_next),
+        ];
+        let reader = NativeClass::new("BufferedReader", "_io", methods, &[]);
+        let writer = NativeClass::new("BufferedWriter", "_io", methods, &[]);
+        [
+            native_object(&reader.class, Stream::Stdin),
+            native_object(&writer.class, Stream::Stdout),
+            native_object(&writer.class, Stream::Stderr),
+        ]
+    });
+    all[which as usize].clone()
+}
+
+fn s_buffer(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(buffer(stream_of(&args[0])?))
+}
+
+fn b_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let s = stream_of(&args[0])?;
+    let class = if s == Stream::Stdin {
+        "BufferedReader"
+    } else {
+        "BufferedWriter"
+    };
+    Ok(Value::from_string(format!(
+        "<_io.{class} name='{}'>",
+        s.name()
+    )))
+}
+
+fn b_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let s = stream_of(&args[0])?;
+    check_args("write", &args[1..], 1, 1)?;
+    let Value::Bytes(data) = &args[1] else {
+        return Err(PyErr::type_error(format!(
+            "a bytes-like object is required, not '{}'",
+            type_name(&args[1])
+        )));
+    };
+    match s {
+        Stream::Stdout => vm.interp.write_stdout_bytes(data),
+        Stream::Stderr => vm.interp.write_stderr_bytes(data),
+        Stream::Stdin => return Err(PyErr::new(ExcKind::OSError, "write")),
+    }
+    Ok(Value::Int(data.len() as i64))
+}
+
+/// One line of stdin as bytes (with its newline; empty at EOF), GIL released.
+fn read_line_bytes(vm: &mut Vm) -> PyResult<Vec<u8>> {
+    use std::io::BufRead;
+    let interp = vm.interp.clone();
+    interp.flush_stdout();
+    let mut line = Vec::new();
+    let r = vm.allow_threads(|| std::io::stdin().lock().read_until(b'\n', &mut line));
+    r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
+    Ok(line)
+}
+
+fn b_readline(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    Ok(Value::Bytes(Arc::new(read_line_bytes(vm)?)))
+}
+
+fn b_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    let line = read_line_bytes(vm)?;
+    if line.is_empty() {
+        return Err(PyErr::with_args(ExcKind::StopIteration, vec![]));
+    }
+    Ok(Value::Bytes(Arc::new(line)))
+}
+
+fn b_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    use std::io::Read;
+    check_stdin(args, "readable")?;
+    let limit = match args.get(1) {
+        None | Some(Value::None) => None,
+        Some(v) => usize::try_from(to_i64(v)?).ok(),
+    };
+    let interp = vm.interp.clone();
+    interp.flush_stdout();
+    let mut out = Vec::new();
+    let r = vm.allow_threads(|| {
+        let mut stdin = std::io::stdin().lock();
+        match limit {
+            None => stdin.read_to_end(&mut out).map(|_| ()),
+            Some(n) => stdin.take(n as u64).read_to_end(&mut out).map(|_| ()),
+        }
+    });
+    r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
+    Ok(Value::Bytes(Arc::new(out)))
+}
+
+fn b_readlines(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    let mut lines = Vec::new();
+    loop {
+        let line = read_line_bytes(vm)?;
+        if line.is_empty() {
+            break;
+        }
+        lines.push(Value::Bytes(Arc::new(line)));
+    }
+    Ok(Value::list(lines))
 }
 
 fn s_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {

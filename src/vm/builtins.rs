@@ -1692,6 +1692,25 @@ fn unsupported(what: &str) -> PyErr {
     }
 }
 
+/// A new `File` on a duplicate of descriptor `fd`.
+#[cfg(unix)]
+fn dup_fd(fd: i32) -> std::io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: `dup` only reads the descriptor table; it fails with EBADF
+    // for a descriptor that is not open.
+    let new = unsafe { libc::dup(fd) };
+    if new < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `new` is a fresh descriptor that nothing else owns.
+    Ok(unsafe { std::fs::File::from_raw_fd(new) })
+}
+
+#[cfg(not(unix))]
+fn dup_fd(_fd: i32) -> std::io::Result<std::fs::File> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
 fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_kwargs(
         "open",
@@ -1722,13 +1741,20 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             )))
         }
     };
+    // `open(0)`: a file descriptor, duplicated so that closing the file
+    // object leaves the process's own descriptor open.
+    let mut fd = None;
     let path = match &file {
         Value::Str(s) => s.as_str().to_string(),
-        Value::Int(_) => {
-            return Err(PyErr::new(
-                ExcKind::OSError,
-                "opening file descriptors is not supported",
-            ))
+        Value::Int(n) => {
+            if *n < 0 {
+                return Err(PyErr::value_error("negative file descriptor"));
+            }
+            // CPython too reports a descriptor past C int as a bad type.
+            fd = Some(i32::try_from(*n).map_err(|_| {
+                PyErr::type_error("expected str, bytes or os.PathLike object, not int")
+            })?);
+            String::new()
         }
         v => {
             return Err(PyErr::type_error(format!(
@@ -1817,7 +1843,10 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     }
     let p = path.clone();
     let opened = vm.allow_threads(move || {
-        let mut f = opts.open(&p)?;
+        let mut f = match fd {
+            Some(fd) => dup_fd(fd)?,
+            None => opts.open(&p)?,
+        };
         if f.metadata()?.is_dir() {
             return Err(std::io::Error::from_raw_os_error(21));
         }
@@ -1828,7 +1857,7 @@ fn b_open(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         }
         Ok(f)
     });
-    let f = opened.map_err(|e| os_error(&e, Some(&file)))?;
+    let f = opened.map_err(|e| os_error(&e, fd.is_none().then_some(&file)))?;
     // As in CPython, the file is opened before the codec is looked up.
     let codec = match &encoding {
         None => Codec::Utf8,

@@ -198,8 +198,13 @@ impl Interp {
     /// Write to stdout through the process-wide buffer: one call's text is
     /// never interleaved with another thread's.
     pub fn write_stdout(&self, s: &str) {
+        self.write_stdout_bytes(s.as_bytes());
+    }
+
+    /// `sys.stdout.buffer.write`: bytes into the same buffer as text.
+    pub fn write_stdout_bytes(&self, s: &[u8]) {
         let mut buf = self.stdout.lock();
-        buf.extend_from_slice(s.as_bytes());
+        buf.extend_from_slice(s);
         if self.stdout_tty || buf.len() >= 8192 {
             flush_buf(&mut buf);
         }
@@ -212,9 +217,14 @@ impl Interp {
     /// Stderr is unbuffered; stdout is flushed first so the two stay in order
     /// on a terminal.
     pub fn write_stderr(&self, s: &str) {
+        self.write_stderr_bytes(s.as_bytes());
+    }
+
+    /// `sys.stderr.buffer.write`.
+    pub fn write_stderr_bytes(&self, s: &[u8]) {
         self.flush_stdout();
         let mut err = std::io::stderr().lock();
-        let _ = err.write_all(s.as_bytes());
+        let _ = err.write_all(s);
         let _ = err.flush();
     }
 
