@@ -553,6 +553,8 @@ fn line_is_compound(history: &[Spanned], idx: usize) -> bool {
                 | Tok::Try
                 | Tok::Except
                 | Tok::Finally
+                | Tok::Match
+                | Tok::Case
                 | Tok::Def
                 | Tok::Class
                 | Tok::Async
@@ -584,6 +586,8 @@ fn expected_block(src: &str, history: &[Spanned], idx: usize, span: Span) -> Syn
                 Tok::Try => format!("'try' statement on line {line}"),
                 Tok::Except => format!("'except' statement on line {line}"),
                 Tok::Finally => format!("'finally' statement on line {line}"),
+                Tok::Match => format!("'match' statement on line {line}"),
+                Tok::Case => format!("'case' statement on line {line}"),
                 Tok::Def => format!("function definition on line {line}"),
                 Tok::Class => format!("class definition on line {line}"),
                 _ => String::new(),
