@@ -464,7 +464,7 @@ fn special_error(
     }
     // `try:` followed by neither `except` nor `finally`.
     if expects("\"except\"") && expects("\"finally\"") {
-        return err("expected 'except' or 'finally' block", l, l);
+        return err("expected 'except' or 'finally' block", l, r);
     }
     // `a if b` without `else`.
     if expects("\"else\"") && tok != Tok::Else {
