@@ -348,6 +348,11 @@ pub fn create_class(
         };
         attrs.insert(key.into(), v);
     }
+    // As in CPython, every class has its own `__doc__` (None without a
+    // docstring), so a parent's docstring is not inherited.
+    if attrs.get("__doc__").is_none() {
+        attrs.insert("__doc__".into(), Value::None);
+    }
     // As in CPython: a class that defines `__eq__` but not `__hash__` is unhashable.
     if attrs.get("__eq__").is_some() && attrs.get("__hash__").is_none() {
         attrs.insert("__hash__".into(), Value::None);

@@ -258,6 +258,8 @@ def _process_class(cls, init, repr, eq, order, frozen, match_args=True,
         cls.__eq__ = __eq__
         if not frozen and '__hash__' not in cls.__dict__:
             cls.__hash__ = None
+    if not getattr(cls, '__doc__'):
+        cls.__doc__ = _signature_doc(cls.__name__, flds)
     if frozen or unsafe_hash:
         def __hash__(self):
             return hash(_key(self))
@@ -282,6 +284,36 @@ def _process_class(cls, init, repr, eq, order, frozen, match_args=True,
         cls.__gt__ = _cmp(lambda a, b: a > b)
         cls.__ge__ = _cmp(lambda a, b: a >= b)
     return cls
+
+
+def _annotation_text(a):
+    # As inspect.formatannotation: classes by (qualified) name, typing's
+    # objects without the module prefix, others by repr.
+    if getattr(a, '__module__', None) == 'typing':
+        return repr(a).replace('typing.', '')
+    if isinstance(a, type):
+        if a.__module__ == 'builtins':
+            return a.__qualname__
+        return f'{a.__module__}.{a.__qualname__}'
+    return repr(a)
+
+
+def _signature_doc(name, flds):
+    """CPython's docstring for a dataclass without one: its name and the
+    signature of its __init__, e.g. `Point(x: int, y: int = 0)`."""
+    params = [f for f in flds.values() if f.init and not f.kw_only]
+    kw = [f for f in flds.values() if f.init and f.kw_only]
+    parts = []
+    for f in params + kw:
+        if f is (kw[0] if kw else None):
+            parts.append('*')
+        text = f'{f.name}: {_annotation_text(f.type)}'
+        if f.default is not MISSING:
+            text += f' = {f.default!r}'
+        elif f.default_factory is not MISSING:
+            text += ' = <factory>'
+        parts.append(text)
+    return f"{name}({', '.join(parts)})"
 
 
 def dataclass(cls=None, /, *, init=True, repr=True, eq=True, order=False,
