@@ -374,6 +374,11 @@ class EnumType(type):
     def __getitem__(cls, name):
         return cls._member_map_[name]
 
+    def __getattr__(cls, name):
+        # Reached only when normal lookup failed (members are class
+        # attributes): 3.11 reports the bare name.
+        raise AttributeError(name)
+
     def __iter__(cls):
         return (cls._member_map_[name] for name in cls._member_names_)
 
