@@ -2579,6 +2579,33 @@ impl Vm {
                 };
             }
         }
+        // `object.__getattribute__`, then `__getattr__` when that finds
+        // nothing or raises AttributeError (a property's getter may).
+        match self.generic_instance_getattr(inst, obj, name) {
+            Ok(None) => {}
+            Err(e) if e.matches(ExcKind::AttributeError) => {
+                if let Some(ga) = lookup_in_class(cls, "__getattr__") {
+                    return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
+                }
+                return Err(e);
+            }
+            found => return found,
+        }
+        if let Some(ga) = lookup_in_class(cls, "__getattr__") {
+            return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// `object.__getattribute__` for an instance: data descriptors, the
+    /// instance namespace, then class attributes; `None` when all miss.
+    fn generic_instance_getattr(
+        &mut self,
+        inst: &Brc<Instance>,
+        obj: &Value,
+        name: &str,
+    ) -> PyResult<Option<Value>> {
+        let cls = &inst.class;
         if name.starts_with("__") {
             match name {
                 "__class__" => return Ok(Some(Value::Class(cls.clone()))),
@@ -2627,9 +2654,6 @@ impl Vm {
         }
         if name == "__module__" {
             return Ok(Some(Value::str(&cls.module)));
-        }
-        if let Some(ga) = lookup_in_class(cls, "__getattr__") {
-            return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
         }
         Ok(None)
     }
