@@ -4027,6 +4027,7 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             let _ = vm;
             let cls = crate::vm::types::new_class(name.as_str(), &module, bases, layout, attrs)
                 .map_err(PyErr::type_error)?;
+            crate::vm::subclasses::register(&cls);
             Ok(Value::Class(cls))
         }
         _ => Err(PyErr::type_error("type() takes 1 or 3 arguments")),
@@ -4319,6 +4320,11 @@ pub fn install(t: &Types) {
 
     crate::vm::builtins::constructor(&t.type_, type_new);
     add(&t.type_, "mro", type_mro);
+    add(
+        &t.type_,
+        "__subclasses__",
+        crate::vm::subclasses::type_subclasses,
+    );
     add(&t.type_, "__subclasscheck__", type_subclasscheck);
     add(&t.type_, "__instancecheck__", type_instancecheck);
 
