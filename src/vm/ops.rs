@@ -3540,7 +3540,19 @@ impl Vm {
     /// `isinstance(v, cls)` (a class or a tuple of classes).
     pub fn isinstance(&mut self, v: &Value, cls: &Value) -> PyResult<bool> {
         match cls {
-            Value::Class(c) => Ok(is_subclass(types().class_of(v), c)),
+            Value::Class(c) => {
+                if is_subclass(types().class_of(v), c) {
+                    return Ok(true);
+                }
+                match abc_hooks(c) {
+                    Some(hooks) => {
+                        let r =
+                            self.call_method(&hooks, "instancecheck", &[cls.clone(), v.clone()])?;
+                        self.is_true(&r)
+                    }
+                    None => Ok(false),
+                }
+            }
             Value::Tuple(t) => {
                 for c in t.items.iter() {
                     if self.isinstance(v, c)? {
@@ -3560,6 +3572,17 @@ impl Vm {
             },
         }
     }
+}
+
+/// The hooks object of an abstract base class (`cls._abc_impl`, set by
+/// `abc.ABCMeta`), through which `isinstance`/`issubclass` reach the
+/// metaclass's `__instancecheck__`/`__subclasscheck__` (registered virtual
+/// subclasses, `__subclasshook__`). Built-in classes have none.
+pub(crate) fn abc_hooks(c: &Arc<Class>) -> Option<Value> {
+    if is_builtin_class(c) {
+        return None;
+    }
+    lookup_in_class(c, "_abc_impl").filter(|v| matches!(v, Value::Instance(_)))
 }
 
 /// Equality of two built-in values that needs no script code (`None` if it might).
@@ -3925,6 +3948,11 @@ fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Val
         _ => vm.getattr_inner(obj, name.as_str())?,
     };
     r.ok_or_else(|| vm.no_attribute(obj, name.as_str()))
+}
+
+/// `object.__subclasshook__(cls, sub)`: no opinion (`abc.ABCMeta` asks it).
+fn object_subclasshook(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(types().not_implemented.clone())
 }
 
 fn object_init_subclass(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
@@ -4317,6 +4345,7 @@ pub fn install(t: &Types) {
     add(o, "__getattribute__", object_getattribute);
     add(o, "__dir__", object_dir);
     crate::vm::builtins::class_method_kw(o, "__init_subclass__", object_init_subclass);
+    crate::vm::builtins::class_method_kw(o, "__subclasshook__", object_subclasshook);
 
     crate::vm::builtins::constructor(&t.type_, type_new);
     add(&t.type_, "mro", type_mro);

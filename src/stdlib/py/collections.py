@@ -1,12 +1,12 @@
 """Container datatypes: deque, defaultdict, Counter, namedtuple and OrderedDict.
 
 Pure-Python versions with CPython 3.11's behaviour, reprs and messages.
-Not provided: ChainMap, UserDict/UserList/
-UserString, and the collections.abc submodule.
+Not provided: UserDict, UserList, UserString.
 """
 
 import _thread
 from heapq import nlargest as _nlargest
+import collections.abc as _collections_abc
 
 __all__ = ['deque', 'defaultdict', 'Counter', 'namedtuple', 'OrderedDict']
 
@@ -381,6 +381,8 @@ class deque:
 # (id, thread) pairs of deques whose repr is being built, to print a
 # deque that contains itself as [...].
 _repr_running = set()
+
+_collections_abc.MutableSequence.register(deque)
 
 
 # ---------------------------------------------------------------------------
