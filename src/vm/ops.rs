@@ -439,14 +439,35 @@ fn slot_names_contain(slots: &Value, name: &str) -> bool {
     }
 }
 
-/// Whether `name` is a slot declared by `class` or a class in its MRO.
+/// Whether `name` is a slot declared by `class` or a class in its MRO. A
+/// private slot name (`__slots__ = ('__a',)` in class `C`) is mangled as
+/// the class body's `self.__a` is: the slot is `_C__a`, not `__a`.
 fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
     std::iter::once(class).chain(class.mro.iter()).any(|c| {
-        c.attrs
-            .lock()
-            .get("__slots__")
-            .is_some_and(|s| slot_names_contain(s, name))
+        let attrs = c.attrs.lock();
+        let Some(slots) = attrs.get("__slots__") else {
+            return false;
+        };
+        let is = |v: &Value| v.as_str().is_some_and(|s| slot_is(&c.name, s, name));
+        match slots {
+            Value::Str(_) => is(slots),
+            Value::Tuple(t) => t.items.iter().any(is),
+            Value::List(l) => l.items.lock().iter().any(is),
+            _ => false,
+        }
     })
+}
+
+/// Whether the slot `slot` declared in class `class_name` is the attribute
+/// `name` (`__a` in `C` is `_C__a`, as CPython mangles it).
+fn slot_is(class_name: &str, slot: &str, name: &str) -> bool {
+    let stripped = class_name.trim_start_matches('_');
+    if !slot.starts_with("__") || slot.ends_with("__") || stripped.is_empty() {
+        return slot == name;
+    }
+    name.strip_prefix('_')
+        .and_then(|n| n.strip_prefix(stripped))
+        .is_some_and(|n| n == slot)
 }
 
 /// `issubclass(a, b)` for classes.
@@ -2779,7 +2800,7 @@ impl Vm {
             Value::Instance(inst) => {
                 let cls = &inst.class;
                 if class_flags(cls) & NO_INSTANCE_DICT != 0
-                    && !name.starts_with("__")
+                    && !(name.starts_with("__") && name.ends_with("__"))
                     && lookup_in_class(cls, name).is_none()
                     && !declared_slot(cls, name)
                 {
