@@ -76,6 +76,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "queue" => include_str!("py/queue.py"),
         "heapq" => include_str!("py/heapq.py"),
         "collections" => include_str!("py/collections.py"),
+        "collections.abc" => include_str!("py/collections_abc.py"),
         "concurrent" => include_str!("py/concurrent/__init__.py"),
         "concurrent.futures" => include_str!("py/concurrent/futures.py"),
         "atexit" => include_str!("py/atexit.py"),
@@ -97,7 +98,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
 
 /// Is `name` a package (a module that has submodules)?
 pub fn is_package(name: &str) -> bool {
-    matches!(name, "concurrent" | "os")
+    matches!(name, "concurrent" | "os" | "collections")
 }
 
 // ---------------------------------------------------------------------------

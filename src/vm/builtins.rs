@@ -858,12 +858,28 @@ fn b_isinstance(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Bool(vm.isinstance(&args[0], &args[1])?))
 }
 
-fn subclass_of(a: &Arc<Class>, b: &Value) -> PyResult<bool> {
+fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
     match b {
-        Value::Class(c) => Ok(crate::vm::class::is_subclass(a, c)),
+        Value::Class(c) => {
+            if crate::vm::class::is_subclass(a, c) {
+                return Ok(true);
+            }
+            // An abstract base class answers for its virtual subclasses.
+            match crate::vm::ops::abc_hooks(c) {
+                Some(hooks) => {
+                    let r = vm.call_method(
+                        &hooks,
+                        "subclasscheck",
+                        &[b.clone(), Value::Class(a.clone())],
+                    )?;
+                    vm.is_true(&r)
+                }
+                None => Ok(false),
+            }
+        }
         Value::Tuple(t) => {
             for c in t.items.iter() {
-                if subclass_of(a, c)? {
+                if subclass_of(vm, a, c)? {
                     return Ok(true);
                 }
             }
@@ -879,13 +895,13 @@ fn subclass_of(a: &Arc<Class>, b: &Value) -> PyResult<bool> {
     }
 }
 
-fn b_issubclass(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+fn b_issubclass(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     no_kwargs("issubclass", kw)?;
     arity("issubclass", args, 2, 2)?;
     let Value::Class(a) = &args[0] else {
         return Err(PyErr::type_error("issubclass() arg 1 must be a class"));
     };
-    Ok(Value::Bool(subclass_of(a, &args[1])?))
+    Ok(Value::Bool(subclass_of(vm, a, &args[1])?))
 }
 
 fn attr_name(v: &Value) -> PyResult<&str> {

@@ -367,6 +367,7 @@ pub fn create_class(
     if let Some(cell) = classcell {
         *cell.value.lock() = Value::Class(class.clone());
     }
+    crate::vm::subclasses::register(&class);
     let class_v = Value::Class(class.clone());
     // `__set_name__` on the attributes that define it.
     let entries: Vec<(Arc<str>, Value)> = class

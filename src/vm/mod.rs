@@ -25,6 +25,7 @@
 //! | `import.rs` | the import system |
 //! | `exec.rs` | `eval`, `exec`, `compile` |
 //! | `union.rs` | `int \| None` (`types.UnionType`) |
+//! | `subclasses.rs` | `type.__subclasses__()` (a weak registry of subclasses) |
 
 pub mod attrs;
 pub mod brc;
@@ -49,6 +50,7 @@ pub mod site_cache;
 pub mod slot;
 pub mod spin;
 pub mod str;
+pub mod subclasses;
 pub mod traceback;
 pub mod tuple;
 pub mod types;

@@ -439,14 +439,35 @@ fn slot_names_contain(slots: &Value, name: &str) -> bool {
     }
 }
 
-/// Whether `name` is a slot declared by `class` or a class in its MRO.
+/// Whether `name` is a slot declared by `class` or a class in its MRO. A
+/// private slot name (`__slots__ = ('__a',)` in class `C`) is mangled as
+/// the class body's `self.__a` is: the slot is `_C__a`, not `__a`.
 fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
     std::iter::once(class).chain(class.mro.iter()).any(|c| {
-        c.attrs
-            .lock()
-            .get("__slots__")
-            .is_some_and(|s| slot_names_contain(s, name))
+        let attrs = c.attrs.lock();
+        let Some(slots) = attrs.get("__slots__") else {
+            return false;
+        };
+        let is = |v: &Value| v.as_str().is_some_and(|s| slot_is(&c.name, s, name));
+        match slots {
+            Value::Str(_) => is(slots),
+            Value::Tuple(t) => t.items.iter().any(is),
+            Value::List(l) => l.items.lock().iter().any(is),
+            _ => false,
+        }
     })
+}
+
+/// Whether the slot `slot` declared in class `class_name` is the attribute
+/// `name` (`__a` in `C` is `_C__a`, as CPython mangles it).
+fn slot_is(class_name: &str, slot: &str, name: &str) -> bool {
+    let stripped = class_name.trim_start_matches('_');
+    if !slot.starts_with("__") || slot.ends_with("__") || stripped.is_empty() {
+        return slot == name;
+    }
+    name.strip_prefix('_')
+        .and_then(|n| n.strip_prefix(stripped))
+        .is_some_and(|n| n == slot)
 }
 
 /// `issubclass(a, b)` for classes.
@@ -2899,7 +2920,7 @@ impl Vm {
             Value::Instance(inst) => {
                 let cls = &inst.class;
                 if class_flags(cls) & NO_INSTANCE_DICT != 0
-                    && !name.starts_with("__")
+                    && !(name.starts_with("__") && name.ends_with("__"))
                     && lookup_in_class(cls, name).is_none()
                     && !declared_slot(cls, name)
                 {
@@ -3756,7 +3777,19 @@ impl Vm {
                 }
                 None => Ok(is_subclass(types().class_of(v), c)),
             },
-            Value::Class(c) => Ok(is_subclass(types().class_of(v), c)),
+            Value::Class(c) => {
+                if is_subclass(types().class_of(v), c) {
+                    return Ok(true);
+                }
+                match abc_hooks(c) {
+                    Some(hooks) => {
+                        let r =
+                            self.call_method(&hooks, "instancecheck", &[cls.clone(), v.clone()])?;
+                        self.is_true(&r)
+                    }
+                    None => Ok(false),
+                }
+            }
             Value::Tuple(t) => {
                 for c in t.items.iter() {
                     if self.isinstance(v, c)? {
@@ -3776,6 +3809,17 @@ impl Vm {
             },
         }
     }
+}
+
+/// The hooks object of an abstract base class (`cls._abc_impl`, set by
+/// `abc.ABCMeta`), through which `isinstance`/`issubclass` reach the
+/// metaclass's `__instancecheck__`/`__subclasscheck__` (registered virtual
+/// subclasses, `__subclasshook__`). Built-in classes have none.
+pub(crate) fn abc_hooks(c: &Arc<Class>) -> Option<Value> {
+    if is_builtin_class(c) {
+        return None;
+    }
+    lookup_in_class(c, "_abc_impl").filter(|v| matches!(v, Value::Instance(_)))
 }
 
 /// Equality of two built-in values that needs no script code (`None` if it might).
@@ -4141,6 +4185,11 @@ fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Val
         _ => vm.getattr_inner(obj, name.as_str())?,
     };
     r.ok_or_else(|| vm.no_attribute(obj, name.as_str()))
+}
+
+/// `object.__subclasshook__(cls, sub)`: no opinion (`abc.ABCMeta` asks it).
+fn object_subclasshook(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(types().not_implemented.clone())
 }
 
 fn object_init_subclass(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
@@ -4562,11 +4611,17 @@ pub fn install(t: &Types) {
     add(o, "__getattribute__", object_getattribute);
     add(o, "__dir__", object_dir);
     crate::vm::builtins::class_method_kw(o, "__init_subclass__", object_init_subclass);
+    crate::vm::builtins::class_method_kw(o, "__subclasshook__", object_subclasshook);
 
     crate::vm::builtins::constructor(&t.type_, type_new);
     crate::vm::builtins::method_kw(&t.type_, "__init__", type_init);
     crate::vm::builtins::method_kw(&t.type_, "__call__", type_call);
     add(&t.type_, "mro", type_mro);
+    add(
+        &t.type_,
+        "__subclasses__",
+        crate::vm::subclasses::type_subclasses,
+    );
     add(&t.type_, "__subclasscheck__", type_subclasscheck);
     add(&t.type_, "__instancecheck__", type_instancecheck);
 

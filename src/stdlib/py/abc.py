@@ -2,11 +2,26 @@
 
 A class deriving from ABC (or created with metaclass=ABCMeta) cannot be
 instantiated while any method decorated with @abstractmethod is still
-missing a concrete override.
+missing a concrete override. isinstance() and issubclass() against an ABC
+also accept its registered virtual subclasses (ABC.register) and whatever
+its __subclasshook__ accepts, as CPython's ABCMeta does (the algorithm is
+that of CPython's _py_abc).
+
+How the checks reach ABCMeta: every ABC carries `_abc_impl`, a hooks
+object; when isinstance/issubclass find a class's MRO does not settle the
+question, they ask `cls._abc_impl` (see `abc_hooks` in the VM), which runs
+ABCMeta.__instancecheck__/__subclasscheck__ for the class. This works
+whether or not the class records ABCMeta as its metaclass.
+
+Differences from CPython: the caches and registries hold strong
+references (there are no weak references), so a class once checked against
+an ABC stays alive; the abstract-method check runs at the first
+instantiation of each class, not at class creation.
 """
 
 __all__ = ['ABC', 'ABCMeta', 'abstractmethod', 'abstractproperty',
-           'abstractclassmethod', 'abstractstaticmethod', 'get_cache_token']
+           'abstractclassmethod', 'abstractstaticmethod', 'get_cache_token',
+           'update_abstractmethods']
 
 
 def abstractmethod(funcobj):
@@ -37,8 +52,14 @@ def _abstract_names(cls):
     return sorted(names)
 
 
+# The abstract methods of each class instantiated so far.
+_abstracts = {}
+
+
 def _checked_new(cls, *args, **kwargs):
-    names = _abstract_names(cls)
+    names = _abstracts.get(cls)
+    if names is None:
+        names = _abstracts[cls] = _abstract_names(cls)
     if names:
         plural = '' if len(names) == 1 else 's'
         raise TypeError(
@@ -47,18 +68,149 @@ def _checked_new(cls, *args, **kwargs):
     return object.__new__(cls)
 
 
-class ABCMeta(type):
-    def __new__(mcls, name, bases, namespace, **kwargs):
-        if '__new__' not in namespace:
-            namespace['__new__'] = _checked_new
-        return super().__new__(mcls, name, bases, namespace, **kwargs)
+def update_abstractmethods(cls):
+    """Recompute the abstract methods of cls (after adding methods to it)."""
+    _abstracts.pop(cls, None)
+    return cls
 
 
-class ABC:
+# Bumped by every register(): negative caches older than it are stale.
+_abc_invalidation_counter = 0
+
+
+class _AbcData:
+    """An ABC's registry of virtual subclasses and its check caches."""
+
+    __slots__ = ('registry', 'cache', 'negative_cache', 'negative_version')
+
+    def __init__(self):
+        self.registry = []
+        self.cache = set()
+        self.negative_cache = set()
+        self.negative_version = _abc_invalidation_counter
+
+
+_abc_data = {}
+
+
+def _data(cls):
+    data = _abc_data.get(cls)
+    if data is None:
+        data = _abc_data[cls] = _AbcData()
+    return data
+
+
+def _instancecheck(cls, instance):
+    subclass = instance.__class__
+    data = _data(cls)
+    if subclass in data.cache:
+        return True
+    subtype = type(instance)
+    if subtype is subclass:
+        if (data.negative_version == _abc_invalidation_counter
+                and subclass in data.negative_cache):
+            return False
+        return _subclasscheck(cls, subclass)
+    return any(_subclasscheck(cls, c) for c in (subclass, subtype))
+
+
+def _subclasscheck(cls, subclass):
+    if not isinstance(subclass, type):
+        raise TypeError('issubclass() arg 1 must be a class')
+    data = _data(cls)
+    if subclass in data.cache:
+        return True
+    if data.negative_version < _abc_invalidation_counter:
+        data.negative_cache = set()
+        data.negative_version = _abc_invalidation_counter
+    elif subclass in data.negative_cache:
+        return False
+    ok = cls.__subclasshook__(subclass)
+    if ok is not NotImplemented:
+        if ok:
+            data.cache.add(subclass)
+        else:
+            data.negative_cache.add(subclass)
+        return ok
+    if cls in getattr(subclass, '__mro__', ()):
+        data.cache.add(subclass)
+        return True
+    for rcls in data.registry:
+        if issubclass(subclass, rcls):
+            data.cache.add(subclass)
+            return True
+    for scls in cls.__subclasses__():
+        if issubclass(subclass, scls):
+            data.cache.add(subclass)
+            return True
+    data.negative_cache.add(subclass)
+    return False
+
+
+def _register(cls, subclass):
+    if not isinstance(subclass, type):
+        raise TypeError("Can only register classes")
+    if issubclass(subclass, cls):
+        return subclass
+    if issubclass(cls, subclass):
+        raise RuntimeError("Refusing to create an inheritance cycle")
+    global _abc_invalidation_counter
+    _data(cls).registry.append(subclass)
+    _abc_invalidation_counter += 1
+    return subclass
+
+
+class _AbcHooks:
+    """What isinstance() and issubclass() call for an ABC (cls._abc_impl)."""
+
     __slots__ = ()
 
-    def __new__(cls, *args, **kwargs):
-        return _checked_new(cls)
+    def instancecheck(self, cls, instance):
+        return _instancecheck(cls, instance)
+
+    def subclasscheck(self, cls, subclass):
+        return _subclasscheck(cls, subclass)
+
+
+_hooks = _AbcHooks()
+
+
+class _ProbeMeta(type):
+    pass
+
+
+class _Probe(metaclass=_ProbeMeta):
+    pass
+
+
+# Whether classes keep the metaclass that made them; when they do not, the
+# methods ABCMeta gives its classes (register) are put in each ABC itself.
+_HAS_METACLASSES = type(_Probe) is _ProbeMeta
+del _Probe, _ProbeMeta
+
+
+class ABCMeta(type):
+    def __new__(mcls, name, bases, namespace, /, **kwargs):
+        if '__new__' not in namespace:
+            namespace['__new__'] = _checked_new
+        namespace.setdefault('_abc_impl', _hooks)
+        if not _HAS_METACLASSES:
+            namespace.setdefault('register', classmethod(_register))
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+    def register(cls, subclass):
+        """Register a virtual subclass of an ABC; returns the subclass."""
+        return _register(cls, subclass)
+
+    def __instancecheck__(cls, instance):
+        return _instancecheck(cls, instance)
+
+    def __subclasscheck__(cls, subclass):
+        return _subclasscheck(cls, subclass)
+
+
+class ABC(metaclass=ABCMeta):
+    __slots__ = ()
 
 
 class abstractproperty(property):
@@ -82,4 +234,4 @@ class abstractstaticmethod(staticmethod):
 
 
 def get_cache_token():
-    return 0
+    return _abc_invalidation_counter

@@ -49,13 +49,36 @@ def cycle(iterable):
             yield element
 
 
-def repeat(obj, times=None):
-    if times is None:
-        while True:
-            yield obj
-    else:
-        for _ in range(times):
-            yield obj
+class repeat:
+    """repeat(object [,times]) -> create an iterator which returns the object
+    for the specified number of times.  If not specified, returns the object
+    endlessly."""
+
+    def __init__(self, obj, times=None):
+        self._obj = obj
+        self._times = None if times is None else max(times, 0)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        times = self._times
+        if times is None:
+            return self._obj
+        if times <= 0:
+            raise StopIteration
+        self._times = times - 1
+        return self._obj
+
+    def __length_hint__(self):
+        if self._times is None:
+            raise TypeError('len() of unsized object')
+        return self._times
+
+    def __repr__(self):
+        if self._times is None:
+            return f'repeat({self._obj!r})'
+        return f'repeat({self._obj!r}, {self._times})'
 
 
 def accumulate(iterable, func=None, *, initial=None):
@@ -84,7 +107,6 @@ def _from_iterable(iterables):
             yield element
 
 
-chain.from_iterable = _from_iterable
 
 
 def compress(data, selectors):
@@ -137,7 +159,7 @@ def groupby(iterable, key=None):
             if keyfunc(current) != target:
                 break
             group.append(current)
-        yield target, iter(group)
+        yield target, _grouper._of(iter(group))
 
 
 def islice(iterable, *args):
@@ -195,7 +217,7 @@ def tee(iterable, n=2):
                 for b in buffers:
                     b.append(value)
             yield mine.pop(0)
-    return tuple(gen(b) for b in buffers)
+    return tuple(_tee._of(gen(b)) for b in buffers)
 
 
 _fill_missing = object()
@@ -313,3 +335,45 @@ def combinations_with_replacement(iterable, r):
             return
         indices[i:] = [indices[i] + 1] * (r - i)
         yield tuple(pool[i] for i in indices)
+
+
+# ---------------------------------------------------------------------------
+# The generator functions above become classes named as CPython's, so that
+# type(chain()).__name__ is 'chain' and the repr is <itertools.chain object
+# at 0x...>; each instance drives its generator.
+
+class _Iterator:
+    __slots__ = ('_gen',)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._gen)
+
+    @classmethod
+    def _of(cls, gen):
+        self = object.__new__(cls)
+        self._gen = gen
+        return self
+
+
+def _iterator_class(name, genfunc):
+    def __new__(cls, *args, **kwargs):
+        return cls._of(genfunc(*args, **kwargs))
+    return type(name, (_Iterator,), {'__new__': staticmethod(__new__),
+                                     '__module__': 'itertools',
+                                     '__slots__': ()})
+
+
+for _name in ['cycle', 'accumulate', 'chain', 'compress', 'dropwhile',
+              'filterfalse', 'groupby', 'islice', 'pairwise', 'starmap',
+              'takewhile', 'zip_longest', 'product', 'permutations',
+              'combinations', 'combinations_with_replacement']:
+    globals()[_name] = _iterator_class(_name, globals()[_name])
+del _name
+
+chain.from_iterable = classmethod(lambda cls, iterables:
+                                  cls._of(_from_iterable(iterables)))
+_tee = _iterator_class('_tee', None)
+_grouper = _iterator_class('_grouper', None)
