@@ -2597,7 +2597,7 @@ mod tests {
         let builtins = PyDict::new();
         // Two distinct names that hash to the same set.
         let names: Vec<Arc<PyStr>> = (0..4096)
-            .map(|i| Arc::new(PyStr::new(&format!("n{i}"))))
+            .map(|i| Arc::new(PyStr::new(format!("n{i}"))))
             .collect();
         let a = &names[0];
         let b = names[1..]
