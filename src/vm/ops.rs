@@ -2586,36 +2586,26 @@ impl Vm {
         name: &str,
     ) -> PyResult<Option<Value>> {
         let cls = &inst.class;
-        if class_flags(cls) & CUSTOM_GETATTRIBUTE != 0 {
-            if let Some(ga) = lookup_in_class(cls, "__getattribute__") {
-                return match self.call_special(&ga, obj, &[Value::str(name)]) {
-                    Ok(v) => Ok(Some(v)),
-                    Err(e) if e.matches(ExcKind::AttributeError) => {
-                        match lookup_in_class(cls, "__getattr__") {
-                            Some(f) => self.call_special(&f, obj, &[Value::str(name)]).map(Some),
-                            None => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                };
-            }
-        }
-        // `object.__getattribute__`, then `__getattr__` when that finds
-        // nothing or raises AttributeError (a property's getter may).
-        match self.generic_instance_getattr(inst, obj, name) {
-            Ok(None) => {}
-            Err(e) if e.matches(ExcKind::AttributeError) => {
-                if let Some(ga) = lookup_in_class(cls, "__getattr__") {
-                    return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
-                }
-                return Err(e);
-            }
+        // `__getattribute__` (a script's, or `object`'s below), then
+        // `__getattr__` when that finds nothing or raises AttributeError
+        // (a property's getter may).
+        let custom = match class_flags(cls) & CUSTOM_GETATTRIBUTE != 0 {
+            true => lookup_in_class(cls, "__getattribute__"),
+            false => None,
+        };
+        let found = match custom {
+            Some(ga) => self.call_special(&ga, obj, &[Value::str(name)]).map(Some),
+            None => self.generic_instance_getattr(inst, obj, name),
+        };
+        let missing = match found {
+            Ok(None) => None,
+            Err(e) if e.matches(ExcKind::AttributeError) => Some(e),
             found => return found,
+        };
+        match lookup_in_class(cls, "__getattr__") {
+            Some(ga) => self.call_special(&ga, obj, &[Value::str(name)]).map(Some),
+            None => missing.map_or(Ok(None), Err),
         }
-        if let Some(ga) = lookup_in_class(cls, "__getattr__") {
-            return self.call_special(&ga, obj, &[Value::str(name)]).map(Some);
-        }
-        Ok(None)
     }
 
     /// `object.__getattribute__` for an instance: data descriptors, the

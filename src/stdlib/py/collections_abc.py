@@ -33,6 +33,27 @@ def _type_repr(obj):
     return repr(obj)
 
 
+def _raise(typ, val, tb):
+    # The default `throw` of Coroutine and Generator.
+    if val is None:
+        if tb is None:
+            raise typ
+        val = typ()
+    if tb is not None:
+        val = val.with_traceback(tb)
+    raise val
+
+
+def _close(obj, kind):
+    # The default `close` of Coroutine and Generator.
+    try:
+        obj.throw(GeneratorExit)
+    except (GeneratorExit, StopIteration):
+        pass
+    else:
+        raise RuntimeError(f"{kind} ignored GeneratorExit")
+
+
 class _GenericAlias:
     """`Mapping[str, int]`: prints as a type hint, creates and subclasses
     as the ABC itself."""
@@ -158,23 +179,11 @@ class Coroutine(Awaitable):
         """Raise an exception in the coroutine.
         Return next yielded value or raise StopIteration.
         """
-        if val is None:
-            if tb is None:
-                raise typ
-            val = typ()
-        if tb is not None:
-            val = val.with_traceback(tb)
-        raise val
+        _raise(typ, val, tb)
 
     def close(self):
-        """Raise GeneratorExit inside coroutine.
-        """
-        try:
-            self.throw(GeneratorExit)
-        except (GeneratorExit, StopIteration):
-            pass
-        else:
-            raise RuntimeError("coroutine ignored GeneratorExit")
+        """Raise GeneratorExit inside coroutine."""
+        _close(self, "coroutine")
 
     @classmethod
     def __subclasshook__(cls, C):
@@ -274,23 +283,11 @@ class Generator(Iterator):
         """Raise an exception in the generator.
         Return next yielded value or raise StopIteration.
         """
-        if val is None:
-            if tb is None:
-                raise typ
-            val = typ()
-        if tb is not None:
-            val = val.with_traceback(tb)
-        raise val
+        _raise(typ, val, tb)
 
     def close(self):
-        """Raise GeneratorExit inside generator.
-        """
-        try:
-            self.throw(GeneratorExit)
-        except (GeneratorExit, StopIteration):
-            pass
-        else:
-            raise RuntimeError("generator ignored GeneratorExit")
+        """Raise GeneratorExit inside generator."""
+        _close(self, "generator")
 
     @classmethod
     def __subclasshook__(cls, C):
