@@ -100,24 +100,13 @@ class Template:
         return mapping
 
     def substitute(self, mapping=_sentinel_dict, /, **kws):
-        mapping = self._mapping(mapping, kws)
-        s = self.template
-        out = []
-        pos = 0
-        for start, end, kind, name in self._scan():
-            out.append(s[pos:start])
-            if name is not None:
-                out.append(str(mapping[name]))
-            elif kind == 'escaped':
-                out.append(self.delimiter)
-            else:
-                self._invalid(start + len(self.delimiter))
-            pos = end
-        out.append(s[pos:])
-        return ''.join(out)
+        return self._substitute(self._mapping(mapping, kws), safe=False)
 
     def safe_substitute(self, mapping=_sentinel_dict, /, **kws):
-        mapping = self._mapping(mapping, kws)
+        return self._substitute(self._mapping(mapping, kws), safe=True)
+
+    def _substitute(self, mapping, safe):
+        # `safe` leaves unknown names and invalid placeholders as written.
         s = self.template
         out = []
         pos = 0
@@ -127,11 +116,15 @@ class Template:
                 try:
                     out.append(str(mapping[name]))
                 except KeyError:
+                    if not safe:
+                        raise
                     out.append(s[start:end])
             elif kind == 'escaped':
                 out.append(self.delimiter)
-            else:
+            elif safe:
                 out.append(s[start:end])
+            else:
+                self._invalid(start + len(self.delimiter))
             pos = end
         out.append(s[pos:])
         return ''.join(out)
