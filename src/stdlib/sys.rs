@@ -167,31 +167,6 @@ fn b_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Int(data.len() as i64))
 }
 
-/// One line of stdin as bytes (with its newline; empty at EOF), GIL released.
-fn read_line_bytes(vm: &mut Vm) -> PyResult<Vec<u8>> {
-    use std::io::BufRead;
-    let interp = vm.interp.clone();
-    interp.flush_stdout();
-    let mut line = Vec::new();
-    let r = vm.allow_threads(|| std::io::stdin().lock().read_until(b'\n', &mut line));
-    r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
-    Ok(line)
-}
-
-fn b_readline(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_stdin(args, "readable")?;
-    Ok(Value::Bytes(Arc::new(read_line_bytes(vm)?)))
-}
-
-fn b_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_stdin(args, "readable")?;
-    let line = read_line_bytes(vm)?;
-    if line.is_empty() {
-        return Err(PyErr::with_args(ExcKind::StopIteration, vec![]));
-    }
-    Ok(Value::Bytes(Arc::new(line)))
-}
-
 fn b_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     use std::io::Read;
     check_stdin(args, "readable")?;
@@ -211,19 +186,6 @@ fn b_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     });
     r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
     Ok(Value::Bytes(Arc::new(out)))
-}
-
-fn b_readlines(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_stdin(args, "readable")?;
-    let mut lines = Vec::new();
-    loop {
-        let line = read_line_bytes(vm)?;
-        if line.is_empty() {
-            break;
-        }
-        lines.push(Value::Bytes(Arc::new(line)));
-    }
-    Ok(Value::list(lines))
 }
 
 fn s_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -253,15 +215,84 @@ fn s_flush(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::None)
 }
 
-/// One line from the process's stdin (with its newline; empty at EOF), GIL released.
-pub fn read_line(vm: &mut Vm) -> PyResult<String> {
+/// One line of stdin as bytes (with its newline; empty at EOF), GIL released.
+fn read_line_bytes(vm: &mut Vm) -> PyResult<Vec<u8>> {
     use std::io::BufRead;
     let interp = vm.interp.clone();
     interp.flush_stdout();
-    let mut line = String::new();
-    let r = vm.allow_threads(|| std::io::stdin().lock().read_line(&mut line));
+    let mut line = Vec::new();
+    let r = vm.allow_threads(|| std::io::stdin().lock().read_until(b'\n', &mut line));
     r.map_err(|e| PyErr::new(ExcKind::OSError, e.to_string()))?;
     Ok(line)
+}
+
+/// One line from the process's stdin (with its newline; empty at EOF), GIL released.
+pub fn read_line(vm: &mut Vm) -> PyResult<String> {
+    utf8(read_line_bytes(vm)?)
+}
+
+fn utf8(line: Vec<u8>) -> PyResult<String> {
+    String::from_utf8(line)
+        .map_err(|_| PyErr::new(ExcKind::OSError, "stream did not contain valid UTF-8"))
+}
+
+/// A line as the text stream (`str`) or its buffer (`bytes`) hands it out.
+fn line_value(vm: &mut Vm, text: bool) -> PyResult<Option<Value>> {
+    let line = read_line_bytes(vm)?;
+    if line.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(if text {
+        Value::from_string(utf8(line)?)
+    } else {
+        Value::Bytes(Arc::new(line))
+    }))
+}
+
+fn readline(vm: &mut Vm, args: &[Value], text: bool) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    Ok(line_value(vm, text)?.unwrap_or_else(|| match text {
+        true => Value::str(""),
+        false => Value::Bytes(Arc::new(Vec::new())),
+    }))
+}
+
+fn next_line(vm: &mut Vm, args: &[Value], text: bool) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    line_value(vm, text)?.ok_or_else(|| PyErr::with_args(ExcKind::StopIteration, vec![]))
+}
+
+fn readlines(vm: &mut Vm, args: &[Value], text: bool) -> PyResult<Value> {
+    check_stdin(args, "readable")?;
+    let mut lines = Vec::new();
+    while let Some(line) = line_value(vm, text)? {
+        lines.push(line);
+    }
+    Ok(Value::list(lines))
+}
+
+fn s_readline(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    readline(vm, args, true)
+}
+
+fn s_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    next_line(vm, args, true)
+}
+
+fn s_readlines(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    readlines(vm, args, true)
+}
+
+fn b_readline(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    readline(vm, args, false)
+}
+
+fn b_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    next_line(vm, args, false)
+}
+
+fn b_readlines(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    readlines(vm, args, false)
 }
 
 fn check_stdin(args: &[Value], what: &str) -> PyResult<()> {
@@ -269,20 +300,6 @@ fn check_stdin(args: &[Value], what: &str) -> PyResult<()> {
         return Err(PyErr::new(ExcKind::OSError, format!("not {what}")));
     }
     Ok(())
-}
-
-fn s_readline(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_stdin(args, "readable")?;
-    Ok(Value::from_string(read_line(vm)?))
-}
-
-fn s_next(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_stdin(args, "readable")?;
-    let line = read_line(vm)?;
-    if line.is_empty() {
-        return Err(PyErr::with_args(ExcKind::StopIteration, vec![]));
-    }
-    Ok(Value::from_string(line))
 }
 
 fn s_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -313,19 +330,6 @@ fn s_read(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         }
     }
     Ok(Value::from_string(out))
-}
-
-fn s_readlines(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_stdin(args, "readable")?;
-    let mut lines = Vec::new();
-    loop {
-        let line = read_line(vm)?;
-        if line.is_empty() {
-            break;
-        }
-        lines.push(Value::from_string(line));
-    }
-    Ok(Value::list(lines))
 }
 
 fn s_isatty(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {

@@ -2589,9 +2589,10 @@ impl Vm {
         // `__getattribute__` (a script's, or `object`'s below), then
         // `__getattr__` when that finds nothing or raises AttributeError
         // (a property's getter may).
-        let custom = match class_flags(cls) & CUSTOM_GETATTRIBUTE != 0 {
-            true => lookup_in_class(cls, "__getattribute__"),
-            false => None,
+        let custom = if class_flags(cls) & CUSTOM_GETATTRIBUTE != 0 {
+            lookup_in_class(cls, "__getattribute__")
+        } else {
+            None
         };
         let found = match custom {
             Some(ga) => self.call_special(&ga, obj, &[Value::str(name)]).map(Some),

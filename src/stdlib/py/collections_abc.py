@@ -21,18 +21,6 @@ __all__ = ["Awaitable", "Coroutine",
            "Sequence", "MutableSequence",
            ]
 
-def _type_repr(obj):
-    if isinstance(obj, type):
-        if obj.__module__ == 'builtins':
-            return obj.__qualname__
-        return f'{obj.__module__}.{obj.__qualname__}'
-    if obj is ...:
-        return '...'
-    if isinstance(obj, list):
-        return '[' + ', '.join(_type_repr(a) for a in obj) + ']'
-    return repr(obj)
-
-
 def _raise(typ, val, tb):
     # The default `throw` of Coroutine and Generator.
     if val is None:
@@ -63,8 +51,9 @@ class _GenericAlias:
         self.__args__ = args
 
     def __repr__(self):
-        args = ', '.join(_type_repr(a) for a in self.__args__)
-        return f'{_type_repr(self.__origin__)}[{args}]'
+        from typing import _hint_repr
+        args = ', '.join(_hint_repr(a) for a in self.__args__)
+        return f'{_hint_repr(self.__origin__)}[{args}]'
 
     def __call__(self, *args, **kwargs):
         return self.__origin__(*args, **kwargs)
