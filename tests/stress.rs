@@ -189,6 +189,48 @@ print('ok')
     run_free_threaded("instance_attributes", &code);
 }
 
+/// Attribute sites are caches in the code object, shared by every thread:
+/// two classes with different layouts pass through the same `o.a`/`o.a =`
+/// instructions while a class keeps changing.
+#[test]
+fn shared_attribute_sites() {
+    let code = script(
+        "
+class P:
+    def __init__(self, k):
+        self.a = k
+        self.b = -k
+class Q:
+    def __init__(self, k):
+        self.z = 0
+        self.b = -k
+        self.a = k
+objs = [P(k) if k % 2 else Q(k) for k in range(64)]
+def read(o):
+    return o.a + o.b
+def write(o, v):
+    o.a = v
+    o.b = -v
+N = 20000
+def work(i):
+    for n in range(N):
+        o = objs[(n * 7 + i) % len(objs)]
+        if i == 0 and n % 200 == 0:
+            Q.c = property(lambda self: 0)
+            del Q.c
+        write(o, n)
+        s = read(o)
+        # Writers of one object interleave: a and b may come from two of them.
+        assert type(s) is int and -N < s < N, s
+run_all(work)
+assert all(type(o.a) is int and type(o.b) is int for o in objs)
+assert all(o.z == 0 for o in objs if type(o) is Q)
+print('ok')
+",
+    );
+    run_free_threaded("shared_attribute_sites", &code);
+}
+
 #[test]
 fn module_global_rebinding() {
     let code = script(

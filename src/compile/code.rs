@@ -51,11 +51,12 @@ pub enum Instr {
     /// step, straight into a conditional jump after them when there is one.
     LoadFastCompare(u32),
     /// `LoadFast(i)` before a `LoadAttr`: an instance attribute is read
-    /// straight from the local, without a count on the instance; anything
-    /// else runs as `LoadFast(i)`.
+    /// straight from the local, without a count on the instance, through
+    /// the code object's attribute cache `site`; anything else runs as
+    /// `LoadFast(i)`. Operand: local slot | site << 16.
     LoadFastAttr(u32),
     /// `LoadFast(i)` before a `StoreAttr`: the same for a store into the
-    /// local's instance.
+    /// local's instance. Operand: local slot | site << 16.
     LoadFastStoreAttr(u32),
     /// Cells: slots `0..cellvars.len()` are this frame's cells, then its free variables.
     LoadDeref(u32),
@@ -439,6 +440,9 @@ pub struct Code {
     pub first_line: u32,
     /// Deepest value-stack use, so a frame can allocate once.
     pub max_stack: u32,
+    /// How many attribute cache sites the `LoadFastAttr`/`LoadFastStoreAttr`
+    /// operands number (see `optimize::fuse`).
+    pub attr_sites: u32,
 }
 
 impl Code {

@@ -720,7 +720,7 @@ impl<'a> Compiler<'a> {
         let lines: Vec<u32> = unit.spans.iter().map(|s| self.line(s.start)).collect();
         let max_stack = flow::max_stack(&unit.instrs)
             .map_err(|m| err(format!("internal compiler error: {m}"), Span::default()))?;
-        crate::compile::optimize::fuse(&mut unit.instrs);
+        let attr_sites = crate::compile::optimize::fuse(&mut unit.instrs);
         let cell2arg = unit
             .cellvars
             .iter()
@@ -751,6 +751,7 @@ impl<'a> Compiler<'a> {
             flags: unit.flags,
             first_line: unit.first_line,
             max_stack,
+            attr_sites,
         })
     }
 

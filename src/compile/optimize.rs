@@ -10,15 +10,19 @@
 //! conditional jump that follows at once.
 //!
 //! In the same way `LoadFast a` before `LoadAttr`/`StoreAttr` becomes
-//! `LoadFastAttr a`/`LoadFastStoreAttr a`: the attribute instruction is
-//! done on the local's instance in place when the site cache allows it.
+//! `LoadFastAttr`/`LoadFastStoreAttr` (operand `a | site << 16`): the
+//! attribute instruction is done on the local's instance in place, through
+//! the code object's attribute cache `site` (numbered here, one per fused
+//! pair). A local or site number too big for 16 bits leaves `LoadFast`.
 //!
 //! `ForIter` followed by `StoreFast` becomes `ForIterStore`: a `for` loop
 //! over a list or range stores each item into its variable in one step.
 
 use crate::compile::code::Instr;
 
-pub fn fuse(instrs: &mut [Instr]) {
+/// Returns how many attribute cache sites the fused instructions number.
+pub fn fuse(instrs: &mut [Instr]) -> u32 {
+    let mut sites = 0u32;
     for at in 0..instrs.len() {
         if let (Instr::ForIter(t), Some(Instr::StoreFast(_))) = (instrs[at], instrs.get(at + 1)) {
             instrs[at] = Instr::ForIterStore(t);
@@ -34,11 +38,18 @@ pub fn fuse(instrs: &mut [Instr]) {
             (Some(Instr::LoadFast(_) | Instr::LoadConst(_)), Some(Instr::CompareOp(_))) => {
                 Instr::LoadFastCompare(a)
             }
-            (Some(Instr::LoadAttr(_)), _) => Instr::LoadFastAttr(a),
-            (Some(Instr::StoreAttr(_)), _) => Instr::LoadFastStoreAttr(a),
+            (Some(Instr::LoadAttr(_)), _) if a <= 0xffff && sites <= 0xffff => {
+                sites += 1;
+                Instr::LoadFastAttr(a | (sites - 1) << 16)
+            }
+            (Some(Instr::StoreAttr(_)), _) if a <= 0xffff && sites <= 0xffff => {
+                sites += 1;
+                Instr::LoadFastStoreAttr(a | (sites - 1) << 16)
+            }
             _ => continue,
         };
     }
+    sites
 }
 
 #[cfg(test)]
@@ -72,7 +83,7 @@ mod tests {
             Instr::ForIter(25),
             Instr::UnpackSequence(2),
         ];
-        fuse(&mut code);
+        assert_eq!(fuse(&mut code), 3);
         assert!(matches!(code[0], Instr::LoadFastBinary(0)));
         assert!(matches!(code[1], Instr::LoadConst(1)));
         assert!(matches!(code[3], Instr::LoadFastBinary(1)));
@@ -80,14 +91,27 @@ mod tests {
         assert!(matches!(code[6], Instr::LoadFastAttr(3)));
         assert!(matches!(code[9], Instr::LoadFast(4)));
         assert!(matches!(code[10], Instr::LoadFast(5)));
-        assert!(matches!(code[11], Instr::LoadFastAttr(6)));
+        assert!(matches!(code[11], Instr::LoadFastAttr(0x1_0006)));
         assert!(matches!(code[12], Instr::LoadAttr(1)));
-        assert!(matches!(code[13], Instr::LoadFastStoreAttr(7)));
+        assert!(matches!(code[13], Instr::LoadFastStoreAttr(0x2_0007)));
         assert!(matches!(code[15], Instr::LoadFast(8)));
         assert!(matches!(code[16], Instr::LoadFastCompare(9)));
         assert!(matches!(code[18], Instr::CompareOp(0)));
         assert!(matches!(code[19], Instr::ForIterStore(25)));
         assert!(matches!(code[20], Instr::StoreFast(1)));
         assert!(matches!(code[21], Instr::ForIter(25)));
+    }
+
+    #[test]
+    fn big_locals_stay_unfused() {
+        let mut code = vec![
+            Instr::LoadFast(0x1_0000),
+            Instr::LoadAttr(0),
+            Instr::LoadFast(2),
+            Instr::LoadAttr(0),
+        ];
+        assert_eq!(fuse(&mut code), 1);
+        assert!(matches!(code[0], Instr::LoadFast(0x1_0000)));
+        assert!(matches!(code[2], Instr::LoadFastAttr(2)));
     }
 }

@@ -131,6 +131,7 @@ impl Interp {
                 flags: 0,
                 first_line: 0,
                 max_stack: 0,
+                attr_sites: 0,
             }),
             Box::new([]),
             Box::new([]),

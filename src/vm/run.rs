@@ -420,16 +420,15 @@ impl Vm {
                         };
                         self.frame.pc = pc as u32;
                     }
-                    Instr::LoadFastAttr(i) => {
+                    Instr::LoadFastAttr(op) => {
+                        let (i, s) = (op & 0xffff, (op >> 16) as usize);
                         let slot = fb + i as usize;
-                        if let (Value::Instance(inst), Some(&Instr::LoadAttr(n))) =
-                            (&self.stack[slot], instrs.get(pc))
+                        if let (Value::Instance(inst), Some(&Instr::LoadAttr(n)), Some(site)) =
+                            (&self.stack[slot], instrs.get(pc), code.attr_sites.get(s))
                         {
                             let name = &code.names[n as usize];
-                            let s = site(instrs, pc);
-                            if let Some(v) =
-                                site_cache::instance_attr(&mut self.site_cache, s, name, inst)
-                            {
+                            let key = &code.name_keys[n as usize];
+                            if let Some(v) = site_cache::read_site(site, inst, name, key) {
                                 push_value(&mut self.stack, v);
                                 pc += 1;
                                 self.frame.pc = pc as u32;
@@ -438,23 +437,20 @@ impl Vm {
                         }
                         self.load_fast(slot, code, i)?;
                     }
-                    Instr::LoadFastStoreAttr(i) => {
+                    Instr::LoadFastStoreAttr(op) => {
+                        let (i, s) = (op & 0xffff, (op >> 16) as usize);
                         let slot = fb + i as usize;
-                        if let (Value::Instance(_), Some(&Instr::StoreAttr(n))) =
-                            (&self.stack[slot], instrs.get(pc))
+                        if let (Value::Instance(_), Some(&Instr::StoreAttr(n)), Some(site)) =
+                            (&self.stack[slot], instrs.get(pc), code.attr_sites.get(s))
                         {
                             // The value to store is on top, above the locals.
                             let value = self.pop();
                             let name = &code.names[n as usize];
-                            let s = site(instrs, pc);
+                            let key = &code.name_keys[n as usize];
                             let done = match &self.stack[slot] {
-                                Value::Instance(inst) => site_cache::store_instance_attr(
-                                    &mut self.site_cache,
-                                    s,
-                                    name,
-                                    inst,
-                                    value,
-                                ),
+                                Value::Instance(inst) => {
+                                    site_cache::store_site(site, inst, name, key, value)
+                                }
                                 _ => Err(value),
                             };
                             match done {
@@ -2662,6 +2658,7 @@ mod tests {
             flags: flags::NAME_LOCALS,
             first_line: 1,
             max_stack: 16,
+            attr_sites: 0,
         }
     }
 

@@ -10,7 +10,15 @@
 //! Entries are per thread (in the `Vm`): nothing here is shared, so nothing
 //! is locked but the instance namespace itself. An entry holds its class and
 //! name alive, so an address match always means the same objects.
+//!
+//! The commonest accesses, `local.name` read or written (`LoadFastAttr`,
+//! `LoadFastStoreAttr`), have a cheaper cache of their own: an [`AttrSite`]
+//! in the code object, one per instruction, found by index rather than by
+//! hashing. It is shared by all threads, so it holds no references: a
+//! class number and epoch in one atomic word, and a position hint that is
+//! always checked against the namespace key.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::vm::attrs::same_name;
@@ -170,6 +178,125 @@ fn instance_entry<'c>(
         });
     }
     entry.as_mut()
+}
+
+/// The inline cache of one `LoadFastAttr`/`LoadFastStoreAttr`: that
+/// `local.name` is a plain instance attribute for instances of the class
+/// numbered in `tag`, and where it sat in the last namespace seen.
+#[derive(Default)]
+pub struct AttrSite {
+    /// [`class_tag`] of the class the site saw; 0 when empty. One word, so
+    /// that a reader never pairs one class with another's epoch.
+    tag: AtomicU64,
+    hint: AtomicU32,
+}
+
+/// The class's number and the low half of the class epoch: equal tags mean
+/// the same class with unchanged class attributes (until either wraps).
+#[inline(always)]
+fn class_tag(class: &Class) -> u64 {
+    (class.uid as u64) << 32 | (ops::class_epoch() & 0xffff_ffff)
+}
+
+/// `inst.name` through `site`; `None` when the general lookup must run.
+/// Out of line: inlined, it costs the dispatch loop more in registers
+/// than it saves.
+#[inline(never)]
+pub(crate) fn read_site(
+    site: &AttrSite,
+    inst: &Instance,
+    name: &PyStr,
+    key: &Arc<str>,
+) -> Option<Value> {
+    if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
+        let attrs = inst.attrs.lock();
+        if let Some((k, v)) = attrs.get_index(site.hint.load(Ordering::Relaxed) as usize) {
+            if Arc::ptr_eq(k, key) {
+                return Some(slot::clone(v));
+            }
+        }
+    }
+    read_site_slow(site, inst, name.as_str(), key)
+}
+
+/// [`read_site`]'s miss: check that the class leaves `name` to the
+/// instance namespace, fill the site and read the attribute. `None` when
+/// the general lookup must run (a descriptor, a hook, or no such name).
+#[cold]
+#[inline(never)]
+fn read_site_slow(site: &AttrSite, inst: &Instance, name: &str, key: &Arc<str>) -> Option<Value> {
+    // The tag is taken before the class is inspected: should the class
+    // change meanwhile, the stored tag is already stale.
+    let tag = class_tag(&inst.class);
+    if site.tag.load(Ordering::Relaxed) != tag {
+        if !ops::plain_instance_attr(inst, name) {
+            return None;
+        }
+        site.tag.store(tag, Ordering::Relaxed);
+    }
+    let attrs = inst.attrs.lock();
+    let i = attrs.get_index_of(key)?;
+    site.hint.store(i as u32, Ordering::Relaxed);
+    attrs.get_index(i).map(|(_, v)| slot::clone(v))
+}
+
+/// `inst.name = value` through `site`; gives `value` back when the general
+/// path must run.
+#[inline(never)]
+pub(crate) fn store_site(
+    site: &AttrSite,
+    inst: &Instance,
+    name: &PyStr,
+    key: &Arc<str>,
+    value: Value,
+) -> Result<(), Value> {
+    if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
+        let mut attrs = inst.attrs.lock();
+        if let Some((k, v)) = attrs.get_index_mut(site.hint.load(Ordering::Relaxed) as usize) {
+            if Arc::ptr_eq(k, key) {
+                let old = slot::replace(v, value);
+                // The old value may own objects: drop it unlocked.
+                drop(attrs);
+                drop(old);
+                return Ok(());
+            }
+        }
+    }
+    store_site_slow(site, inst, name.as_str(), key, value)
+}
+
+/// [`store_site`]'s miss, as [`read_site_slow`]; a new attribute is
+/// appended. Gives `value` back when the general path must run.
+#[inline(never)]
+fn store_site_slow(
+    site: &AttrSite,
+    inst: &Instance,
+    name: &str,
+    key: &Arc<str>,
+    value: Value,
+) -> Result<(), Value> {
+    let tag = class_tag(&inst.class);
+    if site.tag.load(Ordering::Relaxed) != tag {
+        if !ops::plain_instance_attr(inst, name) {
+            return Err(value);
+        }
+        site.tag.store(tag, Ordering::Relaxed);
+    }
+    let mut attrs = inst.attrs.lock();
+    let (i, old) = match attrs.get_index_of(key) {
+        Some(i) => (
+            i,
+            attrs.get_index_mut(i).map(|(_, v)| slot::replace(v, value)),
+        ),
+        None => {
+            attrs.push_new(key.clone(), value);
+            (attrs.len() - 1, None)
+        }
+    };
+    site.hint.store(i as u32, Ordering::Relaxed);
+    drop(attrs);
+    drop(old);
+    Ok(())
 }
 
 /// `inst.name` through the cache for `site`; `None` when the cache cannot

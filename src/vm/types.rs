@@ -85,7 +85,22 @@ pub fn new_class(
         layout,
         flags: std::sync::atomic::AtomicU64::new(0),
         meta: None,
+        uid: next_class_uid(),
     }))
+}
+
+/// A fresh `Class::uid`. After 2^32 classes the numbers wrap; a cache
+/// entry that old then at worst misses or names a plain attribute of a
+/// class whose attributes changed, never anything memory-unsafe.
+fn next_class_uid() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    loop {
+        // 0 is no class's: an empty cache entry's tag.
+        match NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+            0 => continue,
+            uid => return uid,
+        }
+    }
 }
 
 /// C3 linearisation of the bases (the MRO after the class itself).

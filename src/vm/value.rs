@@ -314,6 +314,11 @@ pub struct CodeObj {
     pub code: Arc<Code>,
     pub consts: Box<[Value]>,
     pub names: Box<[Arc<PyStr>]>,
+    /// `names` as instance namespace keys, shared with every namespace the
+    /// name is stored in (so a cached lookup compares pointers).
+    pub name_keys: Box<[Arc<str>]>,
+    /// The attribute caches `LoadFastAttr`/`LoadFastStoreAttr` number.
+    pub attr_sites: Box<[crate::vm::site_cache::AttrSite]>,
     /// For a plain function (positional parameters only, no cells, not a
     /// generator): its parameter count, so a call passing exactly that many
     /// positional arguments binds them where they are. `u32::MAX` otherwise.
@@ -333,10 +338,19 @@ impl CodeObj {
             && code.cellvars.is_empty()
             && code.freevars.is_empty();
         let plain_arity = if plain { code.argcount } else { u32::MAX };
+        let name_keys = names
+            .iter()
+            .map(|n| crate::vm::ops::intern_key(n.as_str()))
+            .collect();
+        let attr_sites = (0..code.attr_sites)
+            .map(|_| crate::vm::site_cache::AttrSite::default())
+            .collect();
         CodeObj {
             code,
             consts,
             names,
+            name_keys,
+            attr_sites,
             plain_arity,
         }
     }
@@ -405,6 +419,9 @@ pub struct Class {
     /// for every class that did not ask for one, so ordinary classes pay
     /// nothing for metaclass support).
     pub meta: Option<Arc<Class>>,
+    /// A number no other class has (never reused, unlike the address), for
+    /// caches that must not hold the class alive (`site_cache::AttrSite`).
+    pub uid: u32,
 }
 
 /// What a class's instances are made of: a plain instance, or a built-in
