@@ -200,6 +200,12 @@ pub enum Instr {
     PopExcept,
     /// `[exc, type] → [exc, matches]` (type may be a tuple of types).
     CheckExcMatch,
+    /// `except* type`: `[exc, type] → [rest, match]`, splitting what is
+    /// left of an exception group (either may be None; exc may be None).
+    CheckEgMatch,
+    /// The end of `except*` clauses: `[orig, raised] → [exc or None]`, what
+    /// is left to raise of `orig` together with what the clauses raised.
+    PrepReraiseStar,
     /// `Raise(0)`: re-raise the handled exception; `Raise(1)`: `[exc] → raise`;
     /// `Raise(2)`: `[exc, cause] → raise exc from cause`.
     Raise(u32),

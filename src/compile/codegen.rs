@@ -281,6 +281,9 @@ enum FBlock<'a> {
     With,
     /// In an `except` clause body: `[prev]` on the stack.
     Handler(Option<Name>),
+    /// In an `except*` clause body, which `break`, `continue` and `return`
+    /// may not leave.
+    StarHandler,
     /// A `finally` body run by `return`: the return value is on the stack
     /// (a `break`/`continue` there drops it).
     PopValue,
@@ -1245,6 +1248,7 @@ impl<'a> Compiler<'a> {
                 }
                 self.call_exit_none();
             }
+            FBlock::StarHandler => {}
             FBlock::Handler(name) => {
                 if name.is_some() {
                     self.emit(Instr::PopBlock);
@@ -1277,7 +1281,26 @@ impl<'a> Compiler<'a> {
         self.name_op(name, Ctx::Del)
     }
 
+    /// `break`/`continue` (to the innermost loop) or `return` may not leave
+    /// an `except*` clause.
+    fn check_star_exit(&self, to_loop: bool, span: Span) -> R {
+        for fb in self.unit.fblocks.iter().rev() {
+            match fb {
+                FBlock::While { .. } | FBlock::For { .. } if to_loop => return Ok(()),
+                FBlock::StarHandler => {
+                    return Err(err(
+                        "'break', 'continue' and 'return' cannot appear in an except* block",
+                        span,
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     fn break_stmt(&mut self, span: Span) -> R {
+        self.check_star_exit(true, span)?;
         match self.unwind(true, true, false)? {
             Some((_, brk)) => {
                 self.unit.span = span;
@@ -1289,6 +1312,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn continue_stmt(&mut self, span: Span) -> R {
+        self.check_star_exit(true, span)?;
         match self.unwind(true, false, false)? {
             Some((cont, _)) => {
                 self.unit.span = span;
@@ -1303,6 +1327,7 @@ impl<'a> Compiler<'a> {
         if !self.unit.kind.is_function() {
             return Err(err("'return' outside function", span));
         }
+        self.check_star_exit(false, value.map_or(span, |v| v.span))?;
         match value {
             Some(v) => self.expr(v)?,
             None => self.load_const(Const::None),
@@ -1321,6 +1346,19 @@ impl<'a> Compiler<'a> {
         if handlers.is_empty() {
             self.stmts(body)?;
             return self.stmts(orelse);
+        }
+        if let Some(h) = handlers.iter().find(|h| h.star != handlers[0].star) {
+            let at = Span::new(
+                h.span.start as usize,
+                h.span.start as usize + "except".len(),
+            );
+            return Err(err(
+                "cannot have both 'except' and 'except*' on the same 'try'",
+                at,
+            ));
+        }
+        if handlers[0].star {
+            return self.try_except_star(body, handlers, orelse);
         }
         let (handler, end) = (self.new_label(), self.new_label());
         self.jump(Instr::SetupExcept, handler);
@@ -1381,6 +1419,94 @@ impl<'a> Compiler<'a> {
         }
         // No clause matched: `[prev, exc]`.
         self.emit(Instr::Reraise);
+        self.bind(end);
+        Ok(())
+    }
+
+    /// `try`/`except*` (PEP 654). Each clause splits off the part of the
+    /// exception group (a naked exception counts as a group of one) that
+    /// its type matches and runs with that; exceptions the clauses raise
+    /// are collected, and what is left unhandled is raised with them at the
+    /// end (`PrepReraiseStar`).
+    fn try_except_star(
+        &mut self,
+        body: &'a [Stmt],
+        handlers: &'a [ExceptHandler],
+        orelse: &'a [Stmt],
+    ) -> R {
+        let (handler, end) = (self.new_label(), self.new_label());
+        self.jump(Instr::SetupExcept, handler);
+        self.unit.fblocks.push(FBlock::TryExcept);
+        self.stmts(body)?;
+        self.unit.fblocks.pop();
+        self.emit(Instr::PopBlock);
+        self.stmts(orelse)?;
+        self.jump(Instr::Jump, end);
+
+        self.bind(handler);
+        self.unit.span = handlers[0].span;
+        // `[exc]` → `[prev, orig, raised, rest]`
+        self.emit(Instr::PushExcInfo);
+        self.emit(Instr::Copy(1));
+        self.emit(Instr::BuildList(0));
+        self.emit(Instr::Swap(2));
+        for h in handlers {
+            self.unit.span = h.span;
+            let (no_match, next, raised) = (self.new_label(), self.new_label(), self.new_label());
+            if let Some(t) = &h.typ {
+                self.expr(t)?;
+            }
+            // `[.., raised, rest, T]` → `[.., raised, rest, match]`
+            self.emit_at(Instr::CheckEgMatch, h.span);
+            self.emit(Instr::Copy(1));
+            self.load_const(Const::None);
+            self.emit(Instr::IsOp(0));
+            self.jump(Instr::PopJumpIfTrue, no_match);
+            // The matched group is the handled exception in the body:
+            // `[.., raised, rest, prev2]` once it is bound.
+            self.emit(Instr::PushExcInfo);
+            match &h.name {
+                Some(name) => self.name_op(name, Ctx::Store)?,
+                None => {
+                    self.emit(Instr::Pop);
+                }
+            }
+            self.jump(Instr::SetupExcept, raised);
+            self.unit.fblocks.push(FBlock::StarHandler);
+            self.stmts(&h.body)?;
+            self.unit.fblocks.pop();
+            self.unit.span = h.span;
+            self.emit(Instr::PopBlock);
+            self.emit(Instr::PopExcept);
+            if let Some(name) = &h.name {
+                self.clear_name(name)?;
+            }
+            self.jump(Instr::Jump, next);
+            // The body raised: `[.., raised, rest, prev2, exc2]`.
+            self.bind(raised);
+            self.emit(Instr::ListAppend(3));
+            self.emit(Instr::PopExcept);
+            if let Some(name) = &h.name {
+                self.clear_name(name)?;
+            }
+            self.jump(Instr::Jump, next);
+            self.bind(no_match);
+            self.emit(Instr::Pop);
+            self.bind(next);
+        }
+        // `[prev, orig, raised, rest]` → `[prev, exc or None]`
+        self.unit.span = handlers[0].span;
+        self.emit(Instr::ListAppend(1));
+        self.emit(Instr::PrepReraiseStar);
+        let handled = self.new_label();
+        self.emit(Instr::Copy(1));
+        self.load_const(Const::None);
+        self.emit(Instr::IsOp(0));
+        self.jump(Instr::PopJumpIfTrue, handled);
+        self.emit(Instr::Reraise);
+        self.bind(handled);
+        self.emit(Instr::Pop);
+        self.emit(Instr::PopExcept);
         self.bind(end);
         Ok(())
     }

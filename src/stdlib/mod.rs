@@ -66,6 +66,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "dataclasses"
             | "abc"
             | "atexit"
+            | "_exceptiongroup"
     )
 }
 
@@ -92,6 +93,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "bisect" => include_str!("py/bisect.py"),
         "string" => include_str!("py/string.py"),
         "operator" => include_str!("py/operator.py"),
+        "_exceptiongroup" => include_str!("py/_exceptiongroup.py"),
         _ => return None,
     })
 }

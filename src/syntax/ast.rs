@@ -139,6 +139,8 @@ pub struct ExceptHandler {
     pub name: Option<Name>,
     pub body: Vec<Stmt>,
     pub span: Span,
+    /// An `except*` clause (exception groups, PEP 654).
+    pub star: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -21,6 +21,7 @@
 //! | `class.rs` | class creation (`__build_class__`), `super` |
 //! | `generator.rs` | generators and coroutines |
 //! | `exceptions.rs` | `BaseException` methods |
+//! | `exception_group.rs` | `ExceptionGroup` and `except*` (classes in `stdlib/py/_exceptiongroup.py`) |
 //! | `traceback.rs` | rendering tracebacks and syntax errors |
 //! | `import.rs` | the import system |
 //! | `exec.rs` | `eval`, `exec`, `compile` |
@@ -34,6 +35,7 @@ pub mod call;
 pub mod class;
 pub mod dict;
 pub mod error;
+pub mod exception_group;
 pub mod exceptions;
 pub mod exec;
 pub mod format;

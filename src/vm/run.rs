@@ -579,7 +579,10 @@ impl Vm {
                         }
                         match self.global_cache.fill(name, globals, &self.builtins) {
                             Some(v) => self.push(v),
-                            None => return Err(self.name_error(name.as_str())),
+                            None => match self.lazy_builtin(name.as_str())? {
+                                Some(v) => self.push(v),
+                                None => return Err(self.name_error(name.as_str())),
+                            },
                         }
                     }
                     Instr::StoreGlobal(i) => {
@@ -616,7 +619,10 @@ impl Vm {
                         };
                         match v {
                             Some(v) => self.push(v),
-                            None => return Err(self.name_error(name.as_str())),
+                            None => match self.lazy_builtin(name.as_str())? {
+                                Some(v) => self.push(v),
+                                None => return Err(self.name_error(name.as_str())),
+                            },
                         }
                     }
                     Instr::StoreName(i) => {
@@ -1207,6 +1213,19 @@ impl Vm {
                         let exc = self.top().clone();
                         let m = exc_matches(&exc, &typ)?;
                         self.push(Value::Bool(m));
+                    }
+                    Instr::CheckEgMatch => {
+                        let typ = self.pop();
+                        let exc = self.pop();
+                        let (rest, matched) = self.exception_group_match(exc, typ)?;
+                        self.push(rest);
+                        self.push(matched);
+                    }
+                    Instr::PrepReraiseStar => {
+                        let raised = self.pop();
+                        let orig = self.pop();
+                        let v = self.prep_reraise_star(orig, raised)?;
+                        self.push(v);
                     }
                     Instr::Raise(n) => {
                         return Err(self.raise(n)?);

@@ -19,12 +19,53 @@ const TRACEBACK_LIMIT: usize = 1000;
 
 /// The whole report for an uncaught exception, as `sys.excepthook` prints it.
 pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
+    let mut out = String::new();
+    let mut ctx = GroupContext::default();
+    format_chain(vm, &err.exc, &mut ctx, &mut out);
+    out
+}
+
+/// CPython's limits on how much of an exception group is printed.
+const MAX_GROUP_WIDTH: usize = 15;
+const MAX_GROUP_DEPTH: usize = 10;
+
+/// Where the printer is inside nested exception groups (CPython's
+/// `_ExceptionPrintContext`): each level indents by two columns and draws
+/// a margin.
+#[derive(Default)]
+struct GroupContext {
+    depth: usize,
+    need_close: bool,
+    /// Exceptions already printed, so that cycles end.
+    seen: HashSet<usize>,
+}
+
+impl GroupContext {
+    fn indent(&self) -> String {
+        " ".repeat(2 * self.depth)
+    }
+
+    /// Append `text`, every line of it behind the indent and margin.
+    fn emit(&self, text: &str, margin: char, out: &mut String) {
+        let mut prefix = self.indent();
+        if self.depth > 0 {
+            prefix.push(margin);
+            prefix.push(' ');
+        }
+        for line in text.split_inclusive('\n') {
+            out.push_str(&prefix);
+            out.push_str(line);
+        }
+    }
+}
+
+/// An exception with its causes and contexts, oldest first.
+fn format_chain(vm: &mut Vm, exc: &Brc<Instance>, ctx: &mut GroupContext, out: &mut String) {
     // The chain, innermost (the exception itself) first, without cycles.
     let mut chain: Vec<(Brc<Instance>, &'static str)> = Vec::new();
-    let mut seen: HashSet<usize> = HashSet::new();
-    let mut cur = Some((err.exc.clone(), ""));
+    let mut cur = Some((exc.clone(), ""));
     while let Some((exc, link)) = cur.take() {
-        if !seen.insert(Brc::as_ptr(&exc) as usize) {
+        if !ctx.seen.insert(Brc::as_ptr(&exc) as usize) {
             break;
         }
         if let InstanceBase::Exception(d) = &exc.base {
@@ -47,14 +88,97 @@ pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
         }
         chain.push((exc, link));
     }
-    let mut out = String::new();
     for i in (0..chain.len()).rev() {
-        format_single(vm, &chain[i].0, &mut out);
+        match vm.group_members(&chain[i].0) {
+            Some(members) => format_group(vm, &chain[i].0, &members, ctx, out),
+            None => {
+                let mut text = String::new();
+                format_single(vm, &chain[i].0, &mut text);
+                ctx.emit(&text, '|', out);
+            }
+        }
         if i > 0 {
-            out.push_str(chain[i].1);
+            ctx.emit(chain[i].1, '|', out);
         }
     }
-    out
+}
+
+/// An exception group: its own traceback and message, then each member in
+/// a numbered box (CPython's `print_exception_group`).
+fn format_group(
+    vm: &mut Vm,
+    exc: &Brc<Instance>,
+    members: &[Brc<Instance>],
+    ctx: &mut GroupContext,
+    out: &mut String,
+) {
+    if ctx.depth > MAX_GROUP_DEPTH {
+        ctx.emit(
+            &format!("... (max_group_depth is {MAX_GROUP_DEPTH})\n"),
+            '|',
+            out,
+        );
+        return;
+    }
+    let toplevel = ctx.depth == 0;
+    if toplevel {
+        ctx.depth += 1;
+    }
+    fill_derived_attrs(exc);
+    if let InstanceBase::Exception(d) = &exc.base {
+        let tb = d.traceback.lock().clone();
+        if !tb.is_empty() {
+            let margin = if toplevel { '+' } else { '|' };
+            ctx.emit(
+                "Exception Group Traceback (most recent call last):\n",
+                margin,
+                out,
+            );
+            let mut text = String::new();
+            format_traceback(vm, &tb, &mut text);
+            ctx.emit(&text, '|', out);
+        }
+    }
+    let only = format_exception_only(vm, exc);
+    ctx.emit(&only, '|', out);
+    let shown = members.len().min(MAX_GROUP_WIDTH + 1);
+    ctx.need_close = false;
+    for (i, member) in members.iter().take(shown).enumerate() {
+        let last = i + 1 == shown;
+        if last {
+            ctx.need_close = true;
+        }
+        let truncated = i >= MAX_GROUP_WIDTH;
+        let title = if truncated {
+            "...".to_string()
+        } else {
+            (i + 1).to_string()
+        };
+        let corner = if i == 0 { "+-" } else { "  " };
+        out.push_str(&format!(
+            "{}{corner}+---------------- {title} ----------------\n",
+            ctx.indent()
+        ));
+        ctx.depth += 1;
+        if truncated {
+            let more = members.len() - MAX_GROUP_WIDTH;
+            let plural = if more > 1 { "s" } else { "" };
+            ctx.emit(&format!("and {more} more exception{plural}\n"), '|', out);
+        } else {
+            format_chain(vm, member, ctx, out);
+        }
+        if last && ctx.need_close {
+            out.push_str(&format!(
+                "{}+------------------------------------\n",
+                ctx.indent()
+            ));
+            ctx.need_close = false;
+        }
+        ctx.depth -= 1;
+    }
+    if toplevel {
+        ctx.depth = 0;
+    }
 }
 
 /// Print an uncaught exception to stderr (stdout is flushed first).
