@@ -94,6 +94,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "string" => include_str!("py/string.py"),
         "operator" => include_str!("py/operator.py"),
         "_exceptiongroup" => include_str!("py/_exceptiongroup.py"),
+        "timeit" => include_str!("py/timeit.py"),
         _ => return None,
     })
 }
