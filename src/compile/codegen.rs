@@ -1360,15 +1360,7 @@ impl<'a> Compiler<'a> {
         if handlers[0].star {
             return self.try_except_star(body, handlers, orelse);
         }
-        let (handler, end) = (self.new_label(), self.new_label());
-        self.jump(Instr::SetupExcept, handler);
-        self.unit.fblocks.push(FBlock::TryExcept);
-        self.stmts(body)?;
-        self.unit.fblocks.pop();
-        self.emit(Instr::PopBlock);
-        self.stmts(orelse)?;
-        self.jump(Instr::Jump, end);
-
+        let (handler, end) = self.protected_body(body, orelse)?;
         self.bind(handler);
         // `[exc]` → `[prev, exc]`
         self.unit.span = handlers[0].span;
@@ -1423,6 +1415,28 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
+    /// The `try` body under a handler block, then the `else` body: returns
+    /// the handler's label and the end label (both still to bind).
+    fn protected_body(&mut self, body: &'a [Stmt], orelse: &'a [Stmt]) -> R<(Label, Label)> {
+        let (handler, end) = (self.new_label(), self.new_label());
+        self.jump(Instr::SetupExcept, handler);
+        self.unit.fblocks.push(FBlock::TryExcept);
+        self.stmts(body)?;
+        self.unit.fblocks.pop();
+        self.emit(Instr::PopBlock);
+        self.stmts(orelse)?;
+        self.jump(Instr::Jump, end);
+        Ok((handler, end))
+    }
+
+    /// Jump to `target` when the top of the stack is None (it stays).
+    fn jump_if_top_is_none(&mut self, target: Label) {
+        self.emit(Instr::Copy(1));
+        self.load_const(Const::None);
+        self.emit(Instr::IsOp(0));
+        self.jump(Instr::PopJumpIfTrue, target);
+    }
+
     /// `try`/`except*` (PEP 654). Each clause splits off the part of the
     /// exception group (a naked exception counts as a group of one) that
     /// its type matches and runs with that; exceptions the clauses raise
@@ -1434,15 +1448,7 @@ impl<'a> Compiler<'a> {
         handlers: &'a [ExceptHandler],
         orelse: &'a [Stmt],
     ) -> R {
-        let (handler, end) = (self.new_label(), self.new_label());
-        self.jump(Instr::SetupExcept, handler);
-        self.unit.fblocks.push(FBlock::TryExcept);
-        self.stmts(body)?;
-        self.unit.fblocks.pop();
-        self.emit(Instr::PopBlock);
-        self.stmts(orelse)?;
-        self.jump(Instr::Jump, end);
-
+        let (handler, end) = self.protected_body(body, orelse)?;
         self.bind(handler);
         self.unit.span = handlers[0].span;
         // `[exc]` → `[prev, orig, raised, rest]`
@@ -1458,10 +1464,7 @@ impl<'a> Compiler<'a> {
             }
             // `[.., raised, rest, T]` → `[.., raised, rest, match]`
             self.emit_at(Instr::CheckEgMatch, h.span);
-            self.emit(Instr::Copy(1));
-            self.load_const(Const::None);
-            self.emit(Instr::IsOp(0));
-            self.jump(Instr::PopJumpIfTrue, no_match);
+            self.jump_if_top_is_none(no_match);
             // The matched group is the handled exception in the body:
             // `[.., raised, rest, prev2]` once it is bound.
             self.emit(Instr::PushExcInfo);
@@ -1499,10 +1502,7 @@ impl<'a> Compiler<'a> {
         self.emit(Instr::ListAppend(1));
         self.emit(Instr::PrepReraiseStar);
         let handled = self.new_label();
-        self.emit(Instr::Copy(1));
-        self.load_const(Const::None);
-        self.emit(Instr::IsOp(0));
-        self.jump(Instr::PopJumpIfTrue, handled);
+        self.jump_if_top_is_none(handled);
         self.emit(Instr::Reraise);
         self.bind(handled);
         self.emit(Instr::Pop);
