@@ -96,6 +96,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "_exceptiongroup" => include_str!("py/_exceptiongroup.py"),
         "timeit" => include_str!("py/timeit.py"),
         "json" => include_str!("py/json.py"),
+        "io" => include_str!("py/io.py"),
         _ => return None,
     })
 }
