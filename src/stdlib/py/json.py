@@ -129,6 +129,8 @@ class JSONEncoder:
         raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
     def _encode(self, o, out, markers, indent, level):
+        # One frame per level of nesting, as CPython's C encoder counts it
+        # against the recursion limit.
         if isinstance(o, str):
             out.append(_encode_str(o, self.ensure_ascii))
         elif o is None:
@@ -141,10 +143,49 @@ class JSONEncoder:
             out.append(int.__repr__(o))
         elif isinstance(o, float):
             out.append(self._float(o))
-        elif isinstance(o, (list, tuple)):
-            self._container(o, out, markers, indent, level, "[", "]", self._list_items)
-        elif isinstance(o, dict):
-            self._container(o, out, markers, indent, level, "{", "}", self._dict_items)
+        elif isinstance(o, (list, tuple, dict)):
+            is_dict = isinstance(o, dict)
+            if not o:
+                out.append("{}" if is_dict else "[]")
+                return
+            if markers is not None:
+                mid = id(o)
+                if mid in markers:
+                    raise ValueError("Circular reference detected")
+                markers[mid] = o
+            out.append("{" if is_dict else "[")
+            if indent is not None:
+                level += 1
+                newline = "\n" + indent * level
+                separator = self.item_separator + newline
+                out.append(newline)
+            else:
+                separator = self.item_separator
+            first = True
+            if is_dict:
+                items = sorted(o.items()) if self.sort_keys else o.items()
+                for k, v in items:
+                    key = self._key(k)
+                    if key is None:
+                        continue
+                    if not first:
+                        out.append(separator)
+                    first = False
+                    out.append(_encode_str(key, self.ensure_ascii))
+                    out.append(self.key_separator)
+                    self._encode(v, out, markers, indent, level)
+            else:
+                for v in o:
+                    if not first:
+                        out.append(separator)
+                    first = False
+                    self._encode(v, out, markers, indent, level)
+            if indent is not None:
+                level -= 1
+                out.append("\n" + indent * level)
+            out.append("}" if is_dict else "]")
+            if markers is not None:
+                del markers[mid]
         else:
             if markers is not None:
                 mid = id(o)
@@ -154,53 +195,6 @@ class JSONEncoder:
             self._encode(self.default(o), out, markers, indent, level)
             if markers is not None:
                 del markers[mid]
-
-    def _container(self, o, out, markers, indent, level, open_, close, items):
-        if not o:
-            out.append(open_ + close)
-            return
-        if markers is not None:
-            mid = id(o)
-            if mid in markers:
-                raise ValueError("Circular reference detected")
-            markers[mid] = o
-        out.append(open_)
-        if indent is not None:
-            level += 1
-            newline = "\n" + indent * level
-            separator = self.item_separator + newline
-            out.append(newline)
-        else:
-            separator = self.item_separator
-        items(o, out, markers, indent, level, separator)
-        if indent is not None:
-            level -= 1
-            out.append("\n" + indent * level)
-        out.append(close)
-        if markers is not None:
-            del markers[mid]
-
-    def _list_items(self, o, out, markers, indent, level, separator):
-        first = True
-        for v in o:
-            if not first:
-                out.append(separator)
-            first = False
-            self._encode(v, out, markers, indent, level)
-
-    def _dict_items(self, o, out, markers, indent, level, separator):
-        items = sorted(o.items()) if self.sort_keys else o.items()
-        first = True
-        for k, v in items:
-            key = self._key(k)
-            if key is None:
-                continue
-            if not first:
-                out.append(separator)
-            first = False
-            out.append(_encode_str(key, self.ensure_ascii))
-            out.append(self.key_separator)
-            self._encode(v, out, markers, indent, level)
 
 
 def dumps(obj, *, skipkeys=False, ensure_ascii=True, check_circular=True, allow_nan=True,
@@ -250,21 +244,21 @@ class JSONDecoder:
         return obj
 
     def raw_decode(self, s, idx=0):
-        try:
-            return self._value(s, idx)
-        except StopIteration as err:
-            raise JSONDecodeError("Expecting value", s, err.value) from None
+        c = s[idx:idx + 1]
+        if c == "{":
+            return self._object(s, idx + 1)
+        if c == "[":
+            return self._array(s, idx + 1)
+        return self._scalar(s, idx)
 
-    def _value(self, s, i):
-        if i >= len(s):
-            raise StopIteration(i)
-        c = s[i]
+    # Containers parse nested containers themselves, so that each level of
+    # nesting takes one frame: CPython's scanner counts one level against
+    # the recursion limit.
+
+    def _scalar(self, s, i):
+        c = s[i:i + 1]
         if c == '"':
             return self._string(s, i + 1)
-        if c == "{":
-            return self._object(s, i + 1)
-        if c == "[":
-            return self._array(s, i + 1)
         if c == "n" and s.startswith("null", i):
             return None, i + 4
         if c == "t" and s.startswith("true", i):
@@ -280,6 +274,7 @@ class JSONDecoder:
         return self._number(s, i)
 
     def _number(self, s, i):
+        """A number at `i`; "Expecting value" when there is none."""
         n = len(s)
         j = i
         if j < n and s[j] == "-":
@@ -291,7 +286,7 @@ class JSONDecoder:
             while j < n and s[j] in _DIGITS:
                 j += 1
         else:
-            raise StopIteration(i)
+            raise JSONDecodeError("Expecting value", s, i)
         integer_end = j
         frac = exp = ""
         if j + 1 < n and s[j] == "." and s[j + 1] in _DIGITS:
@@ -367,10 +362,13 @@ class JSONDecoder:
             if s[i:i + 1] != ":":
                 raise JSONDecodeError("Expecting ':' delimiter", s, i)
             i = _skip_ws(s, i + 1)
-            try:
-                value, i = self._value(s, i)
-            except StopIteration as err:
-                raise JSONDecodeError("Expecting value", s, err.value) from None
+            c = s[i:i + 1]
+            if c == "{":
+                value, i = self._object(s, i + 1)
+            elif c == "[":
+                value, i = self._array(s, i + 1)
+            else:
+                value, i = self._scalar(s, i)
             pairs.append((key, value))
             i = _skip_ws(s, i)
             c = s[i:i + 1]
@@ -394,10 +392,13 @@ class JSONDecoder:
         if s[i:i + 1] == "]":
             return values, i + 1
         while True:
-            try:
-                value, i = self._value(s, i)
-            except StopIteration as err:
-                raise JSONDecodeError("Expecting value", s, err.value) from None
+            c = s[i:i + 1]
+            if c == "{":
+                value, i = self._object(s, i + 1)
+            elif c == "[":
+                value, i = self._array(s, i + 1)
+            else:
+                value, i = self._scalar(s, i)
             values.append(value)
             i = _skip_ws(s, i)
             c = s[i:i + 1]
