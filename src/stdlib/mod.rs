@@ -92,6 +92,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "bisect" => include_str!("py/bisect.py"),
         "string" => include_str!("py/string.py"),
         "operator" => include_str!("py/operator.py"),
+        "types" => include_str!("py/types.py"),
         _ => return None,
     })
 }

@@ -117,7 +117,13 @@ fn install_class_method(class: &Arc<Class>, name: &'static str, f: Value) {
 
 /// `type(v).__name__`.
 pub(crate) fn type_name(v: &Value) -> Arc<str> {
-    types().class_of(v).name.clone()
+    let c = types().class_of(v);
+    // CPython's `types.UnionType` and `types.GenericAlias` carry their
+    // module in the name their messages use.
+    if &*c.module == "types" && c.layout == crate::vm::value::Layout::Other {
+        return format!("types.{}", c.name).into();
+    }
+    c.name.get()
 }
 
 /// The built-in value inside an instance of a subclass of a built-in type
@@ -355,7 +361,7 @@ pub fn fill_builtins(d: &PyDict) {
         d.set(name, Value::Class(t.iterator_class(name)));
     }
     for c in t.exceptions() {
-        d.set(&c.name, Value::Class(c.clone()));
+        d.set(&c.name.get(), Value::Class(c.clone()));
     }
     let os_error = Value::Class(t.exception(ExcKind::OSError).clone());
     d.set("EnvironmentError", os_error.clone());
@@ -886,9 +892,17 @@ fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
             Ok(false)
         }
         _ if crate::vm::union::members(b).is_some() => {
-            let members = crate::vm::union::members(b).unwrap_or_default();
-            Ok(members.iter().any(|c| crate::vm::class::is_subclass(a, c)))
+            let members = crate::vm::union::members(b).unwrap_or_default().to_vec();
+            for c in &members {
+                if subclass_of(vm, a, c)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
         }
+        _ if crate::vm::generic_alias::as_alias(b).is_some() => Err(PyErr::type_error(
+            "issubclass() argument 2 cannot be a parameterized generic",
+        )),
         _ => Err(PyErr::type_error(
             "issubclass() arg 2 must be a class, a tuple of classes, or a union",
         )),

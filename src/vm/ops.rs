@@ -448,7 +448,7 @@ fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
         let Some(slots) = attrs.get("__slots__") else {
             return false;
         };
-        let is = |v: &Value| v.as_str().is_some_and(|s| slot_is(&c.name, s, name));
+        let is = |v: &Value| v.as_str().is_some_and(|s| slot_is(&c.name.get(), s, name));
         match slots {
             Value::Str(_) => is(slots),
             Value::Tuple(t) => t.items.iter().any(is),
@@ -505,12 +505,54 @@ fn is_object_class(c: &Arc<Class>) -> bool {
     Arc::ptr_eq(c, &types().object)
 }
 
-/// The class name as CPython prints it in `<class '...'>` and default reprs.
+/// The class name as CPython prints it in `<class '...'>` and default reprs:
+/// `module.qualname`, or the bare name when `__module__` is `builtins` or
+/// not a str.
 pub(crate) fn class_path(c: &Class) -> String {
     if is_builtin_class(c) {
-        c.qualname.to_string()
+        return c.qualname.to_string();
+    }
+    match class_module(c) {
+        Some(m) if m != "builtins" => format!("{m}.{}", c.qualname),
+        _ => c.name.to_string(),
+    }
+}
+
+/// `C.__name__ = value` / `C.__qualname__ = value` on a script class.
+fn set_class_name(c: &Class, name: &str, value: &Value) -> PyResult<()> {
+    let text = match crate::vm::builtins::base_value(value) {
+        Value::Str(s) => s,
+        _ => {
+            return Err(PyErr::type_error(format!(
+                "can only assign string to {}.{name}, not '{}'",
+                c.name,
+                type_name(value)
+            )))
+        }
+    };
+    if name == "__name__" {
+        if text.as_str().contains('\0') {
+            return Err(PyErr::value_error(
+                "type name must not contain null characters",
+            ));
+        }
+        c.name.set(text.as_str().into());
     } else {
-        format!("{}.{}", c.module, c.qualname)
+        c.qualname.set(text.as_str().into());
+    }
+    Ok(())
+}
+
+/// A class's `__module__` when it is a str: the class namespace's entry
+/// (a script may assign it), else the module the class was made in.
+pub(crate) fn class_module(c: &Class) -> Option<String> {
+    if is_builtin_class(c) {
+        return Some(c.module.to_string());
+    }
+    match c.attrs.lock().get("__module__") {
+        Some(Value::Str(s)) => Some(s.as_str().to_string()),
+        Some(_) => None,
+        None => Some(c.module.to_string()),
     }
 }
 
@@ -1258,7 +1300,7 @@ impl Vm {
             _ => {}
         }
         if base == Or {
-            if let Some(u) = crate::vm::union::union_of(&ab, &bb) {
+            if let Some(u) = crate::vm::union::union_of(self, &ab, &bb)? {
                 return Ok(u);
             }
         }
@@ -2701,8 +2743,8 @@ impl Vm {
         }
         if name.starts_with("__") {
             let special = match name {
-                "__name__" => Some(Value::str(&c.name)),
-                "__qualname__" => Some(Value::str(&c.qualname)),
+                "__name__" => Some(Value::str(&c.name.get())),
+                "__qualname__" => Some(Value::str(&c.qualname.get())),
                 "__mro__" => {
                     let mut v = vec![Value::Class(c.clone())];
                     v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
@@ -2850,11 +2892,8 @@ impl Vm {
         if let ObjKind::Native(_) = &o.kind {
             if let Some((f, owner)) = lookup_with_owner(&o.class, "__getattribute__") {
                 if !is_object_class(owner) {
-                    return match self.call_special(&f, obj, &[Value::str(name)]) {
-                        Ok(v) => Ok(Some(v)),
-                        Err(e) if e.matches(ExcKind::AttributeError) => Ok(None),
-                        Err(e) => Err(e),
-                    };
+                    // Its AttributeError (and message) is the answer.
+                    return self.call_special(&f, obj, &[Value::str(name)]).map(Some);
                 }
             }
         }
@@ -2977,6 +3016,9 @@ impl Vm {
                             return Ok(());
                         }
                     }
+                }
+                if let "__name__" | "__qualname__" = name {
+                    return set_class_name(c, name, &value);
                 }
                 let old = c.attrs.lock().insert(name.into(), value);
                 class_changed();
@@ -3123,6 +3165,12 @@ impl Vm {
                             return Ok(());
                         }
                     }
+                }
+                if let "__name__" | "__qualname__" | "__module__" = name {
+                    return Err(PyErr::type_error(format!(
+                        "cannot delete '{name}' attribute of immutable type '{}'",
+                        c.name
+                    )));
                 }
                 let old = c.attrs.lock().shift_remove(name);
                 if old.is_some() {
@@ -3407,19 +3455,20 @@ impl Vm {
                     let bound = self.bind_class_attr(f, obj);
                     return self.call(&bound, std::slice::from_ref(key), &[]);
                 }
-                if is_builtin_class(c)
-                    && matches!(
-                        c.layout,
-                        Layout::List
-                            | Layout::Dict
-                            | Layout::Tuple
-                            | Layout::Set
-                            | Layout::FrozenSet
-                            | Layout::Type
-                    )
-                {
-                    // Generic aliases (`list[int]`) only matter to type hints.
-                    return Ok(obj.clone());
+                // `list[int]`: list, dict, tuple, set, frozenset and their
+                // subclasses, and `type` itself, make generic aliases.
+                let generic = match c.layout {
+                    Layout::List | Layout::Dict | Layout::Tuple | Layout::Set | Layout::FrozenSet => {
+                        true
+                    }
+                    Layout::Type => Arc::ptr_eq(c, &types().type_),
+                    _ => false,
+                };
+                if generic {
+                    return Ok(crate::vm::generic_alias::new_alias(
+                        obj.clone(),
+                        key.clone(),
+                    ));
                 }
                 Err(PyErr::type_error(format!(
                     "type '{}' is not subscriptable",
@@ -3790,10 +3839,18 @@ impl Vm {
                 Ok(false)
             }
             _ => match crate::vm::union::members(cls) {
+                // Member by member, in order, like a tuple (CPython 3.11).
                 Some(members) => {
-                    let of = types().class_of(v);
-                    Ok(members.iter().any(|c| is_subclass(of, c)))
+                    for c in members.to_vec() {
+                        if self.isinstance(v, &c)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
                 }
+                None if crate::vm::generic_alias::as_alias(cls).is_some() => Err(
+                    PyErr::type_error("isinstance() argument 2 cannot be a parameterized generic"),
+                ),
                 None => Err(PyErr::type_error(
                     "isinstance() arg 2 must be a type, a tuple of types, or a union",
                 )),

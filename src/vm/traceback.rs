@@ -246,10 +246,10 @@ fn repeated(out: &mut String, count: usize) {
 /// `module.QualName` as the last line shows it (no module for `__main__` and builtins).
 pub fn exception_type_name(exc: &Instance) -> String {
     let c = &exc.class;
-    if &*c.module == "__main__" || &*c.module == "builtins" {
-        c.qualname.to_string()
-    } else {
-        format!("{}.{}", c.module, c.qualname)
+    match crate::vm::ops::class_module(c) {
+        Some(m) if m == "__main__" || m == "builtins" => c.qualname.to_string(),
+        Some(m) => format!("{m}.{}", c.qualname),
+        None => format!("<unknown>.{}", c.qualname),
     }
 }
 
