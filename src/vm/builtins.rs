@@ -7,7 +7,8 @@ use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
 use crate::vm::value::{
-    Class, InstanceBase, Kwargs, NativeFn, NativeFunction, ObjKind, PyDict, PyList, Value,
+    Class, InstanceBase, Kwargs, Layout, NativeFn, NativeFunction, ObjKind, PyDict, PyList, PyStr,
+    Value,
 };
 
 /// Put every built-in type's native methods into its class namespace.
@@ -302,6 +303,7 @@ pub fn fill_builtins(d: &PyDict) {
         ("repr", b_repr),
         ("ascii", b_ascii),
         ("isinstance", b_isinstance),
+        ("$match_class", b_match_class),
         ("issubclass", b_issubclass),
         ("hasattr", b_hasattr),
         ("getattr", b_getattr),
@@ -864,6 +866,105 @@ fn b_isinstance(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Bool(vm.isinstance(&args[0], &args[1])?))
 }
 
+/// `case cls(p0, p1, k=p2)` (the `match` lowering calls it with the subject,
+/// the class, the number of positional sub-patterns and the keyword names):
+/// CPython's MATCH_CLASS. None when the subject is no instance of the class
+/// or lacks an attribute, else the tuple of the values the sub-patterns
+/// match: the positional ones through `__match_args__`, then the keywords.
+fn b_match_class(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let [subject, cls, Value::Int(npos), Value::Tuple(kw_names)] = args else {
+        return Err(PyErr::type_error("bad class pattern"));
+    };
+    let Value::Class(c) = cls else {
+        return Err(PyErr::type_error("called match pattern must be a type"));
+    };
+    if !vm.isinstance(subject, cls)? {
+        return Ok(Value::None);
+    }
+    let npos = *npos as usize;
+    let mut out = Vec::with_capacity(npos + kw_names.items.len());
+    let mut seen: Vec<Arc<PyStr>> = Vec::new();
+    let mut names: Vec<Arc<PyStr>> = Vec::new();
+    if npos > 0 {
+        let (match_args, match_self) = match vm.get_attr_opt(cls, "__match_args__")? {
+            Some(Value::Tuple(t)) => (t.items.to_vec(), false),
+            Some(other) => {
+                return Err(PyErr::type_error(format!(
+                    "{}.__match_args__ must be a tuple (got {})",
+                    c.name,
+                    type_name(&other)
+                )))
+            }
+            None => (Vec::new(), matches_self(c)),
+        };
+        let allowed = if match_self { 1 } else { match_args.len() };
+        if allowed < npos {
+            return Err(PyErr::type_error(format!(
+                "{}() accepts {allowed} positional sub-pattern{} ({npos} given)",
+                c.name,
+                plural(allowed)
+            )));
+        }
+        if match_self {
+            out.push(subject.clone());
+        } else {
+            for name in &match_args[..npos] {
+                match name {
+                    Value::Str(s) => names.push(s.clone()),
+                    other => {
+                        return Err(PyErr::type_error(format!(
+                            "__match_args__ elements must be strings (got {})",
+                            type_name(other)
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    for name in kw_names.items.iter() {
+        if let Value::Str(s) = name {
+            names.push(s.clone());
+        }
+    }
+    for name in names {
+        if seen.iter().any(|s| s.as_str() == name.as_str()) {
+            return Err(PyErr::type_error(format!(
+                "{}() got multiple sub-patterns for attribute {}",
+                c.name,
+                crate::vm::str::str_repr(name.as_str())
+            )));
+        }
+        match vm.get_attr_opt(subject, name.as_str())? {
+            Some(v) => out.push(v),
+            None => return Ok(Value::None),
+        }
+        seen.push(name);
+    }
+    Ok(Value::tuple(out))
+}
+
+/// The built-in types (and their subclasses) whose one positional
+/// sub-pattern matches the subject itself: `case int(x)`.
+fn matches_self(c: &Arc<Class>) -> bool {
+    std::iter::once(c).chain(c.mro.iter()).any(|k| {
+        &*k.module == "builtins"
+            && matches!(
+                k.layout,
+                Layout::Bool
+                    | Layout::Bytes
+                    | Layout::Dict
+                    | Layout::Float
+                    | Layout::FrozenSet
+                    | Layout::Int
+                    | Layout::List
+                    | Layout::Set
+                    | Layout::Str
+                    | Layout::Tuple
+            )
+            || (&*k.module == "builtins" && k.name == *"bytearray")
+    })
+}
+
 fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
     match b {
         Value::Class(c) => {
@@ -1164,7 +1265,9 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                         m.dict
                             .keys()
                             .iter()
-                            .filter_map(|k| k.as_str().map(str::to_string)),
+                            .filter_map(|k| k.as_str().map(str::to_string))
+                            // The `match` lowering's helper (`$match_class`).
+                            .filter(|k| !k.starts_with('$')),
                     );
                 }
                 Value::Class(c) => {
