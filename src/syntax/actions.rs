@@ -1075,7 +1075,12 @@ fn lower_pat(pat: &Pat, subj: &Expr, span: Span) -> PResult<Expr> {
             );
             let call = builtin_call(
                 "$match_class",
-                vec![subj.clone(), cls.clone(), int_const(pos.len() as i64, span), kw_names],
+                vec![
+                    subj.clone(),
+                    cls.clone(),
+                    int_const(pos.len() as i64, span),
+                    kw_names,
+                ],
                 *at,
             );
             let walrus = Expr::new(

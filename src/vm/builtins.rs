@@ -948,7 +948,7 @@ fn b_match_class(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn matches_self(c: &Arc<Class>) -> bool {
     std::iter::once(c).chain(c.mro.iter()).any(|k| {
         &*k.module == "builtins"
-            && matches!(
+            && (matches!(
                 k.layout,
                 Layout::Bool
                     | Layout::Bytes
@@ -960,8 +960,7 @@ fn matches_self(c: &Arc<Class>) -> bool {
                     | Layout::Set
                     | Layout::Str
                     | Layout::Tuple
-            )
-            || (&*k.module == "builtins" && k.name == *"bytearray")
+            ) || k.name == *"bytearray")
     })
 }
 

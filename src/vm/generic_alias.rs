@@ -63,9 +63,9 @@ fn tuple_items(v: &Value) -> &[Value] {
 }
 
 fn this(args: &[Value]) -> PyResult<&GenericAlias> {
-    args.first().and_then(as_alias).ok_or_else(|| {
-        PyErr::type_error("descriptor requires a 'types.GenericAlias' object")
-    })
+    args.first()
+        .and_then(as_alias)
+        .ok_or_else(|| PyErr::type_error("descriptor requires a 'types.GenericAlias' object"))
 }
 
 /// How a type hint shows one of its arguments (CPython's `ga_repr_item`):
@@ -317,7 +317,9 @@ fn ga_hash(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 /// `types.GenericAlias(origin, args)`.
 fn ga_new(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     if !kw.is_empty() {
-        return Err(PyErr::type_error("GenericAlias() takes no keyword arguments"));
+        return Err(PyErr::type_error(
+            "GenericAlias() takes no keyword arguments",
+        ));
     }
     match args {
         [_, origin, items] => Ok(new_alias(origin.clone(), items.clone())),

@@ -3458,9 +3458,11 @@ impl Vm {
                 // `list[int]`: list, dict, tuple, set, frozenset and their
                 // subclasses, and `type` itself, make generic aliases.
                 let generic = match c.layout {
-                    Layout::List | Layout::Dict | Layout::Tuple | Layout::Set | Layout::FrozenSet => {
-                        true
-                    }
+                    Layout::List
+                    | Layout::Dict
+                    | Layout::Tuple
+                    | Layout::Set
+                    | Layout::FrozenSet => true,
                     Layout::Type => Arc::ptr_eq(c, &types().type_),
                     _ => false,
                 };
@@ -3841,8 +3843,8 @@ impl Vm {
             _ => match crate::vm::union::members(cls) {
                 // Member by member, in order, like a tuple (CPython 3.11).
                 Some(members) => {
-                    for c in members.to_vec() {
-                        if self.isinstance(v, &c)? {
+                    for c in members {
+                        if self.isinstance(v, c)? {
                             return Ok(true);
                         }
                     }
