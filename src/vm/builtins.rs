@@ -837,7 +837,7 @@ fn b_pow(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn b_repr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     exactly_one("repr", args, kw)?;
-    Ok(Value::from_string(vm.repr(&args[0])?))
+    vm.repr_value(&args[0])
 }
 
 /// `ascii()`: repr with non-ASCII characters escaped.
@@ -1187,6 +1187,16 @@ fn b_format(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             )))
         }
     };
+    if spec.is_empty() {
+        if let Value::Instance(inst) = &args[0] {
+            // `object.__format__` is `str(self)`, a str subclass included.
+            if crate::vm::ops::lookup_with_owner(&inst.class, "__format__")
+                .is_some_and(|(_, owner)| Arc::ptr_eq(owner, &types().object))
+            {
+                return vm.str_value(&args[0]);
+            }
+        }
+    }
     Ok(Value::from_string(vm.format(&args[0], spec)?))
 }
 

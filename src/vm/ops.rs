@@ -2248,6 +2248,61 @@ impl Vm {
     }
 
     /// `str(v)`.
+    /// `repr(v)` as a value: a script's `__repr__` may return an instance
+    /// of a str subclass, which `repr()` hands back as it is.
+    pub fn repr_value(&mut self, v: &Value) -> PyResult<Value> {
+        if let Value::Instance(inst) = v {
+            if let Some(r) = self.script_text_hook(inst, v, "__repr__", "__repr__")? {
+                return Ok(r);
+            }
+        }
+        Ok(Value::from_string(self.repr(v)?))
+    }
+
+    /// `str(v)` as a value (a str subclass instance from a script's
+    /// `__str__`, or from its `__repr__` through `object.__str__`, stays one).
+    pub fn str_value(&mut self, v: &Value) -> PyResult<Value> {
+        if let Value::Instance(inst) = v {
+            let found = match lookup_with_owner(&inst.class, "__str__") {
+                Some((_, owner)) if is_object_class(owner) => {
+                    self.script_text_hook(inst, v, "__repr__", "__str__")?
+                }
+                Some(_) => self.script_text_hook(inst, v, "__str__", "__str__")?,
+                None => None,
+            };
+            if let Some(r) = found {
+                return Ok(r);
+            }
+        }
+        Ok(Value::from_string(self.to_str(v)?))
+    }
+
+    /// The result of a script class's `hook` (`__str__`/`__repr__`), or
+    /// `None` when the hook is a built-in one. `what` names the protocol in
+    /// the non-string error, as CPython does.
+    fn script_text_hook(
+        &mut self,
+        inst: &Brc<Instance>,
+        v: &Value,
+        hook: &str,
+        what: &str,
+    ) -> PyResult<Option<Value>> {
+        let Some((f, owner)) = lookup_with_owner(&inst.class, hook) else {
+            return Ok(None);
+        };
+        if is_builtin_class(owner) {
+            return Ok(None);
+        }
+        let r = self.call_special(&f, v, &[])?;
+        match base_value(&r) {
+            Value::Str(_) => Ok(Some(r)),
+            _ => Err(PyErr::type_error(format!(
+                "{what} returned non-string (type {})",
+                type_name(&r)
+            ))),
+        }
+    }
+
     pub fn to_str(&mut self, v: &Value) -> PyResult<String> {
         match v {
             Value::Str(s) => Ok(s.as_str().to_string()),
