@@ -215,17 +215,24 @@ fn ga_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let a = this(args)?;
     let (origin, items) = (a.origin.clone(), a.args.clone());
     let key = args.get(1).cloned().unwrap_or(Value::None);
-    let params = parameters(vm, tuple_items(&items))?;
+    let out = substitute(vm, &args[0], tuple_items(&items), &key)?;
+    Ok(new_alias(origin, Value::tuple(out)))
+}
+
+/// `hint[key]` for a hint (`me`) with arguments `items`: the arguments with
+/// the hint's type variables replaced by `key`'s items, in order.
+pub fn substitute(vm: &mut Vm, me: &Value, items: &[Value], key: &Value) -> PyResult<Vec<Value>> {
+    let params = parameters(vm, items)?;
     if params.is_empty() {
-        let me = vm.repr(&args[0])?;
+        let me = vm.repr(me)?;
         return Err(PyErr::type_error(format!("{me} is not a generic class")));
     }
-    let given: Vec<Value> = match &key {
+    let given: Vec<Value> = match key {
         Value::Tuple(t) => t.items.to_vec(),
         other => vec![other.clone()],
     };
     if given.len() != params.len() {
-        let me = vm.repr(&args[0])?;
+        let me = vm.repr(me)?;
         let which = if given.len() > params.len() {
             "many"
         } else {
@@ -238,7 +245,7 @@ fn ga_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         )));
     }
     let mut out = Vec::new();
-    for arg in tuple_items(&items) {
+    for arg in items {
         if let Some(i) = params.iter().position(|p| p.is(arg)) {
             out.push(given[i].clone());
             continue;
@@ -264,11 +271,17 @@ fn ga_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             .collect();
         out.push(vm.get_item(arg, &Value::tuple(sub))?);
     }
-    Ok(new_alias(origin, Value::tuple(out)))
+    Ok(out)
 }
 
 fn ga_mro_entries(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let a = this(args)?;
+    if args.len() != 2 {
+        return Err(PyErr::type_error(format!(
+            "GenericAlias.__mro_entries__() takes exactly one argument ({} given)",
+            args.len() - 1
+        )));
+    }
     Ok(Value::tuple(vec![a.origin.clone()]))
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::stdlib::{downcast, native_object, native_property, NativeClass};
 use crate::vm::error::{PyErr, PyResult};
-use crate::vm::generic_alias::{as_alias, parameters, repr_item};
+use crate::vm::generic_alias::{as_alias, parameters, repr_item, substitute};
 use crate::vm::interp::Vm;
 use crate::vm::types::types;
 use crate::vm::value::{Kwargs, Value};
@@ -30,6 +30,7 @@ fn union_class() -> &'static NativeClass {
                 ("__ror__", u_ror),
                 ("__eq__", u_eq),
                 ("__hash__", u_hash),
+                ("__getitem__", u_getitem),
             ],
             &[],
         );
@@ -183,4 +184,19 @@ fn u_hash(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         h ^= x.rotate_right(4);
     }
     Ok(Value::Int((h >> 1) as i64))
+}
+
+/// `(int | list[T])[str]`: the union with its type variables replaced.
+fn u_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let members = this(args)?.args.clone();
+    let key = args.get(1).cloned().unwrap_or(Value::None);
+    let out = substitute(vm, &args[0], &members, &key)?;
+    let mut acc = match out.first() {
+        Some(v) => v.clone(),
+        None => return Ok(args[0].clone()),
+    };
+    for v in &out[1..] {
+        acc = vm.binary_op(&acc, v, crate::compile::code::BinaryOpKind::Or)?;
+    }
+    Ok(acc)
 }
