@@ -488,7 +488,9 @@ pub fn suggest(name: &str, candidates: &[Arc<str>]) -> Option<String> {
     let mut best: Option<&str> = None;
     let mut best_distance = usize::MAX;
     for item in candidates {
-        if &**item == name {
+        // `$`-names are the compiler's own (`$match_class`, a match
+        // statement's subject): never what a script meant.
+        if &**item == name || item.starts_with('$') {
             continue;
         }
         let max_distance = (name.len() + item.len() + 3) * MOVE_COST / 6;
