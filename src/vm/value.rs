@@ -703,6 +703,31 @@ mod tests {
     }
 
     #[test]
+    fn a_class_name_can_be_renamed_while_other_threads_read_it() {
+        let name = Arc::new(ClassName::from("Draft"));
+        assert!(*name == *"Draft");
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let name = name.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        let n = name.get();
+                        assert!(&*n == "Draft" || n.starts_with("Final"));
+                    }
+                })
+            })
+            .collect();
+        for i in 0..1000 {
+            name.set(format!("Final{i}").into());
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(name.to_string(), "Final999");
+        assert!(*name == *"Final999");
+    }
+
+    #[test]
     fn push_unique_grows_only_unshared_strings_and_forgets_the_hash() {
         let mut s = Arc::new(PyStr::new("ab"));
         let h = s.hash();
