@@ -97,6 +97,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "timeit" => include_str!("py/timeit.py"),
         "json" => include_str!("py/json.py"),
         "io" => include_str!("py/io.py"),
+        "types" => include_str!("py/types.py"),
         _ => return None,
     })
 }

@@ -886,7 +886,9 @@ pub enum Pat {
     Seq(Vec<Pat>),
     Star(Option<Name>),
     Map(Vec<(Expr, Pat)>, Option<Name>),
-    Class(Expr, Vec<Pat>, Vec<(Name, Pat)>),
+    /// The class, the positional and keyword sub-patterns, and where the
+    /// whole pattern is (a failing class check points there).
+    Class(Expr, Vec<Pat>, Vec<(Name, Pat)>, Span),
     Or(Vec<Pat>),
     As(Box<Pat>, Name),
 }
@@ -899,21 +901,6 @@ pub struct Case {
     /// From `case` to the end of the guard: where a failing test points.
     pub span: Span,
 }
-
-/// Built-in classes whose single positional sub-pattern matches the subject itself.
-const SELF_MATCHING: [&str; 11] = [
-    "bool",
-    "bytearray",
-    "bytes",
-    "dict",
-    "float",
-    "frozenset",
-    "int",
-    "list",
-    "set",
-    "str",
-    "tuple",
-];
 
 pub fn match_stmt(subject: Expr, cases: Vec<Case>, l: usize, r: usize) -> PResult<Stmt> {
     let span = Span::new(l, r);
@@ -1068,41 +1055,47 @@ fn lower_pat(pat: &Pat, subj: &Expr, span: Span) -> PResult<Expr> {
             }
             bool_op(BoolOp::And, parts, span)
         }
-        Pat::Class(cls, pos, kws) => {
-            let mut parts = vec![builtin_call(
-                "isinstance",
-                vec![subj.clone(), cls.clone()],
+        Pat::Class(cls, pos, kws, at) => {
+            // `$match_class` runs CPython's MATCH_CLASS: the instance check,
+            // `__match_args__` and the attribute lookups, in one call whose
+            // result (None, or the tuple of attributes) the sub-patterns
+            // then match. Each class pattern gets its own name, so nested
+            // ones keep their parent's attributes.
+            static CLASS_PATTERNS: std::sync::atomic::AtomicUsize =
+                std::sync::atomic::AtomicUsize::new(0);
+            let n = CLASS_PATTERNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let var: Name = format!("$cls{n}").into();
+            let kw_names = Expr::new(
+                ExprKind::Tuple(
+                    kws.iter()
+                        .map(|(k, _)| Expr::new(ExprKind::Constant(Constant::Str(k.clone())), span))
+                        .collect(),
+                ),
                 span,
-            )];
-            let self_matching =
-                matches!(&cls.kind, ExprKind::Name(n) if SELF_MATCHING.contains(&&**n));
-            if self_matching && pos.len() == 1 {
-                parts.push(lower_pat(&pos[0], subj, span)?);
-            } else {
-                for (i, p) in pos.iter().enumerate() {
-                    let args = Expr::new(
-                        ExprKind::Attribute {
-                            value: Box::new(cls.clone()),
-                            attr: "__match_args__".into(),
-                        },
-                        span,
-                    );
-                    let attr_name = subscript(&args, int_const(i as i64, span), span);
-                    let value = builtin_call("getattr", vec![subj.clone(), attr_name], span);
-                    parts.push(lower_pat(p, &value, span)?);
-                }
-            }
-            for (name, p) in kws {
-                let attr = Expr::new(ExprKind::Constant(Constant::Str(name.clone())), span);
-                parts.push(builtin_call("hasattr", vec![subj.clone(), attr], span));
-                let value = Expr::new(
-                    ExprKind::Attribute {
-                        value: Box::new(subj.clone()),
-                        attr: name.clone(),
-                    },
-                    span,
-                );
-                parts.push(lower_pat(p, &value, span)?);
+            );
+            let call = builtin_call(
+                "$match_class",
+                vec![
+                    subj.clone(),
+                    cls.clone(),
+                    int_const(pos.len() as i64, span),
+                    kw_names,
+                ],
+                *at,
+            );
+            let walrus = Expr::new(
+                ExprKind::NamedExpr {
+                    target: var.clone(),
+                    value: Box::new(call),
+                },
+                span,
+            );
+            let none = Expr::new(ExprKind::Constant(Constant::None), span);
+            let mut parts = vec![compare(&walrus, CmpOp::IsNot, none, span)];
+            let attrs = Expr::new(ExprKind::Name(var), span);
+            for (i, p) in pos.iter().chain(kws.iter().map(|(_, p)| p)).enumerate() {
+                let item = subscript(&attrs, int_const(i as i64, span), span);
+                parts.push(lower_pat(p, &item, span)?);
             }
             bool_op(BoolOp::And, parts, span)
         }
@@ -1177,7 +1170,8 @@ pub fn star_pattern(n: Name) -> Pat {
     Pat::Star((&*n != "_").then_some(n))
 }
 
-pub fn class_pattern(cls: Expr, args: Vec<(Option<Name>, Pat)>) -> PResult<Pat> {
+pub fn class_pattern(cls: Expr, args: Vec<(Option<Name>, Pat)>, end: usize) -> PResult<Pat> {
+    let at = Span::new(cls.span.start as usize, end);
     let mut pos = Vec::new();
     let mut kws = Vec::new();
     for (name, p) in args {
@@ -1192,7 +1186,7 @@ pub fn class_pattern(cls: Expr, args: Vec<(Option<Name>, Pat)>) -> PResult<Pat> 
             }
         }
     }
-    Ok(Pat::Class(cls, pos, kws))
+    Ok(Pat::Class(cls, pos, kws, at))
 }
 
 pub fn map_pattern(items: Vec<(Option<Expr>, Pat)>) -> PResult<Pat> {

@@ -7,7 +7,8 @@ use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
 use crate::vm::value::{
-    Class, InstanceBase, Kwargs, NativeFn, NativeFunction, ObjKind, PyDict, PyList, Value,
+    Class, InstanceBase, Kwargs, Layout, NativeFn, NativeFunction, ObjKind, PyDict, PyList, PyStr,
+    Value,
 };
 
 /// Put every built-in type's native methods into its class namespace.
@@ -117,7 +118,13 @@ fn install_class_method(class: &Arc<Class>, name: &'static str, f: Value) {
 
 /// `type(v).__name__`.
 pub(crate) fn type_name(v: &Value) -> Arc<str> {
-    types().class_of(v).name.clone()
+    let c = types().class_of(v);
+    // CPython's `types.UnionType` and `types.GenericAlias` carry their
+    // module in the name their messages use.
+    if &*c.module == "types" && c.layout == crate::vm::value::Layout::Other {
+        return format!("types.{}", c.name).into();
+    }
+    c.name.get()
 }
 
 /// The built-in value inside an instance of a subclass of a built-in type
@@ -296,6 +303,7 @@ pub fn fill_builtins(d: &PyDict) {
         ("repr", b_repr),
         ("ascii", b_ascii),
         ("isinstance", b_isinstance),
+        ("$match_class", b_match_class),
         ("issubclass", b_issubclass),
         ("hasattr", b_hasattr),
         ("getattr", b_getattr),
@@ -355,7 +363,7 @@ pub fn fill_builtins(d: &PyDict) {
         d.set(name, Value::Class(t.iterator_class(name)));
     }
     for c in t.exceptions() {
-        d.set(&c.name, Value::Class(c.clone()));
+        d.set(&c.name.get(), Value::Class(c.clone()));
     }
     let os_error = Value::Class(t.exception(ExcKind::OSError).clone());
     d.set("EnvironmentError", os_error.clone());
@@ -829,7 +837,7 @@ fn b_pow(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn b_repr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     exactly_one("repr", args, kw)?;
-    Ok(Value::from_string(vm.repr(&args[0])?))
+    vm.repr_value(&args[0])
 }
 
 /// `ascii()`: repr with non-ASCII characters escaped.
@@ -856,6 +864,104 @@ fn b_isinstance(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     no_kwargs("isinstance", kw)?;
     arity("isinstance", args, 2, 2)?;
     Ok(Value::Bool(vm.isinstance(&args[0], &args[1])?))
+}
+
+/// `case cls(p0, p1, k=p2)` (the `match` lowering calls it with the subject,
+/// the class, the number of positional sub-patterns and the keyword names):
+/// CPython's MATCH_CLASS. None when the subject is no instance of the class
+/// or lacks an attribute, else the tuple of the values the sub-patterns
+/// match: the positional ones through `__match_args__`, then the keywords.
+fn b_match_class(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let [subject, cls, Value::Int(npos), Value::Tuple(kw_names)] = args else {
+        return Err(PyErr::type_error("bad class pattern"));
+    };
+    let Value::Class(c) = cls else {
+        return Err(PyErr::type_error("called match pattern must be a type"));
+    };
+    if !vm.isinstance(subject, cls)? {
+        return Ok(Value::None);
+    }
+    let npos = *npos as usize;
+    let mut out = Vec::with_capacity(npos + kw_names.items.len());
+    let mut seen: Vec<Arc<PyStr>> = Vec::new();
+    let mut names: Vec<Arc<PyStr>> = Vec::new();
+    if npos > 0 {
+        let (match_args, match_self) = match vm.get_attr_opt(cls, "__match_args__")? {
+            Some(Value::Tuple(t)) => (t.items.to_vec(), false),
+            Some(other) => {
+                return Err(PyErr::type_error(format!(
+                    "{}.__match_args__ must be a tuple (got {})",
+                    c.name,
+                    type_name(&other)
+                )))
+            }
+            None => (Vec::new(), matches_self(c)),
+        };
+        let allowed = if match_self { 1 } else { match_args.len() };
+        if allowed < npos {
+            return Err(PyErr::type_error(format!(
+                "{}() accepts {allowed} positional sub-pattern{} ({npos} given)",
+                c.name,
+                plural(allowed)
+            )));
+        }
+        if match_self {
+            out.push(subject.clone());
+        } else {
+            for name in &match_args[..npos] {
+                match name {
+                    Value::Str(s) => names.push(s.clone()),
+                    other => {
+                        return Err(PyErr::type_error(format!(
+                            "__match_args__ elements must be strings (got {})",
+                            type_name(other)
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    for name in kw_names.items.iter() {
+        if let Value::Str(s) = name {
+            names.push(s.clone());
+        }
+    }
+    for name in names {
+        if seen.iter().any(|s| s.as_str() == name.as_str()) {
+            return Err(PyErr::type_error(format!(
+                "{}() got multiple sub-patterns for attribute {}",
+                c.name,
+                crate::vm::str::str_repr(name.as_str())
+            )));
+        }
+        match vm.get_attr_opt(subject, name.as_str())? {
+            Some(v) => out.push(v),
+            None => return Ok(Value::None),
+        }
+        seen.push(name);
+    }
+    Ok(Value::tuple(out))
+}
+
+/// The built-in types (and their subclasses) whose one positional
+/// sub-pattern matches the subject itself: `case int(x)`.
+fn matches_self(c: &Arc<Class>) -> bool {
+    std::iter::once(c).chain(c.mro.iter()).any(|k| {
+        &*k.module == "builtins"
+            && (matches!(
+                k.layout,
+                Layout::Bool
+                    | Layout::Bytes
+                    | Layout::Dict
+                    | Layout::Float
+                    | Layout::FrozenSet
+                    | Layout::Int
+                    | Layout::List
+                    | Layout::Set
+                    | Layout::Str
+                    | Layout::Tuple
+            ) || k.name == *"bytearray")
+    })
 }
 
 fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
@@ -886,9 +992,17 @@ fn subclass_of(vm: &mut Vm, a: &Arc<Class>, b: &Value) -> PyResult<bool> {
             Ok(false)
         }
         _ if crate::vm::union::members(b).is_some() => {
-            let members = crate::vm::union::members(b).unwrap_or_default();
-            Ok(members.iter().any(|c| crate::vm::class::is_subclass(a, c)))
+            let members = crate::vm::union::members(b).unwrap_or_default().to_vec();
+            for c in &members {
+                if subclass_of(vm, a, c)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
         }
+        _ if crate::vm::generic_alias::as_alias(b).is_some() => Err(PyErr::type_error(
+            "issubclass() argument 2 cannot be a parameterized generic",
+        )),
         _ => Err(PyErr::type_error(
             "issubclass() arg 2 must be a class, a tuple of classes, or a union",
         )),
@@ -1073,6 +1187,16 @@ fn b_format(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             )))
         }
     };
+    if spec.is_empty() {
+        if let Value::Instance(inst) = &args[0] {
+            // `object.__format__` is `str(self)`, a str subclass included.
+            if crate::vm::ops::lookup_with_owner(&inst.class, "__format__")
+                .is_some_and(|(_, owner)| Arc::ptr_eq(owner, &types().object))
+            {
+                return vm.str_value(&args[0]);
+            }
+        }
+    }
     Ok(Value::from_string(vm.format(&args[0], spec)?))
 }
 
@@ -1150,7 +1274,9 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                         m.dict
                             .keys()
                             .iter()
-                            .filter_map(|k| k.as_str().map(str::to_string)),
+                            .filter_map(|k| k.as_str().map(str::to_string))
+                            // The `match` lowering's helper (`$match_class`).
+                            .filter(|k| !k.starts_with('$')),
                     );
                 }
                 Value::Class(c) => {

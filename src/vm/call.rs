@@ -265,13 +265,10 @@ pub fn function_str(f: &Value) -> String {
             format!("{q}()")
         }
         Value::BoundMethod(b) => function_str(&b.func),
-        Value::Class(c) => {
-            if &*c.module == "builtins" {
-                format!("{}()", c.qualname)
-            } else {
-                format!("{}.{}()", c.module, c.qualname)
-            }
-        }
+        Value::Class(c) => match crate::vm::ops::class_module(c) {
+            Some(m) if m != "builtins" => format!("{m}.{}()", c.qualname),
+            _ => format!("{}()", c.qualname),
+        },
         other => format!("{} object", type_name(other)),
     }
 }

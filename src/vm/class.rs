@@ -359,7 +359,7 @@ pub fn create_class(
     }
     let mut class = new_class(name, &module, bases, layout, attrs).map_err(PyErr::type_error)?;
     if let Some(c) = Arc::get_mut(&mut class) {
-        c.qualname = qualname;
+        c.qualname = qualname.into();
         if !Arc::ptr_eq(meta, &t.type_) {
             c.meta = Some(meta.clone());
         }

@@ -60,7 +60,7 @@ impl Vm {
             .mro
             .iter()
             .chain(std::iter::once(&exc.class))
-            .any(|c| &*c.name == "BaseExceptionGroup" && &*c.module == "builtins");
+            .any(|c| &*c.module == MODULE && &*c.name.get() == "BaseExceptionGroup");
         if !is_group {
             return None;
         }

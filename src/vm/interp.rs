@@ -643,7 +643,13 @@ fn budget_for(stack_size: usize) -> usize {
 
 /// `type(v).__name__`, for error messages.
 pub fn type_name(v: &Value) -> Arc<str> {
-    types().class_of(v).name.clone()
+    let c = types().class_of(v);
+    // CPython's `types.UnionType` and `types.GenericAlias` carry their
+    // module in the name their messages use.
+    if &*c.module == "types" && c.layout == crate::vm::value::Layout::Other {
+        return format!("types.{}", c.name).into();
+    }
+    c.name.get()
 }
 
 /// A module object with a fresh namespace holding `__name__`.

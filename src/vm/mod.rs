@@ -26,6 +26,7 @@
 //! | `import.rs` | the import system |
 //! | `exec.rs` | `eval`, `exec`, `compile` |
 //! | `union.rs` | `int \| None` (`types.UnionType`) |
+//! | `generic_alias.rs` | `list[int]` (`types.GenericAlias`) |
 //! | `subclasses.rs` | `type.__subclasses__()` (a weak registry of subclasses) |
 
 pub mod attrs;
@@ -41,6 +42,7 @@ pub mod exec;
 pub mod format;
 pub mod frame;
 pub mod generator;
+pub mod generic_alias;
 pub mod import;
 pub mod interp;
 pub mod iter;

@@ -21,8 +21,8 @@ use crate::vm::interp::Vm;
 use crate::vm::number::{self, int_ref, num_of};
 use crate::vm::types::{types, Types};
 use crate::vm::value::{
-    AttrMap, BoundMethod, Class, Instance, InstanceBase, Kwargs, Layout, ObjKind, Object, PyDict,
-    PyList, PyStr, Value,
+    AttrMap, BoundMethod, Class, Instance, InstanceBase, Kwargs, Layout, NativeFn, ObjKind, Object,
+    PyDict, PyList, PyStr, Value,
 };
 
 // ---------------------------------------------------------------- class lookup
@@ -448,7 +448,7 @@ fn declared_slot(class: &Arc<Class>, name: &str) -> bool {
         let Some(slots) = attrs.get("__slots__") else {
             return false;
         };
-        let is = |v: &Value| v.as_str().is_some_and(|s| slot_is(&c.name, s, name));
+        let is = |v: &Value| v.as_str().is_some_and(|s| slot_is(&c.name.get(), s, name));
         match slots {
             Value::Str(_) => is(slots),
             Value::Tuple(t) => t.items.iter().any(is),
@@ -505,12 +505,54 @@ fn is_object_class(c: &Arc<Class>) -> bool {
     Arc::ptr_eq(c, &types().object)
 }
 
-/// The class name as CPython prints it in `<class '...'>` and default reprs.
+/// The class name as CPython prints it in `<class '...'>` and default reprs:
+/// `module.qualname`, or the bare name when `__module__` is `builtins` or
+/// not a str.
 pub(crate) fn class_path(c: &Class) -> String {
     if is_builtin_class(c) {
-        c.qualname.to_string()
+        return c.qualname.to_string();
+    }
+    match class_module(c) {
+        Some(m) if m != "builtins" => format!("{m}.{}", c.qualname),
+        _ => c.name.to_string(),
+    }
+}
+
+/// `C.__name__ = value` / `C.__qualname__ = value` on a script class.
+fn set_class_name(c: &Class, name: &str, value: &Value) -> PyResult<()> {
+    let text = match crate::vm::builtins::base_value(value) {
+        Value::Str(s) => s,
+        _ => {
+            return Err(PyErr::type_error(format!(
+                "can only assign string to {}.{name}, not '{}'",
+                c.name,
+                type_name(value)
+            )))
+        }
+    };
+    if name == "__name__" {
+        if text.as_str().contains('\0') {
+            return Err(PyErr::value_error(
+                "type name must not contain null characters",
+            ));
+        }
+        c.name.set(text.as_str().into());
     } else {
-        format!("{}.{}", c.module, c.qualname)
+        c.qualname.set(text.as_str().into());
+    }
+    Ok(())
+}
+
+/// A class's `__module__` when it is a str: the class namespace's entry
+/// (a script may assign it), else the module the class was made in.
+pub(crate) fn class_module(c: &Class) -> Option<String> {
+    if is_builtin_class(c) {
+        return Some(c.module.to_string());
+    }
+    match c.attrs.lock().get("__module__") {
+        Some(Value::Str(s)) => Some(s.as_str().to_string()),
+        Some(_) => None,
+        None => Some(c.module.to_string()),
     }
 }
 
@@ -1258,7 +1300,7 @@ impl Vm {
             _ => {}
         }
         if base == Or {
-            if let Some(u) = crate::vm::union::union_of(&ab, &bb) {
+            if let Some(u) = crate::vm::union::union_of(self, &ab, &bb)? {
                 return Ok(u);
             }
         }
@@ -2150,6 +2192,11 @@ impl Vm {
                 };
             }
         }
+        self.repr_object_builtin(o, v)
+    }
+
+    /// The repr a built-in object's own type gives it.
+    fn repr_object_builtin(&mut self, o: &Arc<Object>, v: &Value) -> PyResult<String> {
         Ok(match &o.kind {
             ObjKind::NotImplemented => "NotImplemented".into(),
             ObjKind::Ellipsis => "Ellipsis".into(),
@@ -2201,6 +2248,61 @@ impl Vm {
     }
 
     /// `str(v)`.
+    /// `repr(v)` as a value: a script's `__repr__` may return an instance
+    /// of a str subclass, which `repr()` hands back as it is.
+    pub fn repr_value(&mut self, v: &Value) -> PyResult<Value> {
+        if let Value::Instance(inst) = v {
+            if let Some(r) = self.script_text_hook(inst, v, "__repr__", "__repr__")? {
+                return Ok(r);
+            }
+        }
+        Ok(Value::from_string(self.repr(v)?))
+    }
+
+    /// `str(v)` as a value (a str subclass instance from a script's
+    /// `__str__`, or from its `__repr__` through `object.__str__`, stays one).
+    pub fn str_value(&mut self, v: &Value) -> PyResult<Value> {
+        if let Value::Instance(inst) = v {
+            let found = match lookup_with_owner(&inst.class, "__str__") {
+                Some((_, owner)) if is_object_class(owner) => {
+                    self.script_text_hook(inst, v, "__repr__", "__str__")?
+                }
+                Some(_) => self.script_text_hook(inst, v, "__str__", "__str__")?,
+                None => None,
+            };
+            if let Some(r) = found {
+                return Ok(r);
+            }
+        }
+        Ok(Value::from_string(self.to_str(v)?))
+    }
+
+    /// The result of a script class's `hook` (`__str__`/`__repr__`), or
+    /// `None` when the hook is a built-in one. `what` names the protocol in
+    /// the non-string error, as CPython does.
+    fn script_text_hook(
+        &mut self,
+        inst: &Brc<Instance>,
+        v: &Value,
+        hook: &str,
+        what: &str,
+    ) -> PyResult<Option<Value>> {
+        let Some((f, owner)) = lookup_with_owner(&inst.class, hook) else {
+            return Ok(None);
+        };
+        if is_builtin_class(owner) {
+            return Ok(None);
+        }
+        let r = self.call_special(&f, v, &[])?;
+        match base_value(&r) {
+            Value::Str(_) => Ok(Some(r)),
+            _ => Err(PyErr::type_error(format!(
+                "{what} returned non-string (type {})",
+                type_name(&r)
+            ))),
+        }
+    }
+
     pub fn to_str(&mut self, v: &Value) -> PyResult<String> {
         match v {
             Value::Str(s) => Ok(s.as_str().to_string()),
@@ -2701,8 +2803,8 @@ impl Vm {
         }
         if name.starts_with("__") {
             let special = match name {
-                "__name__" => Some(Value::str(&c.name)),
-                "__qualname__" => Some(Value::str(&c.qualname)),
+                "__name__" => Some(Value::str(&c.name.get())),
+                "__qualname__" => Some(Value::str(&c.qualname.get())),
                 "__mro__" => {
                     let mut v = vec![Value::Class(c.clone())];
                     v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
@@ -2782,10 +2884,15 @@ impl Vm {
             "__name__" => Ok(Some(Value::str(&m.name))),
             "__class__" => Ok(Some(Value::Class(types().module.clone()))),
             _ => {
+                // The module type's methods (`sys.__repr__`).
+                if name.starts_with("__") {
+                    if let Some(v) = self.builtin_getattr(obj, name)? {
+                        return Ok(Some(v));
+                    }
+                }
                 if let Some(ga) = self.dict_get_str(&m.dict, "__getattr__")? {
                     return self.call(&ga, &[Value::str(name)], &[]).map(Some);
                 }
-                let _ = obj;
                 Ok(None)
             }
         }
@@ -2850,11 +2957,8 @@ impl Vm {
         if let ObjKind::Native(_) = &o.kind {
             if let Some((f, owner)) = lookup_with_owner(&o.class, "__getattribute__") {
                 if !is_object_class(owner) {
-                    return match self.call_special(&f, obj, &[Value::str(name)]) {
-                        Ok(v) => Ok(Some(v)),
-                        Err(e) if e.matches(ExcKind::AttributeError) => Ok(None),
-                        Err(e) => Err(e),
-                    };
+                    // Its AttributeError (and message) is the answer.
+                    return self.call_special(&f, obj, &[Value::str(name)]).map(Some);
                 }
             }
         }
@@ -2977,6 +3081,9 @@ impl Vm {
                             return Ok(());
                         }
                     }
+                }
+                if let "__name__" | "__qualname__" = name {
+                    return set_class_name(c, name, &value);
                 }
                 let old = c.attrs.lock().insert(name.into(), value);
                 class_changed();
@@ -3123,6 +3230,12 @@ impl Vm {
                             return Ok(());
                         }
                     }
+                }
+                if let "__name__" | "__qualname__" | "__module__" = name {
+                    return Err(PyErr::type_error(format!(
+                        "cannot delete '{name}' attribute of immutable type '{}'",
+                        c.name
+                    )));
                 }
                 let old = c.attrs.lock().shift_remove(name);
                 if old.is_some() {
@@ -3407,19 +3520,22 @@ impl Vm {
                     let bound = self.bind_class_attr(f, obj);
                     return self.call(&bound, std::slice::from_ref(key), &[]);
                 }
-                if is_builtin_class(c)
-                    && matches!(
-                        c.layout,
-                        Layout::List
-                            | Layout::Dict
-                            | Layout::Tuple
-                            | Layout::Set
-                            | Layout::FrozenSet
-                            | Layout::Type
-                    )
-                {
-                    // Generic aliases (`list[int]`) only matter to type hints.
-                    return Ok(obj.clone());
+                // `list[int]`: list, dict, tuple, set, frozenset and their
+                // subclasses, and `type` itself, make generic aliases.
+                let generic = match c.layout {
+                    Layout::List
+                    | Layout::Dict
+                    | Layout::Tuple
+                    | Layout::Set
+                    | Layout::FrozenSet => true,
+                    Layout::Type => Arc::ptr_eq(c, &types().type_),
+                    _ => false,
+                };
+                if generic {
+                    return Ok(crate::vm::generic_alias::new_alias(
+                        obj.clone(),
+                        key.clone(),
+                    ));
                 }
                 Err(PyErr::type_error(format!(
                     "type '{}' is not subscriptable",
@@ -3790,10 +3906,18 @@ impl Vm {
                 Ok(false)
             }
             _ => match crate::vm::union::members(cls) {
+                // Member by member, in order, like a tuple (CPython 3.11).
                 Some(members) => {
-                    let of = types().class_of(v);
-                    Ok(members.iter().any(|c| is_subclass(of, c)))
+                    for c in members {
+                        if self.isinstance(v, c)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
                 }
+                None if crate::vm::generic_alias::as_alias(cls).is_some() => Err(
+                    PyErr::type_error("isinstance() argument 2 cannot be a parameterized generic"),
+                ),
                 None => Err(PyErr::type_error(
                     "isinstance() arg 2 must be a type, a tuple of types, or a union",
                 )),
@@ -4359,12 +4483,70 @@ fn none_bool(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 // ---- operator dunders of the built-in scalar types
 
+// The class a slot wrapper belongs to (a const parameter, so that
+// `int.__add__` and `float.__add__` are distinct natives that know it).
+const INT: u8 = 0;
+const FLOAT: u8 = 1;
+const STR: u8 = 2;
+const BOOL: u8 = 3;
+const BYTES: u8 = 4;
+
+fn owner_class(owner: u8) -> &'static Arc<Class> {
+    let t = types();
+    match owner {
+        INT => &t.int,
+        FLOAT => &t.float,
+        STR => &t.str_,
+        BOOL => &t.bool_,
+        _ => &t.bytes,
+    }
+}
+
+/// The receiver of a slot wrapper called as `int.__add__(x, ...)`: `x`
+/// must be an instance of the owner class (CPython's descriptor check).
+/// int's methods see a bool as the int it is (`int.__repr__(True)` is '1').
+fn slot_self(args: &[Value], name: &str, owner: u8) -> PyResult<Value> {
+    let cls = owner_class(owner);
+    let Some(a) = args.first() else {
+        return Err(PyErr::type_error(format!(
+            "descriptor '{name}' of '{}' object needs an argument",
+            cls.name
+        )));
+    };
+    if !is_subclass(types().class_of(a), cls) {
+        return Err(PyErr::type_error(format!(
+            "descriptor '{name}' requires a '{}' object but received a '{}'",
+            cls.name,
+            type_name(a)
+        )));
+    }
+    Ok(match base_value(a) {
+        Value::Bool(b) if owner == INT => Value::Int(b as i64),
+        v => v,
+    })
+}
+
+/// A slot wrapper's own argument count check ("expected 1 argument, got 2").
+fn slot_args(args: &[Value], n: usize) -> PyResult<()> {
+    let got = args.len().saturating_sub(1);
+    if got == n {
+        return Ok(());
+    }
+    Err(PyErr::type_error(format!(
+        "expected {n} argument{}, got {got}",
+        if n == 1 { "" } else { "s" }
+    )))
+}
+
+fn int_like(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::BigInt(_) | Value::Bool(_))
+}
+
 /// Whether `self`'s type implements the operator for `other` (else the
 /// method returns NotImplemented, as CPython's do): int's methods take ints
 /// and bools only (`(5).__sub__(1.0)`, `(5).__mul__("x")`), float's take
 /// numbers; for str, anything but an instance reaches the operator.
 fn self_handles(this: &Value, other: &Value) -> bool {
-    let int_like = |v: &Value| matches!(v, Value::Int(_) | Value::BigInt(_) | Value::Bool(_));
     match this {
         Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => int_like(other),
         Value::Float(_) => int_like(other) || matches!(other, Value::Float(_)),
@@ -4372,29 +4554,58 @@ fn self_handles(this: &Value, other: &Value) -> bool {
     }
 }
 
+/// Whether `self`'s comparisons take `other` (`(1).__eq__(1.0)` and
+/// `"a".__eq__(1)` are NotImplemented).
+fn self_compares(this: &Value, other: &Value) -> bool {
+    match this {
+        Value::Str(_) => matches!(other, Value::Str(_)),
+        Value::Bytes(_) => matches!(other, Value::Bytes(_)),
+        _ => self_handles(this, other),
+    }
+}
+
+/// `b` as a sequence repeat count for `str.__mul__`/`bytes.__mul__`.
+fn check_repeat_count(b: &Value) -> PyResult<()> {
+    if int_like(b) {
+        return Ok(());
+    }
+    Err(PyErr::type_error(format!(
+        "'{}' object cannot be interpreted as an integer",
+        type_name(b)
+    )))
+}
+
 macro_rules! binop_natives {
-    ($($fname:ident, $rname:ident, $op:ident;)*) => {
+    ($($fname:ident, $rname:ident, $op:ident, $name:literal, $rn:literal;)*) => {
         $(
-            fn $fname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-                crate::vm::builtins::arity(stringify!($fname), args, 2, 2)?;
-                let (a, b) = (base_value(&args[0]), base_value(&args[1]));
+            fn $fname<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                let a = slot_self(args, $name, O)?;
+                slot_args(args, 1)?;
+                let b = base_value(&args[1]);
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
                 if matches!(a, Value::Str(_) | Value::Bytes(_)) {
                     // CPython's sequence slots raise for a wrong operand
                     // (`"a".__add__(1)`) rather than return NotImplemented.
+                    if BinaryOpKind::$op == BinaryOpKind::Mul {
+                        check_repeat_count(&b)?;
+                    }
                     return vm.binary_op(&a, &b, BinaryOpKind::$op);
                 }
                 Ok(vm.builtin_binop(&a, &b, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
             }
-            fn $rname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-                crate::vm::builtins::arity(stringify!($rname), args, 2, 2)?;
-                let (a, b) = (base_value(&args[0]), base_value(&args[1]));
+            fn $rname<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                let a = slot_self(args, $rn, O)?;
+                slot_args(args, 1)?;
+                let b = base_value(&args[1]);
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
                 if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                    if BinaryOpKind::$op == BinaryOpKind::Mul {
+                        check_repeat_count(&b)?;
+                    }
                     return vm.binary_op(&b, &a, BinaryOpKind::$op);
                 }
                 Ok(vm.builtin_binop(&b, &a, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
@@ -4404,27 +4615,71 @@ macro_rules! binop_natives {
 }
 
 binop_natives! {
-    nb_add, nb_radd, Add;
-    nb_sub, nb_rsub, Sub;
-    nb_mul, nb_rmul, Mul;
-    nb_truediv, nb_rtruediv, TrueDiv;
-    nb_floordiv, nb_rfloordiv, FloorDiv;
-    nb_mod, nb_rmod, Mod;
-    nb_pow, nb_rpow, Pow;
-    nb_lshift, nb_rlshift, LShift;
-    nb_rshift, nb_rrshift, RShift;
-    nb_and, nb_rand, And;
-    nb_or, nb_ror, Or;
-    nb_xor, nb_rxor, Xor;
+    nb_add, nb_radd, Add, "__add__", "__radd__";
+    nb_sub, nb_rsub, Sub, "__sub__", "__rsub__";
+    nb_mul, nb_rmul, Mul, "__mul__", "__rmul__";
+    nb_truediv, nb_rtruediv, TrueDiv, "__truediv__", "__rtruediv__";
+    nb_floordiv, nb_rfloordiv, FloorDiv, "__floordiv__", "__rfloordiv__";
+    nb_mod, nb_rmod, Mod, "__mod__", "__rmod__";
+    nb_lshift, nb_rlshift, LShift, "__lshift__", "__rlshift__";
+    nb_rshift, nb_rrshift, RShift, "__rshift__", "__rrshift__";
+    nb_and, nb_rand, And, "__and__", "__rand__";
+    nb_or, nb_ror, Or, "__or__", "__ror__";
+    nb_xor, nb_rxor, Xor, "__xor__", "__rxor__";
+}
+
+/// `__pow__`/`__rpow__` take an optional modulus (`(2).__pow__(3, 5)`).
+fn pow_slot<const O: u8>(
+    vm: &mut Vm,
+    args: &[Value],
+    name: &str,
+    reflected: bool,
+) -> PyResult<Value> {
+    let a = slot_self(args, name, O)?;
+    match args.len() {
+        0 | 1 => return Err(PyErr::type_error(" expected at least 1 argument, got 0")),
+        2 | 3 => {}
+        n => {
+            return Err(PyErr::type_error(format!(
+                " expected at most 2 arguments, got {}",
+                n - 1
+            )))
+        }
+    }
+    let b = base_value(&args[1]);
+    if !self_handles(&a, &b) {
+        return Ok(not_implemented());
+    }
+    let (x, y) = if reflected { (b, a) } else { (a, b) };
+    match args.get(2).map(base_value) {
+        None | Some(Value::None) => Ok(vm
+            .builtin_binop(&x, &y, BinaryOpKind::Pow)?
+            .unwrap_or_else(not_implemented)),
+        Some(m) => {
+            if O == INT && !int_like(&m) {
+                return Ok(not_implemented());
+            }
+            number::pow(vm, &x, &y, Some(&m))
+        }
+    }
+}
+
+fn nb_pow<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    pow_slot::<O>(vm, args, "__pow__", false)
+}
+
+fn nb_rpow<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    pow_slot::<O>(vm, args, "__rpow__", true)
 }
 
 macro_rules! cmp_natives {
-    ($($fname:ident, $op:ident;)*) => {
+    ($($fname:ident, $op:ident, $name:literal;)*) => {
         $(
-            fn $fname(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-                crate::vm::builtins::arity(stringify!($fname), args, 2, 2)?;
-                let (a, b) = (base_value(&args[0]), base_value(&args[1]));
-                if matches!(b, Value::Instance(_)) || matches!(a, Value::Instance(_)) {
+            fn $fname<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+                let a = slot_self(args, $name, O)?;
+                slot_args(args, 1)?;
+                let b = base_value(&args[1]);
+                if !self_compares(&a, &b) {
                     return Ok(not_implemented());
                 }
                 Ok(match vm.builtin_compare(&a, &b, CompareKind::$op)? {
@@ -4437,71 +4692,76 @@ macro_rules! cmp_natives {
 }
 
 cmp_natives! {
-    cmp_lt, Lt;
-    cmp_le, Le;
-    cmp_eq, Eq;
-    cmp_ne, Ne;
-    cmp_gt, Gt;
-    cmp_ge, Ge;
+    cmp_lt, Lt, "__lt__";
+    cmp_le, Le, "__le__";
+    cmp_eq, Eq, "__eq__";
+    cmp_ne, Ne, "__ne__";
+    cmp_gt, Gt, "__gt__";
+    cmp_ge, Ge, "__ge__";
 }
 
-fn nb_divmod(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    crate::vm::builtins::arity("__divmod__", args, 2, 2)?;
-    Ok(
-        number::num_divmod(&base_value(&args[0]), &base_value(&args[1]))?.unwrap_or_else(|| {
-            let _ = &vm;
-            not_implemented()
-        }),
-    )
+fn nb_divmod<const O: u8>(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = slot_self(args, "__divmod__", O)?;
+    slot_args(args, 1)?;
+    let b = base_value(&args[1]);
+    if !self_handles(&a, &b) {
+        return Ok(not_implemented());
+    }
+    Ok(number::num_divmod(&a, &b)?.unwrap_or_else(not_implemented))
 }
 
-fn nb_rdivmod(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    crate::vm::builtins::arity("__rdivmod__", args, 2, 2)?;
-    Ok(
-        number::num_divmod(&base_value(&args[1]), &base_value(&args[0]))?
-            .unwrap_or_else(not_implemented),
-    )
+fn nb_rdivmod<const O: u8>(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let a = slot_self(args, "__rdivmod__", O)?;
+    slot_args(args, 1)?;
+    let b = base_value(&args[1]);
+    if !self_handles(&a, &b) {
+        return Ok(not_implemented());
+    }
+    Ok(number::num_divmod(&b, &a)?.unwrap_or_else(not_implemented))
 }
 
-fn nb_neg(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    vm.unary_op(&base_value(self_arg(args, "__neg__")?), UnaryOpKind::Neg)
+/// The receiver of a no-argument slot wrapper (`(1).__neg__()`).
+fn unary_self<const O: u8>(args: &[Value], name: &str) -> PyResult<Value> {
+    let a = slot_self(args, name, O)?;
+    slot_args(args, 0)?;
+    Ok(a)
 }
 
-fn nb_pos(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    vm.unary_op(&base_value(self_arg(args, "__pos__")?), UnaryOpKind::Pos)
+fn nb_neg<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    vm.unary_op(&unary_self::<O>(args, "__neg__")?, UnaryOpKind::Neg)
 }
 
-fn nb_invert(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    vm.unary_op(
-        &base_value(self_arg(args, "__invert__")?),
-        UnaryOpKind::Invert,
-    )
+fn nb_pos<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    vm.unary_op(&unary_self::<O>(args, "__pos__")?, UnaryOpKind::Pos)
 }
 
-fn nb_abs(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    number::abs(vm, &base_value(self_arg(args, "__abs__")?))
+fn nb_invert<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    vm.unary_op(&unary_self::<O>(args, "__invert__")?, UnaryOpKind::Invert)
 }
 
-fn nb_bool(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn nb_abs<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    number::abs(vm, &unary_self::<O>(args, "__abs__")?)
+}
+
+fn nb_bool<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Bool(
-        vm.is_true(&base_value(self_arg(args, "__bool__")?))?,
+        vm.is_true(&unary_self::<O>(args, "__bool__")?)?,
     ))
 }
 
-fn builtin_hash(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Int(
-        vm.hash(&base_value(self_arg(args, "__hash__")?))?,
-    ))
+fn builtin_hash<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Ok(Value::Int(vm.hash(&unary_self::<O>(args, "__hash__")?)?))
 }
 
-fn builtin_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn builtin_repr<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::from_string(
-        vm.repr(&base_value(self_arg(args, "__repr__")?))?,
+        vm.repr(&unary_self::<O>(args, "__repr__")?)?,
     ))
 }
 
-fn builtin_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let v = self_arg(args, "__format__")?;
+fn builtin_format<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    slot_self(args, "__format__", O)?;
+    let v = &args[0];
     crate::vm::builtins::arity("__format__", &args[1..], 1, 1)?;
     let spec = match &args[1] {
         Value::Str(s) => s.clone(),
@@ -4518,6 +4778,119 @@ fn builtin_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::from_string(
         vm.format(&base_value(v), spec.as_str())?,
     ))
+}
+
+// The types whose `__repr__` is their own repr (`None.__repr__()`), as a
+// const parameter of `own_repr`.
+const REPR_OWNERS: u8 = 12;
+
+fn repr_owner(o: u8) -> &'static Arc<Class> {
+    repr_owner_in(types(), o)
+}
+
+fn repr_owner_in(t: &Types, o: u8) -> &Arc<Class> {
+    match o {
+        0 => &t.none,
+        1 => &t.not_implemented_type,
+        2 => &t.ellipsis_type,
+        3 => &t.slice,
+        4 => &t.builtin_function,
+        5 => &t.function,
+        6 => &t.method,
+        7 => &t.module,
+        8 => &t.code,
+        9 => &t.staticmethod,
+        10 => &t.classmethod,
+        11 => &t.cell,
+        _ => &t.type_,
+    }
+}
+
+/// `x.__repr__()` for the types above: what `repr(x)` gives (a class's
+/// plain `<class '...'>`, whatever its metaclass says, as `type.__repr__`).
+fn own_repr<const O: u8>(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let cls = repr_owner(O);
+    let Some(a) = args.first() else {
+        return Err(PyErr::type_error(format!(
+            "descriptor '__repr__' of '{}' object needs an argument",
+            cls.name
+        )));
+    };
+    if !is_subclass(types().class_of(a), cls) {
+        return Err(PyErr::type_error(format!(
+            "descriptor '__repr__' requires a '{}' object but received a '{}'",
+            cls.name,
+            type_name(a)
+        )));
+    }
+    slot_args(args, 0)?;
+    Ok(Value::from_string(match a {
+        Value::Class(c) => format!("<class '{}'>", class_path(c)),
+        Value::Object(o) => vm.repr_object_builtin(o, a)?,
+        _ => vm.repr(a)?,
+    }))
+}
+
+/// (`t`, not `types()`: this runs while the types are being built.)
+fn install_own_reprs(t: &Types) {
+    macro_rules! owners {
+        ($($o:literal)*) => {
+            $( add(repr_owner_in(t, $o), "__repr__", own_repr::<$o>); )*
+        };
+    }
+    owners!(0 1 2 3 4 5 6 7 8 9 10 11 12);
+    debug_assert_eq!(REPR_OWNERS, 12);
+}
+
+/// The arithmetic slot wrappers of int and float.
+fn install_arith<const O: u8>(c: &Arc<Class>) {
+    add(c, "__add__", nb_add::<O>);
+    add(c, "__radd__", nb_radd::<O>);
+    add(c, "__sub__", nb_sub::<O>);
+    add(c, "__rsub__", nb_rsub::<O>);
+    add(c, "__mul__", nb_mul::<O>);
+    add(c, "__rmul__", nb_rmul::<O>);
+    add(c, "__truediv__", nb_truediv::<O>);
+    add(c, "__rtruediv__", nb_rtruediv::<O>);
+    add(c, "__floordiv__", nb_floordiv::<O>);
+    add(c, "__rfloordiv__", nb_rfloordiv::<O>);
+    add(c, "__mod__", nb_mod::<O>);
+    add(c, "__rmod__", nb_rmod::<O>);
+    add(c, "__pow__", nb_pow::<O>);
+    add(c, "__rpow__", nb_rpow::<O>);
+    add(c, "__divmod__", nb_divmod::<O>);
+    add(c, "__rdivmod__", nb_rdivmod::<O>);
+    add(c, "__neg__", nb_neg::<O>);
+    add(c, "__pos__", nb_pos::<O>);
+    add(c, "__abs__", nb_abs::<O>);
+    add(c, "__bool__", nb_bool::<O>);
+}
+
+/// The bitwise slot wrappers of int and bool.
+fn install_bitwise<const O: u8>(c: &Arc<Class>) {
+    add(c, "__lshift__", nb_lshift::<O>);
+    add(c, "__rlshift__", nb_rlshift::<O>);
+    add(c, "__rshift__", nb_rshift::<O>);
+    add(c, "__rrshift__", nb_rrshift::<O>);
+    add(c, "__and__", nb_and::<O>);
+    add(c, "__rand__", nb_rand::<O>);
+    add(c, "__or__", nb_or::<O>);
+    add(c, "__ror__", nb_ror::<O>);
+    add(c, "__xor__", nb_xor::<O>);
+    add(c, "__rxor__", nb_rxor::<O>);
+}
+
+/// Comparisons, hash, repr and format of int, float and str.
+fn install_compare<const O: u8>(c: &Arc<Class>) {
+    add(c, "__lt__", cmp_lt::<O>);
+    add(c, "__le__", cmp_le::<O>);
+    add(c, "__eq__", cmp_eq::<O>);
+    add(c, "__ne__", cmp_ne::<O>);
+    add(c, "__gt__", cmp_gt::<O>);
+    add(c, "__ge__", cmp_ge::<O>);
+    add(c, "__hash__", builtin_hash::<O>);
+    add(c, "__repr__", builtin_repr::<O>);
+    add(c, "__format__", builtin_format::<O>);
 }
 
 // ---- slice objects
@@ -4577,7 +4950,7 @@ fn slice_indices(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     ]))
 }
 
-fn add(class: &Arc<Class>, name: &'static str, f: crate::vm::value::NativeFn) {
+fn add(class: &Arc<Class>, name: &'static str, f: NativeFn) {
     crate::vm::builtins::method(class, name, f);
 }
 
@@ -4622,57 +4995,27 @@ pub fn install(t: &Types) {
     crate::vm::builtins::constructor(&t.none, none_new);
     add(&t.none, "__bool__", none_bool);
 
-    for c in [&t.int, &t.float] {
-        add(c, "__add__", nb_add);
-        add(c, "__radd__", nb_radd);
-        add(c, "__sub__", nb_sub);
-        add(c, "__rsub__", nb_rsub);
-        add(c, "__mul__", nb_mul);
-        add(c, "__rmul__", nb_rmul);
-        add(c, "__truediv__", nb_truediv);
-        add(c, "__rtruediv__", nb_rtruediv);
-        add(c, "__floordiv__", nb_floordiv);
-        add(c, "__rfloordiv__", nb_rfloordiv);
-        add(c, "__mod__", nb_mod);
-        add(c, "__rmod__", nb_rmod);
-        add(c, "__pow__", nb_pow);
-        add(c, "__rpow__", nb_rpow);
-        add(c, "__divmod__", nb_divmod);
-        add(c, "__rdivmod__", nb_rdivmod);
-        add(c, "__neg__", nb_neg);
-        add(c, "__pos__", nb_pos);
-        add(c, "__abs__", nb_abs);
-        add(c, "__bool__", nb_bool);
+    install_arith::<INT>(&t.int);
+    install_arith::<FLOAT>(&t.float);
+    install_bitwise::<INT>(&t.int);
+    install_bitwise::<BOOL>(&t.bool_);
+    add(&t.int, "__invert__", nb_invert::<INT>);
+    for (c, owner) in [(&t.str_, STR), (&t.bytes, BYTES)] {
+        let (add_fn, mul_fn, rmul_fn): (NativeFn, NativeFn, NativeFn) = if owner == STR {
+            (nb_add::<STR>, nb_mul::<STR>, nb_rmul::<STR>)
+        } else {
+            (nb_add::<BYTES>, nb_mul::<BYTES>, nb_rmul::<BYTES>)
+        };
+        add(c, "__add__", add_fn);
+        add(c, "__mul__", mul_fn);
+        add(c, "__rmul__", rmul_fn);
     }
-    for c in [&t.int, &t.bool_] {
-        add(c, "__lshift__", nb_lshift);
-        add(c, "__rlshift__", nb_rlshift);
-        add(c, "__rshift__", nb_rshift);
-        add(c, "__rrshift__", nb_rrshift);
-        add(c, "__and__", nb_and);
-        add(c, "__rand__", nb_rand);
-        add(c, "__or__", nb_or);
-        add(c, "__ror__", nb_ror);
-        add(c, "__xor__", nb_xor);
-        add(c, "__rxor__", nb_rxor);
-    }
-    add(&t.int, "__invert__", nb_invert);
-    for c in [&t.str_, &t.bytes] {
-        add(c, "__add__", nb_add);
-        add(c, "__mul__", nb_mul);
-        add(c, "__rmul__", nb_rmul);
-    }
-    for c in [&t.int, &t.float, &t.str_, &t.bool_] {
-        add(c, "__lt__", cmp_lt);
-        add(c, "__le__", cmp_le);
-        add(c, "__eq__", cmp_eq);
-        add(c, "__ne__", cmp_ne);
-        add(c, "__gt__", cmp_gt);
-        add(c, "__ge__", cmp_ge);
-        add(c, "__hash__", builtin_hash);
-        add(c, "__repr__", builtin_repr);
-        add(c, "__format__", builtin_format);
-    }
+    install_compare::<INT>(&t.int);
+    install_compare::<FLOAT>(&t.float);
+    install_compare::<STR>(&t.str_);
+    // bool inherits int's comparisons, hash and format; its repr is its own.
+    add(&t.bool_, "__repr__", builtin_repr::<BOOL>);
+    install_own_reprs(t);
 }
 
 #[cfg(test)]

@@ -1765,6 +1765,8 @@ pub fn str_of(vm: &mut Vm, v: &Value) -> PyResult<Value> {
     match v {
         Value::Str(_) => Ok(v.clone()),
         Value::Int(i) => Ok(int_str(*i)),
+        // A script's `__str__` may return a str subclass instance: kept.
+        Value::Instance(_) => vm.str_value(v),
         v => Ok(new_str(vm.to_str(v)?)),
     }
 }

@@ -370,10 +370,10 @@ fn repeated(out: &mut String, count: usize) {
 /// `module.QualName` as the last line shows it (no module for `__main__` and builtins).
 pub fn exception_type_name(exc: &Instance) -> String {
     let c = &exc.class;
-    if &*c.module == "__main__" || &*c.module == "builtins" {
-        c.qualname.to_string()
-    } else {
-        format!("{}.{}", c.module, c.qualname)
+    match crate::vm::ops::class_module(c) {
+        Some(m) if m == "__main__" || m == "builtins" => c.qualname.to_string(),
+        Some(m) => format!("{m}.{}", c.qualname),
+        None => format!("<unknown>.{}", c.qualname),
     }
 }
 
@@ -612,7 +612,9 @@ pub fn suggest(name: &str, candidates: &[Arc<str>]) -> Option<String> {
     let mut best: Option<&str> = None;
     let mut best_distance = usize::MAX;
     for item in candidates {
-        if &**item == name {
+        // `$`-names are the compiler's own (`$match_class`, a match
+        // statement's subject): never what a script meant.
+        if &**item == name || item.starts_with('$') {
             continue;
         }
         let max_distance = (name.len() + item.len() + 3) * MOVE_COST / 6;

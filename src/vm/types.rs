@@ -138,7 +138,7 @@ fn c3_mro(bases: &[Arc<Class>]) -> Result<Vec<Arc<Class>>, String> {
                     heads.push(&s[0]);
                 }
             }
-            let names: Vec<&str> = heads.iter().map(|c| &*c.name).collect();
+            let names: Vec<Arc<str>> = heads.iter().map(|c| c.name.get()).collect();
             // CPython's message really has a line break in it.
             return Err(format!(
                 "Cannot create a consistent method resolution\norder (MRO) for bases {}",
@@ -257,7 +257,7 @@ impl Types {
     /// The class of an iterator kind, e.g. `list_iterator`, `map`, `zip`.
     pub fn iterator_class(&self, name: &str) -> Arc<Class> {
         let mut iters = self.iterators.lock();
-        if let Some(c) = iters.iter().find(|c| &*c.name == name) {
+        if let Some(c) = iters.iter().find(|c| c.name == *name) {
             return c.clone();
         }
         let c = new_class(

@@ -403,8 +403,14 @@ pub struct BoundMethod {
 /// A class: user-defined or built-in. Built-in types (int, str, list, ...,
 /// the exception classes) are classes too, created once per process.
 pub struct Class {
-    pub name: Arc<str>,
-    pub qualname: Arc<str>,
+    /// `__name__` (CPython's `tp_name`: what messages call the class) and
+    /// `__qualname__`: a script may assign them.
+    pub name: ClassName,
+    pub qualname: ClassName,
+    /// The module the class was created in (`builtins` for the built-in
+    /// types). It never changes, so it can tell built-in classes apart; a
+    /// script's `C.__module__ = ...` goes to the class namespace, which is
+    /// what reprs read (`ops::class_module`).
     pub module: Arc<str>,
     pub bases: Vec<Arc<Class>>,
     /// The method resolution order *after* this class (C3), ending in `object`.
@@ -422,6 +428,71 @@ pub struct Class {
     /// A number no other class has (never reused, unlike the address), for
     /// caches that must not hold the class alive (`site_cache::AttrSite`).
     pub uid: u32,
+}
+
+/// A class's name or qualified name. A script may assign it from any thread
+/// (`C.__name__ = "D"`): the new text sits behind a lock, and a flag tells
+/// readers of a never-renamed class (every built-in type, almost every
+/// script class) to take the original without locking. Only slow paths
+/// read names (reprs, messages, `C.__name__`), never attribute lookups.
+pub struct ClassName {
+    original: Arc<str>,
+    renamed: AtomicBool,
+    current: parking_lot::RwLock<Option<Arc<str>>>,
+}
+
+impl ClassName {
+    pub fn new(name: Arc<str>) -> ClassName {
+        ClassName {
+            original: name,
+            renamed: AtomicBool::new(false),
+            current: parking_lot::RwLock::new(None),
+        }
+    }
+
+    /// The current text.
+    pub fn get(&self) -> Arc<str> {
+        if self.renamed.load(Ordering::Acquire) {
+            if let Some(n) = &*self.current.read() {
+                return n.clone();
+            }
+        }
+        self.original.clone()
+    }
+
+    pub fn set(&self, name: Arc<str>) {
+        // The old text is dropped after the lock is released.
+        let old = self.current.write().replace(name);
+        self.renamed.store(true, Ordering::Release);
+        drop(old);
+    }
+}
+
+impl From<&str> for ClassName {
+    fn from(s: &str) -> ClassName {
+        ClassName::new(s.into())
+    }
+}
+
+impl From<Arc<str>> for ClassName {
+    fn from(s: Arc<str>) -> ClassName {
+        ClassName::new(s)
+    }
+}
+
+impl fmt::Display for ClassName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.get())
+    }
+}
+
+impl PartialEq<str> for ClassName {
+    fn eq(&self, other: &str) -> bool {
+        if !self.renamed.load(Ordering::Acquire) {
+            return &*self.original == other;
+        }
+        *self.get() == *other
+    }
 }
 
 /// What a class's instances are made of: a plain instance, or a built-in
@@ -646,6 +717,31 @@ mod tests {
             "{}",
             std::mem::size_of::<Instance>()
         );
+    }
+
+    #[test]
+    fn a_class_name_can_be_renamed_while_other_threads_read_it() {
+        let name = Arc::new(ClassName::from("Draft"));
+        assert!(*name == *"Draft");
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let name = name.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        let n = name.get();
+                        assert!(&*n == "Draft" || n.starts_with("Final"));
+                    }
+                })
+            })
+            .collect();
+        for i in 0..1000 {
+            name.set(format!("Final{i}").into());
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(name.to_string(), "Final999");
+        assert!(*name == *"Final999");
     }
 
     #[test]

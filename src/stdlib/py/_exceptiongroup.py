@@ -35,8 +35,6 @@ def _copy_metadata(src, dst):
 
 
 class BaseExceptionGroup(BaseException):
-    __module__ = "builtins"
-
     def __new__(cls, *args):
         if len(args) != 2:
             raise TypeError(f"BaseExceptionGroup.__new__() takes exactly 2 arguments ({len(args)} given)")
@@ -118,7 +116,12 @@ class BaseExceptionGroup(BaseException):
 
 
 class ExceptionGroup(BaseExceptionGroup, Exception):
-    __module__ = "builtins"
+    pass
+
+
+# Shown as built-ins (reprs, tracebacks), as in CPython.
+BaseExceptionGroup.__module__ = "builtins"
+ExceptionGroup.__module__ = "builtins"
 
 
 def _check_except_star_type(t):

@@ -29,7 +29,7 @@ class deque:
     """
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     __hash__ = None
 
@@ -398,7 +398,7 @@ class defaultdict(dict):
     """
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     def __init__(self, *args, **kwargs):
         default_factory = None
@@ -453,7 +453,7 @@ class Counter(dict):
     """
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     def __init__(self, *args, **kwds):
         super().__init__()
@@ -874,7 +874,7 @@ class OrderedDict(dict):
     and the order-sensitive equality between OrderedDicts."""
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     def popitem(self, last=True):
         """Remove and return a (key, value) pair from the dictionary."""

@@ -11,8 +11,6 @@ _INFINITY = float("inf")
 class JSONDecodeError(ValueError):
     """Subclass of ValueError with: msg, doc, pos, lineno, colno."""
 
-    __module__ = "json.decoder"
-
     def __init__(self, msg, doc, pos):
         lineno = doc.count("\n", 0, pos) + 1
         colno = pos - doc.rfind("\n", 0, pos)
@@ -26,6 +24,9 @@ class JSONDecodeError(ValueError):
 
     def __reduce__(self):
         return self.__class__, (self.msg, self.doc, self.pos)
+
+
+JSONDecodeError.__module__ = "json.decoder"
 
 # ---------------------------------------------------------------- encoding
 

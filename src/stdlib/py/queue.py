@@ -39,7 +39,7 @@ class Queue:
     '''
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
@@ -209,7 +209,7 @@ class SimpleQueue:
     '''
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     __module__ = '_queue'  # As CPython's C class reports itself.
 

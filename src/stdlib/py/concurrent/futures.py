@@ -377,7 +377,7 @@ class Future:
     """Represents the result of an asynchronous computation."""
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
-    __class_getitem__ = classmethod(lambda cls, item: cls)
+    __class_getitem__ = classmethod(type(list[int]))
 
     def __init__(self):
         """Initializes the future. Should not be called by clients."""
