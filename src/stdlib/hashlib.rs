@@ -247,10 +247,21 @@ fn pbkdf2(algo: Algo, password: &[u8], salt: &[u8], rounds: u32, out: &mut [u8])
     };
 }
 
-/// The state of one `_hashlib.HASH` object.
-pub struct HashObj {
-    algo: Algo,
-    state: Mutex<Hasher>,
+impl Feed for Hasher {
+    fn feed(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
+/// What a hash or HMAC object feeds its data to.
+pub trait Feed: Send {
+    fn feed(&mut self, data: &[u8]);
+}
+
+/// The running state of a hash or HMAC object behind the object's own lock,
+/// with CPython's GIL protocol around it.
+pub struct Locked<S> {
+    state: Mutex<S>,
     /// Set by the first update of `GIL_MINSIZE` bytes or more (when CPython
     /// allocates the object's lock); from then on every update releases the GIL.
     threaded: AtomicBool,
@@ -261,27 +272,50 @@ fn releases_gil(threaded: bool, len: usize) -> bool {
     threaded || len >= GIL_MINSIZE
 }
 
-impl HashObj {
+impl<S: Feed> Locked<S> {
+    pub fn new(state: S) -> Locked<S> {
+        Locked {
+            state: Mutex::new(state),
+            threaded: AtomicBool::new(false),
+        }
+    }
+
     /// The state, waiting with the GIL released if another thread holds it
     /// (`ENTER_HASHLIB`).
-    fn lock<'a>(&'a self, vm: &mut Vm) -> MutexGuard<'a, Hasher> {
+    pub fn lock<'a>(&'a self, vm: &mut Vm) -> MutexGuard<'a, S> {
         if let Some(guard) = self.state.try_lock() {
             return guard;
         }
         vm.allow_threads(|| self.state.lock())
     }
 
-    fn update(&self, vm: &mut Vm, data: &[u8]) {
+    pub fn update(&self, vm: &mut Vm, data: &[u8]) {
         let threaded = self.threaded.load(Ordering::Relaxed);
         if releases_gil(threaded, data.len()) {
             if !threaded {
                 self.threaded.store(true, Ordering::Relaxed);
             }
             // Only this object's mutex and a byte slice: no interpreter object.
-            vm.allow_threads(|| self.state.lock().update(data));
+            vm.allow_threads(|| self.state.lock().feed(data));
         } else {
-            self.lock(vm).update(data);
+            self.lock(vm).feed(data);
         }
+    }
+}
+
+/// The state of one `_hashlib.HASH` object.
+pub struct HashObj {
+    algo: Algo,
+    state: Locked<Hasher>,
+}
+
+/// Feed `data` to a new state, with the GIL released for big data (without
+/// marking the object threaded, as `EVP_new_impl` and `hmac_new` do).
+pub fn feed_new<S: Feed>(vm: &mut Vm, state: &mut S, data: &[u8]) {
+    if data.len() >= GIL_MINSIZE {
+        vm.allow_threads(|| state.feed(data));
+    } else {
+        state.feed(data);
     }
 }
 
@@ -289,7 +323,7 @@ impl HashObj {
 // Arguments.
 
 /// The bytes of a bytes-like argument, or CPython's `GET_BUFFER_VIEW_OR_ERROUT` error.
-fn hash_data(v: &Value) -> PyResult<Cow<'_, [u8]>> {
+pub fn hash_data(v: &Value) -> PyResult<Cow<'_, [u8]>> {
     match v {
         Value::Bytes(b) => Ok(Cow::Borrowed(b.as_slice())),
         Value::Str(_) => Err(PyErr::type_error("Strings must be encoded before hashing")),
@@ -300,7 +334,7 @@ fn hash_data(v: &Value) -> PyResult<Cow<'_, [u8]>> {
 }
 
 /// The bytes of a `Py_buffer` argument (`pbkdf2_hmac`'s password and salt).
-fn buffer_arg(v: &Value) -> PyResult<Cow<'_, [u8]>> {
+pub fn buffer_arg(v: &Value) -> PyResult<Cow<'_, [u8]>> {
     match v {
         Value::Bytes(b) => Ok(Cow::Borrowed(b.as_slice())),
         other => Err(PyErr::type_error(format!(
@@ -311,13 +345,13 @@ fn buffer_arg(v: &Value) -> PyResult<Cow<'_, [u8]>> {
 }
 
 /// Argument Clinic's "given by name and position" error.
-fn given_twice(func: &str, name: &str, pos: usize) -> PyErr {
+pub fn given_twice(func: &str, name: &str, pos: usize) -> PyErr {
     PyErr::type_error(format!(
         "argument for {func}() given by name ('{name}') and position ({pos})"
     ))
 }
 
-fn invalid_keyword(func: &str, name: &str) -> PyErr {
+pub fn invalid_keyword(func: &str, name: &str) -> PyErr {
     PyErr::type_error(format!(
         "'{name}' is an invalid keyword argument for {func}()"
     ))
@@ -395,22 +429,16 @@ fn new_hash(algo: Algo, hasher: Hasher) -> Value {
         &hash_class().class,
         HashObj {
             algo,
-            state: Mutex::new(hasher),
-            threaded: AtomicBool::new(false),
+            state: Locked::new(hasher),
         },
     )
 }
 
-/// A new hash object of `algo` fed with `data` (`EVP_new_impl`: big data is
-/// hashed with the GIL released, without marking the object threaded).
+/// A new hash object of `algo` fed with `data`.
 fn construct(vm: &mut Vm, algo: Algo, data: Option<&[u8]>) -> Value {
     let mut hasher = algo.hasher();
     if let Some(data) = data {
-        if data.len() >= GIL_MINSIZE {
-            vm.allow_threads(|| hasher.update(data));
-        } else {
-            hasher.update(data);
-        }
+        feed_new(vm, &mut hasher, data);
     }
     new_hash(algo, hasher)
 }
@@ -455,13 +483,13 @@ fn hash_update(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         )));
     }
     let data = hash_data(&args[1])?;
-    me.update(vm, &data);
+    me.state.update(vm, &data);
     Ok(Value::None)
 }
 
 fn digest_of(vm: &mut Vm, method: &str, args: &[Value], kw: Kwargs) -> PyResult<Vec<u8>> {
     let me = no_args(method, args, kw)?;
-    let digest = me.lock(vm).digest();
+    let digest = me.state.lock(vm).digest();
     Ok(digest)
 }
 
@@ -475,7 +503,7 @@ fn hash_hexdigest(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::from_string(hex(&digest)))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -486,7 +514,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn hash_copy(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let me = no_args("copy", args, kw)?;
-    let state = me.lock(vm).clone();
+    let state = me.state.lock(vm).clone();
     Ok(new_hash(me.algo, state))
 }
 
@@ -589,6 +617,17 @@ constructors! {
     openssl_sha3_256 => Algo::Sha3_256,
     openssl_sha3_384 => Algo::Sha3_384,
     openssl_sha3_512 => Algo::Sha3_512,
+}
+
+/// The algorithm of a hashlib constructor (`hashlib.sha256`) or hash object.
+pub fn algo_of(v: &Value) -> Option<Algo> {
+    match v {
+        Value::Native(f) => CONSTRUCTORS
+            .iter()
+            .find(|(_, name, _)| *name == f.name)
+            .map(|(algo, _, _)| *algo),
+        other => crate::stdlib::downcast::<HashObj>(other).map(|h| h.algo),
+    }
 }
 
 /// `hashlib.new(name, data=b'', **kwargs)`, which CPython writes in Python

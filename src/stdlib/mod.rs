@@ -20,6 +20,7 @@ use crate::vm::value::{
 };
 
 pub mod hashlib;
+pub mod hmac;
 pub mod math;
 pub mod os;
 pub mod random;
@@ -40,6 +41,7 @@ pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
         "_thread" => thread::make(vm),
         "traceback" => traceback::make(vm),
         "hashlib" => hashlib::make(vm),
+        "hmac" => hmac::make(vm),
         _ => return None,
     })
 }
