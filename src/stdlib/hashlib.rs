@@ -8,7 +8,6 @@
 //! then), after which every `update` releases the GIL while it waits for and
 //! holds that mutex.
 
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -22,7 +21,7 @@ use crate::stdlib::{
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::types;
-use crate::vm::value::{Class, Kwargs, Module, PySet, Value};
+use crate::vm::value::{Class, InstanceBase, Kwargs, Module, PySet, Value};
 
 /// `HASHLIB_GIL_MINSIZE`: data this long is hashed with the GIL released.
 const GIL_MINSIZE: usize = 2048;
@@ -322,10 +321,23 @@ pub fn feed_new<S: Feed>(vm: &mut Vm, state: &mut S, data: &[u8]) {
 // ---------------------------------------------------------------------------
 // Arguments.
 
-/// The bytes of a bytes-like argument, or CPython's `GET_BUFFER_VIEW_OR_ERROUT` error.
-pub fn hash_data(v: &Value) -> PyResult<Cow<'_, [u8]>> {
+/// The built-in value an instance of a subclass of `bytes`/`str`/... wraps,
+/// else `v` itself.
+pub fn builtin_value(v: &Value) -> Value {
     match v {
-        Value::Bytes(b) => Ok(Cow::Borrowed(b.as_slice())),
+        Value::Instance(inst) => match &inst.base {
+            InstanceBase::Builtin(inner) => inner.lock().clone(),
+            _ => v.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+/// The bytes of a bytes-like argument (shared, not copied), or CPython's
+/// `GET_BUFFER_VIEW_OR_ERROUT` error.
+pub fn hash_data(v: &Value) -> PyResult<Arc<Vec<u8>>> {
+    match builtin_value(v) {
+        Value::Bytes(b) => Ok(b),
         Value::Str(_) => Err(PyErr::type_error("Strings must be encoded before hashing")),
         _ => Err(PyErr::type_error(
             "object supporting the buffer API required",
@@ -334,12 +346,12 @@ pub fn hash_data(v: &Value) -> PyResult<Cow<'_, [u8]>> {
 }
 
 /// The bytes of a `Py_buffer` argument (`pbkdf2_hmac`'s password and salt).
-pub fn buffer_arg(v: &Value) -> PyResult<Cow<'_, [u8]>> {
-    match v {
-        Value::Bytes(b) => Ok(Cow::Borrowed(b.as_slice())),
-        other => Err(PyErr::type_error(format!(
+pub fn buffer_arg(v: &Value) -> PyResult<Arc<Vec<u8>>> {
+    match builtin_value(v) {
+        Value::Bytes(b) => Ok(b),
+        _ => Err(PyErr::type_error(format!(
             "a bytes-like object is required, not '{}'",
-            type_name(other)
+            type_name(v)
         ))),
     }
 }
@@ -597,7 +609,7 @@ macro_rules! constructors {
             fn $fname(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                 let data = ctor_data(vm, stringify!($fname), args, kw)?;
                 let data = data.map(hash_data).transpose()?;
-                Ok(construct(vm, $algo, data.as_deref()))
+                Ok(construct(vm, $algo, data.as_ref().map(|d| d.as_slice())))
             }
         )*
         const CONSTRUCTORS: &[(Algo, &str, crate::vm::value::NativeFn)] = &[
@@ -675,14 +687,15 @@ fn hash_new(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             other => return Err(invalid_keyword("new", other)),
         }
     }
-    let name = match name {
+    let name = builtin_value(name);
+    let name = match &name {
         Value::Str(s) if !s.as_str().contains('\0') => s.as_str(),
         _ => return Err(PyErr::type_error("name must be a string")),
     };
     let data = data.map(hash_data).transpose()?;
     let algo = Algo::from_name(name)
         .ok_or_else(|| PyErr::value_error(format!("unsupported hash type {name}")))?;
-    Ok(construct(vm, algo, data.as_deref()))
+    Ok(construct(vm, algo, data.as_ref().map(|d| d.as_slice())))
 }
 
 /// `_hashlib.UnsupportedDigestmodError`, a `ValueError`.
@@ -764,7 +777,8 @@ fn pbkdf2_hmac(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         })?;
     }
     let [name, password, salt, iterations] = required;
-    let name = match name {
+    let name = builtin_value(name);
+    let name = match &name {
         Value::Str(s) if !s.as_str().contains('\0') => s.as_str(),
         Value::Str(_) => return Err(PyErr::value_error("embedded null character")),
         other => {

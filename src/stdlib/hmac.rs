@@ -7,7 +7,9 @@ use std::sync::{Arc, OnceLock};
 
 use hmac::{KeyInit, Mac as _, SimpleHmac};
 
-use crate::stdlib::hashlib::{algo_of, buffer_arg, feed_new, hash_data, hex, Algo, Feed, Locked};
+use crate::stdlib::hashlib::{
+    algo_of, buffer_arg, builtin_value, feed_new, hash_data, hex, Algo, Feed, Locked,
+};
 use crate::stdlib::{add_functions, native_object, native_property, new_module, set_attr};
 use crate::stdlib::{type_name, NativeClass};
 use crate::vm::error::{PyErr, PyResult};
@@ -143,7 +145,7 @@ fn digestmod_algo(vm: &mut Vm, digestmod: &Value) -> PyResult<Algo> {
 
 /// The algorithm of `digestmod` once known to be given.
 fn algo_from(vm: &mut Vm, digestmod: &Value) -> PyResult<Algo> {
-    if let Value::Str(s) = digestmod {
+    if let Value::Str(s) = builtin_value(digestmod) {
         let name = s.as_str();
         return Algo::from_name(name)
             .ok_or_else(|| PyErr::value_error(format!("unsupported hash type {name}")));
@@ -196,12 +198,12 @@ fn make_hmac(vm: &mut Vm, func: &str, args: &[Value], kw: Kwargs) -> PyResult<Va
             "{func}() missing 1 required positional argument: 'key'"
         )));
     };
-    let key = match key {
-        Value::Bytes(b) => b.clone(),
-        other => {
+    let key = match builtin_value(key) {
+        Value::Bytes(b) => b,
+        _ => {
             return Err(PyErr::type_error(format!(
                 "key: expected bytes or bytearray, but got '{}'",
-                type_name(other)
+                type_name(key)
             )))
         }
     };
@@ -393,7 +395,7 @@ fn compare_digest(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         )));
     }
     let (a, b) = (&args[0], &args[1]);
-    let equal = match (a, b) {
+    let equal = match (builtin_value(a), builtin_value(b)) {
         (Value::Str(x), Value::Str(y)) => {
             if !x.as_str().is_ascii() || !y.as_str().is_ascii() {
                 return Err(PyErr::type_error(
@@ -403,7 +405,8 @@ fn compare_digest(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             constant_time_eq(x.as_str().as_bytes(), y.as_str().as_bytes())
         }
         _ => {
-            if !matches!(a, Value::Bytes(_)) && !matches!(b, Value::Bytes(_)) {
+            let bytes_like = |v: &Value| matches!(builtin_value(v), Value::Bytes(_));
+            if !bytes_like(a) && !bytes_like(b) {
                 return Err(PyErr::type_error(format!(
                     "unsupported operand types(s) or combination of types: '{}' and '{}'",
                     type_name(a),
