@@ -308,9 +308,9 @@ pub struct HashObj {
     state: Locked<Hasher>,
 }
 
-/// Feed `data` to a new state, with the GIL released for big data (without
-/// marking the object threaded, as `EVP_new_impl` and `hmac_new` do).
-pub fn feed_new<S: Feed>(vm: &mut Vm, state: &mut S, data: &[u8]) {
+/// Feed `data` to a new hash state, with the GIL released for big data but
+/// without marking the object threaded (`EVP_new_impl`).
+fn feed_new<S: Feed>(vm: &mut Vm, state: &mut S, data: &[u8]) {
     if data.len() >= GIL_MINSIZE {
         vm.allow_threads(|| state.feed(data));
     } else {

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use hmac::{KeyInit, Mac as _, SimpleHmac};
 
 use crate::stdlib::hashlib::{
-    algo_of, buffer_arg, builtin_value, feed_new, hash_data, hex, Algo, Feed, Locked,
+    algo_of, buffer_arg, builtin_value, hash_data, hex, Algo, Feed, Locked,
 };
 use crate::stdlib::{add_functions, native_object, native_property, new_module, set_attr};
 use crate::stdlib::{type_name, NativeClass};
@@ -213,18 +213,15 @@ fn make_hmac(vm: &mut Vm, func: &str, args: &[Value], kw: Kwargs) -> PyResult<Va
         None | Some(Value::None) => None,
         Some(m) => Some(hash_data(m)?),
     };
-    let mut state =
+    let state =
         MacState::new(algo, &key).ok_or_else(|| PyErr::value_error("invalid HMAC key length"))?;
+    let state = Locked::new(state);
     if let Some(msg) = msg {
-        feed_new(vm, &mut state, &msg);
+        // Unlike a new hash object, a new HMAC object takes its message as
+        // an update: a big one marks it threaded (`_hmac_update`).
+        state.update(vm, &msg);
     }
-    Ok(native_object(
-        &hmac_class().class,
-        HmacObj {
-            algo,
-            state: Locked::new(state),
-        },
-    ))
+    Ok(native_object(&hmac_class().class, HmacObj { algo, state }))
 }
 
 fn hmac_new(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
