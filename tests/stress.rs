@@ -543,3 +543,36 @@ print('ok')
     );
     run_free_threaded("dict_popitem_while_others_insert", &code);
 }
+
+#[test]
+fn shared_hash_object_big_and_small_updates() {
+    // Every update to the shared object is a run of the same byte, so its
+    // final digest does not depend on the order the threads' updates land in;
+    // an update lost or torn by a race would change it.
+    let code = script(
+        "
+import hashlib
+BIG = b'q' * 50000
+SMALL = b'q' * 3
+ROUNDS = 200
+shared = hashlib.sha256()
+own = [None] * THREADS
+def work(i):
+    mine = hashlib.sha1()
+    for k in range(ROUNDS):
+        shared.update(BIG if k % 2 else SMALL)
+        mine.update(BIG)
+        mine.update(bytes([65 + i]))
+        if k % 50 == 0:
+            assert len(shared.copy().hexdigest()) == 64
+    own[i] = mine.hexdigest()
+run_all(work)
+total = THREADS * (ROUNDS // 2) * (len(BIG) + len(SMALL))
+assert shared.hexdigest() == hashlib.sha256(b'q' * total).hexdigest()
+for i in range(THREADS):
+    assert own[i] == hashlib.sha1((BIG + bytes([65 + i])) * ROUNDS).hexdigest(), i
+print('ok')
+",
+    );
+    run_free_threaded("shared_hash_object_big_and_small_updates", &code);
+}

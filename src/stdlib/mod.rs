@@ -19,6 +19,8 @@ use crate::vm::value::{
     Value,
 };
 
+pub mod hashlib;
+pub mod hmac;
 pub mod math;
 pub mod os;
 pub mod random;
@@ -38,6 +40,8 @@ pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
         "random" => random::make(vm),
         "_thread" => thread::make(vm),
         "traceback" => traceback::make(vm),
+        "hashlib" => hashlib::make(vm),
+        "hmac" => hmac::make(vm),
         _ => return None,
     })
 }
