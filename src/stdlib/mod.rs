@@ -95,6 +95,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "operator" => include_str!("py/operator.py"),
         "_exceptiongroup" => include_str!("py/_exceptiongroup.py"),
         "timeit" => include_str!("py/timeit.py"),
+        "numbers" => include_str!("py/numbers.py"),
         "fractions" => include_str!("py/fractions.py"),
         "statistics" => include_str!("py/statistics.py"),
         _ => return None,

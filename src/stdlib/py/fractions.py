@@ -1,6 +1,7 @@
 """Rational numbers: Fraction(numerator, denominator), exact arithmetic."""
 
 import math
+import numbers
 
 __all__ = ['Fraction']
 
@@ -10,8 +11,13 @@ _HASH_INF = 314159
 
 
 def _is_rational(x):
-    """isinstance(x, numbers.Rational): int (and bool) and Fraction, subclasses included."""
-    return isinstance(x, (int, Fraction))
+    """isinstance(x, numbers.Rational), with int and Fraction answered at once."""
+    return isinstance(x, (int, Fraction)) or isinstance(x, numbers.Rational)
+
+
+def _is_real(x):
+    """isinstance(x, numbers.Real) for what is not Rational."""
+    return isinstance(x, float) or isinstance(x, numbers.Real)
 
 
 def _digit_run(s, i):
@@ -273,8 +279,8 @@ class Fraction:
     def __radd__(b, a):
         if _is_rational(a):
             return Fraction._add(a, b)
-        if isinstance(a, float):
-            return a + float(b)
+        if _is_real(a):
+            return float(a) + float(b)
         return NotImplemented
 
     def __sub__(a, b):
@@ -287,8 +293,8 @@ class Fraction:
     def __rsub__(b, a):
         if _is_rational(a):
             return Fraction._sub(a, b)
-        if isinstance(a, float):
-            return a - float(b)
+        if _is_real(a):
+            return float(a) - float(b)
         return NotImplemented
 
     def __mul__(a, b):
@@ -301,8 +307,8 @@ class Fraction:
     def __rmul__(b, a):
         if _is_rational(a):
             return Fraction._mul(a, b)
-        if isinstance(a, float):
-            return a * float(b)
+        if _is_real(a):
+            return float(a) * float(b)
         return NotImplemented
 
     def __truediv__(a, b):
@@ -315,8 +321,8 @@ class Fraction:
     def __rtruediv__(b, a):
         if _is_rational(a):
             return Fraction._div(a, b)
-        if isinstance(a, float):
-            return a / float(b)
+        if _is_real(a):
+            return float(a) / float(b)
         return NotImplemented
 
     def __floordiv__(a, b):
@@ -329,8 +335,8 @@ class Fraction:
     def __rfloordiv__(b, a):
         if _is_rational(a):
             return Fraction._floordiv(a, b)
-        if isinstance(a, float):
-            return a // float(b)
+        if _is_real(a):
+            return float(a) // float(b)
         return NotImplemented
 
     def __divmod__(a, b):
@@ -343,8 +349,8 @@ class Fraction:
     def __rdivmod__(b, a):
         if _is_rational(a):
             return Fraction._divmod(a, b)
-        if isinstance(a, float):
-            return divmod(a, float(b))
+        if _is_real(a):
+            return divmod(float(a), float(b))
         return NotImplemented
 
     def __mod__(a, b):
@@ -357,8 +363,8 @@ class Fraction:
     def __rmod__(b, a):
         if _is_rational(a):
             return Fraction._mod(a, b)
-        if isinstance(a, float):
-            return a % float(b)
+        if _is_real(a):
+            return float(a) % float(b)
         return NotImplemented
 
     def __pow__(a, b):
@@ -480,6 +486,18 @@ class Fraction:
     def __bool__(a):
         return bool(a._numerator)
 
+    # numbers.Real's mixins
+    @property
+    def real(self):
+        return +self
+
+    @property
+    def imag(self):
+        return 0
+
+    def conjugate(self):
+        return +self
+
     def __copy__(self):
         if type(self) == Fraction:
             return self
@@ -505,3 +523,6 @@ def _le(x, y):
 
 def _ge(x, y):
     return x >= y
+
+
+numbers.Rational.register(Fraction)

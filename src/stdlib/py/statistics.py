@@ -5,6 +5,7 @@ variance and stdev give the same results as CPython 3.11's module.
 """
 
 import math
+import numbers
 import random
 from bisect import bisect_left, bisect_right
 from collections import Counter, namedtuple
@@ -211,7 +212,7 @@ def harmonic_mean(data, weights=None):
         raise StatisticsError('harmonic_mean requires at least one data point')
     elif n == 1 and weights is None:
         x = data[0]
-        if isinstance(x, (int, float, Fraction)):
+        if isinstance(x, numbers.Real):
             if x < 0:
                 raise StatisticsError(errmsg)
             return x
