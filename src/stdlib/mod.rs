@@ -102,6 +102,9 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "json" => include_str!("py/json.py"),
         "io" => include_str!("py/io.py"),
         "types" => include_str!("py/types.py"),
+        "numbers" => include_str!("py/numbers.py"),
+        "fractions" => include_str!("py/fractions.py"),
+        "statistics" => include_str!("py/statistics.py"),
         _ => return None,
     })
 }
