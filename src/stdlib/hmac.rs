@@ -176,23 +176,7 @@ fn make_hmac(vm: &mut Vm, func: &str, args: &[Value], kw: Kwargs) -> PyResult<Va
             args.len()
         )));
     }
-    let mut slots: [Option<&Value>; 3] = [None; 3];
-    for (slot, v) in slots.iter_mut().zip(args) {
-        *slot = Some(v);
-    }
-    for (k, v) in kw {
-        let Some(i) = NAMES.iter().position(|n| *n == &**k) else {
-            return Err(PyErr::type_error(format!(
-                "{func}() got an unexpected keyword argument '{k}'"
-            )));
-        };
-        if slots[i].is_some() {
-            return Err(PyErr::type_error(format!(
-                "{func}() got multiple values for argument '{k}'"
-            )));
-        }
-        slots[i] = Some(v);
-    }
+    let slots = crate::stdlib::bind_args(func, NAMES, args, kw)?;
     let Some(key) = slots[0] else {
         return Err(PyErr::type_error(format!(
             "{func}() missing 1 required positional argument: 'key'"
@@ -329,23 +313,7 @@ fn hmac_digest(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
             args.len()
         )));
     }
-    let mut slots: [Option<&Value>; 3] = [None; 3];
-    for (slot, v) in slots.iter_mut().zip(args) {
-        *slot = Some(v);
-    }
-    for (k, v) in kw {
-        let Some(i) = NAMES.iter().position(|n| *n == &**k) else {
-            return Err(PyErr::type_error(format!(
-                "digest() got an unexpected keyword argument '{k}'"
-            )));
-        };
-        if slots[i].is_some() {
-            return Err(PyErr::type_error(format!(
-                "digest() got multiple values for argument '{k}'"
-            )));
-        }
-        slots[i] = Some(v);
-    }
+    let slots = crate::stdlib::bind_args("digest", NAMES, args, kw)?;
     let missing: Vec<String> = NAMES
         .iter()
         .zip(&slots)

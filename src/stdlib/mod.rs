@@ -316,6 +316,35 @@ pub fn arg<'a>(args: &'a [Value], kw: Kwargs<'a>, i: usize, name: &str) -> Optio
 }
 
 /// `type(v).__name__`.
+/// `args` then keyword arguments bound to the parameters `names`, with
+/// CPython's messages for an unexpected or repeated keyword; `None` for a
+/// parameter not given. The caller checks the positional count first.
+pub fn bind_args<'a, const N: usize>(
+    func: &str,
+    names: [&str; N],
+    args: &'a [Value],
+    kw: Kwargs<'a>,
+) -> PyResult<[Option<&'a Value>; N]> {
+    let mut slots: [Option<&Value>; N] = [None; N];
+    for (slot, v) in slots.iter_mut().zip(args) {
+        *slot = Some(v);
+    }
+    for (k, v) in kw {
+        let Some(i) = names.iter().position(|n| *n == &**k) else {
+            return Err(PyErr::type_error(format!(
+                "{func}() got an unexpected keyword argument '{k}'"
+            )));
+        };
+        if slots[i].is_some() {
+            return Err(PyErr::type_error(format!(
+                "{func}() got multiple values for argument '{k}'"
+            )));
+        }
+        slots[i] = Some(v);
+    }
+    Ok(slots)
+}
+
 pub fn type_name(v: &Value) -> String {
     types().class_of(v).name.to_string()
 }
