@@ -9,6 +9,7 @@
 //! | `ops.rs` | the object protocol: operators, comparisons, hashing, repr/str, attributes, items |
 //! | `number.rs` | int (incl. big ints) and float arithmetic, conversions |
 //! | `str.rs`, `format.rs` | str methods; format specs, `%`-formatting, float repr |
+//! | `bytes.rs`, `bytes_algo.rs`, `bytearray.rs` | bytes and the methods it shares with bytearray; bytearray's own |
 //! | `list.rs`, `tuple.rs`, `dict.rs`, `set.rs` | containers |
 //! | `iter.rs` | iterators and the iteration protocol |
 //! | `builtins.rs` | the `builtins` module |
@@ -30,6 +31,9 @@
 pub mod attrs;
 pub mod brc;
 pub mod builtins;
+pub mod bytearray;
+pub mod bytes;
+pub mod bytes_algo;
 pub mod call;
 pub mod class;
 pub mod dict;
