@@ -184,14 +184,16 @@ impl Vm {
             }
             BinaryOpKind::Mul => {
                 let n = match base_value(other) {
-                    n @ (Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) => n,
-                    Value::Instance(_) => Value::Int(index_value(self, other)?),
+                    n @ (Value::Int(_) | Value::Bool(_)) => {
+                        crate::vm::builtins::index_arg(&n)?.max(0) as u128
+                    }
+                    Value::BigInt(_) => {
+                        return Err(PyErr::overflow_error(
+                            "cannot fit 'int' into an index-sized integer",
+                        ))
+                    }
+                    Value::Instance(_) => index_value(self, other)?.max(0) as u128,
                     _ => return Ok(None),
-                };
-                let n = match n {
-                    Value::BigInt(big) if big.sign() == num_bigint::Sign::Minus => 0,
-                    Value::BigInt(_) => return Err(crate::vm::list::memory_error()),
-                    n => crate::vm::builtins::index_arg(&n)?.max(0) as u128,
                 };
                 let mut data = b.data.lock();
                 check_size(data.len() as u128 * n)?;
@@ -345,6 +347,31 @@ fn imul(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     inplace(vm, args, "__imul__", BinaryOpKind::Mul)
 }
 
+/// `__reduce_ex__` (what `copy` uses): `(type(b), (bytes(b),), state)`.
+fn reduce_ex(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = this(args, "__reduce_ex__")?;
+    arity("__reduce_ex__", &args[1..], 0, 1)?;
+    let data = b.data.lock().clone();
+    let state = match &args[0] {
+        // A copy of the instance's namespace (`__dict__` is a live view).
+        Value::Instance(_) => {
+            let d = vm.get_attr(&args[0], "__dict__")?;
+            if vm.is_true(&d)? {
+                vm.call(&Value::Class(types().dict.clone()), &[d], &[])?
+            } else {
+                Value::None
+            }
+        }
+        _ => Value::None,
+    };
+    let cls = Value::Class(types().class_of(&args[0]).clone());
+    Ok(Value::tuple(vec![
+        cls,
+        Value::tuple(vec![Value::Bytes(data.into())]),
+        state,
+    ]))
+}
+
 pub fn install(t: &Types) {
     let c = &t.bytearray;
     constructor(c, new);
@@ -361,6 +388,7 @@ pub fn install(t: &Types) {
     method(c, "__delitem__", delitem);
     method(c, "__iadd__", iadd);
     method(c, "__imul__", imul);
+    method(c, "__reduce_ex__", reduce_ex);
     // Mutable, so unhashable (CPython sets `__hash__` to None).
     c.attrs.lock().insert("__hash__".into(), Value::None);
 }

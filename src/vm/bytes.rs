@@ -5,6 +5,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::compile::code::CompareKind;
 use crate::vm::builtins::{
     arity, base_value, class_method, constructor, descriptor_error, index_value, method, method_kw,
     no_args, one_arg, type_name,
@@ -747,6 +748,58 @@ fn mod_method(vm: &mut Vm, args: &[Value], _kw: Kwargs, kind: Kind) -> PyResult<
     Ok(kind.make(crate::vm::format::percent_format_bytes(vm, &b, &args[1])?))
 }
 
+/// Rich comparisons: bytes compares with bytes only (anything else is
+/// NotImplemented, so `b'x' == bytearray(b'x')` asks bytearray), bytearray
+/// with any bytes-like object.
+fn compare(args: &[Value], kind: Kind, name: &str, op: CompareKind) -> PyResult<Value> {
+    let b = recv(args, name, kind)?;
+    one_arg(&format!("{}.{name}", kind.name()), &args[1..])?;
+    let other = match (kind, base_value(&args[1])) {
+        (Kind::Bytes, Value::Bytes(o)) => Buf::Shared(o),
+        (Kind::ByteArray, _) => match bytes_like(&args[1]) {
+            Some(o) => o,
+            None => return Ok(types().not_implemented.clone()),
+        },
+        _ => return Ok(types().not_implemented.clone()),
+    };
+    let o = (*b).cmp(&*other);
+    Ok(Value::Bool(match op {
+        CompareKind::Eq => o.is_eq(),
+        CompareKind::Ne => o.is_ne(),
+        CompareKind::Lt => o.is_lt(),
+        CompareKind::Le => o.is_le(),
+        CompareKind::Gt => o.is_gt(),
+        _ => o.is_ge(),
+    }))
+}
+
+macro_rules! comparisons {
+    ($($imp:ident => $name:literal, $op:ident;)*) => {
+        $(fn $imp(_vm: &mut Vm, args: &[Value], _kw: Kwargs, kind: Kind) -> PyResult<Value> {
+            compare(args, kind, $name, CompareKind::$op)
+        })*
+    };
+}
+
+comparisons! {
+    eq => "__eq__", Eq;
+    ne => "__ne__", Ne;
+    lt => "__lt__", Lt;
+    le => "__le__", Le;
+    gt => "__gt__", Gt;
+    ge => "__ge__", Ge;
+}
+
+/// `bytes.__hash__` (for subclasses: the hash of the bytes they hold).
+fn bytes_hash(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    let b = recv(args, "__hash__", Kind::Bytes)?;
+    no_args("bytes.__hash__", &args[1..])?;
+    let Buf::Shared(b) = b else {
+        return Ok(Value::Int(0));
+    };
+    Ok(Value::Int(vm.hash(&Value::Bytes(b))?))
+}
+
 /// One native per type for each shared method (the receiver check names
 /// the type, as CPython's descriptors do), and the installer of both sets.
 macro_rules! shared_methods {
@@ -828,6 +881,12 @@ shared_methods! {
     "__getitem__" => getitem;
     "__repr__" => repr;
     "__mod__" => mod_method;
+    "__eq__" => eq;
+    "__ne__" => ne;
+    "__lt__" => lt;
+    "__le__" => le;
+    "__gt__" => gt;
+    "__ge__" => ge;
 }
 
 /// `bytes(x)`, `bytes(n)`, `bytes(str, encoding[, errors])`.
@@ -963,6 +1022,7 @@ pub fn install(t: &Types) {
     let c = &t.bytes;
     constructor(c, bytes_new);
     install_shared(c, Kind::Bytes);
+    method(c, "__hash__", bytes_hash);
     install_shared(&t.bytearray, Kind::ByteArray);
     for class in [&t.bytes, &t.bytearray] {
         class_method(class, "fromhex", fromhex);

@@ -1072,7 +1072,8 @@ fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
         | Value::Dict(_)
         | Value::Set(_)
         | Value::FrozenSet(_)
-        | Value::Bytes(_) => true,
+        | Value::Bytes(_)
+        | Value::ByteArray(_) => true,
         Value::Instance(_) | Value::Object(_) => {
             vm.lookup_special(v, "__iter__").is_some()
                 || vm.lookup_special(v, "__getitem__").is_some()
@@ -1801,7 +1802,10 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             let errs = text_arg(errs, "strict", "errors")?;
             match obj {
                 None => Value::str(""),
-                Some(Value::Bytes(b)) => new_str(decode(b, &enc, &errs)?),
+                Some(b @ (Value::Bytes(_) | Value::ByteArray(_))) => {
+                    let b = crate::vm::bytes::must_bytes_like(b)?;
+                    new_str(decode(&b, &enc, &errs)?)
+                }
                 Some(Value::Str(_)) => {
                     return Err(PyErr::type_error("decoding str is not supported"))
                 }
