@@ -65,6 +65,36 @@ fn bytes_of_iterable(vm: &mut Vm, v: &Value, not_iterable: PyErr) -> PyResult<Ve
     Ok(out)
 }
 
+/// `del data[x:y:z]`.
+fn delete_slice(
+    data: &mut Vec<u8>,
+    x: Option<i64>,
+    y: Option<i64>,
+    z: Option<i64>,
+) -> PyResult<()> {
+    let (start, _, step, len) = adjust_slice(x, y, z, data.len() as i64)?;
+    if len <= 0 {
+        return Ok(());
+    }
+    // The same positions walked upwards.
+    let (lo, step) = if step > 0 {
+        (start, step)
+    } else {
+        (start + (len - 1) * step, -step)
+    };
+    let mut k = 0;
+    let mut i = 0;
+    data.retain(|_| {
+        let drop = k < len && i == lo + k * step;
+        if drop {
+            k += 1;
+        }
+        i += 1;
+        !drop
+    });
+    Ok(())
+}
+
 impl Vm {
     /// `b[key]`.
     pub(crate) fn bytearray_get_item(&mut self, b: &PyByteArray, key: &Value) -> PyResult<Value> {
@@ -98,6 +128,9 @@ impl Vm {
                 Ok(())
             }
             Key::Slice(x, y, z) => {
+                if z == Some(0) {
+                    return Err(PyErr::value_error("slice step cannot be zero"));
+                }
                 let msg = "can assign only bytes, buffers, or iterables of ints in range(0, 256)";
                 let new = match base_value(value) {
                     Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => {
@@ -106,6 +139,10 @@ impl Vm {
                     _ => bytes_of_iterable(self, value, PyErr::type_error(msg))?,
                 };
                 let mut data = b.data.lock();
+                if new.is_empty() {
+                    // CPython deletes the slice, extended or not.
+                    return delete_slice(&mut data, x, y, z);
+                }
                 let (start, stop, step, len) = adjust_slice(x, y, z, data.len() as i64)?;
                 if step == 1 {
                     let start = start as usize;
@@ -138,29 +175,7 @@ impl Vm {
                 data.remove(j);
                 Ok(())
             }
-            Key::Slice(x, y, z) => {
-                let mut data = b.data.lock();
-                let (start, _, step, len) = adjust_slice(x, y, z, data.len() as i64)?;
-                if len <= 0 {
-                    return Ok(());
-                }
-                let (lo, step) = if step > 0 {
-                    (start, step)
-                } else {
-                    (start + (len - 1) * step, -step)
-                };
-                let mut k = 0;
-                let mut i = 0;
-                data.retain(|_| {
-                    let drop = k < len && i == lo + k * step;
-                    if drop {
-                        k += 1;
-                    }
-                    i += 1;
-                    !drop
-                });
-                Ok(())
-            }
+            Key::Slice(x, y, z) => delete_slice(&mut b.data.lock(), x, y, z),
             Key::Other => Err(bad_key(key)),
         }
     }

@@ -15,7 +15,8 @@ use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::number::int_ref;
 use crate::vm::str::{
-    adjust_range, check_size, decode, encode, merge_kwargs, must_str_arg, opt_index, str_arg,
+    adjust_range, arg_type_name, check_size, decode, encode, merge_kwargs, must_str_arg, opt_index,
+    str_arg,
 };
 use crate::vm::types::{types, Types};
 use crate::vm::value::{Class, Kwargs, NativeFn, Value};
@@ -167,8 +168,10 @@ fn search(args: &[Value], name: &str, kind: Kind, rev: bool) -> PyResult<Option<
     let b = recv(args, name, kind)?;
     let rest = &args[1..];
     check_sub_args(name, rest)?;
+    // The bounds are parsed first, as CPython's argument clinic does.
+    let (st, en) = (opt_index(rest.get(1))?, opt_index(rest.get(2))?);
     let sub = needle(&rest[0])?;
-    let (st, en) = adjust_range(b.len(), opt_index(rest.get(1))?, opt_index(rest.get(2))?);
+    let (st, en) = adjust_range(b.len(), st, en);
     if en - st < sub.len() as i64 {
         return Ok(None);
     }
@@ -204,8 +207,9 @@ fn count(_vm: &mut Vm, args: &[Value], _kw: Kwargs, kind: Kind) -> PyResult<Valu
     let b = recv(args, "count", kind)?;
     let rest = &args[1..];
     check_sub_args("count", rest)?;
+    let (st, en) = (opt_index(rest.get(1))?, opt_index(rest.get(2))?);
     let sub = needle(&rest[0])?;
-    let (st, en) = adjust_range(b.len(), opt_index(rest.get(1))?, opt_index(rest.get(2))?);
+    let (st, en) = adjust_range(b.len(), st, en);
     if st > en {
         return Ok(Value::Int(0));
     }
@@ -393,14 +397,18 @@ fn partition_common(args: &[Value], kind: Kind, name: &str, rev: bool) -> PyResu
     if sep.is_empty() {
         return Err(PyErr::value_error("empty separator"));
     }
-    let parts = match algo::find(&b, &sep, rev) {
+    let found = algo::find(&b, &sep, rev);
+    let parts = match found {
         Some(i) => [&b[..i], &sep[..], &b[i + sep.len()..]],
         None if rev => [&b[..0], &b[..0], &b[..]],
         None => [&b[..], &b[..0], &b[..0]],
     };
-    Ok(Value::tuple(
-        parts.iter().map(|p| kind.make_slice(p)).collect(),
-    ))
+    let mut parts: Vec<Value> = parts.iter().map(|p| kind.make_slice(p)).collect();
+    // bytes hands back the separator object itself when it was found.
+    if kind == Kind::Bytes && found.is_some() {
+        parts[1] = args[1].clone();
+    }
+    Ok(Value::tuple(parts))
 }
 
 fn partition(_vm: &mut Vm, args: &[Value], _kw: Kwargs, kind: Kind) -> PyResult<Value> {
@@ -498,7 +506,7 @@ fn justify_args(vm: &mut Vm, args: &[Value], kind: Kind, name: &str) -> PyResult
             _ => {
                 return Err(PyErr::type_error(format!(
                     "{name}() argument 2 must be a byte string of length 1, not {}",
-                    type_name(v)
+                    arg_type_name(v)
                 )))
             }
         },
@@ -588,27 +596,25 @@ fn decode_method(_vm: &mut Vm, args: &[Value], kw: Kwargs, kind: Kind) -> PyResu
 fn hex(vm: &mut Vm, args: &[Value], kw: Kwargs, kind: Kind) -> PyResult<Value> {
     let b = recv(args, "hex", kind)?;
     let a = merge_kwargs("hex", &args[1..], kw, &["sep", "bytes_per_sep"])?;
+    let per = int_or(vm, a[1].as_ref(), 1)?;
     let sep = match &a[0] {
         None => None,
         Some(v) => {
-            let (len, first) = match (str_arg(v), bytes_like(v)) {
-                (Some(s), _) => (s.as_str().chars().count(), s.as_str().chars().next()),
-                (_, Some(b)) => (b.len(), b.first().map(|&c| c as char)),
-                _ => {
-                    return Err(PyErr::type_error(format!(
-                        "object of type '{}' has no len()",
-                        type_name(v)
-                    )))
-                }
+            // CPython asks for the length first, then the type.
+            if crate::vm::builtins::len_of(vm, v)? != 1 {
+                return Err(PyErr::value_error("sep must be length 1."));
+            }
+            let c = match (str_arg(v), base_value(v)) {
+                (Some(s), _) => s.as_str().chars().next(),
+                (_, Value::Bytes(b)) => b.first().map(|&c| c as char),
+                _ => return Err(PyErr::type_error("sep must be str or bytes.")),
             };
-            match first {
-                Some(c) if len == 1 && c.is_ascii() => Some(c),
-                Some(_) if len == 1 => return Err(PyErr::value_error("sep must be ASCII.")),
-                _ => return Err(PyErr::value_error("sep must be length 1.")),
+            match c {
+                Some(c) if c.is_ascii() => Some(c),
+                _ => return Err(PyErr::value_error("sep must be ASCII.")),
             }
         }
     };
-    let per = int_or(vm, a[1].as_ref(), 1)?;
     Ok(Value::from_string(algo::hex(&b, sep, per)))
 }
 
@@ -734,11 +740,14 @@ fn getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs, kind: Kind) -> PyResult<Val
 
 fn repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs, kind: Kind) -> PyResult<Value> {
     let b = recv(args, "__repr__", kind)?;
-    let r = crate::vm::str::bytes_repr(&b);
     Ok(Value::from_string(match kind {
-        Kind::Bytes => r,
+        Kind::Bytes => crate::vm::str::bytes_repr(&b),
         // A subclass shows its own name: `MyArray(b'..')`.
-        Kind::ByteArray => format!("{}({r})", type_name(&args[0])),
+        Kind::ByteArray => format!(
+            "{}({})",
+            type_name(&args[0]),
+            crate::vm::str::bytearray_literal(&b)
+        ),
     }))
 }
 

@@ -1002,7 +1002,9 @@ fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyRes
                 format_str(&s, &spec)?
             }
             'd' | 'i' | 'u' => {
-                let n = percent_int(vm, &arg, ty, true)?;
+                // bytes formatting names `%i` as `%d` in its errors.
+                let named = if bytes && ty == 'i' { 'd' } else { ty };
+                let n = percent_int(vm, &arg, named, true)?;
                 percent_int_body(int_ref(&n).expect("int"), 10, &spec, false)?
             }
             'o' | 'x' | 'X' => {
@@ -1017,10 +1019,15 @@ fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyRes
                     None => match vm.call_dunder_unary(&arg, "__float__")? {
                         Some(Value::Float(f)) => f,
                         _ => {
+                            let what = if bytes {
+                                "float argument required"
+                            } else {
+                                "must be real number"
+                            };
                             return Err(PyErr::type_error(format!(
-                                "must be real number, not {}",
+                                "{what}, not {}",
                                 type_name(&arg)
-                            )))
+                            )));
                         }
                     },
                 };

@@ -1979,7 +1979,7 @@ impl Vm {
             Value::Str(s) => crate::vm::str::str_repr(s.as_str()),
             Value::Bytes(b) => crate::vm::str::bytes_repr(b),
             Value::ByteArray(b) => {
-                let r = crate::vm::str::bytes_repr(&b.data.lock());
+                let r = crate::vm::str::bytearray_literal(&b.data.lock());
                 format!("bytearray({r})")
             }
             Value::List(l) => {
@@ -2197,7 +2197,7 @@ impl Vm {
             }
             // So does a bytearray subclass: `B(b'..')`.
             if let Value::ByteArray(a) = &b {
-                let r = crate::vm::str::bytes_repr(&a.data.lock());
+                let r = crate::vm::str::bytearray_literal(&a.data.lock());
                 return Ok(format!("{}({r})", inst.class.name));
             }
             return self.repr(&b);

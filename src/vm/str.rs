@@ -117,6 +117,16 @@ pub fn escape_non_ascii(r: &str) -> String {
 
 /// `repr(bytes)`: `b'...'` with `\xNN` escapes.
 pub fn bytes_repr(b: &[u8]) -> String {
+    bytes_literal(b, false)
+}
+
+/// The `b'...'` inside `repr(bytearray)`, which (as CPython's does)
+/// escapes `'` even between double quotes.
+pub fn bytearray_literal(b: &[u8]) -> String {
+    bytes_literal(b, true)
+}
+
+fn bytes_literal(b: &[u8], escape_single: bool) -> String {
     let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
         '"'
     } else {
@@ -131,7 +141,7 @@ pub fn bytes_repr(b: &[u8]) -> String {
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
-            c if c as char == quote => {
+            c if c as char == quote || (escape_single && c == b'\'') => {
                 out.push('\\');
                 out.push(c as char);
             }
@@ -252,7 +262,7 @@ fn must_str(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
 }
 
 /// The type in CPython's argument-clinic messages ("must be str, not None").
-fn arg_type_name(v: &Value) -> Arc<str> {
+pub(crate) fn arg_type_name(v: &Value) -> Arc<str> {
     match v {
         Value::None => "None".into(),
         _ => type_name(v),
