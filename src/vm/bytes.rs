@@ -682,7 +682,12 @@ fn maketrans(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 /// `cls.fromhex(s)`: a class method, `args[0]` is the class.
 fn fromhex(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    one_arg("fromhex", &args[1..])?;
+    let t = types();
+    let owner = match &args[0] {
+        Value::Class(c) if crate::vm::ops::is_subclass(c, &t.bytearray) => "bytearray",
+        _ => "bytes",
+    };
+    one_arg(&format!("{owner}.fromhex"), &args[1..])?;
     let s = str_arg(&args[1]).ok_or_else(|| {
         PyErr::type_error(format!(
             "fromhex() argument must be str, not {}",
@@ -694,7 +699,6 @@ fn fromhex(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             "non-hexadecimal number found in fromhex() arg at position {i}"
         ))
     })?;
-    let t = types();
     match &args[0] {
         Value::Class(c) if Arc::ptr_eq(c, &t.bytes) => Ok(Value::Bytes(out.into())),
         Value::Class(c) if Arc::ptr_eq(c, &t.bytearray) => Ok(Value::bytearray(out)),

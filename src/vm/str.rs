@@ -308,12 +308,14 @@ pub(crate) fn merge_kwargs(
     names: &[&str],
 ) -> PyResult<Vec<Option<Value>>> {
     let mut out: Vec<Option<Value>> = vec![None; names.len()];
-    if args.len() > names.len() {
+    // Argument Clinic counts before it looks at names.
+    let given = args.len() + kwargs.len();
+    if given > names.len() {
         return Err(PyErr::type_error(format!(
-            "{fname}() takes at most {} argument{} ({} given)",
+            "{fname}() takes at most {} {}argument{} ({given} given)",
             names.len(),
+            if args.is_empty() { "keyword " } else { "" },
             if names.len() == 1 { "" } else { "s" },
-            args.len()
         )));
     }
     for (i, a) in args.iter().enumerate() {
