@@ -342,8 +342,7 @@ pub(crate) fn plain_method(obj: &Value, name: &str) -> Value {
         | Value::FrozenSet(_)
         | Value::Int(_)
         | Value::Float(_)
-        | Value::Bytes(_)
-        | Value::ByteArray(_) => types().class_of(obj),
+        | Value::Bytes(_) => types().class_of(obj),
         _ => return Value::Null,
     };
     let f = with_class_attr(cls, name, |v, _| match v {
