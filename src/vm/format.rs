@@ -830,6 +830,8 @@ fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyRes
     let mapping = match args {
         Value::Tuple(_) | Value::Str(_) => None,
         Value::Bytes(_) | Value::ByteArray(_) if bytes => None,
+        // str formatting takes them as mappings (they are subscriptable).
+        Value::Bytes(_) | Value::ByteArray(_) => Some(args.clone()),
         Value::Dict(_) | Value::List(_) => Some(args.clone()),
         Value::Instance(_) if vm.lookup_special(args, "__getitem__").is_some() => {
             Some(args.clone())
