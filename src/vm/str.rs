@@ -1558,6 +1558,10 @@ pub fn utf8_error(bytes: &[u8], from: usize, e: std::str::Utf8Error) -> PyErr {
 
 /// `bytes.decode` / `str(b, encoding)`.
 pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
+    // CPython returns "" for no bytes before it looks the codec up.
+    if b.is_empty() {
+        return Ok(String::new());
+    }
     let enc = encoding.to_ascii_lowercase().replace(['-', '_'], "");
     match enc.as_str() {
         "utf8" => match std::str::from_utf8(b) {
