@@ -1310,7 +1310,7 @@ impl Vm {
                 return Err(PyErr::type_error(format!(
                     "can't concat {} to {}",
                     type_name(b),
-                    type_name(&ab)
+                    type_name(a)
                 )));
             }
             _ => {}
@@ -4455,9 +4455,20 @@ macro_rules! binop_natives {
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
-                if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                if matches!(a, Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_)) {
                     // CPython's sequence slots raise for a wrong operand
                     // (`"a".__add__(1)`) rather than return NotImplemented.
+                    if BinaryOpKind::$op == BinaryOpKind::Add
+                        && !matches!(a, Value::Str(_))
+                        && bytes_like(&b).is_none()
+                    {
+                        // Named by the receiver's own type (a subclass too).
+                        return Err(PyErr::type_error(format!(
+                            "can't concat {} to {}",
+                            type_name(&b),
+                            type_name(&args[0])
+                        )));
+                    }
                     return vm.binary_op(&a, &b, BinaryOpKind::$op);
                 }
                 Ok(vm.builtin_binop(&a, &b, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
@@ -4468,7 +4479,7 @@ macro_rules! binop_natives {
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
-                if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                if matches!(a, Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_)) {
                     return vm.binary_op(&b, &a, BinaryOpKind::$op);
                 }
                 Ok(vm.builtin_binop(&b, &a, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
@@ -4731,7 +4742,7 @@ pub fn install(t: &Types) {
         add(c, "__rxor__", nb_rxor);
     }
     add(&t.int, "__invert__", nb_invert);
-    for c in [&t.str_, &t.bytes] {
+    for c in [&t.str_, &t.bytes, &t.bytearray] {
         add(c, "__add__", nb_add);
         add(c, "__mul__", nb_mul);
         add(c, "__rmul__", nb_rmul);
