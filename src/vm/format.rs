@@ -833,9 +833,14 @@ fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyRes
         // str formatting takes them as mappings (they are subscriptable).
         Value::Bytes(_) | Value::ByteArray(_) => Some(args.clone()),
         Value::Dict(_) | Value::List(_) => Some(args.clone()),
-        Value::Instance(_) if vm.lookup_special(args, "__getitem__").is_some() => {
-            Some(args.clone())
-        }
+        // Subclasses of tuple and str (and, for bytes, of bytes and
+        // bytearray) are no mappings either.
+        Value::Instance(_) => match base_value(args) {
+            Value::Tuple(_) | Value::Str(_) => None,
+            Value::Bytes(_) | Value::ByteArray(_) if bytes => None,
+            _ if vm.lookup_special(args, "__getitem__").is_some() => Some(args.clone()),
+            _ => None,
+        },
         _ => None,
     };
     let mut argi = 0;

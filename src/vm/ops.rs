@@ -4446,6 +4446,18 @@ fn self_handles(this: &Value, other: &Value) -> bool {
     }
 }
 
+/// A str/bytes/bytearray repeat by a non-int: the error names the other
+/// operand's own type (a subclass's too; `other_base` is its built-in value).
+fn seq_repeat_check(other: &Value, other_base: &Value, op: BinaryOpKind) -> PyResult<()> {
+    if op == BinaryOpKind::Mul && int_ref(other_base).is_none() {
+        return Err(PyErr::type_error(format!(
+            "can't multiply sequence by non-int of type '{}'",
+            type_name(other)
+        )));
+    }
+    Ok(())
+}
+
 macro_rules! binop_natives {
     ($($fname:ident, $rname:ident, $op:ident;)*) => {
         $(
@@ -4458,6 +4470,7 @@ macro_rules! binop_natives {
                 if matches!(a, Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_)) {
                     // CPython's sequence slots raise for a wrong operand
                     // (`"a".__add__(1)`) rather than return NotImplemented.
+                    seq_repeat_check(&args[1], &b, BinaryOpKind::$op)?;
                     if BinaryOpKind::$op == BinaryOpKind::Add
                         && !matches!(a, Value::Str(_))
                         && bytes_like(&b).is_none()
@@ -4480,6 +4493,21 @@ macro_rules! binop_natives {
                     return Ok(not_implemented());
                 }
                 if matches!(a, Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_)) {
+                    // `b * a`: a sequence `b` repeats by `a` (named if not an
+                    // int), anything else repeats `a`.
+                    let left_seq = matches!(
+                        b,
+                        Value::Str(_)
+                            | Value::Bytes(_)
+                            | Value::ByteArray(_)
+                            | Value::List(_)
+                            | Value::Tuple(_)
+                    );
+                    if left_seq {
+                        seq_repeat_check(&args[0], &a, BinaryOpKind::$op)?;
+                    } else {
+                        seq_repeat_check(&args[1], &b, BinaryOpKind::$op)?;
+                    }
                     return vm.binary_op(&b, &a, BinaryOpKind::$op);
                 }
                 Ok(vm.builtin_binop(&b, &a, BinaryOpKind::$op)?.unwrap_or_else(not_implemented))
