@@ -253,6 +253,10 @@ fn mt_from_seed(a: &Value) -> PyResult<Mt> {
         }
         Value::Str(s) => seed_bytes(s.as_str().as_bytes()),
         Value::Bytes(b) => seed_bytes(b),
+        Value::ByteArray(b) => {
+            let data = b.data.lock().clone();
+            seed_bytes(&data)
+        }
         Value::Float(f) => {
             // Other hashables seed with `hash(a)` taken as an unsigned word.
             let h = crate::vm::number::hash_float(*f) as u64;
@@ -484,9 +488,12 @@ fn sequence_items(vm: &mut Vm, seq: &Value) -> PyResult<Vec<Value>> {
 
 fn is_sequence(v: &Value) -> bool {
     match v {
-        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Instance(_) => {
-            true
-        }
+        Value::List(_)
+        | Value::Tuple(_)
+        | Value::Str(_)
+        | Value::Bytes(_)
+        | Value::ByteArray(_)
+        | Value::Instance(_) => true,
         Value::Object(o) => matches!(o.kind, ObjKind::Range { .. }),
         _ => false,
     }

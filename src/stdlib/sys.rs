@@ -153,12 +153,8 @@ fn b_repr(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 fn b_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let s = stream_of(&args[0])?;
     check_args("write", &args[1..], 1, 1)?;
-    let Value::Bytes(data) = &args[1] else {
-        return Err(PyErr::type_error(format!(
-            "a bytes-like object is required, not '{}'",
-            type_name(&args[1])
-        )));
-    };
+    let data = crate::vm::bytes::must_bytes_like(&args[1])?;
+    let data = &data[..];
     match s {
         Stream::Stdout => vm.interp.write_stdout_bytes(data),
         Stream::Stderr => vm.interp.write_stderr_bytes(data),

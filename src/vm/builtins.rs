@@ -19,6 +19,8 @@ pub fn install_methods(types: &Types) {
     crate::vm::ops::install(types);
     crate::vm::number::install(types);
     crate::vm::str::install(types);
+    crate::vm::bytes::install(types);
+    crate::vm::bytearray::install(types);
     crate::vm::list::install(types);
     crate::vm::tuple::install(types);
     crate::vm::dict::install(types);
@@ -344,6 +346,7 @@ pub fn fill_builtins(d: &PyDict) {
         ("str", &t.str_),
         ("bool", &t.bool_),
         ("bytes", &t.bytes),
+        ("bytearray", &t.bytearray),
         ("list", &t.list),
         ("tuple", &t.tuple),
         ("dict", &t.dict),
@@ -551,6 +554,7 @@ pub fn len_of(vm: &mut Vm, v: &Value) -> PyResult<usize> {
         Value::Dict(d) => return Ok(d.len()),
         Value::Set(s) | Value::FrozenSet(s) => return Ok(s.len()),
         Value::Bytes(b) => return Ok(b.len()),
+        Value::ByteArray(b) => return Ok(b.data.lock().len()),
         _ => {}
     }
     if let Some((d, _)) = crate::vm::dict::as_view(v) {
@@ -718,10 +722,11 @@ fn b_sum(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                 "sum() can't sum strings [use ''.join(seq) instead]",
             ))
         }
-        Value::Bytes(_) => {
-            return Err(PyErr::type_error(
-                "sum() can't sum bytes [use b''.join(seq) instead]",
-            ))
+        Value::Bytes(_) | Value::ByteArray(_) => {
+            return Err(PyErr::type_error(format!(
+                "sum() can't sum {} [use b''.join(seq) instead]",
+                type_name(&start)
+            )))
         }
         _ => {}
     }
@@ -1135,11 +1140,17 @@ fn b_ord(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                 ))),
             }
         }
-        Value::Bytes(b) if b.len() == 1 => Ok(Value::Int(b[0] as i64)),
-        Value::Bytes(b) => Err(PyErr::type_error(format!(
-            "ord() expected a character, but string of length {} found",
-            b.len()
-        ))),
+        b @ (Value::Bytes(_) | Value::ByteArray(_)) => {
+            let b =
+                crate::vm::bytes::bytes_like(b).unwrap_or(crate::vm::bytes::Buf::Copied(vec![]));
+            match b[..] {
+                [c] => Ok(Value::Int(c as i64)),
+                _ => Err(PyErr::type_error(format!(
+                    "ord() expected a character, but string of length {} found",
+                    b.len()
+                ))),
+            }
+        }
         _ => Err(PyErr::type_error(format!(
             "ord() expected string of length 1, but {} found",
             type_name(&args[0])
@@ -2406,7 +2417,8 @@ fn f_write(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
             write_bytes(vm, &args[0], data)?;
             Ok(Value::Int(n as i64))
         }
-        (Value::Bytes(b), true) => {
+        (v @ (Value::Bytes(_) | Value::ByteArray(_)), true) => {
+            let b = crate::vm::bytes::must_bytes_like(v)?;
             let n = b.len();
             write_bytes(vm, &args[0], b.to_vec())?;
             Ok(Value::Int(n as i64))

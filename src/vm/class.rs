@@ -63,6 +63,7 @@ pub fn new_instance_of(class: Arc<Class>) -> Value {
         Layout::Float => InstanceBase::Builtin(Mutex::new(Value::Float(0.0))),
         Layout::Str => InstanceBase::Builtin(Mutex::new(Value::str(""))),
         Layout::Bytes => InstanceBase::Builtin(Mutex::new(Value::Bytes(Arc::new(Vec::new())))),
+        Layout::ByteArray => InstanceBase::Builtin(Mutex::new(Value::bytearray(Vec::new()))),
         Layout::List => InstanceBase::Builtin(Mutex::new(Value::list(Vec::new()))),
         Layout::Tuple => InstanceBase::Builtin(Mutex::new(Value::tuple(Vec::new()))),
         Layout::Dict => InstanceBase::Builtin(Mutex::new(Value::Dict(Arc::new(PyDict::new())))),

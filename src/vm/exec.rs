@@ -163,13 +163,16 @@ fn statement_keyword(src: &str) -> Option<SyntaxError> {
 fn code_arg(vm: &Vm, func: &str, v: &Value, mode: Mode) -> PyResult<Arc<CodeObj>> {
     match v {
         Value::Str(s) => compile_text(vm, s.as_str(), "<string>", mode),
-        Value::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(s) => compile_text(vm, s, "<string>", mode),
-            Err(_) => Err(PyErr::new(
-                ExcKind::SyntaxError,
-                "source code cannot be decoded as UTF-8",
-            )),
-        },
+        Value::Bytes(_) | Value::ByteArray(_) => {
+            let source = crate::vm::bytes::must_bytes_like(v)?;
+            match std::str::from_utf8(&source) {
+                Ok(s) => compile_text(vm, s, "<string>", mode),
+                Err(_) => Err(PyErr::new(
+                    ExcKind::SyntaxError,
+                    "source code cannot be decoded as UTF-8",
+                )),
+            }
+        }
         Value::Object(o) => match &o.kind {
             ObjKind::Code(c) => Ok(c.clone()),
             _ => Err(source_type_error(func, v)),

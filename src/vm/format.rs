@@ -759,6 +759,65 @@ fn positional(t: &Template, n: usize) -> PyResult<Value> {
 
 /// `template % args` (printf-style formatting of str).
 pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<String> {
+    let chars: Vec<char> = template.chars().collect();
+    percent_core(vm, &chars, args, false)
+}
+
+/// `template % args` for bytes and bytearray: the same machine over the
+/// template's bytes as Latin-1 characters, every piece being Latin-1 too.
+pub fn percent_format_bytes(vm: &mut Vm, template: &[u8], args: &Value) -> PyResult<Vec<u8>> {
+    let chars: Vec<char> = template.iter().map(|&b| b as char).collect();
+    let out = percent_core(vm, &chars, args, true)?;
+    Ok(out
+        .chars()
+        .map(|c| u8::try_from(c as u32).unwrap_or(b'?'))
+        .collect())
+}
+
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
+}
+
+/// `%s`/`%b` of bytes formatting: a bytes-like object or `__bytes__`.
+fn percent_bytes_arg(vm: &mut Vm, arg: &Value) -> PyResult<String> {
+    if let Some(b) = crate::vm::bytes::bytes_like(arg) {
+        return Ok(latin1(&b));
+    }
+    if let Some(r) = vm.call_dunder_unary(arg, "__bytes__")? {
+        if let Value::Bytes(b) = base_value(&r) {
+            return Ok(latin1(&b));
+        }
+        return Err(PyErr::type_error(format!(
+            "__bytes__ returned non-bytes (type {})",
+            type_name(&r)
+        )));
+    }
+    Err(PyErr::type_error(format!(
+        "%b requires a bytes-like object, or an object that implements __bytes__, not '{}'",
+        type_name(arg)
+    )))
+}
+
+/// `%c` of bytes formatting: an int in range(256) or a single byte.
+fn percent_byte_char(arg: &Value) -> PyResult<String> {
+    let bad = || PyErr::type_error("%c requires an integer in range(256) or a single byte");
+    if let Some(b) = crate::vm::bytes::bytes_like(arg) {
+        return match &b[..] {
+            [c] => Ok((*c as char).to_string()),
+            _ => Err(bad()),
+        };
+    }
+    match int_ref(&base_value(arg)) {
+        Some(n) => match n.to_i64() {
+            Some(n @ 0..=255) => Ok((n as u8 as char).to_string()),
+            _ => Err(PyErr::overflow_error("%c arg not in range(256)")),
+        },
+        None => Err(bad()),
+    }
+}
+
+/// The printf-style formatting of str (`bytes` false) and bytes.
+fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyResult<String> {
     let items: Vec<Value>;
     let (positional, single): (&[Value], bool) = match args {
         Value::Tuple(t) => (&t.items, false),
@@ -770,16 +829,23 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
     // A mapping (anything subscriptable but a tuple or str) may feed `%(key)s`.
     let mapping = match args {
         Value::Tuple(_) | Value::Str(_) => None,
+        Value::Bytes(_) | Value::ByteArray(_) if bytes => None,
+        // str formatting takes them as mappings (they are subscriptable).
+        Value::Bytes(_) | Value::ByteArray(_) => Some(args.clone()),
         Value::Dict(_) | Value::List(_) => Some(args.clone()),
-        Value::Instance(_) if vm.lookup_special(args, "__getitem__").is_some() => {
-            Some(args.clone())
-        }
+        // Subclasses of tuple and str (and, for bytes, of bytes and
+        // bytearray) are no mappings either.
+        Value::Instance(_) => match base_value(args) {
+            Value::Tuple(_) | Value::Str(_) => None,
+            Value::Bytes(_) | Value::ByteArray(_) if bytes => None,
+            _ if vm.lookup_special(args, "__getitem__").is_some() => Some(args.clone()),
+            _ => None,
+        },
         _ => None,
     };
     let mut argi = 0;
     let mut used_mapping = false;
-    let chars: Vec<char> = template.chars().collect();
-    let mut out = String::with_capacity(template.len() + 16);
+    let mut out = String::with_capacity(chars.len() + 16);
     let mut i = 0;
     let next_arg = |argi: &mut usize| -> PyResult<Value> {
         let v = positional
@@ -830,7 +896,12 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
                 return Err(PyErr::value_error("incomplete format key"));
             }
             let key: String = chars[start..j].iter().collect();
-            keyed = Some(vm.get_item(m, &Value::from_string(key))?);
+            let key = if bytes {
+                Value::Bytes(key.chars().map(|c| c as u8).collect::<Vec<u8>>().into())
+            } else {
+                Value::from_string(key)
+            };
+            keyed = Some(vm.get_item(m, &key)?);
             used_mapping = true;
             i = j + 1;
         }
@@ -919,8 +990,11 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
             spec.align = Some('=');
         }
         let piece = match ty {
-            's' | 'r' | 'a' => {
+            's' | 'r' | 'a' | 'b' if bytes || ty != 'b' => {
                 let s = match ty {
+                    's' | 'b' if bytes => percent_bytes_arg(vm, &arg)?,
+                    // `%r` of bytes is `%a`: the result must be ASCII.
+                    'r' if bytes => crate::vm::str::ascii_repr(vm, &arg)?,
                     's' => vm.to_str(&arg)?,
                     'r' => vm.repr(&arg)?,
                     _ => crate::vm::str::ascii_repr(vm, &arg)?,
@@ -935,7 +1009,9 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
                 format_str(&s, &spec)?
             }
             'd' | 'i' | 'u' => {
-                let n = percent_int(vm, &arg, ty, true)?;
+                // bytes formatting names `%i` as `%d` in its errors.
+                let named = if bytes && ty == 'i' { 'd' } else { ty };
+                let n = percent_int(vm, &arg, named, true)?;
                 percent_int_body(int_ref(&n).expect("int"), 10, &spec, false)?
             }
             'o' | 'x' | 'X' => {
@@ -950,10 +1026,15 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
                     None => match vm.call_dunder_unary(&arg, "__float__")? {
                         Some(Value::Float(f)) => f,
                         _ => {
+                            let what = if bytes {
+                                "float argument required"
+                            } else {
+                                "must be real number"
+                            };
                             return Err(PyErr::type_error(format!(
-                                "must be real number, not {}",
+                                "{what}, not {}",
                                 type_name(&arg)
-                            )))
+                            )));
                         }
                     },
                 };
@@ -966,6 +1047,7 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
             }
             'c' => {
                 let ch = match base_value(&arg) {
+                    _ if bytes => percent_byte_char(&arg)?,
                     Value::Str(s) if s.char_len() == 1 => s.as_str().to_string(),
                     Value::Str(_) => {
                         return Err(PyErr::type_error("%c requires int or char"));
@@ -1011,9 +1093,11 @@ pub fn percent_format(vm: &mut Vm, template: &str, args: &Value) -> PyResult<Str
         out.push_str(&piece);
     }
     if argi < positional.len() && !used_mapping && !(mapping.is_some() && single) {
-        return Err(PyErr::type_error(
-            "not all arguments converted during string formatting",
-        ));
+        return Err(PyErr::type_error(if bytes {
+            "not all arguments converted during bytes formatting"
+        } else {
+            "not all arguments converted during string formatting"
+        }));
     }
     Ok(out)
 }

@@ -54,6 +54,11 @@ pub enum IterState {
         b: Arc<Vec<u8>>,
         index: usize,
     },
+    /// Reads the live bytearray: changes made while iterating show.
+    ByteArray {
+        b: Arc<crate::vm::value::PyByteArray>,
+        index: usize,
+    },
     Range {
         next: i64,
         step: i64,
@@ -117,6 +122,7 @@ impl IterState {
             IterState::Str { s, .. } if s.ascii => "str_ascii_iterator",
             IterState::Str { .. } => "str_iterator",
             IterState::Bytes { .. } => "bytes_iterator",
+            IterState::ByteArray { .. } => "bytearray_iterator",
             IterState::Range { .. } => "range_iterator",
             IterState::Dict { kind, reversed, .. } => match (kind, reversed) {
                 (ViewKind::Keys, false) => "dict_keyiterator",
@@ -265,6 +271,10 @@ impl Vm {
                 pos: 0,
             }),
             Value::Bytes(b) => make_iter(IterState::Bytes {
+                b: b.clone(),
+                index: 0,
+            }),
+            Value::ByteArray(b) => make_iter(IterState::ByteArray {
                 b: b.clone(),
                 index: 0,
             }),
@@ -447,6 +457,19 @@ impl Vm {
                     Some(c) => {
                         *pos -= c.len_utf8();
                         Ok(Some(char_value(c)))
+                    }
+                    None => {
+                        *g = IterState::Exhausted;
+                        Ok(None)
+                    }
+                }
+            }
+            IterState::ByteArray { b, index } => {
+                let next = b.data.lock().get(*index).copied();
+                match next {
+                    Some(x) => {
+                        *index += 1;
+                        Ok(Some(Value::Int(x as i64)))
                     }
                     None => {
                         *g = IterState::Exhausted;

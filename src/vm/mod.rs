@@ -9,6 +9,7 @@
 //! | `ops.rs` | the object protocol: operators, comparisons, hashing, repr/str, attributes, items |
 //! | `number.rs` | int (incl. big ints) and float arithmetic, conversions |
 //! | `str.rs`, `format.rs` | str methods; format specs, `%`-formatting, float repr |
+//! | `bytes.rs`, `bytes_methods.rs`, `bytes_algo.rs`, `bytearray.rs` | bytes-like values and bytes(); the methods bytes and bytearray share; their byte algorithms; bytearray's own |
 //! | `list.rs`, `tuple.rs`, `dict.rs`, `set.rs` | containers |
 //! | `iter.rs` | iterators and the iteration protocol |
 //! | `builtins.rs` | the `builtins` module |
@@ -32,6 +33,10 @@
 pub mod attrs;
 pub mod brc;
 pub mod builtins;
+pub mod bytearray;
+pub mod bytes;
+pub mod bytes_algo;
+pub mod bytes_methods;
 pub mod call;
 pub mod class;
 pub mod dict;

@@ -1334,8 +1334,8 @@ pub fn to_int(vm: &mut Vm, v: &Value) -> PyResult<Value> {
             Some(r) => Ok(r),
             None => Err(invalid_int_literal(v, 10, vm)?),
         },
-        Value::Bytes(b) => {
-            let s = String::from_utf8_lossy(b).into_owned();
+        Value::Bytes(_) | Value::ByteArray(_) => {
+            let s = bytes_text(v);
             match parse_int(&s, 10)? {
                 Some(r) => Ok(r),
                 None => Err(invalid_int_literal(v, 10, vm)?),
@@ -1374,7 +1374,11 @@ pub fn to_int(vm: &mut Vm, v: &Value) -> PyResult<Value> {
 }
 
 fn invalid_int_literal(v: &Value, base: u32, vm: &mut Vm) -> PyResult<PyErr> {
-    let r = vm.repr(v)?;
+    // A bytearray shows as the bytes it holds, as CPython's message does.
+    let r = match v {
+        Value::ByteArray(b) => crate::vm::str::bytes_repr(&b.data.lock()),
+        _ => vm.repr(v)?,
+    };
     Ok(PyErr::value_error(format!(
         "invalid literal for int() with base {base}: {r}"
     )))
@@ -1391,8 +1395,8 @@ pub fn to_float(vm: &mut Vm, v: &Value) -> PyResult<f64> {
                 crate::vm::str::str_repr(s.as_str())
             ))
         }),
-        Value::Bytes(b) => {
-            let s = String::from_utf8_lossy(b).into_owned();
+        Value::Bytes(_) | Value::ByteArray(_) => {
+            let s = bytes_text(v);
             match parse_float(&s) {
                 Some(f) => Ok(f),
                 None => {
@@ -1432,6 +1436,13 @@ pub fn to_float(vm: &mut Vm, v: &Value) -> PyResult<f64> {
 }
 
 /// Wrap a built-in value for `cls` when `cls` is a user subclass of the built-in type.
+/// The text of a bytes or bytearray `int()`/`float()` parses.
+fn bytes_text(v: &Value) -> String {
+    crate::vm::bytes::bytes_like(v)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
 pub fn wrap_for_class(cls: &Value, value: Value, builtin: &Arc<Class>) -> PyResult<Value> {
     match cls {
         Value::Class(c) if !Arc::ptr_eq(c, builtin) => {
@@ -1500,7 +1511,7 @@ fn int_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             }
             let text = match base_value(x) {
                 Value::Str(s) => s.as_str().to_string(),
-                Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+                b @ (Value::Bytes(_) | Value::ByteArray(_)) => bytes_text(&b),
                 _ => {
                     return Err(PyErr::type_error(
                         "int() can't convert non-string with explicit base",

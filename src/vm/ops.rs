@@ -16,6 +16,7 @@ use crate::compile::code::{BinaryOpKind, CompareKind, UnaryOpKind};
 use crate::vm::attrs::{same_bytes, same_name};
 use crate::vm::brc::Brc;
 use crate::vm::builtins::{base_value, type_name};
+use crate::vm::bytes::bytes_like;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::number::{self, int_ref, num_of};
@@ -560,7 +561,7 @@ fn addr(v: &Value) -> String {
     format!("{:#x}", v.heap_ptr().unwrap_or(0))
 }
 
-fn not_implemented() -> Value {
+pub(crate) fn not_implemented() -> Value {
     types().not_implemented.clone()
 }
 
@@ -775,7 +776,7 @@ fn new_range(start: i64, stop: i64, step: i64) -> Value {
 }
 
 /// What a subscript key is: an index, a slice, or neither.
-enum Key {
+pub(crate) enum Key {
     Index(i64),
     Slice(Option<i64>, Option<i64>, Option<i64>),
     Other,
@@ -846,7 +847,7 @@ impl Vm {
     }
 
     /// An int index from a subscript key (`__index__` honoured).
-    fn key_of(&mut self, key: &Value) -> PyResult<Key> {
+    pub(crate) fn key_of(&mut self, key: &Value) -> PyResult<Key> {
         Ok(match key {
             Value::Int(i) => Key::Index(*i),
             Value::Bool(b) => Key::Index(*b as i64),
@@ -1008,6 +1009,9 @@ impl Vm {
         b: &Value,
         base: BinaryOpKind,
     ) -> PyResult<Option<Value>> {
+        if let Value::ByteArray(ba) = a {
+            return Ok(self.bytearray_inplace(ba, b, base)?.map(|()| a.clone()));
+        }
         let list = match a {
             Value::List(l) => l.clone(),
             Value::Instance(inst) => match builtin_base(inst) {
@@ -1071,6 +1075,9 @@ impl Vm {
                 let out = crate::vm::format::percent_format(self, s.as_str(), b)?;
                 return Ok(Some(Value::from_string(out)));
             }
+            if let Some(r) = self.bytes_percent(a, b)? {
+                return Ok(Some(r));
+            }
         }
         self.seq_binop(a, b, op)
     }
@@ -1095,9 +1102,28 @@ impl Vm {
                 v.extend_from_slice(y);
                 Ok(Some(Value::Bytes(v.into())))
             }
+            (BinaryOpKind::Add, Value::Bytes(_) | Value::ByteArray(_), _) => {
+                let Some(y) = bytes_like(b) else {
+                    return Ok(None);
+                };
+                let Some(x) = bytes_like(a) else {
+                    return Ok(None);
+                };
+                check_repeat(x.len() + y.len(), 1)?;
+                let mut v = x.to_vec();
+                v.extend_from_slice(&y);
+                Ok(Some(match a {
+                    Value::ByteArray(_) => Value::bytearray(v),
+                    _ => Value::Bytes(v.into()),
+                }))
+            }
             (
                 BinaryOpKind::Mul,
-                Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_),
+                Value::Str(_)
+                | Value::List(_)
+                | Value::Tuple(_)
+                | Value::Bytes(_)
+                | Value::ByteArray(_),
                 n,
             ) => match repeat_count(n)? {
                 Some(n) => self.repeat(a, n).map(Some),
@@ -1106,13 +1132,33 @@ impl Vm {
             (
                 BinaryOpKind::Mul,
                 n,
-                Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_),
+                Value::Str(_)
+                | Value::List(_)
+                | Value::Tuple(_)
+                | Value::Bytes(_)
+                | Value::ByteArray(_),
             ) => match repeat_count(n)? {
                 Some(n) => self.repeat(b, n).map(Some),
                 None => Ok(None),
             },
             _ => Ok(None),
         }
+    }
+
+    /// `b % args` for a bytes or bytearray `b` (a result of the same type).
+    fn bytes_percent(&mut self, a: &Value, args: &Value) -> PyResult<Option<Value>> {
+        let out = match a {
+            Value::Bytes(t) => crate::vm::format::percent_format_bytes(self, t, args)?,
+            Value::ByteArray(t) => {
+                let t = t.data.lock().clone();
+                crate::vm::format::percent_format_bytes(self, &t, args)?
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(match a {
+            Value::ByteArray(_) => Value::bytearray(out),
+            _ => Value::Bytes(out.into()),
+        }))
     }
 
     fn repeat(&mut self, seq: &Value, n: usize) -> PyResult<Value> {
@@ -1140,6 +1186,11 @@ impl Vm {
                 }
                 check_repeat(b.len(), n)?;
                 Value::Bytes(b.repeat(n).into())
+            }
+            Value::ByteArray(b) => {
+                let data = b.data.lock().clone();
+                check_repeat(data.len(), n)?;
+                Value::bytearray(data.repeat(n))
             }
             Value::List(l) => {
                 let items = l.items.lock().clone();
@@ -1219,6 +1270,7 @@ impl Vm {
             | Value::List(_)
             | Value::Tuple(_)
             | Value::Bytes(_)
+            | Value::ByteArray(_)
             | Value::None => {
                 // Marker: computed natively.
                 Some(Value::Null)
@@ -1239,6 +1291,11 @@ impl Vm {
             if let (Value::Str(s), BinaryOpKind::Mod, false) = (this, op, reflected) {
                 let out = crate::vm::format::percent_format(self, s.as_str(), other)?;
                 return Ok(Value::from_string(out));
+            }
+            if let (BinaryOpKind::Mod, false) = (op, reflected) {
+                if let Some(r) = self.bytes_percent(this, other)? {
+                    return Ok(r);
+                }
             }
             let other_base = base_value(other);
             if matches!(other_base, Value::Instance(_)) {
@@ -1291,10 +1348,11 @@ impl Vm {
                     type_name(b)
                 )));
             }
-            (Add, Value::Bytes(_)) => {
+            (Add, Value::Bytes(_) | Value::ByteArray(_)) => {
                 return Err(PyErr::type_error(format!(
-                    "can't concat {} to bytes",
-                    type_name(b)
+                    "can't concat {} to {}",
+                    type_name(b),
+                    type_name(a)
                 )));
             }
             _ => {}
@@ -1308,7 +1366,11 @@ impl Vm {
             let seq = |v: &Value| {
                 matches!(
                     v,
-                    Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
+                    Value::Str(_)
+                        | Value::List(_)
+                        | Value::Tuple(_)
+                        | Value::Bytes(_)
+                        | Value::ByteArray(_)
                 )
             };
             // A sequence repeats by any object with `__index__` (CPython's sq_repeat).
@@ -1457,6 +1519,13 @@ impl Vm {
         let r = match (a, b) {
             (Value::Str(x), Value::Str(y)) => ordering_matches(x.as_str().cmp(y.as_str()), op),
             (Value::Bytes(x), Value::Bytes(y)) => ordering_matches(x.cmp(y), op),
+            (Value::Bytes(_) | Value::ByteArray(_), Value::Bytes(_) | Value::ByteArray(_)) => {
+                let (x, y) = (bytes_like(a), bytes_like(b));
+                match (x, y) {
+                    (Some(x), Some(y)) => ordering_matches((*x).cmp(&*y), op),
+                    _ => return Ok(None),
+                }
+            }
             (Value::List(x), Value::List(y)) => {
                 if Arc::ptr_eq(x, y) && matches!(op, Eq | Le | Ge) {
                     return Ok(Some(true));
@@ -1720,6 +1789,7 @@ impl Vm {
             Value::BigInt(_) => true,
             Value::Str(s) => !s.as_str().is_empty(),
             Value::Bytes(b) => !b.is_empty(),
+            Value::ByteArray(b) => !b.data.lock().is_empty(),
             Value::List(l) => !l.items.lock().is_empty(),
             Value::Tuple(t) => !t.items.is_empty(),
             Value::Dict(d) => dict_len(d) != 0,
@@ -1813,11 +1883,18 @@ impl Vm {
             Value::Float(f) => Ok(number::hash_float(*f)),
             Value::None => Ok(NONE_HASH),
             Value::Bytes(b) => {
-                use std::hash::{Hash, Hasher};
+                // Hashed as the str of the same ASCII text is (`PyStr::hash`:
+                // the bytes, then str's 0xff terminator), so that
+                // `hash(b'abc') == hash('abc')` as in CPython.
+                if b.is_empty() {
+                    return Ok(0);
+                }
+                use std::hash::Hasher;
                 let mut h = rustc_hash::FxHasher::default();
-                b.hash(&mut h);
+                h.write(b);
+                h.write_u8(0xff);
                 let r = (h.finish() >> 2) as i64;
-                Ok(if r == -1 { -2 } else { r })
+                Ok(if r == 0 { 1 } else { r })
             }
             Value::Tuple(t) => {
                 let items = t.items.clone();
@@ -1840,7 +1917,9 @@ impl Vm {
                 }
             }
             Value::FrozenSet(s) => Ok(crate::vm::set::frozenset_hash(s)),
-            Value::List(_) | Value::Dict(_) | Value::Set(_) => Err(unhashable(v)),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => {
+                Err(unhashable(v))
+            }
             Value::BoundMethod(m) => {
                 let x = match m.receiver.heap_ptr() {
                     Some(p) => pointer_hash(p),
@@ -1947,6 +2026,10 @@ impl Vm {
             Value::Float(f) => number::float_repr(*f),
             Value::Str(s) => crate::vm::str::str_repr(s.as_str()),
             Value::Bytes(b) => crate::vm::str::bytes_repr(b),
+            Value::ByteArray(b) => {
+                let r = crate::vm::str::bytearray_literal(&b.data.lock());
+                format!("bytearray({r})")
+            }
             Value::List(l) => {
                 let items = l.items.lock().clone();
                 return self.repr_items(v, &items, "[", "]", false);
@@ -2159,6 +2242,11 @@ impl Vm {
                 }
                 let items = self.collect(&b)?;
                 return self.repr_items(v, &items, &format!("{name}({{"), "})", false);
+            }
+            // So does a bytearray subclass: `B(b'..')`.
+            if let Value::ByteArray(a) = &b {
+                let r = crate::vm::str::bytearray_literal(&a.data.lock());
+                return Ok(format!("{}({r})", inst.class.name));
             }
             return self.repr(&b);
         }
@@ -3441,11 +3529,7 @@ impl Vm {
                     }
                     Ok(Value::Int(bs[j as usize] as i64))
                 }
-                Key::Slice(a, b, c) => {
-                    let (start, _, step, len) = adjust_slice(a, b, c, bs.len() as i64)?;
-                    let out: Vec<u8> = (0..len).map(|k| bs[(start + k * step) as usize]).collect();
-                    Ok(Value::Bytes(out.into()))
-                }
+                Key::Slice(a, b, c) => Ok(Value::Bytes(slice_vec(bs, a, b, c)?.into())),
                 Key::Other => Err(PyErr::type_error(format!(
                     "byte indices must be integers or slices, not {}",
                     type_name(key)
@@ -3455,6 +3539,7 @@ impl Vm {
                 Some(v) => Ok(v),
                 None => Err(PyErr::key_error(key.clone())),
             },
+            Value::ByteArray(b) => self.bytearray_get_item(b, key),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__getitem__") {
                     if !is_builtin_class(owner) || builtin_base(inst).is_none() {
@@ -3596,6 +3681,7 @@ impl Vm {
                 ))),
             },
             Value::Dict(d) => self.dict_set(d, key.clone(), value),
+            Value::ByteArray(b) => self.bytearray_set_item(b, key, &value),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__setitem__") {
                     if !native_of_base(owner, inst) {
@@ -3694,6 +3780,7 @@ impl Vm {
                 ))),
             },
             Value::Dict(d) => self.dict_del(d, key),
+            Value::ByteArray(b) => self.bytearray_del_item(b, key),
             Value::Instance(inst) => {
                 if let Some((f, owner)) = lookup_with_owner(&inst.class, "__delitem__") {
                     if !native_of_base(owner, inst) {
@@ -3785,17 +3872,11 @@ impl Vm {
             }
             Value::Dict(d) => Ok(self.dict_get(d, item)?.is_some()),
             Value::Set(s) | Value::FrozenSet(s) => self.set_contains(s, item),
-            Value::Bytes(b) => match base_value(item) {
-                Value::Bytes(sub) => Ok(sub.is_empty() || b.windows(sub.len()).any(|w| *w == *sub)),
-                v => match int_ref(&v).and_then(|i| i.to_i64()) {
-                    Some(n) if (0..256).contains(&n) => Ok(b.contains(&(n as u8))),
-                    Some(_) => Err(PyErr::value_error("byte must be in range(0, 256)")),
-                    None => Err(PyErr::type_error(format!(
-                        "a bytes-like object is required, not '{}'",
-                        type_name(item)
-                    ))),
-                },
-            },
+            Value::Bytes(b) => crate::vm::bytes::contains(b, item),
+            Value::ByteArray(b) => {
+                let data = b.data.lock().clone();
+                crate::vm::bytes::contains(&data, item)
+            }
             Value::Object(o) => {
                 if let ObjKind::Range { start, stop, step } = &o.kind {
                     if let Some(i) = int_ref(item).and_then(|i| i.to_i64()) {
@@ -3976,12 +4057,12 @@ fn pointer_hash(p: usize) -> i64 {
 }
 
 /// `items[a:b:c]`.
-fn slice_vec(
-    items: &[Value],
+pub(crate) fn slice_vec<T: Clone>(
+    items: &[T],
     a: Option<i64>,
     b: Option<i64>,
     c: Option<i64>,
-) -> PyResult<Vec<Value>> {
+) -> PyResult<Vec<T>> {
     let (start, stop, step, len) = adjust_slice(a, b, c, items.len() as i64)?;
     if step == 1 {
         if len <= 0 {
@@ -4490,6 +4571,7 @@ const FLOAT: u8 = 1;
 const STR: u8 = 2;
 const BOOL: u8 = 3;
 const BYTES: u8 = 4;
+const BYTEARRAY: u8 = 5;
 
 fn owner_class(owner: u8) -> &'static Arc<Class> {
     let t = types();
@@ -4498,7 +4580,8 @@ fn owner_class(owner: u8) -> &'static Arc<Class> {
         FLOAT => &t.float,
         STR => &t.str_,
         BOOL => &t.bool_,
-        _ => &t.bytes,
+        BYTES => &t.bytes,
+        _ => &t.bytearray,
     }
 }
 
@@ -4585,11 +4668,22 @@ macro_rules! binop_natives {
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
-                if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                if matches!(a, Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_)) {
                     // CPython's sequence slots raise for a wrong operand
                     // (`"a".__add__(1)`) rather than return NotImplemented.
                     if BinaryOpKind::$op == BinaryOpKind::Mul {
                         check_repeat_count(&b)?;
+                    }
+                    if BinaryOpKind::$op == BinaryOpKind::Add
+                        && !matches!(a, Value::Str(_))
+                        && bytes_like(&b).is_none()
+                    {
+                        // Named by the receiver's own type (a subclass too).
+                        return Err(PyErr::type_error(format!(
+                            "can't concat {} to {}",
+                            type_name(&b),
+                            type_name(&args[0])
+                        )));
                     }
                     return vm.binary_op(&a, &b, BinaryOpKind::$op);
                 }
@@ -4602,7 +4696,7 @@ macro_rules! binop_natives {
                 if !self_handles(&a, &b) {
                     return Ok(not_implemented());
                 }
-                if matches!(a, Value::Str(_) | Value::Bytes(_)) {
+                if matches!(a, Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_)) {
                     if BinaryOpKind::$op == BinaryOpKind::Mul {
                         check_repeat_count(&b)?;
                     }
@@ -5000,11 +5094,15 @@ pub fn install(t: &Types) {
     install_bitwise::<INT>(&t.int);
     install_bitwise::<BOOL>(&t.bool_);
     add(&t.int, "__invert__", nb_invert::<INT>);
-    for (c, owner) in [(&t.str_, STR), (&t.bytes, BYTES)] {
-        let (add_fn, mul_fn, rmul_fn): (NativeFn, NativeFn, NativeFn) = if owner == STR {
-            (nb_add::<STR>, nb_mul::<STR>, nb_rmul::<STR>)
-        } else {
-            (nb_add::<BYTES>, nb_mul::<BYTES>, nb_rmul::<BYTES>)
+    for (c, owner) in [(&t.str_, STR), (&t.bytes, BYTES), (&t.bytearray, BYTEARRAY)] {
+        let (add_fn, mul_fn, rmul_fn): (NativeFn, NativeFn, NativeFn) = match owner {
+            STR => (nb_add::<STR>, nb_mul::<STR>, nb_rmul::<STR>),
+            BYTES => (nb_add::<BYTES>, nb_mul::<BYTES>, nb_rmul::<BYTES>),
+            _ => (
+                nb_add::<BYTEARRAY>,
+                nb_mul::<BYTEARRAY>,
+                nb_rmul::<BYTEARRAY>,
+            ),
         };
         add(c, "__add__", add_fn);
         add(c, "__mul__", mul_fn);

@@ -2406,6 +2406,7 @@ pub(crate) fn is_iterable(v: &Value) -> bool {
     match v {
         Value::Str(_)
         | Value::Bytes(_)
+        | Value::ByteArray(_)
         | Value::List(_)
         | Value::Tuple(_)
         | Value::Dict(_)

@@ -147,6 +147,7 @@ unsafe fn drop_words(tag: u64, payload: u64) {
         Value::Instance(x) => std::mem::drop(x),
         Value::Module(x) => std::mem::drop(x),
         Value::Object(x) => std::mem::drop(x),
+        Value::ByteArray(x) => std::mem::drop(x),
     }
 }
 

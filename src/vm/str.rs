@@ -117,6 +117,16 @@ pub fn escape_non_ascii(r: &str) -> String {
 
 /// `repr(bytes)`: `b'...'` with `\xNN` escapes.
 pub fn bytes_repr(b: &[u8]) -> String {
+    bytes_literal(b, false)
+}
+
+/// The `b'...'` inside `repr(bytearray)`, which (as CPython's does)
+/// escapes `'` even between double quotes.
+pub fn bytearray_literal(b: &[u8]) -> String {
+    bytes_literal(b, true)
+}
+
+fn bytes_literal(b: &[u8], escape_single: bool) -> String {
     let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
         '"'
     } else {
@@ -131,7 +141,7 @@ pub fn bytes_repr(b: &[u8]) -> String {
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
-            c if c as char == quote => {
+            c if c as char == quote || (escape_single && c == b'\'') => {
                 out.push('\\');
                 out.push(c as char);
             }
@@ -203,7 +213,7 @@ pub fn slice_str(s: &PyStr, start: i64, stop: i64, step: i64) -> String {
 
 /// CPython's ADJUST_INDICES for `start`/`end` arguments over `len` code
 /// points: negatives count from the end, `end` is clamped, `start` is not.
-fn adjust_range(len: usize, start: Option<i64>, end: Option<i64>) -> (i64, i64) {
+pub(crate) fn adjust_range(len: usize, start: Option<i64>, end: Option<i64>) -> (i64, i64) {
     let len = len as i64;
     let mut st = start.unwrap_or(0);
     let mut en = end.unwrap_or(len);
@@ -236,7 +246,7 @@ fn this(args: &[Value], name: &str) -> PyResult<Arc<PyStr>> {
 }
 
 /// A str argument (str subclass instances included).
-fn str_arg(v: &Value) -> Option<Arc<PyStr>> {
+pub(crate) fn str_arg(v: &Value) -> Option<Arc<PyStr>> {
     match v {
         Value::Str(s) => Some(s.clone()),
         Value::Instance(_) => match base_value(v) {
@@ -252,7 +262,7 @@ fn must_str(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
 }
 
 /// The type in CPython's argument-clinic messages ("must be str, not None").
-fn arg_type_name(v: &Value) -> Arc<str> {
+pub(crate) fn arg_type_name(v: &Value) -> Arc<str> {
     match v {
         Value::None => "None".into(),
         _ => type_name(v),
@@ -261,12 +271,12 @@ fn arg_type_name(v: &Value) -> Arc<str> {
 
 /// [`must_str`] for a method whose argument errors come from CPython's
 /// argument clinic, which names `None` as "None".
-fn must_str_arg(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
+pub(crate) fn must_str_arg(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
     str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", arg_type_name(v))))
 }
 
 /// An optional slice-style index argument (`None` allowed).
-fn opt_index(v: Option<&Value>) -> PyResult<Option<i64>> {
+pub(crate) fn opt_index(v: Option<&Value>) -> PyResult<Option<i64>> {
     match v {
         None | Some(Value::None) => Ok(None),
         Some(v) => match crate::vm::number::int_ref(&base_value(v)) {
@@ -291,19 +301,21 @@ fn new_str(s: String) -> Value {
 }
 
 /// Keyword arguments merged into positions: `names[i]` fills slot `i`.
-fn merge_kwargs(
+pub(crate) fn merge_kwargs(
     fname: &str,
     args: &[Value],
     kwargs: Kwargs,
     names: &[&str],
 ) -> PyResult<Vec<Option<Value>>> {
     let mut out: Vec<Option<Value>> = vec![None; names.len()];
-    if args.len() > names.len() {
+    // Argument Clinic counts before it looks at names.
+    let given = args.len() + kwargs.len();
+    if given > names.len() {
         return Err(PyErr::type_error(format!(
-            "{fname}() takes at most {} argument{} ({} given)",
+            "{fname}() takes at most {} {}argument{} ({given} given)",
             names.len(),
+            if args.is_empty() { "keyword " } else { "" },
             if names.len() == 1 { "" } else { "s" },
-            args.len()
         )));
     }
     for (i, a) in args.iter().enumerate() {
@@ -1072,7 +1084,8 @@ fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
         | Value::Dict(_)
         | Value::Set(_)
         | Value::FrozenSet(_)
-        | Value::Bytes(_) => true,
+        | Value::Bytes(_)
+        | Value::ByteArray(_) => true,
         Value::Instance(_) | Value::Object(_) => {
             vm.lookup_special(v, "__iter__").is_some()
                 || vm.lookup_special(v, "__getitem__").is_some()
@@ -1545,6 +1558,10 @@ pub fn utf8_error(bytes: &[u8], from: usize, e: std::str::Utf8Error) -> PyErr {
 
 /// `bytes.decode` / `str(b, encoding)`.
 pub fn decode(b: &[u8], encoding: &str, errors: &str) -> PyResult<String> {
+    // CPython returns "" for no bytes before it looks the codec up.
+    if b.is_empty() {
+        return Ok(String::new());
+    }
     let enc = encoding.to_ascii_lowercase().replace(['-', '_'], "");
     match enc.as_str() {
         "utf8" => match std::str::from_utf8(b) {
@@ -1803,7 +1820,10 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             let errs = text_arg(errs, "strict", "errors")?;
             match obj {
                 None => Value::str(""),
-                Some(Value::Bytes(b)) => new_str(decode(b, &enc, &errs)?),
+                Some(b @ (Value::Bytes(_) | Value::ByteArray(_))) => {
+                    let b = crate::vm::bytes::must_bytes_like(b)?;
+                    new_str(decode(&b, &enc, &errs)?)
+                }
                 Some(Value::Str(_)) => {
                     return Err(PyErr::type_error("decoding str is not supported"))
                 }
@@ -1817,465 +1837,6 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
         }
     };
     crate::vm::number::wrap_for_class(&cls, value, &types().str_)
-}
-
-// ---------------------------------------------------------------- bytes
-
-fn bytes_this(args: &[Value], name: &str) -> PyResult<Arc<Vec<u8>>> {
-    match args.first().map(base_value) {
-        Some(Value::Bytes(b)) => Ok(b),
-        Some(_) => Err(crate::vm::builtins::descriptor_error(
-            name, "bytes", &args[0],
-        )),
-        None => Err(PyErr::type_error(format!(
-            "unbound method bytes.{name}() needs an argument"
-        ))),
-    }
-}
-
-fn bytes_arg(v: &Value) -> PyResult<Arc<Vec<u8>>> {
-    match base_value(v) {
-        Value::Bytes(b) => Ok(b),
-        _ => Err(PyErr::type_error(format!(
-            "a bytes-like object is required, not '{}'",
-            type_name(v)
-        ))),
-    }
-}
-
-fn bytes_value(v: Vec<u8>) -> Value {
-    Value::Bytes(v.into())
-}
-
-/// `bytes(x)`, `bytes(n)`, `bytes(str, encoding)`.
-fn bytes_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-    let cls = args.first().cloned().unwrap_or(Value::None);
-    let a = merge_kwargs(
-        "bytes",
-        &args[1..],
-        kwargs,
-        &["source", "encoding", "errors"],
-    )?;
-    let out: Vec<u8> = match (&a[0], &a[1]) {
-        (None, _) => Vec::new(),
-        (Some(src), Some(enc)) => {
-            if str_arg(enc).is_none() {
-                return Err(PyErr::type_error(format!(
-                    "bytes() argument 'encoding' must be str, not {}",
-                    type_name(enc)
-                )));
-            }
-            let Some(text) = str_arg(src) else {
-                return Err(PyErr::type_error("encoding without a string argument"));
-            };
-            let enc = must_str_arg(enc, "bytes() argument 'encoding' must be str")?;
-            let errors = match &a[2] {
-                Some(e) => must_str_arg(e, "bytes() argument 'errors' must be str")?
-                    .as_str()
-                    .to_string(),
-                None => "strict".into(),
-            };
-            encode(text.as_str(), enc.as_str(), &errors)?
-        }
-        (Some(src), None) => match base_value(src) {
-            Value::Instance(inst)
-                if crate::vm::ops::lookup_with_owner(&inst.class, "__bytes__").is_some() =>
-            {
-                let r = vm.call_method(src, "__bytes__", &[])?;
-                match base_value(&r) {
-                    Value::Bytes(b) => b.to_vec(),
-                    _ => {
-                        return Err(PyErr::type_error(format!(
-                            "__bytes__ returned non-bytes (type {})",
-                            type_name(&r)
-                        )))
-                    }
-                }
-            }
-            Value::Str(_) => return Err(PyErr::type_error("string argument without an encoding")),
-            Value::Bytes(b) => b.to_vec(),
-            Value::Int(n) => {
-                if n < 0 {
-                    return Err(PyErr::value_error("negative count"));
-                }
-                check_size(n as u128)?;
-                vec![0; n as usize]
-            }
-            Value::BigInt(_) => {
-                return Err(PyErr::overflow_error(
-                    "cannot fit 'int' into an index-sized integer",
-                ))
-            }
-            Value::Float(_) | Value::None => {
-                return Err(PyErr::type_error(format!(
-                    "cannot convert '{}' object to bytes",
-                    type_name(src)
-                )))
-            }
-            other => {
-                let it = match vm.iter(&other) {
-                    Ok(it) => it,
-                    Err(e) if e.matches(ExcKind::TypeError) => {
-                        return Err(PyErr::type_error(format!(
-                            "cannot convert '{}' object to bytes",
-                            type_name(src)
-                        )))
-                    }
-                    Err(e) => return Err(e),
-                };
-                let items = vm.collect(&it)?;
-                let mut out = Vec::with_capacity(items.len());
-                for it in items {
-                    match crate::vm::number::int_ref(&base_value(&it)).and_then(|i| i.to_i64()) {
-                        Some(n) if (0..256).contains(&n) => out.push(n as u8),
-                        Some(_) => {
-                            return Err(PyErr::value_error("bytes must be in range(0, 256)"))
-                        }
-                        None => {
-                            return Err(PyErr::type_error(format!(
-                                "'{}' object cannot be interpreted as an integer",
-                                type_name(&it)
-                            )))
-                        }
-                    }
-                }
-                out
-            }
-        },
-    };
-    crate::vm::number::wrap_for_class(&cls, bytes_value(out), &types().bytes)
-}
-
-fn bytes_decode(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "decode")?;
-    let a = merge_kwargs("decode", &args[1..], kwargs, &["encoding", "errors"])?;
-    let enc = match &a[0] {
-        Some(v) => must_str_arg(v, "decode() argument 'encoding' must be str")?
-            .as_str()
-            .to_string(),
-        None => "utf-8".into(),
-    };
-    let errors = match &a[1] {
-        Some(v) => must_str_arg(v, "decode() argument 'errors' must be str")?
-            .as_str()
-            .to_string(),
-        None => "strict".into(),
-    };
-    Ok(new_str(decode(&b, &enc, &errors)?))
-}
-
-/// `bytes.hex(sep=None, bytes_per_sep=1)`: a separator every `bytes_per_sep`
-/// bytes, counted from the right (from the left when negative).
-fn bytes_hex(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "hex")?;
-    let a = merge_kwargs("hex", &args[1..], kw, &["sep", "bytes_per_sep"])?;
-    let sep = match &a[0] {
-        None => None,
-        Some(v) => {
-            let (len, first) = match base_value(v) {
-                Value::Str(s) => (s.as_str().chars().count(), s.as_str().chars().next()),
-                Value::Bytes(b) => (b.len(), b.first().map(|&c| c as char)),
-                _ => {
-                    return Err(PyErr::type_error(format!(
-                        "object of type '{}' has no len()",
-                        type_name(v)
-                    )))
-                }
-            };
-            match first {
-                Some(c) if len == 1 && c.is_ascii() => Some(c),
-                Some(_) if len == 1 => {
-                    return Err(PyErr::new(ExcKind::ValueError, "sep must be ASCII."))
-                }
-                _ => return Err(PyErr::new(ExcKind::ValueError, "sep must be length 1.")),
-            }
-        }
-    };
-    let per = match &a[1] {
-        Some(v) => crate::vm::builtins::index_value(vm, v)?,
-        None => 1,
-    };
-    let group = per.unsigned_abs() as usize;
-    let mut out = String::with_capacity(b.len() * 3);
-    for (i, c) in b.iter().enumerate() {
-        if let (Some(sep), true) = (sep, i > 0 && group > 0) {
-            // From the right: a separator where the bytes left are a multiple.
-            let boundary = if per > 0 {
-                (b.len() - i) % group == 0
-            } else {
-                i % group == 0
-            };
-            if boundary {
-                out.push(sep);
-            }
-        }
-        out.push_str(&format!("{c:02x}"));
-    }
-    Ok(new_str(out))
-}
-
-fn bytes_fromhex(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    // A class method: args[0] is the class.
-    let s = args
-        .get(1)
-        .and_then(str_arg)
-        .ok_or_else(|| PyErr::type_error("fromhex() argument must be str"))?;
-    let digits: Vec<char> = s.as_str().chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < digits.len() {
-        if digits[i] == ' ' {
-            i += 1;
-            continue;
-        }
-        let hi = digits[i].to_digit(16);
-        let lo = digits.get(i + 1).and_then(|c| c.to_digit(16));
-        match (hi, lo) {
-            (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
-            _ => {
-                return Err(PyErr::value_error(format!(
-                    "non-hexadecimal number found in fromhex() arg at position {}",
-                    if hi.is_none() { i } else { i + 1 }
-                )))
-            }
-        }
-        i += 2;
-    }
-    Ok(bytes_value(out))
-}
-
-fn bytes_len(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Int(bytes_this(args, "__len__")?.len() as i64))
-}
-
-fn find_bytes(hay: &[u8], needle: &[u8], rev: bool) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(if rev { hay.len() } else { 0 });
-    }
-    if needle.len() > hay.len() {
-        return None;
-    }
-    let mut positions = hay
-        .windows(needle.len())
-        .enumerate()
-        .filter(|(_, w)| *w == needle);
-    if rev {
-        positions.next_back().map(|(i, _)| i)
-    } else {
-        positions.next().map(|(i, _)| i)
-    }
-}
-
-fn bytes_find_common(args: &[Value], name: &str, rev: bool) -> PyResult<Option<usize>> {
-    let b = bytes_this(args, name)?;
-    arity(name, &args[1..], 1, 3)?;
-    let sub = bytes_arg(&args[1])?;
-    let (st, en) = adjust_range(b.len(), opt_index(args.get(2))?, opt_index(args.get(3))?);
-    if en - st < sub.len() as i64 {
-        return Ok(None);
-    }
-    Ok(find_bytes(&b[st as usize..en as usize], &sub, rev).map(|i| i + st as usize))
-}
-
-fn bytes_find(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Int(
-        bytes_find_common(args, "find", false)?.map_or(-1, |i| i as i64),
-    ))
-}
-
-fn bytes_rfind(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(Value::Int(
-        bytes_find_common(args, "rfind", true)?.map_or(-1, |i| i as i64),
-    ))
-}
-
-fn bytes_index(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    match bytes_find_common(args, "index", false)? {
-        Some(i) => Ok(Value::Int(i as i64)),
-        None => Err(PyErr::value_error("subsection not found")),
-    }
-}
-
-fn bytes_count(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "count")?;
-    arity("count", &args[1..], 1, 1)?;
-    let sub = bytes_arg(&args[1])?;
-    if sub.is_empty() {
-        return Ok(Value::Int(b.len() as i64 + 1));
-    }
-    let mut n = 0;
-    let mut i = 0;
-    while i + sub.len() <= b.len() {
-        if b[i..i + sub.len()] == sub[..] {
-            n += 1;
-            i += sub.len();
-        } else {
-            i += 1;
-        }
-    }
-    Ok(Value::Int(n))
-}
-
-fn bytes_affix(args: &[Value], name: &str, at_end: bool) -> PyResult<Value> {
-    let b = bytes_this(args, name)?;
-    arity(name, &args[1..], 1, 1)?;
-    let candidates: Vec<Value> = match &args[1] {
-        Value::Tuple(t) => t.items.to_vec(),
-        v => vec![v.clone()],
-    };
-    for c in candidates {
-        let p = bytes_arg(&c)?;
-        let hit = if at_end {
-            b.ends_with(&p)
-        } else {
-            b.starts_with(&p)
-        };
-        if hit {
-            return Ok(Value::Bool(true));
-        }
-    }
-    Ok(Value::Bool(false))
-}
-
-fn bytes_startswith(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    bytes_affix(args, "startswith", false)
-}
-
-fn bytes_endswith(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    bytes_affix(args, "endswith", true)
-}
-
-fn bytes_join(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let sep = bytes_this(args, "join")?;
-    crate::vm::builtins::one_arg("bytes.join", &args[1..])?;
-    let items = vm.collect(&args[1])?;
-    let mut out = Vec::new();
-    for (i, it) in items.iter().enumerate() {
-        let Value::Bytes(p) = base_value(it) else {
-            return Err(PyErr::type_error(format!(
-                "sequence item {i}: expected a bytes-like object, {} found",
-                type_name(it)
-            )));
-        };
-        if i > 0 {
-            out.extend_from_slice(&sep);
-        }
-        out.extend_from_slice(&p);
-    }
-    Ok(bytes_value(out))
-}
-
-fn bytes_split(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "split")?;
-    let a = merge_kwargs("split", &args[1..], kwargs, &["sep", "maxsplit"])?;
-    let maxsplit = match &a[1] {
-        Some(v) => int_arg(v)?,
-        None => -1,
-    };
-    // Work on a latin-1 view: every byte is one char.
-    let text: String = b.iter().map(|&c| c as char).collect();
-    let parts = match &a[0] {
-        None | Some(Value::None) => split_whitespace(&text, maxsplit),
-        Some(sep) => {
-            let sep = bytes_arg(sep)?;
-            if sep.is_empty() {
-                return Err(PyErr::value_error("empty separator"));
-            }
-            let sep: String = sep.iter().map(|&c| c as char).collect();
-            split_sep(&text, &sep, maxsplit)
-        }
-    };
-    Ok(Value::list(
-        parts
-            .into_iter()
-            .map(|p| bytes_value(p.chars().map(|c| c as u8).collect()))
-            .collect(),
-    ))
-}
-
-fn bytes_strip(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "strip")?;
-    arity("strip", &args[1..], 0, 1)?;
-    let set: Vec<u8> = match args.get(1) {
-        None | Some(Value::None) => b" \t\n\r\x0b\x0c".to_vec(),
-        Some(v) => bytes_arg(v)?.to_vec(),
-    };
-    let start = b.iter().position(|c| !set.contains(c)).unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !set.contains(c))
-        .map_or(start, |i| i + 1);
-    Ok(bytes_value(b[start..end.max(start)].to_vec()))
-}
-
-fn bytes_upper(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(bytes_value(bytes_this(args, "upper")?.to_ascii_uppercase()))
-}
-
-fn bytes_lower(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(bytes_value(bytes_this(args, "lower")?.to_ascii_lowercase()))
-}
-
-fn bytes_replace(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "replace")?;
-    arity("replace", &args[1..], 2, 3)?;
-    let old = bytes_arg(&args[1])?;
-    let new = bytes_arg(&args[2])?;
-    let count = match args.get(3) {
-        Some(v) => int_arg(v)?,
-        None => -1,
-    };
-    let text: String = b.iter().map(|&c| c as char).collect();
-    let old: String = old.iter().map(|&c| c as char).collect();
-    let new: String = new.iter().map(|&c| c as char).collect();
-    let r = if count < 0 {
-        text.replace(&old, &new)
-    } else {
-        text.replacen(&old, &new, count as usize)
-    };
-    Ok(bytes_value(r.chars().map(|c| c as u8).collect()))
-}
-
-fn bytes_iter(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "__iter__")?;
-    vm.iter(&Value::Bytes(b))
-}
-
-fn bytes_contains(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "__contains__")?;
-    crate::vm::builtins::one_arg("bytes.__contains__", &args[1..])?;
-    Ok(Value::Bool(vm.contains(&Value::Bytes(b), &args[1])?))
-}
-
-fn bytes_getitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let b = bytes_this(args, "__getitem__")?;
-    crate::vm::builtins::one_arg("bytes.__getitem__", &args[1..])?;
-    vm.get_item(&Value::Bytes(b), &args[1])
-}
-
-/// Install the methods of `bytes`.
-fn install_bytes(t: &Types) {
-    let c = &t.bytes;
-    constructor(c, bytes_new);
-    method_kw(c, "decode", bytes_decode);
-    method_kw(c, "hex", bytes_hex);
-    method(c, "__len__", bytes_len);
-    method(c, "__getitem__", bytes_getitem);
-    method(c, "__iter__", bytes_iter);
-    method(c, "__contains__", bytes_contains);
-    method(c, "find", bytes_find);
-    method(c, "rfind", bytes_rfind);
-    method(c, "index", bytes_index);
-    method(c, "count", bytes_count);
-    method(c, "startswith", bytes_startswith);
-    method(c, "endswith", bytes_endswith);
-    method(c, "join", bytes_join);
-    method_kw(c, "split", bytes_split);
-    method(c, "strip", bytes_strip);
-    method(c, "upper", bytes_upper);
-    method(c, "lower", bytes_lower);
-    method(c, "replace", bytes_replace);
-    crate::vm::builtins::class_method(c, "fromhex", bytes_fromhex);
 }
 
 /// Install the methods of `str`.
@@ -2341,7 +1902,6 @@ pub fn install(t: &Types) {
         kind: crate::vm::value::ObjKind::StaticMethod(static_fn),
     }));
     c.attrs.lock().insert("maketrans".into(), wrapped);
-    install_bytes(t);
 }
 
 #[cfg(test)]

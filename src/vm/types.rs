@@ -20,6 +20,7 @@ pub struct Types {
     pub float: Arc<Class>,
     pub str_: Arc<Class>,
     pub bytes: Arc<Class>,
+    pub bytearray: Arc<Class>,
     pub list: Arc<Class>,
     pub tuple: Arc<Class>,
     pub dict: Arc<Class>,
@@ -214,6 +215,7 @@ impl Types {
             float: builtin("float", Layout::Float),
             str_: builtin("str", Layout::Str),
             bytes: builtin("bytes", Layout::Bytes),
+            bytearray: builtin("bytearray", Layout::ByteArray),
             list: builtin("list", Layout::List),
             tuple: builtin("tuple", Layout::Tuple),
             dict: builtin("dict", Layout::Dict),
@@ -293,6 +295,7 @@ impl Types {
             Value::Instance(i) => &i.class,
             Value::Module(_) => &self.module,
             Value::Object(o) => &o.class,
+            Value::ByteArray(_) => &self.bytearray,
         }
     }
 }

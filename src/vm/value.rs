@@ -51,6 +51,8 @@ pub enum Value {
     /// Every other built-in object: ranges, slices, iterators, generators,
     /// cells, properties, files, locks, ...
     Object(Arc<Object>) = 19,
+    /// A mutable byte string (see `vm::bytearray`).
+    ByteArray(Arc<PyByteArray>) = 20,
 }
 
 impl Clone for Value {
@@ -75,6 +77,7 @@ impl Clone for Value {
             Value::Instance(x) => std::mem::forget(x.clone()),
             Value::Module(x) => std::mem::forget(x.clone()),
             Value::Object(x) => std::mem::forget(x.clone()),
+            Value::ByteArray(x) => std::mem::forget(x.clone()),
         }
         // SAFETY: the reference taken above belongs to the copy; every
         // other variant owns nothing, so its bits are a complete copy.
@@ -295,6 +298,11 @@ pub struct PyList {
     pub items: SpinMutex<Vec<Value>>,
 }
 
+/// A `bytearray`: its bytes behind a lock, like a list's items.
+pub struct PyByteArray {
+    pub data: SpinMutex<Vec<u8>>,
+}
+
 pub struct PyTuple {
     pub items: Box<[Value]>,
 }
@@ -507,6 +515,7 @@ pub enum Layout {
     Float,
     Str,
     Bytes,
+    ByteArray,
     List,
     Tuple,
     Dict,
@@ -627,6 +636,12 @@ impl Value {
         }))
     }
 
+    pub fn bytearray(data: Vec<u8>) -> Value {
+        Value::ByteArray(Arc::new(PyByteArray {
+            data: SpinMutex::new(data),
+        }))
+    }
+
     pub fn is_none(&self) -> bool {
         matches!(self, Value::None)
     }
@@ -670,6 +685,7 @@ impl Value {
             Instance(a) => Brc::as_ptr(a) as *const u8 as usize,
             Module(a) => Arc::as_ptr(a) as *const u8 as usize,
             Object(a) => Arc::as_ptr(a) as *const u8 as usize,
+            ByteArray(a) => Arc::as_ptr(a) as *const u8 as usize,
             Null | None | Bool(_) | Int(_) | Float(_) => return Option::None,
         })
     }
