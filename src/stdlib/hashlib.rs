@@ -338,6 +338,8 @@ pub fn builtin_value(v: &Value) -> Value {
 pub fn hash_data(v: &Value) -> PyResult<Arc<Vec<u8>>> {
     match builtin_value(v) {
         Value::Bytes(b) => Ok(b),
+        // A snapshot: the hashing may run with the GIL released.
+        Value::ByteArray(b) => Ok(Arc::new(b.data.lock().clone())),
         Value::Str(_) => Err(PyErr::type_error("Strings must be encoded before hashing")),
         _ => Err(PyErr::type_error(
             "object supporting the buffer API required",
@@ -349,6 +351,7 @@ pub fn hash_data(v: &Value) -> PyResult<Arc<Vec<u8>>> {
 pub fn buffer_arg(v: &Value) -> PyResult<Arc<Vec<u8>>> {
     match builtin_value(v) {
         Value::Bytes(b) => Ok(b),
+        Value::ByteArray(b) => Ok(Arc::new(b.data.lock().clone())),
         _ => Err(PyErr::type_error(format!(
             "a bytes-like object is required, not '{}'",
             type_name(v)

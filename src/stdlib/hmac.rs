@@ -184,6 +184,7 @@ fn make_hmac(vm: &mut Vm, func: &str, args: &[Value], kw: Kwargs) -> PyResult<Va
     };
     let key = match builtin_value(key) {
         Value::Bytes(b) => b,
+        Value::ByteArray(b) => Arc::new(b.data.lock().clone()),
         _ => {
             return Err(PyErr::type_error(format!(
                 "key: expected bytes or bytearray, but got '{}'",
