@@ -313,26 +313,15 @@ pub fn isupper(s: &[u8]) -> bool {
 /// Uppercase letters only after uncased bytes, lowercase only after cased
 /// ones, and at least one cased byte.
 pub fn istitle(s: &[u8]) -> bool {
-    let mut cased = false;
-    let mut prev_cased = false;
-    for &c in s {
+    crate::vm::str::title_cased(s.iter().map(|c| {
         if c.is_ascii_uppercase() {
-            if prev_cased {
-                return false;
-            }
-            prev_cased = true;
-            cased = true;
+            Some(true)
         } else if c.is_ascii_lowercase() {
-            if !prev_cased {
-                return false;
-            }
-            prev_cased = true;
-            cased = true;
+            Some(false)
         } else {
-            prev_cased = false;
+            None
         }
-    }
-    cased
+    }))
 }
 
 /// `center`/`ljust`/`rjust`: `left` fill bytes, `s`, then the rest up to `width`.

@@ -599,23 +599,34 @@ fn is_combining(c: char) -> bool {
 }
 
 fn istitle(s: &str) -> bool {
+    title_cased(s.chars().map(|c| {
+        if c.is_uppercase() || is_titlecase(c) {
+            Some(true)
+        } else if c.is_lowercase() {
+            Some(false)
+        } else {
+            None
+        }
+    }))
+}
+
+/// `istitle` over characters classified as upper or title case
+/// (`Some(true)`), lower case (`Some(false)`) or uncased (`None`): upper
+/// case only after uncased characters, lower case only after cased ones,
+/// and at least one cased character. Shared by str and bytes.
+pub(crate) fn title_cased(cases: impl IntoIterator<Item = Option<bool>>) -> bool {
     let mut cased = false;
     let mut prev_cased = false;
-    for c in s.chars() {
-        if c.is_uppercase() || is_titlecase(c) {
-            if prev_cased {
-                return false;
+    for case in cases {
+        match case {
+            Some(upper) => {
+                if upper == prev_cased {
+                    return false;
+                }
+                prev_cased = true;
+                cased = true;
             }
-            prev_cased = true;
-            cased = true;
-        } else if c.is_lowercase() {
-            if !prev_cased {
-                return false;
-            }
-            prev_cased = true;
-            cased = true;
-        } else {
-            prev_cased = false;
+            None => prev_cased = false,
         }
     }
     cased
