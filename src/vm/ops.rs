@@ -1316,6 +1316,13 @@ impl Vm {
             };
             return Ok(r.unwrap_or_else(not_implemented));
         }
+        if op.base() == BinaryOpKind::Mul && inherited_repeat(f) && !int_like(&base_value(other)) {
+            // A str/bytes subclass reached its built-in repeat through the
+            // operator: decline, so the operator's own message follows
+            // ("can't multiply sequence by non-int"). Called directly,
+            // `x.__mul__(y)` raises the slot's message instead.
+            return Ok(not_implemented());
+        }
         self.call_special(f, this, std::slice::from_ref(other))
     }
 
@@ -4619,6 +4626,23 @@ fn slot_args(args: &[Value], n: usize) -> PyResult<()> {
         "expected {n} argument{}, got {got}",
         if n == 1 { "" } else { "s" }
     )))
+}
+
+/// Whether `f` is the built-in `__mul__`/`__rmul__` of str, bytes or
+/// bytearray (as a subclass inherits it).
+fn inherited_repeat(f: &Value) -> bool {
+    let Value::Native(n) = f else {
+        return false;
+    };
+    matches!(
+        &*n.qualname,
+        "str.__mul__"
+            | "str.__rmul__"
+            | "bytes.__mul__"
+            | "bytes.__rmul__"
+            | "bytearray.__mul__"
+            | "bytearray.__rmul__"
+    )
 }
 
 fn int_like(v: &Value) -> bool {
