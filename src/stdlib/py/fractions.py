@@ -486,17 +486,10 @@ class Fraction:
     def __bool__(a):
         return bool(a._numerator)
 
-    # numbers.Real's mixins
-    @property
-    def real(self):
-        return +self
-
-    @property
-    def imag(self):
-        return 0
-
-    def conjugate(self):
-        return +self
+    # numbers.Real's mixins (Fraction is registered as Rational, not derived).
+    real = numbers.Real.real
+    imag = numbers.Real.imag
+    conjugate = numbers.Real.conjugate
 
     def __copy__(self):
         if type(self) == Fraction:

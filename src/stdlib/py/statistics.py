@@ -382,29 +382,35 @@ def _mean_stdev(data):
 
 # --- two variables -------------------------------------------------------------
 
-def covariance(x, y, /):
-    """The sample covariance of x and y."""
+def _paired(x, y, what):
+    """The length of two equally long inputs of at least two points."""
     n = len(x)
     if len(y) != n:
-        raise StatisticsError('covariance requires that both inputs have same number of data points')
+        raise StatisticsError(f'{what} requires that both inputs have same number of data points')
     if n < 2:
-        raise StatisticsError('covariance requires at least two data points')
+        raise StatisticsError(f'{what} requires at least two data points')
+    return n
+
+
+def _centred_sums(x, y, n):
+    """Means of x and y, and the sum of products of their deviations."""
     xbar = math.fsum(x) / n
     ybar = math.fsum(y) / n
     sxy = math.fsum((xi - xbar) * (yi - ybar) for xi, yi in zip(x, y))
+    return xbar, ybar, sxy
+
+
+def covariance(x, y, /):
+    """The sample covariance of x and y."""
+    n = _paired(x, y, 'covariance')
+    sxy = _centred_sums(x, y, n)[2]
     return sxy / (n - 1)
 
 
 def correlation(x, y, /):
     """Pearson's correlation coefficient of x and y."""
-    n = len(x)
-    if len(y) != n:
-        raise StatisticsError('correlation requires that both inputs have same number of data points')
-    if n < 2:
-        raise StatisticsError('correlation requires at least two data points')
-    xbar = math.fsum(x) / n
-    ybar = math.fsum(y) / n
-    sxy = math.fsum((xi - xbar) * (yi - ybar) for xi, yi in zip(x, y))
+    n = _paired(x, y, 'correlation')
+    xbar, ybar, sxy = _centred_sums(x, y, n)
     sxx = math.fsum((xi - xbar) * (xi - xbar) for xi in x)
     syy = math.fsum((yi - ybar) * (yi - ybar) for yi in y)
     try:
@@ -418,18 +424,12 @@ LinearRegression = namedtuple('LinearRegression', ('slope', 'intercept'))
 
 def linear_regression(x, y, /, *, proportional=False):
     """Least-squares slope and intercept (the intercept is 0.0 when proportional)."""
-    n = len(x)
-    if len(y) != n:
-        raise StatisticsError('linear regression requires that both inputs have same number of data points')
-    if n < 2:
-        raise StatisticsError('linear regression requires at least two data points')
+    n = _paired(x, y, 'linear regression')
     if proportional:
         sxy = math.fsum(xi * yi for xi, yi in zip(x, y))
         sxx = math.fsum(xi * xi for xi in x)
     else:
-        xbar = math.fsum(x) / n
-        ybar = math.fsum(y) / n
-        sxy = math.fsum((xi - xbar) * (yi - ybar) for xi, yi in zip(x, y))
+        xbar, ybar, sxy = _centred_sums(x, y, n)
         sxx = math.fsum((xi - xbar) * (xi - xbar) for xi in x)
     try:
         slope = sxy / sxx
