@@ -15,8 +15,7 @@ use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{new_class, types};
 use crate::vm::value::{
-    AttrMap, Class, Kwargs, Layout, Module, NativeFn, NativeFunction, ObjKind, Object, PyDict,
-    Value,
+    AttrMap, Class, Kwargs, Layout, Module, NativeFn, ObjKind, Object, PyDict, Value,
 };
 
 pub mod hashlib;
@@ -148,16 +147,7 @@ pub fn str_dict(items: impl IntoIterator<Item = (String, Value)>) -> Value {
     Value::Dict(Arc::new(d))
 }
 
-/// A native function value; `qualname` is what its repr shows.
-pub fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: bool) -> Value {
-    Value::Native(Arc::new(NativeFunction {
-        name,
-        qualname: qualname.into(),
-        func,
-        is_method,
-        takes_kwargs: true,
-    }))
-}
+pub use crate::vm::interp::native;
 
 /// A read-only property whose getter is the native `get` (`args[0]`: the
 /// instance), for a native class's namespace.

@@ -24,7 +24,18 @@ static INSTANCE_NAMES: AtomicU64 = AtomicU64::new(0);
 /// [`INSTANCE_NAMES`]); `false` is certain.
 #[inline]
 pub fn may_be_instance_attr(name: &str) -> bool {
-    INSTANCE_NAMES.load(Ordering::Relaxed) & name_bit(name.as_bytes()) != 0
+    may_be_instance_bit(name_bit(name.as_bytes()))
+}
+
+/// [`may_be_instance_attr`] for a name whose [`instance_bit`] is known.
+#[inline]
+pub fn may_be_instance_bit(bit: u64) -> bool {
+    INSTANCE_NAMES.load(Ordering::Relaxed) & bit != 0
+}
+
+/// `name`'s bit for [`may_be_instance_bit`], for callers that keep it.
+pub fn instance_bit(name: &str) -> u64 {
+    name_bit(name.as_bytes())
 }
 
 #[inline]

@@ -7,8 +7,8 @@ use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
 use crate::vm::value::{
-    Class, InstanceBase, Kwargs, Layout, NativeFn, NativeFunction, ObjKind, PyDict, PyList, PyStr,
-    Value,
+    Class, FastFn, InstanceBase, Kwargs, Layout, NativeFn, NativeFunction, ObjKind, PyDict, PyList,
+    PyStr, Value,
 };
 
 /// Put every built-in type's native methods into its class namespace.
@@ -31,16 +31,7 @@ pub fn install_methods(types: &Types) {
 
 // ---- helpers shared by the container files ----
 
-/// A native function value.
-pub(crate) fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: bool) -> Value {
-    Value::Native(Arc::new(NativeFunction {
-        name,
-        qualname: qualname.into(),
-        func,
-        is_method,
-        takes_kwargs: true,
-    }))
-}
+pub(crate) use crate::vm::interp::native;
 
 /// A native that takes no keyword arguments: the call machinery rejects them
 /// (see `NativeFunction::takes_kwargs`).
@@ -51,12 +42,23 @@ pub(crate) fn native_no_kwargs(
     is_method: bool,
 ) -> Value {
     Value::Native(Arc::new(NativeFunction {
-        name,
-        qualname: qualname.into(),
-        func,
-        is_method,
         takes_kwargs: false,
+        ..NativeFunction::new(name, qualname, func, is_method)
     }))
+}
+
+/// [`method`] with a [`FastFn`] for the calls it can do in place.
+pub(crate) fn method_fast(class: &Arc<Class>, name: &'static str, func: NativeFn, fast: FastFn) {
+    let qualname = format!("{}.{}", class.name, name);
+    let f = NativeFunction {
+        takes_kwargs: false,
+        fast: Some(fast),
+        ..NativeFunction::new(name, &qualname, func, true)
+    };
+    class
+        .attrs
+        .lock()
+        .insert(name.into(), Value::Native(Arc::new(f)));
 }
 
 /// Install a native method `class.name` that takes no keyword arguments, as
@@ -335,8 +337,14 @@ pub fn fill_builtins(d: &PyDict) {
         ("__import__", b_import),
         ("__build_class__", crate::vm::class::build_class),
     ];
+    let fast: &[(&str, FastFn)] = &[("len", len_fast), ("chr", chr_fast)];
     for (name, f) in funcs {
-        d.set(name, native(name, name, *f, false));
+        let fast = fast.iter().find(|(n, _)| n == name).map(|(_, f)| *f);
+        let f = NativeFunction {
+            fast,
+            ..NativeFunction::new(name, name, *f, false)
+        };
+        d.set(name, Value::Native(Arc::new(f)));
     }
     let classes: &[(&str, &Arc<Class>)] = &[
         ("object", &t.object),
@@ -598,11 +606,21 @@ pub fn len_of(vm: &mut Vm, v: &Value) -> PyResult<usize> {
 }
 
 fn b_len(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
-    if let ([Value::Str(s)], true) = (args, kw.is_empty()) {
-        return Ok(Value::Int(s.char_len() as i64));
-    }
     exactly_one("len", args, kw)?;
     Ok(Value::Int(len_of(vm, &args[0])? as i64))
+}
+
+/// `len(x)` of a built-in container (see `FastFn`).
+fn len_fast(args: &mut [Value]) -> Option<Value> {
+    let n = match args {
+        [Value::Str(s)] => s.char_len(),
+        [Value::List(l)] => l.items.lock().len(),
+        [Value::Tuple(t)] => t.items.len(),
+        [Value::Dict(d)] => d.len(),
+        [Value::Set(s) | Value::FrozenSet(s)] => s.len(),
+        _ => return None,
+    };
+    Some(Value::Int(n as i64))
 }
 
 fn sort_options(vm: &mut Vm, kw: Kwargs, func: &str) -> PyResult<(Option<Value>, bool)> {
@@ -1104,12 +1122,14 @@ fn b_hash(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::Int(vm.hash(&args[0])?))
 }
 
+/// `chr(i)` of a code point (see `FastFn`).
+fn chr_fast(args: &mut [Value]) -> Option<Value> {
+    let [Value::Int(i)] = args else { return None };
+    let c = u32::try_from(*i).ok().and_then(char::from_u32)?;
+    Some(crate::vm::iter::char_value(c))
+}
+
 fn b_chr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
-    if let ([Value::Int(i)], true) = (args, kw.is_empty()) {
-        if let Some(c) = u32::try_from(*i).ok().and_then(char::from_u32) {
-            return Ok(crate::vm::iter::char_value(c));
-        }
-    }
     exactly_one("chr", args, kw)?;
     let i = index_value(vm, &args[0]).map_err(|e| {
         if e.matches(ExcKind::OverflowError) {

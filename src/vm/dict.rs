@@ -25,8 +25,8 @@ use parking_lot::{Mutex, MutexGuard};
 
 use crate::vm::brc::Brc;
 use crate::vm::builtins::{
-    arity, base_value, class_method, constructor, descriptor_error, method, method_kw, no_args,
-    no_kwargs, one_arg,
+    arity, base_value, class_method, constructor, descriptor_error, method, method_fast, method_kw,
+    no_args, no_kwargs, one_arg,
 };
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
@@ -1151,6 +1151,24 @@ fn dict_delitem(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::None)
 }
 
+/// `d.get(k)` / `d.get(k, default)` with a str key, where no `__eq__` can
+/// run (see `FastFn`).
+fn get_fast(args: &mut [Value]) -> Option<Value> {
+    let (d, key, default) = match args {
+        [Value::Dict(d), Value::Str(k)] => (d, k, None),
+        [Value::Dict(d), Value::Str(k), default] => (d, k, Some(default)),
+        _ => return None,
+    };
+    let map = d.map.lock();
+    if let Some(ix) = map.find_str(key) {
+        return Some(map.entries[ix].value.clone());
+    }
+    if map.has_non_str {
+        return None;
+    }
+    Some(default.map_or(Value::None, |v| std::mem::replace(v, Value::Null)))
+}
+
 fn dict_get(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     // The common `d.get(k)` / `d.get(k, default)` on a plain dict: no count touched.
     if let [Value::Dict(d), key, default @ ..] = args {
@@ -1531,7 +1549,7 @@ pub fn install(t: &Types) {
     method(c, "__ror__", dict_ror_m);
     method(c, "__ior__", dict_ior_m);
     method(c, "__repr__", dict_repr_m);
-    method(c, "get", dict_get);
+    method_fast(c, "get", dict_get, get_fast);
     method(c, "setdefault", dict_setdefault);
     method(c, "pop", dict_pop);
     method(c, "popitem", dict_popitem);

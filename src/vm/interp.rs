@@ -97,13 +97,9 @@ pub fn new_thread_id() -> ThreadId {
 
 /// A native function value.
 pub fn native(name: &'static str, qualname: &str, func: NativeFn, is_method: bool) -> Value {
-    Value::Native(Arc::new(NativeFunction {
-        name,
-        qualname: qualname.into(),
-        func,
-        is_method,
-        takes_kwargs: true,
-    }))
+    Value::Native(Arc::new(NativeFunction::new(
+        name, qualname, func, is_method,
+    )))
 }
 
 impl Interp {

@@ -1401,6 +1401,16 @@ impl Vm {
     /// `false` (nothing done) when `stack[fpos]` is not such a call.
     #[inline(never)]
     fn native_call(&mut self, fpos: usize, astart: usize) -> PyResult<bool> {
+        if let Value::Native(nf) = &self.stack[fpos] {
+            if let Some(fast) = nf.fast {
+                if let Some(v) = fast(&mut self.stack[astart..]) {
+                    truncate(&mut self.stack, fpos);
+                    push_value(&mut self.stack, v);
+                    self.breaker_check()?;
+                    return Ok(true);
+                }
+            }
+        }
         if self.stack.len() - astart > SMALL_CALL {
             return Ok(false);
         }
@@ -1423,24 +1433,33 @@ impl Vm {
         astart: usize,
     ) -> PyResult<()> {
         let nargs = self.stack.len() - astart;
-        let mut args = [Value::Null, Value::Null, Value::Null, Value::Null];
-        for (a, v) in args.iter_mut().zip(&mut self.stack[astart..]) {
-            // The slot held `Null`, which owns nothing: no drop call for it.
-            std::mem::forget(std::mem::replace(a, slot::take(v)));
+        debug_assert!(nargs <= SMALL_CALL);
+        // Uninitialised, not `Null`s: a tag byte stored first and the whole
+        // argument over it later would make the 16-byte load that drops it
+        // wait on both stores (see `slot`).
+        let mut args = [const { std::mem::MaybeUninit::<Value>::uninit() }; SMALL_CALL];
+        // Everything from `fpos` up is `Null` (the callee was taken) or an
+        // argument moved into `args` here, so the stack is cut without drops.
+        debug_assert!(self.stack[fpos..astart].iter().all(Value::is_null));
+        // SAFETY: `astart + nargs == len` and `nargs <= SMALL_CALL`: each
+        // argument is read once into `args` (which does not overlap the
+        // stack) and forgotten by the stack, whose length drops to `fpos`.
+        unsafe {
+            let src = self.stack.as_ptr().add(astart);
+            for (i, a) in args.iter_mut().take(nargs).enumerate() {
+                a.write(std::ptr::read(src.add(i)));
+            }
+            self.stack.set_len(fpos);
         }
-        // Everything from `fpos` up is `Null` now (the callee and the
-        // arguments were taken), which owns nothing: cut without drops.
-        debug_assert!(self.stack[fpos..].iter().all(Value::is_null));
-        // SAFETY: `fpos <= len`, and the values past it own nothing.
-        unsafe { self.stack.set_len(fpos) };
-        let r = (nf.func)(self, &args[..nargs], &[]);
-        for a in args.iter_mut().take(nargs) {
-            // SAFETY: each argument is dropped once, here; the array is
-            // forgotten below. (A whole-value load: see `slot`.)
+        // SAFETY: the first `nargs` entries were written just above.
+        let args = unsafe { &mut *(&mut args[..nargs] as *mut [_] as *mut [Value]) };
+        let r = (nf.func)(self, args, &[]);
+        for a in args.iter_mut() {
+            // SAFETY: each argument is dropped once, here, and `args` is
+            // `MaybeUninit` storage, which never drops its contents.
+            // (A whole-value load: see `slot`.)
             unsafe { slot::drop_in_place(a) };
         }
-        // Everything in it was dropped or is `Null`: skip its drop glue.
-        std::mem::forget(args);
         push_value(&mut self.stack, r?);
         self.breaker_check()
     }

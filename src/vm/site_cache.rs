@@ -54,6 +54,8 @@ struct Entry {
     /// `name` as an instance namespace key, shared by every instance
     /// (empty for `Init` entries).
     key: Arc<str>,
+    /// `name`'s `attrs::instance_bit`, for the shadowing check of methods.
+    bit: u64,
     method: Value,
 }
 
@@ -174,6 +176,7 @@ fn instance_entry<'c>(
             kind: Kind::InstanceAttr,
             hint: 0,
             key: ops::intern_key(name.as_str()),
+            bit: 0,
             method: Value::Null,
         });
     }
@@ -398,7 +401,7 @@ impl Vm {
             let Some(e) = entry else { return false };
             if let Value::Instance(inst) = obj {
                 // An instance attribute of that name shadows the method.
-                if crate::vm::attrs::may_be_instance_attr(name.as_str())
+                if crate::vm::attrs::may_be_instance_bit(e.bit)
                     && inst.attrs.lock().contains_key(name.as_str())
                 {
                     return false;
@@ -417,14 +420,15 @@ impl Vm {
                 kind: Kind::Method,
                 hint: 0,
                 key: ops::intern_key(name.as_str()),
+                bit: crate::vm::attrs::instance_bit(name.as_str()),
                 method: f.clone(),
             });
             f
         };
-        let len = self.stack.len();
-        crate::vm::interp::run::push_value(&mut self.stack, f);
-        // [obj, func] -> [func, obj]
-        self.stack.swap(len - 1, len);
+        // [obj] -> [func, obj], each value moved once.
+        let top = self.stack.len() - 1;
+        let obj = std::mem::replace(&mut self.stack[top], f);
+        crate::vm::interp::run::push_value(&mut self.stack, obj);
         true
     }
 
@@ -451,6 +455,7 @@ impl Vm {
                     kind: Kind::Init,
                     hint: 0,
                     key: Arc::from(""),
+                    bit: 0,
                     method: match &how {
                         Construct::Frame(f) => Value::Function(f.clone()),
                         Construct::Native(n) => Value::Native(n.clone()),

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::compile::code::{BinaryOpKind, Instr};
 
-use crate::vm::builtins::{arity, base_value, constructor, method, method_kw, no_args, type_name};
+use crate::vm::builtins::{
+    arity, base_value, constructor, method, method_fast, method_kw, no_args, type_name,
+};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::format::{self, Named};
 use crate::vm::interp::Vm;
@@ -872,16 +874,16 @@ macro_rules! simple_transform {
     };
 }
 
-/// `str.upper`/`str.lower`: short ASCII strings are mapped in place.
+/// `str.upper`/`str.lower`: short ASCII strings are mapped in place, also
+/// by the fast path `$fast` (see `FastFn`).
 macro_rules! case_transform {
-    ($fname:ident, $name:literal, $f:expr, $ascii:expr) => {
+    ($fname:ident, $fast:ident, $name:literal, $f:expr, $ascii:expr) => {
+        fn $fast(args: &mut [Value]) -> Option<Value> {
+            let [Value::Str(s)] = args else { return None };
+            PyStr::ascii_mapped(s.as_str(), $ascii).map(|p| Value::Str(Arc::new(p)))
+        }
+
         fn $fname(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
-            // The common `s.lower()` on a short ASCII str: no count touched.
-            if let ([Value::Str(s)], true) = (args, kwargs.is_empty()) {
-                if let Some(p) = PyStr::ascii_mapped(s.as_str(), $ascii) {
-                    return Ok(Value::Str(Arc::new(p)));
-                }
-            }
             let s = this(args, $name)?;
             no_kw($name, kwargs)?;
             no_args(concat!("str.", $name), &args[1..])?;
@@ -894,8 +896,12 @@ macro_rules! case_transform {
     };
 }
 
-case_transform!(str_upper, "upper", upper, |c: u8| c.to_ascii_uppercase());
-case_transform!(str_lower, "lower", lower, |c: u8| c.to_ascii_lowercase());
+case_transform!(str_upper, upper_fast, "upper", upper, |c: u8| {
+    c.to_ascii_uppercase()
+});
+case_transform!(str_lower, lower_fast, "lower", lower, |c: u8| {
+    c.to_ascii_lowercase()
+});
 simple_transform!(str_title, "title", title);
 simple_transform!(str_capitalize, "capitalize", capitalize);
 simple_transform!(str_swapcase, "swapcase", swapcase);
@@ -1854,8 +1860,8 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
 pub fn install(t: &Types) {
     let c = &t.str_;
     constructor(c, str_new);
-    method(c, "upper", str_upper);
-    method(c, "lower", str_lower);
+    method_fast(c, "upper", str_upper, upper_fast);
+    method_fast(c, "lower", str_lower, lower_fast);
     method(c, "title", str_title);
     method(c, "capitalize", str_capitalize);
     method(c, "swapcase", str_swapcase);

@@ -389,6 +389,13 @@ pub type Kwargs<'a> = &'a [(Arc<str>, Value)];
 /// A function implemented in Rust. Methods receive `self` as `args[0]`.
 pub type NativeFn = fn(&mut Vm, &[Value], Kwargs) -> PyResult<Value>;
 
+/// A native's fast path for the argument shapes it recognises (`len` of a
+/// str, `append` to a plain list), as CPython specialises its calls. It runs
+/// on the positional arguments in place on the value stack, with no `Vm`,
+/// and may move an argument out (leaving `Null`). It cannot fail: `None`
+/// declines, with the arguments untouched, and the general `func` runs.
+pub type FastFn = fn(&mut [Value]) -> Option<Value>;
+
 pub struct NativeFunction {
     pub name: &'static str,
     /// `str.upper`, `builtins.print`, `_thread.allocate_lock`.
@@ -401,6 +408,20 @@ pub struct NativeFunction {
     /// machinery raises CPython's "takes no keyword arguments" before `func`
     /// runs, so `func` may ignore its `Kwargs`.
     pub takes_kwargs: bool,
+    pub fast: Option<FastFn>,
+}
+
+impl NativeFunction {
+    pub fn new(name: &'static str, qualname: &str, func: NativeFn, is_method: bool) -> Self {
+        NativeFunction {
+            name,
+            qualname: qualname.into(),
+            func,
+            is_method,
+            takes_kwargs: true,
+            fast: None,
+        }
+    }
 }
 
 pub struct BoundMethod {
