@@ -423,12 +423,10 @@ impl Vm {
                     Instr::LoadFastAttr(op) => {
                         let (i, s) = (op & 0xffff, (op >> 16) as usize);
                         let slot = fb + i as usize;
-                        if let (Value::Instance(inst), Some(&Instr::LoadAttr(n)), Some(site)) =
-                            (&self.stack[slot], instrs.get(pc), code.attr_sites.get(s))
+                        if let (Value::Instance(inst), Some(site)) =
+                            (&self.stack[slot], code.attr_sites.get(s))
                         {
-                            let name = &code.names[n as usize];
-                            let key = &code.name_keys[n as usize];
-                            if let Some(v) = site_cache::read_site(site, inst, name, key) {
+                            if let Some(v) = site_cache::read_site(site, inst) {
                                 push_value(&mut self.stack, v);
                                 pc += 1;
                                 self.frame.pc = pc as u32;
@@ -440,17 +438,13 @@ impl Vm {
                     Instr::LoadFastStoreAttr(op) => {
                         let (i, s) = (op & 0xffff, (op >> 16) as usize);
                         let slot = fb + i as usize;
-                        if let (Value::Instance(_), Some(&Instr::StoreAttr(n)), Some(site)) =
-                            (&self.stack[slot], instrs.get(pc), code.attr_sites.get(s))
+                        if let (Value::Instance(_), Some(site)) =
+                            (&self.stack[slot], code.attr_sites.get(s))
                         {
                             // The value to store is on top, above the locals.
                             let value = self.pop();
-                            let name = &code.names[n as usize];
-                            let key = &code.name_keys[n as usize];
                             let done = match &self.stack[slot] {
-                                Value::Instance(inst) => {
-                                    site_cache::store_site(site, inst, name, key, value)
-                                }
+                                Value::Instance(inst) => site_cache::store_site(site, inst, value),
                                 _ => Err(value),
                             };
                             match done {
@@ -505,12 +499,20 @@ impl Vm {
                         // field by field: a whole-value load of it would
                         // stall on store forwarding.
                         match (&self.stack[top], &self.stack[dst]) {
+                            // The old number owns nothing: forgotten, not
+                            // dropped (an assignment calls the drop glue).
                             (&Value::Int(x), Value::Int(_)) => {
-                                self.stack[dst] = Value::Int(x);
+                                std::mem::forget(std::mem::replace(
+                                    &mut self.stack[dst],
+                                    Value::Int(x),
+                                ));
                                 forget_top(&mut self.stack);
                             }
                             (&Value::Float(x), Value::Float(_)) => {
-                                self.stack[dst] = Value::Float(x);
+                                std::mem::forget(std::mem::replace(
+                                    &mut self.stack[dst],
+                                    Value::Float(x),
+                                ));
                                 forget_top(&mut self.stack);
                             }
                             _ => {

@@ -21,6 +21,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::compile::code::{Code, Instr};
 use crate::vm::attrs::same_name;
 use crate::vm::brc::Brc;
 use crate::vm::interp::Vm;
@@ -186,12 +187,46 @@ fn instance_entry<'c>(
 /// The inline cache of one `LoadFastAttr`/`LoadFastStoreAttr`: that
 /// `local.name` is a plain instance attribute for instances of the class
 /// numbered in `tag`, and where it sat in the last namespace seen.
-#[derive(Default)]
 pub struct AttrSite {
     /// [`class_tag`] of the class the site saw; 0 when empty. One word, so
     /// that a reader never pairs one class with another's epoch.
     tag: AtomicU64,
     hint: AtomicU32,
+    /// The attribute's name as an interned namespace key (`ops::intern_key`).
+    key: Arc<str>,
+}
+
+impl AttrSite {
+    pub fn new(name: &str) -> AttrSite {
+        AttrSite {
+            tag: AtomicU64::new(0),
+            hint: AtomicU32::new(0),
+            key: ops::intern_key(name),
+        }
+    }
+}
+
+/// The sites `optimize::fuse` numbered in `code`, each with the name of
+/// the attribute its instruction pair reads or writes.
+pub fn attr_sites(code: &Code, names: &[Arc<PyStr>]) -> Box<[AttrSite]> {
+    let mut sites: Vec<Option<AttrSite>> = (0..code.attr_sites).map(|_| None).collect();
+    for pair in code.instrs.windows(2) {
+        let (op, n) = match *pair {
+            [Instr::LoadFastAttr(op), Instr::LoadAttr(n)]
+            | [Instr::LoadFastStoreAttr(op), Instr::StoreAttr(n)] => (op, n),
+            _ => continue,
+        };
+        if let (Some(site), Some(name)) =
+            (sites.get_mut((op >> 16) as usize), names.get(n as usize))
+        {
+            *site = Some(AttrSite::new(name.as_str()));
+        }
+    }
+    // Every numbered site heads a pair; an empty name never matches a key.
+    sites
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| AttrSite::new("")))
+        .collect()
 }
 
 /// The class's number and the low half of the class epoch: equal tags mean
@@ -205,21 +240,16 @@ fn class_tag(class: &Class) -> u64 {
 /// Out of line: inlined, it costs the dispatch loop more in registers
 /// than it saves.
 #[inline(never)]
-pub(crate) fn read_site(
-    site: &AttrSite,
-    inst: &Instance,
-    name: &PyStr,
-    key: &Arc<str>,
-) -> Option<Value> {
+pub(crate) fn read_site(site: &AttrSite, inst: &Instance) -> Option<Value> {
     if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
         let attrs = inst.attrs.lock();
         if let Some((k, v)) = attrs.get_index(site.hint.load(Ordering::Relaxed) as usize) {
-            if Arc::ptr_eq(k, key) {
+            if Arc::ptr_eq(k, &site.key) {
                 return Some(slot::clone(v));
             }
         }
     }
-    read_site_slow(site, inst, name.as_str(), key)
+    read_site_slow(site, inst)
 }
 
 /// [`read_site`]'s miss: check that the class leaves `name` to the
@@ -227,7 +257,8 @@ pub(crate) fn read_site(
 /// the general lookup must run (a descriptor, a hook, or no such name).
 #[cold]
 #[inline(never)]
-fn read_site_slow(site: &AttrSite, inst: &Instance, name: &str, key: &Arc<str>) -> Option<Value> {
+fn read_site_slow(site: &AttrSite, inst: &Instance) -> Option<Value> {
+    let (name, key) = (&*site.key, &site.key);
     // The tag is taken before the class is inspected: should the class
     // change meanwhile, the stored tag is already stale.
     let tag = class_tag(&inst.class);
@@ -246,17 +277,11 @@ fn read_site_slow(site: &AttrSite, inst: &Instance, name: &str, key: &Arc<str>) 
 /// `inst.name = value` through `site`; gives `value` back when the general
 /// path must run.
 #[inline(never)]
-pub(crate) fn store_site(
-    site: &AttrSite,
-    inst: &Instance,
-    name: &PyStr,
-    key: &Arc<str>,
-    value: Value,
-) -> Result<(), Value> {
+pub(crate) fn store_site(site: &AttrSite, inst: &Instance, value: Value) -> Result<(), Value> {
     if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
         let mut attrs = inst.attrs.lock();
         if let Some((k, v)) = attrs.get_index_mut(site.hint.load(Ordering::Relaxed) as usize) {
-            if Arc::ptr_eq(k, key) {
+            if Arc::ptr_eq(k, &site.key) {
                 let old = slot::replace(v, value);
                 // The old value may own objects: drop it unlocked.
                 drop(attrs);
@@ -265,19 +290,14 @@ pub(crate) fn store_site(
             }
         }
     }
-    store_site_slow(site, inst, name.as_str(), key, value)
+    store_site_slow(site, inst, value)
 }
 
 /// [`store_site`]'s miss, as [`read_site_slow`]; a new attribute is
 /// appended. Gives `value` back when the general path must run.
 #[inline(never)]
-fn store_site_slow(
-    site: &AttrSite,
-    inst: &Instance,
-    name: &str,
-    key: &Arc<str>,
-    value: Value,
-) -> Result<(), Value> {
+fn store_site_slow(site: &AttrSite, inst: &Instance, value: Value) -> Result<(), Value> {
+    let (name, key) = (&*site.key, &site.key);
     let tag = class_tag(&inst.class);
     if site.tag.load(Ordering::Relaxed) != tag {
         if !ops::plain_instance_attr(inst, name) {

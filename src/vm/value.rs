@@ -322,9 +322,6 @@ pub struct CodeObj {
     pub code: Arc<Code>,
     pub consts: Box<[Value]>,
     pub names: Box<[Arc<PyStr>]>,
-    /// `names` as instance namespace keys, shared with every namespace the
-    /// name is stored in (so a cached lookup compares pointers).
-    pub name_keys: Box<[Arc<str>]>,
     /// The attribute caches `LoadFastAttr`/`LoadFastStoreAttr` number.
     pub attr_sites: Box<[crate::vm::site_cache::AttrSite]>,
     /// For a plain function (positional parameters only, no cells, not a
@@ -346,18 +343,11 @@ impl CodeObj {
             && code.cellvars.is_empty()
             && code.freevars.is_empty();
         let plain_arity = if plain { code.argcount } else { u32::MAX };
-        let name_keys = names
-            .iter()
-            .map(|n| crate::vm::ops::intern_key(n.as_str()))
-            .collect();
-        let attr_sites = (0..code.attr_sites)
-            .map(|_| crate::vm::site_cache::AttrSite::default())
-            .collect();
+        let attr_sites = crate::vm::site_cache::attr_sites(&code, &names);
         CodeObj {
             code,
             consts,
             names,
-            name_keys,
             attr_sites,
             plain_arity,
         }
