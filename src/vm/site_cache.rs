@@ -280,7 +280,8 @@ fn read_site_slow(site: &AttrSite, inst: &Instance) -> Option<Value> {
 pub(crate) fn store_site(site: &AttrSite, inst: &Instance, value: Value) -> Result<(), Value> {
     if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
         let mut attrs = inst.attrs.lock();
-        if let Some((k, v)) = attrs.get_index_mut(site.hint.load(Ordering::Relaxed) as usize) {
+        let hint = site.hint.load(Ordering::Relaxed) as usize;
+        if let Some((k, v)) = attrs.get_index_mut(hint) {
             if Arc::ptr_eq(k, &site.key) {
                 let old = slot::replace(v, value);
                 // The old value may own objects: drop it unlocked.
@@ -288,6 +289,11 @@ pub(crate) fn store_site(site: &AttrSite, inst: &Instance, value: Value) -> Resu
                 drop(old);
                 return Ok(());
             }
+        } else if hint == attrs.len() && attrs.get_index_of(&site.key).is_none() {
+            // A new attribute, appended where the last instance got it (the
+            // same `__init__` line on a fresh instance).
+            attrs.push_new(site.key.clone(), value);
+            return Ok(());
         }
     }
     store_site_slow(site, inst, value)

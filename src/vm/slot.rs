@@ -28,6 +28,8 @@ use crate::vm::value::Value;
 const NULL: u64 = 0;
 /// `Value::Int`'s tag; the int is the word at offset 8.
 const INT: u64 = 3;
+/// `Value::Instance`'s tag.
+const INSTANCE: u8 = 17;
 /// The last tag of a value that owns no reference (Null, None, Bool, Int,
 /// Float).
 const LAST_SCALAR: u8 = 4;
@@ -92,7 +94,15 @@ pub unsafe fn drop_in_place(p: *mut Value) {
     // values dropped in hot loops are scalars.
     if *(p as *const u8) > LAST_SCALAR {
         let (tag, payload) = load_words(p);
-        drop_words(tag, payload);
+        if tag as u8 == INSTANCE {
+            // Instances are what frames drop most (`self`, arguments):
+            // their biased count is dropped inline.
+            if let Value::Instance(x) = from_words(tag, payload) {
+                std::mem::drop(x);
+            }
+        } else {
+            drop_words(tag, payload);
+        }
     }
 }
 
@@ -279,6 +289,9 @@ mod tests {
             assert!(matches!(written(|p| write_int(p, -7)), Value::Int(-7)));
             assert!(matches!(int(i64::MIN), Value::Int(i64::MIN)));
         }
+        let inst = crate::vm::class::new_instance_of(crate::vm::types::types().object.clone());
+        // SAFETY: `Value` is `repr(u8)`: its first byte is the tag.
+        assert_eq!(unsafe { *(&inst as *const Value as *const u8) }, INSTANCE);
     }
 
     #[test]
