@@ -180,13 +180,26 @@ impl AttrMap {
 
     /// Append `name`, known to be absent.
     pub fn push_new(&mut self, name: Arc<str>, value: Value) {
+        let bit = name_bit(name.as_bytes());
+        self.push_new_bit(name, bit, value);
+    }
+
+    /// Whether a name whose [`instance_bit`] is `bit` may be present;
+    /// `false` is certain.
+    #[inline]
+    pub fn may_contain_bit(&self, bit: u64) -> bool {
+        self.present & bit != 0
+    }
+
+    /// [`AttrMap::push_new`] for a name whose [`instance_bit`] is `bit`.
+    pub fn push_new_bit(&mut self, name: Arc<str>, bit: u64, value: Value) {
+        debug_assert_eq!(bit, name_bit(name.as_bytes()));
         if self.entries.capacity() == 0 {
             // A fresh allocation, not `reserve`'s general grow path (most
             // instances get their attributes here, in `__init__`).
             self.entries = Vec::with_capacity(4);
         }
         let i = self.entries.len();
-        let bit = name_bit(name.as_bytes());
         self.present |= bit;
         if !self.is_class_ns() {
             note_instance_names(bit);

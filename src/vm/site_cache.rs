@@ -194,6 +194,8 @@ pub struct AttrSite {
     hint: AtomicU32,
     /// The attribute's name as an interned namespace key (`ops::intern_key`).
     key: Arc<str>,
+    /// The name's `attrs::instance_bit`.
+    bit: u64,
 }
 
 impl AttrSite {
@@ -202,6 +204,7 @@ impl AttrSite {
             tag: AtomicU64::new(0),
             hint: AtomicU32::new(0),
             key: ops::intern_key(name),
+            bit: crate::vm::attrs::instance_bit(name),
         }
     }
 }
@@ -289,10 +292,10 @@ pub(crate) fn store_site(site: &AttrSite, inst: &Instance, value: Value) -> Resu
                 drop(old);
                 return Ok(());
             }
-        } else if hint == attrs.len() && attrs.get_index_of(&site.key).is_none() {
+        } else if hint == attrs.len() && !attrs.may_contain_bit(site.bit) {
             // A new attribute, appended where the last instance got it (the
             // same `__init__` line on a fresh instance).
-            attrs.push_new(site.key.clone(), value);
+            attrs.push_new_bit(site.key.clone(), site.bit, value);
             return Ok(());
         }
     }
