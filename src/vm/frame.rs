@@ -108,6 +108,26 @@ impl Frame {
         f
     }
 
+    /// Move `src` into `dst` (which holds nothing to drop) one field at a
+    /// time. A whole-frame move is two 16-byte stores, and the dispatch
+    /// loop's next loads of `pc` and `nlocals`, in the upper half of one,
+    /// do not forward from it on this hardware (see `vm::slot`).
+    ///
+    /// # Safety
+    /// `dst` is valid for writes; whatever it holds is overwritten without
+    /// being dropped.
+    #[inline(always)]
+    pub unsafe fn write_fields(dst: *mut Frame, src: Frame) {
+        let src = std::mem::ManuallyDrop::new(src);
+        // Volatile, so that the stores are not merged back into wide ones.
+        std::ptr::write_volatile(&raw mut (*dst).base, src.base);
+        std::ptr::write_volatile(&raw mut (*dst).ret, src.ret);
+        std::ptr::write_volatile(&raw mut (*dst).nlocals, src.nlocals);
+        std::ptr::write_volatile(&raw mut (*dst).pc, src.pc);
+        std::ptr::write(&raw mut (*dst).func, std::ptr::read(&src.func));
+        std::ptr::write(&raw mut (*dst).extra, std::ptr::read(&src.extra));
+    }
+
     /// A running frame with no names mapping and no cells.
     #[inline(always)]
     pub fn plain(func: Brc<Function>, base: u32, ret: u32, nlocals: u32) -> Frame {

@@ -111,7 +111,7 @@ impl Vm {
         // the process before anything could see the dropped frame.
         unsafe {
             Frame::drop_in_place(&mut self.frame);
-            std::ptr::write(&mut self.frame, caller);
+            Frame::write_fields(&mut self.frame, caller);
         }
         std::mem::forget(guard);
         init
@@ -1546,7 +1546,7 @@ impl Vm {
         unsafe {
             let caller = std::ptr::read(&self.frame);
             push_value(&mut self.frames, caller);
-            std::ptr::write(&mut self.frame, callee);
+            Frame::write_fields(&mut self.frame, callee);
         }
         self.depth += 1;
     }
