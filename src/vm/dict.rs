@@ -473,6 +473,12 @@ impl DictCell {
         }
     }
 
+    /// Whether two counter readings are of one dict (the same tag; an
+    /// untagged dict has none).
+    pub fn same_tag(a: u64, b: u64) -> bool {
+        a >= TAG_UNIT && a / TAG_UNIT == b / TAG_UNIT
+    }
+
     /// The change counter (0 in the tag bits until `tagged_version`).
     #[inline]
     pub fn version(&self) -> u64 {
@@ -548,12 +554,29 @@ impl PyDict {
         map.find_str(key).map(|ix| map.entries[ix].value.clone())
     }
 
-    /// `get_str` plus the dict's tagged change counter read under the same
-    /// lock, for the global-lookup cache.
-    pub fn get_str_versioned(&self, key: &PyStr) -> (Option<Value>, u64) {
+    /// `get_str` plus where the key sits (its entry index) and the dict's
+    /// tagged change counter read under the same lock, for the
+    /// global-lookup cache.
+    pub fn get_str_versioned(&self, key: &PyStr) -> (Option<(Value, u32)>, u64) {
         let map = self.map.lock();
-        let v = map.find_str(key).map(|ix| map.entries[ix].value.clone());
+        let v = map
+            .find_str(key)
+            .map(|ix| (map.entries[ix].value.clone(), ix as u32));
         (v, map.tagged_version())
+    }
+
+    /// The value of the entry at `index` if its key is still the str `key`
+    /// (a dict holds one entry per key, so it is `key`'s value), with the
+    /// tagged change counter; `None` when the entry moved or went.
+    pub fn value_at_str(&self, index: u32, key: &PyStr) -> Option<(Value, u64)> {
+        let map = self.map.lock();
+        let e = map.entries.get(index as usize)?;
+        match &e.key.key {
+            Value::Str(s) if std::ptr::eq(&**s, key) || s.as_str() == key.as_str() => {
+                Some((e.value.clone(), map.tagged_version()))
+            }
+            _ => None,
+        }
     }
 
     pub fn set_str(&self, key: Arc<PyStr>, v: Value) {

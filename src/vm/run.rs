@@ -2015,10 +2015,21 @@ pub(crate) struct GlobalCache {
 
 struct GlobalEntry {
     name: Option<Arc<PyStr>>,
+    /// [`STALE`] once the value was given up (see `GlobalCache::evict`).
     globals_version: u64,
     builtins_version: u64,
     value: Value,
+    /// Where `name` was found, so that a stale entry is revalidated by
+    /// looking at one dict entry instead of hashing (see
+    /// `GlobalCache::refresh`): the globals dict's counter reading at the
+    /// fill (only its tag is compared), the entry index, and which dict.
+    globals_tag: u64,
+    index: u32,
+    in_globals: bool,
 }
+
+/// A `globals_version` no dict reaches: the entry's value was dropped.
+const STALE: u64 = u64::MAX;
 
 const GLOBAL_CACHE_SIZE: usize = 256;
 
@@ -2028,9 +2039,12 @@ impl GlobalCache {
             entries: (0..GLOBAL_CACHE_SIZE)
                 .map(|_| GlobalEntry {
                     name: None,
-                    globals_version: 0,
+                    globals_version: STALE,
                     builtins_version: 0,
                     value: Value::None,
+                    globals_tag: 0,
+                    index: 0,
+                    in_globals: false,
                 })
                 .collect(),
         }
@@ -2063,18 +2077,64 @@ impl GlobalCache {
         }
     }
 
-    /// Forget `name`'s entry: its value is being rebound or deleted, and a
+    /// The index of `name`'s entry, if it has one.
+    #[inline]
+    fn find(&self, name: &Arc<PyStr>) -> Option<usize> {
+        let s = Self::set(name);
+        (s..s + 2).find(|&i| {
+            self.entries[i]
+                .name
+                .as_ref()
+                .is_some_and(|n| Arc::ptr_eq(n, name))
+        })
+    }
+
+    /// Give up `name`'s cached value: it is being rebound or deleted, and a
     /// cached reference would keep the old one alive (delaying a file's
-    /// close or a generator's `finally`).
+    /// close or a generator's `finally`). Where it was found is kept for
+    /// `refresh`.
     #[inline]
     fn evict(&mut self, name: &Arc<PyStr>) {
-        let s = Self::set(name);
-        for e in &mut self.entries[s..s + 2] {
-            if e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, name)) {
-                e.name = None;
-                e.value = Value::None;
-            }
+        if let Some(i) = self.find(name) {
+            let e = &mut self.entries[i];
+            e.globals_version = STALE;
+            e.value = Value::None;
         }
+    }
+
+    /// `get`'s miss, first try: a value (not a key) changed since the fill,
+    /// as when a loop at module level rebinds its variables. If `name` is
+    /// still the key of the dict entry it was found in, that entry holds
+    /// its value; for a builtin, `name` must also still be missing from the
+    /// globals. `None` sends the lookup to `fill`.
+    fn refresh(&mut self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
+        let i = self.find(name)?;
+        let e = &self.entries[i];
+        if !crate::vm::dict::DictCell::same_tag(e.globals_tag, globals.map.version()) {
+            return None;
+        }
+        // Each counter is read under its own dict's lock, as in `fill`.
+        let (v, globals_version, builtins_version) = if e.in_globals {
+            let (v, gv) = globals.value_at_str(e.index, name)?;
+            (v, gv, builtins.map.version())
+        } else {
+            let (found, gv) = globals.get_str_versioned(name);
+            if found.is_some() {
+                return None;
+            }
+            let (v, bv) = builtins.value_at_str(e.index, name)?;
+            (v, gv, bv)
+        };
+        let e = &mut self.entries[i];
+        if cacheable(&v) {
+            e.globals_version = globals_version;
+            e.builtins_version = builtins_version;
+            e.value = v.clone();
+        } else {
+            e.globals_version = STALE;
+            e.value = Value::None;
+        }
+        Some(v)
     }
 
     /// The uncached lookup; remembers the result when holding on to it
@@ -2083,12 +2143,15 @@ impl GlobalCache {
     fn fill(&mut self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
         // Each counter is read under its own dict's lock (never both held:
         // the two may be one dict); a change after either read bumps it.
+        if let Some(v) = self.refresh(name, globals, builtins) {
+            return Some(v);
+        }
         let (found, globals_version) = globals.get_str_versioned(name);
-        let (v, builtins_version) = match found {
-            Some(v) if !cacheable(&v) => return Some(v),
-            Some(v) => (v, builtins.map.lock().tagged_version()),
+        let (v, index, in_globals, builtins_version) = match found {
+            Some((v, _)) if !cacheable(&v) => return Some(v),
+            Some((v, ix)) => (v, ix, true, builtins.map.lock().tagged_version()),
             None => match builtins.get_str_versioned(name) {
-                (Some(v), bv) => (v, bv),
+                (Some((v, ix)), bv) => (v, ix, false, bv),
                 (None, _) => return None,
             },
         };
@@ -2110,6 +2173,9 @@ impl GlobalCache {
                 globals_version,
                 builtins_version,
                 value: v.clone(),
+                globals_tag: globals_version,
+                index,
+                in_globals,
             };
         }
         Some(v)
@@ -2660,14 +2726,61 @@ mod tests {
             cache.get(b, &globals, &builtins),
             Some(Value::Int(2))
         ));
-        // A change to the dict invalidates both.
+        // A change to the dict invalidates both; a changed value is
+        // found again where it was (`refresh`), a moved key by a lookup.
         globals.set("other", Value::None);
         assert!(cache.get(a, &globals, &builtins).is_none());
+        globals.set(a.as_str(), Value::Int(10));
+        assert!(matches!(
+            cache.refresh(a, &globals, &builtins),
+            Some(Value::Int(10))
+        ));
+        assert!(matches!(
+            cache.get(a, &globals, &builtins),
+            Some(Value::Int(10))
+        ));
+        globals.del_str(a);
+        globals.set(a.as_str(), Value::Int(11));
+        assert!(cache.refresh(a, &globals, &builtins).is_none());
+        assert!(matches!(
+            cache.fill(a, &globals, &builtins),
+            Some(Value::Int(11))
+        ));
+        // Evicting gives the value up: the entry no longer answers.
         cache.evict(b);
+        assert!(cache.get(b, &globals, &builtins).is_none());
         assert!(cache
             .entries
             .iter()
-            .all(|e| !e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, b))));
+            .filter(|e| e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, b)))
+            .all(|e| matches!(e.value, Value::None)));
+    }
+
+    #[test]
+    fn global_cache_refresh_sees_a_global_shadowing_a_builtin() {
+        use super::GlobalCache;
+        use crate::vm::value::{PyDict, PyStr};
+        let globals = PyDict::new();
+        let builtins = PyDict::new();
+        let name = Arc::new(PyStr::new("len".to_string()));
+        builtins.set("len", Value::Int(1));
+        globals.set("x", Value::Int(0));
+        let mut cache = GlobalCache::new();
+        assert!(matches!(
+            cache.fill(&name, &globals, &builtins),
+            Some(Value::Int(1))
+        ));
+        globals.set("x", Value::Int(5));
+        assert!(matches!(
+            cache.refresh(&name, &globals, &builtins),
+            Some(Value::Int(1))
+        ));
+        globals.set("len", Value::Int(2));
+        assert!(cache.refresh(&name, &globals, &builtins).is_none());
+        assert!(matches!(
+            cache.fill(&name, &globals, &builtins),
+            Some(Value::Int(2))
+        ));
     }
 
     #[test]
