@@ -16,8 +16,8 @@ use crate::vm::site_cache::{self, Construct};
 use crate::vm::slot;
 use crate::vm::types::types;
 use crate::vm::value::{
-    Cell, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object, PyDict, PyList, PyStr,
-    PyTuple, TraceEntry, Value,
+    BoundMethod, Cell, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object, PyDict,
+    PyList, PyStr, PyTuple, TraceEntry, Value,
 };
 
 /// How a run of a frame ended.
@@ -1317,9 +1317,11 @@ impl Vm {
         // Move the callee out of the stack: no count is touched on the fast path.
         let callee = slot::take(&mut self.stack[fpos]);
         let callee = match callee {
-            // A bound method of a script function: put the receiver on the stack.
+            // A bound method of a script or built-in function: put the
+            // receiver on the stack.
             Value::BoundMethod(bm)
-                if astart == fpos + 1 && matches!(bm.func, Value::Function(_)) =>
+                if astart == fpos + 1
+                    && matches!(bm.func, Value::Function(_) | Value::Native(_)) =>
             {
                 self.stack.insert(fpos + 1, bm.receiver.clone());
                 bm.func.clone()
@@ -1928,6 +1930,24 @@ impl Vm {
                 cls.name
             )));
         };
+        let (Some(enter), Some(exit)) = (enter, exit) else {
+            unreachable!("both checked above");
+        };
+        // Both are looked up on the type (an instance attribute does not
+        // count); functions and built-in methods bind to `ctx` directly.
+        let plain = |f: &Value| match f {
+            Value::Function(_) => true,
+            Value::Native(n) => n.is_method,
+            _ => false,
+        };
+        if plain(&enter) && plain(&exit) {
+            let exit = Value::BoundMethod(Arc::new(BoundMethod {
+                func: exit,
+                receiver: ctx.clone(),
+            }));
+            let r = self.call(&enter, std::slice::from_ref(ctx), &[])?;
+            return Ok((exit, r));
+        }
         let exit = self.get_attr(ctx, "__exit__")?;
         let r = self.call_method(ctx, "__enter__", &[])?;
         Ok((exit, r))
