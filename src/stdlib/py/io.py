@@ -82,10 +82,28 @@ class RawIOBase(IOBase):
 
 
 class _MemoryIO:
-    """What StringIO and BytesIO share: a buffer and a position."""
+    """What StringIO and BytesIO share: a buffer and a position.
+
+    Writes at the end (``print(..., file=f)``, the common case) wait in a
+    list and are joined on once the buffer is read, as CPython's
+    accumulator does: copying the buffer per write would be quadratic.
+    """
 
     _empty = ""
     _closed_msg = "I/O operation on closed file"
+
+    def _init_buffer(self, data):
+        self._buf = data  # the joined part
+        self._tail = []  # writes at the end not joined on yet
+        self._size = len(data)  # len(self._buf) plus the tail's lengths
+        self._pos = 0
+
+    def _merged(self):
+        """The whole buffer, the pending writes joined on."""
+        if self._tail:
+            self._buf += self._empty.join(self._tail)
+            self._tail = []
+        return self._buf
 
     def _check_closed(self):
         if self._closed:
@@ -100,7 +118,7 @@ class _MemoryIO:
 
     def getvalue(self):
         self._check_closed()
-        return self._buf
+        return self._merged()
 
     def tell(self):
         self._check_closed()
@@ -108,22 +126,24 @@ class _MemoryIO:
 
     def read(self, size=-1):
         self._check_closed()
+        buf = self._merged()
         if size is None or size < 0:
-            size = len(self._buf)
-        start = min(self._pos, len(self._buf))
-        data = self._buf[start:start + size]
+            size = len(buf)
+        start = min(self._pos, len(buf))
+        data = buf[start:start + size]
         self._pos = start + len(data)
         return data
 
     def readline(self, size=-1):
         self._check_closed()
-        start = min(self._pos, len(self._buf))
-        end = self._buf.find(self._newline, start)
-        end = len(self._buf) if end < 0 else end + 1
+        buf = self._merged()
+        start = min(self._pos, len(buf))
+        end = buf.find(self._newline, start)
+        end = len(buf) if end < 0 else end + 1
         if size is not None and size >= 0:
             end = min(end, start + size)
         self._pos = end
-        return self._buf[start:end]
+        return buf[start:end]
 
     def truncate(self, size=None):
         self._check_closed()
@@ -131,7 +151,8 @@ class _MemoryIO:
             size = self._pos
         if size < 0:
             raise ValueError(f"Negative size value {size}")
-        self._buf = self._buf[:size]
+        self._buf = self._merged()[:size]
+        self._size = len(self._buf)
         return size
 
     def _write(self, data):
@@ -140,9 +161,14 @@ class _MemoryIO:
         if n == 0:
             return 0
         pos = self._pos
-        if pos > len(self._buf):
-            self._buf += self._pad * (pos - len(self._buf))
-        self._buf = self._buf[:pos] + data + self._buf[pos + n:]
+        if pos == self._size:
+            self._tail.append(data)
+        else:
+            buf = self._merged()
+            if pos > len(buf):
+                buf += self._pad * (pos - len(buf))
+            self._buf = buf[:pos] + data + buf[pos + n:]
+        self._size = max(self._size, pos + n)
         self._pos = pos + n
         return n
 
@@ -162,8 +188,7 @@ class StringIO(_MemoryIO, TextIOBase):
             raise TypeError(f"initial_value must be str or None, not {type(initial_value).__name__}")
         self._translate = newline is None
         self._closed = False
-        self._buf = ""
-        self._pos = 0
+        self._init_buffer("")
         self.write(initial_value)
         self._pos = 0
 
@@ -186,7 +211,7 @@ class StringIO(_MemoryIO, TextIOBase):
         elif whence == SEEK_END:
             if pos != 0:
                 raise OSError("Can't do nonzero end-relative seeks")
-            self._pos = len(self._buf)
+            self._pos = self._size
         else:
             raise ValueError(f"Invalid whence ({whence}, should be 0, 1 or 2)")
         return self._pos
@@ -202,8 +227,7 @@ class BytesIO(_MemoryIO, BufferedIOBase):
 
     def __init__(self, initial_bytes=b""):
         self._closed = False
-        self._buf = b"" if initial_bytes is None else bytes(initial_bytes)
-        self._pos = 0
+        self._init_buffer(b"" if initial_bytes is None else bytes(initial_bytes))
 
     def write(self, b):
         if isinstance(b, str) or not hasattr(b, "__len__"):
@@ -215,7 +239,7 @@ class BytesIO(_MemoryIO, BufferedIOBase):
 
     def getbuffer(self):
         self._check_closed()
-        return self._buf
+        return self._merged()
 
     def seek(self, pos, whence=0):
         self._check_closed()
@@ -226,7 +250,7 @@ class BytesIO(_MemoryIO, BufferedIOBase):
         elif whence == SEEK_CUR:
             self._pos = max(0, self._pos + pos)
         elif whence == SEEK_END:
-            self._pos = max(0, len(self._buf) + pos)
+            self._pos = max(0, self._size + pos)
         else:
             raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
         return self._pos
