@@ -1482,11 +1482,16 @@ impl Vm {
     ) -> PyResult<()> {
         let code = &f.code.code;
         let nargs = self.stack.len() - astart;
-        if !(kwnames.is_empty()
+        let argcount = code.argcount as usize;
+        let simple = kwnames.is_empty()
             && code.flags & (flags::VARARGS | flags::VARKEYWORDS) == 0
-            && nargs == code.argcount as usize
-            && code.kwonlyargcount == 0)
-        {
+            && code.kwonlyargcount == 0;
+        if simple && nargs < argcount && argcount - nargs <= f.defaults.len() {
+            // Trailing parameters left to their defaults (`q.put(item)`):
+            // the defaults follow the arguments, as binding would put them.
+            let defaults = &f.defaults[f.defaults.len() - (argcount - nargs)..];
+            self.stack.extend(defaults.iter().cloned());
+        } else if !(simple && nargs == argcount) {
             self.bind_on_stack(&f, astart, kwnames)?;
         }
         if self.depth >= self.interp.recursion_limit() {
