@@ -24,6 +24,7 @@ pub mod hmac;
 pub mod math;
 pub mod os;
 pub mod random;
+pub mod re_engine;
 pub mod sys;
 pub mod thread;
 pub mod time;
@@ -42,6 +43,7 @@ pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
         "traceback" => traceback::make(vm),
         "hashlib" => hashlib::make(vm),
         "hmac" => hmac::make(vm),
+        "_re" => re_engine::make(vm),
         _ => return None,
     })
 }
@@ -105,6 +107,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "numbers" => include_str!("py/numbers.py"),
         "fractions" => include_str!("py/fractions.py"),
         "statistics" => include_str!("py/statistics.py"),
+        "re" => include_str!("py/re.py"),
         _ => return None,
     })
 }
