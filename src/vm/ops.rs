@@ -610,6 +610,9 @@ fn attr_error(msg: String, obj: &Value, name: &str) -> PyErr {
 /// "'T' object has no attribute 'name'" in the wording for `obj`'s kind.
 fn no_attribute_message(obj: &Value, name: &str) -> String {
     match obj {
+        // A getset on `type` that raises with the bare name when the class
+        // is no ABC.
+        Value::Class(_) if name == "__abstractmethods__" => name.to_string(),
         Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
         Value::Module(m) => format!("module '{}' has no attribute '{name}'", m.name),
         Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
