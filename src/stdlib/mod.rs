@@ -108,6 +108,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "fractions" => include_str!("py/fractions.py"),
         "statistics" => include_str!("py/statistics.py"),
         "re" => include_str!("py/re.py"),
+        "datetime" => include_str!("py/datetime.py"),
         _ => return None,
     })
 }
