@@ -73,6 +73,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "abc"
             | "atexit"
             | "_exceptiongroup"
+            | "datetime"
     )
 }
 
