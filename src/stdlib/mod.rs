@@ -110,6 +110,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "statistics" => include_str!("py/statistics.py"),
         "re" => include_str!("py/re.py"),
         "datetime" => include_str!("py/datetime.py"),
+        "textwrap" => include_str!("py/textwrap.py"),
         _ => return None,
     })
 }
