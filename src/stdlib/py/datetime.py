@@ -288,6 +288,19 @@ def _parse(string, fmt):
     return year, month, day, hour, fields['M'], fields['S'], fields['f']
 
 
+def _time_strptime(data_string, format='%a %b %d %H:%M:%S %Y'):
+    """`time.strptime`: the fields as a struct_time."""
+    # CPython's _strptime counts from 0 and shows the class itself.
+    for n, value in enumerate((data_string, format)):
+        if not isinstance(value, str):
+            raise TypeError('strptime() argument %d must be str, not %s'
+                            % (n, type(value)))
+    y, m, d, hh, mm, ss, _ = _parse(data_string, format)
+    n = _ymd2ord(y, m, d)
+    return _time.struct_time((y, m, d, hh, mm, ss, (n + 6) % 7,
+                              n - _days_before_year(y), -1))
+
+
 # ---------------------------------------------------------------------------
 
 class _field:
