@@ -111,6 +111,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "re" => include_str!("py/re.py"),
         "datetime" => include_str!("py/datetime.py"),
         "textwrap" => include_str!("py/textwrap.py"),
+        "pprint" => include_str!("py/pprint.py"),
         _ => return None,
     })
 }
