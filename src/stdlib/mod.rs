@@ -112,6 +112,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "datetime" => include_str!("py/datetime.py"),
         "textwrap" => include_str!("py/textwrap.py"),
         "pprint" => include_str!("py/pprint.py"),
+        "csv" => include_str!("py/csv.py"),
         _ => return None,
     })
 }
