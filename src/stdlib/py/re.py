@@ -81,7 +81,107 @@ class error(Exception):
         self.msg = msg
         self.pattern = pattern
         self.pos = pos
+        if pattern is not None and pos is not None:
+            msg = '%s at position %d' % (msg, pos)
+            self.lineno = pattern.count('\n', 0, pos) + 1
+            self.colno = pos - pattern.rfind('\n', 0, pos)
+            if '\n' in pattern:
+                msg = '%s (line %d, column %d)' % (msg, self.lineno, self.colno)
+        else:
+            self.lineno = self.colno = None
         super().__init__(msg)
+
+
+def _quantifier_len(p, i):
+    """The length of a `{m,n}` quantifier at p[i], or 0 for a literal `{`."""
+    close = p.find('}', i)
+    if close < 0:
+        return 0
+    lo, sep, hi = p[i + 1:close].partition(',')
+    if not (lo.isdigit() or (sep and not lo)) or (hi and not hi.isdigit()):
+        return 0
+    return close + 1 - i
+
+
+def _check_syntax(p):
+    """Raise CPython's error (message and position) for the common
+    mistakes: unbalanced parentheses, an unterminated set, a repeat of
+    nothing or of a repeat."""
+    opened = []
+    i = 0
+    n = len(p)
+    can_repeat = False
+    # 0: no quantifier just before; 1: one; 2: one with its ? or + modifier.
+    repeated = 0
+    while i < n:
+        c = p[i]
+        if c == '\\':
+            i += 2
+            can_repeat, repeated = True, 0
+            continue
+        if c == '[':
+            start = i
+            i += 1
+            if i < n and p[i] == '^':
+                i += 1
+            if i < n and p[i] == ']':
+                i += 1
+            while i < n and p[i] != ']':
+                i += 2 if p[i] == '\\' else 1
+            if i >= n:
+                raise error('unterminated character set', p, start)
+            i += 1
+            can_repeat, repeated = True, 0
+            continue
+        if c == '(':
+            if p.startswith('(?', i) and i + 2 >= n:
+                raise error('unexpected end of pattern', p, i + 2)
+            flags = i + 2
+            while flags < n and p[flags].isalpha() or p[flags:flags + 1] == '-':
+                flags += 1
+            if p.startswith('(?', i) and flags < n and p[flags] == ')' and flags > i + 2:
+                i = flags + 1
+                continue
+            if p.startswith('(?#', i):
+                close = p.find(')', i)
+                i = n if close < 0 else close + 1
+                continue
+            opened.append(i)
+            if p.startswith('(?P<', i):
+                close = p.find('>', i)
+                i = n if close < 0 else close + 1
+            elif p.startswith(('(?<=', '(?<!'), i):
+                i += 4
+            elif p.startswith(('(?:', '(?=', '(?!'), i):
+                i += 3
+            else:
+                i += 1
+            can_repeat, repeated = False, 0
+            continue
+        if c == ')':
+            if not opened:
+                raise error('unbalanced parenthesis', p, i)
+            opened.pop()
+            i += 1
+            can_repeat, repeated = True, 0
+            continue
+        length = 1 if c in '*+?' else _quantifier_len(p, i) if c == '{' else 0
+        if length:
+            if repeated == 1 and length == 1 and c in '?+':
+                repeated = 2
+            elif repeated:
+                raise error('multiple repeat', p, i)
+            elif not can_repeat:
+                raise error('nothing to repeat', p, i)
+            else:
+                repeated = 1
+            i += length
+            continue
+        can_repeat = c not in '|^$'
+        repeated = 0
+        i += 1
+    if opened:
+        raise error('missing ), unterminated subpattern', p, opened[-1])
 
 
 def _check_string(string):
@@ -95,6 +195,10 @@ class Pattern:
 
     def __init__(self, pattern, flags):
         flags = int(flags)
+        # Verbose patterns may hold anything in their comments.
+        leading = pattern[2:pattern.find(')')] if pattern.startswith('(?') else ''
+        if not flags & VERBOSE and not (leading.isalpha() and 'x' in leading):
+            _check_syntax(pattern)
         try:
             self._engine = _re.compile(pattern, flags)
         except ValueError as e:
