@@ -113,6 +113,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "textwrap" => include_str!("py/textwrap.py"),
         "pprint" => include_str!("py/pprint.py"),
         "csv" => include_str!("py/csv.py"),
+        "calendar" => include_str!("py/calendar.py"),
         _ => return None,
     })
 }
