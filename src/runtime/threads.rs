@@ -130,7 +130,11 @@ fn run_thread(
 fn report_unraisable(vm: &mut Vm, func: &Value, err: &PyErr) {
     let what = vm.repr(func).unwrap_or_else(|_| "<object>".to_string());
     let mut text = format!("Exception ignored in thread started by: {what}\n");
-    text.push_str(&crate::stdlib::traceback::format_exception(vm, err));
+    text.push_str(&crate::vm::traceback::format_exception(
+        vm,
+        err,
+        crate::vm::traceback::Printer::Interpreter,
+    ));
     vm.interp.write_stderr(&text);
 }
 

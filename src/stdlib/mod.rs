@@ -23,6 +23,7 @@ pub mod hmac;
 pub mod math;
 pub mod os;
 pub mod random;
+pub mod re_engine;
 pub mod sys;
 pub mod thread;
 pub mod time;
@@ -41,6 +42,7 @@ pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
         "traceback" => traceback::make(vm),
         "hashlib" => hashlib::make(vm),
         "hmac" => hmac::make(vm),
+        "_re" => re_engine::make(vm),
         _ => return None,
     })
 }
@@ -70,6 +72,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "abc"
             | "atexit"
             | "_exceptiongroup"
+            | "datetime"
     )
 }
 
@@ -104,6 +107,12 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "numbers" => include_str!("py/numbers.py"),
         "fractions" => include_str!("py/fractions.py"),
         "statistics" => include_str!("py/statistics.py"),
+        "re" => include_str!("py/re.py"),
+        "datetime" => include_str!("py/datetime.py"),
+        "textwrap" => include_str!("py/textwrap.py"),
+        "pprint" => include_str!("py/pprint.py"),
+        "csv" => include_str!("py/csv.py"),
+        "calendar" => include_str!("py/calendar.py"),
         _ => return None,
     })
 }

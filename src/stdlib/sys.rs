@@ -534,7 +534,11 @@ fn excepthook(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("excepthook", args, 3, 3)?;
     if let Value::Instance(i) = &args[1] {
         let err = PyErr { exc: i.clone() };
-        let text = crate::stdlib::traceback::format_exception(vm, &err);
+        let text = crate::vm::traceback::format_exception(
+            vm,
+            &err,
+            crate::vm::traceback::Printer::Interpreter,
+        );
         vm.interp.write_stderr(&text);
     }
     Ok(Value::None)

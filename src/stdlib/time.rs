@@ -653,6 +653,14 @@ fn format_tm_arg(args: &[Value], i: usize, func: &str) -> PyResult<Tm> {
     }
 }
 
+/// `time.strptime(string, format)`: parsed by the `datetime` module's
+/// parser (CPython's, too, is written in the language: `_strptime`).
+fn strptime_fn(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
+    let module = vm.import("datetime")?;
+    let parse = vm.get_attr(&module, "_time_strptime")?;
+    vm.call(&parse, args, kw)
+}
+
 fn strftime_fn(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("strftime", args, 1, 2)?;
     let Value::Str(fmt) = &args[0] else {
@@ -720,6 +728,7 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("localtime", localtime),
             ("mktime", mktime),
             ("strftime", strftime_fn),
+            ("strptime", strptime_fn),
             ("asctime", asctime),
             ("ctime", ctime),
         ],

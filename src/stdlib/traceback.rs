@@ -7,11 +7,13 @@ use std::sync::Arc;
 use crate::stdlib::{add_functions, arg, check_args, new_module, type_name};
 use crate::vm::error::{PyErr, PyResult};
 use crate::vm::interp::Vm;
+use crate::vm::traceback::Printer;
 use crate::vm::value::{InstanceBase, Kwargs, Module, TraceEntry, Value};
 
-/// The full report for `err`, chained causes and contexts first, as CPython prints it.
+/// The full report for `err`, chained causes and contexts first, as the
+/// `traceback` module formats it.
 pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
-    crate::vm::traceback::format_exception(vm, err)
+    crate::vm::traceback::format_exception(vm, err, Printer::Module)
 }
 
 fn format_chain(vm: &mut Vm, err: &PyErr, chain: bool) -> String {
@@ -23,7 +25,7 @@ fn format_chain(vm: &mut Vm, err: &PyErr, chain: bool) -> String {
         let entries = data.traceback.lock().clone();
         if !entries.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
-            crate::vm::traceback::format_traceback(vm, &entries, &mut out);
+            crate::vm::traceback::format_traceback(vm, &entries, Printer::Module, &mut out);
         }
     }
     out.push_str(&format_only(vm, err));
@@ -196,7 +198,7 @@ fn format_tb(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_args("format_tb", args, 1, 2)?;
     let entries = tb_entries(args, kw)?;
     let mut text = String::new();
-    crate::vm::traceback::format_traceback(vm, &entries, &mut text);
+    crate::vm::traceback::format_traceback(vm, &entries, Printer::Module, &mut text);
     Ok(as_lines(&text))
 }
 
@@ -205,7 +207,7 @@ fn print_tb(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_args("print_tb", args, 1, 3)?;
     let entries = tb_entries(args, kw)?;
     let mut text = String::new();
-    crate::vm::traceback::format_traceback(vm, &entries, &mut text);
+    crate::vm::traceback::format_traceback(vm, &entries, Printer::Module, &mut text);
     write_to(vm, arg(args, kw, 2, "file"), &text)?;
     Ok(Value::None)
 }

@@ -641,9 +641,13 @@ fn budget_for(stack_size: usize) -> usize {
 pub fn type_name(v: &Value) -> Arc<str> {
     let c = types().class_of(v);
     // CPython's `types.UnionType` and `types.GenericAlias` carry their
-    // module in the name their messages use.
+    // module in the name their messages use, as do the `datetime` classes
+    // (C types there, in-language here).
     if &*c.module == "types" && c.layout == crate::vm::value::Layout::Other {
         return format!("types.{}", c.name).into();
+    }
+    if &*c.module == "datetime" {
+        return format!("datetime.{}", c.name).into();
     }
     c.name.get()
 }

@@ -598,6 +598,16 @@ fn native_of_base(owner: &Arc<Class>, inst: &Instance) -> bool {
     builtin_base(inst).is_some_and(|b| Arc::ptr_eq(types().class_of(&b), owner))
 }
 
+/// A tuple of names, as code objects' `co_varnames` and friends give them;
+/// `sorted` for cell and free variables, which CPython numbers by name.
+fn name_tuple(names: &[Arc<str>], sorted: bool) -> Value {
+    let mut names: Vec<&Arc<str>> = names.iter().collect();
+    if sorted {
+        names.sort();
+    }
+    Value::tuple(names.into_iter().map(|n| Value::str(n)).collect())
+}
+
 fn attr_error(msg: String, obj: &Value, name: &str) -> PyErr {
     let e = PyErr::attribute_error(msg);
     let mut attrs = e.exc.attrs.lock();
@@ -610,6 +620,9 @@ fn attr_error(msg: String, obj: &Value, name: &str) -> PyErr {
 /// "'T' object has no attribute 'name'" in the wording for `obj`'s kind.
 fn no_attribute_message(obj: &Value, name: &str) -> String {
     match obj {
+        // A getset on `type` that raises with the bare name when the class
+        // is no ABC.
+        Value::Class(_) if name == "__abstractmethods__" => name.to_string(),
         Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
         Value::Module(m) => format!("module '{}' has no attribute '{name}'", m.name),
         Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
@@ -3041,6 +3054,16 @@ impl Vm {
             (ObjKind::Code(c), "co_filename") => Some(Value::str(&c.code.filename)),
             (ObjKind::Code(c), "co_firstlineno") => Some(Value::Int(c.code.first_line as i64)),
             (ObjKind::Code(c), "co_argcount") => Some(Value::Int(c.code.argcount as i64)),
+            (ObjKind::Code(c), "co_posonlyargcount") => {
+                Some(Value::Int(c.code.posonlyargcount as i64))
+            }
+            (ObjKind::Code(c), "co_kwonlyargcount") => {
+                Some(Value::Int(c.code.kwonlyargcount as i64))
+            }
+            (ObjKind::Code(c), "co_nlocals") => Some(Value::Int(c.code.varnames.len() as i64)),
+            (ObjKind::Code(c), "co_varnames") => Some(name_tuple(&c.code.varnames, false)),
+            (ObjKind::Code(c), "co_cellvars") => Some(name_tuple(&c.code.cellvars, true)),
+            (ObjKind::Code(c), "co_freevars") => Some(name_tuple(&c.code.freevars, true)),
             (ObjKind::Super { .. }, _) if name != "__class__" => {
                 return crate::vm::class::super_lookup(self, o, name);
             }

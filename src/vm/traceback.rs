@@ -17,10 +17,26 @@ const RECURSIVE_CUTOFF: usize = 3;
 /// CPython's default `sys.tracebacklimit` for the C printer.
 const TRACEBACK_LIMIT: usize = 1000;
 
-/// The whole report for an uncaught exception, as `sys.excepthook` prints it.
-pub fn format_exception(vm: &mut Vm, err: &PyErr) -> String {
+/// Which of CPython's two traceback printers to imitate. They differ in
+/// one detail: the interpreter's C printer constant-folds a failing
+/// expression before placing its `~`/`^` anchors; the `traceback` module
+/// does not.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub enum Printer {
+    /// Uncaught exceptions, `sys.excepthook`, thread and unraisable hooks.
+    #[default]
+    Interpreter,
+    /// The `traceback` module's functions.
+    Module,
+}
+
+/// The whole report for an uncaught exception, as `printer` prints it.
+pub fn format_exception(vm: &mut Vm, err: &PyErr, printer: Printer) -> String {
     let mut out = String::new();
-    let mut ctx = GroupContext::default();
+    let mut ctx = GroupContext {
+        printer,
+        ..GroupContext::default()
+    };
     format_chain(vm, &err.exc, &mut ctx, &mut out);
     out
 }
@@ -38,6 +54,7 @@ struct GroupContext {
     need_close: bool,
     /// Exceptions already printed, so that cycles end.
     seen: HashSet<usize>,
+    printer: Printer,
 }
 
 impl GroupContext {
@@ -93,7 +110,7 @@ fn format_chain(vm: &mut Vm, exc: &Brc<Instance>, ctx: &mut GroupContext, out: &
             Some(members) => format_group(vm, &chain[i].0, &members, ctx, out),
             None => {
                 let mut text = String::new();
-                format_single(vm, &chain[i].0, &mut text);
+                format_single(vm, &chain[i].0, ctx.printer, &mut text);
                 ctx.emit(&text, '|', out);
             }
         }
@@ -135,7 +152,7 @@ fn format_group(
                 out,
             );
             let mut text = String::new();
-            format_traceback(vm, &tb, &mut text);
+            format_traceback(vm, &tb, ctx.printer, &mut text);
             ctx.emit(&text, '|', out);
         }
     }
@@ -183,12 +200,12 @@ fn format_group(
 
 /// Print an uncaught exception to stderr (stdout is flushed first).
 pub fn print_exception(vm: &mut Vm, err: &PyErr) {
-    let text = format_exception(vm, err);
+    let text = format_exception(vm, err, Printer::Interpreter);
     vm.interp.write_stderr(&text);
 }
 
 /// The traceback lines (`  File ...` and source) of one exception.
-pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], out: &mut String) {
+pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], printer: Printer, out: &mut String) {
     let skip = entries.len().saturating_sub(TRACEBACK_LIMIT);
     let mut last: Option<(&str, u32, &str)> = None;
     let mut count = 0usize;
@@ -221,7 +238,8 @@ pub fn format_traceback(vm: &Vm, entries: &[TraceEntry], out: &mut String) {
                 out.push_str(stripped);
                 out.push('\n');
                 if let Some((start, end, multiline)) = entry_columns(vm, e) {
-                    if let Some(carets) = caret_line(&src, start, end, multiline) {
+                    let fold = printer == Printer::Interpreter;
+                    if let Some(carets) = caret_line(&src, start, end, multiline, fold) {
                         out.push_str(&carets);
                     }
                 }
@@ -259,8 +277,15 @@ fn entry_columns(vm: &Vm, e: &TraceEntry) -> Option<(usize, usize, bool)> {
 /// CPython 3.11's caret line under a traceback's source line: `^` under
 /// the failing expression, or `~` for the operands and `^` for the
 /// operator of a binary operation (`~^^^^` for a subscript). None when the
-/// expression is the whole line.
-pub fn caret_line(line: &str, start: usize, end: usize, multiline: bool) -> Option<String> {
+/// expression is the whole line. `fold`: constant-fold the expression
+/// first, as the interpreter's printer does.
+pub fn caret_line(
+    line: &str,
+    start: usize,
+    end: usize,
+    multiline: bool,
+    fold: bool,
+) -> Option<String> {
     let chars: Vec<char> = line.chars().collect();
     let indent = chars
         .iter()
@@ -277,7 +302,7 @@ pub fn caret_line(line: &str, start: usize, end: usize, multiline: bool) -> Opti
             .unwrap_or(end);
     } else {
         let segment: String = chars[start..end].iter().collect();
-        anchors = binary_anchors(&segment).map(|(l, r)| (l + start, r + start));
+        anchors = binary_anchors(&segment, fold).map(|(l, r)| (l + start, r + start));
     }
     let stripped_len = chars.len() - indent;
     if end - start == stripped_len && anchors.is_none() {
@@ -302,7 +327,7 @@ pub fn caret_line(line: &str, start: usize, end: usize, multiline: bool) -> Opti
 
 /// For a segment that parses as a binary operation or a subscript, the
 /// character range of the operator (or of `[index]`).
-fn binary_anchors(segment: &str) -> Option<(usize, usize)> {
+fn binary_anchors(segment: &str, fold: bool) -> Option<(usize, usize)> {
     use crate::syntax::ast::{ExprKind, StmtKind};
     let module = crate::syntax::parse_module(segment).ok()?;
     let [stmt] = module.body.as_slice() else {
@@ -339,6 +364,13 @@ fn binary_anchors(segment: &str) -> Option<(usize, usize)> {
             }
             None
         }
+        // The interpreter's printer runs CPython's AST optimizer over the
+        // segment first, and a constant subscript that folds has no anchors
+        // left (the segment parses in load context, so `"abc"[1] = x`
+        // folds too).
+        ExprKind::Subscript { value, index } if fold && constant_subscript_folds(value, index) => {
+            None
+        }
         ExprKind::Subscript { value, index } => {
             let mut l = col(value.span.end);
             let mut r = col(index.span.end) + 1;
@@ -355,6 +387,52 @@ fn binary_anchors(segment: &str) -> Option<(usize, usize)> {
         }
         _ => None,
     }
+}
+
+/// Whether CPython's constant folding turns `value[index]` into a constant:
+/// a str, bytes or constant tuple indexed in range by an int literal.
+fn constant_subscript_folds(
+    value: &crate::syntax::ast::Expr,
+    index: &crate::syntax::ast::Expr,
+) -> bool {
+    use crate::syntax::ast::{Constant, Expr, ExprKind, UnaryOp};
+    fn is_constant(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Constant(_) => true,
+            ExprKind::Tuple(items) => items.iter().all(is_constant),
+            ExprKind::UnaryOp {
+                op: UnaryOp::Neg | UnaryOp::Pos | UnaryOp::Invert,
+                operand,
+            } => {
+                matches!(
+                    operand.kind,
+                    ExprKind::Constant(Constant::Int(_) | Constant::Float(_))
+                )
+            }
+            _ => false,
+        }
+    }
+    let len = match &value.kind {
+        ExprKind::Constant(Constant::Str(s)) => s.chars().count(),
+        ExprKind::Constant(Constant::Bytes(b)) => b.len(),
+        ExprKind::Tuple(items) if items.iter().all(is_constant) => items.len(),
+        _ => return false,
+    };
+    let i = match &index.kind {
+        ExprKind::Constant(Constant::Int(i)) => *i,
+        ExprKind::Constant(Constant::True) => 1,
+        ExprKind::Constant(Constant::False) => 0,
+        ExprKind::UnaryOp {
+            op: UnaryOp::Neg,
+            operand,
+        } => match operand.kind {
+            ExprKind::Constant(Constant::Int(i)) => i.wrapping_neg(),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let len = i64::try_from(len).unwrap_or(i64::MAX);
+    (-len..len).contains(&i)
 }
 
 fn repeated(out: &mut String, count: usize) {
@@ -381,17 +459,17 @@ pub fn exception_type_name(exc: &Instance) -> String {
 /// unraisable hook prints (e.g. for an error while finalizing a generator).
 pub fn format_unraisable(vm: &mut Vm, err: &PyErr) -> String {
     let mut out = String::new();
-    format_single(vm, &err.exc, &mut out);
+    format_single(vm, &err.exc, Printer::Interpreter, &mut out);
     out
 }
 
-fn format_single(vm: &mut Vm, exc: &Brc<Instance>, out: &mut String) {
+fn format_single(vm: &mut Vm, exc: &Brc<Instance>, printer: Printer, out: &mut String) {
     fill_derived_attrs(exc);
     if let InstanceBase::Exception(d) = &exc.base {
         let tb = d.traceback.lock().clone();
         if !tb.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
-            format_traceback(vm, &tb, out);
+            format_traceback(vm, &tb, printer, out);
         }
     }
     out.push_str(&format_exception_only(vm, exc));

@@ -68,9 +68,23 @@ def _checked_new(cls, *args, **kwargs):
     return object.__new__(cls)
 
 
+def _abstract_set(cls, namespace, bases):
+    """CPython's `__abstractmethods__`: the namespace's abstract methods and
+    the bases' ones that cls still leaves abstract."""
+    names = {name for name, value in namespace.items() if _is_abstract(value)}
+    for base in bases:
+        for name in getattr(base, '__abstractmethods__', ()):
+            if _is_abstract(getattr(cls, name, None)):
+                names.add(name)
+    return frozenset(names)
+
+
 def update_abstractmethods(cls):
     """Recompute the abstract methods of cls (after adding methods to it)."""
     _abstracts.pop(cls, None)
+    if hasattr(cls, '__abstractmethods__'):
+        cls.__abstractmethods__ = _abstract_set(cls, dict(cls.__dict__),
+                                                cls.__bases__)
     return cls
 
 
@@ -196,7 +210,9 @@ class ABCMeta(type):
         namespace.setdefault('_abc_impl', _hooks)
         if not _HAS_METACLASSES:
             namespace.setdefault('register', classmethod(_register))
-        return super().__new__(mcls, name, bases, namespace, **kwargs)
+        cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        cls.__abstractmethods__ = _abstract_set(cls, namespace, bases)
+        return cls
 
     def register(cls, subclass):
         """Register a virtual subclass of an ABC; returns the subclass."""
