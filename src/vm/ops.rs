@@ -358,6 +358,27 @@ pub(crate) fn plain_method(obj: &Value, name: &str) -> Value {
     f
 }
 
+/// The getter of a property `name` of `inst`'s class when reading it is
+/// nothing but calling that getter on `inst`: a plain one-parameter
+/// function, no `__getattribute__` hook, and no `__getattr__` that an
+/// AttributeError from the getter would fall back to. `Null` otherwise.
+pub(crate) fn plain_property_getter(inst: &Instance, name: &str) -> Value {
+    let cls = &inst.class;
+    if class_flags(cls) & CUSTOM_GETATTRIBUTE != 0 || !class_lacks(cls, "__getattr__") {
+        return Value::Null;
+    }
+    with_class_attr(cls, name, |v, _| match v {
+        Some(Value::Object(o)) => match &o.kind {
+            ObjKind::Property {
+                fget: f @ Value::Function(func),
+                ..
+            } if func.code.plain_arity == 1 => f.clone(),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    })
+}
+
 /// `a + b` for two strs.
 fn concat_str(a: &Value, x: &PyStr, b: &Value, y: &PyStr) -> PyResult<Value> {
     let ascii = x.ascii && y.ascii;

@@ -648,7 +648,11 @@ impl Vm {
                     }
                     Instr::LoadAttr(i) => {
                         let name = &code.names[i as usize];
-                        if !self.load_attr_cached(site(instrs, cur), name) {
+                        let s = site(instrs, cur);
+                        if !self.load_attr_cached(s, name) {
+                            if self.property_frame(s, name) {
+                                continue 'frame;
+                            }
                             self.load_attr_top(name.as_str())?;
                         }
                     }
@@ -1537,6 +1541,27 @@ impl Vm {
         }
         self.enter_frame(Frame::plain(f, astart as u32, fpos as u32, nlocals as u32));
         true
+    }
+
+    /// `LoadAttr` of a property whose getter is a plain function (see
+    /// `ops::plain_property_getter`): `[obj]` becomes `[getter, obj]` and
+    /// the getter's frame runs here, as a call would, instead of in a
+    /// nested dispatch loop. `false` (the stack as it was) otherwise.
+    fn property_frame(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+        let Some(getter) = self.property_getter_cached(site, name) else {
+            return false;
+        };
+        let top = self.stack.len() - 1;
+        let obj = std::mem::replace(&mut self.stack[top], getter);
+        push_value(&mut self.stack, obj);
+        if self.plain_call(top, top + 1) {
+            return true;
+        }
+        // At the recursion limit: the general path raises.
+        if let Some(obj) = self.stack.pop() {
+            self.stack[top] = obj;
+        }
+        false
     }
 
     /// Make `callee` the running frame, its caller moved onto the frame stack.

@@ -42,6 +42,8 @@ enum Kind {
     /// How instantiating the class runs (`Construct`, in `method`: a script
     /// `__init__`, a native `__new__` or `Null`). Keyed by the class.
     Init,
+    /// `obj.name` calls the property getter `method` on `obj`.
+    Property,
 }
 
 struct Entry {
@@ -459,6 +461,43 @@ impl Vm {
         let obj = std::mem::replace(&mut self.stack[top], f);
         crate::vm::interp::run::push_value(&mut self.stack, obj);
         true
+    }
+
+    /// The getter to call for `LoadAttr` at `site` on the instance on top of
+    /// the stack when the attribute is a property that
+    /// `ops::plain_property_getter` accepts.
+    #[inline]
+    pub(crate) fn property_getter_cached(
+        &mut self,
+        site: usize,
+        name: &Arc<PyStr>,
+    ) -> Option<Value> {
+        let epoch = ops::class_epoch();
+        let Some(Value::Instance(inst)) = self.stack.last() else {
+            return None;
+        };
+        let (i, hit) = self.site_cache.way(site, |e| {
+            e.matches(&inst.class, name, Kind::Property, epoch)
+        });
+        let entry = &mut self.site_cache.entries[i];
+        if let (true, Some(e)) = (hit, &entry) {
+            return Some(e.method.clone());
+        }
+        let f = ops::plain_property_getter(inst, name.as_str());
+        if f.is_null() {
+            return None;
+        }
+        *entry = Some(Entry {
+            class: inst.class.clone(),
+            name: Some(name.clone()),
+            epoch,
+            kind: Kind::Property,
+            hint: 0,
+            key: ops::intern_key(name.as_str()),
+            bit: 0,
+            method: f.clone(),
+        });
+        Some(f)
     }
 
     /// How to instantiate `class` (see [`Construct`]), cached per class.
