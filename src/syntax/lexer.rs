@@ -798,10 +798,11 @@ impl<'s> Lexer<'s> {
             RawError::Invalid => {
                 let c = self.src[start..].chars().next().unwrap_or(' ');
                 if c == '\\' {
+                    // CPython points at the character after the backslash.
                     return self.err(
                         "unexpected character after line continuation character",
-                        start,
-                        end,
+                        start + 1,
+                        start + 1,
                     );
                 }
                 if !c.is_ascii() {
@@ -912,10 +913,11 @@ impl<'s> Lexer<'s> {
             Raw::Backslash if end == self.src.len() => {
                 Err(self.err("unexpected EOF while parsing", end, end))
             }
+            // CPython points at the character after the backslash.
             Raw::Backslash => Err(self.err(
                 "unexpected character after line continuation character",
-                start,
-                end,
+                start + 1,
+                start + 1,
             )),
             Raw::LPar | Raw::LSqb | Raw::LBrace => {
                 if self.brackets.len() >= MAX_BRACKET_DEPTH {

@@ -75,6 +75,11 @@ pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
     let ctx = ParseCtx::new(Rc::from(source));
     let mut lexer = Lexer::new(source, Mode::Module);
     let result = grammar::TopParser::new().parse(&ctx, &mut lexer);
+    if result.is_ok() {
+        if let Some(e) = ctx.too_deep.borrow_mut().take() {
+            return Err(e);
+        }
+    }
     match result {
         Ok(Top::Module(body)) => {
             let module = Module { body };
@@ -626,16 +631,92 @@ fn comma_hint(history: &[Spanned], idx: usize) -> Option<SyntaxError> {
     if depth <= 0 {
         return None;
     }
-    // CPython does not suggest a comma for `name "string"` (string prefixes).
-    if matches!(prev, Tok::Name(_)) && matches!(tok, Tok::Str(_)) {
-        return None;
+    let start = disjunction_start(history, idx - 1)?;
+    // CPython does not suggest a comma for an expression starting with
+    // `name "string"` (string prefixes) or with a soft keyword.
+    match (&history[start].1, &history[start + 1].1) {
+        (Tok::Name(_), Tok::Str(_)) | (Tok::Match | Tok::Case, _) => return None,
+        (Tok::Name(n), _) if matches!(&**n, "match" | "case" | "_") => return None,
+        _ => {}
     }
-    let start = primary_start(history, idx - 1);
     Some(SyntaxError::new(
         SyntaxErrorKind::SyntaxError,
         "invalid syntax. Perhaps you forgot a comma?",
         Span::new(history[start].0, *end),
     ))
+}
+
+/// Walk back from the last token of an operand to the first of the whole
+/// `or`/`and`/`not`/comparison/arithmetic expression holding it, which
+/// CPython's hint spans. None where CPython gives no hint: the operand ends
+/// a lambda, a dict value, a comprehension's iterable or an `else` branch.
+fn disjunction_start(history: &[Spanned], last: usize) -> Option<usize> {
+    let mut i = primary_start(history, last);
+    loop {
+        let Some(j) = i.checked_sub(1) else {
+            return Some(i);
+        };
+        let left_ends_expr = |k: usize| k > 0 && history[k - 1].1.ends_expr();
+        match &history[j].1 {
+            // Unary operators (binary when an operand precedes them).
+            Tok::Minus | Tok::Plus | Tok::Tilde if !left_ends_expr(j) => i = j,
+            Tok::Not | Tok::Await if !left_ends_expr(j) => i = j,
+            // `not in` and `is not`.
+            Tok::In if j > 0 && history[j - 1].1 == Tok::Not && left_ends_expr(j - 1) => {
+                i = primary_start(history, j - 2)
+            }
+            Tok::Not if j > 0 && history[j - 1].1 == Tok::Is && left_ends_expr(j - 1) => {
+                i = primary_start(history, j - 2)
+            }
+            Tok::Plus
+            | Tok::Minus
+            | Tok::Star
+            | Tok::DoubleStar
+            | Tok::Slash
+            | Tok::DoubleSlash
+            | Tok::Percent
+            | Tok::At
+            | Tok::LShift
+            | Tok::RShift
+            | Tok::Amper
+            | Tok::Vbar
+            | Tok::Circumflex
+            | Tok::Less
+            | Tok::Greater
+            | Tok::LessEqual
+            | Tok::GreaterEqual
+            | Tok::EqEqual
+            | Tok::NotEqual
+            | Tok::In
+            | Tok::Is
+            | Tok::And
+            | Tok::Or
+                if left_ends_expr(j) =>
+            {
+                i = primary_start(history, j - 1)
+            }
+            Tok::Else | Tok::For | Tok::Equal => return None,
+            Tok::Colon if lambda_colon(history, j) => return None,
+            _ => return Some(i),
+        }
+    }
+}
+
+/// Is the `:` at `colon` the end of a lambda's parameters (rather than a
+/// dict entry's or a slice's)?
+fn lambda_colon(history: &[Spanned], colon: usize) -> bool {
+    let mut depth = 0;
+    for t in history[..colon].iter().rev() {
+        match t.1 {
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+            Tok::LPar | Tok::LSqb | Tok::LBrace if depth == 0 => return false,
+            Tok::LPar | Tok::LSqb | Tok::LBrace => depth -= 1,
+            Tok::Lambda if depth == 0 => return true,
+            Tok::Colon | Tok::Newline if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Walk back from the last token of a primary (`a.b(c)[d]`) to its first.
@@ -741,7 +822,7 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
 }
 
 /// PEP 263: `coding[:=]\s*([-\w.]+)` in a comment on line 1 or 2.
-fn coding_declaration(bytes: &[u8]) -> Option<String> {
+pub(crate) fn coding_declaration(bytes: &[u8]) -> Option<String> {
     for line in bytes.split(|&b| b == b'\n').take(2) {
         let text = String::from_utf8_lossy(line);
         let trimmed = text.trim_start();
@@ -1045,6 +1126,25 @@ n = not a < b <= c is not d not in e
     }
 
     #[test]
+    fn comma_hint_spans_the_expression() {
+        let span = |src: &str| {
+            let e = err(src);
+            assert_eq!(e.msg, "invalid syntax. Perhaps you forgot a comma?");
+            (e.span.start, e.span.end)
+        };
+        assert_eq!(span("f(a+b 1)\n"), (2, 7));
+        assert_eq!(span("f(not a.b < -c d)\n"), (2, 16));
+        assert_eq!(span("f(a is not b c)\n"), (2, 14));
+        assert_eq!(span("f(x, y := b c)\n"), (10, 13));
+        assert_eq!(span("{k: v w}\n"), (4, 7));
+        for src in ["f(x=c d)\n", "f(a if b else c d)\n", "[x for x in c d]\n"] {
+            assert_eq!(msg(src), "invalid syntax", "{src}");
+        }
+        assert_eq!(msg("f(lambda: c d)\n"), "invalid syntax");
+        assert_eq!(msg("f(a 'b')\n"), "invalid syntax");
+    }
+
+    #[test]
     fn generic_errors() {
         let e = err("x = 1 +\n");
         assert_eq!(e.msg, "invalid syntax");
@@ -1188,6 +1288,11 @@ n = not a < b <= c is not d not in e
                 e.msg
             );
         }
+        // A syntax error anywhere in the file wins over the depth limit.
+        let src = format!("x = {}\ny = = 1\n", vec!["1"; 5000].join("+"));
+        assert_eq!(err(&src).kind, SyntaxErrorKind::SyntaxError);
+        let src = format!("x = {}\ny = (\n", vec!["1"; 5000].join("+"));
+        assert_eq!(msg(&src), "'(' was never closed");
         // 200 brackets are fine, 201 are not.
         assert!(parse_module(&format!("x = {}{}\n", "[".repeat(200), "]".repeat(200))).is_ok());
         assert_eq!(
