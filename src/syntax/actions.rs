@@ -75,6 +75,7 @@ impl ParseCtx {
                         msg: "maximum recursion depth exceeded during compilation".into(),
                         span: e.span,
                         at_eof: false,
+                        quote: None,
                     });
                 }
                 // A shallow stand-in keeps the tree (and its recursive
@@ -207,6 +208,7 @@ pub fn user(msg: impl Into<String>, span: Span) -> PErr {
             msg: msg.into(),
             span,
             at_eof: false,
+            quote: None,
         },
     }
 }

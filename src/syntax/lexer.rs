@@ -554,6 +554,9 @@ pub struct Lexer<'s> {
     pub errored: bool,
     /// An error met while looking ahead, delivered after the pending tokens.
     deferred_error: Option<SyntaxError>,
+    /// A string literal whose escapes do not decode: CPython reports it
+    /// once the parser has read the token after the literal(s), there.
+    bad_escape: Option<SyntaxError>,
 }
 
 impl<'s> Lexer<'s> {
@@ -579,6 +582,7 @@ impl<'s> Lexer<'s> {
             line_begin: 0,
             errored: false,
             deferred_error: None,
+            bad_escape: None,
         }
     }
 
@@ -643,6 +647,7 @@ impl<'s> Lexer<'s> {
             msg: msg.into(),
             span: Span::new(start, end),
             at_eof: false,
+            quote: None,
         }
     }
 
@@ -845,6 +850,7 @@ impl<'s> Lexer<'s> {
             msg: "inconsistent use of tabs and spaces in indentation".into(),
             span: Span::new(line_start, line_start),
             at_eof: false,
+            quote: None,
         };
         let line_end = self.src[tok_start..]
             .find(['\n', '\r'])
@@ -864,6 +870,7 @@ impl<'s> Lexer<'s> {
                     // CPython's column is the start of the line.
                     span: Span::new(line_start, line_start),
                     at_eof: false,
+                    quote: None,
                 });
             }
             self.indents.push((col, alt));
@@ -880,6 +887,7 @@ impl<'s> Lexer<'s> {
                     msg: "unindent does not match any outer indentation level".into(),
                     span: Span::new(line_end, line_end),
                     at_eof: false,
+                    quote: None,
                 });
             }
             if alt != alt_top {
@@ -1071,10 +1079,21 @@ impl<'s> Lexer<'s> {
         };
         let body = &self.src[body_start..body_end];
         let value = match kind {
-            StrKind::Str => StrValue::Str(Rc::from(strings::decode_str(body, raw, body_start)?)),
-            StrKind::Bytes => {
-                StrValue::Bytes(Rc::from(strings::decode_bytes(body, raw, body_start)?))
-            }
+            StrKind::Str => match strings::decode_str(body, raw, body_start) {
+                Ok(s) => StrValue::Str(Rc::from(s)),
+                Err(e) => {
+                    self.bad_escape.get_or_insert(e);
+                    StrValue::Str(Rc::from(""))
+                }
+            },
+            // CPython underlines the whole literal.
+            StrKind::Bytes => match strings::decode_bytes(body, raw, body_start) {
+                Ok(b) => StrValue::Bytes(Rc::from(b)),
+                Err(mut e) => {
+                    e.span = Span::new(start, end);
+                    return Err(e);
+                }
+            },
             StrKind::FStr => StrValue::Pending,
         };
         Ok(Tok::Str(Rc::new(StrTok {
@@ -1093,6 +1112,25 @@ impl Iterator for Lexer<'_> {
 
     fn next(&mut self) -> Option<LexResult> {
         let mut item = self.produce();
+        if self.bad_escape.is_some() {
+            match &item {
+                Some(Ok((_, Tok::Str(_), _))) | Some(Err(_)) => {}
+                Some(Ok((start, _, end))) => {
+                    let (start, end) = (*start, *end);
+                    if let Some(mut e) = self.bad_escape.take() {
+                        e.span = Span::new(start, end.max(start + 1));
+                        item = Some(Err(e));
+                    }
+                }
+                None => {
+                    let at = self.src.len();
+                    item = self.bad_escape.take().map(|mut e| {
+                        e.span = Span::new(at, at);
+                        Err(e)
+                    });
+                }
+            }
+        }
         if let Some(Ok((start, Tok::Name(n), end))) = &item {
             if matches!(&**n, "match" | "case") && self.at_line_start() {
                 let kw = if &**n == "match" {

@@ -45,6 +45,17 @@ pub struct SyntaxError {
     /// Found at the end of the input (a block or statement left open):
     /// CPython then gives no column when it read the program from a file.
     pub at_eof: bool,
+    /// The text CPython quotes instead of the source line, with its own
+    /// columns (an f-string field is parsed as `(expression)`).
+    pub quote: Option<Box<Quote>>,
+}
+
+/// See [`SyntaxError::quote`]; columns are 1-based, in characters.
+#[derive(Clone, Debug)]
+pub struct Quote {
+    pub text: String,
+    pub offset: usize,
+    pub end_offset: usize,
 }
 
 impl SyntaxError {
@@ -54,6 +65,7 @@ impl SyntaxError {
             msg: msg.into(),
             span,
             at_eof: false,
+            quote: None,
         }
     }
 
@@ -167,8 +179,29 @@ pub fn parse_fstring_expr(ctx: &ParseCtx, start: usize, end: usize) -> Result<Ex
         }
         Err(e) => {
             let err = convert_error(&src, &mut lexer, e);
-            Err(fstring_error(err.msg, err.span))
+            let mut error = fstring_error(err.msg, err.span);
+            if let ParseError::User { error } = &mut error {
+                error.quote = Some(Box::new(field_quote(&src, start, end, err.span)));
+            }
+            Err(error)
         }
+    }
+}
+
+/// CPython 3.11 parses an f-string field as the text `(expression)` and
+/// quotes that, with columns counted in it.
+fn field_quote(src: &str, start: usize, end: usize, span: Span) -> Quote {
+    let expr = &src[start..end];
+    let col = |at: u32| {
+        let at = (at as usize).clamp(start, end);
+        src.get(start..at).map_or(0, |s| s.chars().count()) + 2
+    };
+    let offset = col(span.start);
+    let end_offset = col(span.end).max(offset + 1);
+    Quote {
+        text: format!("({expr})\n"),
+        offset,
+        end_offset,
     }
 }
 

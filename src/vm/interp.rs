@@ -601,6 +601,18 @@ impl Vm {
         let (Some(src), true) = (src, e.has_location()) else {
             return PyErr::new(kind, e.msg.clone());
         };
+        if let Some(q) = &e.quote {
+            let (lineno, _, _) = position(src, e.span.start as usize);
+            let info = Value::tuple(vec![
+                Value::str(filename),
+                Value::Int(lineno as i64),
+                Value::Int(q.offset as i64),
+                Value::str(&q.text),
+                Value::Int(lineno as i64),
+                Value::Int(q.end_offset as i64),
+            ]);
+            return PyErr::with_args(kind, vec![Value::str(&e.msg), info]);
+        }
         let (start, end) = (e.span.start as usize, e.span.end.max(e.span.start) as usize);
         let (lineno, mut offset, mut text) = position(src, start);
         let (end_lineno, mut end_offset, _) = position(src, end);
