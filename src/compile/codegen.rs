@@ -966,7 +966,12 @@ impl<'a> Compiler<'a> {
                 is_async,
             } => {
                 if *is_async {
-                    return Err(err("'async for' is not supported yet", s.span));
+                    let msg = if self.unit.flags & flags::COROUTINE == 0 {
+                        "'async for' outside async function"
+                    } else {
+                        "'async for' is not supported yet"
+                    };
+                    return Err(err(msg, s.span));
                 }
                 self.for_stmt(target, iter, body, orelse, s.span)
             }
@@ -976,7 +981,12 @@ impl<'a> Compiler<'a> {
                 is_async,
             } => {
                 if *is_async {
-                    return Err(err("'async with' is not supported yet", s.span));
+                    let msg = if self.unit.flags & flags::COROUTINE == 0 {
+                        "'async with' outside async function"
+                    } else {
+                        "'async with' is not supported yet"
+                    };
+                    return Err(err(msg, s.span));
                 }
                 // `with (a, b):` means two context managers, as in CPython 3.9+
                 // (a tuple is never one).

@@ -669,7 +669,9 @@ pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
                     let start = x.span.start as usize;
                     Span::new(start.saturating_sub(2), start)
                 }
-                ParamItem::Slash(s) | ParamItem::Star(_, s) => *s,
+                // CPython points at the `*` (one caret).
+                ParamItem::Star(_, s) => Span::new(s.start as usize, s.start as usize + 1),
+                ParamItem::Slash(s) => *s,
             };
             return Err(user("arguments cannot follow var-keyword argument", span));
         }

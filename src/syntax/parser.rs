@@ -296,6 +296,9 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             {
                 return SyntaxError::new(SyntaxErrorKind::SyntaxError, "expected ':'", span);
             }
+            if let Some(e) = fstring_error_before(src, &lexer.history, idx) {
+                return e;
+            }
             if let Some(e) = special_error(src, lexer, idx, &expected) {
                 return e;
             }
@@ -341,6 +344,60 @@ fn eof_error(src: &str, lexer: &Lexer, location: usize, expected: &[String]) -> 
         "invalid syntax",
         Span::new(location, location),
     )
+}
+
+/// CPython splits an f-string when the parser has read the token after the
+/// literals, before it finds that token unexpected: an error inside an
+/// f-string just before the failing token wins (`f'{'a'}'`).
+fn fstring_error_before(src: &str, history: &[Spanned], idx: usize) -> Option<SyntaxError> {
+    let first = history[..idx]
+        .iter()
+        .rposition(|t| !matches!(t.1, Tok::Str(_)))
+        .map_or(0, |i| i + 1);
+    let group = &history[first..idx];
+    let group_end = group.last()?.2;
+    let ctx = ParseCtx::new(Rc::from(src));
+    for t in group {
+        if let Tok::Str(s) = &t.1 {
+            if s.kind == crate::syntax::lexer::StrKind::FStr {
+                if let Err(ParseError::User { mut error }) =
+                    crate::syntax::fstring::parse(&ctx, s, group_end)
+                {
+                    // CPython underlines that token (the last one read).
+                    if error.quote.is_none() {
+                        let (l, _, r) = &history[idx];
+                        error.span = Span::new(*l, (*r).max(l + 1));
+                    }
+                    return Some(error);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// For `(` at `open` holding only names and commas (`(a, b)`), the offset
+/// just past its `)`.
+fn parenthesized_names(src: &str, open: usize) -> Option<usize> {
+    let rest = src.get(open + 1..)?;
+    let close = rest.find(')')?;
+    let inner = &rest[..close];
+    let mut names = 0;
+    for (i, part) in inner.split(',').enumerate() {
+        let part = part.trim_matches([' ', '\t']);
+        let is_name = part
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_alphanumeric() || c == '_');
+        match (is_name, part.is_empty()) {
+            (true, _) => names += 1,
+            // One trailing comma.
+            (false, true) if i > 0 && i == inner.split(',').count() - 1 => {}
+            _ => return None,
+        }
+    }
+    (names > 0).then_some(open + 1 + close + 1)
 }
 
 /// CPython's targeted messages for common mistakes (its `invalid_*`
@@ -484,6 +541,32 @@ fn special_error(
         Some(Tok::Async) => h.get(start + 1).map(|t| &t.1) == Some(&Tok::Def),
         _ => false,
     };
+    // `1 <> 2`: CPython's tokenizer reads `<>` as one (rejected) operator.
+    if tok == Tok::Greater && prev == Some(Tok::Less) && h[idx - 1].2 == l {
+        return err("invalid syntax", h[idx - 1].0, r);
+    }
+    // `def f() -> :`: the return annotation is missing, so the colon is
+    // expected where the arrow is.
+    if is_def && prev == Some(Tok::Arrow) && lexer.brackets.is_empty() {
+        let arrow = &h[idx - 1];
+        return err("expected ':'", arrow.0, arrow.2);
+    }
+    // `def f((a, b)):` / `lambda (x): x`: names in parentheses.
+    if tok == Tok::LPar && matches!(prev, Some(Tok::LPar | Tok::Comma | Tok::Lambda)) {
+        let in_lambda = h[start..idx].iter().rev().find_map(|t| match t.1 {
+            Tok::Lambda => Some(true),
+            Tok::Def => Some(false),
+            _ => None,
+        });
+        let params = match in_lambda {
+            Some(true) => Some("Lambda expression parameters"),
+            Some(false) if lexer.brackets.len() == 2 => Some("Function parameters"),
+            _ => None,
+        };
+        if let (Some(what), Some(close)) = (params, parenthesized_names(src, l)) {
+            return err(&format!("{what} cannot be parenthesized"), l, close);
+        }
+    }
     // Directly in the parameter list (the lexer has already closed a `)`).
     let depth = lexer.brackets.len() + usize::from(tok == Tok::RPar);
     if matches!(tok, Tok::RPar | Tok::Comma) && prev == Some(Tok::Equal) && is_def && depth == 1 {
