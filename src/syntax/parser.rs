@@ -376,6 +376,80 @@ fn fstring_error_before(src: &str, history: &[Spanned], idx: usize) -> Option<Sy
     None
 }
 
+/// CPython's `invalid_named_expression` for an `=` directly inside a
+/// list, set, dict or parenthesized expression (`h` is the line up to the
+/// `=`). `Err(start)` for a plain name, whose message spans the right-hand
+/// side too.
+fn assignment_in_brackets(h: &[Spanned]) -> Option<Result<SyntaxError, usize>> {
+    let (start, idx) = (0, h.len() - 1);
+    let mut depth = 0i32;
+    let open = (start..idx).rev().find(|&i| {
+        match h[i].1 {
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+            Tok::LPar | Tok::LSqb | Tok::LBrace => {
+                if depth == 0 {
+                    return true;
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        false
+    })?;
+    // A call's parenthesis follows an operand (keyword arguments, a
+    // parameter list); lambdas take defaults; a dict value is no target.
+    if (h[open].1 == Tok::LPar && open > start && h[open - 1].1.ends_expr())
+        || h[open..idx]
+            .iter()
+            .any(|t| matches!(t.1, Tok::Lambda | Tok::Colon))
+    {
+        return None;
+    }
+    let left = disjunction_start(h, idx - 1)?;
+    if left <= open {
+        return None;
+    }
+    let prev = &h[idx - 1].1;
+    if matches!(prev, Tok::True | Tok::False | Tok::None) && left == idx - 1 {
+        return None;
+    }
+    if left == idx - 1 && matches!(prev, Tok::Name(_)) {
+        return Some(Err(h[left].0));
+    }
+    let literal = |t: &Tok| {
+        matches!(
+            t,
+            Tok::Str(_) | Tok::Int(_) | Tok::BigInt(_) | Tok::Float(_)
+        )
+    };
+    let what = match prev {
+        _ if h[left..idx].iter().all(|t| literal(&t.1)) => "literal",
+        // `(a)`: a parenthesized name, underlined alone.
+        Tok::RPar
+            if idx == left + 3
+                && h[left].1 == Tok::LPar
+                && matches!(h[left + 1].1, Tok::Name(_)) =>
+        {
+            let name = &h[left + 1];
+            return Some(Ok(SyntaxError::new(
+                SyntaxErrorKind::SyntaxError,
+                "cannot assign to name here. Maybe you meant '==' instead of '='?",
+                Span::new(name.0, name.2),
+            )));
+        }
+        Tok::RSqb => "subscript",
+        Tok::RPar => "function call",
+        Tok::Name(_) if left + 1 < idx && h[idx - 2].1 == Tok::Dot => "attribute",
+        _ => "expression",
+    };
+    let msg = format!("cannot assign to {what} here. Maybe you meant '==' instead of '='?");
+    Some(Ok(SyntaxError::new(
+        SyntaxErrorKind::SyntaxError,
+        msg,
+        Span::new(h[left].0, h[idx - 1].2),
+    )))
+}
+
 /// For `(` at `open` holding only names and commas (`(a, b)`), the offset
 /// just past its `)`.
 fn parenthesized_names(src: &str, open: usize) -> Option<usize> {
@@ -526,6 +600,29 @@ fn special_error(
         };
         let msg = format!("cannot assign to {what} here. Maybe you meant '==' instead of '='?");
         return err(&msg, h[left].0, h[idx - 1].2);
+    }
+    // `[a = 1]`, `(x.y = 2)`, `{'k' = 1}`: `=` inside a display or plain
+    // parentheses (not a call, a subscript or a parameter list).
+    if tok == Tok::Equal {
+        if let Some(found) = assignment_in_brackets(&h[start..=idx]) {
+            // Only with a right-hand operand.
+            let rhs_end = match lexer.next() {
+                Some(Ok((_, t, e))) if t.starts_expr() => Some(e),
+                // The tokenizer's error there wins.
+                Some(Err(e)) => return Some(e),
+                _ => None,
+            };
+            return match (found, rhs_end) {
+                (_, None) => err("invalid syntax", l, r),
+                (Ok(e), _) => Some(e),
+                // A name: the caret covers the right-hand operand too.
+                (Err(from), Some(end)) => err(
+                    "invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+                    from,
+                    end,
+                ),
+            };
+        }
     }
     // Forced colons and parentheses (`else` of a conditional expression
     // is not a clause).
@@ -1239,6 +1336,26 @@ n = not a < b <= c is not d not in e
             "* argument may appear only once"
         );
         assert_eq!(msg("def f(a, *, b, /): pass\n"), "/ must be ahead of *");
+    }
+
+    #[test]
+    fn assignment_inside_brackets() {
+        let literal = "cannot assign to literal here. Maybe you meant '==' instead of '='?";
+        assert_eq!(msg("d = {'a' = 1}\n"), literal);
+        assert_eq!(msg("x = (1 = 2)\n"), literal);
+        assert_eq!(
+            msg("x = [a + 1 = 2]\n"),
+            "cannot assign to expression here. Maybe you meant '==' instead of '='?"
+        );
+        let e = err("x = [a = 1]\n");
+        assert_eq!(
+            e.msg,
+            "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
+        );
+        assert_eq!((e.span.start, e.span.end), (5, 10));
+        for src in ["f(a.b=1)\n", "x = {1: 2 = 3}\n", "x = [a =]\n"] {
+            assert!(!msg(src).contains("Maybe you meant '=='"), "{src}");
+        }
     }
 
     #[test]
