@@ -1057,6 +1057,17 @@ impl<'s> Lexer<'s> {
                 start + zeros,
             ));
         }
+        // CPython's limit on decimal conversions applies to literals too.
+        if digits.len() > MAX_STR_DIGITS {
+            let msg = format!(
+                "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion: \
+                 value has {} digits; use sys.set_int_max_str_digits() to increase the limit \
+                 - Consider hexadecimal for huge integer literals to avoid decimal conversion \
+                 limits.",
+                digits.len()
+            );
+            return Err(self.err(msg, start, start));
+        }
         Ok(int_token(&digits, 10))
     }
 
@@ -1160,6 +1171,9 @@ impl Iterator for Lexer<'_> {
         item
     }
 }
+
+/// `sys.get_int_max_str_digits()`'s default.
+const MAX_STR_DIGITS: usize = 4300;
 
 fn int_token(digits: &str, radix: u32) -> Tok {
     match i64::from_str_radix(digits, radix) {

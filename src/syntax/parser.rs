@@ -550,6 +550,44 @@ fn special_error(
             }
         }
     }
+    // `[*a for a in b]`, `{**a for a in b}`: unpacking as the element.
+    if tok == Tok::For {
+        let mut depth = 0i32;
+        let open = (start..idx).rev().find(|&i| {
+            match h[i].1 {
+                Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+                Tok::LPar | Tok::LSqb | Tok::LBrace if depth == 0 => return true,
+                Tok::LPar | Tok::LSqb | Tok::LBrace => depth -= 1,
+                _ => {}
+            }
+            false
+        });
+        let single = |from: usize| {
+            let mut depth = 0i32;
+            !h[from..idx].iter().any(|t| {
+                match t.1 {
+                    Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+                    Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+                    Tok::Comma if depth == 0 => return true,
+                    _ => {}
+                }
+                false
+            })
+        };
+        if let Some(open) = open {
+            match h.get(open + 1).map(|t| &t.1) {
+                Some(Tok::Star) if single(open + 1) => {
+                    let msg = "iterable unpacking cannot be used in comprehension";
+                    return err(msg, h[open + 1].0, h[idx - 1].2);
+                }
+                Some(Tok::DoubleStar) if h[open].1 == Tok::LBrace && single(open + 1) => {
+                    let msg = "dict unpacking cannot be used in dict comprehension";
+                    return err(msg, h[open + 1].0, h[open + 1].2);
+                }
+                _ => {}
+            }
+        }
+    }
     // `[a, b for a, b in pairs]`: a tuple target needs parentheses.
     if tok == Tok::For {
         let mut depth = 0i32;

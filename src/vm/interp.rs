@@ -631,9 +631,10 @@ impl Vm {
                 (offset, end_offset) = (col, end_col);
             }
             text = line.text;
-            if e.msg == NULL_BYTES {
-                offset = 0;
-            }
+        }
+        // CPython gives these no column.
+        if e.msg == NULL_BYTES || e.msg.starts_with("Exceeds the limit (") {
+            (offset, end_offset) = (0, 0);
         }
         // No column (so no caret) for the end of a file, or for a plain
         // "invalid syntax" at the end of any input.
