@@ -1029,8 +1029,8 @@ fn universal_newlines(s: &str) -> String {
 /// a coding declaration says so; anything else is CPython's SyntaxError.
 pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(enc) = coding_declaration(bytes) {
-        let enc = enc.to_ascii_lowercase().replace('_', "-");
+    if let Some(declared) = coding_declaration(bytes) {
+        let enc = declared.to_ascii_lowercase().replace('_', "-");
         if matches!(
             enc.as_str(),
             "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819"
@@ -1044,9 +1044,10 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
             || enc == "ascii"
             || enc == "us-ascii")
         {
+            // (A file's wording; `compile()` of bytes says "unknown encoding".)
             return Err(SyntaxError::new(
                 SyntaxErrorKind::SyntaxError,
-                format!("unknown encoding: {enc}"),
+                format!("encoding problem: {declared}"),
                 Span::new(0, 0),
             ));
         }
