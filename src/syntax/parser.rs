@@ -1048,7 +1048,11 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
             return Err(SyntaxError::new(
                 SyntaxErrorKind::SyntaxError,
                 format!("encoding problem: {declared}"),
-                Span::new(0, 0),
+                // Reported without a location, as CPython does.
+                Span {
+                    start: u32::MAX,
+                    end: u32::MAX,
+                },
             ));
         }
     }
