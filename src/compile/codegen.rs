@@ -181,6 +181,7 @@ fn err(msg: impl Into<String>, span: Span) -> SyntaxError {
         msg: msg.into(),
         span,
         at_eof: false,
+        quote: None,
     }
 }
 
@@ -255,6 +256,7 @@ fn too_deep(span: Span) -> SyntaxError {
         msg: "maximum recursion depth exceeded during compilation".into(),
         span,
         at_eof: false,
+        quote: None,
     }
 }
 
@@ -964,7 +966,12 @@ impl<'a> Compiler<'a> {
                 is_async,
             } => {
                 if *is_async {
-                    return Err(err("'async for' is not supported yet", s.span));
+                    let msg = if self.unit.flags & flags::COROUTINE == 0 {
+                        "'async for' outside async function"
+                    } else {
+                        "'async for' is not supported yet"
+                    };
+                    return Err(err(msg, s.span));
                 }
                 self.for_stmt(target, iter, body, orelse, s.span)
             }
@@ -974,7 +981,12 @@ impl<'a> Compiler<'a> {
                 is_async,
             } => {
                 if *is_async {
-                    return Err(err("'async with' is not supported yet", s.span));
+                    let msg = if self.unit.flags & flags::COROUTINE == 0 {
+                        "'async with' outside async function"
+                    } else {
+                        "'async with' is not supported yet"
+                    };
+                    return Err(err(msg, s.span));
                 }
                 // `with (a, b):` means two context managers, as in CPython 3.9+
                 // (a tuple is never one).
@@ -1067,9 +1079,18 @@ impl<'a> Compiler<'a> {
                     "nested_scopes" | "generators" | "division" | "absolute_import"
                     | "with_statement" | "print_function" | "unicode_literals"
                     | "barry_as_FLUFL" | "generator_stop" => {}
-                    "braces" => return Err(err("not a chance", span)),
+                    // CPython gives these a column but no end (one caret).
+                    "braces" => {
+                        return Err(err(
+                            "not a chance",
+                            Span::new(span.start as usize, span.start as usize),
+                        ))
+                    }
                     other => {
-                        return Err(err(format!("future feature {other} is not defined"), span))
+                        return Err(err(
+                            format!("future feature {other} is not defined"),
+                            Span::new(span.start as usize, span.start as usize),
+                        ))
                     }
                 }
             }
@@ -2614,16 +2635,17 @@ impl<'a> Compiler<'a> {
                     run += 1;
                 }
                 None => {
+                    // CPython's merges carry the call's location.
                     if run > 0 || !built {
                         self.emit(Instr::BuildMap(run));
                         if built {
-                            self.emit_at(Instr::DictMerge(1), k.span);
+                            self.emit_at(Instr::DictMerge(1), span);
                         }
                         built = true;
                         run = 0;
                     }
                     self.expr(&k.value)?;
-                    self.emit_at(Instr::DictMerge(1), k.span);
+                    self.emit_at(Instr::DictMerge(1), span);
                 }
             }
         }
@@ -3317,8 +3339,13 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
             match &oracle {
                 Some(lines) => {
                     let expected = lines.get(i).cloned().unwrap_or_default();
-                    let matches =
-                        ours == expected || (ours == "ERR" && expected.starts_with("ERR"));
+                    // `compile()` of bytes words the null-byte error its own way.
+                    let null_bytes = expected
+                        == "ERR None source code string cannot contain null bytes"
+                        && ours.ends_with(" source code cannot contain null bytes");
+                    let matches = ours == expected
+                        || (ours == "ERR" && expected.starts_with("ERR"))
+                        || null_bytes;
                     if !matches {
                         failures.push(format!("{name}: python3 {expected:?}, gilvm {ours:?}"));
                     }

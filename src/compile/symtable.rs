@@ -173,6 +173,7 @@ fn error(msg: impl Into<String>, span: Span) -> SyntaxError {
         msg: msg.into(),
         span,
         at_eof: false,
+        quote: None,
     }
 }
 
@@ -412,7 +413,10 @@ impl Builder {
             }
             StmtKind::ImportFrom { names, star, .. } => {
                 if *star && self.table.scopes[self.cur].kind != ScopeKind::Module {
-                    return Err(error("import * only allowed at module level", s.span));
+                    // CPython points at the `*`, the statement's last token.
+                    let end = s.span.end as usize;
+                    let star = Span::new(end.saturating_sub(1), end);
+                    return Err(error("import * only allowed at module level", star));
                 }
                 for a in names {
                     self.add(
@@ -759,9 +763,11 @@ impl Builder {
                 break;
             }
             if s.flags(target) & flag::DEF_COMP_ITER != 0 {
+                // CPython underlines the target name only.
+                let name = Span::new(span.start as usize, span.start as usize + target.len());
                 return Err(error(
                     format!("assignment expression cannot rebind comprehension iteration variable '{target}'"),
-                    span,
+                    name,
                 ));
             }
             id = s.parent.unwrap_or(0);

@@ -37,6 +37,10 @@ pub struct ParseCtx {
     depths: RefCell<HashMap<(u32, u32), u32>>,
     /// Inside an f-string replacement field (error messages get a prefix).
     pub in_fstring: std::cell::Cell<u32>,
+    /// The first expression nested deeper than [`MAX_EXPR_DEPTH`]. CPython
+    /// parses the whole file before compiling it, so a syntax error
+    /// anywhere wins over this; it is reported only when the parse succeeds.
+    pub too_deep: RefCell<Option<SyntaxError>>,
 }
 
 impl ParseCtx {
@@ -45,6 +49,7 @@ impl ParseCtx {
             src,
             depths: RefCell::new(HashMap::new()),
             in_fstring: std::cell::Cell::new(0),
+            too_deep: RefCell::new(None),
         }
     }
 
@@ -63,14 +68,20 @@ impl ParseCtx {
         for_each_child(&e, &mut |c| d = d.max(self.depth_of(c)));
         if d > 0 {
             if d + 1 > MAX_EXPR_DEPTH {
-                return Err(ParseError::User {
-                    error: SyntaxError {
+                let mut too_deep = self.too_deep.borrow_mut();
+                if too_deep.is_none() {
+                    *too_deep = Some(SyntaxError {
                         kind: SyntaxErrorKind::TooDeep,
                         msg: "maximum recursion depth exceeded during compilation".into(),
                         span: e.span,
                         at_eof: false,
-                    },
-                });
+                        quote: None,
+                    });
+                }
+                // A shallow stand-in keeps the tree (and its recursive
+                // drop) bounded while the rest of the file is parsed; a
+                // name is a valid target anywhere, so it adds no errors.
+                return Ok(Expr::new(ExprKind::Name("".into()), e.span));
             }
             self.depths
                 .borrow_mut()
@@ -197,6 +208,7 @@ pub fn user(msg: impl Into<String>, span: Span) -> PErr {
             msg: msg.into(),
             span,
             at_eof: false,
+            quote: None,
         },
     }
 }
@@ -657,7 +669,9 @@ pub fn params(items: Vec<ParamItem>) -> PResult<Params> {
                     let start = x.span.start as usize;
                     Span::new(start.saturating_sub(2), start)
                 }
-                ParamItem::Slash(s) | ParamItem::Star(_, s) => *s,
+                // CPython points at the `*` (one caret).
+                ParamItem::Star(_, s) => Span::new(s.start as usize, s.start as usize + 1),
+                ParamItem::Slash(s) => *s,
             };
             return Err(user("arguments cannot follow var-keyword argument", span));
         }

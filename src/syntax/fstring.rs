@@ -153,6 +153,13 @@ impl FParser<'_> {
         let mut quote: Option<(u8, bool)> = None;
         let stop = loop {
             let Some(c) = self.byte(self.pos) else {
+                // CPython's order at the end of the literal.
+                if quote.is_some() {
+                    return Err(self.err("f-string: unterminated string"));
+                }
+                if let Some(&open_b) = brackets.last() {
+                    return Err(self.err(&format!("f-string: unmatched '{}'", open_b as char)));
+                }
                 return Err(self.err("f-string: expecting '}'"));
             };
             if c == b'\\' {

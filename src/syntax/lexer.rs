@@ -554,6 +554,9 @@ pub struct Lexer<'s> {
     pub errored: bool,
     /// An error met while looking ahead, delivered after the pending tokens.
     deferred_error: Option<SyntaxError>,
+    /// A string literal whose escapes do not decode: CPython reports it
+    /// once the parser has read the token after the literal(s), there.
+    bad_escape: Option<SyntaxError>,
 }
 
 impl<'s> Lexer<'s> {
@@ -579,6 +582,7 @@ impl<'s> Lexer<'s> {
             line_begin: 0,
             errored: false,
             deferred_error: None,
+            bad_escape: None,
         }
     }
 
@@ -643,6 +647,7 @@ impl<'s> Lexer<'s> {
             msg: msg.into(),
             span: Span::new(start, end),
             at_eof: false,
+            quote: None,
         }
     }
 
@@ -798,10 +803,11 @@ impl<'s> Lexer<'s> {
             RawError::Invalid => {
                 let c = self.src[start..].chars().next().unwrap_or(' ');
                 if c == '\\' {
+                    // CPython points at the character after the backslash.
                     return self.err(
                         "unexpected character after line continuation character",
-                        start,
-                        end,
+                        start + 1,
+                        start + 1,
                     );
                 }
                 if !c.is_ascii() {
@@ -844,6 +850,7 @@ impl<'s> Lexer<'s> {
             msg: "inconsistent use of tabs and spaces in indentation".into(),
             span: Span::new(line_start, line_start),
             at_eof: false,
+            quote: None,
         };
         let line_end = self.src[tok_start..]
             .find(['\n', '\r'])
@@ -863,6 +870,7 @@ impl<'s> Lexer<'s> {
                     // CPython's column is the start of the line.
                     span: Span::new(line_start, line_start),
                     at_eof: false,
+                    quote: None,
                 });
             }
             self.indents.push((col, alt));
@@ -879,6 +887,7 @@ impl<'s> Lexer<'s> {
                     msg: "unindent does not match any outer indentation level".into(),
                     span: Span::new(line_end, line_end),
                     at_eof: false,
+                    quote: None,
                 });
             }
             if alt != alt_top {
@@ -912,10 +921,11 @@ impl<'s> Lexer<'s> {
             Raw::Backslash if end == self.src.len() => {
                 Err(self.err("unexpected EOF while parsing", end, end))
             }
+            // CPython points at the character after the backslash.
             Raw::Backslash => Err(self.err(
                 "unexpected character after line continuation character",
-                start,
-                end,
+                start + 1,
+                start + 1,
             )),
             Raw::LPar | Raw::LSqb | Raw::LBrace => {
                 if self.brackets.len() >= MAX_BRACKET_DEPTH {
@@ -1047,6 +1057,17 @@ impl<'s> Lexer<'s> {
                 start + zeros,
             ));
         }
+        // CPython's limit on decimal conversions applies to literals too.
+        if digits.len() > MAX_STR_DIGITS {
+            let msg = format!(
+                "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion: \
+                 value has {} digits; use sys.set_int_max_str_digits() to increase the limit \
+                 - Consider hexadecimal for huge integer literals to avoid decimal conversion \
+                 limits.",
+                digits.len()
+            );
+            return Err(self.err(msg, start, start));
+        }
         Ok(int_token(&digits, 10))
     }
 
@@ -1069,10 +1090,21 @@ impl<'s> Lexer<'s> {
         };
         let body = &self.src[body_start..body_end];
         let value = match kind {
-            StrKind::Str => StrValue::Str(Rc::from(strings::decode_str(body, raw, body_start)?)),
-            StrKind::Bytes => {
-                StrValue::Bytes(Rc::from(strings::decode_bytes(body, raw, body_start)?))
-            }
+            StrKind::Str => match strings::decode_str(body, raw, body_start) {
+                Ok(s) => StrValue::Str(Rc::from(s)),
+                Err(e) => {
+                    self.bad_escape.get_or_insert(e);
+                    StrValue::Str(Rc::from(""))
+                }
+            },
+            // CPython underlines the whole literal.
+            StrKind::Bytes => match strings::decode_bytes(body, raw, body_start) {
+                Ok(b) => StrValue::Bytes(Rc::from(b)),
+                Err(mut e) => {
+                    e.span = Span::new(start, end);
+                    return Err(e);
+                }
+            },
             StrKind::FStr => StrValue::Pending,
         };
         Ok(Tok::Str(Rc::new(StrTok {
@@ -1091,6 +1123,25 @@ impl Iterator for Lexer<'_> {
 
     fn next(&mut self) -> Option<LexResult> {
         let mut item = self.produce();
+        if self.bad_escape.is_some() {
+            match &item {
+                Some(Ok((_, Tok::Str(_), _))) | Some(Err(_)) => {}
+                Some(Ok((start, _, end))) => {
+                    let (start, end) = (*start, *end);
+                    if let Some(mut e) = self.bad_escape.take() {
+                        e.span = Span::new(start, end.max(start + 1));
+                        item = Some(Err(e));
+                    }
+                }
+                None => {
+                    let at = self.src.len();
+                    item = self.bad_escape.take().map(|mut e| {
+                        e.span = Span::new(at, at);
+                        Err(e)
+                    });
+                }
+            }
+        }
         if let Some(Ok((start, Tok::Name(n), end))) = &item {
             if matches!(&**n, "match" | "case") && self.at_line_start() {
                 let kw = if &**n == "match" {
@@ -1120,6 +1171,9 @@ impl Iterator for Lexer<'_> {
         item
     }
 }
+
+/// `sys.get_int_max_str_digits()`'s default.
+const MAX_STR_DIGITS: usize = 4300;
 
 fn int_token(digits: &str, radix: u32) -> Tok {
     match i64::from_str_radix(digits, radix) {

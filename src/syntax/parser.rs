@@ -45,6 +45,17 @@ pub struct SyntaxError {
     /// Found at the end of the input (a block or statement left open):
     /// CPython then gives no column when it read the program from a file.
     pub at_eof: bool,
+    /// The text CPython quotes instead of the source line, with its own
+    /// columns (an f-string field is parsed as `(expression)`).
+    pub quote: Option<Box<Quote>>,
+}
+
+/// See [`SyntaxError::quote`]; columns are 1-based, in characters.
+#[derive(Clone, Debug)]
+pub struct Quote {
+    pub text: String,
+    pub offset: usize,
+    pub end_offset: usize,
 }
 
 impl SyntaxError {
@@ -54,6 +65,7 @@ impl SyntaxError {
             msg: msg.into(),
             span,
             at_eof: false,
+            quote: None,
         }
     }
 
@@ -75,6 +87,11 @@ pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
     let ctx = ParseCtx::new(Rc::from(source));
     let mut lexer = Lexer::new(source, Mode::Module);
     let result = grammar::TopParser::new().parse(&ctx, &mut lexer);
+    if result.is_ok() {
+        if let Some(e) = ctx.too_deep.borrow_mut().take() {
+            return Err(e);
+        }
+    }
     match result {
         Ok(Top::Module(body)) => {
             let module = Module { body };
@@ -162,8 +179,29 @@ pub fn parse_fstring_expr(ctx: &ParseCtx, start: usize, end: usize) -> Result<Ex
         }
         Err(e) => {
             let err = convert_error(&src, &mut lexer, e);
-            Err(fstring_error(err.msg, err.span))
+            let mut error = fstring_error(err.msg, err.span);
+            if let ParseError::User { error } = &mut error {
+                error.quote = Some(Box::new(field_quote(&src, start, end, err.span)));
+            }
+            Err(error)
         }
+    }
+}
+
+/// CPython 3.11 parses an f-string field as the text `(expression)` and
+/// quotes that, with columns counted in it.
+fn field_quote(src: &str, start: usize, end: usize, span: Span) -> Quote {
+    let expr = &src[start..end];
+    let col = |at: u32| {
+        let at = (at as usize).clamp(start, end);
+        src.get(start..at).map_or(0, |s| s.chars().count()) + 2
+    };
+    let offset = col(span.start);
+    let end_offset = col(span.end).max(offset + 1);
+    Quote {
+        text: format!("({expr})\n"),
+        offset,
+        end_offset,
     }
 }
 
@@ -258,6 +296,9 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
             {
                 return SyntaxError::new(SyntaxErrorKind::SyntaxError, "expected ':'", span);
             }
+            if let Some(e) = fstring_error_before(src, &lexer.history, idx) {
+                return e;
+            }
             if let Some(e) = special_error(src, lexer, idx, &expected) {
                 return e;
             }
@@ -303,6 +344,134 @@ fn eof_error(src: &str, lexer: &Lexer, location: usize, expected: &[String]) -> 
         "invalid syntax",
         Span::new(location, location),
     )
+}
+
+/// CPython splits an f-string when the parser has read the token after the
+/// literals, before it finds that token unexpected: an error inside an
+/// f-string just before the failing token wins (`f'{'a'}'`).
+fn fstring_error_before(src: &str, history: &[Spanned], idx: usize) -> Option<SyntaxError> {
+    let first = history[..idx]
+        .iter()
+        .rposition(|t| !matches!(t.1, Tok::Str(_)))
+        .map_or(0, |i| i + 1);
+    let group = &history[first..idx];
+    let group_end = group.last()?.2;
+    let ctx = ParseCtx::new(Rc::from(src));
+    for t in group {
+        if let Tok::Str(s) = &t.1 {
+            if s.kind == crate::syntax::lexer::StrKind::FStr {
+                if let Err(ParseError::User { mut error }) =
+                    crate::syntax::fstring::parse(&ctx, s, group_end)
+                {
+                    // CPython underlines that token (the last one read).
+                    if error.quote.is_none() {
+                        let (l, _, r) = &history[idx];
+                        error.span = Span::new(*l, (*r).max(l + 1));
+                    }
+                    return Some(error);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// CPython's `invalid_named_expression` for an `=` directly inside a
+/// list, set, dict or parenthesized expression (`h` is the line up to the
+/// `=`). `Err(start)` for a plain name, whose message spans the right-hand
+/// side too.
+fn assignment_in_brackets(h: &[Spanned]) -> Option<Result<SyntaxError, usize>> {
+    let (start, idx) = (0, h.len() - 1);
+    let mut depth = 0i32;
+    let open = (start..idx).rev().find(|&i| {
+        match h[i].1 {
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+            Tok::LPar | Tok::LSqb | Tok::LBrace => {
+                if depth == 0 {
+                    return true;
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        false
+    })?;
+    // A call's parenthesis follows an operand (keyword arguments, a
+    // parameter list); lambdas take defaults; a dict value is no target.
+    if (h[open].1 == Tok::LPar && open > start && h[open - 1].1.ends_expr())
+        || h[open..idx]
+            .iter()
+            .any(|t| matches!(t.1, Tok::Lambda | Tok::Colon))
+    {
+        return None;
+    }
+    let left = disjunction_start(h, idx - 1)?;
+    if left <= open {
+        return None;
+    }
+    let prev = &h[idx - 1].1;
+    if matches!(prev, Tok::True | Tok::False | Tok::None) && left == idx - 1 {
+        return None;
+    }
+    if left == idx - 1 && matches!(prev, Tok::Name(_)) {
+        return Some(Err(h[left].0));
+    }
+    let literal = |t: &Tok| {
+        matches!(
+            t,
+            Tok::Str(_) | Tok::Int(_) | Tok::BigInt(_) | Tok::Float(_)
+        )
+    };
+    let what = match prev {
+        _ if h[left..idx].iter().all(|t| literal(&t.1)) => "literal",
+        // `(a)`: a parenthesized name, underlined alone.
+        Tok::RPar
+            if idx == left + 3
+                && h[left].1 == Tok::LPar
+                && matches!(h[left + 1].1, Tok::Name(_)) =>
+        {
+            let name = &h[left + 1];
+            return Some(Ok(SyntaxError::new(
+                SyntaxErrorKind::SyntaxError,
+                "cannot assign to name here. Maybe you meant '==' instead of '='?",
+                Span::new(name.0, name.2),
+            )));
+        }
+        Tok::RSqb => "subscript",
+        Tok::RPar => "function call",
+        Tok::Name(_) if left + 1 < idx && h[idx - 2].1 == Tok::Dot => "attribute",
+        _ => "expression",
+    };
+    let msg = format!("cannot assign to {what} here. Maybe you meant '==' instead of '='?");
+    Some(Ok(SyntaxError::new(
+        SyntaxErrorKind::SyntaxError,
+        msg,
+        Span::new(h[left].0, h[idx - 1].2),
+    )))
+}
+
+/// For `(` at `open` holding only names and commas (`(a, b)`), the offset
+/// just past its `)`.
+fn parenthesized_names(src: &str, open: usize) -> Option<usize> {
+    let rest = src.get(open + 1..)?;
+    let close = rest.find(')')?;
+    let inner = &rest[..close];
+    let mut names = 0;
+    for (i, part) in inner.split(',').enumerate() {
+        let part = part.trim_matches([' ', '\t']);
+        let is_name = part
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_alphanumeric() || c == '_');
+        match (is_name, part.is_empty()) {
+            (true, _) => names += 1,
+            // One trailing comma.
+            (false, true) if i > 0 && i == inner.split(',').count() - 1 => {}
+            _ => return None,
+        }
+    }
+    (names > 0).then_some(open + 1 + close + 1)
 }
 
 /// CPython's targeted messages for common mistakes (its `invalid_*`
@@ -381,6 +550,44 @@ fn special_error(
             }
         }
     }
+    // `[*a for a in b]`, `{**a for a in b}`: unpacking as the element.
+    if tok == Tok::For {
+        let mut depth = 0i32;
+        let open = (start..idx).rev().find(|&i| {
+            match h[i].1 {
+                Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+                Tok::LPar | Tok::LSqb | Tok::LBrace if depth == 0 => return true,
+                Tok::LPar | Tok::LSqb | Tok::LBrace => depth -= 1,
+                _ => {}
+            }
+            false
+        });
+        let single = |from: usize| {
+            let mut depth = 0i32;
+            !h[from..idx].iter().any(|t| {
+                match t.1 {
+                    Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+                    Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+                    Tok::Comma if depth == 0 => return true,
+                    _ => {}
+                }
+                false
+            })
+        };
+        if let Some(open) = open {
+            match h.get(open + 1).map(|t| &t.1) {
+                Some(Tok::Star) if single(open + 1) => {
+                    let msg = "iterable unpacking cannot be used in comprehension";
+                    return err(msg, h[open + 1].0, h[idx - 1].2);
+                }
+                Some(Tok::DoubleStar) if h[open].1 == Tok::LBrace && single(open + 1) => {
+                    let msg = "dict unpacking cannot be used in dict comprehension";
+                    return err(msg, h[open + 1].0, h[open + 1].2);
+                }
+                _ => {}
+            }
+        }
+    }
     // `[a, b for a, b in pairs]`: a tuple target needs parentheses.
     if tok == Tok::For {
         let mut depth = 0i32;
@@ -432,6 +639,29 @@ fn special_error(
         let msg = format!("cannot assign to {what} here. Maybe you meant '==' instead of '='?");
         return err(&msg, h[left].0, h[idx - 1].2);
     }
+    // `[a = 1]`, `(x.y = 2)`, `{'k' = 1}`: `=` inside a display or plain
+    // parentheses (not a call, a subscript or a parameter list).
+    if tok == Tok::Equal {
+        if let Some(found) = assignment_in_brackets(&h[start..=idx]) {
+            // Only with a right-hand operand.
+            let rhs_end = match lexer.next() {
+                Some(Ok((_, t, e))) if t.starts_expr() => Some(e),
+                // The tokenizer's error there wins.
+                Some(Err(e)) => return Some(e),
+                _ => None,
+            };
+            return match (found, rhs_end) {
+                (_, None) => err("invalid syntax", l, r),
+                (Ok(e), _) => Some(e),
+                // A name: the caret covers the right-hand operand too.
+                (Err(from), Some(end)) => err(
+                    "invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+                    from,
+                    end,
+                ),
+            };
+        }
+    }
     // Forced colons and parentheses (`else` of a conditional expression
     // is not a clause).
     if tok != Tok::Colon
@@ -446,6 +676,32 @@ fn special_error(
         Some(Tok::Async) => h.get(start + 1).map(|t| &t.1) == Some(&Tok::Def),
         _ => false,
     };
+    // `1 <> 2`: CPython's tokenizer reads `<>` as one (rejected) operator.
+    if tok == Tok::Greater && prev == Some(Tok::Less) && h[idx - 1].2 == l {
+        return err("invalid syntax", h[idx - 1].0, r);
+    }
+    // `def f() -> :`: the return annotation is missing, so the colon is
+    // expected where the arrow is.
+    if is_def && prev == Some(Tok::Arrow) && lexer.brackets.is_empty() {
+        let arrow = &h[idx - 1];
+        return err("expected ':'", arrow.0, arrow.2);
+    }
+    // `def f((a, b)):` / `lambda (x): x`: names in parentheses.
+    if tok == Tok::LPar && matches!(prev, Some(Tok::LPar | Tok::Comma | Tok::Lambda)) {
+        let in_lambda = h[start..idx].iter().rev().find_map(|t| match t.1 {
+            Tok::Lambda => Some(true),
+            Tok::Def => Some(false),
+            _ => None,
+        });
+        let params = match in_lambda {
+            Some(true) => Some("Lambda expression parameters"),
+            Some(false) if lexer.brackets.len() == 2 => Some("Function parameters"),
+            _ => None,
+        };
+        if let (Some(what), Some(close)) = (params, parenthesized_names(src, l)) {
+            return err(&format!("{what} cannot be parenthesized"), l, close);
+        }
+    }
     // Directly in the parameter list (the lexer has already closed a `)`).
     let depth = lexer.brackets.len() + usize::from(tok == Tok::RPar);
     if matches!(tok, Tok::RPar | Tok::Comma) && prev == Some(Tok::Equal) && is_def && depth == 1 {
@@ -626,16 +882,92 @@ fn comma_hint(history: &[Spanned], idx: usize) -> Option<SyntaxError> {
     if depth <= 0 {
         return None;
     }
-    // CPython does not suggest a comma for `name "string"` (string prefixes).
-    if matches!(prev, Tok::Name(_)) && matches!(tok, Tok::Str(_)) {
-        return None;
+    let start = disjunction_start(history, idx - 1)?;
+    // CPython does not suggest a comma for an expression starting with
+    // `name "string"` (string prefixes) or with a soft keyword.
+    match (&history[start].1, &history[start + 1].1) {
+        (Tok::Name(_), Tok::Str(_)) | (Tok::Match | Tok::Case, _) => return None,
+        (Tok::Name(n), _) if matches!(&**n, "match" | "case" | "_") => return None,
+        _ => {}
     }
-    let start = primary_start(history, idx - 1);
     Some(SyntaxError::new(
         SyntaxErrorKind::SyntaxError,
         "invalid syntax. Perhaps you forgot a comma?",
         Span::new(history[start].0, *end),
     ))
+}
+
+/// Walk back from the last token of an operand to the first of the whole
+/// `or`/`and`/`not`/comparison/arithmetic expression holding it, which
+/// CPython's hint spans. None where CPython gives no hint: the operand ends
+/// a lambda, a dict value, a comprehension's iterable or an `else` branch.
+fn disjunction_start(history: &[Spanned], last: usize) -> Option<usize> {
+    let mut i = primary_start(history, last);
+    loop {
+        let Some(j) = i.checked_sub(1) else {
+            return Some(i);
+        };
+        let left_ends_expr = |k: usize| k > 0 && history[k - 1].1.ends_expr();
+        match &history[j].1 {
+            // Unary operators (binary when an operand precedes them).
+            Tok::Minus | Tok::Plus | Tok::Tilde if !left_ends_expr(j) => i = j,
+            Tok::Not | Tok::Await if !left_ends_expr(j) => i = j,
+            // `not in` and `is not`.
+            Tok::In if j > 0 && history[j - 1].1 == Tok::Not && left_ends_expr(j - 1) => {
+                i = primary_start(history, j - 2)
+            }
+            Tok::Not if j > 0 && history[j - 1].1 == Tok::Is && left_ends_expr(j - 1) => {
+                i = primary_start(history, j - 2)
+            }
+            Tok::Plus
+            | Tok::Minus
+            | Tok::Star
+            | Tok::DoubleStar
+            | Tok::Slash
+            | Tok::DoubleSlash
+            | Tok::Percent
+            | Tok::At
+            | Tok::LShift
+            | Tok::RShift
+            | Tok::Amper
+            | Tok::Vbar
+            | Tok::Circumflex
+            | Tok::Less
+            | Tok::Greater
+            | Tok::LessEqual
+            | Tok::GreaterEqual
+            | Tok::EqEqual
+            | Tok::NotEqual
+            | Tok::In
+            | Tok::Is
+            | Tok::And
+            | Tok::Or
+                if left_ends_expr(j) =>
+            {
+                i = primary_start(history, j - 1)
+            }
+            Tok::Else | Tok::For | Tok::Equal => return None,
+            Tok::Colon if lambda_colon(history, j) => return None,
+            _ => return Some(i),
+        }
+    }
+}
+
+/// Is the `:` at `colon` the end of a lambda's parameters (rather than a
+/// dict entry's or a slice's)?
+fn lambda_colon(history: &[Spanned], colon: usize) -> bool {
+    let mut depth = 0;
+    for t in history[..colon].iter().rev() {
+        match t.1 {
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+            Tok::LPar | Tok::LSqb | Tok::LBrace if depth == 0 => return false,
+            Tok::LPar | Tok::LSqb | Tok::LBrace => depth -= 1,
+            Tok::Lambda if depth == 0 => return true,
+            Tok::Colon | Tok::Newline if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Walk back from the last token of a primary (`a.b(c)[d]`) to its first.
@@ -697,8 +1029,8 @@ fn universal_newlines(s: &str) -> String {
 /// a coding declaration says so; anything else is CPython's SyntaxError.
 pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(enc) = coding_declaration(bytes) {
-        let enc = enc.to_ascii_lowercase().replace('_', "-");
+    if let Some(declared) = coding_declaration(bytes) {
+        let enc = declared.to_ascii_lowercase().replace('_', "-");
         if matches!(
             enc.as_str(),
             "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819"
@@ -712,10 +1044,15 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
             || enc == "ascii"
             || enc == "us-ascii")
         {
+            // (A file's wording; `compile()` of bytes says "unknown encoding".)
             return Err(SyntaxError::new(
                 SyntaxErrorKind::SyntaxError,
-                format!("unknown encoding: {enc}"),
-                Span::new(0, 0),
+                format!("encoding problem: {declared}"),
+                // Reported without a location, as CPython does.
+                Span {
+                    start: u32::MAX,
+                    end: u32::MAX,
+                },
             ));
         }
     }
@@ -741,7 +1078,7 @@ pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError
 }
 
 /// PEP 263: `coding[:=]\s*([-\w.]+)` in a comment on line 1 or 2.
-fn coding_declaration(bytes: &[u8]) -> Option<String> {
+pub(crate) fn coding_declaration(bytes: &[u8]) -> Option<String> {
     for line in bytes.split(|&b| b == b'\n').take(2) {
         let text = String::from_utf8_lossy(line);
         let trimmed = text.trim_start();
@@ -1045,6 +1382,45 @@ n = not a < b <= c is not d not in e
     }
 
     #[test]
+    fn assignment_inside_brackets() {
+        let literal = "cannot assign to literal here. Maybe you meant '==' instead of '='?";
+        assert_eq!(msg("d = {'a' = 1}\n"), literal);
+        assert_eq!(msg("x = (1 = 2)\n"), literal);
+        assert_eq!(
+            msg("x = [a + 1 = 2]\n"),
+            "cannot assign to expression here. Maybe you meant '==' instead of '='?"
+        );
+        let e = err("x = [a = 1]\n");
+        assert_eq!(
+            e.msg,
+            "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
+        );
+        assert_eq!((e.span.start, e.span.end), (5, 10));
+        for src in ["f(a.b=1)\n", "x = {1: 2 = 3}\n", "x = [a =]\n"] {
+            assert!(!msg(src).contains("Maybe you meant '=='"), "{src}");
+        }
+    }
+
+    #[test]
+    fn comma_hint_spans_the_expression() {
+        let span = |src: &str| {
+            let e = err(src);
+            assert_eq!(e.msg, "invalid syntax. Perhaps you forgot a comma?");
+            (e.span.start, e.span.end)
+        };
+        assert_eq!(span("f(a+b 1)\n"), (2, 7));
+        assert_eq!(span("f(not a.b < -c d)\n"), (2, 16));
+        assert_eq!(span("f(a is not b c)\n"), (2, 14));
+        assert_eq!(span("f(x, y := b c)\n"), (10, 13));
+        assert_eq!(span("{k: v w}\n"), (4, 7));
+        for src in ["f(x=c d)\n", "f(a if b else c d)\n", "[x for x in c d]\n"] {
+            assert_eq!(msg(src), "invalid syntax", "{src}");
+        }
+        assert_eq!(msg("f(lambda: c d)\n"), "invalid syntax");
+        assert_eq!(msg("f(a 'b')\n"), "invalid syntax");
+    }
+
+    #[test]
     fn generic_errors() {
         let e = err("x = 1 +\n");
         assert_eq!(e.msg, "invalid syntax");
@@ -1188,6 +1564,11 @@ n = not a < b <= c is not d not in e
                 e.msg
             );
         }
+        // A syntax error anywhere in the file wins over the depth limit.
+        let src = format!("x = {}\ny = = 1\n", vec!["1"; 5000].join("+"));
+        assert_eq!(err(&src).kind, SyntaxErrorKind::SyntaxError);
+        let src = format!("x = {}\ny = (\n", vec!["1"; 5000].join("+"));
+        assert_eq!(msg(&src), "'(' was never closed");
         // 200 brackets are fine, 201 are not.
         assert!(parse_module(&format!("x = {}{}\n", "[".repeat(200), "]".repeat(200))).is_ok());
         assert_eq!(

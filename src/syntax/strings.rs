@@ -9,6 +9,7 @@ fn err(msg: String, offset: usize) -> SyntaxError {
         msg,
         span: Span::new(offset, offset),
         at_eof: false,
+        quote: None,
     }
 }
 

@@ -1040,9 +1040,79 @@ fn b_issubclass(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     no_kwargs("issubclass", kw)?;
     arity("issubclass", args, 2, 2)?;
     let Value::Class(a) = &args[0] else {
-        return Err(PyErr::type_error("issubclass() arg 1 must be a class"));
+        // CPython accepts any object with a `__bases__` tuple (a generic
+        // alias forwards its origin's) and walks the bases by identity.
+        if abstract_bases(vm, &args[0])?.is_none() {
+            return Err(PyErr::type_error("issubclass() arg 1 must be a class"));
+        }
+        return Ok(Value::Bool(abstract_subclass_of(vm, &args[0], &args[1])?));
     };
     Ok(Value::Bool(subclass_of(vm, a, &args[1])?))
+}
+
+/// `derived.__bases__` when it is a tuple (CPython's `abstract_get_bases`).
+fn abstract_bases(vm: &mut Vm, derived: &Value) -> PyResult<Option<Vec<Value>>> {
+    match vm.get_attr_opt(derived, "__bases__") {
+        Ok(Some(Value::Tuple(t))) => Ok(Some(t.items.to_vec())),
+        Ok(_) => Ok(None),
+        Err(e) if e.matches(ExcKind::AttributeError) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `issubclass` for a first argument that is not a class: CPython's
+/// `abstract_issubclass` against each class of a tuple or union.
+fn abstract_subclass_of(vm: &mut Vm, derived: &Value, cls: &Value) -> PyResult<bool> {
+    let targets = match cls {
+        Value::Tuple(t) => t.items.to_vec(),
+        _ => match crate::vm::union::members(cls) {
+            Some(m) => m.to_vec(),
+            None => vec![cls.clone()],
+        },
+    };
+    for target in &targets {
+        if matches!(target, Value::Tuple(_)) {
+            if abstract_subclass_of(vm, derived, target)? {
+                return Ok(true);
+            }
+            continue;
+        }
+        if crate::vm::generic_alias::as_alias(target).is_some() {
+            return Err(PyErr::type_error(
+                "issubclass() argument 2 cannot be a parameterized generic",
+            ));
+        }
+        if abstract_bases(vm, target)?.is_none() {
+            return Err(PyErr::type_error(
+                "issubclass() arg 2 must be a class, a tuple of classes, or a union",
+            ));
+        }
+        if walk_bases(vm, derived, target, 0)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn walk_bases(vm: &mut Vm, derived: &Value, cls: &Value, depth: usize) -> PyResult<bool> {
+    if depth > 1000 {
+        return Err(PyErr::new(
+            ExcKind::RecursionError,
+            "maximum recursion depth exceeded in __subclasscheck__",
+        ));
+    }
+    if derived.is(cls) {
+        return Ok(true);
+    }
+    let Some(bases) = abstract_bases(vm, derived)? else {
+        return Ok(false);
+    };
+    for b in &bases {
+        if walk_bases(vm, b, cls, depth + 1)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn attr_name(v: &Value) -> PyResult<&str> {

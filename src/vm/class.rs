@@ -162,6 +162,13 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
                 let got = vm.call(&prepare, &[args[1].clone(), bases_t()], &class_kw)?;
                 match prepared_dict(&got) {
                     Some(d) => (d, got),
+                    // Any other mapping: the body's names go through it
+                    // (the dict is a scratch one, never read).
+                    None if !matches!(got, Value::Dict(_))
+                        && vm.get_attr_opt(&got, "__getitem__")?.is_some() =>
+                    {
+                        (Arc::new(PyDict::new()), got)
+                    }
                     None => {
                         return Err(PyErr::type_error(format!(
                             "{}.__prepare__() must return a mapping, not {}",
@@ -181,15 +188,32 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
             (d.clone(), Value::Dict(d))
         }
     };
-    if let Some(m) = func.globals.get_str(&PyStr::new("__name__")) {
-        ns.set("__module__", m);
+    // A namespace that is not a plain dict sees every store through its
+    // `__setitem__`.
+    let custom = !matches!(ns_value, Value::Dict(_));
+    let store = |vm: &mut Vm, key: &str, v: Value| -> PyResult<()> {
+        if custom {
+            vm.set_item(&ns_value, &Value::str(key), v)
+        } else {
+            ns.set(key, v);
+            Ok(())
+        }
+    };
+    // The body stores them too; a custom namespace sees only those stores.
+    if !custom {
+        if let Some(m) = func.globals.get_str(&PyStr::new("__name__")) {
+            ns.set("__module__", m);
+        }
+        ns.set("__qualname__", Value::str(&func.qualname));
     }
-    ns.set("__qualname__", Value::str(&func.qualname));
 
     let code = &func.code.code;
     let slots = vm.take_vec(code.varnames.len() + code.max_stack as usize);
     let mut frame = Frame::new(func.clone(), slots);
     frame.set_locals(ns.clone());
+    if custom {
+        frame.set_mapping(ns_value.clone());
+    }
     let body_result = match vm.run_frame(frame, None)? {
         Exit::Return(v) => v,
         Exit::Yield(_, f) => {
@@ -198,7 +222,7 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
         }
     };
     if resolved {
-        ns.set("__orig_bases__", Value::tuple(args[2..].to_vec()));
+        store(vm, "__orig_bases__", Value::tuple(args[2..].to_vec()))?;
     }
     // The body returns the `__class__` cell when methods use it (zero-argument super).
     let cell = match &body_result {
@@ -218,7 +242,7 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
     // As in CPython, the metaclass sees the cell as `__classcell__` in the
     // namespace, and `type.__new__` fills it in.
     if cell.is_some() {
-        ns.set("__classcell__", body_result.clone());
+        store(vm, "__classcell__", body_result.clone())?;
     }
     let made = vm.call(&meta, &[args[1].clone(), bases_t(), ns_value], &class_kw)?;
     if let (Some(cell), Value::Class(_)) = (cell, &made) {

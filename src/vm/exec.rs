@@ -87,6 +87,7 @@ fn invalid_syntax(span: crate::syntax::ast::Span) -> SyntaxError {
         msg: "invalid syntax".into(),
         span,
         at_eof: false,
+        quote: None,
     }
 }
 
@@ -156,6 +157,7 @@ fn statement_keyword(src: &str) -> Option<SyntaxError> {
         msg: "invalid syntax".into(),
         span: crate::syntax::ast::Span::new(0, word.len()),
         at_eof: false,
+        quote: None,
     })
 }
 

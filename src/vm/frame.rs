@@ -62,6 +62,9 @@ pub struct Frame {
 struct FrameExtra {
     /// The names mapping of module and class bodies (`NAME_LOCALS` code).
     locals: Option<Arc<PyDict>>,
+    /// A class body's `__prepare__` namespace when it is not a plain dict:
+    /// names go through its `__getitem__`/`__setitem__`/`__delitem__`.
+    mapping: Option<Value>,
     /// This frame's cells, then its free variables.
     cells: Vec<Arc<Cell>>,
     blocks: Vec<Block>,
@@ -174,6 +177,16 @@ impl Frame {
 
     pub fn set_locals(&mut self, ns: Arc<PyDict>) {
         self.extra_mut().locals = Some(ns);
+    }
+
+    /// The `__prepare__` namespace names go through (see `FrameExtra`).
+    #[inline]
+    pub fn mapping(&self) -> Option<&Value> {
+        self.extra.as_ref().and_then(|x| x.mapping.as_ref())
+    }
+
+    pub fn set_mapping(&mut self, ns: Value) {
+        self.extra_mut().mapping = Some(ns);
     }
 
     /// This frame's cells, then its free variables.

@@ -137,7 +137,7 @@ impl Vm {
         let ast = crate::syntax::parse_module(src)
             .map_err(|e| self.syntax_error(&e, filename, Some(src)))?;
         let code = crate::compile::compile_module_with_source(&ast, src, filename)
-            .map_err(|e| self.syntax_error(&e, filename, Some(src)))?;
+            .map_err(|e| self.compile_error(&e, filename, src))?;
         Ok(crate::vm::interp::load_code(&code))
     }
 

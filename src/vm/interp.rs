@@ -561,7 +561,7 @@ impl Vm {
             .err()
             .filter(|se| se.at_eof && se.kind != SyntaxErrorKind::TooDeep);
         match front_end {
-            Some(se) => self.syntax_error_at(&se, filename, Some(src), true),
+            Some(se) => self.syntax_error_at(&se, filename, Some(src), true, false),
             None => e,
         }
     }
@@ -569,7 +569,13 @@ impl Vm {
     /// The Python exception for a front-end error in `filename` (whose text
     /// is `src`, when it could be decoded).
     pub fn syntax_error(&self, e: &SyntaxError, filename: &str, src: Option<&str>) -> PyErr {
-        self.syntax_error_at(e, filename, src, false)
+        self.syntax_error_at(e, filename, src, false, false)
+    }
+
+    /// [`Vm::syntax_error`] for an error found by the compiler (scoping,
+    /// `return` outside a function, ...): CPython gives its column in bytes.
+    pub fn compile_error(&self, e: &SyntaxError, filename: &str, src: &str) -> PyErr {
+        self.syntax_error_at(e, filename, Some(src), false, true)
     }
 
     /// [`Vm::syntax_error`]; `from_file` for a program read as a file,
@@ -580,6 +586,7 @@ impl Vm {
         filename: &str,
         src: Option<&str>,
         from_file: bool,
+        compiling: bool,
     ) -> PyErr {
         let kind = match e.kind {
             SyntaxErrorKind::SyntaxError => ExcKind::SyntaxError,
@@ -590,8 +597,41 @@ impl Vm {
         let (Some(src), true) = (src, e.has_location()) else {
             return PyErr::new(kind, e.msg.clone());
         };
-        let (lineno, mut offset, text) = position(src, e.span.start as usize);
-        let (end_lineno, end_offset, _) = position(src, e.span.end.max(e.span.start) as usize);
+        if let Some(q) = &e.quote {
+            let (lineno, _, _) = position(src, e.span.start as usize);
+            let info = Value::tuple(vec![
+                Value::str(filename),
+                Value::Int(lineno as i64),
+                Value::Int(q.offset as i64),
+                Value::str(&q.text),
+                Value::Int(lineno as i64),
+                Value::Int(q.end_offset as i64),
+            ]);
+            return PyErr::with_args(kind, vec![Value::str(&e.msg), info]);
+        }
+        let (start, end) = (e.span.start as usize, e.span.end.max(e.span.start) as usize);
+        let (lineno, mut offset, mut text) = position(src, start);
+        let (end_lineno, mut end_offset, _) = position(src, end);
+        // A file's line is quoted as CPython re-reads it, with its columns;
+        // the tokenizer's own errors quote its copy, counting characters.
+        let reread = !tokenizer_message(&e.msg);
+        if let Some(line) = reread
+            .then(|| crate::vm::program_text::program_line(filename, lineno))
+            .flatten()
+        {
+            let (col, end_col) = (byte_column(src, start), byte_column(src, end));
+            if line.declared_encoding && !compiling {
+                offset = crate::vm::program_text::char_column(&line.text, col);
+                end_offset = crate::vm::program_text::char_column(&line.text, end_col);
+            } else {
+                (offset, end_offset) = (col, end_col);
+            }
+            text = line.text;
+        }
+        // CPython gives these no column.
+        if e.msg == NULL_BYTES || e.msg.starts_with("Exceeds the limit (") {
+            (offset, end_offset) = (0, 0);
+        }
         // No column (so no caret) for the end of a file, or for a plain
         // "invalid syntax" at the end of any input.
         if e.at_eof && (from_file || e.msg == "invalid syntax") {
@@ -613,6 +653,42 @@ impl Vm {
     pub fn new_instance(class: &Arc<Class>) -> Value {
         crate::vm::class::new_instance(class)
     }
+}
+
+/// The message of the check for null bytes, which CPython reports without
+/// a column.
+const NULL_BYTES: &str = "source code cannot contain null bytes";
+
+/// Errors CPython's tokenizer raises itself (`syntaxerror()` in
+/// Parser/tokenizer.c) rather than through the parser.
+fn tokenizer_message(msg: &str) -> bool {
+    const PREFIXES: [&str; 14] = [
+        "invalid character",
+        "invalid non-printable character",
+        "invalid decimal literal",
+        "invalid hexadecimal literal",
+        "invalid octal literal",
+        "invalid binary literal",
+        "invalid digit",
+        "leading zeros",
+        "invalid imaginary literal",
+        "unterminated string literal",
+        "unterminated triple-quoted string literal",
+        "too many nested parentheses",
+        "unmatched '",
+        "closing parenthesis",
+    ];
+    PREFIXES.iter().any(|p| msg.starts_with(p))
+}
+
+/// The 1-based byte column of byte offset `at` in its line of `src`.
+fn byte_column(src: &str, at: usize) -> usize {
+    let at = at.min(src.len());
+    at - src.as_bytes()[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+        + 1
 }
 
 /// Line number (1-based), column (1-based, in characters) and the text of

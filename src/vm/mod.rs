@@ -54,6 +54,7 @@ pub mod iter;
 pub mod list;
 pub mod number;
 pub mod ops;
+pub mod program_text;
 pub mod set;
 pub mod site_cache;
 pub mod slot;

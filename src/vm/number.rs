@@ -986,11 +986,23 @@ fn split_float_sign(t: &str) -> (bool, &str, Option<f64>) {
     let special = if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
         Some(f64::INFINITY)
     } else if body.eq_ignore_ascii_case("nan") {
-        Some(f64::NAN)
+        Some(fresh_nan())
     } else {
         None
     };
     (neg, body, special.map(|v| if neg { -v } else { v }))
+}
+
+/// A NaN with a payload of its own. CPython's `float('nan')` is a new
+/// object each time and containers compare by identity first, so
+/// `x in [x]` is True while `float('nan') in [float('nan')]` is False;
+/// for unboxed floats identity is bit equality (`Value::is`), which the
+/// payload keeps apart (`math.nan` keeps the plain NaN, one object there).
+pub fn fresh_nan() -> f64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    const PAYLOAD: u64 = 0x0007_ffff_ffff_ffff;
+    let payload = (NEXT.fetch_add(1, AtomicOrdering::Relaxed) & PAYLOAD).max(1);
+    f64::from_bits(f64::NAN.to_bits() | payload)
 }
 
 /// `float(s)`: `None` when `s` is not a valid float literal.

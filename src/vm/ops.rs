@@ -1798,10 +1798,11 @@ impl Vm {
         self.is_true(&r)
     }
 
-    /// Identity, then `==` (how containers compare items; NaN floats are
-    /// not identical to themselves here, as distinct float objects in CPython).
+    /// Identity, then `==` (how containers compare items).
     pub fn eq_identity(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-        if !matches!(a, Value::Float(_)) && a.is(b) {
+        // Floats too: only the same NaN (same payload, see
+        // `number::fresh_nan`) is identical without being equal.
+        if a.is(b) {
             return Ok(true);
         }
         self.eq(a, b)
@@ -4069,13 +4070,14 @@ pub(crate) fn abc_hooks(c: &Arc<Class>) -> Option<Value> {
     lookup_in_class(c, "_abc_impl").filter(|v| matches!(v, Value::Instance(_)))
 }
 
-/// Equality of two built-in values that needs no script code (`None` if it might).
+/// Identity or equality of two built-in values (how `in` compares items),
+/// when that needs no script code (`None` if it might).
 fn native_eq(a: &Value, b: &Value) -> Option<bool> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x == y),
         (Value::Str(x), Value::Str(y)) => Some(x.as_str() == y.as_str()),
         (Value::None, _) | (_, Value::None) => Some(a.is(b)),
-        (Value::Float(x), Value::Float(y)) => Some(x == y),
+        (Value::Float(x), Value::Float(y)) => Some(x == y || a.is(b)),
         (
             Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_),
             Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_),

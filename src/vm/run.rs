@@ -601,6 +601,10 @@ impl Vm {
                         self.delete_name(&globals, code, i as usize)?;
                     }
                     Instr::LoadName(i) => {
+                        if self.frame.mapping().is_some() {
+                            self.name_through_mapping(Instr::LoadName(i), code)?;
+                            continue;
+                        }
                         let name = &code.names[i as usize];
                         let globals = &self.frame.func.globals;
                         let v = match self.frame.locals() {
@@ -628,6 +632,10 @@ impl Vm {
                         }
                     }
                     Instr::StoreName(i) => {
+                        if self.frame.mapping().is_some() {
+                            self.name_through_mapping(Instr::StoreName(i), code)?;
+                            continue;
+                        }
                         let name = &code.names[i as usize];
                         self.global_cache.evict(name);
                         let v = self.pop();
@@ -640,6 +648,10 @@ impl Vm {
                         }
                     }
                     Instr::DeleteName(i) => {
+                        if self.frame.mapping().is_some() {
+                            self.name_through_mapping(Instr::DeleteName(i), code)?;
+                            continue;
+                        }
                         let ns = match self.frame.locals() {
                             Some(l) => l.clone(),
                             None => self.frame.func.globals.clone(),
@@ -1981,6 +1993,50 @@ impl Vm {
         let exit = self.get_attr(ctx, "__exit__")?;
         let r = self.call_method(ctx, "__enter__", &[])?;
         Ok((exit, r))
+    }
+
+    /// `LoadName`/`StoreName`/`DeleteName` in a class body whose
+    /// `__prepare__` namespace is not a plain dict: as CPython, through the
+    /// mapping's own item methods (a KeyError on lookup falls back to the
+    /// globals and builtins; any error deleting is a NameError).
+    #[cold]
+    fn name_through_mapping(&mut self, op: Instr, code: &CodeObj) -> PyResult<()> {
+        let Some(ns) = self.frame.mapping().cloned() else {
+            return Ok(());
+        };
+        match op {
+            Instr::LoadName(i) => {
+                let name = &code.names[i as usize];
+                let v = match self.get_item(&ns, &Value::Str(name.clone())) {
+                    Ok(v) => Some(v),
+                    Err(e) if e.matches(ExcKind::KeyError) => None,
+                    Err(e) => return Err(e),
+                };
+                let v = match v
+                    .or_else(|| self.frame.func.globals.get_str(name))
+                    .or_else(|| self.builtins.get_str(name))
+                {
+                    Some(v) => v,
+                    None => match self.lazy_builtin(name.as_str())? {
+                        Some(v) => v,
+                        None => return Err(self.name_error(name.as_str())),
+                    },
+                };
+                self.push(v);
+            }
+            Instr::StoreName(i) => {
+                let v = self.pop();
+                self.set_item(&ns, &Value::Str(code.names[i as usize].clone()), v)?;
+            }
+            Instr::DeleteName(i) => {
+                let name = &code.names[i as usize];
+                if self.del_item(&ns, &Value::Str(name.clone())).is_err() {
+                    return Err(self.name_error(name.as_str()));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn delete_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {

@@ -556,11 +556,13 @@ fn exc_str(vm: &mut Vm, exc: &Brc<Instance>) -> Result<String, PyErr> {
 }
 
 /// The source line of a SyntaxError with its caret(s), as CPython 3.11's
-/// `print_exception`/`print_error_text` do it. Only an exact SyntaxError
-/// contributes its end position (IndentationError and TabError get one caret).
+/// `print_exception`/`print_error_text` do it: on the line's UTF-8 bytes,
+/// so a column past a non-ASCII character lands further right, as there.
+/// Only an exact SyntaxError contributes its end position (IndentationError
+/// and TabError get one caret).
 fn error_text(out: &mut String, text: &str, pos: [i64; 4], exact: bool) {
     let [lineno, mut offset, end_lineno, end_offset] = pos;
-    let line_size = text.chars().count() as i64;
+    let line_size = text.len() as i64;
     let mut end_offset = if exact { end_offset } else { -1 };
     if exact && end_lineno > lineno {
         end_offset = line_size;
@@ -575,29 +577,28 @@ fn error_text(out: &mut String, text: &str, pos: [i64; 4], exact: bool) {
     };
     // 1-based column to 0-based, then strip the indentation.
     offset -= 1;
-    let mut chars: Vec<char> = text.chars().collect();
-    let indent = chars
-        .iter()
-        .take_while(|c| matches!(c, ' ' | '\t' | '\x0c'))
+    let indent = text
+        .bytes()
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'\x0c'))
         .count();
-    chars.drain(..indent);
+    let mut line = &text.as_bytes()[indent..];
     offset -= indent as i64;
-    let mut len = chars.len() as i64;
-    if chars.last() == Some(&'\n') {
+    let mut len = line.len() as i64;
+    if line.last() == Some(&b'\n') {
         len -= 1;
     }
     if offset > len {
         offset = len;
     }
     // Skip lines before the one holding the offset.
-    while let Some(nl) = chars.iter().position(|&c| c == '\n') {
+    while let Some(nl) = line.iter().position(|&c| c == b'\n') {
         if nl as i64 >= offset {
             break;
         }
-        chars.drain(..=nl);
+        line = &line[nl + 1..];
         offset -= nl as i64 + 1;
     }
-    let line: String = chars.iter().collect();
+    let line = String::from_utf8_lossy(line);
     out.push_str("    ");
     out.push_str(&line);
     if !line.ends_with('\n') {
