@@ -1575,9 +1575,10 @@ impl Vm {
                 let ys = y.items.lock().clone();
                 return self.seq_compare(&xs, &ys, op).map(Some);
             }
+            // Tuples are immutable: compared in place, unlike lists, whose
+            // items a comparison's `__eq__` could change.
             (Value::Tuple(x), Value::Tuple(y)) => {
-                let (xs, ys) = (x.items.clone(), y.items.clone());
-                return self.seq_compare(&xs, &ys, op).map(Some);
+                return self.seq_compare(&x.items, &y.items, op).map(Some);
             }
             (Value::Dict(x), Value::Dict(y)) if matches!(op, Eq | Ne) => {
                 let eq = self.dict_equal(x, y)?;
@@ -3524,8 +3525,9 @@ impl Vm {
                 match self.key_of(key)? {
                     Key::Index(i) => self.get_item(obj, &Value::Int(i)),
                     Key::Slice(a, b, c) => {
-                        let items = l.items.lock().clone();
-                        Ok(Value::list(slice_vec(&items, a, b, c)?))
+                        // Cloning values runs no script code: slice under the lock.
+                        let part = slice_vec(&l.items.lock(), a, b, c)?;
+                        Ok(Value::list(part))
                     }
                     Key::Other => Err(PyErr::type_error(format!(
                         "list indices must be integers or slices, not {}",
