@@ -326,6 +326,43 @@ class _field:
         self.__set__(obj, None)
 
 
+def _ordered(cls):
+    """Give ``cls`` the four orderings: by ``_key()`` against what its
+    ``_comparable`` accepts, else ``_incomparable``'s answer
+    (NotImplemented unless the class says otherwise)."""
+
+    def __lt__(self, other):
+        if self._comparable(other):
+            return self._key() < other._key()
+        return self._incomparable(other, '<')
+
+    def __le__(self, other):
+        if self._comparable(other):
+            return self._key() <= other._key()
+        return self._incomparable(other, '<=')
+
+    def __gt__(self, other):
+        if self._comparable(other):
+            return self._key() > other._key()
+        return self._incomparable(other, '>')
+
+    def __ge__(self, other):
+        if self._comparable(other):
+            return self._key() >= other._key()
+        return self._incomparable(other, '>=')
+
+    def _incomparable(self, other, op):
+        return NotImplemented
+
+    for f in (__lt__, __le__, __gt__, __ge__):
+        f.__qualname__ = cls.__qualname__ + '.' + f.__name__
+        setattr(cls, f.__name__, f)
+    if '_incomparable' not in cls.__dict__:
+        cls._incomparable = _incomparable
+    return cls
+
+
+@_ordered
 class timedelta:
     """A duration: days, seconds and microseconds, normalised."""
 
@@ -462,25 +499,11 @@ class timedelta:
             return self._us() == other._us()
         return NotImplemented
 
-    def __lt__(self, other):
-        if isinstance(other, timedelta):
-            return self._us() < other._us()
-        return NotImplemented
+    def _key(self):
+        return self._us()
 
-    def __le__(self, other):
-        if isinstance(other, timedelta):
-            return self._us() <= other._us()
-        return NotImplemented
-
-    def __gt__(self, other):
-        if isinstance(other, timedelta):
-            return self._us() > other._us()
-        return NotImplemented
-
-    def __ge__(self, other):
-        if isinstance(other, timedelta):
-            return self._us() >= other._us()
-        return NotImplemented
+    def _comparable(self, other):
+        return isinstance(other, timedelta)
 
     def __hash__(self):
         return hash((self._days, self._seconds, self._microseconds))
@@ -520,6 +543,7 @@ def _iso_week1_monday(year):
     return monday
 
 
+@_ordered
 class date:
     """A calendar date (proleptic Gregorian)."""
 
@@ -631,25 +655,6 @@ class date:
         return (isinstance(other, date) and not isinstance(other, datetime)
                 and not isinstance(self, datetime))
 
-    def __lt__(self, other):
-        if self._comparable(other):
-            return self._key() < other._key()
-        return NotImplemented
-
-    def __le__(self, other):
-        if self._comparable(other):
-            return self._key() <= other._key()
-        return NotImplemented
-
-    def __gt__(self, other):
-        if self._comparable(other):
-            return self._key() > other._key()
-        return NotImplemented
-
-    def __ge__(self, other):
-        if self._comparable(other):
-            return self._key() >= other._key()
-        return NotImplemented
 
     def __hash__(self):
         return hash(self._key())
@@ -677,6 +682,7 @@ date.max = date(9999, 12, 31)
 date.resolution = timedelta(days=1)
 
 
+@_ordered
 class time:
     """A time of day (naive)."""
 
@@ -737,25 +743,8 @@ class time:
             return self._key() == other._key()
         return NotImplemented
 
-    def __lt__(self, other):
-        if isinstance(other, time):
-            return self._key() < other._key()
-        return NotImplemented
-
-    def __le__(self, other):
-        if isinstance(other, time):
-            return self._key() <= other._key()
-        return NotImplemented
-
-    def __gt__(self, other):
-        if isinstance(other, time):
-            return self._key() > other._key()
-        return NotImplemented
-
-    def __ge__(self, other):
-        if isinstance(other, time):
-            return self._key() >= other._key()
-        return NotImplemented
+    def _comparable(self, other):
+        return isinstance(other, time)
 
     def __hash__(self):
         return hash(self._key())
@@ -801,6 +790,7 @@ def _parse_iso_time(s):
     return hh, mm, ss, us
 
 
+@_ordered
 class datetime(date):
     """A date with a time of day (naive)."""
 
@@ -921,25 +911,11 @@ class datetime(date):
             return False
         return NotImplemented
 
-    def __lt__(self, other):
-        if isinstance(other, datetime):
-            return self._key() < other._key()
-        return _compare_error(self, other, '<')
+    def _comparable(self, other):
+        return isinstance(other, datetime)
 
-    def __le__(self, other):
-        if isinstance(other, datetime):
-            return self._key() <= other._key()
-        return _compare_error(self, other, '<=')
-
-    def __gt__(self, other):
-        if isinstance(other, datetime):
-            return self._key() > other._key()
-        return _compare_error(self, other, '>')
-
-    def __ge__(self, other):
-        if isinstance(other, datetime):
-            return self._key() >= other._key()
-        return _compare_error(self, other, '>=')
+    def _incomparable(self, other, op):
+        return _compare_error(self, other, op)
 
     def __hash__(self):
         return hash(self._key())
