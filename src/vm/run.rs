@@ -1332,15 +1332,23 @@ impl Vm {
     fn do_call(&mut self, fpos: usize, astart: usize, kwnames: &[Value]) -> PyResult<bool> {
         // Move the callee out of the stack: no count is touched on the fast path.
         let callee = slot::take(&mut self.stack[fpos]);
+        let mut astart = astart;
         let callee = match callee {
             // A bound method of a script or built-in function: put the
-            // receiver on the stack.
-            Value::BoundMethod(bm)
-                if astart == fpos + 1
-                    && matches!(bm.func, Value::Function(_) | Value::Native(_)) =>
-            {
-                self.stack.insert(fpos + 1, bm.receiver.clone());
-                bm.func.clone()
+            // receiver on the stack, in the empty self slot `CallMethod`
+            // leaves when the method came bound (`super().f()`,
+            // `self.callback()`), so that its frame runs in this loop.
+            Value::BoundMethod(bm) if matches!(bm.func, Value::Function(_) | Value::Native(_)) => {
+                if astart == fpos + 1 {
+                    self.stack.insert(fpos + 1, bm.receiver.clone());
+                    bm.func.clone()
+                } else if astart == fpos + 2 && self.stack[fpos + 1].is_null() {
+                    self.stack[fpos + 1] = bm.receiver.clone();
+                    astart = fpos + 1;
+                    bm.func.clone()
+                } else {
+                    Value::BoundMethod(bm)
+                }
             }
             other => other,
         };
