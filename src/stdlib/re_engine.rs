@@ -371,6 +371,8 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
     let mut class_start = 0;
     let mut dollar = false;
     let mut end_z = false;
+    // For each open group, whether it is a look-around (wrapped in a group).
+    let mut groups: Vec<bool> = Vec::new();
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -464,6 +466,13 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
                 out.push('$');
             }
             '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
+                if chars[i..].starts_with(&['(', '?', ':', ')']) {
+                    // The engine will not repeat an empty group; one that
+                    // matches nothing in another way it will.
+                    out.push_str("(?:a{0})");
+                    i += 4;
+                    continue;
+                }
                 if chars.get(i + 2) == Some(&'#') {
                     // A comment group: dropped.
                     while i < chars.len() && chars[i] != ')' {
@@ -472,7 +481,26 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
                     i += 1;
                     continue;
                 }
+                // The engine will not repeat a look-around assertion
+                // directly; Python allows it. A group around it can be.
+                let rest = &chars[i + 2..];
+                let look = rest.starts_with(&['='])
+                    || rest.starts_with(&['!'])
+                    || rest.starts_with(&['<', '='])
+                    || rest.starts_with(&['<', '!']);
+                groups.push(look);
+                out.push_str(if look { "(?:(" } else { "(" });
+            }
+            '(' if !in_class => {
+                groups.push(false);
                 out.push('(');
+            }
+            ')' if !in_class => {
+                out.push_str(if groups.pop() == Some(true) {
+                    ")a{0})"
+                } else {
+                    ")"
+                });
             }
             _ => out.push(c),
         }
@@ -520,10 +548,18 @@ mod tests {
         assert_eq!(translate("[[a]", false).unwrap().0, r"[\[a]");
         assert_eq!(translate("[]a]", false).unwrap().0, r"[\]a]");
         assert_eq!(translate(r"\d", true).unwrap().0, "[0-9]");
-        assert_eq!(translate(r"(a)\1(?=b)", false).unwrap().0, r"(a)\1(?=b)");
+        assert_eq!(
+            translate(r"(a)\1(?=b)", false).unwrap().0,
+            r"(a)\1(?:(?=b)a{0})"
+        );
         assert_eq!(
             translate(r"[\1]\0\101", false).unwrap().0,
             r"[\x{1}]\x{0}\x{41}"
+        );
+        assert_eq!(translate("(?:)*", false).unwrap().0, "(?:a{0})*");
+        assert_eq!(
+            translate("((?<=a))*", false).unwrap().0,
+            "((?:(?<=a)a{0}))*"
         );
         assert!(translate("[ab", false).is_err());
         assert!(translate("a$", false).unwrap().1);

@@ -134,7 +134,9 @@ def _check_syntax(p):
                 i += 1 + digits
             else:
                 i += 2
-            can_repeat, repeated = True, 0
+            # An anchor (\b, \A, ...) cannot be repeated.
+            can_repeat = digits > 0 or p[i - 1:i] not in ('b', 'B', 'A', 'Z')
+            repeated = 0
             continue
         if c == '[':
             start = i
