@@ -170,7 +170,8 @@ fn main() {
                 std::fs::canonicalize(&parent).unwrap_or(parent)
             }
         }
-        _ => PathBuf::from("."),
+        // `-c` and stdin programs: '' (the working directory), as CPython.
+        _ => PathBuf::new(),
     };
     let options = Options {
         gil: gil_on,

@@ -393,3 +393,106 @@ fn ctrl_c_interrupts_a_blocked_main_thread() {
     assert_eq!(rest, "interrupted join\n");
     assert_eq!(status.code(), Some(0));
 }
+
+/// A directory in the system's temporary directory holding the given
+/// files, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str, files: &[(&str, &str)]) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("gilvm-cli-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("cannot create a temporary directory");
+        for (file, source) in files {
+            std::fs::write(dir.join(file), source).expect("cannot write a temporary file");
+        }
+        TempDir(dir)
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn modules_next_to_the_script_are_imported() {
+    let dir = TempDir::new(
+        "helper",
+        &[
+            ("helper.py", "def f():\n    return 'helper ok'\n"),
+            ("main.py", "import helper\nprint(helper.f())\n"),
+        ],
+    );
+    let out = gilvm(&[&dir.file("main.py")]);
+    assert_status(&out, 0);
+    assert_eq!(out.stdout, "helper ok\n");
+}
+
+#[test]
+fn the_script_directory_shadows_bundled_modules() {
+    // CPython: sys.path[0] (the script's directory) comes before the
+    // standard library, so a local queue.py is the `queue` imported.
+    let dir = TempDir::new(
+        "shadow",
+        &[
+            (
+                "queue.py",
+                "class Queue:\n    def __init__(self):\n        print('local Queue')\n",
+            ),
+            (
+                "main.py",
+                "import queue, sys, os\nqueue.Queue()\n\
+                 print(sys.path[0] == os.path.dirname(os.path.realpath(__file__)))\n",
+            ),
+        ],
+    );
+    let out = gilvm(&[&dir.file("main.py")]);
+    assert_status(&out, 0);
+    assert_eq!(out.stdout, "local Queue\nTrue\n");
+}
+
+#[test]
+fn a_script_named_like_a_module_imports_itself() {
+    // `import random` in random.py runs the file again as module `random`,
+    // which sees itself half-built: CPython's circular-import message.
+    let dir = TempDir::new(
+        "selfimport",
+        &[("random.py", "import random\nprint(random.randint(1, 1))\n")],
+    );
+    let out = gilvm(&[&dir.file("random.py")]);
+    assert_status(&out, 1);
+    assert_eq!(
+        out.stderr.lines().last(),
+        Some(
+            "AttributeError: partially initialized module 'random' has no attribute 'randint' \
+             (most likely due to a circular import)"
+        )
+    );
+}
+
+#[test]
+fn built_in_modules_are_not_shadowed() {
+    // sys and time are built into CPython and found before the path.
+    let dir = TempDir::new(
+        "builtin",
+        &[
+            ("time.py", "raise SystemExit('local time imported')\n"),
+            ("main.py", "import time\nprint(callable(time.time))\n"),
+        ],
+    );
+    let out = gilvm(&[&dir.file("main.py")]);
+    assert_status(&out, 0);
+    assert_eq!(out.stdout, "True\n");
+}
+
+#[test]
+fn dash_c_puts_the_working_directory_first() {
+    let out = gilvm(&["-c", "import sys; print(repr(sys.path[0]))"]);
+    assert_status(&out, 0);
+    assert_eq!(out.stdout, "''\n");
+}

@@ -130,6 +130,7 @@ pub fn new_module(name: &str) -> Arc<Module> {
     let m = Arc::new(Module {
         name: name.into(),
         dict: Arc::new(PyDict::new()),
+        initializing: Default::default(),
     });
     set_attr(&m, "__name__", Value::str(name));
     set_attr(&m, "__doc__", Value::None);

@@ -6,12 +6,14 @@
 //! string, not the first one that matches). `scan` reports matches as flat
 //! tuples of character offsets, so `re.py` never sees byte offsets.
 //!
-//! The `regex` crate has no backreferences or lookaround; patterns using
-//! them raise `re.error` (through the ValueError raised here).
+//! The engine is `fancy-regex`: backreferences, look-around, atomic groups
+//! and possessive repeats run on its backtracking VM, everything else on
+//! the `regex` crate it delegates to. Backtracking is bounded, so a
+//! pathological pattern raises `re.error` instead of running for ever.
 
 use std::sync::{Arc, OnceLock};
 
-use regex::{Regex, RegexBuilder};
+use fancy_regex::{Regex, RegexBuilder, RegexInput};
 
 use crate::stdlib::{add_functions, check_args, downcast, native_object, new_module, NativeClass};
 use crate::vm::error::{PyErr, PyResult};
@@ -29,9 +31,18 @@ const ASCII: i64 = 256;
 /// to compile instead of exhausting memory.
 const SIZE_LIMIT: usize = 32 << 20;
 
+/// Backtracking steps one match attempt may take before giving up.
+const BACKTRACK_LIMIT: usize = 10_000_000;
+
 struct Compiled {
     search: Regex,
     full: Regex,
+    /// The pattern, anchored, rejecting empty matches: after an empty match
+    /// Python retries the same place for a non-empty one. Built on first
+    /// use (None: the pattern can only match empty).
+    nonempty: OnceLock<Option<Regex>>,
+    body: String,
+    flags: i64,
     /// Python's `$` also matches before a newline that ends the string;
     /// the crate's only at the end. Patterns with a `$` (outside
     /// MULTILINE mode) are therefore also tried with that newline cut off.
@@ -77,16 +88,7 @@ fn compile(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let flags = int_arg(args, 1)?;
     let (body, dollar) = translate(pattern, flags & ASCII != 0)?;
     let dollar_before_newline = dollar && flags & MULTILINE == 0;
-    let build = |src: &str| {
-        RegexBuilder::new(src)
-            .case_insensitive(flags & IGNORECASE != 0)
-            .multi_line(flags & MULTILINE != 0)
-            .dot_matches_new_line(flags & DOTALL != 0)
-            .ignore_whitespace(flags & VERBOSE != 0)
-            .size_limit(SIZE_LIMIT)
-            .build()
-            .map_err(|e| PyErr::value_error(regex_error_text(&e)))
-    };
+    let build = |src: &str| build(src, flags, false).map_err(|e| compile_error(src, flags, &e));
     let search = build(&body)?;
     // In verbose mode a newline ends a trailing comment before the closing
     // group (elsewhere a newline would be a literal).
@@ -98,9 +100,78 @@ fn compile(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         Compiled {
             search,
             full,
+            nonempty: OnceLock::new(),
+            body,
+            flags,
             dollar_before_newline,
         },
     ))
+}
+
+fn build(src: &str, flags: i64, nonempty: bool) -> Result<Regex, fancy_regex::Error> {
+    RegexBuilder::new(src)
+        .case_insensitive(flags & IGNORECASE != 0)
+        .multi_line(flags & MULTILINE != 0)
+        .dot_matches_new_line(flags & DOTALL != 0)
+        .ignore_whitespace(flags & VERBOSE != 0)
+        .delegate_size_limit(SIZE_LIMIT)
+        .backtrack_limit(BACKTRACK_LIMIT)
+        .find_not_empty(nonempty)
+        .build()
+}
+
+/// The message for a pattern the engine rejects. Where the `regex` crate
+/// rejects it too, its wording (which names the problem the way Python's
+/// does more often); otherwise the engine's own.
+fn compile_error(src: &str, flags: i64, e: &fancy_regex::Error) -> PyErr {
+    use fancy_regex::{CompileError, Error};
+    let plain = regex::RegexBuilder::new(src)
+        .case_insensitive(flags & IGNORECASE != 0)
+        .multi_line(flags & MULTILINE != 0)
+        .dot_matches_new_line(flags & DOTALL != 0)
+        .ignore_whitespace(flags & VERBOSE != 0)
+        .size_limit(SIZE_LIMIT)
+        .build();
+    let text = match (e, plain) {
+        (Error::CompileError(c), _)
+            if matches!(
+                **c,
+                CompileError::LookBehindNotConst | CompileError::VariableLookBehindRequiresFeature
+            ) =>
+        {
+            "look-behind requires fixed-width pattern".to_string()
+        }
+        (Error::CompileError(c), _) if matches!(**c, CompileError::InvalidBackref(_)) => {
+            "invalid group reference".to_string()
+        }
+        (_, Err(plain)) => regex_error_text(&plain),
+        (e, Ok(_)) => e.to_string(),
+    };
+    PyErr::value_error(text)
+}
+
+/// A match-time failure (the backtracking limit) as `re.error` sees it.
+fn runtime_error(e: fancy_regex::Error) -> PyErr {
+    match e {
+        fancy_regex::Error::RuntimeError(_) => {
+            PyErr::value_error("pattern too complex: backtracking limit exceeded")
+        }
+        e => PyErr::value_error(e.to_string()),
+    }
+}
+
+/// Group spans (byte offsets) of the first match at or after `at`, or
+/// exactly at `at` when `anchored`.
+type Spans = Vec<Option<(usize, usize)>>;
+
+fn find(re: &Regex, hay: &str, at: usize, anchored: bool) -> PyResult<Option<Spans>> {
+    let input = RegexInput::new(hay).from_pos(at).anchored(anchored);
+    let caps = re.captures_input(input).map_err(runtime_error)?;
+    Ok(caps.map(|caps| {
+        (0..caps.len())
+            .map(|g| caps.get(g).map(|m| (m.start(), m.end())))
+            .collect()
+    }))
 }
 
 /// The letters of a global inline flag group at the start, `(?ix)`.
@@ -208,7 +279,26 @@ fn scan(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     // Python's endpos acts as if the string ended there (`$` matches there).
     let hay = &text[..offsets.byte(end_char)];
     let re = if mode == 2 { &c.full } else { &c.search };
-    let mut locs = re.capture_locations();
+    // Python's `$` also matches just before a final newline: the same
+    // search on the string without it, taken when it starts earlier.
+    let find_here = |re: &Regex, at: usize, anchored: bool| -> PyResult<Option<Spans>> {
+        let mut m = find(re, hay, at, anchored)?;
+        if mode != 2 && c.dollar_before_newline && hay.ends_with('\n') {
+            let cut = &hay[..hay.len() - 1];
+            if at <= cut.len() {
+                if let Some(n) = find(re, cut, at, anchored)? {
+                    let earlier = |m: &Spans| match (m[0], n[0]) {
+                        (Some((ms, _)), Some((ns, _))) => ns < ms,
+                        _ => false,
+                    };
+                    if m.as_ref().is_none_or(earlier) {
+                        m = Some(n);
+                    }
+                }
+            }
+        }
+        Ok(m)
+    };
     let mut found = Vec::new();
     let mut at = offsets.byte(pos_char);
     // After an empty match, the next one may not be empty at the same place.
@@ -219,44 +309,39 @@ fn scan(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         if steps.is_multiple_of(4096) {
             vm.check_signals()?;
         }
-        let mut m = re.captures_read_at(&mut locs, hay, at);
-        if mode != 2 && c.dollar_before_newline && hay.ends_with('\n') {
-            // The same pattern on the string without its final newline
-            // (where `$` then matches): taken when it starts earlier.
-            let cut = &hay[..hay.len() - 1];
-            if at <= cut.len() {
-                let mut alt = re.capture_locations();
-                if let Some(n) = re.captures_read_at(&mut alt, cut, at) {
-                    if m.is_none_or(|m| n.start() < m.start()) {
-                        m = Some(n);
-                        locs = alt;
-                    }
+        let mut m = None;
+        if must_advance {
+            // A non-empty match starting right here, else search on from
+            // the next character (where an empty match is fine again).
+            let nonempty = c
+                .nonempty
+                .get_or_init(|| build(&c.body, c.flags, true).ok());
+            if let Some(ne) = nonempty {
+                m = find_here(ne, at, true)?;
+            }
+            if m.is_none() {
+                match hay[at..].chars().next() {
+                    Some(ch) => at += ch.len_utf8(),
+                    None => break,
                 }
             }
         }
-        let Some(m) = m else {
+        let m = match m {
+            Some(m) => m,
+            None => match find_here(re, at, mode != 0)? {
+                Some(m) => m,
+                None => break,
+            },
+        };
+        let Some((start, end)) = m[0] else {
             break;
         };
-        if must_advance && m.start() == at && m.end() == at {
-            // Retry one character further on.
-            match hay[at..].chars().next() {
-                Some(ch) => {
-                    at += ch.len_utf8();
-                    must_advance = false;
-                    continue;
-                }
-                None => break,
-            }
-        }
-        if mode != 0 && m.start() != at {
-            break;
-        }
-        let mut spans = Vec::with_capacity(locs.len() * 2);
-        for g in 0..locs.len() {
-            match locs.get(g) {
+        let mut spans = Vec::with_capacity(m.len() * 2);
+        for g in &m {
+            match g {
                 Some((s, e)) => {
-                    spans.push(Value::Int(offsets.char(s) as i64));
-                    spans.push(Value::Int(offsets.char(e) as i64));
+                    spans.push(Value::Int(offsets.char(*s) as i64));
+                    spans.push(Value::Int(offsets.char(*e) as i64));
                 }
                 None => {
                     spans.push(Value::Int(-1));
@@ -268,8 +353,8 @@ fn scan(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
         if mode != 0 || (limit != 0 && found.len() >= limit) {
             break;
         }
-        must_advance = m.start() == m.end();
-        at = m.end();
+        must_advance = start == end;
+        at = end;
     }
     Ok(Value::list(found))
 }
@@ -286,6 +371,8 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
     let mut class_start = 0;
     let mut dollar = false;
     let mut end_z = false;
+    // For each open group, whether it is a look-around (wrapped in a group).
+    let mut groups: Vec<bool> = Vec::new();
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -309,8 +396,32 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
                         // A nested class is a union inside a class, too.
                         out.push_str(&format!("[{neg}{class}]"));
                     }
-                    '0'..='9' if !in_class && next != '0' => {
-                        return Err(PyErr::value_error("backreferences are not supported"));
+                    '0'..='9' => {
+                        // Python reads `\0`, `\0oo`, `\ooo` and any digits in a
+                        // class as an octal escape; other digits outside a
+                        // class are a group reference, which the engine
+                        // reads the same way.
+                        let octal: String = chars[i - 1..]
+                            .iter()
+                            .take(3)
+                            .take_while(|c| matches!(c, '0'..='7'))
+                            .collect();
+                        let is_octal = next == '0' || in_class || octal.len() == 3;
+                        match u32::from_str_radix(&octal, 8).ok().filter(|_| is_octal) {
+                            Some(code) => {
+                                if code > 0o377 {
+                                    return Err(PyErr::value_error(format!(
+                                        "octal escape value \\{octal} outside of range 0-0o377"
+                                    )));
+                                }
+                                i += octal.len() - 1;
+                                out.push_str(&format!("\\x{{{code:x}}}"));
+                            }
+                            None => {
+                                out.push('\\');
+                                out.push(next);
+                            }
+                        }
                     }
                     _ => {
                         out.push('\\');
@@ -355,18 +466,14 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
                 out.push('$');
             }
             '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
-                let rest: String = chars[i + 2..].iter().take(3).collect();
-                if rest.starts_with('=')
-                    || rest.starts_with('!')
-                    || rest.starts_with("<=")
-                    || rest.starts_with("<!")
-                {
-                    return Err(PyErr::value_error("look-around is not supported"));
+                if chars[i..].starts_with(&['(', '?', ':', ')']) {
+                    // The engine will not repeat an empty group; one that
+                    // matches nothing in another way it will.
+                    out.push_str("(?:a{0})");
+                    i += 4;
+                    continue;
                 }
-                if rest.starts_with("P=") {
-                    return Err(PyErr::value_error("backreferences are not supported"));
-                }
-                if rest.starts_with('#') {
+                if chars.get(i + 2) == Some(&'#') {
                     // A comment group: dropped.
                     while i < chars.len() && chars[i] != ')' {
                         i += 1;
@@ -374,7 +481,26 @@ fn translate(p: &str, ascii: bool) -> PyResult<(String, bool)> {
                     i += 1;
                     continue;
                 }
+                // The engine will not repeat a look-around assertion
+                // directly; Python allows it. A group around it can be.
+                let rest = &chars[i + 2..];
+                let look = rest.starts_with(&['='])
+                    || rest.starts_with(&['!'])
+                    || rest.starts_with(&['<', '='])
+                    || rest.starts_with(&['<', '!']);
+                groups.push(look);
+                out.push_str(if look { "(?:(" } else { "(" });
+            }
+            '(' if !in_class => {
+                groups.push(false);
                 out.push('(');
+            }
+            ')' if !in_class => {
+                out.push_str(if groups.pop() == Some(true) {
+                    ")a{0})"
+                } else {
+                    ")"
+                });
             }
             _ => out.push(c),
         }
@@ -422,8 +548,19 @@ mod tests {
         assert_eq!(translate("[[a]", false).unwrap().0, r"[\[a]");
         assert_eq!(translate("[]a]", false).unwrap().0, r"[\]a]");
         assert_eq!(translate(r"\d", true).unwrap().0, "[0-9]");
-        assert!(translate(r"(a)\1", false).is_err());
-        assert!(translate("a(?=b)", false).is_err());
+        assert_eq!(
+            translate(r"(a)\1(?=b)", false).unwrap().0,
+            r"(a)\1(?:(?=b)a{0})"
+        );
+        assert_eq!(
+            translate(r"[\1]\0\101", false).unwrap().0,
+            r"[\x{1}]\x{0}\x{41}"
+        );
+        assert_eq!(translate("(?:)*", false).unwrap().0, "(?:a{0})*");
+        assert_eq!(
+            translate("((?<=a))*", false).unwrap().0,
+            "((?:(?<=a)a{0}))*"
+        );
         assert!(translate("[ab", false).is_err());
         assert!(translate("a$", false).unwrap().1);
         assert!(!translate(r"a$\Z", false).unwrap().1);

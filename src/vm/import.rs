@@ -3,6 +3,7 @@
 //! path. Packages by dotted names; the parent gets the child as attribute.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::vm::error::{ExcKind, PyErr, PyResult};
@@ -50,7 +51,18 @@ impl Vm {
     }
 
     /// Find and run module `name`; `None` when there is no such module.
+    /// As in CPython, the search path (the script's directory first) comes
+    /// before the bundled modules, so a local `queue.py` shadows `queue`;
+    /// only the modules CPython builds in, freezes or loads before the
+    /// program starts are found ahead of the path. `.script` files, which
+    /// CPython would not import, never shadow a bundled module (a script
+    /// `collections.script` that imports `collections` gets the real one).
     fn load_module(&mut self, name: &str) -> PyResult<Option<Value>> {
+        if !loaded_before_path(name) {
+            if let Some(m) = self.load_from_path(name, true)? {
+                return Ok(Some(m));
+            }
+        }
         if let Some(r) = crate::stdlib::native_module(self, name) {
             let m = Value::Module(r?);
             self.interp.modules.set(name, m.clone());
@@ -63,9 +75,22 @@ impl Vm {
                 .exec_source_module(name, src, &filename, None, is_pkg)
                 .map(Some);
         }
+        self.load_from_path(name, false)
+    }
+
+    /// Find and run `NAME.script` / `NAME.py` (or a package) on the search
+    /// path; only the `.py` forms when `py_only`.
+    fn load_from_path(&mut self, name: &str, py_only: bool) -> PyResult<Option<Value>> {
         let rel = name.replace('.', "/");
         let dirs: Vec<PathBuf> = self.interp.options.path.clone();
         for dir in dirs {
+            // CPython reads '' as the working directory, and names module
+            // files found there by their absolute path.
+            let dir = if dir.as_os_str().is_empty() {
+                std::env::current_dir().unwrap_or(dir)
+            } else {
+                dir
+            };
             for (file, is_pkg) in [
                 (format!("{rel}.script"), false),
                 (format!("{rel}.py"), false),
@@ -73,7 +98,7 @@ impl Vm {
                 (format!("{rel}/__init__.py"), true),
             ] {
                 let path = dir.join(&file);
-                if !path.is_file() {
+                if (py_only && !file.ends_with(".py")) || !path.is_file() {
                     continue;
                 }
                 let bytes = std::fs::read(&path).map_err(|e| {
@@ -123,7 +148,10 @@ impl Vm {
         }
         let mv = Value::Module(module.clone());
         self.interp.modules.set(name, mv.clone());
-        if let Err(e) = self.exec_module_code(code, &module) {
+        module.initializing.store(true, Ordering::Relaxed);
+        let result = self.exec_module_code(code, &module);
+        module.initializing.store(false, Ordering::Relaxed);
+        if let Err(e) = result {
             let _ = self.interp.modules.del_str(&PyStr::new(name));
             return Err(e);
         }
@@ -295,6 +323,42 @@ impl Vm {
         }
         Ok(())
     }
+}
+
+/// Modules a file on the search path cannot shadow: CPython's built-in
+/// (`sys.builtin_module_names`) and frozen modules, which its importers
+/// try before the path, and the ones it has loaded before the program
+/// runs. Also this interpreter's own internal modules (`_re`, ...), which
+/// the bundled modules rely on.
+fn loaded_before_path(name: &str) -> bool {
+    name.starts_with('_')
+        || matches!(
+            name,
+            "abc"
+                | "atexit"
+                | "builtins"
+                | "codecs"
+                | "encodings"
+                | "errno"
+                | "faulthandler"
+                | "gc"
+                | "genericpath"
+                | "io"
+                | "itertools"
+                | "marshal"
+                | "os"
+                | "os.path"
+                | "posix"
+                | "posixpath"
+                | "pwd"
+                | "runpy"
+                | "site"
+                | "stat"
+                | "sys"
+                | "time"
+                | "xxsubtype"
+                | "zipimport"
+        )
 }
 
 /// A path as tracebacks show it: relative paths stay relative.

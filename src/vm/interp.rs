@@ -142,6 +142,7 @@ impl Interp {
             Value::Module(Arc::new(Module {
                 name: "builtins".into(),
                 dict: builtins.clone(),
+                initializing: Default::default(),
             })),
         );
         builtins.set("__name__", Value::str("builtins"));
@@ -737,6 +738,7 @@ pub fn new_module(name: &str) -> Arc<Module> {
     Arc::new(Module {
         name: name.into(),
         dict,
+        initializing: Default::default(),
     })
 }
 

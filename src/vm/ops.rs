@@ -645,6 +645,11 @@ fn no_attribute_message(obj: &Value, name: &str) -> String {
         // is no ABC.
         Value::Class(_) if name == "__abstractmethods__" => name.to_string(),
         Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
+        Value::Module(m) if m.initializing.load(std::sync::atomic::Ordering::Relaxed) => format!(
+            "partially initialized module '{}' has no attribute '{name}' \
+             (most likely due to a circular import)",
+            m.name
+        ),
         Value::Module(m) => format!("module '{}' has no attribute '{name}'", m.name),
         Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
             format!("'super' object has no attribute '{name}'")

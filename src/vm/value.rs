@@ -582,6 +582,9 @@ pub struct TraceEntry {
 pub struct Module {
     pub name: Arc<str>,
     pub dict: Arc<PyDict>,
+    /// True while an import runs the module's body: a failed attribute
+    /// lookup then names the likely circular import, as CPython does.
+    pub initializing: std::sync::atomic::AtomicBool,
 }
 
 /// A built-in object other than the common ones: `class` says what it is.

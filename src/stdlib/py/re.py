@@ -106,8 +106,12 @@ def _quantifier_len(p, i):
 def _check_syntax(p):
     """Raise CPython's error (message and position) for the common
     mistakes: unbalanced parentheses, an unterminated set, a repeat of
-    nothing or of a repeat."""
+    nothing or of a repeat, a reference to a missing or open group."""
     opened = []
+    # The group number each open parenthesis starts (0: not capturing).
+    open_groups = []
+    groups = 0
+    names = {}
     i = 0
     n = len(p)
     can_repeat = False
@@ -116,8 +120,23 @@ def _check_syntax(p):
     while i < n:
         c = p[i]
         if c == '\\':
-            i += 2
-            can_repeat, repeated = True, 0
+            digits = 0
+            while digits < 2 and p[i + 1 + digits:i + 2 + digits].isdigit():
+                digits += 1
+            octal = p[i + 1:i + 4]
+            if (digits and p[i + 1] != '0'
+                    and not (len(octal) == 3 and all(d in '01234567' for d in octal))):
+                group = int(p[i + 1:i + 1 + digits])
+                if group > groups:
+                    raise error('invalid group reference %d' % group, p, i + 1)
+                if group in open_groups:
+                    raise error('cannot refer to an open group', p, i)
+                i += 1 + digits
+            else:
+                i += 2
+            # An anchor (\b, \A, ...) cannot be repeated.
+            can_repeat = digits > 0 or p[i - 1:i] not in ('b', 'B', 'A', 'Z')
+            repeated = 0
             continue
         if c == '[':
             start = i
@@ -147,21 +166,36 @@ def _check_syntax(p):
                 i = n if close < 0 else close + 1
                 continue
             opened.append(i)
+            if p.startswith('(?P<', i) or not p.startswith('(?', i):
+                groups += 1
+                open_groups.append(groups)
+            else:
+                open_groups.append(0)
             if p.startswith('(?P<', i):
                 close = p.find('>', i)
+                names[p[i + 4:close]] = groups
                 i = n if close < 0 else close + 1
+            elif p.startswith('(?P=', i):
+                close = p.find(')', i)
+                name = p[i + 4:n if close < 0 else close]
+                if name.isidentifier() and name not in names:
+                    raise error("unknown group name '%s'" % name, p, i + 4)
+                if names.get(name) in open_groups:
+                    raise error('cannot refer to an open group', p, i + 4)
+                i += 4
             elif p.startswith(('(?<=', '(?<!'), i):
                 i += 4
             elif p.startswith(('(?:', '(?=', '(?!'), i):
                 i += 3
             else:
-                i += 1
+                i += 2 if p.startswith('(?', i) else 1
             can_repeat, repeated = False, 0
             continue
         if c == ')':
             if not opened:
                 raise error('unbalanced parenthesis', p, i)
             opened.pop()
+            open_groups.pop()
             i += 1
             can_repeat, repeated = True, 0
             continue
@@ -228,7 +262,11 @@ class Pattern:
 
     def _scan(self, string, pos, endpos, mode, limit):
         _check_string(string)
-        return _re.scan(self._engine, string, pos, endpos, mode, limit)
+        try:
+            return _re.scan(self._engine, string, pos, endpos, mode, limit)
+        except ValueError as e:
+            # The engine's backtracking limit.
+            raise error(str(e)) from None
 
     def _one(self, string, pos, endpos, mode):
         found = self._scan(string, pos, endpos, mode, 1)
