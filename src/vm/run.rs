@@ -1334,22 +1334,7 @@ impl Vm {
         let callee = slot::take(&mut self.stack[fpos]);
         let mut astart = astart;
         let callee = match callee {
-            // A bound method of a script or built-in function: put the
-            // receiver on the stack, in the empty self slot `CallMethod`
-            // leaves when the method came bound (`super().f()`,
-            // `self.callback()`), so that its frame runs in this loop.
-            Value::BoundMethod(bm) if matches!(bm.func, Value::Function(_) | Value::Native(_)) => {
-                if astart == fpos + 1 {
-                    self.stack.insert(fpos + 1, bm.receiver.clone());
-                    bm.func.clone()
-                } else if astart == fpos + 2 && self.stack[fpos + 1].is_null() {
-                    self.stack[fpos + 1] = bm.receiver.clone();
-                    astart = fpos + 1;
-                    bm.func.clone()
-                } else {
-                    Value::BoundMethod(bm)
-                }
-            }
+            Value::BoundMethod(bm) => self.unbind(bm, fpos, &mut astart),
             other => other,
         };
         let callee = match callee {
@@ -1408,6 +1393,28 @@ impl Vm {
         self.push(v);
         self.breaker_check()?;
         Ok(false)
+    }
+
+    /// A bound method of a script or built-in function called from `fpos`:
+    /// its receiver goes on the stack as the first argument, in the empty
+    /// self slot `CallMethod` leaves when the method came bound
+    /// (`super().f()`, `self.callback()`), so that its frame runs in this
+    /// loop; the function is returned. Out of line: the dispatch loop's
+    /// code around calls stays as small as before.
+    #[inline(never)]
+    fn unbind(&mut self, bm: Arc<BoundMethod>, fpos: usize, astart: &mut usize) -> Value {
+        if !matches!(bm.func, Value::Function(_) | Value::Native(_)) {
+            return Value::BoundMethod(bm);
+        }
+        if *astart == fpos + 1 {
+            self.stack.insert(fpos + 1, bm.receiver.clone());
+        } else if *astart == fpos + 2 && self.stack[fpos + 1].is_null() {
+            self.stack[fpos + 1] = bm.receiver.clone();
+            *astart = fpos + 1;
+        } else {
+            return Value::BoundMethod(bm);
+        }
+        bm.func.clone()
     }
 
     /// `Call`/`CallMethod`: the callable at `fpos`, positional arguments
@@ -1566,7 +1573,9 @@ impl Vm {
     /// `LoadAttr` of a property whose getter is a plain function (see
     /// `ops::plain_property_getter`): `[obj]` becomes `[getter, obj]` and
     /// the getter's frame runs here, as a call would, instead of in a
-    /// nested dispatch loop. `false` (the stack as it was) otherwise.
+    /// nested dispatch loop. `false` (the stack as it was) otherwise. Out
+    /// of line, as the rest of `LoadAttr`'s slow path.
+    #[inline(never)]
     fn property_frame(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
         let Some(getter) = self.property_getter_cached(site, name) else {
             return false;
