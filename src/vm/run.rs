@@ -1978,19 +1978,19 @@ impl Vm {
         let cls = types().class_of(ctx).clone();
         let enter = crate::vm::class::lookup(&cls, "__enter__");
         let exit = crate::vm::class::lookup(&cls, "__exit__");
-        let (Some(_), Some(_)) = (&enter, &exit) else {
-            let missed = if enter.is_some() {
-                " (missed __exit__ method)"
-            } else {
-                ""
-            };
-            return Err(PyErr::type_error(format!(
-                "'{}' object does not support the context manager protocol{missed}",
-                cls.name
-            )));
-        };
-        let (Some(enter), Some(exit)) = (enter, exit) else {
-            unreachable!("both checked above");
+        let (enter, exit) = match (enter, exit) {
+            (Some(enter), Some(exit)) => (enter, exit),
+            (enter, _) => {
+                let missed = if enter.is_some() {
+                    " (missed __exit__ method)"
+                } else {
+                    ""
+                };
+                return Err(PyErr::type_error(format!(
+                    "'{}' object does not support the context manager protocol{missed}",
+                    cls.name
+                )));
+            }
         };
         // Both are looked up on the type (an instance attribute does not
         // count); functions and built-in methods bind to `ctx` directly.
