@@ -558,16 +558,23 @@ fn b_input(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 /// `len(v)`.
+/// The length of a built-in container, which needs no `Vm`.
+fn builtin_len(v: &Value) -> Option<usize> {
+    Some(match v {
+        Value::Str(s) => s.char_len(),
+        Value::List(l) => l.items.lock().len(),
+        Value::Tuple(t) => t.items.len(),
+        Value::Dict(d) => d.len(),
+        Value::Set(s) | Value::FrozenSet(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::ByteArray(b) => b.data.lock().len(),
+        _ => return None,
+    })
+}
+
 pub fn len_of(vm: &mut Vm, v: &Value) -> PyResult<usize> {
-    match v {
-        Value::Str(s) => return Ok(s.char_len()),
-        Value::List(l) => return Ok(l.items.lock().len()),
-        Value::Tuple(t) => return Ok(t.items.len()),
-        Value::Dict(d) => return Ok(d.len()),
-        Value::Set(s) | Value::FrozenSet(s) => return Ok(s.len()),
-        Value::Bytes(b) => return Ok(b.len()),
-        Value::ByteArray(b) => return Ok(b.data.lock().len()),
-        _ => {}
+    if let Some(n) = builtin_len(v) {
+        return Ok(n);
     }
     if let Some((d, _)) = crate::vm::dict::as_view(v) {
         return Ok(d.len());
@@ -616,15 +623,8 @@ fn b_len(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 /// `len(x)` of a built-in container (see `FastFn`).
 fn len_fast(args: &mut [Value]) -> Option<Value> {
-    let n = match args {
-        [Value::Str(s)] => s.char_len(),
-        [Value::List(l)] => l.items.lock().len(),
-        [Value::Tuple(t)] => t.items.len(),
-        [Value::Dict(d)] => d.len(),
-        [Value::Set(s) | Value::FrozenSet(s)] => s.len(),
-        _ => return None,
-    };
-    Some(Value::Int(n as i64))
+    let [v] = args else { return None };
+    builtin_len(v).map(|n| Value::Int(n as i64))
 }
 
 fn sort_options(vm: &mut Vm, kw: Kwargs, func: &str) -> PyResult<(Option<Value>, bool)> {

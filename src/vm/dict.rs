@@ -546,6 +546,18 @@ impl PyDict {
         self.len() == 0
     }
 
+    /// The value of the str key `key`, `Some(None)` when it is certainly
+    /// absent; `None` when only the general lookup can tell. A str key
+    /// equals only str keys, or a str-subclass key with the same hash,
+    /// which a dict holding only exact strs cannot have.
+    pub fn lookup_str(&self, key: &PyStr) -> Option<Option<Value>> {
+        let map = self.map.lock();
+        if let Some(ix) = map.find_str(key) {
+            return Some(Some(map.entries[ix].value.clone()));
+        }
+        (!map.has_non_str).then_some(None)
+    }
+
     /// Global/attribute lookups: str keys compared by pointer, then bytes.
     /// (A key that is an instance of a str subclass is not found this way;
     /// `Vm::dict_get` finds it.)
@@ -810,14 +822,8 @@ impl Vm {
 
     pub fn dict_get(&mut self, d: &PyDict, key: &Value) -> PyResult<Option<Value>> {
         if let Value::Str(s) = key {
-            // A str key equals only str keys, or a str-subclass key with the
-            // same hash, which only the general path below can find.
-            let map = d.map.lock();
-            if let Some(ix) = map.find_str(s) {
-                return Ok(Some(map.entries[ix].value.clone()));
-            }
-            if !map.has_non_str {
-                return Ok(None);
+            if let Some(found) = d.lookup_str(s) {
+                return Ok(found);
             }
         }
         let hash = key_hash(self, key)?;
@@ -1182,14 +1188,10 @@ fn get_fast(args: &mut [Value]) -> Option<Value> {
         [Value::Dict(d), Value::Str(k), default] => (d, k, Some(default)),
         _ => return None,
     };
-    let map = d.map.lock();
-    if let Some(ix) = map.find_str(key) {
-        return Some(map.entries[ix].value.clone());
+    match d.lookup_str(key)? {
+        Some(v) => Some(v),
+        None => Some(default.map_or(Value::None, |v| std::mem::replace(v, Value::Null))),
     }
-    if map.has_non_str {
-        return None;
-    }
-    Some(default.map_or(Value::None, |v| std::mem::replace(v, Value::Null)))
 }
 
 fn dict_get(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
