@@ -272,6 +272,11 @@ fn run(options: Options, program: Program) -> i32 {
         status = report_uncaught(&mut vm, &e);
     }
     run_atexit(&mut vm);
+    // Module teardown: objects the program's globals still hold are
+    // finalized (`__del__`) before the process ends.
+    if let Some(Value::Module(m)) = vm.interp.module("__main__") {
+        vm.finalize_main(&m.dict);
+    }
     interp.flush_stdout();
     if interp.options.gil_stats {
         interp.write_stderr(&interp.gil.render_stats());

@@ -111,11 +111,13 @@ fn run_thread(
                 report_unraisable(&mut vm, &func, &err);
             }
         }
-        // Drop the thread's values while still holding the GIL, as CPython does.
-        drop(vm);
+        // Drop the thread's values while still holding the GIL, as CPython
+        // does, and run the finalizers that frees.
         drop(func);
         drop(args);
         drop(kwargs);
+        vm.run_finalizers();
+        drop(vm);
     }));
     if outcome.is_err() {
         interp.write_stderr("Fatal error in an interpreter thread: internal panic\n");

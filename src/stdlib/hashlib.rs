@@ -723,13 +723,12 @@ fn unsupported_digestmod_class() -> Option<&'static Arc<Class>> {
 fn unsupported_digestmod(msg: &str) -> PyErr {
     let mut err = PyErr::value_error(msg);
     if let Some(class) = unsupported_digestmod_class() {
-        err.exc = crate::vm::brc::Brc::new(crate::vm::value::Instance {
-            class: class.clone(),
-            attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-            base: crate::vm::value::InstanceBase::Exception(Box::new(
-                crate::vm::value::ExcData::new(vec![Value::str(msg)]),
-            )),
-        });
+        err.exc = crate::vm::brc::Brc::new(crate::vm::value::Instance::new(
+            class.clone(),
+            crate::vm::value::InstanceBase::Exception(Box::new(crate::vm::value::ExcData::new(
+                vec![Value::str(msg)],
+            ))),
+        ));
     }
     err
 }

@@ -583,11 +583,10 @@ fn struct_seq(name: &str, fields: &[(&str, Value)]) -> Value {
         attrs,
     );
     match class {
-        Ok(class) => Value::Instance(crate::vm::brc::Brc::new(Instance {
+        Ok(class) => Value::Instance(crate::vm::brc::Brc::new(Instance::new(
             class,
-            attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-            base: InstanceBase::Builtin(parking_lot::Mutex::new(tuple)),
-        })),
+            InstanceBase::Builtin(parking_lot::Mutex::new(tuple)),
+        ))),
         Err(_) => tuple,
     }
 }

@@ -65,12 +65,18 @@ pub struct AttrMap {
 /// In [`AttrMap::present`]: a class's namespace, whose names are not noted
 /// in [`INSTANCE_NAMES`] (a bit, not a field: instances stay small).
 const CLASS_NS: u64 = 1 << 63;
+/// In [`AttrMap::present`]: the owning instance's `__del__` ran or is
+/// queued (`vm::finalize`). A bit of the namespace, as CPython keeps it
+/// in the object header: instances stay small.
+const FINALIZED: u64 = 1 << 62;
+/// The bits of [`AttrMap::present`] that are no name's.
+const FLAGS: u64 = CLASS_NS | FINALIZED;
 
 impl Clone for AttrMap {
     /// A copy may become anyone's namespace: it is never a class's, and
     /// its names are noted.
     fn clone(&self) -> AttrMap {
-        let present = self.present & !CLASS_NS;
+        let present = self.present & !FLAGS;
         note_instance_names(present);
         AttrMap {
             entries: self.entries.clone(),
@@ -91,8 +97,8 @@ fn name_bit(name: &[u8]) -> u64 {
             .wrapping_add(name[0] as u32)
             .wrapping_add((name[n - 1] as u32).wrapping_mul(3)),
     };
-    // Bit 63 is `CLASS_NS`.
-    1 << (h % 63)
+    // Bits 63 and 62 are `FLAGS`.
+    1 << (h % 62)
 }
 
 impl AttrMap {
@@ -119,6 +125,19 @@ impl AttrMap {
 
     fn is_class_ns(&self) -> bool {
         self.present & CLASS_NS != 0
+    }
+
+    /// Whether the instance owning this namespace was finalized (see
+    /// [`FINALIZED`]).
+    pub fn is_finalized(&self) -> bool {
+        self.present & FINALIZED != 0
+    }
+
+    /// Mark the owning instance finalized; whether it already was.
+    pub fn mark_finalized(&mut self) -> bool {
+        let was = self.is_finalized();
+        self.present |= FINALIZED;
+        was
     }
 
     #[inline]
@@ -223,16 +242,14 @@ impl AttrMap {
         self.present = self
             .entries
             .iter()
-            .fold(self.present & CLASS_NS, |m, (k, _)| {
-                m | name_bit(k.as_bytes())
-            });
+            .fold(self.present & FLAGS, |m, (k, _)| m | name_bit(k.as_bytes()));
         Some(v)
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
         self.index = None;
-        self.present &= CLASS_NS;
+        self.present &= FLAGS;
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Arc<str>> + ExactSizeIterator {

@@ -93,6 +93,23 @@ impl<T> Brc<T> {
         }
     }
 
+    /// An object with no owner from the start: every thread counts it
+    /// atomically, and whichever thread drops the last reference frees it
+    /// (an instance with a `__del__` is finalized on that thread, as in
+    /// CPython, not later on its creator's).
+    pub fn new_shared(value: T) -> Brc<T> {
+        let inner = Box::new(Inner {
+            owner: AtomicUsize::new(NOBODY),
+            local: UnsafeCell::new(0),
+            shared: AtomicIsize::new(ONE | MERGED),
+            value,
+        });
+        Brc {
+            ptr: NonNull::from(Box::leak(inner)),
+            _owns: PhantomData,
+        }
+    }
+
     #[inline(always)]
     fn inner(&self) -> &Inner<T> {
         // SAFETY: the allocation lives while any `Brc` to it does.
@@ -428,6 +445,17 @@ pub fn merge_pending() -> bool {
     let record = RECORD.get();
     // SAFETY: `RECORD` points into this thread's registration while set.
     !record.is_null() && unsafe { (*record).pending.load(Ordering::Relaxed) }
+}
+
+/// Make this thread's next eval-breaker check call [`merge_queued`] and
+/// its caller's other pending work (`vm::finalize` queues finalizers).
+pub fn wake() {
+    me();
+    let record = RECORD.get();
+    if !record.is_null() {
+        // SAFETY: as in `merge_pending`.
+        unsafe { (*record).pending.store(true, Ordering::Relaxed) };
+    }
 }
 
 /// Merge the references other threads handed this thread.

@@ -1929,13 +1929,12 @@ pub fn unsupported_operation_class() -> Arc<Class> {
 
 fn unsupported(what: &str) -> PyErr {
     PyErr {
-        exc: crate::vm::brc::Brc::new(crate::vm::value::Instance {
-            class: unsupported_operation_class(),
-            attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-            base: InstanceBase::Exception(Box::new(crate::vm::value::ExcData::new(vec![
-                Value::str(what),
-            ]))),
-        }),
+        exc: crate::vm::brc::Brc::new(crate::vm::value::Instance::new(
+            unsupported_operation_class(),
+            InstanceBase::Exception(Box::new(crate::vm::value::ExcData::new(vec![Value::str(
+                what,
+            )]))),
+        )),
     }
 }
 

@@ -75,11 +75,11 @@ pub fn new_instance_of(class: Arc<Class>) -> Value {
         })))),
         _ => InstanceBase::Plain,
     };
-    Value::Instance(Brc::new(Instance {
-        class,
-        attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
-        base,
-    }))
+    let inst = Instance::new(class, base);
+    if crate::vm::finalize::enabled() && crate::vm::ops::has_finalizer(&inst.class) {
+        return Value::Instance(Brc::new_shared(inst));
+    }
+    Value::Instance(Brc::new(inst))
 }
 
 /// `__build_class__(func, name, *bases, metaclass=None, **kw)`.
@@ -364,6 +364,7 @@ pub fn create_class(
             }
             _ => {}
         }
+        crate::vm::finalize::note_del(key);
         let v = match (key, &v) {
             ("__new__", Value::Function(_)) => wrap(&t.staticmethod, ObjKind::StaticMethod(v)),
             ("__init_subclass__" | "__class_getitem__", Value::Function(_)) => {

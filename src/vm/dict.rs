@@ -1108,11 +1108,10 @@ fn dict_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 /// An instance of a user subclass of a built-in type wrapping `base`.
 pub(crate) fn builtin_instance(cls: &Arc<Class>, base: Value) -> Value {
-    Value::Instance(Brc::new(Instance {
-        class: cls.clone(),
-        attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-        base: InstanceBase::Builtin(parking_lot::Mutex::new(base)),
-    }))
+    Value::Instance(Brc::new(Instance::new(
+        cls.clone(),
+        InstanceBase::Builtin(parking_lot::Mutex::new(base)),
+    )))
 }
 
 fn dict_init(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {

@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 
 use crate::vm::brc::Brc;
 use crate::vm::types::types;
-use crate::vm::value::{AttrMap, ExcData, Instance, InstanceBase, PyTuple, Value};
+use crate::vm::value::{ExcData, Instance, InstanceBase, PyTuple, Value};
 
 /// A raised Python exception. Always an instance of a `BaseException` subclass.
 #[derive(Clone)]
@@ -302,11 +302,10 @@ impl PyErr {
     pub fn with_args(kind: ExcKind, args: Vec<Value>) -> PyErr {
         let class = types().exception(kind).clone();
         PyErr {
-            exc: Brc::new(Instance {
+            exc: Brc::new(Instance::new(
                 class,
-                attrs: crate::vm::spin::SpinMutex::new(AttrMap::default()),
-                base: InstanceBase::Exception(Box::new(ExcData::new(args))),
-            }),
+                InstanceBase::Exception(Box::new(ExcData::new(args))),
+            )),
         }
     }
 
@@ -374,6 +373,7 @@ impl ExcData {
             context: Mutex::new(None),
             suppress_context: AtomicBool::new(false),
             suggestion: Mutex::new(None),
+            frame_values: Mutex::new(Vec::new()),
         }
     }
 }

@@ -353,6 +353,8 @@ pub struct Vm {
     pub(crate) global_cache: run::GlobalCache,
     /// Attribute lookups, per instruction site.
     pub(crate) site_cache: crate::vm::site_cache::SiteCache,
+    /// `__del__` methods are running (`vm::finalize`): do not nest them.
+    pub(crate) finalizing: bool,
 }
 
 impl Vm {
@@ -378,6 +380,7 @@ impl Vm {
             spread_npos: 0,
             global_cache: run::GlobalCache::new(),
             site_cache: crate::vm::site_cache::SiteCache::new(),
+            finalizing: false,
             interp,
             tid,
             is_main,

@@ -466,8 +466,11 @@ fn pop(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 fn clear(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let l = this(args, "clear")?;
     no_args("list.clear", &args[1..])?;
-    let old = std::mem::take(&mut *l.items.lock());
-    drop(old);
+    let mut old = std::mem::take(&mut *l.items.lock());
+    // Last first, as CPython (visible through `__del__`).
+    while let Some(v) = old.pop() {
+        drop(v);
+    }
     Ok(Value::None)
 }
 

@@ -44,6 +44,7 @@ pub mod error;
 pub mod exception_group;
 pub mod exceptions;
 pub mod exec;
+pub mod finalize;
 pub mod format;
 pub mod frame;
 pub mod generator;

@@ -11,12 +11,11 @@ use num_integer::Integer;
 use num_traits::{FromPrimitive, One, Pow, Signed, ToPrimitive, Zero};
 
 use crate::compile::code::BinaryOpKind;
-use crate::vm::brc::Brc;
 use crate::vm::builtins::{arity, base_value, constructor, method, method_kw, no_args, type_name};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
 use crate::vm::types::{types, Types};
-use crate::vm::value::{Class, Instance, InstanceBase, Kwargs, Value};
+use crate::vm::value::{Class, Kwargs, Value};
 
 /// Largest int (in bits) an operation may build: past it we raise
 /// MemoryError at once rather than abort on allocation or compute for hours.
@@ -1562,11 +1561,7 @@ pub fn wrap_for_class(cls: &Value, value: Value, builtin: &Arc<Class>) -> PyResu
                     builtin.name, c.name, c.name, builtin.name
                 )));
             }
-            Ok(Value::Instance(Brc::new(Instance {
-                class: c.clone(),
-                attrs: crate::vm::spin::SpinMutex::new(Default::default()),
-                base: InstanceBase::Builtin(parking_lot::Mutex::new(value)),
-            })))
+            Ok(crate::vm::dict::builtin_instance(c, value))
         }
         _ => Ok(value),
     }

@@ -251,8 +251,10 @@ const CUSTOM_DELATTR: u64 = 4;
 const CUSTOM_NEW: u64 = 8;
 /// Instances of `object` itself have no `__dict__`: `object().x = 1` fails.
 const NO_INSTANCE_DICT: u64 = 16;
+/// The class or a base defines `__del__` (see `vm::finalize`).
+const HAS_DEL: u64 = 32;
 /// Flag bits below the epoch in `Class::flags`.
-const FLAG_BITS: u32 = 5;
+const FLAG_BITS: u32 = 6;
 const PROTOCOL_FLAGS: u64 =
     CUSTOM_GETATTRIBUTE | CUSTOM_SETATTR | CUSTOM_DELATTR | NO_INSTANCE_DICT;
 
@@ -266,6 +268,12 @@ fn class_flags(class: &Arc<Class>) -> u64 {
         return f & ((1 << FLAG_BITS) - 1);
     }
     compute_class_flags(class, epoch)
+}
+
+/// Whether instances of `class` have a `__del__` to run (cached per class
+/// epoch).
+pub(crate) fn has_finalizer(class: &Arc<Class>) -> bool {
+    class_flags(class) & HAS_DEL != 0
 }
 
 /// Whether `class.__new__` is `object.__new__` (cached per class epoch).
@@ -429,6 +437,9 @@ fn compute_class_flags(class: &Arc<Class>, epoch: u64) -> u64 {
     }
     if is_object_class(class) || is_slotted(class) {
         f |= NO_INSTANCE_DICT;
+    }
+    if custom("__del__") {
+        f |= HAS_DEL;
     }
     class.flags.store(
         (epoch.wrapping_add(1) << FLAG_BITS) | f,
@@ -3231,6 +3242,7 @@ impl Vm {
                 if let "__name__" | "__qualname__" = name {
                     return set_class_name(c, name, &value);
                 }
+                crate::vm::finalize::note_del(name);
                 let old = c.attrs.lock().insert(name.into(), value);
                 class_changed();
                 drop(old);

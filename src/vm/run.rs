@@ -171,12 +171,28 @@ impl Vm {
                 }
             }
             let at_entry = self.frames.len() == entry;
+            if crate::vm::finalize::enabled() {
+                self.keep_frame_values(&err);
+            }
             let done = self.finish_frame();
             drop(done);
             if at_entry {
                 add_traceback(&err, entries);
                 return Err(err);
             }
+        }
+    }
+
+    /// Move the unwound frame's values into `err` (see
+    /// `ExcData::frame_values`): objects only it held are finalized when
+    /// the exception goes, after its handler, as in CPython.
+    #[cold]
+    fn keep_frame_values(&mut self, err: &PyErr) {
+        let ret = (self.frame.ret as usize).min(self.stack.len());
+        if let Some(d) = err.data() {
+            d.frame_values
+                .lock()
+                .extend(self.stack.drain(ret..).filter(|v| !v.is_null()));
         }
     }
 
@@ -264,18 +280,26 @@ impl Vm {
 
     /// Drop `v`; a suspended generator whose last reference this is gets
     /// closed first, so its `finally` blocks run (CPython's finalizer).
+    /// `__del__` methods the drop queued run at once (`vm::finalize`).
     #[inline(always)]
     fn release(&mut self, v: Value) {
-        if let Value::Object(o) = &v {
-            if Arc::strong_count(o) == 1 {
+        match &v {
+            // Owns nothing: no drop glue, nothing to finalize.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null => {
+                std::mem::forget(v);
+                return;
+            }
+            Value::Object(o) if Arc::strong_count(o) == 1 => {
                 if let ObjKind::Generator(g) = &o.kind {
                     if g.needs_close() {
                         self.finalize_generator(o);
                     }
                 }
             }
+            _ => {}
         }
-        drop_value(v);
+        drop(v);
+        self.before_call();
     }
 
     /// Cut the stack back to `len` as a returning frame does, closing a
@@ -300,9 +324,37 @@ impl Vm {
             return self.handle_breaker();
         }
         if crate::vm::brc::merge_pending() {
-            crate::vm::brc::merge_queued();
+            self.pending_work();
         }
         Ok(())
+    }
+
+    /// Before a call that may not enter a frame of this loop (a native may
+    /// print, or read what a finalizer changes), and after statements that
+    /// drop values: the finalizers of objects dropped earlier run first, as
+    /// they would have in CPython. Frames check on entry (`breaker_check`).
+    /// Until a class has a `__del__` this is one load of a global.
+    #[inline(always)]
+    fn before_call(&mut self) {
+        if crate::vm::finalize::enabled() {
+            self.finalize_point();
+        }
+    }
+
+    #[inline(never)]
+    fn finalize_point(&mut self) {
+        if crate::vm::brc::merge_pending() {
+            self.pending_work();
+        }
+    }
+
+    /// Merge the references other threads handed this thread, then run
+    /// the finalizers this thread queued (`vm::finalize`).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn pending_work(&mut self) {
+        crate::vm::brc::merge_queued();
+        self.run_finalizers();
     }
 
     #[cold]
@@ -675,10 +727,12 @@ impl Vm {
                             let v = self.pop();
                             self.set_attr(&obj, name.as_str(), v)?;
                         }
+                        self.before_call();
                     }
                     Instr::DeleteAttr(i) => {
                         let obj = self.pop();
                         self.del_attr(&obj, code.names[i as usize].as_str())?;
+                        self.before_call();
                     }
                     Instr::LoadMethod(i) => {
                         let name = &code.names[i as usize];
@@ -770,6 +824,7 @@ impl Vm {
                             // `dict[str] = v`: the key moves in, no count taken.
                             (Value::Dict(d), Value::Str(_)) => {
                                 self.dict_set(d, key, v)?;
+                                self.before_call();
                                 continue;
                             }
                             _ => Some(v),
@@ -777,6 +832,7 @@ impl Vm {
                         if let Some(v) = rest {
                             self.set_item(&obj, &key, v)?;
                         }
+                        self.before_call();
                     }
                     Instr::StoreFastItem(arg) => {
                         let v = self.pop();
@@ -807,11 +863,13 @@ impl Vm {
                             }
                             self.set_item(&obj, &key.clone(), v)?;
                         }
+                        self.before_call();
                     }
                     Instr::DeleteSubscr => {
                         let key = self.pop();
                         let obj = self.pop();
                         self.del_item(&obj, &key)?;
+                        self.before_call();
                     }
                     Instr::BuildSlice(n) => {
                         let step = if n == 3 { self.pop() } else { Value::None };
@@ -1263,6 +1321,9 @@ impl Vm {
                         });
                     }
                     Instr::BeforeWith => {
+                        // `__enter__` may take a lock a pending `__del__`
+                        // takes too: CPython would have run it already.
+                        self.before_call();
                         let ctx = self.pop();
                         let (exit, enter_result) = self.before_with(&ctx)?;
                         self.push(exit);
@@ -1344,6 +1405,7 @@ impl Vm {
                     && self.stack.len() == astart + 1
                     && Arc::ptr_eq(&c, &types().str_) =>
             {
+                self.before_call();
                 let arg = self.pop();
                 let v = crate::vm::str::str_of(self, &arg)?;
                 truncate(&mut self.stack, fpos);
@@ -1375,6 +1437,7 @@ impl Vm {
             other => other,
         };
         let nargs = self.stack.len() - astart;
+        self.before_call();
         if let (Value::Native(nf), true) = (&callee, kwnames.is_empty() && nargs <= SMALL_CALL) {
             self.call_native_small(nf, fpos, astart)?;
             return Ok(false);
@@ -1449,6 +1512,7 @@ impl Vm {
         if self.stack.len() - astart > SMALL_CALL {
             return Ok(false);
         }
+        self.before_call();
         let nf = match slot::take(&mut self.stack[fpos]) {
             Value::Native(nf) => nf,
             other => {
@@ -2217,6 +2281,14 @@ impl GlobalCache {
     /// close or a generator's `finally`). Where it was found is kept for
     /// `refresh`.
     #[inline]
+    /// Give up every cached value (module teardown, `vm::finalize`).
+    pub(crate) fn clear(&mut self) {
+        for e in self.entries.iter_mut() {
+            e.globals_version = STALE;
+            e.value = Value::None;
+        }
+    }
+
     fn evict(&mut self, name: &Arc<PyStr>) {
         if let Some(i) = self.find(name) {
             let e = &mut self.entries[i];

@@ -298,6 +298,17 @@ pub struct PyList {
     pub items: SpinMutex<Vec<Value>>,
 }
 
+impl Drop for PyList {
+    /// Last item first, as CPython frees a list's items (which `__del__`
+    /// methods make visible).
+    fn drop(&mut self) {
+        let items = self.items.get_mut();
+        while let Some(v) = items.pop() {
+            drop(v);
+        }
+    }
+}
+
 /// A `bytearray`: its bytes behind a lock, like a list's items.
 pub struct PyByteArray {
     pub data: SpinMutex<Vec<u8>>,
@@ -305,6 +316,16 @@ pub struct PyByteArray {
 
 pub struct PyTuple {
     pub items: Box<[Value]>,
+}
+
+impl Drop for PyTuple {
+    /// Last item first, as CPython (see `PyList`'s drop).
+    fn drop(&mut self) {
+        let mut items = std::mem::take(&mut self.items).into_vec();
+        while let Some(v) = items.pop() {
+            drop(v);
+        }
+    }
 }
 
 pub struct PyDict {
@@ -547,6 +568,23 @@ pub struct Instance {
     pub base: InstanceBase,
 }
 
+impl Instance {
+    /// A fresh instance of `class` with an empty namespace.
+    pub fn new(class: Arc<Class>, base: InstanceBase) -> Instance {
+        Instance {
+            class,
+            attrs: SpinMutex::new(AttrMap::default()),
+            base,
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        crate::vm::finalize::on_drop(self);
+    }
+}
+
 /// The built-in part of an instance whose class derives from a built-in type.
 pub enum InstanceBase {
     Plain,
@@ -566,6 +604,10 @@ pub struct ExcData {
     /// A NameError's "Did you mean" suggestion, computed when it was raised
     /// (the frame whose names it draws on is gone when it is printed).
     pub suggestion: Mutex<Option<String>>,
+    /// The values of the frames it unwound, kept while it lives, as
+    /// CPython's traceback keeps those frames (only while some class has a
+    /// `__del__`, the one thing that can tell).
+    pub frame_values: Mutex<Vec<Value>>,
 }
 
 /// One line of a traceback, innermost last.

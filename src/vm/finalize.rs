@@ -1,0 +1,213 @@
+//! `__del__`: finalizers of instances whose last reference went.
+//!
+//! An instance is freed by drop glue, wherever its count reaches zero, with
+//! no VM at hand. So when its class defines `__del__`, the drop moves its
+//! contents into a fresh instance marked as finalized and queues that on
+//! the dropping thread. The thread runs the queue at its next check point:
+//! the eval-breaker checks (function entry, backward jumps), before native
+//! calls and `with`, after stores and deletes. Output thus keeps CPython's
+//! order (`r = None; print("after")` prints the finalizer's output first),
+//! and a `__del__` that takes a lock runs before the program takes it
+//! (`xs[0] = None; with lock:`). Instances of classes with a `__del__` have
+//! no biased owner (`Brc::new_shared`), so the thread that drops the last
+//! reference is the one that finalizes them, as in CPython. As in CPython
+//! (PEP 442), `__del__` runs at most once per object, and an error in it is
+//! printed and ignored.
+//!
+//! At exit the main module's instances are released, then what its other
+//! globals hold is finalized (see [`Vm::finalize_main`]).
+
+use crate::vm::brc::Brc;
+use crate::vm::interp::Vm;
+use crate::vm::ops;
+use crate::vm::value::{Class, Instance, InstanceBase, PyDict, Value};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Set once any class defines or is given `__del__`: until then dropping
+/// an instance costs one load more.
+static ANY_DEL: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Instances this thread dropped, waiting for their `__del__`.
+    static QUEUE: RefCell<VecDeque<Value>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Note that some class has a `__del__` (class creation, `C.__del__ = f`).
+pub fn note_del(name: &str) {
+    if name == "__del__" {
+        ANY_DEL.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether some class has a `__del__`: only then is dropping observable.
+#[inline]
+pub fn enabled() -> bool {
+    ANY_DEL.load(Ordering::Relaxed)
+}
+
+/// Called by `Instance`'s drop: queue a finalizer if its class has one.
+#[inline]
+pub(crate) fn on_drop(inst: &mut Instance) {
+    if ANY_DEL.load(Ordering::Relaxed) {
+        defer(inst);
+    }
+}
+
+#[cold]
+fn defer(inst: &mut Instance) {
+    if inst.attrs.get_mut().is_finalized() || !ops::has_finalizer(&inst.class) {
+        return;
+    }
+    let mut attrs = std::mem::take(inst.attrs.get_mut());
+    attrs.mark_finalized();
+    let revived = Instance {
+        class: inst.class.clone(),
+        attrs: crate::vm::spin::SpinMutex::new(attrs),
+        base: std::mem::replace(&mut inst.base, InstanceBase::Plain),
+    };
+    let value = Value::Instance(Brc::new_shared(revived));
+    // A thread tearing down its locals drops the object unfinalized.
+    let queued = QUEUE.try_with(|q| match q.try_borrow_mut() {
+        Ok(mut q) => {
+            q.push_back(value);
+            None
+        }
+        Err(_) => Some(value),
+    });
+    if let Ok(None) = queued {
+        crate::vm::brc::wake();
+    }
+}
+
+fn next_queued() -> Option<Value> {
+    QUEUE.with(|q| q.borrow_mut().pop_front())
+}
+
+impl Vm {
+    /// Run the finalizers this thread queued, oldest first, including any
+    /// queued while they run. Errors are reported as CPython's unraisable
+    /// hook does and go no further.
+    pub fn run_finalizers(&mut self) {
+        if self.finalizing {
+            return;
+        }
+        self.finalizing = true;
+        while let Some(obj) = next_queued() {
+            let Value::Instance(inst) = &obj else {
+                continue;
+            };
+            let Some(del) = ops::lookup_in_class(&inst.class, "__del__") else {
+                continue;
+            };
+            self.call_finalizer(&del, &obj);
+            drop(obj);
+        }
+        self.finalizing = false;
+    }
+
+    /// At exit, as CPython's module teardown: instances the main module's
+    /// globals hold are released (in the order the names were bound), and
+    /// then the objects with a `__del__` still reachable from its other
+    /// globals are finalized while those globals stay bound, as CPython's
+    /// collector finalizes garbage before clearing any of it. Only when
+    /// some class has a `__del__`: nothing else can observe it.
+    pub fn finalize_main(&mut self, globals: &PyDict) {
+        if !ANY_DEL.load(Ordering::Relaxed) {
+            return;
+        }
+        // The global cache holds values read through it.
+        self.global_cache.clear();
+        self.run_finalizers();
+        for (k, v) in globals.items() {
+            if let (Value::Str(name), Value::Instance(_)) = (&k, &v) {
+                drop(v);
+                globals.set_str(name.clone(), Value::None);
+                self.run_finalizers();
+            }
+        }
+        for inst in reachable_finalizable(globals.values()) {
+            if inst.attrs.lock().mark_finalized() {
+                continue;
+            }
+            let obj = Value::Instance(inst);
+            if let Some(del) = ops::lookup_in_class(&obj_class(&obj), "__del__") {
+                self.call_finalizer(&del, &obj);
+            }
+            self.run_finalizers();
+        }
+    }
+
+    fn call_finalizer(&mut self, del: &Value, obj: &Value) {
+        if let Err(e) = self.call(del, std::slice::from_ref(obj), &[]) {
+            let what = self.repr(del).unwrap_or_else(|_| "<function>".into());
+            let report = crate::vm::traceback::format_unraisable(self, &e);
+            self.interp
+                .write_stderr(&format!("Exception ignored in: {what}\n{report}"));
+        }
+    }
+}
+
+fn obj_class(obj: &Value) -> Arc<Class> {
+    match obj {
+        Value::Instance(i) => i.class.clone(),
+        _ => crate::vm::types::types().object.clone(),
+    }
+}
+
+/// The not yet finalized instances with a `__del__` reachable from
+/// `roots` through containers and instance attributes, each once, in the
+/// order freeing the roots one by one would reach them (a list or tuple
+/// frees its items last first).
+fn reachable_finalizable(roots: Vec<Value>) -> Vec<Brc<Instance>> {
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut found = Vec::new();
+    // Depth first, without recursion: deeply nested data is no problem.
+    let mut todo: Vec<Value> = roots.into_iter().rev().collect();
+    while let Some(v) = todo.pop() {
+        let children: Vec<Value> = match &v {
+            Value::List(l) => {
+                if !seen.insert(Arc::as_ptr(l) as *const () as usize) {
+                    continue;
+                }
+                l.items.lock().clone()
+            }
+            Value::Tuple(t) => {
+                if !seen.insert(Arc::as_ptr(t) as *const () as usize) {
+                    continue;
+                }
+                t.items.to_vec()
+            }
+            Value::Dict(d) => {
+                if !seen.insert(Arc::as_ptr(d) as *const () as usize) {
+                    continue;
+                }
+                // Pushed reversed below: restore the dict's order.
+                d.values().into_iter().rev().collect()
+            }
+            Value::Set(s) | Value::FrozenSet(s) => {
+                if !seen.insert(Arc::as_ptr(s) as *const () as usize) {
+                    continue;
+                }
+                s.items()
+            }
+            Value::Instance(i) => {
+                if !seen.insert(Brc::as_ptr(i) as usize) {
+                    continue;
+                }
+                let attrs = i.attrs.lock();
+                if !attrs.is_finalized() && ops::has_finalizer(&i.class) {
+                    found.push(i.clone());
+                }
+                attrs.values().rev().cloned().collect()
+            }
+            _ => continue,
+        };
+        // Items last first (the pop order), as their container frees them.
+        todo.extend(children);
+    }
+    found
+}
