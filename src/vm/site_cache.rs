@@ -247,6 +247,29 @@ fn class_tag(class: &Class) -> u64 {
 #[inline(never)]
 pub(crate) fn read_site(site: &AttrSite, inst: &Instance) -> Option<Value> {
     if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
+        if let Some(attrs) = inst.attrs.try_lock() {
+            if let Some((k, v)) = attrs.get_index(site.hint.load(Ordering::Relaxed) as usize) {
+                if Arc::ptr_eq(k, &site.key) {
+                    match v {
+                        v if slot::is_scalar(v) => return Some(slot::copy_scalar(v)),
+                        Value::Instance(x) if Brc::try_clone_owned(x) => {
+                            // SAFETY: the reference was just taken for the copy.
+                            return Some(unsafe { std::ptr::read(v) });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    read_site_general(site, inst)
+}
+
+/// [`read_site`] for values that own a reference (their clone makes calls:
+/// kept out of `read_site`, which then saves no registers).
+#[inline(never)]
+fn read_site_general(site: &AttrSite, inst: &Instance) -> Option<Value> {
+    if site.tag.load(Ordering::Relaxed) == class_tag(&inst.class) {
         let attrs = inst.attrs.lock();
         if let Some((k, v)) = attrs.get_index(site.hint.load(Ordering::Relaxed) as usize) {
             if Arc::ptr_eq(k, &site.key) {

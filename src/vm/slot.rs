@@ -256,6 +256,21 @@ pub fn int(n: i64) -> Value {
     }
 }
 
+/// Whether `v` owns no reference (Null, None, Bool, Int, Float).
+#[inline(always)]
+pub fn is_scalar(v: &Value) -> bool {
+    // SAFETY: the tag is byte 0 of every value (see the layout tests).
+    unsafe { *(v as *const Value as *const u8) <= LAST_SCALAR }
+}
+
+/// A copy of `v`, which [`is_scalar`]: its bits are a complete copy.
+#[inline(always)]
+pub fn copy_scalar(v: &Value) -> Value {
+    debug_assert!(is_scalar(v));
+    // SAFETY: a scalar owns nothing, so a bitwise copy is a clone.
+    unsafe { std::ptr::read(v) }
+}
+
 /// `v.clone()` as one 16-byte copy (see [`write_clone`]), for clones
 /// the caller pushes soon after.
 #[inline(always)]
