@@ -633,6 +633,10 @@ impl Vm {
         if e.msg == NULL_BYTES || e.msg.starts_with("Exceeds the limit (") {
             (offset, end_offset) = (0, 0);
         }
+        // CPython raises this one with an end column of -1, stored as 0.
+        if e.msg == "':' expected after dictionary key" {
+            end_offset = 0;
+        }
         // No column (so no caret) for the end of a file, or for a plain
         // "invalid syntax" at the end of any input.
         if e.at_eof && (from_file || e.msg == "invalid syntax") {
