@@ -531,6 +531,20 @@ impl Vm {
             .collect()
     }
 
+    /// Filename, line and module `__name__` of the frame `n` levels up from
+    /// the running one (0: the running frame), for `warnings.warn`.
+    pub fn frame_location(&self, n: usize) -> Option<(Arc<str>, u32, Option<Value>)> {
+        let f = std::iter::once(&self.frame)
+            .chain(self.frames.iter().skip(1).rev())
+            .nth(n)?;
+        let code = &f.func.code.code;
+        Some((
+            code.filename.clone(),
+            f.line(),
+            f.func.globals.get("__name__"),
+        ))
+    }
+
     /// Run a program as the `__main__` module. `file` sets `__file__`.
     pub fn run_main(&mut self, src: &str, filename: &str, file: Option<&str>) -> PyResult<()> {
         let module = new_module("__main__");
