@@ -985,6 +985,10 @@ fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyRes
         i += 1;
         let arg = match keyed {
             Some(v) => v,
+            // After a `%(key)` field CPython has no positional argument left.
+            None if used_mapping => {
+                return Err(PyErr::type_error("not enough arguments for format string"));
+            }
             None => next_arg(&mut argi)?,
         };
         if left {
