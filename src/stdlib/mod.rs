@@ -73,6 +73,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "atexit"
             | "_exceptiongroup"
             | "datetime"
+            | "warnings"
     )
 }
 
@@ -113,6 +114,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "pprint" => include_str!("py/pprint.py"),
         "csv" => include_str!("py/csv.py"),
         "calendar" => include_str!("py/calendar.py"),
+        "warnings" => include_str!("py/warnings.py"),
         _ => return None,
     })
 }

@@ -236,9 +236,29 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("print_stack", print_stack),
             ("format_tb", format_tb),
             ("print_tb", print_tb),
+            ("_frame_location", frame_location),
         ],
     );
     Ok(m)
+}
+
+/// `_frame_location(n)`: `(filename, lineno, module name)` of the frame `n`
+/// levels above the caller's, or None past the outermost frame
+/// (`warnings.warn` uses it for `stacklevel`).
+fn frame_location(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("_frame_location", args, 1, 1)?;
+    let n = match &args[0] {
+        Value::Int(n) if *n >= 0 => *n as usize,
+        _ => return Ok(Value::None),
+    };
+    Ok(match vm.frame_location(n) {
+        Some((file, line, name)) => Value::tuple(vec![
+            Value::str(&file),
+            Value::Int(i64::from(line)),
+            name.unwrap_or(Value::None),
+        ]),
+        None => Value::None,
+    })
 }
 
 /// A traceback object (`sys.exc_info()[2]`): frame entries from `index` on,

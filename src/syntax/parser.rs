@@ -772,8 +772,8 @@ fn special_error(
                 );
             }
             if is_dict && expects("\":\"") {
-                let key = primary_start(h, idx - 1);
-                return err("':' expected after dictionary key", h[key].0, h[idx - 1].2);
+                let (from, to) = last_char(h[idx - 1].2);
+                return err("':' expected after dictionary key", from, to);
             }
         }
     }
@@ -890,11 +890,56 @@ fn comma_hint(history: &[Spanned], idx: usize) -> Option<SyntaxError> {
         (Tok::Name(n), _) if matches!(&**n, "match" | "case" | "_") => return None,
         _ => {}
     }
+    // A key after `k: v,` in a dict display: CPython's rule for a
+    // key/value pair without its `:` comes first.
+    if dict_key_position(history, start) {
+        let (from, to) = last_char(history[idx - 1].2);
+        return Some(SyntaxError::new(
+            SyntaxErrorKind::SyntaxError,
+            "':' expected after dictionary key",
+            Span::new(from, to),
+        ));
+    }
     Some(SyntaxError::new(
         SyntaxErrorKind::SyntaxError,
         "invalid syntax. Perhaps you forgot a comma?",
         Span::new(history[start].0, *end),
     ))
+}
+
+/// Whether the expression starting at `start` follows `k: v,` (or `**m,`)
+/// directly inside a dict display's braces.
+fn dict_key_position(history: &[Spanned], start: usize) -> bool {
+    if start == 0 || history[start - 1].1 != Tok::Comma {
+        return false;
+    }
+    let mut depth = 0;
+    let mut is_dict = false;
+    for i in (0..start - 1).rev() {
+        match history[i].1 {
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth += 1,
+            Tok::LBrace if depth == 0 => return is_dict,
+            Tok::LPar | Tok::LSqb | Tok::LBrace if depth == 0 => return false,
+            Tok::LPar | Tok::LSqb | Tok::LBrace => depth -= 1,
+            Tok::Colon if depth == 0 => is_dict = true,
+            // `**m` as an item (not the power operator).
+            Tok::DoubleStar
+                if depth == 0 && i > 0 && matches!(history[i - 1].1, Tok::LBrace | Tok::Comma) =>
+            {
+                is_dict = true
+            }
+            Tok::Newline if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The span of the byte ending at `end`: CPython puts the caret of "':'
+/// expected after dictionary key" under a key's last byte (its columns
+/// count bytes there).
+fn last_char(end: usize) -> (usize, usize) {
+    (end.saturating_sub(1), end)
 }
 
 /// Walk back from the last token of an operand to the first of the whole

@@ -457,6 +457,20 @@ fn write_to(vm: &mut Vm, file: &Value, text: String) -> PyResult<()> {
 
 fn b_print(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     check_kwargs("print", kw, &["sep", "end", "file", "flush"])?;
+    // CPython's print makes C-level calls that count against the recursion
+    // limit (str() of the first argument unless it is a str, else the
+    // stream's `write`), so a runaway recursion that prints fails in print,
+    // in the deepest frame, with that call's message.
+    if vm.depth >= vm.interp.recursion_limit() {
+        let what = match args.first() {
+            Some(Value::Str(_)) | None => "while calling a Python object",
+            Some(_) => "while getting the str of an object",
+        };
+        return Err(PyErr::new(
+            ExcKind::RecursionError,
+            format!("maximum recursion depth exceeded {what}"),
+        ));
+    }
     let text_arg = |name: &str, default: &str| -> PyResult<String> {
         match kwarg(kw, name) {
             None | Some(Value::None) => Ok(default.to_string()),

@@ -272,8 +272,12 @@ pub fn format_int(i: IntRef, spec: &FormatSpec, type_name: &str) -> PyResult<Str
                 "Alternate form (#) not allowed with integer format specifier 'c'",
             ));
         }
-        let c = i
+        // format() converts to a C long first (its own OverflowError);
+        // `%c` checks the range only.
+        let n = i
             .to_i64()
+            .ok_or_else(|| PyErr::overflow_error("Python int too large to convert to C long"))?;
+        let c = Some(n)
             .filter(|n| (0..0x110000).contains(n))
             .and_then(|n| char::from_u32(n as u32))
             .ok_or_else(|| PyErr::overflow_error("%c arg not in range(0x110000)"))?;
@@ -981,6 +985,10 @@ fn percent_core(vm: &mut Vm, chars: &[char], args: &Value, bytes: bool) -> PyRes
         i += 1;
         let arg = match keyed {
             Some(v) => v,
+            // After a `%(key)` field CPython has no positional argument left.
+            None if used_mapping => {
+                return Err(PyErr::type_error("not enough arguments for format string"));
+            }
             None => next_arg(&mut argi)?,
         };
         if left {

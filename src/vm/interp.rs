@@ -534,6 +534,20 @@ impl Vm {
             .collect()
     }
 
+    /// Filename, line and module `__name__` of the frame `n` levels up from
+    /// the running one (0: the running frame), for `warnings.warn`.
+    pub fn frame_location(&self, n: usize) -> Option<(Arc<str>, u32, Option<Value>)> {
+        let f = std::iter::once(&self.frame)
+            .chain(self.frames.iter().skip(1).rev())
+            .nth(n)?;
+        let code = &f.func.code.code;
+        Some((
+            code.filename.clone(),
+            f.line(),
+            f.func.globals.get("__name__"),
+        ))
+    }
+
     /// Run a program as the `__main__` module. `file` sets `__file__`.
     pub fn run_main(&mut self, src: &str, filename: &str, file: Option<&str>) -> PyResult<()> {
         let module = new_module("__main__");
@@ -635,6 +649,10 @@ impl Vm {
         // CPython gives these no column.
         if e.msg == NULL_BYTES || e.msg.starts_with("Exceeds the limit (") {
             (offset, end_offset) = (0, 0);
+        }
+        // CPython raises this one with an end column of -1, stored as 0.
+        if e.msg == "':' expected after dictionary key" {
+            end_offset = 0;
         }
         // No column (so no caret) for the end of a file, or for a plain
         // "invalid syntax" at the end of any input.

@@ -40,6 +40,7 @@ pub mod bytes_methods;
 pub mod call;
 pub mod class;
 pub mod dict;
+pub mod display_width;
 pub mod error;
 pub mod exception_group;
 pub mod exceptions;

@@ -559,8 +559,13 @@ pub fn float_pow(a: f64, b: f64) -> PyResult<f64> {
     }
     let r = av.powf(b);
     if r.is_infinite() {
-        return Err(PyErr::overflow_error(
-            "(34, 'Numerical result out of range')",
+        // CPython raises it from errno ERANGE: args are (errno, strerror).
+        return Err(PyErr::with_args(
+            crate::vm::ExcKind::OverflowError,
+            vec![
+                Value::Int(34),
+                Value::from_string("Numerical result out of range".into()),
+            ],
         ));
     }
     Ok(if negate { -r } else { r })

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::vm::brc::Brc;
+use crate::vm::display_width::char_width;
 use crate::vm::error::{ExcKind, PyErr};
 use crate::vm::exceptions::{exc_str_value, fill_derived_attrs};
 use crate::vm::interp::Vm;
@@ -311,15 +312,17 @@ pub fn caret_line(
     if end <= start || start < indent {
         return None;
     }
+    // Columns are display columns: a wide character takes two.
+    let width = |cs: &[char]| cs.iter().map(|&c| char_width(c)).sum::<usize>();
     let mut out = String::from("    ");
-    out.push_str(&" ".repeat(start - indent));
-    for i in start..end {
+    out.push_str(&" ".repeat(width(&chars[indent..start])));
+    for (i, &ch) in chars.iter().enumerate().take(end).skip(start) {
         let c = match anchors {
             Some((l, r)) if i >= l && i < r => '^',
             Some(_) => '~',
             None => '^',
         };
-        out.push(c);
+        out.extend(std::iter::repeat_n(c, char_width(ch)));
     }
     out.push('\n');
     Some(out)
