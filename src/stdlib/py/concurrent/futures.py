@@ -375,6 +375,7 @@ def _result_or_cancel(fut, timeout=None):
 
 class Future:
     """Represents the result of an asynchronous computation."""
+    __module__ = 'concurrent.futures._base'
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
     __class_getitem__ = classmethod(type(list[int]))
@@ -439,7 +440,9 @@ class Future:
             return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED,
                                    FINISHED)
 
-    def _get_result(self):
+    # Named (and so mangled) as CPython's, which tracebacks through
+    # result() show.
+    def __get_result(self):
         if self._exception:
             raise self._exception
         return self._result
@@ -469,14 +472,14 @@ class Future:
             if self._state in _CANCELLED_STATES:
                 raise CancelledError()
             elif self._state == FINISHED:
-                return self._get_result()
+                return self.__get_result()
 
             self._condition.wait(timeout)
 
             if self._state in _CANCELLED_STATES:
                 raise CancelledError()
             elif self._state == FINISHED:
-                return self._get_result()
+                return self.__get_result()
             else:
                 raise TimeoutError()
 
@@ -557,6 +560,7 @@ class Future:
 class Executor:
     """Base class for executors: subclasses implement submit() and
     shutdown()."""
+    __module__ = 'concurrent.futures._base'
 
     def submit(self, *args, **kwargs):
         """Schedule fn(*args, **kwargs); return a Future for its result."""
@@ -690,6 +694,7 @@ class ThreadPoolExecutor(Executor):
     Threads are started on demand (one per submit() while none is idle)
     and are named f"{thread_name_prefix}_{n}".
     """
+    __module__ = 'concurrent.futures.thread'
 
     # Numbers the default thread name prefixes: ThreadPoolExecutor-0, -1...
     _counter_value = 0
