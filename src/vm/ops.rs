@@ -2738,7 +2738,12 @@ impl Vm {
     }
 
     /// Bind a class attribute found for an instance access (non-data descriptors).
-    fn bind_attr(&mut self, attr: Value, obj: &Value, cls: &Arc<Class>) -> PyResult<Value> {
+    pub(crate) fn bind_attr(
+        &mut self,
+        attr: Value,
+        obj: &Value,
+        cls: &Arc<Class>,
+    ) -> PyResult<Value> {
         Ok(match &attr {
             Value::Function(_) => Value::BoundMethod(Arc::new(BoundMethod {
                 func: attr,
@@ -2773,7 +2778,7 @@ impl Vm {
     }
 
     /// A data descriptor's value for an instance access, if `attr` is one.
-    fn data_descriptor_get(
+    pub(crate) fn data_descriptor_get(
         &mut self,
         attr: &Value,
         obj: &Value,

@@ -185,6 +185,7 @@ class Condition:
 
     def notifyAll(self):
         """Deprecated alias of notify_all()."""
+        _thread._deprecated('notifyAll() is deprecated, use notify_all() instead')
         self.notify_all()
 
 
@@ -283,6 +284,7 @@ class Event:
 
     def isSet(self):
         """Deprecated alias of is_set()."""
+        _thread._deprecated('isSet() is deprecated, use is_set() instead')
         return self.is_set()
 
     def set(self):
@@ -683,17 +685,21 @@ class Thread:
             raise RuntimeError("cannot set daemon status of active thread")
         self._daemonic = daemonic
 
-    # Old-style accessors (deprecated in CPython, which also warns).
+    # Old-style accessors: deprecated, with CPython's warnings.
     def isDaemon(self):
+        _thread._deprecated('isDaemon() is deprecated, get the daemon attribute instead')
         return self.daemon
 
     def setDaemon(self, daemonic):
+        _thread._deprecated('setDaemon() is deprecated, set the daemon attribute instead')
         self.daemon = daemonic
 
     def getName(self):
+        _thread._deprecated('getName() is deprecated, get the name attribute instead')
         return self.name
 
     def setName(self, name):
+        _thread._deprecated('setName() is deprecated, set the name attribute instead')
         self.name = name
 
 
@@ -911,6 +917,7 @@ def current_thread():
 
 def currentThread():
     """Deprecated alias of current_thread()."""
+    _thread._deprecated('currentThread() is deprecated, use current_thread() instead')
     return current_thread()
 
 
@@ -922,6 +929,7 @@ def active_count():
 
 def activeCount():
     """Deprecated alias of active_count()."""
+    _thread._deprecated('activeCount() is deprecated, use active_count() instead')
     return active_count()
 
 
