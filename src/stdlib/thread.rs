@@ -282,10 +282,22 @@ fn lock_class() -> &'static NativeClass {
                 ("__exit__", lock_release),
                 ("__repr__", lock_repr),
                 ("_at_fork_reinit", lock_at_fork_reinit),
+                ("__reduce_ex__", lock_reduce),
+                ("__reduce__", lock_reduce),
             ],
             &[("__new__", lock_new)],
         )
     })
+}
+
+/// Locks cannot be pickled, so `copy.copy`/`deepcopy` of one (or of an
+/// object holding one) fails with CPython's message.
+fn lock_reduce(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Err(PyErr::type_error("cannot pickle '_thread.lock' object"))
+}
+
+fn rlock_reduce(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Err(PyErr::type_error("cannot pickle '_thread.RLock' object"))
 }
 
 fn lock_new(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -392,6 +404,8 @@ fn rlock_class() -> &'static NativeClass {
                 ("_release_save", rlock_release_save),
                 ("_acquire_restore", rlock_acquire_restore),
                 ("_recursion_count", rlock_recursion_count),
+                ("__reduce_ex__", rlock_reduce),
+                ("__reduce__", rlock_reduce),
             ],
             &[("__new__", rlock_new)],
         )

@@ -735,6 +735,8 @@ def getprofile():
 class ExceptHookArgs:
     """The argument of threading.excepthook: exc_type, exc_value,
     exc_traceback and thread, also usable as a 4-tuple."""
+    # CPython's is the C struct sequence _thread._ExceptHookArgs.
+    __module__ = '_thread'
 
     _fields = ('exc_type', 'exc_value', 'exc_traceback', 'thread')
 
@@ -767,6 +769,9 @@ class ExceptHookArgs:
         fields = ", ".join(f"{field}={value!r}" for field, value
                            in zip(self._fields, self._values))
         return f"_thread._ExceptHookArgs({fields})"
+
+
+ExceptHookArgs.__name__ = ExceptHookArgs.__qualname__ = '_ExceptHookArgs'
 
 
 def excepthook(args):
