@@ -73,6 +73,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "atexit"
             | "_exceptiongroup"
             | "datetime"
+            | "_queue"
     )
 }
 
@@ -81,6 +82,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
     Some(match name {
         "threading" => include_str!("py/threading.py"),
         "queue" => include_str!("py/queue.py"),
+        "_queue" => include_str!("py/_queue.py"),
         "heapq" => include_str!("py/heapq.py"),
         "collections" => include_str!("py/collections.py"),
         "collections.abc" => include_str!("py/collections_abc.py"),

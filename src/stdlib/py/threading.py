@@ -129,10 +129,11 @@ class Condition:
             if timeout is None:
                 waiter.acquire()
                 gotit = True
-            elif timeout > 0:
-                gotit = waiter.acquire(True, timeout)
             else:
-                gotit = waiter.acquire(False)
+                if timeout > 0:
+                    gotit = waiter.acquire(True, timeout)
+                else:
+                    gotit = waiter.acquire(False)
             return gotit
         finally:
             self._acquire_restore(saved_state)
@@ -351,12 +352,13 @@ class Barrier:
         if timeout is None:
             timeout = self._timeout
         with self._cond:
-            self._enter()  # Block while the barrier drains or resets.
+            self._enter() # Block while the barrier drains.
             index = self._count
             self._count += 1
             try:
                 if index + 1 == self._parties:
-                    self._release()  # The last one in releases everybody.
+                    # We release the barrier
+                    self._release()
                 else:
                     self._wait(timeout)
                 return index
@@ -476,8 +478,7 @@ class Thread:
 
     def __init__(self, group=None, target=None, name=None,
                  args=(), kwargs=None, *, daemon=None):
-        if group is not None:
-            raise AssertionError("group argument must be None for now")
+        assert group is None, "group argument must be None for now"
         if kwargs is None:
             kwargs = {}
         if name:
@@ -507,12 +508,8 @@ class Thread:
         self._is_stopped = False
         self._initialized = True
 
-    def _check_initialized(self, message="Thread.__init__() not called"):
-        if not self._initialized:
-            raise AssertionError(message)
-
     def __repr__(self):
-        self._check_initialized("Thread.__init__() was not called")
+        assert self._initialized, "Thread.__init__() was not called"
         status = "initial"
         if self._started.is_set():
             status = "started"
@@ -642,30 +639,30 @@ class Thread:
     @property
     def name(self):
         """A string used for identification purposes only."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._name
 
     @name.setter
     def name(self, name):
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         self._name = str(name)
 
     @property
     def ident(self):
         """The thread's identifier (get_ident() inside it), or None before
         it is started."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._ident
 
     @property
     def native_id(self):
         """The OS thread id, or None before the thread is started."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._native_id
 
     def is_alive(self):
         """True from just before run() starts until just after it ends."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         if self._is_stopped or not self._started.is_set():
             return False
         self._wait_for_tstate_lock(False)
@@ -674,7 +671,7 @@ class Thread:
     @property
     def daemon(self):
         """Whether the program may exit while this thread still runs."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._daemonic
 
     @daemon.setter

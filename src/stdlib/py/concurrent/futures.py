@@ -222,7 +222,7 @@ def _create_and_install_waiters(fs, return_when):
             waiter = _AllCompletedWaiter(pending_count,
                                          stop_on_exception=False)
         else:
-            raise ValueError(f"Invalid return condition: {return_when!r}")
+            raise ValueError("Invalid return condition: %r" % return_when)
 
     for f in fs:
         f._waiters.append(waiter)
@@ -533,7 +533,7 @@ class Future:
         """Set the result and wake waiters and callbacks."""
         with self._condition:
             if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED):
-                raise InvalidStateError(f'{self._state}: {self!r}')
+                raise InvalidStateError('{}: {!r}'.format(self._state, self))
             self._result = result
             self._state = FINISHED
             for waiter in self._waiters:
@@ -545,7 +545,7 @@ class Future:
         """Set the exception and wake waiters and callbacks."""
         with self._condition:
             if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED):
-                raise InvalidStateError(f'{self._state}: {self!r}')
+                raise InvalidStateError('{}: {!r}'.format(self._state, self))
             self._exception = exception
             self._state = FINISHED
             for waiter in self._waiters:
@@ -590,8 +590,7 @@ class Executor:
                     if timeout is None:
                         yield _result_or_cancel(fs.pop())
                     else:
-                        yield _result_or_cancel(
-                            fs.pop(), end_time - time.monotonic())
+                        yield _result_or_cancel(fs.pop(), end_time - time.monotonic())
             finally:
                 for future in fs:
                     future.cancel()
@@ -741,18 +740,7 @@ class ThreadPoolExecutor(Executor):
         self._initializer = initializer
         self._initargs = initargs
 
-    def submit(*args, **kwargs):
-        # Spelled (*args, **kwargs) rather than (self, fn, /, *args,
-        # **kwargs) so that `fn` and `self` stay usable as keyword arguments
-        # of the submitted call.
-        if len(args) < 2:
-            if not args:
-                raise TypeError("ThreadPoolExecutor.submit() missing 2"
-                                " required positional arguments: 'self'"
-                                " and 'fn'")
-            raise TypeError("ThreadPoolExecutor.submit() missing 1 required"
-                            " positional argument: 'fn'")
-        self, fn, args = args[0], args[1], args[2:]
+    def submit(self, fn, /, *args, **kwargs):
         with self._shutdown_lock, _global_shutdown_lock:
             if self._broken:
                 raise BrokenThreadPool(self._broken)
