@@ -654,6 +654,11 @@ fn no_attribute_message(obj: &Value, name: &str) -> String {
         Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
             format!("'super' object has no attribute '{name}'")
         }
+        // `_thread`'s C types print their module, as CPython's tp_name does.
+        Value::Object(_) if &*types().class_of(obj).module == "_thread" => {
+            let c = types().class_of(obj);
+            format!("'_thread.{}' object has no attribute '{name}'", c.name)
+        }
         _ => format!("'{}' object has no attribute '{name}'", type_name(obj)),
     }
 }

@@ -807,3 +807,10 @@ class ThreadPoolExecutor(Executor):
         if wait:
             for t in self._threads:
                 t.join()
+
+
+# CPython's package resolves its executors lazily through a module
+# __getattr__, which every failed attribute lookup goes through (and
+# tracebacks show).
+def __getattr__(name):
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
