@@ -2730,7 +2730,9 @@ impl<'a> Compiler<'a> {
             }
             let (start, end) = (self.new_label(), self.new_label());
             self.bind(start);
-            self.unit.span = g.iter.span;
+            // CPython 3.11 locates a comprehension's FOR_ITER at the whole
+            // comprehension: an error raised by the iterator underlines it all.
+            self.unit.span = e.span;
             self.jump(Instr::ForIter, end);
             self.store_target(&g.target)?;
             for cond in &g.ifs {
@@ -2775,7 +2777,8 @@ impl<'a> Compiler<'a> {
         self.unit.span = e.span;
         self.make_function(code, 0)?;
         self.iterable(&first.iter)?;
-        self.emit_at(Instr::GetIter, first.iter.span);
+        // Located at the whole comprehension, as CPython 3.11 does.
+        self.emit_at(Instr::GetIter, e.span);
         self.emit_at(Instr::Call(1), e.span);
         Ok(())
     }

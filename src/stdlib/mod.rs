@@ -74,6 +74,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "_exceptiongroup"
             | "datetime"
             | "warnings"
+            | "_queue"
     )
 }
 
@@ -82,11 +83,14 @@ pub fn py_source(name: &str) -> Option<&'static str> {
     Some(match name {
         "threading" => include_str!("py/threading.py"),
         "queue" => include_str!("py/queue.py"),
+        "_queue" => include_str!("py/_queue.py"),
         "heapq" => include_str!("py/heapq.py"),
         "collections" => include_str!("py/collections.py"),
         "collections.abc" => include_str!("py/collections_abc.py"),
         "concurrent" => include_str!("py/concurrent/__init__.py"),
         "concurrent.futures" => include_str!("py/concurrent/futures.py"),
+        "concurrent.futures._base" => include_str!("py/concurrent/futures_base.py"),
+        "concurrent.futures.thread" => include_str!("py/concurrent/futures_thread.py"),
         "atexit" => include_str!("py/atexit.py"),
         "contextlib" => include_str!("py/contextlib.py"),
         "functools" => include_str!("py/functools.py"),
@@ -121,7 +125,10 @@ pub fn py_source(name: &str) -> Option<&'static str> {
 
 /// Is `name` a package (a module that has submodules)?
 pub fn is_package(name: &str) -> bool {
-    matches!(name, "concurrent" | "os" | "collections")
+    matches!(
+        name,
+        "concurrent" | "concurrent.futures" | "os" | "collections"
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -6,12 +6,11 @@
 //!
 //! `_local` instances are ordinary instances (so `class C(threading.local)`
 //! works) whose own attribute map holds only `_local__impl`, a native object
-//! with one attribute dict per thread ident. `_local` defines `__getattr__`,
+//! with one attribute dict per thread ident. `_local` defines `__getattribute__`,
 //! `__setattr__` and `__delattr__`, which read and write the calling thread's
 //! dict. A thread touching the object for the first time gets a fresh dict and,
 //! if the class defines `__init__`, a call to it with the constructor's
-//! arguments, as in CPython. Limitation: a class attribute of a `local`
-//! subclass shadows a per-thread attribute of the same name on reads.
+//! arguments, as in CPython.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -283,10 +282,22 @@ fn lock_class() -> &'static NativeClass {
                 ("__exit__", lock_release),
                 ("__repr__", lock_repr),
                 ("_at_fork_reinit", lock_at_fork_reinit),
+                ("__reduce_ex__", lock_reduce),
+                ("__reduce__", lock_reduce),
             ],
             &[("__new__", lock_new)],
         )
     })
+}
+
+/// Locks cannot be pickled, so `copy.copy`/`deepcopy` of one (or of an
+/// object holding one) fails with CPython's message.
+fn lock_reduce(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Err(PyErr::type_error("cannot pickle '_thread.lock' object"))
+}
+
+fn rlock_reduce(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    Err(PyErr::type_error("cannot pickle '_thread.RLock' object"))
 }
 
 fn lock_new(_vm: &mut Vm, _args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -393,6 +404,8 @@ fn rlock_class() -> &'static NativeClass {
                 ("_release_save", rlock_release_save),
                 ("_acquire_restore", rlock_acquire_restore),
                 ("_recursion_count", rlock_recursion_count),
+                ("__reduce_ex__", rlock_reduce),
+                ("__reduce__", rlock_reduce),
             ],
             &[("__new__", rlock_new)],
         )
@@ -424,7 +437,7 @@ fn local_class() -> &'static NativeClass {
             "_local",
             "_thread",
             &[
-                ("__getattr__", local_getattr),
+                ("__getattribute__", local_getattribute),
                 ("__setattr__", local_setattr),
                 ("__delattr__", local_delattr),
             ],
@@ -533,14 +546,36 @@ fn no_attribute(obj: &Value, name: &str) -> PyErr {
     PyErr::attribute_error(format!("'{tname}' object has no attribute '{name}'"))
 }
 
-fn local_getattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+/// `_local.__getattribute__`: CPython's generic lookup with the calling
+/// thread's dict as the instance dict (data descriptors of the class, then
+/// the thread's attributes, then other class attributes), so a class
+/// attribute of a subclass is only a default.
+fn local_getattribute(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let obj = self_arg(args)?;
-    let name = name_arg(args, "__getattr__")?;
-    if name == "__dict__" {
-        return Ok(Value::Dict(thread_dict(vm, obj)?));
+    let name = name_arg(args, "__getattribute__")?;
+    let (inst, _) = local_state(obj)?;
+    let cls = inst.class.clone();
+    match name {
+        "__dict__" => return Ok(Value::Dict(thread_dict(vm, obj)?)),
+        "__class__" => return Ok(Value::Class(cls)),
+        _ => {}
+    }
+    let class_attr = crate::vm::ops::lookup_in_class(&cls, name);
+    if let Some(ca) = &class_attr {
+        if let Some(v) = vm.data_descriptor_get(ca, obj, &cls, name)? {
+            return Ok(v);
+        }
     }
     let dict = thread_dict(vm, obj)?;
-    dict.get(name).ok_or_else(|| no_attribute(obj, name))
+    if let Some(v) = dict.get(name) {
+        return Ok(v);
+    }
+    match class_attr {
+        Some(ca) => vm.bind_attr(ca, obj, &cls),
+        None if name == "__module__" => Ok(Value::str(&cls.module)),
+        None if name == "__doc__" => Ok(Value::None),
+        None => Err(no_attribute(obj, name)),
+    }
 }
 
 fn local_setattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -571,6 +606,48 @@ fn local_delattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::None)
 }
 
+// ---------------------------------------------------------------------------
+// Deprecation warnings of the old threading API.
+
+/// `_thread._deprecated(message)`, called by a deprecated function of a
+/// bundled module: prints CPython's DeprecationWarning for the caller's line
+/// (`warnings.warn(message, DeprecationWarning, stacklevel=2)`). CPython's
+/// default filters show these only for code in `__main__`, once per line.
+fn deprecated(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("_deprecated", args, 1, 1)?;
+    let Value::Str(message) = &args[0] else {
+        return Err(PyErr::type_error("_deprecated() expects a str"));
+    };
+    // The running frame is the deprecated function; the one below it called it.
+    let Some(caller) = vm.frames.iter().skip(1).last() else {
+        return Ok(Value::None);
+    };
+    let in_main = matches!(caller.func.globals.get("__name__"), Some(Value::Str(n)) if n.as_str() == "__main__");
+    if !in_main {
+        return Ok(Value::None);
+    }
+    let filename = caller.func.code.code.filename.clone();
+    let line = caller.line();
+    static SHOWN: OnceLock<Mutex<std::collections::HashSet<(String, u32)>>> = OnceLock::new();
+    let key = (message.as_str().to_string(), line);
+    if !SHOWN.get_or_init(Default::default).lock().insert(key) {
+        return Ok(Value::None);
+    }
+    let mut text = format!(
+        "{filename}:{line}: DeprecationWarning: {}\n",
+        message.as_str()
+    );
+    if let Some(src) = vm.interp.source_line(&filename, line) {
+        let src = src.trim();
+        if !src.is_empty() {
+            text.push_str(&format!("  {src}\n"));
+        }
+    }
+    vm.interp.flush_stdout();
+    vm.interp.write_stderr(&text);
+    Ok(Value::None)
+}
+
 pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
     let m = new_module("_thread");
     add_functions(
@@ -587,6 +664,7 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("exit_thread", exit),
             ("interrupt_main", interrupt_main),
             ("stack_size", stack_size),
+            ("_deprecated", deprecated),
         ],
     );
     set_attr(&m, "LockType", Value::Class(lock_class().class.clone()));

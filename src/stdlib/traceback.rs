@@ -223,6 +223,32 @@ fn print_stack(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     Ok(Value::None)
 }
 
+/// `traceback._caller_info(module)`: `(filename, lineno, funcname)` of the
+/// innermost running frame whose module is not `module` (None if every frame
+/// is), for `logging`'s record fields (CPython walks `sys._getframe()`).
+fn caller_info(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+    check_args("_caller_info", args, 1, 1)?;
+    let Value::Str(skip) = &args[0] else {
+        return Err(crate::vm::error::PyErr::type_error(
+            "_caller_info() expects a module name",
+        ));
+    };
+    let frames = std::iter::once(&vm.frame).chain(vm.frames.iter().skip(1).rev());
+    for f in frames {
+        let module = f.func.globals.get("__name__");
+        if matches!(&module, Some(Value::Str(n)) if n.as_str() == skip.as_str()) {
+            continue;
+        }
+        let code = &f.func.code.code;
+        return Ok(Value::tuple(vec![
+            Value::str(&code.filename),
+            Value::Int(f.line() as i64),
+            Value::str(&code.name),
+        ]));
+    }
+    Ok(Value::None)
+}
+
 pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
     let m = new_module("traceback");
     add_functions(
@@ -237,6 +263,7 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("format_tb", format_tb),
             ("print_tb", print_tb),
             ("_frame_location", frame_location),
+            ("_caller_info", caller_info),
         ],
     );
     Ok(m)

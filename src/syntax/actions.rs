@@ -523,9 +523,15 @@ pub enum ArgItem {
     BareStar(Span),
 }
 
-pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize) -> PResult<Expr> {
+pub fn call(
+    ctx: &ParseCtx,
+    func: Expr,
+    mut items: Vec<ArgItem>,
+    l: usize,
+    r: usize,
+) -> PResult<Expr> {
     // `f(x for x in y, )`: a trailing comma needs the generator parenthesized.
-    if let [ArgItem::Gen(g)] = items.as_slice() {
+    if let [ArgItem::Gen(g)] = items.as_mut_slice() {
         let tail = ctx.src.get(g.span.end as usize..r).unwrap_or("");
         // Only blanks, comments and that comma can sit between the two.
         if tail
@@ -533,6 +539,12 @@ pub fn call(ctx: &ParseCtx, func: Expr, items: Vec<ArgItem>, l: usize, r: usize)
             .any(|l| l.split('#').next().unwrap_or("").contains(','))
         {
             return Err(user("Generator expression must be parenthesized", g.span));
+        }
+        // The call's parentheses are the generator's own, as in CPython's
+        // AST: its location (error carets in its frame) includes them.
+        let before = ctx.src.get(func.span.end as usize..g.span.start as usize);
+        if let Some(open) = before.and_then(|t| t.rfind('(')) {
+            g.span = Span::new(func.span.end as usize + open, r);
         }
     }
     let (args, keywords) = arguments(items, r.saturating_sub(1))?;

@@ -665,6 +665,11 @@ fn no_attribute_message(obj: &Value, name: &str) -> String {
         Value::Object(o) if matches!(o.kind, ObjKind::Super { .. }) => {
             format!("'super' object has no attribute '{name}'")
         }
+        // `_thread`'s C types print their module, as CPython's tp_name does.
+        Value::Object(_) if &*types().class_of(obj).module == "_thread" => {
+            let c = types().class_of(obj);
+            format!("'_thread.{}' object has no attribute '{name}'", c.name)
+        }
         _ => format!("'{}' object has no attribute '{name}'", type_name(obj)),
     }
 }
@@ -2749,7 +2754,12 @@ impl Vm {
     }
 
     /// Bind a class attribute found for an instance access (non-data descriptors).
-    fn bind_attr(&mut self, attr: Value, obj: &Value, cls: &Arc<Class>) -> PyResult<Value> {
+    pub(crate) fn bind_attr(
+        &mut self,
+        attr: Value,
+        obj: &Value,
+        cls: &Arc<Class>,
+    ) -> PyResult<Value> {
         Ok(match &attr {
             Value::Function(_) => Value::BoundMethod(Arc::new(BoundMethod {
                 func: attr,
@@ -2784,7 +2794,7 @@ impl Vm {
     }
 
     /// A data descriptor's value for an instance access, if `attr` is one.
-    fn data_descriptor_get(
+    pub(crate) fn data_descriptor_get(
         &mut self,
         attr: &Value,
         obj: &Value,

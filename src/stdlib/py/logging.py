@@ -3,9 +3,11 @@ FileHandler, Formatter with CPython's %-style record attributes
 (threadName, levelname, asctime...), basicConfig and the module-level
 shortcuts. Each handler holds a lock so records from threads never mix."""
 
+import os
 import sys
 import threading
 import time
+from traceback import _caller_info
 
 __all__ = ['CRITICAL', 'DEBUG', 'ERROR', 'FATAL', 'INFO', 'NOTSET', 'WARN',
            'WARNING', 'Formatter', 'Handler', 'Logger', 'LogRecord',
@@ -55,7 +57,8 @@ def _check_level(level):
 
 
 class LogRecord:
-    def __init__(self, name, level, msg, args, exc_info=None):
+    def __init__(self, name, level, pathname, lineno, msg, args, exc_info,
+                 func=None, sinfo=None, **kwargs):
         now = time.time()
         self.name = name
         self.msg = msg
@@ -73,11 +76,14 @@ class LogRecord:
         current = threading.current_thread()
         self.thread = threading.get_ident()
         self.threadName = current.name
-        self.process = 0
+        self.process = os.getpid()
         self.processName = 'MainProcess'
-        self.pathname = self.filename = self.module = ''
-        self.funcName = ''
-        self.lineno = 0
+        self.pathname = pathname
+        self.filename = os.path.basename(pathname)
+        self.module = os.path.splitext(self.filename)[0]
+        self.funcName = func
+        self.lineno = lineno
+        self.stack_info = sinfo
 
     def getMessage(self):
         msg = str(self.msg)
@@ -229,7 +235,11 @@ class Logger:
     def _log(self, level, msg, args, exc_info=None, **kwargs):
         if exc_info and not isinstance(exc_info, tuple):
             exc_info = sys.exc_info()
-        record = LogRecord(self.name, level, msg, args, exc_info)
+        # The logging call's location: the innermost frame outside this module.
+        fn, lno, func = (_caller_info(__name__)
+                         or ("(unknown file)", 0, "(unknown function)"))
+        record = LogRecord(self.name, level, fn, lno, msg, args, exc_info,
+                           func)
         found = 0
         logger = self
         while logger:

@@ -129,10 +129,11 @@ class Condition:
             if timeout is None:
                 waiter.acquire()
                 gotit = True
-            elif timeout > 0:
-                gotit = waiter.acquire(True, timeout)
             else:
-                gotit = waiter.acquire(False)
+                if timeout > 0:
+                    gotit = waiter.acquire(True, timeout)
+                else:
+                    gotit = waiter.acquire(False)
             return gotit
         finally:
             self._acquire_restore(saved_state)
@@ -185,6 +186,7 @@ class Condition:
 
     def notifyAll(self):
         """Deprecated alias of notify_all()."""
+        _thread._deprecated('notifyAll() is deprecated, use notify_all() instead')
         self.notify_all()
 
 
@@ -283,6 +285,7 @@ class Event:
 
     def isSet(self):
         """Deprecated alias of is_set()."""
+        _thread._deprecated('isSet() is deprecated, use is_set() instead')
         return self.is_set()
 
     def set(self):
@@ -349,12 +352,13 @@ class Barrier:
         if timeout is None:
             timeout = self._timeout
         with self._cond:
-            self._enter()  # Block while the barrier drains or resets.
+            self._enter() # Block while the barrier drains.
             index = self._count
             self._count += 1
             try:
                 if index + 1 == self._parties:
-                    self._release()  # The last one in releases everybody.
+                    # We release the barrier
+                    self._release()
                 else:
                     self._wait(timeout)
                 return index
@@ -474,8 +478,7 @@ class Thread:
 
     def __init__(self, group=None, target=None, name=None,
                  args=(), kwargs=None, *, daemon=None):
-        if group is not None:
-            raise AssertionError("group argument must be None for now")
+        assert group is None, "group argument must be None for now"
         if kwargs is None:
             kwargs = {}
         if name:
@@ -505,12 +508,8 @@ class Thread:
         self._is_stopped = False
         self._initialized = True
 
-    def _check_initialized(self, message="Thread.__init__() not called"):
-        if not self._initialized:
-            raise AssertionError(message)
-
     def __repr__(self):
-        self._check_initialized("Thread.__init__() was not called")
+        assert self._initialized, "Thread.__init__() was not called"
         status = "initial"
         if self._started.is_set():
             status = "started"
@@ -640,30 +639,30 @@ class Thread:
     @property
     def name(self):
         """A string used for identification purposes only."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._name
 
     @name.setter
     def name(self, name):
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         self._name = str(name)
 
     @property
     def ident(self):
         """The thread's identifier (get_ident() inside it), or None before
         it is started."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._ident
 
     @property
     def native_id(self):
         """The OS thread id, or None before the thread is started."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._native_id
 
     def is_alive(self):
         """True from just before run() starts until just after it ends."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         if self._is_stopped or not self._started.is_set():
             return False
         self._wait_for_tstate_lock(False)
@@ -672,7 +671,7 @@ class Thread:
     @property
     def daemon(self):
         """Whether the program may exit while this thread still runs."""
-        self._check_initialized()
+        assert self._initialized, "Thread.__init__() not called"
         return self._daemonic
 
     @daemon.setter
@@ -683,17 +682,21 @@ class Thread:
             raise RuntimeError("cannot set daemon status of active thread")
         self._daemonic = daemonic
 
-    # Old-style accessors (deprecated in CPython, which also warns).
+    # Old-style accessors: deprecated, with CPython's warnings.
     def isDaemon(self):
+        _thread._deprecated('isDaemon() is deprecated, get the daemon attribute instead')
         return self.daemon
 
     def setDaemon(self, daemonic):
+        _thread._deprecated('setDaemon() is deprecated, set the daemon attribute instead')
         self.daemon = daemonic
 
     def getName(self):
+        _thread._deprecated('getName() is deprecated, get the name attribute instead')
         return self.name
 
     def setName(self, name):
+        _thread._deprecated('setName() is deprecated, set the name attribute instead')
         self.name = name
 
 
@@ -729,6 +732,8 @@ def getprofile():
 class ExceptHookArgs:
     """The argument of threading.excepthook: exc_type, exc_value,
     exc_traceback and thread, also usable as a 4-tuple."""
+    # CPython's is the C struct sequence _thread._ExceptHookArgs.
+    __module__ = '_thread'
 
     _fields = ('exc_type', 'exc_value', 'exc_traceback', 'thread')
 
@@ -761,6 +766,9 @@ class ExceptHookArgs:
         fields = ", ".join(f"{field}={value!r}" for field, value
                            in zip(self._fields, self._values))
         return f"_thread._ExceptHookArgs({fields})"
+
+
+ExceptHookArgs.__name__ = ExceptHookArgs.__qualname__ = '_ExceptHookArgs'
 
 
 def excepthook(args):
@@ -911,6 +919,7 @@ def current_thread():
 
 def currentThread():
     """Deprecated alias of current_thread()."""
+    _thread._deprecated('currentThread() is deprecated, use current_thread() instead')
     return current_thread()
 
 
@@ -922,6 +931,7 @@ def active_count():
 
 def activeCount():
     """Deprecated alias of active_count()."""
+    _thread._deprecated('activeCount() is deprecated, use active_count() instead')
     return active_count()
 
 

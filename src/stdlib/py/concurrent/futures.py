@@ -222,7 +222,7 @@ def _create_and_install_waiters(fs, return_when):
             waiter = _AllCompletedWaiter(pending_count,
                                          stop_on_exception=False)
         else:
-            raise ValueError(f"Invalid return condition: {return_when!r}")
+            raise ValueError("Invalid return condition: %r" % return_when)
 
     for f in fs:
         f._waiters.append(waiter)
@@ -375,6 +375,7 @@ def _result_or_cancel(fut, timeout=None):
 
 class Future:
     """Represents the result of an asynchronous computation."""
+    __module__ = 'concurrent.futures._base'
 
     # `Cls[int]` in type hints, as CPython allows (no alias object).
     __class_getitem__ = classmethod(type(list[int]))
@@ -439,7 +440,9 @@ class Future:
             return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED,
                                    FINISHED)
 
-    def _get_result(self):
+    # Named (and so mangled) as CPython's, which tracebacks through
+    # result() show.
+    def __get_result(self):
         if self._exception:
             raise self._exception
         return self._result
@@ -469,14 +472,14 @@ class Future:
             if self._state in _CANCELLED_STATES:
                 raise CancelledError()
             elif self._state == FINISHED:
-                return self._get_result()
+                return self.__get_result()
 
             self._condition.wait(timeout)
 
             if self._state in _CANCELLED_STATES:
                 raise CancelledError()
             elif self._state == FINISHED:
-                return self._get_result()
+                return self.__get_result()
             else:
                 raise TimeoutError()
 
@@ -530,7 +533,7 @@ class Future:
         """Set the result and wake waiters and callbacks."""
         with self._condition:
             if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED):
-                raise InvalidStateError(f'{self._state}: {self!r}')
+                raise InvalidStateError('{}: {!r}'.format(self._state, self))
             self._result = result
             self._state = FINISHED
             for waiter in self._waiters:
@@ -542,7 +545,7 @@ class Future:
         """Set the exception and wake waiters and callbacks."""
         with self._condition:
             if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED):
-                raise InvalidStateError(f'{self._state}: {self!r}')
+                raise InvalidStateError('{}: {!r}'.format(self._state, self))
             self._exception = exception
             self._state = FINISHED
             for waiter in self._waiters:
@@ -557,6 +560,7 @@ class Future:
 class Executor:
     """Base class for executors: subclasses implement submit() and
     shutdown()."""
+    __module__ = 'concurrent.futures._base'
 
     def submit(self, *args, **kwargs):
         """Schedule fn(*args, **kwargs); return a Future for its result."""
@@ -586,8 +590,7 @@ class Executor:
                     if timeout is None:
                         yield _result_or_cancel(fs.pop())
                     else:
-                        yield _result_or_cancel(
-                            fs.pop(), end_time - time.monotonic())
+                        yield _result_or_cancel(fs.pop(), end_time - time.monotonic())
             finally:
                 for future in fs:
                     future.cancel()
@@ -690,6 +693,7 @@ class ThreadPoolExecutor(Executor):
     Threads are started on demand (one per submit() while none is idle)
     and are named f"{thread_name_prefix}_{n}".
     """
+    __module__ = 'concurrent.futures.thread'
 
     # Numbers the default thread name prefixes: ThreadPoolExecutor-0, -1...
     _counter_value = 0
@@ -736,18 +740,7 @@ class ThreadPoolExecutor(Executor):
         self._initializer = initializer
         self._initargs = initargs
 
-    def submit(*args, **kwargs):
-        # Spelled (*args, **kwargs) rather than (self, fn, /, *args,
-        # **kwargs) so that `fn` and `self` stay usable as keyword arguments
-        # of the submitted call.
-        if len(args) < 2:
-            if not args:
-                raise TypeError("ThreadPoolExecutor.submit() missing 2"
-                                " required positional arguments: 'self'"
-                                " and 'fn'")
-            raise TypeError("ThreadPoolExecutor.submit() missing 1 required"
-                            " positional argument: 'fn'")
-        self, fn, args = args[0], args[1], args[2:]
+    def submit(self, fn, /, *args, **kwargs):
         with self._shutdown_lock, _global_shutdown_lock:
             if self._broken:
                 raise BrokenThreadPool(self._broken)
@@ -814,3 +807,10 @@ class ThreadPoolExecutor(Executor):
         if wait:
             for t in self._threads:
                 t.join()
+
+
+# CPython's package resolves its executors lazily through a module
+# __getattr__, which every failed attribute lookup goes through (and
+# tracebacks show).
+def __getattr__(name):
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

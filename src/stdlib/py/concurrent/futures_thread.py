@@ -1,0 +1,3 @@
+"""concurrent.futures.thread: the thread pool, defined in concurrent.futures."""
+
+from concurrent.futures import ThreadPoolExecutor, BrokenThreadPool, _worker
