@@ -606,48 +606,6 @@ fn local_delattr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::None)
 }
 
-// ---------------------------------------------------------------------------
-// Deprecation warnings of the old threading API.
-
-/// `_thread._deprecated(message)`, called by a deprecated function of a
-/// bundled module: prints CPython's DeprecationWarning for the caller's line
-/// (`warnings.warn(message, DeprecationWarning, stacklevel=2)`). CPython's
-/// default filters show these only for code in `__main__`, once per line.
-fn deprecated(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    check_args("_deprecated", args, 1, 1)?;
-    let Value::Str(message) = &args[0] else {
-        return Err(PyErr::type_error("_deprecated() expects a str"));
-    };
-    // The running frame is the deprecated function; the one below it called it.
-    let Some(caller) = vm.frames.iter().skip(1).last() else {
-        return Ok(Value::None);
-    };
-    let in_main = matches!(caller.func.globals.get("__name__"), Some(Value::Str(n)) if n.as_str() == "__main__");
-    if !in_main {
-        return Ok(Value::None);
-    }
-    let filename = caller.func.code.code.filename.clone();
-    let line = caller.line();
-    static SHOWN: OnceLock<Mutex<std::collections::HashSet<(String, u32)>>> = OnceLock::new();
-    let key = (message.as_str().to_string(), line);
-    if !SHOWN.get_or_init(Default::default).lock().insert(key) {
-        return Ok(Value::None);
-    }
-    let mut text = format!(
-        "{filename}:{line}: DeprecationWarning: {}\n",
-        message.as_str()
-    );
-    if let Some(src) = vm.interp.source_line(&filename, line) {
-        let src = src.trim();
-        if !src.is_empty() {
-            text.push_str(&format!("  {src}\n"));
-        }
-    }
-    vm.interp.flush_stdout();
-    vm.interp.write_stderr(&text);
-    Ok(Value::None)
-}
-
 pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
     let m = new_module("_thread");
     add_functions(
@@ -664,7 +622,6 @@ pub fn make(_vm: &mut Vm) -> PyResult<Arc<Module>> {
             ("exit_thread", exit),
             ("interrupt_main", interrupt_main),
             ("stack_size", stack_size),
-            ("_deprecated", deprecated),
         ],
     );
     set_attr(&m, "LockType", Value::Class(lock_class().class.clone()));

@@ -13,6 +13,12 @@ support (_after_fork; added together with processes).
 
 import sys as _sys
 import _thread
+
+
+def _deprecated(message):
+    # As CPython's threading: a DeprecationWarning for the caller's line.
+    import warnings
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
 from time import monotonic as _time
 from traceback import print_exception as _print_exception
 
@@ -186,7 +192,7 @@ class Condition:
 
     def notifyAll(self):
         """Deprecated alias of notify_all()."""
-        _thread._deprecated('notifyAll() is deprecated, use notify_all() instead')
+        _deprecated('notifyAll() is deprecated, use notify_all() instead')
         self.notify_all()
 
 
@@ -285,7 +291,7 @@ class Event:
 
     def isSet(self):
         """Deprecated alias of is_set()."""
-        _thread._deprecated('isSet() is deprecated, use is_set() instead')
+        _deprecated('isSet() is deprecated, use is_set() instead')
         return self.is_set()
 
     def set(self):
@@ -684,19 +690,19 @@ class Thread:
 
     # Old-style accessors: deprecated, with CPython's warnings.
     def isDaemon(self):
-        _thread._deprecated('isDaemon() is deprecated, get the daemon attribute instead')
+        _deprecated('isDaemon() is deprecated, get the daemon attribute instead')
         return self.daemon
 
     def setDaemon(self, daemonic):
-        _thread._deprecated('setDaemon() is deprecated, set the daemon attribute instead')
+        _deprecated('setDaemon() is deprecated, set the daemon attribute instead')
         self.daemon = daemonic
 
     def getName(self):
-        _thread._deprecated('getName() is deprecated, get the name attribute instead')
+        _deprecated('getName() is deprecated, get the name attribute instead')
         return self.name
 
     def setName(self, name):
-        _thread._deprecated('setName() is deprecated, set the name attribute instead')
+        _deprecated('setName() is deprecated, set the name attribute instead')
         self.name = name
 
 
@@ -919,7 +925,7 @@ def current_thread():
 
 def currentThread():
     """Deprecated alias of current_thread()."""
-    _thread._deprecated('currentThread() is deprecated, use current_thread() instead')
+    _deprecated('currentThread() is deprecated, use current_thread() instead')
     return current_thread()
 
 
@@ -931,7 +937,7 @@ def active_count():
 
 def activeCount():
     """Deprecated alias of active_count()."""
-    _thread._deprecated('activeCount() is deprecated, use active_count() instead')
+    _deprecated('activeCount() is deprecated, use active_count() instead')
     return active_count()
 
 
