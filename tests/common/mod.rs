@@ -301,7 +301,10 @@ pub fn run_python(script: &Script) -> Result<Output, String> {
     cmd.arg(&script.rel)
         // Same text encoding whatever the machine's locale.
         .env("PYTHONUTF8", "1")
-        .env("PYTHONDONTWRITEBYTECODE", "1");
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        // One str hash seed: a script whose output depends on which keys
+        // collide (`builtin_call_paths`) then prints the same every run.
+        .env("PYTHONHASHSEED", "0");
     for var in [
         "PYTHONSTARTUP",
         "PYTHONPATH",
