@@ -460,13 +460,21 @@ pub fn exception_type_name(exc: &Instance) -> String {
 
 /// One exception with its own traceback, no chain: what CPython's
 /// unraisable hook prints (e.g. for an error while finalizing a generator).
+/// That hook offers no "Did you mean" suggestion.
 pub fn format_unraisable(vm: &mut Vm, err: &PyErr) -> String {
     let mut out = String::new();
-    format_single(vm, &err.exc, Printer::Interpreter, &mut out);
+    format_traceback_part(vm, &err.exc, Printer::Interpreter, &mut out);
+    out.push_str(&exception_only(vm, &err.exc, false));
     out
 }
 
 fn format_single(vm: &mut Vm, exc: &Brc<Instance>, printer: Printer, out: &mut String) {
+    format_traceback_part(vm, exc, printer, out);
+    out.push_str(&format_exception_only(vm, exc));
+}
+
+/// `Traceback (most recent call last):` and the entries, if any.
+fn format_traceback_part(vm: &mut Vm, exc: &Brc<Instance>, printer: Printer, out: &mut String) {
     fill_derived_attrs(exc);
     if let InstanceBase::Exception(d) = &exc.base {
         let tb = d.traceback.lock().clone();
@@ -475,12 +483,15 @@ fn format_single(vm: &mut Vm, exc: &Brc<Instance>, printer: Printer, out: &mut S
             format_traceback(vm, &tb, printer, out);
         }
     }
-    out.push_str(&format_exception_only(vm, exc));
 }
 
 /// The final part: `Type: message` (or the SyntaxError block), plus any
 /// suggestion and notes.
 pub fn format_exception_only(vm: &mut Vm, exc: &Brc<Instance>) -> String {
+    exception_only(vm, exc, true)
+}
+
+fn exception_only(vm: &mut Vm, exc: &Brc<Instance>, suggest: bool) -> String {
     fill_derived_attrs(exc);
     let mut out = String::new();
     let stype = exception_type_name(exc);
@@ -523,7 +534,7 @@ pub fn format_exception_only(vm: &mut Vm, exc: &Brc<Instance>) -> String {
     } else {
         format!("{stype}: {msg}")
     };
-    if let Some(s) = suggestion_for(vm, exc) {
+    if let Some(s) = suggest.then(|| suggestion_for(vm, exc)).flatten() {
         line.push_str(&format!(". Did you mean: '{s}'?"));
     }
     out.push_str(&line);
