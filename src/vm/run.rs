@@ -2579,13 +2579,20 @@ fn drop_value(v: Value) {
 /// `Vec::truncate` for value stacks, scalars dropped inline.
 #[inline(always)]
 fn truncate(slots: &mut Vec<Value>, len: usize) {
-    while slots.len() > len {
-        let top = slots.len() - 1;
-        // SAFETY: the slot at `top` holds a value; shortening the vector
-        // first makes it ours to drop, and nothing reads it afterwards.
-        unsafe {
-            slots.set_len(top);
-            slot::drop_in_place(slots.as_mut_ptr().add(top));
+    let old = slots.len();
+    if old <= len {
+        return;
+    }
+    // SAFETY: the slots `len..old` hold values; shortening the vector
+    // first makes them ours to drop, top first, and nothing reads them
+    // afterwards. A drop cannot reach `slots`, which is borrowed here.
+    unsafe {
+        slots.set_len(len);
+        let base = slots.as_mut_ptr();
+        let mut top = old;
+        while top > len {
+            top -= 1;
+            slot::drop_in_place(base.add(top));
         }
     }
 }
