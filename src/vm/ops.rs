@@ -2281,7 +2281,11 @@ impl Vm {
             let foreign_native =
                 is_builtin_class(owner) && !is_object_class(owner) && builtin_base(inst).is_none();
             if user || foreign_native {
-                let r = self.call_special(&f, v, &[])?;
+                // CPython's PyObject_Repr counts a level of recursion.
+                self.enter_recursion_for(" while getting the repr of an object")?;
+                let r = self.call_special(&f, v, &[]);
+                self.leave_recursion();
+                let r = r?;
                 return match base_value(&r) {
                     Value::Str(s) => Ok(s.as_str().to_string()),
                     _ => Err(PyErr::type_error(format!(

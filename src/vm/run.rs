@@ -1406,6 +1406,12 @@ impl Vm {
                     && Arc::ptr_eq(&c, &types().str_) =>
             {
                 self.before_call();
+                if self.depth >= self.interp.recursion_limit() {
+                    return Err(PyErr::new(
+                        ExcKind::RecursionError,
+                        "maximum recursion depth exceeded while getting the str of an object",
+                    ));
+                }
                 let arg = self.pop();
                 let v = crate::vm::str::str_of(self, &arg)?;
                 truncate(&mut self.stack, fpos);
@@ -1441,6 +1447,13 @@ impl Vm {
         if let (Value::Native(nf), true) = (&callee, kwnames.is_empty() && nargs <= SMALL_CALL) {
             self.call_native_small(nf, fpos, astart)?;
             return Ok(false);
+        }
+        if let Value::Native(nf) = &callee {
+            if self.depth >= self.interp.recursion_limit() {
+                if let Some(e) = native_recursion_error(nf) {
+                    return Err(e);
+                }
+            }
         }
         let mut args = self.take_vec(nargs);
         for v in self.stack[astart..].iter_mut() {
@@ -1533,6 +1546,11 @@ impl Vm {
     ) -> PyResult<()> {
         let nargs = self.stack.len() - astart;
         debug_assert!(nargs <= SMALL_CALL);
+        if self.depth >= self.interp.recursion_limit() {
+            if let Some(e) = native_recursion_error(nf) {
+                return Err(e);
+            }
+        }
         // Uninitialised, not `Null`s: a tag byte stored first and the whole
         // argument over it later would make the 16-byte load that drops it
         // wait on both stores (see `slot`).
@@ -2594,6 +2612,25 @@ fn truncate(slots: &mut Vec<Value>, len: usize) {
             top -= 1;
             slot::drop_in_place(base.add(top));
         }
+    }
+}
+
+/// CPython 3.11 counts a call of a built-in against the recursion limit
+/// (`_Py_EnterRecursiveCall` in its call paths), except for the calls it
+/// specialises without that check; `print` decides its own message. The
+/// error for calling `nf` one level past the limit, if it counts.
+#[cold]
+fn native_recursion_error(nf: &NativeFunction) -> Option<PyErr> {
+    let name = nf
+        .qualname
+        .strip_prefix("builtins.")
+        .unwrap_or(&nf.qualname);
+    match name {
+        "len" | "isinstance" | "sum" | "print" | "list.append" => None,
+        _ => Some(PyErr::new(
+            ExcKind::RecursionError,
+            "maximum recursion depth exceeded while calling a Python object",
+        )),
     }
 }
 
