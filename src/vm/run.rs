@@ -299,7 +299,7 @@ impl Vm {
             _ => {}
         }
         drop(v);
-        self.before_call();
+        self.run_due_finalizers();
     }
 
     /// Cut the stack back to `len` as a returning frame does, closing a
@@ -329,13 +329,14 @@ impl Vm {
         Ok(())
     }
 
-    /// Before a call that may not enter a frame of this loop (a native may
-    /// print, or read what a finalizer changes), and after statements that
-    /// drop values: the finalizers of objects dropped earlier run first, as
-    /// they would have in CPython. Frames check on entry (`breaker_check`).
+    /// Run the `__del__` methods that drops queued (`vm::finalize`): before
+    /// a call that may not enter a frame of this loop (a native may print,
+    /// or read what a finalizer changes), before `with`, and after stores
+    /// and deletes, so that they run where CPython would have run them.
+    /// Frames check on entry (`breaker_check`).
     /// Until a class has a `__del__` this is one load of a global.
     #[inline(always)]
-    fn before_call(&mut self) {
+    fn run_due_finalizers(&mut self) {
         if crate::vm::finalize::enabled() {
             self.finalize_point();
         }
@@ -345,6 +346,27 @@ impl Vm {
     fn finalize_point(&mut self) {
         if crate::vm::brc::merge_pending() {
             self.pending_work();
+        }
+    }
+
+    /// CPython 3.11 counts a call of a built-in against the recursion limit
+    /// (`_Py_EnterRecursiveCall` in its call paths), except the calls it
+    /// specialises without that check; `print` decides its own message.
+    #[inline(always)]
+    fn native_depth_check(&self, nf: &NativeFunction) -> PyResult<()> {
+        if self.depth < self.interp.recursion_limit() {
+            return Ok(());
+        }
+        let name = nf
+            .qualname
+            .strip_prefix("builtins.")
+            .unwrap_or(&nf.qualname);
+        match name {
+            "len" | "isinstance" | "sum" | "print" | "list.append" => Ok(()),
+            _ => Err(PyErr::new(
+                ExcKind::RecursionError,
+                "maximum recursion depth exceeded while calling a Python object",
+            )),
         }
     }
 
@@ -727,12 +749,12 @@ impl Vm {
                             let v = self.pop();
                             self.set_attr(&obj, name.as_str(), v)?;
                         }
-                        self.before_call();
+                        self.run_due_finalizers();
                     }
                     Instr::DeleteAttr(i) => {
                         let obj = self.pop();
                         self.del_attr(&obj, code.names[i as usize].as_str())?;
-                        self.before_call();
+                        self.run_due_finalizers();
                     }
                     Instr::LoadMethod(i) => {
                         let name = &code.names[i as usize];
@@ -824,7 +846,7 @@ impl Vm {
                             // `dict[str] = v`: the key moves in, no count taken.
                             (Value::Dict(d), Value::Str(_)) => {
                                 self.dict_set(d, key, v)?;
-                                self.before_call();
+                                self.run_due_finalizers();
                                 continue;
                             }
                             _ => Some(v),
@@ -832,7 +854,7 @@ impl Vm {
                         if let Some(v) = rest {
                             self.set_item(&obj, &key, v)?;
                         }
-                        self.before_call();
+                        self.run_due_finalizers();
                     }
                     Instr::StoreFastItem(arg) => {
                         let v = self.pop();
@@ -863,13 +885,13 @@ impl Vm {
                             }
                             self.set_item(&obj, &key.clone(), v)?;
                         }
-                        self.before_call();
+                        self.run_due_finalizers();
                     }
                     Instr::DeleteSubscr => {
                         let key = self.pop();
                         let obj = self.pop();
                         self.del_item(&obj, &key)?;
-                        self.before_call();
+                        self.run_due_finalizers();
                     }
                     Instr::BuildSlice(n) => {
                         let step = if n == 3 { self.pop() } else { Value::None };
@@ -1323,7 +1345,7 @@ impl Vm {
                     Instr::BeforeWith => {
                         // `__enter__` may take a lock a pending `__del__`
                         // takes too: CPython would have run it already.
-                        self.before_call();
+                        self.run_due_finalizers();
                         let ctx = self.pop();
                         let (exit, enter_result) = self.before_with(&ctx)?;
                         self.push(exit);
@@ -1405,7 +1427,7 @@ impl Vm {
                     && self.stack.len() == astart + 1
                     && Arc::ptr_eq(&c, &types().str_) =>
             {
-                self.before_call();
+                self.run_due_finalizers();
                 if self.depth >= self.interp.recursion_limit() {
                     return Err(PyErr::new(
                         ExcKind::RecursionError,
@@ -1443,17 +1465,13 @@ impl Vm {
             other => other,
         };
         let nargs = self.stack.len() - astart;
-        self.before_call();
+        self.run_due_finalizers();
         if let (Value::Native(nf), true) = (&callee, kwnames.is_empty() && nargs <= SMALL_CALL) {
             self.call_native_small(nf, fpos, astart)?;
             return Ok(false);
         }
         if let Value::Native(nf) = &callee {
-            if self.depth >= self.interp.recursion_limit() {
-                if let Some(e) = native_recursion_error(nf) {
-                    return Err(e);
-                }
-            }
+            self.native_depth_check(nf)?;
         }
         let mut args = self.take_vec(nargs);
         for v in self.stack[astart..].iter_mut() {
@@ -1525,7 +1543,7 @@ impl Vm {
         if self.stack.len() - astart > SMALL_CALL {
             return Ok(false);
         }
-        self.before_call();
+        self.run_due_finalizers();
         let nf = match slot::take(&mut self.stack[fpos]) {
             Value::Native(nf) => nf,
             other => {
@@ -1546,11 +1564,7 @@ impl Vm {
     ) -> PyResult<()> {
         let nargs = self.stack.len() - astart;
         debug_assert!(nargs <= SMALL_CALL);
-        if self.depth >= self.interp.recursion_limit() {
-            if let Some(e) = native_recursion_error(nf) {
-                return Err(e);
-            }
-        }
+        self.native_depth_check(nf)?;
         // Uninitialised, not `Null`s: a tag byte stored first and the whole
         // argument over it later would make the 16-byte load that drops it
         // wait on both stores (see `slot`).
@@ -2612,25 +2626,6 @@ fn truncate(slots: &mut Vec<Value>, len: usize) {
             top -= 1;
             slot::drop_in_place(base.add(top));
         }
-    }
-}
-
-/// CPython 3.11 counts a call of a built-in against the recursion limit
-/// (`_Py_EnterRecursiveCall` in its call paths), except for the calls it
-/// specialises without that check; `print` decides its own message. The
-/// error for calling `nf` one level past the limit, if it counts.
-#[cold]
-fn native_recursion_error(nf: &NativeFunction) -> Option<PyErr> {
-    let name = nf
-        .qualname
-        .strip_prefix("builtins.")
-        .unwrap_or(&nf.qualname);
-    match name {
-        "len" | "isinstance" | "sum" | "print" | "list.append" => None,
-        _ => Some(PyErr::new(
-            ExcKind::RecursionError,
-            "maximum recursion depth exceeded while calling a Python object",
-        )),
     }
 }
 
