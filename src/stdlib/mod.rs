@@ -75,6 +75,7 @@ pub fn hides_frames(filename: &str) -> bool {
             | "datetime"
             | "warnings"
             | "_queue"
+            | "gc"
     )
 }
 
@@ -119,6 +120,7 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "csv" => include_str!("py/csv.py"),
         "calendar" => include_str!("py/calendar.py"),
         "warnings" => include_str!("py/warnings.py"),
+        "gc" => include_str!("py/gc.py"),
         _ => return None,
     })
 }

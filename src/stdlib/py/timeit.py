@@ -3,6 +3,7 @@
 statement (compiled into a loop function, or called when it is a callable).
 """
 
+import gc
 import itertools
 import time
 
@@ -71,7 +72,15 @@ class Timer:
 
     def timeit(self, number=default_number):
         it = itertools.repeat(None, number)
-        return self.inner(it, self.timer)
+        # As CPython's: the collector is off while the statement is timed
+        # (`setup` may say `gc.enable()` to time with it).
+        gcold = gc.isenabled()
+        gc.disable()
+        try:
+            return self.inner(it, self.timer)
+        finally:
+            if gcold:
+                gc.enable()
 
     def repeat(self, repeat=default_repeat, number=default_number):
         return [self.timeit(number) for _ in range(repeat)]
