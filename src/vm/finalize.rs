@@ -18,9 +18,10 @@
 //! globals hold is finalized (see [`Vm::finalize_main`]).
 
 use crate::vm::brc::Brc;
+use crate::vm::error::PyErr;
 use crate::vm::interp::Vm;
 use crate::vm::ops;
-use crate::vm::value::{Class, Instance, InstanceBase, PyDict, Value};
+use crate::vm::value::{Instance, InstanceBase, PyDict, Value};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::collections::VecDeque;
@@ -133,9 +134,9 @@ impl Vm {
             if inst.attrs.lock().mark_finalized() {
                 continue;
             }
-            let obj = Value::Instance(inst);
-            if let Some(del) = ops::lookup_in_class(&obj_class(&obj), "__del__") {
-                self.call_finalizer(&del, &obj);
+            let del = ops::lookup_in_class(&inst.class, "__del__");
+            if let Some(del) = del {
+                self.call_finalizer(&del, &Value::Instance(inst));
             }
             self.run_finalizers();
         }
@@ -143,18 +144,17 @@ impl Vm {
 
     fn call_finalizer(&mut self, del: &Value, obj: &Value) {
         if let Err(e) = self.call(del, std::slice::from_ref(obj), &[]) {
-            let what = self.repr(del).unwrap_or_else(|_| "<function>".into());
-            let report = crate::vm::traceback::format_unraisable(self, &e);
-            self.interp
-                .write_stderr(&format!("Exception ignored in: {what}\n{report}"));
+            self.write_unraisable(del, &e);
         }
     }
-}
 
-fn obj_class(obj: &Value) -> Arc<Class> {
-    match obj {
-        Value::Instance(i) => i.class.clone(),
-        _ => crate::vm::types::types().object.clone(),
+    /// CPython's unraisable hook: "Exception ignored in: <what>" and the
+    /// error's report on stderr (finalizers, closing generators).
+    pub(crate) fn write_unraisable(&mut self, what: &Value, e: &PyErr) {
+        let what = self.repr(what).unwrap_or_else(|_| "<object>".into());
+        let report = crate::vm::traceback::format_unraisable(self, e);
+        self.interp
+            .write_stderr(&format!("Exception ignored in: {what}\n{report}"));
     }
 }
 

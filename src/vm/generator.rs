@@ -372,12 +372,7 @@ impl Vm {
                     tb.push(self.trace_entry());
                 }
             }
-            let what = self
-                .repr(&Value::Object(gen.clone()))
-                .unwrap_or_else(|_| "<generator>".to_string());
-            let report = crate::vm::traceback::format_unraisable(self, &e);
-            self.interp
-                .write_stderr(&format!("Exception ignored in: {what}\n{report}"));
+            self.write_unraisable(&Value::Object(gen.clone()), &e);
         }
     }
 
