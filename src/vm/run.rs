@@ -16,8 +16,8 @@ use crate::vm::site_cache::{self, Construct};
 use crate::vm::slot;
 use crate::vm::types::types;
 use crate::vm::value::{
-    BoundMethod, Cell, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object, PyDict,
-    PyList, PyStr, PyTuple, TraceEntry, Value,
+    BoundMethod, Cell, Class, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object,
+    PyDict, PyList, PyStr, PyTuple, TraceEntry, Value,
 };
 
 /// How a run of a frame ended.
@@ -171,6 +171,9 @@ impl Vm {
                 }
             }
             let at_entry = self.frames.len() == entry;
+            if !at_entry {
+                self.construct_level_done();
+            }
             if crate::vm::finalize::enabled() {
                 self.keep_frame_values(&err);
             }
@@ -180,6 +183,16 @@ impl Vm {
                 add_traceback(&err, entries);
                 return Err(err);
             }
+        }
+    }
+
+    /// An unwound frame that a call of a class ran as its `__init__` (see
+    /// `construct_frame`) gives back the level the call held. Such a frame
+    /// is the one whose result slot holds the new instance: a frame this
+    /// loop entered has an emptied slot there otherwise.
+    fn construct_level_done(&mut self) {
+        if let Some(Value::Instance(_)) = self.stack.get(self.frame.ret as usize) {
+            self.depth -= 1;
         }
     }
 
@@ -1211,8 +1224,10 @@ impl Vm {
                         let v = if init.is_null() {
                             v
                         } else if v.is_none() {
+                            self.depth -= 1;
                             init
                         } else {
+                            self.depth -= 1;
                             return Err(PyErr::type_error(format!(
                                 "__init__() should return None, not '{}'",
                                 type_name(&v)
@@ -1449,11 +1464,7 @@ impl Vm {
             }
             Value::Class(c) if kwnames.is_empty() => match self.cached_construct(&c) {
                 Construct::Frame(init) => {
-                    let inst = crate::vm::class::new_instance_of(c);
-                    self.stack.insert(astart, inst.clone());
-                    // The class's slot keeps the instance for the return.
-                    self.stack[fpos] = inst;
-                    self.push_function_frame(init, fpos, astart, kwnames)?;
+                    self.construct_frame(c, init, fpos, astart)?;
                     return Ok(true);
                 }
                 Construct::Native(new) => {
@@ -1487,6 +1498,61 @@ impl Vm {
         self.push(v);
         self.breaker_check()?;
         Ok(false)
+    }
+
+    /// `C(args)` where `C`'s instances come from `object.__new__` and its
+    /// `__init__` is the script function `init`: the new instance goes into
+    /// the class's (emptied) slot at `fpos`, which keeps it for the return,
+    /// and below the arguments as `self`; `__init__` then runs as a frame.
+    fn construct_frame(
+        &mut self,
+        class: Arc<Class>,
+        init: Brc<Function>,
+        fpos: usize,
+        astart: usize,
+    ) -> PyResult<()> {
+        // CPython calls `__init__` from C (`type_call`), a level of its own
+        // held while `__init__` runs: the frame's return or unwinding gives
+        // it back (`construct_level_done`).
+        if self.depth >= self.interp.recursion_limit() {
+            return Err(PyErr::new(
+                ExcKind::RecursionError,
+                "maximum recursion depth exceeded while calling a Python object",
+            ));
+        }
+        self.depth += 1;
+        let inst = crate::vm::class::new_instance_of(class);
+        let this = slot::clone(&inst);
+        // `insert` for the usual handful of arguments, without a memmove call.
+        let len = self.stack.len();
+        push_value(&mut self.stack, this);
+        let mut i = len;
+        while i > astart {
+            self.stack.swap(i, i - 1);
+            i -= 1;
+        }
+        drop(slot::replace(&mut self.stack[fpos], inst));
+        let nargs = len + 1 - astart;
+        if init.code.plain_arity as usize == nargs && self.depth < self.interp.recursion_limit() {
+            // The plain call path (`plain_call`): the arguments are the
+            // first locals already.
+            let nlocals = init.code.code.varnames.len();
+            if self.stack.len() < astart + nlocals {
+                self.stack.resize(astart + nlocals, Value::Null);
+            }
+            self.enter_frame(Frame::plain(
+                init,
+                astart as u32,
+                fpos as u32,
+                nlocals as u32,
+            ));
+            return Ok(());
+        }
+        let pushed = self.push_function_frame(init, fpos, astart, &[]);
+        if pushed.is_err() {
+            self.depth -= 1;
+        }
+        pushed
     }
 
     /// A bound method of a script or built-in function called from `fpos`:
