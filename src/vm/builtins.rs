@@ -878,7 +878,12 @@ fn b_pow(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn b_repr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     exactly_one("repr", args, kw)?;
-    vm.repr_value(&args[0])
+    // A one-argument built-in holds a recursion level while it runs in
+    // CPython (`PRECALL_NO_KW_BUILTIN_O`).
+    vm.enter_recursion_for(" while calling a Python object")?;
+    let r = vm.repr_value(&args[0]);
+    vm.leave_recursion();
+    r
 }
 
 /// `ascii()`: repr with non-ASCII characters escaped.

@@ -1711,6 +1711,14 @@ impl Vm {
 
     /// CPython's `do_richcompare`.
     fn rich_compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
+        // `PyObject_RichCompare` holds a recursion level while it runs.
+        self.enter_recursion_for(" in comparison")?;
+        let r = self.rich_compare_slots(a, b, op);
+        self.leave_recursion();
+        r
+    }
+
+    fn rich_compare_slots(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
         let ta = types().class_of(a);
         let tb = types().class_of(b);
         let (name, rname) = compare_names(op);
@@ -2433,6 +2441,19 @@ impl Vm {
         Ok(Value::from_string(self.to_str(v)?))
     }
 
+    /// Call a script `__str__`/`__repr__` for `v`, holding a recursion
+    /// level per C function CPython passes through on the way
+    /// (`PyObject_Str`, `PyObject_Repr`), each named in its RecursionError.
+    fn call_text_hook(&mut self, f: &Value, v: &Value, levels: &[&str]) -> PyResult<Value> {
+        let Some((first, rest)) = levels.split_first() else {
+            return self.call_special(f, v, &[]);
+        };
+        self.enter_recursion_for(first)?;
+        let r = self.call_text_hook(f, v, rest);
+        self.leave_recursion();
+        r
+    }
+
     /// The result of a script class's `hook` (`__str__`/`__repr__`), or
     /// `None` when the hook is a built-in one. `what` names the protocol in
     /// the non-string error, as CPython does.
@@ -2449,7 +2470,15 @@ impl Vm {
         if is_builtin_class(owner) {
             return Ok(None);
         }
-        let r = self.call_special(&f, v, &[])?;
+        const STR: &str = " while getting the str of an object";
+        const REPR: &str = " while getting the repr of an object";
+        let levels: &[&str] = match (what, hook) {
+            ("__repr__", _) => &[REPR],
+            // object's `__str__` calls the type's repr slot directly.
+            (_, "__repr__") => &[STR],
+            _ => &[STR],
+        };
+        let r = self.call_text_hook(&f, v, levels)?;
         match base_value(&r) {
             Value::Str(_) => Ok(Some(r)),
             _ => Err(PyErr::type_error(format!(
@@ -2469,7 +2498,8 @@ impl Vm {
                         && !is_object_class(owner)
                         && builtin_base(inst).is_none();
                     if user || foreign_native {
-                        let r = self.call_special(&f, v, &[])?;
+                        let r =
+                            self.call_text_hook(&f, v, &[" while getting the str of an object"])?;
                         return match base_value(&r) {
                             Value::Str(s) => Ok(s.as_str().to_string()),
                             _ => Err(PyErr::type_error(format!(
@@ -2587,6 +2617,14 @@ impl Vm {
                 "unsupported format string passed to {}.__format__",
                 cls.name
             )));
+        }
+        if matches!(v, Value::Instance(_)) {
+            // A call of the built-in `object.__format__` holds a level
+            // around the one `PyObject_Str` holds, as in CPython.
+            self.enter_recursion_for(" while calling a Python object")?;
+            let r = self.to_str(v);
+            self.leave_recursion();
+            return r;
         }
         self.to_str(v)
     }

@@ -1599,6 +1599,11 @@ impl Vm {
         if let Value::Native(nf) = &self.stack[fpos] {
             if let Some(fast) = nf.fast {
                 if let Some(v) = fast(&mut self.stack[astart..]) {
+                    // The callee is a native: its count is dropped inline,
+                    // not through the generic drop glue `truncate` calls.
+                    if let Value::Native(nf) = slot::take(&mut self.stack[fpos]) {
+                        drop(nf);
+                    }
                     truncate(&mut self.stack, fpos);
                     push_value(&mut self.stack, v);
                     self.breaker_check()?;
