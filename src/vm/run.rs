@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind};
 use crate::vm::brc::Brc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::footprint::{Sets, Start};
 use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
 use crate::vm::site_cache::{self, Construct};
@@ -2301,6 +2302,8 @@ impl Vm {
 /// build for that reason only.
 pub(crate) struct GlobalCache {
     entries: Box<[GlobalEntry]>,
+    /// Sets in use, up to `GLOBAL_SETS` (see `vm::footprint`).
+    sets: Sets,
 }
 
 struct GlobalEntry {
@@ -2321,39 +2324,80 @@ struct GlobalEntry {
 /// A `globals_version` no dict reaches: the entry's value was dropped.
 const STALE: u64 = u64::MAX;
 
-const GLOBAL_CACHE_SIZE: usize = 256;
+/// Sets of a full-size cache, and of a new thread's.
+const GLOBAL_SETS: usize = 128;
+const SMALL_GLOBAL_SETS: usize = 8;
 
 impl GlobalCache {
-    pub(crate) fn new() -> GlobalCache {
+    pub(crate) fn new(start: Start) -> GlobalCache {
+        let sets = Sets::new(start, SMALL_GLOBAL_SETS, GLOBAL_SETS, 2);
         GlobalCache {
-            entries: (0..GLOBAL_CACHE_SIZE)
-                .map(|_| GlobalEntry {
-                    name: None,
-                    globals_version: STALE,
-                    builtins_version: 0,
-                    value: Value::None,
-                    globals_tag: 0,
-                    index: 0,
-                    in_globals: false,
-                })
-                .collect(),
+            entries: Self::empty(sets.entries()),
+            sets,
+        }
+    }
+
+    fn empty(n: usize) -> Box<[GlobalEntry]> {
+        (0..n)
+            .map(|_| GlobalEntry {
+                name: None,
+                globals_version: STALE,
+                builtins_version: 0,
+                value: Value::None,
+                globals_tag: 0,
+                index: 0,
+                in_globals: false,
+            })
+            .collect()
+    }
+
+    /// Double the sets, moving the entries over. A set's entries split
+    /// between two sets of the new table, so each finds a free way.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.sets.double();
+        let old = std::mem::replace(&mut self.entries, Self::empty(self.sets.entries()));
+        for e in old.into_vec() {
+            let Some(name) = &e.name else { continue };
+            let s = self.set(name);
+            let i = if self.entries[s].name.is_none() {
+                s
+            } else {
+                s + 1
+            };
+            self.entries[i] = e;
         }
     }
 
     /// The first of the two entries `name` may occupy.
     #[inline]
-    fn set(name: &Arc<PyStr>) -> usize {
-        let sets = (GLOBAL_CACHE_SIZE / 2) as u64;
+    fn set(&self, name: &Arc<PyStr>) -> usize {
         let h = (Arc::as_ptr(name) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        2 * (h >> (64 - sets.trailing_zeros())) as usize
+        2 * self
+            .sets
+            .pick((h >> (64 - GLOBAL_SETS.trailing_zeros())) as usize)
+    }
+
+    /// The two entries `name` may occupy, without a bounds check: a
+    /// lookup costs what it did with a fixed-size table.
+    #[inline]
+    fn pair(&self, name: &Arc<PyStr>) -> &[GlobalEntry; 2] {
+        let s = self.set(name);
+        debug_assert!(s + 2 <= self.entries.len());
+        // SAFETY: `set` is twice a set number below `sets.count()`, and
+        // `entries` always holds `sets.entries()`, twice `sets.count()`
+        // (`new` and `grow` are the only places that change either), so
+        // `s` and `s + 1` are in bounds of the allocation.
+        unsafe { &*(self.entries.as_ptr().add(s) as *const [GlobalEntry; 2]) }
     }
 
     #[inline]
     fn get(&self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<&Value> {
-        let s = Self::set(name);
-        let e = match &self.entries[s].name {
-            Some(n) if Arc::ptr_eq(n, name) => &self.entries[s],
-            _ => &self.entries[s + 1],
+        let [first, second] = self.pair(name);
+        let e = match &first.name {
+            Some(n) if Arc::ptr_eq(n, name) => first,
+            _ => second,
         };
         match &e.name {
             Some(n)
@@ -2370,7 +2414,7 @@ impl GlobalCache {
     /// The index of `name`'s entry, if it has one.
     #[inline]
     fn find(&self, name: &Arc<PyStr>) -> Option<usize> {
-        let s = Self::set(name);
+        let s = self.set(name);
         (s..s + 2).find(|&i| {
             self.entries[i]
                 .name
@@ -2456,13 +2500,19 @@ impl GlobalCache {
         if cacheable(&v) {
             // The name's own entry (stale) is refilled in place; otherwise
             // the set's first entry moves to the second way.
-            let s = Self::set(name);
+            let s = self.set(name);
             let own = |e: &GlobalEntry| e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, name));
             let i = if own(&self.entries[s]) {
                 s
             } else if own(&self.entries[s + 1]) {
                 s + 1
             } else {
+                let s = if self.sets.miss() {
+                    self.grow();
+                    self.set(name)
+                } else {
+                    s
+                };
                 self.entries.swap(s, s + 1);
                 s
             };
@@ -2994,6 +3044,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr};
+    use crate::vm::footprint::Start;
     use crate::vm::interp::{load_code, new_module, Interp, Options, Vm};
     use crate::vm::value::Value;
 
@@ -3007,14 +3058,14 @@ mod tests {
         let names: Vec<Arc<PyStr>> = (0..4096)
             .map(|i| Arc::new(PyStr::new(format!("n{i}"))))
             .collect();
+        let mut cache = GlobalCache::new(Start::Full);
         let a = &names[0];
         let b = names[1..]
             .iter()
-            .find(|n| GlobalCache::set(n) == GlobalCache::set(a))
+            .find(|n| cache.set(n) == cache.set(a))
             .expect("some name shares a set");
         globals.set(a.as_str(), Value::Int(1));
         globals.set(b.as_str(), Value::Int(2));
-        let mut cache = GlobalCache::new();
         assert!(matches!(
             cache.fill(a, &globals, &builtins),
             Some(Value::Int(1))
@@ -3062,6 +3113,41 @@ mod tests {
     }
 
     #[test]
+    fn a_small_global_cache_grows_and_keeps_its_entries() {
+        use super::GlobalCache;
+        use crate::vm::value::{PyDict, PyStr};
+        let globals = PyDict::new();
+        let builtins = PyDict::new();
+        let names: Vec<Arc<PyStr>> = (0..600)
+            .map(|i| Arc::new(PyStr::new(format!("g{i}"))))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            globals.set(n.as_str(), Value::Int(i as i64));
+        }
+        let mut cache = GlobalCache::new(Start::Small);
+        let mut growths = 0;
+        for n in &names {
+            let held: Vec<Arc<PyStr>> = cache
+                .entries
+                .iter()
+                .filter_map(|e| e.name.clone())
+                .collect();
+            let len = cache.entries.len();
+            cache.fill(n, &globals, &builtins);
+            if cache.entries.len() > len {
+                growths += 1;
+                // Every name held before the growth still answers.
+                for h in &held {
+                    let v = cache.get(h, &globals, &builtins);
+                    assert!(matches!(v, Some(Value::Int(_))), "lost {}", h.as_str());
+                }
+            }
+        }
+        assert!(growths >= 2);
+        assert_eq!(cache.entries.len(), 2 * super::GLOBAL_SETS);
+    }
+
+    #[test]
     fn global_cache_refresh_sees_a_global_shadowing_a_builtin() {
         use super::GlobalCache;
         use crate::vm::value::{PyDict, PyStr};
@@ -3070,7 +3156,7 @@ mod tests {
         let name = Arc::new(PyStr::new("len".to_string()));
         builtins.set("len", Value::Int(1));
         globals.set("x", Value::Int(0));
-        let mut cache = GlobalCache::new();
+        let mut cache = GlobalCache::new(Start::Full);
         assert!(matches!(
             cache.fill(&name, &globals, &builtins),
             Some(Value::Int(1))
