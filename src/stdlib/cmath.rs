@@ -280,8 +280,8 @@ fn acosh(z: Complex) -> (Complex, Errno) {
 fn atanh(z: Complex) -> (Complex, Errno) {
     // atanh(z) = -atanh(-z): work with a non-negative real part.
     if z.re < 0.0 {
-        let (r, e) = atanh(z.neg());
-        return (r.neg(), e);
+        let (r, e) = atanh(-z);
+        return (-r, e);
     }
     let ay = z.im.abs();
     if z.re > SQRT_LARGE_DOUBLE || ay > SQRT_LARGE_DOUBLE {
@@ -531,7 +531,7 @@ fn isclose_fn(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         return Ok(Value::Bool(false));
     }
     let abs = |z: Complex| z.abs().unwrap_or(f64::INFINITY);
-    let diff = abs(a.sub(b));
+    let diff = abs(a - b);
     Ok(Value::Bool(
         diff <= rel * abs(b) || diff <= rel * abs(a) || diff <= abs_tol,
     ))

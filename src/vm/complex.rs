@@ -31,26 +31,6 @@ impl Complex {
         Complex { re, im }
     }
 
-    pub fn add(self, o: Complex) -> Complex {
-        Complex::new(self.re + o.re, self.im + o.im)
-    }
-
-    pub fn sub(self, o: Complex) -> Complex {
-        Complex::new(self.re - o.re, self.im - o.im)
-    }
-
-    /// `_Py_c_prod`.
-    pub fn mul(self, o: Complex) -> Complex {
-        Complex::new(
-            self.re * o.re - self.im * o.im,
-            self.re * o.im + self.im * o.re,
-        )
-    }
-
-    pub fn neg(self) -> Complex {
-        Complex::new(-self.re, -self.im)
-    }
-
     /// `_Py_c_quot`: Smith's algorithm, dividing through by the larger
     /// part of the divisor. `None` for a zero divisor (CPython's EDOM).
     pub fn quot(self, b: Complex) -> Option<Complex> {
@@ -99,6 +79,38 @@ impl Complex {
     }
 }
 
+impl std::ops::Add for Complex {
+    type Output = Complex;
+    fn add(self, o: Complex) -> Complex {
+        Complex::new(self.re + o.re, self.im + o.im)
+    }
+}
+
+impl std::ops::Sub for Complex {
+    type Output = Complex;
+    fn sub(self, o: Complex) -> Complex {
+        Complex::new(self.re - o.re, self.im - o.im)
+    }
+}
+
+/// `_Py_c_prod`.
+impl std::ops::Mul for Complex {
+    type Output = Complex;
+    fn mul(self, o: Complex) -> Complex {
+        Complex::new(
+            self.re * o.re - self.im * o.im,
+            self.re * o.im + self.im * o.re,
+        )
+    }
+}
+
+impl std::ops::Neg for Complex {
+    type Output = Complex;
+    fn neg(self) -> Complex {
+        Complex::new(-self.re, -self.im)
+    }
+}
+
 const ONE: Complex = Complex::new(1.0, 0.0);
 
 /// `a ** b` (`complex_pow`): `c_powi` for an integral exponent up to 100
@@ -134,10 +146,10 @@ fn powu(x: Complex, n: i64) -> Complex {
     let (mut r, mut p, mut mask) = (ONE, x, 1i64);
     while mask > 0 && n >= mask {
         if n & mask != 0 {
-            r = r.mul(p);
+            r = r * p;
         }
         mask <<= 1;
-        p = p.mul(p);
+        p = p * p;
     }
     r
 }
@@ -479,6 +491,9 @@ fn format(c: Complex, spec: &str) -> PyResult<String> {
                 None => s.push('.'),
             }
         }
+        if let Some(sep) = f.grouping {
+            s = group(&s, sep);
+        }
         if f.no_neg_zero
             && s.starts_with('-')
             && s[1..].bytes().all(|b| !b.is_ascii_digit() || b == b'0')
@@ -518,6 +533,25 @@ fn format(c: Complex, spec: &str) -> PyResult<String> {
         '^' => format!("{}{body}{}", fill(n / 2), fill(n - n / 2)),
         _ => format!("{}{body}", fill(n)),
     })
+}
+
+/// `1234.5` as `1,234.5`: separators in the integer digits of a repr.
+fn group(s: &str, sep: char) -> String {
+    let start = usize::from(s.starts_with('-'));
+    let end = s[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(s.len(), |i| start + i);
+    let digits = &s[start..end];
+    let mut out = String::with_capacity(s.len() + digits.len() / 3);
+    out.push_str(&s[..start]);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out.push_str(&s[end..]);
+    out
 }
 
 // ---------------------------------------------------------------- the class
@@ -566,15 +600,9 @@ macro_rules! binary {
     };
 }
 
-binary!(c_add, c_radd, "__add__", "__radd__", |a, b| Ok(from(
-    a.add(b)
-)));
-binary!(c_sub, c_rsub, "__sub__", "__rsub__", |a, b| Ok(from(
-    a.sub(b)
-)));
-binary!(c_mul, c_rmul, "__mul__", "__rmul__", |a, b| Ok(from(
-    a.mul(b)
-)));
+binary!(c_add, c_radd, "__add__", "__radd__", |a, b| Ok(from(a + b)));
+binary!(c_sub, c_rsub, "__sub__", "__rsub__", |a, b| Ok(from(a - b)));
+binary!(c_mul, c_rmul, "__mul__", "__rmul__", |a, b| Ok(from(a * b)));
 binary!(
     c_div,
     c_rdiv,
@@ -620,7 +648,7 @@ pub fn real_pow(a: f64, b: f64) -> PyResult<Value> {
 }
 
 fn c_neg(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    Ok(from(this(args, "__neg__")?.neg()))
+    Ok(from(-this(args, "__neg__")?))
 }
 
 fn c_pos(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -965,7 +993,7 @@ mod tests {
 
     #[test]
     fn arithmetic_follows_cpython_algorithms() {
-        assert_eq!(c(1.0, 2.0).mul(c(3.0, 4.0)), c(-5.0, 10.0));
+        assert_eq!(c(1.0, 2.0) * c(3.0, 4.0), c(-5.0, 10.0));
         assert_eq!(c(1.0, 2.0).quot(c(0.0, 0.0)), None);
         assert_eq!(c(-5.0, 10.0).quot(c(3.0, 4.0)), Some(c(1.0, 2.0)));
         assert_eq!(pow(c(0.0, 1.0), c(2.0, 0.0)).ok(), Some(c(-1.0, 0.0)));
