@@ -1,9 +1,10 @@
 //! The `cmath` module: CPython's `Modules/cmathmodule.c` algorithms for
 //! finite arguments, step by step, so results agree to the bit.
 //!
-//! CPython answers infinite and NaN arguments from special-value tables;
-//! here `sqrt` and `log` follow the C99 rules those tables encode, and the
-//! other functions compute their formulas (see notes/BUGS.md).
+//! CPython answers infinite and NaN arguments from special-value tables
+//! built on C99's Annex G; the `*_special` functions here state the same
+//! rules case by case, with CPython's ValueError where C99 raises
+//! "invalid" (see notes/BUGS.md for the cases left unchecked).
 
 use std::f64::consts::{LN_2, PI};
 use std::sync::Arc;
@@ -122,6 +123,9 @@ fn sqrt(z: Complex) -> (Complex, Errno) {
 }
 
 fn exp(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return exp_special(z);
+    }
     let r = if z.re > LOG_LARGE_DOUBLE {
         let l = (z.re - 1.0).exp();
         c(
@@ -178,6 +182,9 @@ fn log(z: Complex) -> (Complex, Errno) {
 }
 
 fn cosh(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return cosh_special(z);
+    }
     let r = if z.re.abs() > LOG_LARGE_DOUBLE {
         // cosh(z.re) overflows where cosh(z) need not.
         let x = z.re - 1f64.copysign(z.re);
@@ -192,6 +199,9 @@ fn cosh(z: Complex) -> (Complex, Errno) {
 }
 
 fn sinh(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return sinh_special(z);
+    }
     let r = if z.re.abs() > LOG_LARGE_DOUBLE {
         let x = z.re - 1f64.copysign(z.re);
         c(
@@ -205,6 +215,9 @@ fn sinh(z: Complex) -> (Complex, Errno) {
 }
 
 fn tanh(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return tanh_special(z);
+    }
     let r = if z.re.abs() > LOG_LARGE_DOUBLE {
         c(
             1f64.copysign(z.re),
@@ -221,6 +234,9 @@ fn tanh(z: Complex) -> (Complex, Errno) {
 }
 
 fn asinh(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return (asinh_special(z), Errno::Ok);
+    }
     let r = if z.re.abs() > LARGE_DOUBLE || z.im.abs() > LARGE_DOUBLE {
         let l = (z.re / 2.0).hypot(z.im / 2.0).ln() + LN_2 * 2.0;
         let re = if z.im >= 0.0 {
@@ -241,6 +257,9 @@ fn asinh(z: Complex) -> (Complex, Errno) {
 }
 
 fn acos(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return (acos_special(z), Errno::Ok);
+    }
     let r = if z.re.abs() > LARGE_DOUBLE || z.im.abs() > LARGE_DOUBLE {
         let l = (z.re / 2.0).hypot(z.im / 2.0).ln() + LN_2 * 2.0;
         let im = if z.re < 0.0 {
@@ -261,6 +280,9 @@ fn acos(z: Complex) -> (Complex, Errno) {
 }
 
 fn acosh(z: Complex) -> (Complex, Errno) {
+    if !finite(z) {
+        return (acosh_special(z), Errno::Ok);
+    }
     let r = if z.re.abs() > LARGE_DOUBLE || z.im.abs() > LARGE_DOUBLE {
         c(
             (z.re / 2.0).hypot(z.im / 2.0).ln() + LN_2 * 2.0,
@@ -283,6 +305,9 @@ fn atanh(z: Complex) -> (Complex, Errno) {
         let (r, e) = atanh(-z);
         return (-r, e);
     }
+    if !finite(z) {
+        return (atanh_special(z), Errno::Ok);
+    }
     let ay = z.im.abs();
     if z.re > SQRT_LARGE_DOUBLE || ay > SQRT_LARGE_DOUBLE {
         // Large |z|: atanh(z) ~ 1/z +/- i*pi/2.
@@ -302,6 +327,195 @@ fn atanh(z: Complex) -> (Complex, Errno) {
     let re = (4.0 * z.re / ((1.0 - z.re) * (1.0 - z.re) + ay * ay)).ln_1p() / 4.0;
     let im = -(-2.0 * z.im).atan2((1.0 - z.re) * (1.0 + z.re) - ay * ay) / 2.0;
     (c(re, im), Errno::Ok)
+}
+
+// ---------------------------------------------------------------- special values
+//
+// C99 Annex G for infinite and NaN arguments. Where C99 leaves the sign of
+// a zero or an infinity open, these follow CPython's tables.
+
+const INF: f64 = f64::INFINITY;
+const NAN: f64 = f64::NAN;
+
+/// `inf * cis(y)` for finite nonzero y: only the signs of cos and sin count
+/// (either may round to zero).
+fn inf_cis(y: f64) -> Complex {
+    c(INF.copysign(y.cos()), INF.copysign(y.sin()))
+}
+
+fn exp_special(z: Complex) -> (Complex, Errno) {
+    let (x, y) = (z.re, z.im);
+    // An infinite angle is invalid unless the modulus is 0 or NaN.
+    let invalid = y.is_infinite() && (x.is_finite() || x == INF);
+    let r = if x == INF && y.is_finite() {
+        if y == 0.0 {
+            c(INF, y)
+        } else {
+            inf_cis(y)
+        }
+    } else if x == INF {
+        c(INF, NAN)
+    } else if x == f64::NEG_INFINITY {
+        if y.is_finite() {
+            c(0f64.copysign(y.cos()), 0f64.copysign(y.sin()))
+        } else {
+            c(0.0, 0.0)
+        }
+    } else if x.is_nan() && y == 0.0 {
+        c(NAN, y)
+    } else {
+        c(NAN, NAN)
+    };
+    (r, if invalid { Errno::Domain } else { Errno::Ok })
+}
+
+fn cosh_special(z: Complex) -> (Complex, Errno) {
+    let (x, y) = (z.re, z.im);
+    let invalid = y.is_infinite() && !x.is_nan();
+    let r = if x.is_infinite() && y.is_finite() {
+        if y == 0.0 {
+            c(INF, 0f64.copysign(y) * 1f64.copysign(x))
+        } else {
+            let w = inf_cis(y);
+            c(w.re, if x > 0.0 { w.im } else { -w.im })
+        }
+    } else if x.is_infinite() {
+        c(INF, NAN)
+    } else if y.is_nan() && x == 0.0 || x.is_nan() && y == 0.0 {
+        c(NAN, 0.0)
+    } else {
+        c(NAN, NAN)
+    };
+    (r, if invalid { Errno::Domain } else { Errno::Ok })
+}
+
+fn sinh_special(z: Complex) -> (Complex, Errno) {
+    let (x, y) = (z.re, z.im);
+    let invalid = y.is_infinite() && !x.is_nan();
+    let r = if x.is_infinite() && y.is_finite() {
+        if y == 0.0 {
+            c(x, y)
+        } else {
+            let w = inf_cis(y);
+            c(if x > 0.0 { w.re } else { -w.re }, w.im)
+        }
+    } else if x.is_infinite() {
+        c(INF, NAN)
+    } else if y.is_nan() && x == 0.0 {
+        c(0.0, NAN)
+    } else if x.is_nan() && y == 0.0 {
+        c(NAN, y)
+    } else {
+        c(NAN, NAN)
+    };
+    (r, if invalid { Errno::Domain } else { Errno::Ok })
+}
+
+fn tanh_special(z: Complex) -> (Complex, Errno) {
+    let (x, y) = (z.re, z.im);
+    let invalid = y.is_infinite() && x.is_finite();
+    let r = if x.is_infinite() {
+        let im = if y.is_finite() && y != 0.0 {
+            0f64.copysign(2.0 * y.sin() * y.cos())
+        } else if y == 0.0 {
+            y
+        } else {
+            0.0
+        };
+        c(1f64.copysign(x), im)
+    } else if x.is_nan() && y == 0.0 {
+        c(NAN, y)
+    } else {
+        c(NAN, NAN)
+    };
+    (r, if invalid { Errno::Domain } else { Errno::Ok })
+}
+
+fn asinh_special(z: Complex) -> Complex {
+    let (x, y) = (z.re, z.im);
+    if y.is_infinite() {
+        return if x.is_finite() {
+            c(INF.copysign(x), (PI / 2.0).copysign(y))
+        } else if x.is_infinite() {
+            c(x, (PI / 4.0).copysign(y))
+        } else {
+            c(INF, NAN)
+        };
+    }
+    if x.is_infinite() {
+        return c(x, if y.is_nan() { NAN } else { 0f64.copysign(y) });
+    }
+    if x.is_nan() && y == 0.0 {
+        return c(NAN, y);
+    }
+    c(NAN, NAN)
+}
+
+fn acos_special(z: Complex) -> Complex {
+    let (x, y) = (z.re, z.im);
+    let down = -INF.copysign(y);
+    if y.is_infinite() {
+        return match x {
+            _ if x.is_finite() => c(PI / 2.0, down),
+            _ if x.is_nan() => c(NAN, down),
+            _ if x > 0.0 => c(PI / 4.0, down),
+            _ => c(0.75 * PI, down),
+        };
+    }
+    if x.is_infinite() {
+        return match y {
+            _ if y.is_nan() => c(NAN, INF),
+            _ if x > 0.0 => c(0.0, down),
+            _ => c(PI, down),
+        };
+    }
+    if y.is_nan() && x == 0.0 {
+        return c(PI / 2.0, NAN);
+    }
+    c(NAN, NAN)
+}
+
+fn acosh_special(z: Complex) -> Complex {
+    let (x, y) = (z.re, z.im);
+    if y.is_infinite() {
+        return match x {
+            _ if x.is_finite() => c(INF, (PI / 2.0).copysign(y)),
+            _ if x.is_nan() => c(INF, NAN),
+            _ if x > 0.0 => c(INF, (PI / 4.0).copysign(y)),
+            _ => c(INF, (0.75 * PI).copysign(y)),
+        };
+    }
+    if x.is_infinite() {
+        return match y {
+            _ if y.is_nan() => c(INF, NAN),
+            _ if x > 0.0 => c(INF, 0f64.copysign(y)),
+            _ => c(INF, PI.copysign(y)),
+        };
+    }
+    c(NAN, NAN)
+}
+
+/// For a real part that is not negative (`atanh` reduces to that).
+fn atanh_special(z: Complex) -> Complex {
+    let (x, y) = (z.re, z.im);
+    if y.is_infinite() {
+        let zero = if x.is_nan() { 0.0 } else { 0f64.copysign(x) };
+        return c(zero, (PI / 2.0).copysign(y));
+    }
+    if x.is_infinite() {
+        return c(
+            0.0,
+            if y.is_nan() {
+                NAN
+            } else {
+                (PI / 2.0).copysign(y)
+            },
+        );
+    }
+    if y.is_nan() && x == 0.0 {
+        return c(x, NAN);
+    }
+    c(NAN, NAN)
 }
 
 /// `f(i*z)` rotated back: sin, tan, asin and atan from their hyperbolic
@@ -471,7 +685,20 @@ fn rect_fn(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     } else if r == 0.0 && !phi.is_finite() {
         c(0.0, 0.0)
     } else if phi == 0.0 {
-        c(r, r * phi)
+        // inf * 0 would be NaN: the zero takes the sign of r * phi.
+        let sign = if r < 0.0 { -1.0 } else { 1.0 };
+        let im = match r {
+            _ if r.is_finite() => r * phi,
+            _ if r.is_nan() => 0.0,
+            _ => sign * phi,
+        };
+        c(r, im)
+    } else if !r.is_finite() || !phi.is_finite() {
+        if r.is_infinite() {
+            c(f64::INFINITY, f64::NAN)
+        } else {
+            c(f64::NAN, f64::NAN)
+        }
     } else {
         c(r * phi.cos(), r * phi.sin())
     };

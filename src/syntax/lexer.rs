@@ -1348,6 +1348,20 @@ mod tests {
     }
 
     #[test]
+    fn imaginary_literals() {
+        let toks: Vec<_> = Lexer::new("2j 1.5J 1_0j 01j 1e3j .5j\n", Mode::Module)
+            .map(|r| r.unwrap().1)
+            .collect();
+        let want = [2.0, 1.5, 10.0, 1.0, 1000.0, 0.5];
+        for (t, w) in toks[1..].iter().zip(want) {
+            assert_eq!(*t, Tok::Imag(w));
+        }
+        assert_eq!(first_error("x = 1jx\n").msg, "invalid imaginary literal");
+        assert_eq!(first_error("x = 0x1j\n").msg, "invalid hexadecimal literal");
+        assert_eq!(first_error("x = 1_j\n").msg, "invalid decimal literal");
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(
             kinds("0x_ff 0o17 0b101 1_000\n").join(" "),
