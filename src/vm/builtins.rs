@@ -18,6 +18,7 @@ pub fn install_methods(types: &Types) {
     // below are the authority for the container types.
     crate::vm::ops::install(types);
     crate::vm::number::install(types);
+    crate::vm::complex::install(types);
     crate::vm::str::install(types);
     crate::vm::bytes::install(types);
     crate::vm::bytearray::install(types);
@@ -355,6 +356,7 @@ pub fn fill_builtins(d: &PyDict) {
         ("type", &t.type_),
         ("int", &t.int),
         ("float", &t.float),
+        ("complex", &t.complex),
         ("str", &t.str_),
         ("bool", &t.bool_),
         ("bytes", &t.bytes),

@@ -299,6 +299,7 @@ fn const_value(c: &Const) -> Value {
             Err(_) => Value::Int(0),
         },
         Const::Float(f) => Value::Float(*f),
+        Const::Complex(re, im) => crate::vm::complex::value(*re, *im),
         Const::Str(s) if is_identifier_like(s) => Value::Str(intern(s)),
         Const::Str(s) => Value::Str(intern(s)),
         Const::Bytes(b) => Value::Bytes(Arc::new(b.to_vec())),

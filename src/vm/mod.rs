@@ -40,6 +40,7 @@ pub mod bytes_algo;
 pub mod bytes_methods;
 pub mod call;
 pub mod class;
+pub mod complex;
 pub mod dict;
 pub mod display_width;
 pub mod error;

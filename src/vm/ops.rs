@@ -2005,6 +2005,7 @@ impl Vm {
             }
             Value::Object(o) => match &o.kind {
                 ObjKind::Range { start, stop, step } => range_len(*start, *stop, *step) != 0,
+                ObjKind::Complex(c) => !c.is_zero(),
                 ObjKind::Native(_) => match self.call_dunder_unary(v, "__bool__")? {
                     Some(r) => return self.is_true(&r),
                     None => match self.call_dunder_unary(v, "__len__")? {
@@ -2145,6 +2146,7 @@ impl Vm {
                     Ok(number::hash_tuple(&parts))
                 }
                 ObjKind::Slice { .. } => Err(unhashable(v)),
+                ObjKind::Complex(c) => Ok(crate::vm::complex::hash(*c)),
                 ObjKind::Ellipsis => Ok(NONE_HASH + 552),
                 ObjKind::NotImplemented => Ok(NONE_HASH - 27),
                 ObjKind::Native(_) => match lookup_with_owner(&o.class, "__hash__") {
