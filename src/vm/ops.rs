@@ -1947,18 +1947,8 @@ impl Vm {
             Value::Float(f) => Ok(number::hash_float(*f)),
             Value::None => Ok(NONE_HASH),
             Value::Bytes(b) => {
-                // Hashed as the str of the same ASCII text is (`PyStr::hash`:
-                // the bytes, then str's 0xff terminator), so that
-                // `hash(b'abc') == hash('abc')` as in CPython.
-                if b.is_empty() {
-                    return Ok(0);
-                }
-                use std::hash::Hasher;
-                let mut h = rustc_hash::FxHasher::default();
-                h.write(b);
-                h.write_u8(0xff);
-                let r = (h.finish() >> 2) as i64;
-                Ok(if r == 0 { 1 } else { r })
+                // As CPython: `hash(b'abc') == hash('abc')`.
+                Ok(crate::vm::strhash::hash_bytes(b))
             }
             Value::Tuple(t) => {
                 let items = t.items.clone();
