@@ -2685,8 +2685,8 @@ impl Vm {
             }
             Value::BoundMethod(m) => match name {
                 "__self__" => Ok(Some(m.receiver.clone())),
-                "__func__" => Ok(Some(m.func.clone())),
-                "__class__" => Ok(Some(Value::Class(types().method.clone()))),
+                "__func__" if !matches!(m.func, Value::Native(_)) => Ok(Some(m.func.clone())),
+                "__class__" => Ok(Some(Value::Class(types().class_of(obj).clone()))),
                 "__doc__" => self.getattr_inner(&m.func.clone(), name),
                 _ => {
                     if let Some(v) = self.builtin_getattr(obj, name)? {
