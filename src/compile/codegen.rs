@@ -1397,7 +1397,10 @@ impl<'a> Compiler<'a> {
                     self.jump(Instr::PopJumpIfFalse, next);
                 }
                 None if i + 1 < handlers.len() => {
-                    return Err(err("default 'except:' must be last", h.span));
+                    // CPython points at the whole handler, body included.
+                    let end = h.body.last().map_or(h.span.end, |s| s.span.end);
+                    let span = Span::new(h.span.start as usize, end as usize);
+                    return Err(err("default 'except:' must be last", span));
                 }
                 None => {}
             }
