@@ -585,6 +585,7 @@ fn sizeof(v: &Value) -> usize {
             0..=8 => 216,
             n => 216 + 16 * n,
         },
+        Value::Object(o) if matches!(o.kind, crate::vm::value::ObjKind::Range { .. }) => 48,
         _ => 56,
     }
 }
