@@ -398,6 +398,8 @@ pub enum Const {
     /// Decimal digits of an int too large for i64.
     BigInt(Arc<str>),
     Float(f64),
+    /// A complex number: real and imaginary parts.
+    Complex(f64, f64),
     Str(Arc<str>),
     Bytes(Arc<[u8]>),
     Tuple(Arc<[Const]>),

@@ -300,6 +300,7 @@ enum ConstKey {
     Int(i64),
     BigInt(Arc<str>),
     Float(u64),
+    Complex(u64, u64),
     Str(Arc<str>),
     Bytes(Arc<[u8]>),
     Tuple(Vec<ConstKey>),
@@ -314,6 +315,7 @@ fn const_key(c: &Const) -> ConstKey {
         Const::Int(i) => ConstKey::Int(*i),
         Const::BigInt(s) => ConstKey::BigInt(s.clone()),
         Const::Float(f) => ConstKey::Float(f.to_bits()),
+        Const::Complex(re, im) => ConstKey::Complex(re.to_bits(), im.to_bits()),
         Const::Str(s) => ConstKey::Str(s.clone()),
         Const::Bytes(b) => ConstKey::Bytes(b.clone()),
         Const::Tuple(t) => ConstKey::Tuple(t.iter().map(const_key).collect()),
@@ -2205,6 +2207,7 @@ impl<'a> Compiler<'a> {
                         | Const::BigInt(_)
                         | Const::Bool(_)
                         | Const::Float(_)
+                        | Const::Complex(..)
                 )
             ),
         };
@@ -2855,6 +2858,7 @@ fn literal_type(e: &Expr) -> Option<&'static str> {
             Const::Ellipsis => "ellipsis",
             Const::Int(_) | Const::BigInt(_) => "int",
             Const::Float(_) => "float",
+            Const::Complex(..) => "complex",
             Const::Str(_) => "str",
             Const::Bytes(_) => "bytes",
             Const::Tuple(_) => "tuple",
@@ -2872,6 +2876,7 @@ fn constant(c: &Constant) -> Const {
         Constant::Int(i) => Const::Int(*i),
         Constant::BigInt(s) => Const::BigInt(Arc::from(&**s)),
         Constant::Float(f) => Const::Float(*f),
+        Constant::Imag(f) => Const::Complex(0.0, *f),
         Constant::Str(s) => Const::Str(Arc::from(&**s)),
         Constant::Bytes(b) => Const::Bytes(Arc::from(&**b)),
     }
@@ -2886,6 +2891,7 @@ fn const_truth(e: &Expr) -> Option<bool> {
             Constant::Int(i) => *i != 0,
             Constant::BigInt(_) => true,
             Constant::Float(f) => *f != 0.0,
+            Constant::Imag(f) => *f != 0.0,
             Constant::Str(s) => !s.is_empty(),
             Constant::Bytes(b) => !b.is_empty(),
         }),
@@ -2913,6 +2919,8 @@ fn fold(e: &Expr) -> Option<Const> {
                     Const::BigInt(Arc::from(format!("-{s}")))
                 }),
                 (UnaryOp::Neg, Const::Float(f)) => Some(Const::Float(-f)),
+                (UnaryOp::Neg, Const::Complex(re, im)) => Some(Const::Complex(-re, -im)),
+                (UnaryOp::Pos, c @ Const::Complex(..)) => Some(c),
                 (UnaryOp::Pos, c @ (Const::Int(_) | Const::Float(_) | Const::BigInt(_))) => Some(c),
                 (UnaryOp::Invert, Const::Int(i)) => Some(Const::Int(!i)),
                 _ => None,
@@ -3003,6 +3011,23 @@ fn fold_binop(a: Const, op: BinOp, b: Const) -> Option<Const> {
                 _ => return None,
             };
             Some(Const::Float(r))
+        }
+        // `1+2j`: a real and an imaginary literal make one constant, as
+        // the VM's complex arithmetic would (the real side as a float).
+        (a @ (Const::Int(_) | Const::Float(_) | Const::Complex(..)), b @ Const::Complex(..))
+        | (a @ Const::Complex(..), b @ (Const::Int(_) | Const::Float(_))) => {
+            let parts = |c: &Const| match c {
+                Const::Int(i) if i.abs() <= 1 << 53 => Some((*i as f64, 0.0)),
+                Const::Float(f) => Some((*f, 0.0)),
+                Const::Complex(re, im) => Some((*re, *im)),
+                _ => None,
+            };
+            let ((ar, ai), (br, bi)) = (parts(&a)?, parts(&b)?);
+            match op {
+                BinOp::Add => Some(Const::Complex(ar + br, ai + bi)),
+                BinOp::Sub => Some(Const::Complex(ar - br, ai - bi)),
+                _ => None,
+            }
         }
         (Const::Str(x), Const::Str(y)) if op == BinOp::Add && x.len() + y.len() <= 4096 => {
             Some(Const::Str(Arc::from(format!("{x}{y}"))))

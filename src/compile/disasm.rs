@@ -63,6 +63,9 @@ fn const_repr(c: &Const) -> String {
         Const::Int(i) => i.to_string(),
         Const::BigInt(s) => s.to_string(),
         Const::Float(f) => format!("{f:?}"),
+        Const::Complex(re, im) => {
+            crate::vm::complex::repr(crate::vm::complex::Complex::new(*re, *im))
+        }
         Const::Str(s) => format!("{:?}", &**s),
         Const::Bytes(b) => format!("b{:?}", String::from_utf8_lossy(b)),
         Const::Tuple(t) => {

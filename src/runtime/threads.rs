@@ -22,6 +22,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::gil::{ThreadId, BREAK_SIGNAL};
 use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::footprint::{Start, Tables};
 use crate::vm::interp::{new_thread_id, Interp, Vm, THREAD_STACK_SIZE};
 use crate::vm::value::Value;
 
@@ -74,13 +75,16 @@ pub fn start(
 ) -> PyResult<ThreadId> {
     let interp = vm.interp.clone();
     let tid = new_thread_id();
+    // Made here, where they share this thread's allocator pages (see
+    // `vm::footprint::Tables`).
+    let tables = Box::new(Tables::new(Start::Small));
     interp.gil.register_thread(tid, &name);
     registry().lock().insert(tid, name.clone());
     RUNNING.fetch_add(1, Ordering::SeqCst);
     let spawned = std::thread::Builder::new()
         .name(name)
         .stack_size(THREAD_STACK_SIZE)
-        .spawn(move || run_thread(interp, tid, func, args, kwargs));
+        .spawn(move || run_thread(interp, tid, tables, func, args, kwargs));
     match spawned {
         Ok(_) => Ok(tid),
         Err(_) => {
@@ -91,9 +95,13 @@ pub fn start(
     }
 }
 
+/// The body of a new thread. Inlined into `std`'s entry closure: one frame
+/// less on every thread's stack.
+#[inline(always)]
 fn run_thread(
     interp: Arc<Interp>,
     tid: ThreadId,
+    tables: Box<Tables>,
     func: Value,
     args: Vec<Value>,
     kwargs: Vec<(Arc<str>, Value)>,
@@ -104,7 +112,7 @@ fn run_thread(
     // A panic is a bug. Release builds abort on one; elsewhere (tests, dev
     // builds) it is reported here and the GIL still goes back.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut vm = Vm::new(interp.clone(), tid);
+        let mut vm = Vm::with_tables(interp.clone(), tid, *tables);
         vm.set_stack_size(THREAD_STACK_SIZE);
         if let Err(err) = vm.call(&func, &args, &kwargs) {
             if !err.matches(ExcKind::SystemExit) {

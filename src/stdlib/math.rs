@@ -92,10 +92,11 @@ unary! {
 
 const LN2: f64 = std::f64::consts::LN_2;
 
-fn libm_asinh(x: f64) -> f64 {
+pub(crate) fn libm_asinh(x: f64) -> f64 {
     let xa = x.abs();
     if xa < 2f64.powi(-28) || !x.is_finite() {
-        return x + if x.is_finite() { 0.0 } else { x };
+        // Tiny values (-0.0 too) come back unchanged; inf/nan as x + x.
+        return if x.is_finite() { x } else { x + x };
     }
     let w = if xa > 2f64.powi(28) {
         xa.ln() + LN2

@@ -18,6 +18,7 @@ use crate::vm::value::{
     AttrMap, Class, Kwargs, Layout, Module, NativeFn, ObjKind, Object, PyDict, Value,
 };
 
+pub mod cmath;
 pub mod hashlib;
 pub mod hmac;
 pub mod math;
@@ -35,6 +36,7 @@ pub fn native_module(vm: &mut Vm, name: &str) -> Option<PyResult<Arc<Module>>> {
         "sys" => sys::make(vm),
         "time" => time::make(vm),
         "math" => math::make(vm),
+        "cmath" => cmath::make(vm),
         "os" => os::make(vm),
         "os.path" | "posixpath" => os::make_path(vm),
         "random" => random::make(vm),

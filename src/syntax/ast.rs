@@ -303,7 +303,8 @@ pub enum Constant {
     /// stripped of `_` and converted from hex/octal/binary to decimal).
     BigInt(Rc<str>),
     Float(f64),
-    /// A complex literal `3j` is not supported; the parser rejects it.
+    /// An imaginary literal `3j`: the imaginary part.
+    Imag(f64),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
 }

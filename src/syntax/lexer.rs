@@ -172,6 +172,10 @@ fn number(lex: &mut logos::Lexer<Raw>) {
                 i = digits(i + 1 + sign);
             }
         }
+        // An imaginary literal's suffix.
+        if matches!(rest.get(i), Some(b'j' | b'J')) {
+            i += 1;
+        }
     }
     lex.bump(i);
 }
@@ -276,6 +280,8 @@ pub enum Tok {
     Int(i64),
     BigInt(Rc<str>),
     Float(f64),
+    /// An imaginary literal (`2j`): the value of its imaginary part.
+    Imag(f64),
     Str(Rc<StrTok>),
     Newline,
     Indent,
@@ -383,6 +389,7 @@ impl Tok {
                 | Tok::Int(_)
                 | Tok::BigInt(_)
                 | Tok::Float(_)
+                | Tok::Imag(_)
                 | Tok::Str(_)
                 | Tok::None
                 | Tok::True
@@ -402,6 +409,7 @@ impl Tok {
                 | Tok::Int(_)
                 | Tok::BigInt(_)
                 | Tok::Float(_)
+                | Tok::Imag(_)
                 | Tok::Str(_)
                 | Tok::None
                 | Tok::True
@@ -962,7 +970,14 @@ impl<'s> Lexer<'s> {
 
     /// Convert a number token, with the errors of CPython's tokenizer
     /// (`verify_end_of_number` and friends).
-    fn number(&mut self, start: usize, end: usize) -> Result<Tok, SyntaxError> {
+    fn number(&mut self, start: usize, full_end: usize) -> Result<Tok, SyntaxError> {
+        let full = &self.src[start..full_end];
+        // `2j`: the digits before the suffix are checked as a float's.
+        let prefixed = full.len() > 1
+            && full.starts_with('0')
+            && matches!(full.as_bytes()[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B');
+        let imag = !prefixed && full.ends_with(['j', 'J']);
+        let end = if imag { full_end - 1 } else { full_end };
         let text = &self.src[start..end];
         let lower = text.to_ascii_lowercase();
         let (radix, kind_name) = match lower.get(..2) {
@@ -1020,19 +1035,19 @@ impl<'s> Lexer<'s> {
                 return Err(self.err("invalid decimal literal", start + at, start + at + 1));
             }
         }
-        if let Some(c) = self.src[end..].chars().next() {
-            if c == 'j' || c == 'J' {
-                return Err(self.err("complex numbers are not supported", start, end + 1));
-            }
+        if let Some(c) = self.src[full_end..].chars().next() {
             if is_id_char(c) {
                 // `1if x else y` is accepted (with a warning) by CPython.
-                let rest = &self.src[end..];
+                let rest = &self.src[full_end..];
                 let ok_kw = ["and", "else", "for", "if", "in", "is", "not", "or"]
                     .iter()
                     .any(|kw| {
                         rest.starts_with(kw)
                             && !rest[kw.len()..].chars().next().is_some_and(is_id_char)
                     });
+                if imag && !ok_kw {
+                    return Err(self.err("invalid imaginary literal", full_end - 1, full_end));
+                }
                 if !ok_kw || text.ends_with(['e', 'E']) {
                     // The caret goes on the last digit (before a dangling `e`).
                     let last = if text.len() > 1 && text.ends_with(['e', 'E']) {
@@ -1045,6 +1060,10 @@ impl<'s> Lexer<'s> {
             }
         }
         let digits: String = text.chars().filter(|&c| c != '_').collect();
+        if imag {
+            // Leading zeros are fine here (`01j`), as in a float.
+            return Ok(Tok::Imag(digits.parse::<f64>().unwrap_or(f64::INFINITY)));
+        }
         if digits.contains(['.', 'e', 'E']) {
             return Ok(Tok::Float(digits.parse::<f64>().unwrap_or(f64::INFINITY)));
         }
@@ -1326,6 +1345,20 @@ mod tests {
         assert_eq!(first_error("foo(a,\n").msg, "'(' was never closed");
         let deep = "(".repeat(100_000);
         assert_eq!(first_error(&deep).msg, "too many nested parentheses");
+    }
+
+    #[test]
+    fn imaginary_literals() {
+        let toks: Vec<_> = Lexer::new("2j 1.5J 1_0j 01j 1e3j .5j\n", Mode::Module)
+            .map(|r| r.unwrap().1)
+            .collect();
+        let want = [2.0, 1.5, 10.0, 1.0, 1000.0, 0.5];
+        for (t, w) in toks[1..].iter().zip(want) {
+            assert_eq!(*t, Tok::Imag(w));
+        }
+        assert_eq!(first_error("x = 1jx\n").msg, "invalid imaginary literal");
+        assert_eq!(first_error("x = 0x1j\n").msg, "invalid hexadecimal literal");
+        assert_eq!(first_error("x = 1_j\n").msg, "invalid decimal literal");
     }
 
     #[test]

@@ -419,7 +419,7 @@ fn assignment_in_brackets(h: &[Spanned]) -> Option<Result<SyntaxError, usize>> {
     let literal = |t: &Tok| {
         matches!(
             t,
-            Tok::Str(_) | Tok::Int(_) | Tok::BigInt(_) | Tok::Float(_)
+            Tok::Str(_) | Tok::Int(_) | Tok::BigInt(_) | Tok::Float(_) | Tok::Imag(_)
         )
     };
     let what = match prev {

@@ -18,6 +18,7 @@ pub fn install_methods(types: &Types) {
     // below are the authority for the container types.
     crate::vm::ops::install(types);
     crate::vm::number::install(types);
+    crate::vm::complex::install(types);
     crate::vm::str::install(types);
     crate::vm::bytes::install(types);
     crate::vm::bytearray::install(types);
@@ -355,6 +356,7 @@ pub fn fill_builtins(d: &PyDict) {
         ("type", &t.type_),
         ("int", &t.int),
         ("float", &t.float),
+        ("complex", &t.complex),
         ("str", &t.str_),
         ("bool", &t.bool_),
         ("bytes", &t.bytes),
@@ -878,7 +880,12 @@ fn b_pow(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 
 fn b_repr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     exactly_one("repr", args, kw)?;
-    vm.repr_value(&args[0])
+    // A one-argument built-in holds a recursion level while it runs in
+    // CPython (`PRECALL_NO_KW_BUILTIN_O`).
+    vm.enter_recursion_for(" while calling a Python object")?;
+    let r = vm.repr_value(&args[0]);
+    vm.leave_recursion();
+    r
 }
 
 /// `ascii()`: repr with non-ASCII characters escaped.

@@ -477,7 +477,16 @@ impl Vm {
         let mut full = self.take_vec(args.len() + 1);
         full.push(obj.clone());
         full.extend_from_slice(args);
-        let r = self.call_any(&m, &full, kw);
+        // CPython reaches `__call__` from C (`slot_tp_call`), a recursion
+        // level held while it runs.
+        let r = match self.enter_recursion_for(" while calling a Python object") {
+            Ok(()) => {
+                let r = self.call_any(&m, &full, kw);
+                self.leave_recursion();
+                r
+            }
+            Err(e) => Err(e),
+        };
         self.give_vec(full);
         r
     }

@@ -16,6 +16,7 @@ use crate::runtime::gil::{Gil, ThreadId};
 use crate::syntax::{SyntaxError, SyntaxErrorKind};
 use crate::vm::brc::Brc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::footprint::{Start, Tables};
 use crate::vm::frame::{body_function, Frame};
 use crate::vm::types::types;
 use crate::vm::value::{
@@ -298,6 +299,7 @@ fn const_value(c: &Const) -> Value {
             Err(_) => Value::Int(0),
         },
         Const::Float(f) => Value::Float(*f),
+        Const::Complex(re, im) => crate::vm::complex::value(*re, *im),
         Const::Str(s) if is_identifier_like(s) => Value::Str(intern(s)),
         Const::Str(s) => Value::Str(intern(s)),
         Const::Bytes(b) => Value::Bytes(Arc::new(b.to_vec())),
@@ -361,15 +363,29 @@ impl Vm {
     /// A VM for the current thread, which must have (at least)
     /// [`DEFAULT_STACK_SIZE`] of stack; see [`Vm::set_stack_size`].
     pub fn new(interp: Arc<Interp>, tid: ThreadId) -> Vm {
+        // Full-size caches for the main thread, small growing ones for the
+        // others: see `vm::footprint`.
+        let start = if tid == interp.main_tid {
+            Start::Full
+        } else {
+            Start::Small
+        };
+        Vm::with_tables(interp, tid, Tables::new(start))
+    }
+
+    /// [`Vm::new`] with caches and value stack made beforehand, possibly
+    /// by another thread (see [`Tables`]).
+    pub fn with_tables(interp: Arc<Interp>, tid: ThreadId, tables: Tables) -> Vm {
         let marker = 0u8;
         let stack_base = std::ptr::addr_of!(marker) as usize;
         let is_main = tid == interp.main_tid;
+        crate::vm::ops::install_thread_tables(tables.attr_cache, tables.intern);
         Vm {
             gil: interp.gil.clone(),
             builtins: interp.builtins.clone(),
             frame: Frame::empty(interp.idle_func.clone()),
             frames: Vec::new(),
-            stack: Vec::with_capacity(1024),
+            stack: tables.stack,
             handled: Value::None,
             depth: 0,
             stop_value: None,
@@ -378,8 +394,8 @@ impl Vm {
             pool: Vec::new(),
             raise_mode: run::RaiseMode::Fresh,
             spread_npos: 0,
-            global_cache: run::GlobalCache::new(),
-            site_cache: crate::vm::site_cache::SiteCache::new(),
+            global_cache: tables.global_cache,
+            site_cache: tables.site_cache,
             finalizing: false,
             interp,
             tid,

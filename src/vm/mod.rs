@@ -15,6 +15,7 @@
 //! | `builtins.rs` | the `builtins` module |
 //! | `interp.rs`, `frame.rs` | the VM, frames, the dispatch loop |
 //! | `site_cache.rs` | per-instruction attribute caches |
+//! | `footprint.rs` | how big a thread's caches and stack start, and how they grow |
 //! | `spin.rs` | the spin lock of instance namespaces and list items |
 //! | `brc.rs` | `Brc`, the biased reference count of instances and functions |
 //! | `slot.rs` | writing values into stack slots with one store |
@@ -39,6 +40,7 @@ pub mod bytes_algo;
 pub mod bytes_methods;
 pub mod call;
 pub mod class;
+pub mod complex;
 pub mod dict;
 pub mod display_width;
 pub mod error;
@@ -46,6 +48,7 @@ pub mod exception_group;
 pub mod exceptions;
 pub mod exec;
 pub mod finalize;
+pub mod footprint;
 pub mod format;
 pub mod frame;
 pub mod generator;

@@ -450,6 +450,11 @@ pub fn float_binop(op: BinaryOpKind, a: f64, b: f64) -> PyResult<Value> {
             }
             float_mod_raw(a, b)
         }
+        // CPython's float_pow hands a negative base with a fractional
+        // exponent to complex.
+        Pow if a < 0.0 && a.is_finite() && b.is_finite() && b.fract() != 0.0 => {
+            return crate::vm::complex::real_pow(a, b)
+        }
         Pow => float_pow(a, b)?,
         _ => return Ok(types().not_implemented.clone()),
     };
@@ -546,7 +551,7 @@ pub fn float_pow(a: f64, b: f64) -> PyResult<f64> {
     let mut negate = false;
     if a < 0.0 {
         if b.fract() != 0.0 {
-            // CPython returns a complex number here; there is no complex type.
+            // Unreachable from `**` (`float_binop` makes a complex).
             return Err(PyErr::value_error(
                 "negative number cannot be raised to a fractional power",
             ));
@@ -1365,6 +1370,15 @@ pub fn pow(vm: &mut Vm, a: &Value, b: &Value, m: Option<&Value>) -> PyResult<Val
     match (int_ref(&ab), int_ref(&bb), int_ref(&mb)) {
         (Some(x), Some(y), Some(z)) => int_pow_mod(x, y, z),
         _ => {
+            let complex = crate::vm::complex::complex_of;
+            let number = |v: &Value| num_of(v).is_some() || complex(v).is_some();
+            if (complex(&ab).is_some() || complex(&bb).is_some() || complex(&mb).is_some())
+                && number(&ab)
+                && number(&bb)
+                && number(&mb)
+            {
+                return Err(PyErr::value_error("complex modulo"));
+            }
             if num_of(&ab).is_some() && num_of(&bb).is_some() && num_of(&mb).is_some() {
                 return Err(PyErr::type_error(
                     "pow() 3rd argument not allowed unless all arguments are integers",

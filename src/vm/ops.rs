@@ -18,6 +18,7 @@ use crate::vm::brc::Brc;
 use crate::vm::builtins::{base_value, type_name};
 use crate::vm::bytes::bytes_like;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::footprint::{Sets, Start};
 use crate::vm::interp::Vm;
 use crate::vm::number::{self, int_ref, num_of};
 use crate::vm::types::{types, Types};
@@ -90,9 +91,89 @@ impl AttrCacheEntry {
     }
 }
 
+/// A direct-mapped cache of MRO lookups, like CPython's type method cache,
+/// of up to `ATTR_CACHE_SIZE` entries (see `vm::footprint`).
+pub(crate) struct AttrCache {
+    /// Empty until the thread's first lookup or `install_thread_tables`.
+    entries: Vec<AttrCacheEntry>,
+    /// Sets of one entry.
+    sets: Sets,
+}
+
+/// Entries a new thread's cache starts with.
+const SMALL_ATTR_CACHE: usize = 32;
+
+impl AttrCache {
+    /// An empty cache of `start`'s size.
+    pub(crate) fn new(start: Start) -> AttrCache {
+        let mut c = AttrCache {
+            entries: Vec::new(),
+            sets: Sets::new(start, SMALL_ATTR_CACHE, ATTR_CACHE_SIZE, 1),
+        };
+        c.resize(c.sets);
+        c
+    }
+
+    /// The entry for a slot in `0..ATTR_CACHE_SIZE`.
+    #[inline(always)]
+    fn get(&self, slot: usize) -> Option<&AttrCacheEntry> {
+        self.entries.get(self.sets.pick(slot))
+    }
+
+    /// Count a miss; allocate the table on the first, double it when due.
+    fn miss(&mut self) {
+        if self.entries.is_empty() {
+            self.resize(Sets::new(
+                Start::Small,
+                SMALL_ATTR_CACHE,
+                ATTR_CACHE_SIZE,
+                1,
+            ));
+        } else if self.sets.miss() {
+            self.sets.double();
+            self.resize(self.sets);
+        }
+    }
+
+    /// Take `sets`'s size. The entries go: their slot depends on their
+    /// name's address, which they do not record.
+    fn resize(&mut self, sets: Sets) {
+        self.sets = sets;
+        self.entries.clear();
+        self.entries
+            .resize_with(sets.entries(), AttrCacheEntry::empty);
+    }
+}
+
 thread_local! {
-    /// A direct-mapped cache of MRO lookups, like CPython's type method cache.
-    static ATTR_CACHE: RefCell<Vec<AttrCacheEntry>> = const { RefCell::new(Vec::new()) };
+    static ATTR_CACHE: RefCell<AttrCache> = const {
+        RefCell::new(AttrCache {
+            entries: Vec::new(),
+            sets: Sets::new(Start::Small, SMALL_ATTR_CACHE, ATTR_CACHE_SIZE, 1),
+        })
+    };
+}
+
+/// Make `cache` and `intern` this thread's MRO cache and intern table,
+/// except where the thread has a larger one (see `vm::footprint`).
+pub(crate) fn install_thread_tables(cache: AttrCache, intern: Intern) {
+    let old_cache = ATTR_CACHE.with(|c| {
+        let mut c = c.try_borrow_mut().ok()?;
+        if cache.entries.len() <= c.entries.len() {
+            return Some(cache);
+        }
+        Some(std::mem::replace(&mut *c, cache))
+    });
+    let old_intern = INTERN.with(|t| {
+        let mut t = t.try_borrow_mut().ok()?;
+        if intern.keys.len() <= t.keys.len() {
+            return Some(intern);
+        }
+        Some(std::mem::replace(&mut *t, intern))
+    });
+    // Dropped with the tables unborrowed.
+    drop(old_cache);
+    drop(old_intern);
 }
 
 fn owner_at(class: &Arc<Class>, pos: u32) -> &Arc<Class> {
@@ -167,15 +248,15 @@ fn with_class_attr<R>(
 #[cold]
 #[inline(never)]
 fn cache_fill<'a>(
-    c: &'a mut Vec<AttrCacheEntry>,
+    c: &'a mut AttrCache,
     slot: usize,
     class: &Arc<Class>,
     name: &str,
     epoch: u64,
 ) -> &'a AttrCacheEntry {
-    if c.len() < ATTR_CACHE_SIZE {
-        c.resize_with(ATTR_CACHE_SIZE, AttrCacheEntry::empty);
-    }
+    c.miss();
+    let slot = c.sets.pick(slot);
+    let c = &mut c.entries;
     // The MRO walk only locks class namespaces; the evicted entry is
     // dropped after the new one is in place (dropping runs no script code).
     let (value, pos) = walk_mro(class, name);
@@ -282,30 +363,66 @@ pub(crate) fn new_is_object_new(class: &Arc<Class>) -> bool {
     class_flags(class) & CUSTOM_NEW == 0
 }
 
+/// Entries of a full-size intern table, and of a new thread's.
 const INTERN_SIZE: usize = 256;
+const SMALL_INTERN: usize = 32;
+
+/// Instance attribute names, shared between instances: setting `self.x`
+/// on a new instance allocates no key, and lookups compare against a key
+/// that is hot in the cache. Direct-mapped, up to `INTERN_SIZE` entries
+/// (see `vm::footprint`).
+pub(crate) struct Intern {
+    /// Empty until the thread's first key or `install_thread_tables`.
+    keys: Vec<Option<Arc<str>>>,
+    /// Sets of one entry.
+    sets: Sets,
+}
+
+impl Intern {
+    /// An empty table of `start`'s size.
+    pub(crate) fn new(start: Start) -> Intern {
+        let sets = Sets::new(start, SMALL_INTERN, INTERN_SIZE, 1);
+        Intern {
+            keys: vec![None; sets.entries()],
+            sets,
+        }
+    }
+}
 
 thread_local! {
-    /// Instance attribute names, shared between instances: setting
-    /// `self.x` on a new instance allocates no key, and lookups compare
-    /// against a key that is hot in the cache.
-    static INTERN: RefCell<Vec<Option<Arc<str>>>> = const { RefCell::new(Vec::new()) };
+    static INTERN: RefCell<Intern> = const {
+        RefCell::new(Intern {
+            keys: Vec::new(),
+            sets: Sets::new(Start::Small, SMALL_INTERN, INTERN_SIZE, 1),
+        })
+    };
 }
 
 /// A shared `Arc<str>` holding `name`.
 pub(crate) fn intern_key(name: &str) -> Arc<str> {
-    let slot = ((name.as_ptr() as usize >> 3) ^ name.len()) & (INTERN_SIZE - 1);
+    let slot = (name.as_ptr() as usize >> 3) ^ name.len();
     INTERN.with(|t| {
         let Ok(mut t) = t.try_borrow_mut() else {
             return name.into();
         };
-        if t.len() < INTERN_SIZE {
-            t.resize(INTERN_SIZE, None);
+        if t.keys.is_empty() {
+            *t = Intern::new(Start::Small);
         }
-        match &t[slot] {
+        let i = t.sets.pick(slot);
+        match &t.keys[i] {
             Some(k) if same_name(k, name) => k.clone(),
             _ => {
                 let k: Arc<str> = name.into();
-                t[slot] = Some(k.clone());
+                if t.sets.miss() {
+                    // The keys go: their slot depends on the address of
+                    // the name they were made for.
+                    t.sets.double();
+                    let n = t.sets.entries();
+                    t.keys.clear();
+                    t.keys.resize(n, None);
+                }
+                let i = t.sets.pick(slot);
+                t.keys[i] = Some(k.clone());
                 k
             }
         }
@@ -1711,6 +1828,14 @@ impl Vm {
 
     /// CPython's `do_richcompare`.
     fn rich_compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
+        // `PyObject_RichCompare` holds a recursion level while it runs.
+        self.enter_recursion_for(" in comparison")?;
+        let r = self.rich_compare_slots(a, b, op);
+        self.leave_recursion();
+        r
+    }
+
+    fn rich_compare_slots(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
         let ta = types().class_of(a);
         let tb = types().class_of(b);
         let (name, rname) = compare_names(op);
@@ -1880,6 +2005,7 @@ impl Vm {
             }
             Value::Object(o) => match &o.kind {
                 ObjKind::Range { start, stop, step } => range_len(*start, *stop, *step) != 0,
+                ObjKind::Complex(c) => !c.is_zero(),
                 ObjKind::Native(_) => match self.call_dunder_unary(v, "__bool__")? {
                     Some(r) => return self.is_true(&r),
                     None => match self.call_dunder_unary(v, "__len__")? {
@@ -2010,6 +2136,7 @@ impl Vm {
                     Ok(number::hash_tuple(&parts))
                 }
                 ObjKind::Slice { .. } => Err(unhashable(v)),
+                ObjKind::Complex(c) => Ok(crate::vm::complex::hash(*c)),
                 ObjKind::Ellipsis => Ok(NONE_HASH + 552),
                 ObjKind::NotImplemented => Ok(NONE_HASH - 27),
                 ObjKind::Native(_) => match lookup_with_owner(&o.class, "__hash__") {
@@ -2423,6 +2550,19 @@ impl Vm {
         Ok(Value::from_string(self.to_str(v)?))
     }
 
+    /// Call a script `__str__`/`__repr__` for `v`, holding a recursion
+    /// level per C function CPython passes through on the way
+    /// (`PyObject_Str`, `PyObject_Repr`), each named in its RecursionError.
+    fn call_text_hook(&mut self, f: &Value, v: &Value, levels: &[&str]) -> PyResult<Value> {
+        let Some((first, rest)) = levels.split_first() else {
+            return self.call_special(f, v, &[]);
+        };
+        self.enter_recursion_for(first)?;
+        let r = self.call_text_hook(f, v, rest);
+        self.leave_recursion();
+        r
+    }
+
     /// The result of a script class's `hook` (`__str__`/`__repr__`), or
     /// `None` when the hook is a built-in one. `what` names the protocol in
     /// the non-string error, as CPython does.
@@ -2439,7 +2579,15 @@ impl Vm {
         if is_builtin_class(owner) {
             return Ok(None);
         }
-        let r = self.call_special(&f, v, &[])?;
+        const STR: &str = " while getting the str of an object";
+        const REPR: &str = " while getting the repr of an object";
+        let levels: &[&str] = match (what, hook) {
+            ("__repr__", _) => &[REPR],
+            // object's `__str__` calls the type's repr slot directly.
+            (_, "__repr__") => &[STR],
+            _ => &[STR],
+        };
+        let r = self.call_text_hook(&f, v, levels)?;
         match base_value(&r) {
             Value::Str(_) => Ok(Some(r)),
             _ => Err(PyErr::type_error(format!(
@@ -2459,7 +2607,8 @@ impl Vm {
                         && !is_object_class(owner)
                         && builtin_base(inst).is_none();
                     if user || foreign_native {
-                        let r = self.call_special(&f, v, &[])?;
+                        let r =
+                            self.call_text_hook(&f, v, &[" while getting the str of an object"])?;
                         return match base_value(&r) {
                             Value::Str(s) => Ok(s.as_str().to_string()),
                             _ => Err(PyErr::type_error(format!(
@@ -2577,6 +2726,14 @@ impl Vm {
                 "unsupported format string passed to {}.__format__",
                 cls.name
             )));
+        }
+        if matches!(v, Value::Instance(_)) {
+            // A call of the built-in `object.__format__` holds a level
+            // around the one `PyObject_Str` holds, as in CPython.
+            self.enter_recursion_for(" while calling a Python object")?;
+            let r = self.to_str(v);
+            self.leave_recursion();
+            return r;
         }
         self.to_str(v)
     }

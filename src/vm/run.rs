@@ -10,14 +10,15 @@ use std::sync::Arc;
 use crate::compile::code::{flags, BinaryOpKind, CompareKind, Instr, UnaryOpKind};
 use crate::vm::brc::Brc;
 use crate::vm::error::{ExcKind, PyErr, PyResult};
+use crate::vm::footprint::{Sets, Start};
 use crate::vm::frame::{Block, BlockKind, Frame};
 use crate::vm::interp::{type_name, Vm};
 use crate::vm::site_cache::{self, Construct};
 use crate::vm::slot;
 use crate::vm::types::types;
 use crate::vm::value::{
-    BoundMethod, Cell, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object, PyDict,
-    PyList, PyStr, PyTuple, TraceEntry, Value,
+    BoundMethod, Cell, Class, CodeObj, Function, InstanceBase, NativeFunction, ObjKind, Object,
+    PyDict, PyList, PyStr, PyTuple, TraceEntry, Value,
 };
 
 /// How a run of a frame ended.
@@ -171,6 +172,9 @@ impl Vm {
                 }
             }
             let at_entry = self.frames.len() == entry;
+            if !at_entry {
+                self.construct_level_done();
+            }
             if crate::vm::finalize::enabled() {
                 self.keep_frame_values(&err);
             }
@@ -180,6 +184,16 @@ impl Vm {
                 add_traceback(&err, entries);
                 return Err(err);
             }
+        }
+    }
+
+    /// An unwound frame that a call of a class ran as its `__init__` (see
+    /// `construct_frame`) gives back the level the call held. Such a frame
+    /// is the one whose result slot holds the new instance: a frame this
+    /// loop entered has an emptied slot there otherwise.
+    fn construct_level_done(&mut self) {
+        if let Some(Value::Instance(_)) = self.stack.get(self.frame.ret as usize) {
+            self.depth -= 1;
         }
     }
 
@@ -1211,8 +1225,10 @@ impl Vm {
                         let v = if init.is_null() {
                             v
                         } else if v.is_none() {
+                            self.depth -= 1;
                             init
                         } else {
+                            self.depth -= 1;
                             return Err(PyErr::type_error(format!(
                                 "__init__() should return None, not '{}'",
                                 type_name(&v)
@@ -1449,11 +1465,7 @@ impl Vm {
             }
             Value::Class(c) if kwnames.is_empty() => match self.cached_construct(&c) {
                 Construct::Frame(init) => {
-                    let inst = crate::vm::class::new_instance_of(c);
-                    self.stack.insert(astart, inst.clone());
-                    // The class's slot keeps the instance for the return.
-                    self.stack[fpos] = inst;
-                    self.push_function_frame(init, fpos, astart, kwnames)?;
+                    self.construct_frame(c, init, fpos, astart)?;
                     return Ok(true);
                 }
                 Construct::Native(new) => {
@@ -1487,6 +1499,61 @@ impl Vm {
         self.push(v);
         self.breaker_check()?;
         Ok(false)
+    }
+
+    /// `C(args)` where `C`'s instances come from `object.__new__` and its
+    /// `__init__` is the script function `init`: the new instance goes into
+    /// the class's (emptied) slot at `fpos`, which keeps it for the return,
+    /// and below the arguments as `self`; `__init__` then runs as a frame.
+    fn construct_frame(
+        &mut self,
+        class: Arc<Class>,
+        init: Brc<Function>,
+        fpos: usize,
+        astart: usize,
+    ) -> PyResult<()> {
+        // CPython calls `__init__` from C (`type_call`), a level of its own
+        // held while `__init__` runs: the frame's return or unwinding gives
+        // it back (`construct_level_done`).
+        if self.depth >= self.interp.recursion_limit() {
+            return Err(PyErr::new(
+                ExcKind::RecursionError,
+                "maximum recursion depth exceeded while calling a Python object",
+            ));
+        }
+        self.depth += 1;
+        let inst = crate::vm::class::new_instance_of(class);
+        let this = slot::clone(&inst);
+        // `insert` for the usual handful of arguments, without a memmove call.
+        let len = self.stack.len();
+        push_value(&mut self.stack, this);
+        let mut i = len;
+        while i > astart {
+            self.stack.swap(i, i - 1);
+            i -= 1;
+        }
+        drop(slot::replace(&mut self.stack[fpos], inst));
+        let nargs = len + 1 - astart;
+        if init.code.plain_arity as usize == nargs && self.depth < self.interp.recursion_limit() {
+            // The plain call path (`plain_call`): the arguments are the
+            // first locals already.
+            let nlocals = init.code.code.varnames.len();
+            if self.stack.len() < astart + nlocals {
+                self.stack.resize(astart + nlocals, Value::Null);
+            }
+            self.enter_frame(Frame::plain(
+                init,
+                astart as u32,
+                fpos as u32,
+                nlocals as u32,
+            ));
+            return Ok(());
+        }
+        let pushed = self.push_function_frame(init, fpos, astart, &[]);
+        if pushed.is_err() {
+            self.depth -= 1;
+        }
+        pushed
     }
 
     /// A bound method of a script or built-in function called from `fpos`:
@@ -1533,6 +1600,11 @@ impl Vm {
         if let Value::Native(nf) = &self.stack[fpos] {
             if let Some(fast) = nf.fast {
                 if let Some(v) = fast(&mut self.stack[astart..]) {
+                    // The callee is a native: its count is dropped inline,
+                    // not through the generic drop glue `truncate` calls.
+                    if let Value::Native(nf) = slot::take(&mut self.stack[fpos]) {
+                        drop(nf);
+                    }
                     truncate(&mut self.stack, fpos);
                     push_value(&mut self.stack, v);
                     self.breaker_check()?;
@@ -2230,6 +2302,8 @@ impl Vm {
 /// build for that reason only.
 pub(crate) struct GlobalCache {
     entries: Box<[GlobalEntry]>,
+    /// Sets in use, up to `GLOBAL_SETS` (see `vm::footprint`).
+    sets: Sets,
 }
 
 struct GlobalEntry {
@@ -2250,39 +2324,80 @@ struct GlobalEntry {
 /// A `globals_version` no dict reaches: the entry's value was dropped.
 const STALE: u64 = u64::MAX;
 
-const GLOBAL_CACHE_SIZE: usize = 256;
+/// Sets of a full-size cache, and of a new thread's.
+const GLOBAL_SETS: usize = 128;
+const SMALL_GLOBAL_SETS: usize = 8;
 
 impl GlobalCache {
-    pub(crate) fn new() -> GlobalCache {
+    pub(crate) fn new(start: Start) -> GlobalCache {
+        let sets = Sets::new(start, SMALL_GLOBAL_SETS, GLOBAL_SETS, 2);
         GlobalCache {
-            entries: (0..GLOBAL_CACHE_SIZE)
-                .map(|_| GlobalEntry {
-                    name: None,
-                    globals_version: STALE,
-                    builtins_version: 0,
-                    value: Value::None,
-                    globals_tag: 0,
-                    index: 0,
-                    in_globals: false,
-                })
-                .collect(),
+            entries: Self::empty(sets.entries()),
+            sets,
+        }
+    }
+
+    fn empty(n: usize) -> Box<[GlobalEntry]> {
+        (0..n)
+            .map(|_| GlobalEntry {
+                name: None,
+                globals_version: STALE,
+                builtins_version: 0,
+                value: Value::None,
+                globals_tag: 0,
+                index: 0,
+                in_globals: false,
+            })
+            .collect()
+    }
+
+    /// Double the sets, moving the entries over. A set's entries split
+    /// between two sets of the new table, so each finds a free way.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.sets.double();
+        let old = std::mem::replace(&mut self.entries, Self::empty(self.sets.entries()));
+        for e in old.into_vec() {
+            let Some(name) = &e.name else { continue };
+            let s = self.set(name);
+            let i = if self.entries[s].name.is_none() {
+                s
+            } else {
+                s + 1
+            };
+            self.entries[i] = e;
         }
     }
 
     /// The first of the two entries `name` may occupy.
     #[inline]
-    fn set(name: &Arc<PyStr>) -> usize {
-        let sets = (GLOBAL_CACHE_SIZE / 2) as u64;
+    fn set(&self, name: &Arc<PyStr>) -> usize {
         let h = (Arc::as_ptr(name) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        2 * (h >> (64 - sets.trailing_zeros())) as usize
+        2 * self
+            .sets
+            .pick((h >> (64 - GLOBAL_SETS.trailing_zeros())) as usize)
+    }
+
+    /// The two entries `name` may occupy, without a bounds check: a
+    /// lookup costs what it did with a fixed-size table.
+    #[inline]
+    fn pair(&self, name: &Arc<PyStr>) -> &[GlobalEntry; 2] {
+        let s = self.set(name);
+        debug_assert!(s + 2 <= self.entries.len());
+        // SAFETY: `set` is twice a set number below `sets.count()`, and
+        // `entries` always holds `sets.entries()`, twice `sets.count()`
+        // (`new` and `grow` are the only places that change either), so
+        // `s` and `s + 1` are in bounds of the allocation.
+        unsafe { &*(self.entries.as_ptr().add(s) as *const [GlobalEntry; 2]) }
     }
 
     #[inline]
     fn get(&self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<&Value> {
-        let s = Self::set(name);
-        let e = match &self.entries[s].name {
-            Some(n) if Arc::ptr_eq(n, name) => &self.entries[s],
-            _ => &self.entries[s + 1],
+        let [first, second] = self.pair(name);
+        let e = match &first.name {
+            Some(n) if Arc::ptr_eq(n, name) => first,
+            _ => second,
         };
         match &e.name {
             Some(n)
@@ -2299,7 +2414,7 @@ impl GlobalCache {
     /// The index of `name`'s entry, if it has one.
     #[inline]
     fn find(&self, name: &Arc<PyStr>) -> Option<usize> {
-        let s = Self::set(name);
+        let s = self.set(name);
         (s..s + 2).find(|&i| {
             self.entries[i]
                 .name
@@ -2385,13 +2500,19 @@ impl GlobalCache {
         if cacheable(&v) {
             // The name's own entry (stale) is refilled in place; otherwise
             // the set's first entry moves to the second way.
-            let s = Self::set(name);
+            let s = self.set(name);
             let own = |e: &GlobalEntry| e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, name));
             let i = if own(&self.entries[s]) {
                 s
             } else if own(&self.entries[s + 1]) {
                 s + 1
             } else {
+                let s = if self.sets.miss() {
+                    self.grow();
+                    self.set(name)
+                } else {
+                    s
+                };
                 self.entries.swap(s, s + 1);
                 s
             };
@@ -2923,6 +3044,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr};
+    use crate::vm::footprint::Start;
     use crate::vm::interp::{load_code, new_module, Interp, Options, Vm};
     use crate::vm::value::Value;
 
@@ -2936,14 +3058,14 @@ mod tests {
         let names: Vec<Arc<PyStr>> = (0..4096)
             .map(|i| Arc::new(PyStr::new(format!("n{i}"))))
             .collect();
+        let mut cache = GlobalCache::new(Start::Full);
         let a = &names[0];
         let b = names[1..]
             .iter()
-            .find(|n| GlobalCache::set(n) == GlobalCache::set(a))
+            .find(|n| cache.set(n) == cache.set(a))
             .expect("some name shares a set");
         globals.set(a.as_str(), Value::Int(1));
         globals.set(b.as_str(), Value::Int(2));
-        let mut cache = GlobalCache::new();
         assert!(matches!(
             cache.fill(a, &globals, &builtins),
             Some(Value::Int(1))
@@ -2991,6 +3113,41 @@ mod tests {
     }
 
     #[test]
+    fn a_small_global_cache_grows_and_keeps_its_entries() {
+        use super::GlobalCache;
+        use crate::vm::value::{PyDict, PyStr};
+        let globals = PyDict::new();
+        let builtins = PyDict::new();
+        let names: Vec<Arc<PyStr>> = (0..600)
+            .map(|i| Arc::new(PyStr::new(format!("g{i}"))))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            globals.set(n.as_str(), Value::Int(i as i64));
+        }
+        let mut cache = GlobalCache::new(Start::Small);
+        let mut growths = 0;
+        for n in &names {
+            let held: Vec<Arc<PyStr>> = cache
+                .entries
+                .iter()
+                .filter_map(|e| e.name.clone())
+                .collect();
+            let len = cache.entries.len();
+            cache.fill(n, &globals, &builtins);
+            if cache.entries.len() > len {
+                growths += 1;
+                // Every name held before the growth still answers.
+                for h in &held {
+                    let v = cache.get(h, &globals, &builtins);
+                    assert!(matches!(v, Some(Value::Int(_))), "lost {}", h.as_str());
+                }
+            }
+        }
+        assert!(growths >= 2);
+        assert_eq!(cache.entries.len(), 2 * super::GLOBAL_SETS);
+    }
+
+    #[test]
     fn global_cache_refresh_sees_a_global_shadowing_a_builtin() {
         use super::GlobalCache;
         use crate::vm::value::{PyDict, PyStr};
@@ -2999,7 +3156,7 @@ mod tests {
         let name = Arc::new(PyStr::new("len".to_string()));
         builtins.set("len", Value::Int(1));
         globals.set("x", Value::Int(0));
-        let mut cache = GlobalCache::new();
+        let mut cache = GlobalCache::new(Start::Full);
         assert!(matches!(
             cache.fill(&name, &globals, &builtins),
             Some(Value::Int(1))

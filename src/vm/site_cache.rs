@@ -24,12 +24,14 @@ use std::sync::Arc;
 use crate::compile::code::{Code, Instr};
 use crate::vm::attrs::same_name;
 use crate::vm::brc::Brc;
+use crate::vm::footprint::{Sets, Start};
 use crate::vm::interp::Vm;
 use crate::vm::ops;
 use crate::vm::slot;
 use crate::vm::types::types;
 use crate::vm::value::{Class, Function, Instance, NativeFunction, PyStr, Value};
 
+/// Sets of a full-size cache.
 const SITES: usize = 512;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,36 +71,60 @@ struct Entry {
 /// change of allocation addresses.
 pub(crate) struct SiteCache {
     entries: Box<[Option<Entry>]>,
+    /// Sets in use, up to `SITES` (see `vm::footprint`).
+    sets: Sets,
 }
 
+/// Sets a new thread's cache starts with.
+const SMALL_SITES: usize = 8;
+
 impl SiteCache {
-    pub(crate) fn new() -> SiteCache {
+    pub(crate) fn new(start: Start) -> SiteCache {
+        let sets = Sets::new(start, SMALL_SITES, SITES, 2);
         SiteCache {
-            entries: (0..2 * SITES).map(|_| None).collect(),
+            entries: (0..sets.entries()).map(|_| None).collect(),
+            sets,
         }
     }
 
-    /// The index of the entry for `key` that `hit` accepts, and `true`; or
-    /// on a miss the index to fill, and `false`. A miss moves the pair's
-    /// first entry to the second way, so the last two keys stay.
+    /// Double the sets. Entries do not record their site, so they cannot
+    /// move: the new table starts empty.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.sets.double();
+        self.entries = (0..self.sets.entries()).map(|_| None).collect();
+    }
+
+    /// The entry for `key` that `hit` accepts, and `true`; or on a miss the
+    /// entry to fill, and `false`. A miss moves the pair's first entry to
+    /// the second way, so the last two keys stay. (The entry, not its
+    /// index: a miss may grow the table, and callers indexing it afresh
+    /// would pay a bounds check on every hit.)
     #[inline(always)]
-    fn way(&mut self, key: usize, hit: impl Fn(&Entry) -> bool) -> (usize, bool) {
-        let s = 2 * slot(key);
+    fn way(&mut self, key: usize, hit: impl Fn(&Entry) -> bool) -> (&mut Option<Entry>, bool) {
+        let s = 2 * self.sets.pick(slot(key));
         if matches!(&self.entries[s], Some(e) if hit(e)) {
-            return (s, true);
+            return (&mut self.entries[s], true);
         }
         if matches!(&self.entries[s + 1], Some(e) if hit(e)) {
-            return (s + 1, true);
+            return (&mut self.entries[s + 1], true);
+        }
+        if self.sets.miss() {
+            self.grow();
+            let s = 2 * self.sets.pick(slot(key));
+            return (&mut self.entries[s], false);
         }
         if self.entries[s].is_some() {
             self.entries.swap(s, s + 1);
         }
-        (s, false)
+        (&mut self.entries[s], false)
     }
 }
 
 /// Instruction arrays are separate allocations, often at equal offsets in
-/// different pages: a multiplicative hash spreads them over the table.
+/// different pages: a multiplicative hash spreads them over the table
+/// (`0..SITES`, masked down to the sets in use).
 #[inline(always)]
 fn slot(site: usize) -> usize {
     ((site as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SITES.trailing_zeros())) as usize
@@ -164,10 +190,9 @@ fn instance_entry<'c>(
     inst: &Instance,
 ) -> Option<&'c mut Entry> {
     let epoch = ops::class_epoch();
-    let (i, hit) = cache.way(site, |e| {
+    let (entry, hit) = cache.way(site, |e| {
         e.matches(&inst.class, name, Kind::InstanceAttr, epoch)
     });
-    let entry = &mut cache.entries[i];
     if !hit {
         if !ops::plain_instance_attr(inst, name.as_str()) {
             return None;
@@ -447,10 +472,9 @@ impl Vm {
             | Value::Float(_) => types().class_of(obj),
             _ => return false,
         };
-        let (i, hit) = self
+        let (entry, hit) = self
             .site_cache
             .way(site, |e| e.matches(class, name, Kind::Method, epoch));
-        let entry = &mut self.site_cache.entries[i];
         let f = if hit {
             let Some(e) = entry else { return false };
             if let Value::Instance(inst) = obj {
@@ -499,10 +523,9 @@ impl Vm {
         let Some(Value::Instance(inst)) = self.stack.last() else {
             return None;
         };
-        let (i, hit) = self.site_cache.way(site, |e| {
+        let (entry, hit) = self.site_cache.way(site, |e| {
             e.matches(&inst.class, name, Kind::Property, epoch)
         });
-        let entry = &mut self.site_cache.entries[i];
         if let (true, Some(e)) = (hit, &entry) {
             return Some(e.method.clone());
         }
@@ -527,10 +550,9 @@ impl Vm {
     #[inline]
     pub(crate) fn cached_construct(&mut self, class: &Arc<Class>) -> Construct {
         let epoch = ops::class_epoch();
-        let (i, hit) = self.site_cache.way(Arc::as_ptr(class) as usize, |e| {
+        let (entry, hit) = self.site_cache.way(Arc::as_ptr(class) as usize, |e| {
             Arc::ptr_eq(&e.class, class) && e.kind == Kind::Init && e.epoch == epoch
         });
-        let entry = &mut self.site_cache.entries[i];
         match entry {
             Some(e) if hit => match &e.method {
                 Value::Function(f) => Construct::Frame(f.clone()),

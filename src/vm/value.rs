@@ -659,6 +659,8 @@ pub enum ObjKind {
     Generator(crate::vm::generator::Generator),
     /// Anything a native module defines (locks, files, thread-locals, ...).
     Native(Box<dyn Any + Send + Sync>),
+    /// A complex number (see `vm::complex`).
+    Complex(crate::vm::complex::Complex),
 }
 
 impl Value {

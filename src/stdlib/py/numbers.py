@@ -1,7 +1,7 @@
 """The numeric tower of abstract base classes: Number > Complex > Real > Rational > Integral.
 
-int is registered as an Integral, float as a Real; fractions.Fraction registers
-itself as a Rational. A class may join the tower by subclassing one of these
+complex is registered as a Complex, int as an Integral, float as a Real;
+fractions.Fraction registers itself as a Rational. A class may join the tower by subclassing one of these
 (and defining the abstract methods) or with register().
 """
 
@@ -96,6 +96,9 @@ class Complex(Number):
     @abstractmethod
     def __eq__(self, other):
         raise NotImplementedError
+
+
+Complex.register(complex)
 
 
 class Real(Complex):
