@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr, UnaryOpKind};
 use crate::compile::flow;
+use crate::compile::interned;
 use crate::compile::lines::LineIndex;
 use crate::compile::symtable::{self, mangle, Binding, ScopeId, ScopeKind, SymbolTable};
 use crate::syntax::ast::*;
@@ -1398,7 +1399,10 @@ impl<'a> Compiler<'a> {
                     self.jump(Instr::PopJumpIfFalse, next);
                 }
                 None if i + 1 < handlers.len() => {
-                    return Err(err("default 'except:' must be last", h.span));
+                    // CPython points at the whole handler, body included.
+                    let end = h.body.last().map_or(h.span.end, |s| s.span.end);
+                    let span = Span::new(h.span.start as usize, end as usize);
+                    return Err(err("default 'except:' must be last", span));
                 }
                 None => {}
             }
@@ -2400,22 +2404,50 @@ impl<'a> Compiler<'a> {
 
     /// Builds a set laid out like CPython's frozenset constant for a set
     /// display: items added in source order, then (when the compiler merges
-    /// constants) re-added in that set's iteration order. The layout decides
-    /// the printed order when small ints collide (`hash(-1) == hash(-2)`).
+    /// constants) re-added in that set's iteration order, and once more when
+    /// the code object re-interns one of its strings (`reinterned`). The
+    /// layout decides the printed order when hashes collide
+    /// (`hash(-1) == hash(-2)`, or strings under `PYTHONHASHSEED=0`).
     fn frozenset_const(&mut self, elts: &'a [Expr]) -> R {
-        self.emit(Instr::BuildSet(0));
+        let rebuilds = if self.reinterned(elts) { 2 } else { 1 };
+        for _ in 0..rebuilds {
+            self.emit(Instr::BuildSet(0));
+        }
         for x in elts {
             self.expr(x)?;
         }
         self.emit(Instr::BuildSet(elts.len() as u32));
-        self.emit(Instr::GetIter);
-        let (start, end) = (self.new_label(), self.new_label());
-        self.bind(start);
-        self.jump(Instr::ForIter, end);
-        self.emit(Instr::SetAdd(2));
-        self.jump(Instr::Jump, start);
-        self.bind(end);
+        for _ in 0..rebuilds {
+            // Re-add the set on top, in its order, into the empty set below.
+            self.emit(Instr::GetIter);
+            let (start, end) = (self.new_label(), self.new_label());
+            self.bind(start);
+            self.jump(Instr::ForIter, end);
+            self.emit(Instr::SetAdd(2));
+            self.jump(Instr::Jump, start);
+            self.bind(end);
+        }
         Ok(())
+    }
+
+    /// Whether CPython rebuilds the frozenset constant of `elts` when it
+    /// creates the code object: `intern_string_constants` interns strings
+    /// made of ASCII letters, digits and `_`, and rebuilds the set when one
+    /// of them was interned already as another object: a name CPython
+    /// interned at startup, or an identifier the parser saw in this program.
+    fn reinterned(&self, elts: &[Expr]) -> bool {
+        elts.iter().any(|x| match fold(x) {
+            Some(Const::Str(s)) => {
+                s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && (interned::interned_at_startup(&s)
+                        || self
+                            .table
+                            .scopes
+                            .iter()
+                            .any(|scope| scope.symbols.contains_key(&*s)))
+            }
+            _ => false,
+        })
     }
 
     fn sequence(&mut self, elts: &[&'a Expr], kind: Seq) -> R {

@@ -9,6 +9,7 @@ pub mod code;
 pub mod codegen;
 pub mod disasm;
 pub mod flow;
+pub mod interned;
 pub mod lines;
 pub mod optimize;
 pub mod symtable;

@@ -95,6 +95,8 @@ pub fn py_source(name: &str) -> Option<&'static str> {
         "concurrent.futures._base" => include_str!("py/concurrent/futures_base.py"),
         "concurrent.futures.thread" => include_str!("py/concurrent/futures_thread.py"),
         "atexit" => include_str!("py/atexit.py"),
+        "_frozen_importlib" => include_str!("py/_frozen_importlib.py"),
+        "_frozen_importlib_external" => include_str!("py/_frozen_importlib_external.py"),
         "contextlib" => include_str!("py/contextlib.py"),
         "functools" => include_str!("py/functools.py"),
         "itertools" => include_str!("py/itertools.py"),

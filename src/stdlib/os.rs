@@ -9,6 +9,7 @@ use crate::stdlib::{
 };
 use crate::vm::error::{ExcKind, PyErr, PyResult};
 use crate::vm::interp::Vm;
+use crate::vm::types::types;
 use crate::vm::value::{Kwargs, Module, Value};
 
 /// An `OSError` subclass for an I/O error, as CPython raises it: `args` is
@@ -207,13 +208,29 @@ fn os_exit(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     std::process::exit(code as i32)
 }
 
-fn fspath(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
+fn fspath(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("fspath", args, 1, 1)?;
-    match &args[0] {
-        v @ (Value::Str(_) | Value::Bytes(_)) => Ok(v.clone()),
+    let v = &args[0];
+    if matches!(v, Value::Str(_) | Value::Bytes(_)) {
+        return Ok(v.clone());
+    }
+    // An os.PathLike object (`DirEntry`, a script's class) says its path.
+    let method = match crate::vm::iter::class_lookup(types().class_of(v), "__fspath__") {
+        Some(m) => m,
+        None => {
+            return Err(PyErr::type_error(format!(
+                "expected str, bytes or os.PathLike object, not {}",
+                type_name(v)
+            )))
+        }
+    };
+    let r = vm.call(&method, std::slice::from_ref(v), &[])?;
+    match r {
+        Value::Str(_) | Value::Bytes(_) => Ok(r),
         other => Err(PyErr::type_error(format!(
-            "expected str, bytes or os.PathLike object, not {}",
-            type_name(other)
+            "expected {}.__fspath__() to return str or bytes, not {}",
+            type_name(v),
+            type_name(&other)
         ))),
     }
 }

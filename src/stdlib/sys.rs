@@ -508,26 +508,97 @@ fn getrefcount(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 fn getsizeof(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     check_args("getsizeof", args, 1, 2)?;
-    // CPython's sizes for the common objects on 64-bit builds.
-    let n = match &args[0] {
+    Ok(Value::Int(sizeof(&args[0]) as i64))
+}
+
+/// CPython 3.11's `sys.getsizeof` on a 64-bit build: the object's header
+/// plus what it allocates, as CPython lays it out.
+fn sizeof(v: &Value) -> usize {
+    // An int holds 30-bit digits, at least one.
+    let int_size = |bits: u64| 24 + 4 * (bits.div_ceil(30).max(1) as usize);
+    match v {
         Value::None => 16,
         Value::Bool(_) => 28,
-        Value::Int(i) => {
-            if *i == 0 {
-                24
-            } else {
-                let bits = 64 - i.unsigned_abs().leading_zeros() as i64;
-                24 + 4 * ((bits + 29) / 30)
-            }
-        }
+        Value::Int(i) => int_size(64 - u64::from(i.unsigned_abs().leading_zeros())),
+        Value::BigInt(b) => int_size(b.bits()),
         Value::Float(_) => 24,
-        Value::Str(s) => 49 + s.as_str().len() as i64,
-        Value::List(l) => 56 + 8 * l.items.lock().len() as i64,
-        Value::Tuple(t) => 40 + 8 * t.items.len() as i64,
-        Value::Dict(_) => 232,
+        Value::Str(s) => {
+            // PEP 393: ASCII text after a 48-byte header; otherwise a
+            // 72-byte header and 1, 2 or 4 bytes a character (and a NUL).
+            let text = s.as_str();
+            if text.is_ascii() {
+                return 49 + text.len();
+            }
+            let kind = match text.chars().map(u32::from).max().unwrap_or(0) {
+                0..=0xff => 1,
+                0x100..=0xffff => 2,
+                _ => 4,
+            };
+            72 + (text.chars().count() + 1) * kind
+        }
+        Value::Bytes(b) => 33 + b.len(),
+        Value::ByteArray(b) => match b.data.lock().len() {
+            0 => 56,
+            n => 57 + n,
+        },
+        Value::Tuple(t) => 40 + 8 * t.items.len(),
+        Value::List(l) => {
+            let (len, capacity) = {
+                let items = l.items.lock();
+                (items.len(), items.capacity())
+            };
+            // A list made whole (a display, `list(...)`, `sorted`) has the
+            // room CPython preallocates, rounded up to even from three items
+            // on; one that grew item by item has what CPython's appends give.
+            let slots = match len {
+                _ if capacity != len => list_capacity(len),
+                0..=2 => len,
+                _ => (len + 1) & !1,
+            };
+            56 + 8 * slots
+        }
+        Value::Dict(d) => {
+            let ((table, all_str), len) = {
+                let map = d.map.lock();
+                (map.table_shape(), map.len())
+            };
+            if table == 0 {
+                return 64;
+            }
+            // The keys table as CPython's inserts grow it: 8 slots, two
+            // thirds usable; when full, the power of two above 3 * used.
+            let mut size = 8;
+            while len > size * 2 / 3 {
+                size = (size * 2 / 3 * 3).next_power_of_two();
+            }
+            let index_bytes = match size {
+                0..=128 => 1,
+                129..=0x8000 => 2,
+                0x8001..=0x8000_0000 => 4,
+                _ => 8,
+            };
+            let entry = if all_str { 16 } else { 24 };
+            96 + size * index_bytes + (size * 2 / 3) * entry
+        }
+        Value::Set(s) | Value::FrozenSet(s) => match s.table.lock().table_size() {
+            // The first eight slots live inside the set object.
+            0..=8 => 216,
+            n => 216 + 16 * n,
+        },
+        Value::Object(o) if matches!(o.kind, crate::vm::value::ObjKind::Range { .. }) => 48,
         _ => 56,
-    };
-    Ok(Value::Int(n))
+    }
+}
+
+/// The capacity CPython's `list_resize` reaches after `len` appends.
+fn list_capacity(len: usize) -> usize {
+    let mut allocated = 0;
+    for size in 1..=len {
+        if allocated < size {
+            allocated = (size + (size >> 3) + 6) & !3;
+        }
+    }
+    allocated
 }
 
 fn excepthook(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
@@ -768,6 +839,24 @@ pub fn make(vm: &mut Vm) -> PyResult<Arc<Module>> {
                 ("sizeof_digit", Value::Int(4)),
                 ("default_max_str_digits", Value::Int(4300)),
                 ("str_digits_check_threshold", Value::Int(640)),
+            ],
+        ),
+    );
+    set_attr(
+        &m,
+        "hash_info",
+        struct_seq(
+            "hash_info",
+            &[
+                ("width", Value::Int(64)),
+                ("modulus", Value::Int((1 << 61) - 1)),
+                ("inf", Value::Int(314159)),
+                ("nan", Value::Int(0)),
+                ("imag", Value::Int(1000003)),
+                ("algorithm", Value::str("siphash13")),
+                ("hash_bits", Value::Int(64)),
+                ("seed_bits", Value::Int(128)),
+                ("cutoff", Value::Int(0)),
             ],
         ),
     );

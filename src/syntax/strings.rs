@@ -241,50 +241,33 @@ fn normalize_newlines(s: &str) -> String {
     }
 }
 
-/// A few `\N{...}` names; the full Unicode name table is not embedded.
+/// The character a `\N{name}` escape names: any Unicode character name,
+/// in any case, as CPython's `unicodedata` lookup accepts, or one of the name
+/// aliases (control characters have no name, only aliases).
 fn char_by_name(name: &str) -> Option<char> {
+    unicode_names2::character(name).or_else(|| alias(name))
+}
+
+/// The name aliases of `NameAliases.txt` that programs use.
+fn alias(name: &str) -> Option<char> {
     let upper = name.to_ascii_uppercase();
     Some(match upper.as_str() {
-        "BULLET" => '\u{2022}',
-        "EM DASH" => '\u{2014}',
-        "EN DASH" => '\u{2013}',
-        "HORIZONTAL ELLIPSIS" => '\u{2026}',
-        "DEGREE SIGN" => '\u{00B0}',
-        "MULTIPLICATION SIGN" => '\u{00D7}',
-        "DIVISION SIGN" => '\u{00F7}',
-        "NO-BREAK SPACE" => '\u{00A0}',
-        "COPYRIGHT SIGN" => '\u{00A9}',
-        "REGISTERED SIGN" => '\u{00AE}',
-        "EURO SIGN" => '\u{20AC}',
-        "POUND SIGN" => '\u{00A3}',
-        "MICRO SIGN" => '\u{00B5}',
-        "PLUS-MINUS SIGN" => '\u{00B1}',
-        "CHECK MARK" => '\u{2713}',
-        "BLACK STAR" => '\u{2605}',
-        "WHITE STAR" => '\u{2606}',
-        "SNOWMAN" => '\u{2603}',
-        "RIGHTWARDS ARROW" => '\u{2192}',
-        "LEFTWARDS ARROW" => '\u{2190}',
-        "GREEK SMALL LETTER ALPHA" => '\u{03B1}',
-        "GREEK SMALL LETTER BETA" => '\u{03B2}',
-        "GREEK SMALL LETTER PI" => '\u{03C0}',
-        "GREEK SMALL LETTER LAMDA" => '\u{03BB}',
-        "GREEK CAPITAL LETTER DELTA" => '\u{0394}',
-        "GREEK CAPITAL LETTER OMEGA" => '\u{03A9}',
-        "INFINITY" => '\u{221E}',
-        "SPACE" => ' ',
-        "LINE FEED" => '\n',
-        "NULL" => '\0',
-        "BOX DRAWINGS LIGHT HORIZONTAL" => '\u{2500}',
-        "FULL BLOCK" => '\u{2588}',
-        "LIGHT SHADE" => '\u{2591}',
-        "MEDIUM SHADE" => '\u{2592}',
-        "DARK SHADE" => '\u{2593}',
-        "BLACK SQUARE" => '\u{25A0}',
-        "WHITE SQUARE" => '\u{25A1}',
-        "BLACK CIRCLE" => '\u{25CF}',
-        "WHITE CIRCLE" => '\u{25CB}',
-        "ZERO WIDTH SPACE" => '\u{200B}',
+        "NULL" | "NUL" => '\0',
+        "BELL" | "BEL" | "ALERT" => '\u{7}',
+        "BACKSPACE" | "BS" => '\u{8}',
+        "CHARACTER TABULATION" | "HORIZONTAL TABULATION" | "TAB" | "HT" => '\t',
+        "LINE FEED" | "NEW LINE" | "END OF LINE" | "LF" | "NL" | "EOL" => '\n',
+        "LINE TABULATION" | "VERTICAL TABULATION" | "VT" => '\u{B}',
+        "FORM FEED" | "FF" => '\u{C}',
+        "CARRIAGE RETURN" | "CR" => '\r',
+        "ESCAPE" | "ESC" => '\u{1B}',
+        "DELETE" | "DEL" => '\u{7F}',
+        "NO-BREAK SPACE" | "NBSP" => '\u{A0}',
+        "SHY" => '\u{AD}',
+        "ZWSP" => '\u{200B}',
+        "ZWNJ" => '\u{200C}',
+        "ZWJ" => '\u{200D}',
+        "BYTE ORDER MARK" | "BOM" | "ZWNBSP" => '\u{FEFF}',
         _ => return None,
     })
 }

@@ -1440,8 +1440,107 @@ fn object_attr_names(class: &Arc<Class>) -> Vec<String> {
         .any(|k| &*k.module != "builtins" && !k.attrs.lock().contains_key("__slots__"));
     if has_dict {
         names.push("__dict__".to_string());
+        names.push("__weakref__".to_string());
+    }
+    for k in std::iter::once(class).chain(class.mro.iter()) {
+        if &*k.module == "builtins" {
+            names.extend(
+                unlisted_builtin_attrs(&k.name.get())
+                    .iter()
+                    .map(|n| n.to_string()),
+            );
+        } else if let Some(slots) = k.attrs.lock().get("__slots__") {
+            names.extend(slot_names(slots, &k.name.get()));
+        }
     }
     names
+}
+
+/// Attributes CPython's built-in types have that the classes here do not
+/// carry as attributes (pickling hooks, `__sizeof__`, data descriptors such
+/// as `int.real`); `dir()` lists them as CPython's does.
+fn unlisted_builtin_attrs(class: &str) -> &'static [&'static str] {
+    match class {
+        "object" => &["__getstate__", "__reduce__", "__reduce_ex__", "__sizeof__"],
+        "int" => &["__getnewargs__", "denominator", "imag", "numerator", "real"],
+        "float" => &["__getformat__", "__getnewargs__", "imag", "real"],
+        "str" => &["__getnewargs__", "__rmod__"],
+        "bytes" => &["__bytes__", "__getnewargs__", "__rmod__"],
+        "tuple" => &["__class_getitem__", "__getnewargs__"],
+        "list" | "dict" | "set" | "frozenset" => &["__class_getitem__"],
+        "function" => &[
+            "__annotations__",
+            "__builtins__",
+            "__closure__",
+            "__code__",
+            "__defaults__",
+            "__dict__",
+            "__globals__",
+            "__kwdefaults__",
+            "__module__",
+            "__name__",
+            "__qualname__",
+        ],
+        "type" => &[
+            "__abstractmethods__",
+            "__annotations__",
+            "__base__",
+            "__bases__",
+            "__basicsize__",
+            "__dict__",
+            "__dictoffset__",
+            "__flags__",
+            "__itemsize__",
+            "__module__",
+            "__mro__",
+            "__name__",
+            "__or__",
+            "__prepare__",
+            "__qualname__",
+            "__ror__",
+            "__text_signature__",
+            "__weakrefoffset__",
+        ],
+        "BaseException" => &[
+            "__cause__",
+            "__context__",
+            "__dict__",
+            "__setstate__",
+            "__suppress_context__",
+            "__traceback__",
+            "args",
+        ],
+        _ => &[],
+    }
+}
+
+/// The member names a class's `__slots__` creates (private names mangled).
+fn slot_names(slots: &Value, class: &str) -> Vec<String> {
+    let names: Vec<String> = match slots {
+        Value::Str(s) => vec![s.as_str().to_string()],
+        Value::Tuple(t) => t
+            .items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Value::List(l) => l
+            .items
+            .lock()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    names
+        .into_iter()
+        .map(|n| {
+            if n.starts_with("__") && !n.ends_with("__") {
+                format!("_{}{n}", class.trim_start_matches('_'))
+            } else {
+                n
+            }
+        })
+        .collect()
 }
 
 fn b_globals(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {

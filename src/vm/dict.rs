@@ -97,6 +97,12 @@ enum Step {
 }
 
 impl DictMap {
+    /// The index table's size (0 before the first insertion) and whether
+    /// every key is an exact str, for `sys.getsizeof`.
+    pub fn table_shape(&self) -> (usize, bool) {
+        (self.indices.len(), !self.has_non_str)
+    }
+
     pub fn new() -> DictMap {
         DictMap::default()
     }

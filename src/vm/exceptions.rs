@@ -114,7 +114,10 @@ fn fill(i: &Instance, overwrite: bool) {
             );
         }
         set_attr(i, "print_file_and_line", Value::None, overwrite);
-    } else if is_kind(class, ExcKind::UnicodeDecodeError) && a.len() == 5 {
+    } else if (is_kind(class, ExcKind::UnicodeDecodeError)
+        || is_kind(class, ExcKind::UnicodeEncodeError))
+        && a.len() == 5
+    {
         for (k, name) in ["encoding", "object", "start", "end", "reason"]
             .iter()
             .enumerate()
@@ -277,6 +280,31 @@ pub fn exc_str_value(vm: &mut Vm, i: &Brc<Instance>) -> PyResult<String> {
                 ),
                 _ => format!(
                     "'{encoding}' codec can't decode bytes in position {start}-{}: {reason}",
+                    end - 1
+                ),
+            });
+        }
+    }
+    if is_kind(class, ExcKind::UnicodeEncodeError) && args.items.len() == 5 {
+        if let (Value::Str(object), Value::Int(start), Value::Int(end)) =
+            (attr("object"), attr("start"), attr("end"))
+        {
+            let encoding = vm.to_str(&attr("encoding"))?;
+            let reason = vm.to_str(&attr("reason"))?;
+            let one = usize::try_from(start)
+                .ok()
+                .filter(|_| end == start + 1)
+                .and_then(|s| object.as_str().chars().nth(s));
+            return Ok(match one {
+                Some(c) => {
+                    let mut esc = String::new();
+                    crate::vm::str::push_escape(&mut esc, c);
+                    format!(
+                        "'{encoding}' codec can't encode character '{esc}' in position {start}: {reason}"
+                    )
+                }
+                None => format!(
+                    "'{encoding}' codec can't encode characters in position {start}-{}: {reason}",
                     end - 1
                 ),
             });

@@ -574,81 +574,111 @@ fn render(vm: &mut Vm, t: &mut Template, template: &str, depth: u32) -> PyResult
             i += 2;
             continue;
         }
-        // A replacement field: find its matching '}'.
-        let start = i + 1;
-        let mut level = 1;
-        let mut j = start;
-        while j < chars.len() {
-            match chars[j] {
-                '{' => level += 1,
-                '}' => {
-                    level -= 1;
-                    if level == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            j += 1;
+        if i + 1 >= chars.len() {
+            return Err(PyErr::value_error(
+                "Single '{' encountered in format string",
+            ));
         }
-        if j >= chars.len() {
-            if start >= chars.len() {
-                return Err(PyErr::value_error(
-                    "Single '{' encountered in format string",
-                ));
-            }
-            return Err(PyErr::value_error("expected '}' before end of string"));
-        }
-        let field: String = chars[start..j].iter().collect();
-        i = j + 1;
-        let piece = render_field(vm, t, &field, depth)?;
+        let field = parse_field(&chars, i + 1)?;
+        i = field.end;
+        let piece = render_field(vm, t, field, depth)?;
         out.push_str(&piece);
     }
     Ok(out)
 }
 
-fn render_field(vm: &mut Vm, t: &mut Template, field: &str, depth: u32) -> PyResult<String> {
-    // Split "name[!conv][:spec]"; brackets in the name may hold ':' or '!'.
-    let chars: Vec<char> = field.chars().collect();
-    let mut k = 0;
-    while k < chars.len() {
-        match chars[k] {
+/// A replacement field `{name!conversion:spec}` and where it ends.
+struct Field {
+    name: String,
+    conversion: Option<char>,
+    spec: String,
+    /// The index just past the field's closing '}'.
+    end: usize,
+}
+
+/// CPython's `parse_field` (`Objects/stringlib/unicode_format.h`), from just
+/// after the opening '{'. The name ends at '}', ':' or '!' outside brackets;
+/// the spec at the '}' that balances the braces inside it. Its checks come
+/// in CPython's order, so a malformed field gets CPython's message.
+fn parse_field(chars: &[char], mut i: usize) -> PyResult<Field> {
+    let name_start = i;
+    let mut c = '\0';
+    while i < chars.len() {
+        c = chars[i];
+        i += 1;
+        match c {
+            '{' => return Err(PyErr::value_error("unexpected '{' in field name")),
+            // Skip to the ']' (not past it): `{a[:]}` indexes with ":".
             '[' => {
-                while k < chars.len() && chars[k] != ']' {
-                    k += 1;
+                while i < chars.len() && chars[i] != ']' {
+                    i += 1;
                 }
-                if k < chars.len() {
-                    k += 1;
-                }
-                continue;
             }
-            '{' => {
-                return Err(PyErr::value_error("unexpected '{' in field name"));
-            }
-            ':' | '!' => break,
-            _ => k += 1,
+            '}' | ':' | '!' => break,
+            _ => {}
         }
     }
-    let name: String = chars[..k.min(chars.len())].iter().collect();
-    let mut conversion = None;
-    let mut spec = String::new();
-    if k < chars.len() && chars[k] == '!' {
-        if k + 1 >= chars.len() {
+    if !matches!(c, '}' | ':' | '!') {
+        return Err(PyErr::value_error("expected '}' before end of string"));
+    }
+    let name: String = chars[name_start..i - 1].iter().collect();
+    let mut field = Field {
+        name,
+        conversion: None,
+        spec: String::new(),
+        end: i,
+    };
+    if c == '}' {
+        return Ok(field);
+    }
+    if c == '!' {
+        let Some(&conv) = chars.get(i) else {
             return Err(PyErr::value_error(
                 "end of string while looking for conversion specifier",
             ));
-        }
-        conversion = Some(chars[k + 1]);
-        k += 2;
-        if k < chars.len() && chars[k] != ':' {
-            return Err(PyErr::value_error(
-                "expected ':' after conversion specifier",
-            ));
+        };
+        field.conversion = Some(conv);
+        i += 1;
+        if let Some(&next) = chars.get(i) {
+            i += 1;
+            if next == '}' {
+                field.end = i;
+                return Ok(field);
+            }
+            if next != ':' {
+                return Err(PyErr::value_error(
+                    "expected ':' after conversion specifier",
+                ));
+            }
         }
     }
-    if k < chars.len() && chars[k] == ':' {
-        spec = chars[k + 1..].iter().collect();
+    let spec_start = i;
+    let mut level = 1;
+    while i < chars.len() {
+        i += 1;
+        match chars[i - 1] {
+            '{' => level += 1,
+            '}' => {
+                level -= 1;
+                if level == 0 {
+                    field.spec = chars[spec_start..i - 1].iter().collect();
+                    field.end = i;
+                    return Ok(field);
+                }
+            }
+            _ => {}
+        }
     }
+    Err(PyErr::value_error("unmatched '{' in format spec"))
+}
+
+fn render_field(vm: &mut Vm, t: &mut Template, field: Field, depth: u32) -> PyResult<String> {
+    let Field {
+        name,
+        conversion,
+        spec,
+        ..
+    } = field;
     let value = resolve_field(vm, t, &name)?;
     let value = match conversion {
         None => value,

@@ -567,11 +567,19 @@ impl Vm {
     /// Run a program as the `__main__` module. `file` sets `__file__`.
     pub fn run_main(&mut self, src: &str, filename: &str, file: Option<&str>) -> PyResult<()> {
         let module = new_module("__main__");
-        if let Some(f) = file {
-            module.dict.set("__file__", Value::str(f));
-        }
+        // CPython's globals of `__main__`, in its order.
+        let loader = self.main_loader(file)?;
+        module.dict.set("__loader__", loader);
+        module.dict.set("__spec__", Value::None);
+        module
+            .dict
+            .set("__annotations__", Value::Dict(Arc::new(PyDict::new())));
         if let Some(b) = self.interp.module("builtins") {
             module.dict.set("__builtins__", b);
+        }
+        if let Some(f) = file {
+            module.dict.set("__file__", Value::str(f));
+            module.dict.set("__cached__", Value::None);
         }
         self.interp
             .modules
@@ -586,6 +594,22 @@ impl Vm {
             return Ok(());
         }
         self.exec_module_code(code, &module)
+    }
+
+    /// `__main__.__loader__`: a `SourceFileLoader` for a program read from a
+    /// file, the `BuiltinImporter` class for one given with -c or on stdin.
+    fn main_loader(&mut self, file: Option<&str>) -> PyResult<Value> {
+        match file {
+            Some(path) if path != "<stdin>" => {
+                let m = self.import("_frozen_importlib_external")?;
+                let class = self.get_attr(&m, "SourceFileLoader")?;
+                self.call(&class, &[Value::str("__main__"), Value::str(path)], &[])
+            }
+            _ => {
+                let m = self.import("_frozen_importlib")?;
+                self.get_attr(&m, "BuiltinImporter")
+            }
+        }
     }
 
     /// A program read from a file or stdin: CPython's file tokenizer has no

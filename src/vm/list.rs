@@ -518,8 +518,11 @@ fn count(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 fn sort(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let l = this(args, "sort")?;
     if args.len() + kw.len() > 3 {
+        // Argument Clinic names the parameters' kind when every argument
+        // given was a keyword.
+        let kind = if args.len() == 1 { "keyword " } else { "" };
         return Err(PyErr::type_error(format!(
-            "sort() takes at most 2 arguments ({} given)",
+            "sort() takes at most 2 {kind}arguments ({} given)",
             args.len() - 1 + kw.len()
         )));
     }

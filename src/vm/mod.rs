@@ -65,6 +65,7 @@ pub mod site_cache;
 pub mod slot;
 pub mod spin;
 pub mod str;
+pub mod strhash;
 pub mod subclasses;
 pub mod traceback;
 pub mod tuple;

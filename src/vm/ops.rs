@@ -2073,18 +2073,8 @@ impl Vm {
             Value::Float(f) => Ok(number::hash_float(*f)),
             Value::None => Ok(NONE_HASH),
             Value::Bytes(b) => {
-                // Hashed as the str of the same ASCII text is (`PyStr::hash`:
-                // the bytes, then str's 0xff terminator), so that
-                // `hash(b'abc') == hash('abc')` as in CPython.
-                if b.is_empty() {
-                    return Ok(0);
-                }
-                use std::hash::Hasher;
-                let mut h = rustc_hash::FxHasher::default();
-                h.write(b);
-                h.write_u8(0xff);
-                let r = (h.finish() >> 2) as i64;
-                Ok(if r == 0 { 1 } else { r })
+                // As CPython: `hash(b'abc') == hash('abc')`.
+                Ok(crate::vm::strhash::hash_bytes(b))
             }
             Value::Tuple(t) => {
                 let items = t.items.clone();
@@ -2852,8 +2842,8 @@ impl Vm {
             }
             Value::BoundMethod(m) => match name {
                 "__self__" => Ok(Some(m.receiver.clone())),
-                "__func__" => Ok(Some(m.func.clone())),
-                "__class__" => Ok(Some(Value::Class(types().method.clone()))),
+                "__func__" if !matches!(m.func, Value::Native(_)) => Ok(Some(m.func.clone())),
+                "__class__" => Ok(Some(Value::Class(types().class_of(obj).clone()))),
                 "__doc__" => self.getattr_inner(&m.func.clone(), name),
                 _ => {
                     if let Some(v) = self.builtin_getattr(obj, name)? {

@@ -115,6 +115,11 @@ impl SetTable {
         self.slots.len() - 1
     }
 
+    /// Slots in the table (CPython's `mask + 1`), for `sys.getsizeof`.
+    pub fn table_size(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Active keys in table order (iteration order).
     pub fn keys(&self) -> Vec<Value> {
         self.slots

@@ -85,7 +85,7 @@ pub fn str_repr(s: &str) -> String {
     out
 }
 
-fn push_escape(out: &mut String, c: char) {
+pub fn push_escape(out: &mut String, c: char) {
     let cp = c as u32;
     if cp < 0x100 {
         out.push_str(&format!("\\x{cp:02x}"));
@@ -1503,13 +1503,22 @@ pub fn encode(s: &str, encoding: &str, errors: &str) -> PyResult<Vec<u8>> {
                             out.extend(esc.bytes());
                         }
                         _ => {
-                            let mut esc = String::new();
-                            push_escape(&mut esc, c);
-                            return Err(PyErr::new(
+                            // CPython reports the whole run of characters
+                            // the codec cannot encode.
+                            let run = s
+                                .chars()
+                                .skip(pos)
+                                .take_while(|&c| c as u32 >= limit)
+                                .count();
+                            return Err(PyErr::with_args(
                                 ExcKind::UnicodeEncodeError,
-                                format!(
-                                    "'{codec}' codec can't encode character '{esc}' in position {pos}: ordinal not in range({limit})"
-                                ),
+                                vec![
+                                    Value::str(codec),
+                                    Value::str(s),
+                                    Value::Int(pos as i64),
+                                    Value::Int((pos + run) as i64),
+                                    Value::str(&format!("ordinal not in range({limit})")),
+                                ],
                             ));
                         }
                     }

@@ -292,6 +292,9 @@ impl Types {
             Value::FrozenSet(_) => &self.frozenset,
             Value::Function(_) => &self.function,
             Value::Native(_) => &self.builtin_function,
+            // A built-in method bound to its object is CPython's
+            // `builtin_function_or_method` (`[].append`), not a `method`.
+            Value::BoundMethod(m) if matches!(m.func, Value::Native(_)) => &self.builtin_function,
             Value::BoundMethod(_) => &self.method,
             Value::Class(c) => c.meta.as_ref().unwrap_or(&self.type_),
             Value::Instance(i) => &i.class,

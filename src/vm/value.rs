@@ -261,25 +261,15 @@ impl PyStr {
         }
     }
 
-    /// A stable, process-wide string hash (CPython randomises str hashes per
-    /// run, so no program can depend on their values).
+    /// CPython's hash of the string under `PYTHONHASHSEED=0`
+    /// (`strhash::hash_str`), cached. 0 marks "not computed yet", so a
+    /// string whose hash is 0 is rehashed each time.
     pub fn hash(&self) -> i64 {
         let h = self.hash.load(Ordering::Relaxed);
         if h != 0 {
             return h;
         }
-        if self.as_str().is_empty() {
-            // CPython's hash of "" is 0 (its only fixed str hash).
-            return 0;
-        }
-        use std::hash::{Hash, Hasher};
-        let mut hasher = rustc_hash::FxHasher::default();
-        self.as_str().hash(&mut hasher);
-        // Keep clear of 0 (our "unset") and -1 (CPython's error marker).
-        let mut h = (hasher.finish() >> 2) as i64;
-        if h == 0 {
-            h = 1;
-        }
+        let h = crate::vm::strhash::hash_str(self.as_str(), self.ascii);
         self.hash.store(h, Ordering::Relaxed);
         h
     }

@@ -78,3 +78,71 @@ def _walk(top, topdown, onerror, followlinks):
         for new_path in walk_dirs:
             yield from _walk(new_path, topdown, onerror, followlinks)
         yield top, dirs, nondirs
+
+
+class DirEntry:
+    """An entry of os.scandir(): the name, the path, and type tests."""
+
+    def __init__(self, dirpath, name):
+        self.name = name
+        self.path = path.join(dirpath, name)
+
+    def is_dir(self, *, follow_symlinks=True):
+        if not follow_symlinks and path.islink(self.path):
+            return False
+        return path.isdir(self.path)
+
+    def is_file(self, *, follow_symlinks=True):
+        if not follow_symlinks and path.islink(self.path):
+            return False
+        return path.isfile(self.path)
+
+    def is_symlink(self):
+        return path.islink(self.path)
+
+    def stat(self, *, follow_symlinks=True):
+        return stat(self.path, follow_symlinks=follow_symlinks)
+
+    def inode(self):
+        return self.stat(follow_symlinks=False).st_ino
+
+    def __fspath__(self):
+        return self.path
+
+    def __repr__(self):
+        return f'<DirEntry {self.name!r}>'
+
+
+DirEntry.__module__ = 'posix'
+
+
+class ScandirIterator:
+    """The iterator os.scandir() returns; also a context manager."""
+
+    def __init__(self, top):
+        self._top = top
+        self._names = iter(listdir(top))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return DirEntry(self._top, next(self._names))
+
+    def close(self):
+        self._names = iter(())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+ScandirIterator.__module__ = 'posix'
+
+
+def scandir(path='.'):
+    """An iterator of DirEntry objects for the entries of the directory."""
+    return ScandirIterator(fspath(path))
