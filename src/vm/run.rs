@@ -2423,11 +2423,6 @@ impl GlobalCache {
         })
     }
 
-    /// Give up `name`'s cached value: it is being rebound or deleted, and a
-    /// cached reference would keep the old one alive (delaying a file's
-    /// close or a generator's `finally`). Where it was found is kept for
-    /// `refresh`.
-    #[inline]
     /// Give up every cached value (module teardown, `vm::finalize`).
     pub(crate) fn clear(&mut self) {
         for e in self.entries.iter_mut() {
@@ -2436,6 +2431,11 @@ impl GlobalCache {
         }
     }
 
+    /// Give up `name`'s cached value: it is being rebound or deleted, and a
+    /// cached reference would keep the old one alive (delaying a file's
+    /// close or a generator's `finally`). Where it was found is kept for
+    /// `refresh`.
+    #[inline]
     fn evict(&mut self, name: &Arc<PyStr>) {
         if let Some(i) = self.find(name) {
             let e = &mut self.entries[i];
@@ -3136,10 +3136,13 @@ mod tests {
             cache.fill(n, &globals, &builtins);
             if cache.entries.len() > len {
                 growths += 1;
-                // Every name held before the growth still answers.
+                // Every name held before the growth still answers, but for
+                // one the new name may push out of the set they share.
+                let s = cache.set(n);
                 for h in &held {
                     let v = cache.get(h, &globals, &builtins);
-                    assert!(matches!(v, Some(Value::Int(_))), "lost {}", h.as_str());
+                    let kept = matches!(v, Some(Value::Int(_)));
+                    assert!(kept || cache.set(h) == s, "lost {}", h.as_str());
                 }
             }
         }
