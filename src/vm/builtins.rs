@@ -882,10 +882,9 @@ fn b_repr(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     exactly_one("repr", args, kw)?;
     // A one-argument built-in holds a recursion level while it runs in
     // CPython (`PRECALL_NO_KW_BUILTIN_O`).
-    vm.enter_recursion_for(" while calling a Python object")?;
-    let r = vm.repr_value(&args[0]);
-    vm.leave_recursion();
-    r
+    vm.at_level(" while calling a Python object", |vm| {
+        vm.repr_value(&args[0])
+    })
 }
 
 /// `ascii()`: repr with non-ASCII characters escaped.

@@ -479,14 +479,9 @@ impl Vm {
         full.extend_from_slice(args);
         // CPython reaches `__call__` from C (`slot_tp_call`), a recursion
         // level held while it runs.
-        let r = match self.enter_recursion_for(" while calling a Python object") {
-            Ok(()) => {
-                let r = self.call_any(&m, &full, kw);
-                self.leave_recursion();
-                r
-            }
-            Err(e) => Err(e),
-        };
+        let r = self.at_level(" while calling a Python object", |vm| {
+            vm.call_any(&m, &full, kw)
+        });
         self.give_vec(full);
         r
     }

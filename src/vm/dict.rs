@@ -1008,10 +1008,7 @@ impl Vm {
         if std::ptr::eq(a, b) {
             return Ok(true);
         }
-        self.enter_recursion_for(" in comparison")?;
-        let r = self.dict_eq_inner(a, b);
-        self.leave_recursion();
-        r
+        self.at_level(" in comparison", |vm| vm.dict_eq_inner(a, b))
     }
 
     fn dict_eq_inner(&mut self, a: &PyDict, b: &PyDict) -> PyResult<bool> {

@@ -97,10 +97,8 @@ pub fn repr_item(vm: &mut Vm, p: &Value) -> PyResult<String> {
 fn ga_repr(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let a = this(args)?;
     let (origin, items) = (a.origin.clone(), a.args.clone());
-    vm.enter_recursion()?;
-    let r = alias_text(vm, &origin, tuple_items(&items));
-    vm.leave_recursion();
-    r.map(Value::from_string)
+    vm.at_level("", |vm| alias_text(vm, &origin, tuple_items(&items)))
+        .map(Value::from_string)
 }
 
 fn alias_text(vm: &mut Vm, origin: &Value, items: &[Value]) -> PyResult<String> {

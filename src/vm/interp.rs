@@ -446,6 +446,21 @@ impl Vm {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// Run `f` one recursion level deeper (see `enter_recursion_for`), as
+    /// CPython's C functions that hold a level while they call back into
+    /// the program.
+    #[inline]
+    pub fn at_level<R>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Vm) -> PyResult<R>,
+    ) -> PyResult<R> {
+        self.enter_recursion_for(what)?;
+        let r = f(self);
+        self.leave_recursion();
+        r
+    }
+
     /// Release the GIL around a blocking call.
     pub fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
         self.gil.allow_threads(self.tid, f)

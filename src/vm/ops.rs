@@ -1829,10 +1829,7 @@ impl Vm {
     /// CPython's `do_richcompare`.
     fn rich_compare(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
         // `PyObject_RichCompare` holds a recursion level while it runs.
-        self.enter_recursion_for(" in comparison")?;
-        let r = self.rich_compare_slots(a, b, op);
-        self.leave_recursion();
-        r
+        self.at_level(" in comparison", |vm| vm.rich_compare_slots(a, b, op))
     }
 
     fn rich_compare_slots(&mut self, a: &Value, b: &Value, op: CompareKind) -> PyResult<Value> {
@@ -2399,10 +2396,9 @@ impl Vm {
                 is_builtin_class(owner) && !is_object_class(owner) && builtin_base(inst).is_none();
             if user || foreign_native {
                 // CPython's PyObject_Repr counts a level of recursion.
-                self.enter_recursion_for(" while getting the repr of an object")?;
-                let r = self.call_special(&f, v, &[]);
-                self.leave_recursion();
-                let r = r?;
+                let r = self.at_level(" while getting the repr of an object", |vm| {
+                    vm.call_special(&f, v, &[])
+                })?;
                 return match base_value(&r) {
                     Value::Str(s) => Ok(s.as_str().to_string()),
                     _ => Err(PyErr::type_error(format!(
@@ -2557,10 +2553,7 @@ impl Vm {
         let Some((first, rest)) = levels.split_first() else {
             return self.call_special(f, v, &[]);
         };
-        self.enter_recursion_for(first)?;
-        let r = self.call_text_hook(f, v, rest);
-        self.leave_recursion();
-        r
+        self.at_level(first, |vm| vm.call_text_hook(f, v, rest))
     }
 
     /// The result of a script class's `hook` (`__str__`/`__repr__`), or
@@ -2730,10 +2723,7 @@ impl Vm {
         if matches!(v, Value::Instance(_)) {
             // A call of the built-in `object.__format__` holds a level
             // around the one `PyObject_Str` holds, as in CPython.
-            self.enter_recursion_for(" while calling a Python object")?;
-            let r = self.to_str(v);
-            self.leave_recursion();
-            return r;
+            return self.at_level(" while calling a Python object", |vm| vm.to_str(v));
         }
         self.to_str(v)
     }

@@ -1224,15 +1224,16 @@ impl Vm {
                         let init = self.return_to_caller();
                         let v = if init.is_null() {
                             v
-                        } else if v.is_none() {
-                            self.depth -= 1;
-                            init
                         } else {
+                            // The level the class call held (`construct_frame`).
                             self.depth -= 1;
-                            return Err(PyErr::type_error(format!(
-                                "__init__() should return None, not '{}'",
-                                type_name(&v)
-                            )));
+                            if !v.is_none() {
+                                return Err(PyErr::type_error(format!(
+                                    "__init__() should return None, not '{}'",
+                                    type_name(&v)
+                                )));
+                            }
+                            init
                         };
                         self.push(v);
                         continue 'frame;
@@ -1535,18 +1536,7 @@ impl Vm {
         drop(slot::replace(&mut self.stack[fpos], inst));
         let nargs = len + 1 - astart;
         if init.code.plain_arity as usize == nargs && self.depth < self.interp.recursion_limit() {
-            // The plain call path (`plain_call`): the arguments are the
-            // first locals already.
-            let nlocals = init.code.code.varnames.len();
-            if self.stack.len() < astart + nlocals {
-                self.stack.resize(astart + nlocals, Value::Null);
-            }
-            self.enter_frame(Frame::plain(
-                init,
-                astart as u32,
-                fpos as u32,
-                nlocals as u32,
-            ));
+            self.enter_plain_frame(init, fpos, astart);
             return Ok(());
         }
         let pushed = self.push_function_frame(init, fpos, astart, &[]);
@@ -1730,12 +1720,20 @@ impl Vm {
         let Value::Function(f) = slot::take(&mut self.stack[fpos]) else {
             return false;
         };
+        self.enter_plain_frame(f, fpos, astart);
+        true
+    }
+
+    /// Run plain function `f` (see `CodeObj::plain_arity`) whose arguments
+    /// are on the stack from `astart`: they are its first local slots
+    /// already; the rest start unbound.
+    #[inline(always)]
+    fn enter_plain_frame(&mut self, f: Brc<Function>, fpos: usize, astart: usize) {
         let nlocals = f.code.code.varnames.len();
         if self.stack.len() < astart + nlocals {
             self.stack.resize(astart + nlocals, Value::Null);
         }
         self.enter_frame(Frame::plain(f, astart as u32, fpos as u32, nlocals as u32));
-        true
     }
 
     /// `LoadAttr` of a property whose getter is a plain function (see

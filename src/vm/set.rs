@@ -922,10 +922,8 @@ pub fn set_richcompare(
     match (as_any_set(a), as_any_set(b)) {
         (Some((x, _)), Some((y, _))) => {
             // Nested frozensets compare recursively (CPython's guard too).
-            vm.enter_recursion_for(" in comparison")?;
-            let r = set_compare(vm, &x, &y, op);
-            vm.leave_recursion();
-            Ok(Some(r?))
+            let r = vm.at_level(" in comparison", |vm| set_compare(vm, &x, &y, op))?;
+            Ok(Some(r))
         }
         _ => Ok(None),
     }
