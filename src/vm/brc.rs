@@ -21,8 +21,8 @@
 //! exits). An object whose owner has exited is merged by whoever finds that
 //! out, under the registry lock.
 //!
-//! Instances and functions use it (the values a call clones and drops);
-//! the other heap values are still `Arc`s.
+//! Instances, functions and strs use it (the values a call or a string
+//! loop clones and drops most); the other heap values are still `Arc`s.
 //!
 //! Memory safety does not depend on the GIL: `local` is only ever accessed
 //! by its owner, or once the owner has exited by one thread under the
@@ -130,7 +130,7 @@ impl<T> Brc<T> {
 
     /// The object's count; exact only when no other thread holds it.
     #[cfg(test)]
-    fn count(this: &Brc<T>) -> isize {
+    pub(crate) fn count(this: &Brc<T>) -> isize {
         let inner = this.inner();
         let shared = inner.shared.load(Ordering::Acquire) >> SHIFT;
         if inner.owner.load(Ordering::Relaxed) == me() {
@@ -160,6 +160,31 @@ impl<T> Brc<T> {
         } else {
             false
         }
+    }
+}
+
+impl<T> Brc<T> {
+    /// The value, mutably, when `this` is its only reference (as
+    /// `Arc::get_mut`): no other thread or value can then observe a change.
+    #[inline]
+    pub fn get_mut(this: &mut Brc<T>) -> Option<&mut T> {
+        let inner = this.inner();
+        let unique = match inner.owner.load(Ordering::Relaxed) {
+            // The owner's references are in `local`, everyone else's in
+            // `shared` (which goes negative when another thread drops one
+            // the owner counted): a count of one is `local == 1` with
+            // nothing shared or queued. Acquire orders this thread after
+            // the other threads' drops.
+            // SAFETY: only the owner touches `local`.
+            id if id == me() => {
+                let local = unsafe { *inner.local.get() };
+                local == 1 && inner.shared.load(Ordering::Acquire) == 0
+            }
+            NOBODY => inner.shared.load(Ordering::Acquire) == ONE | MERGED,
+            _ => false,
+        };
+        // SAFETY: this is the only reference, held mutably.
+        unique.then(|| unsafe { &mut (*this.ptr.as_ptr()).value })
     }
 }
 
@@ -513,6 +538,39 @@ mod tests {
         assert_eq!(live.load(Ordering::SeqCst), 1);
         drop(b);
         assert_eq!(live.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn get_mut_only_for_the_one_reference() {
+        let mut a = Brc::new(String::from("x"));
+        Brc::get_mut(&mut a).unwrap().push('y');
+        let b = a.clone();
+        assert!(Brc::get_mut(&mut a).is_none());
+        // Another thread holds a reference (counted in `shared`).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (back, done) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let held: Brc<String> = b.clone();
+            tx.send(()).unwrap();
+            done.recv().unwrap();
+            drop(held);
+            drop(b); // the owner counted it: queued for the owner
+        });
+        rx.recv().unwrap();
+        assert!(Brc::get_mut(&mut a).is_none());
+        back.send(()).unwrap();
+        t.join().unwrap();
+        // One reference is left, but the queued one is not merged yet.
+        assert!(Brc::get_mut(&mut a).is_none());
+        merge_queued();
+        assert_eq!(Brc::get_mut(&mut a).map(|s| s.as_str()), Some("xy"));
+        // Merged objects (no owner) are unique at a shared count of one.
+        let mut m = Brc::new_shared(1u8);
+        assert!(Brc::get_mut(&mut m).is_some());
+        let m2 = m.clone();
+        assert!(Brc::get_mut(&mut m).is_none());
+        drop(m2);
+        assert!(Brc::get_mut(&mut m).is_some());
     }
 
     #[test]

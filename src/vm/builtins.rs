@@ -1,5 +1,6 @@
 //! The `builtins` module and the installation of built-in types' methods.
 
+use crate::vm::brc::Brc;
 use std::sync::Arc;
 
 use crate::compile::code::{BinaryOpKind, CompareKind};
@@ -930,8 +931,8 @@ fn b_match_class(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     }
     let npos = *npos as usize;
     let mut out = Vec::with_capacity(npos + kw_names.items.len());
-    let mut seen: Vec<Arc<PyStr>> = Vec::new();
-    let mut names: Vec<Arc<PyStr>> = Vec::new();
+    let mut seen: Vec<Brc<PyStr>> = Vec::new();
+    let mut names: Vec<Brc<PyStr>> = Vec::new();
     if npos > 0 {
         let (match_args, match_self) = match vm.get_attr_opt(cls, "__match_args__")? {
             Some(Value::Tuple(t)) => (t.items.to_vec(), false),

@@ -139,7 +139,7 @@ pub(crate) fn bind_args(
                 out[j] = value.clone();
             }
             None => match &kwdict {
-                Some(d) => d.set_str(Arc::new(PyStr::new(name)), value.clone()),
+                Some(d) => d.set_str(Brc::new(PyStr::new(name)), value.clone()),
                 None => return Err(unmatched_keyword(f, args, &kw, name)),
             },
         }

@@ -597,13 +597,13 @@ impl PyDict {
         }
     }
 
-    pub fn set_str(&self, key: Arc<PyStr>, v: Value) {
+    pub fn set_str(&self, key: Brc<PyStr>, v: Value) {
         // The old value is dropped after unlocking.
         drop(self.replace_str(key, v));
     }
 
     /// Set a str key; returns the value it replaced.
-    pub fn replace_str(&self, key: Arc<PyStr>, v: Value) -> Option<Value> {
+    pub fn replace_str(&self, key: Brc<PyStr>, v: Value) -> Option<Value> {
         let mut map = self.map.lock();
         match map.find_str(&key) {
             Some(ix) => Some(map.set_value_at(ix, v)),
@@ -628,7 +628,7 @@ impl PyDict {
     }
 
     pub fn set(&self, key: &str, v: Value) {
-        self.set_str(Arc::new(PyStr::new(key)), v)
+        self.set_str(Brc::new(PyStr::new(key)), v)
     }
 
     pub fn keys(&self) -> Vec<Value> {
@@ -1129,7 +1129,7 @@ fn update_impl(vm: &mut Vm, d: &PyDict, args: &[Value], kw: Kwargs) -> PyResult<
         vm.dict_update_from(d, other)?;
     }
     for (k, v) in kw {
-        d.set_str(Arc::new(PyStr::new(&**k)), v.clone());
+        d.set_str(Brc::new(PyStr::new(&**k)), v.clone());
     }
     Ok(())
 }

@@ -258,14 +258,14 @@ pub fn load_code(code: &Arc<Code>) -> Arc<CodeObj> {
 /// objects usually match by pointer (`DictMap::find_str`) instead of by
 /// comparing bytes. Only compiled names and identifier-like constants go
 /// here, so the table stays as small as the programs' source.
-pub fn intern(s: &str) -> Arc<PyStr> {
-    static TABLE: std::sync::OnceLock<Mutex<HashMap<Box<str>, Arc<PyStr>>>> =
+pub fn intern(s: &str) -> Brc<PyStr> {
+    static TABLE: std::sync::OnceLock<Mutex<HashMap<Box<str>, Brc<PyStr>>>> =
         std::sync::OnceLock::new();
     let mut table = TABLE.get_or_init(|| Mutex::new(HashMap::new())).lock();
     if let Some(p) = table.get(s) {
         return p.clone();
     }
-    let p = Arc::new(PyStr::new(s));
+    let p = Brc::new(PyStr::new(s));
     table.insert(s.into(), p.clone());
     p
 }
@@ -808,9 +808,9 @@ pub fn type_name(v: &Value) -> Arc<str> {
 /// A module object with a fresh namespace holding `__name__`.
 pub fn new_module(name: &str) -> Arc<Module> {
     let dict = Arc::new(PyDict::new());
-    dict.set_str(Arc::new(PyStr::new("__name__")), Value::str(name));
-    dict.set_str(Arc::new(PyStr::new("__doc__")), Value::None);
-    dict.set_str(Arc::new(PyStr::new("__package__")), Value::None);
+    dict.set_str(Brc::new(PyStr::new("__name__")), Value::str(name));
+    dict.set_str(Brc::new(PyStr::new("__doc__")), Value::None);
+    dict.set_str(Brc::new(PyStr::new("__package__")), Value::None);
     Arc::new(Module {
         name: name.into(),
         dict,
@@ -819,6 +819,6 @@ pub fn new_module(name: &str) -> Arc<Module> {
 }
 
 /// Interned-enough string value for a name.
-pub fn name_str(s: &str) -> Arc<PyStr> {
+pub fn name_str(s: &str) -> Brc<PyStr> {
     intern(s)
 }

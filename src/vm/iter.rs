@@ -7,6 +7,7 @@
 //! code (`map`, `filter`, `zip`, ...) copy out what they need first, so no
 //! lock is held while script code runs.
 
+use crate::vm::brc::Brc;
 use std::sync::{Arc, OnceLock};
 
 use crate::vm::slot;
@@ -43,11 +44,11 @@ pub enum IterState {
     },
     /// By code point; `pos` is a byte offset.
     Str {
-        s: Arc<PyStr>,
+        s: Brc<PyStr>,
         pos: usize,
     },
     StrRev {
-        s: Arc<PyStr>,
+        s: Brc<PyStr>,
         pos: usize,
     },
     Bytes {

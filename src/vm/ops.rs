@@ -515,7 +515,7 @@ fn concat_str(a: &Value, x: &PyStr, b: &Value, y: &PyStr) -> PyResult<Value> {
         return Ok(b.clone());
     }
     crate::vm::str::check_size(x.len() as u128 + y.len() as u128)?;
-    Ok(Value::Str(Arc::new(PyStr::concat(x, y, ascii))))
+    Ok(Value::Str(Brc::new(PyStr::concat(x, y, ascii))))
 }
 
 /// True when `name` is found nowhere in `class`'s MRO.
@@ -1932,7 +1932,7 @@ impl Vm {
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => return Ok(x == y),
             (Value::Str(x), Value::Str(y)) => {
-                return Ok(Arc::ptr_eq(x, y) || x.as_str() == y.as_str())
+                return Ok(Brc::ptr_eq(x, y) || x.as_str() == y.as_str())
             }
             (Value::Float(x), Value::Float(y)) => return Ok(x == y),
             (Value::None, Value::None) => return Ok(true),
@@ -4550,7 +4550,7 @@ fn object_format(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     Ok(Value::from_string(vm.to_str(a)?))
 }
 
-fn name_arg(v: &Value) -> PyResult<Arc<PyStr>> {
+fn name_arg(v: &Value) -> PyResult<Brc<PyStr>> {
     match v {
         Value::Str(s) => Ok(s.clone()),
         _ => Err(PyErr::type_error(format!(

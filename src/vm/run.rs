@@ -1742,7 +1742,7 @@ impl Vm {
     /// nested dispatch loop. `false` (the stack as it was) otherwise. Out
     /// of line, as the rest of `LoadAttr`'s slow path.
     #[inline(never)]
-    fn property_frame(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+    fn property_frame(&mut self, site: usize, name: &Brc<PyStr>) -> bool {
         let Some(getter) = self.property_getter_cached(site, name) else {
             return false;
         };
@@ -2305,7 +2305,7 @@ pub(crate) struct GlobalCache {
 }
 
 struct GlobalEntry {
-    name: Option<Arc<PyStr>>,
+    name: Option<Brc<PyStr>>,
     /// [`STALE`] once the value was given up (see `GlobalCache::evict`).
     globals_version: u64,
     builtins_version: u64,
@@ -2370,8 +2370,8 @@ impl GlobalCache {
 
     /// The first of the two entries `name` may occupy.
     #[inline]
-    fn set(&self, name: &Arc<PyStr>) -> usize {
-        let h = (Arc::as_ptr(name) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    fn set(&self, name: &Brc<PyStr>) -> usize {
+        let h = (Brc::as_ptr(name) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         2 * self
             .sets
             .pick((h >> (64 - GLOBAL_SETS.trailing_zeros())) as usize)
@@ -2380,7 +2380,7 @@ impl GlobalCache {
     /// The two entries `name` may occupy, without a bounds check: a
     /// lookup costs what it did with a fixed-size table.
     #[inline]
-    fn pair(&self, name: &Arc<PyStr>) -> &[GlobalEntry; 2] {
+    fn pair(&self, name: &Brc<PyStr>) -> &[GlobalEntry; 2] {
         let s = self.set(name);
         debug_assert!(s + 2 <= self.entries.len());
         // SAFETY: `set` is twice a set number below `sets.count()`, and
@@ -2391,15 +2391,15 @@ impl GlobalCache {
     }
 
     #[inline]
-    fn get(&self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<&Value> {
+    fn get(&self, name: &Brc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<&Value> {
         let [first, second] = self.pair(name);
         let e = match &first.name {
-            Some(n) if Arc::ptr_eq(n, name) => first,
+            Some(n) if Brc::ptr_eq(n, name) => first,
             _ => second,
         };
         match &e.name {
             Some(n)
-                if Arc::ptr_eq(n, name)
+                if Brc::ptr_eq(n, name)
                     && e.globals_version == globals.map.version()
                     && e.builtins_version == builtins.map.version() =>
             {
@@ -2411,13 +2411,13 @@ impl GlobalCache {
 
     /// The index of `name`'s entry, if it has one.
     #[inline]
-    fn find(&self, name: &Arc<PyStr>) -> Option<usize> {
+    fn find(&self, name: &Brc<PyStr>) -> Option<usize> {
         let s = self.set(name);
         (s..s + 2).find(|&i| {
             self.entries[i]
                 .name
                 .as_ref()
-                .is_some_and(|n| Arc::ptr_eq(n, name))
+                .is_some_and(|n| Brc::ptr_eq(n, name))
         })
     }
 
@@ -2434,7 +2434,7 @@ impl GlobalCache {
     /// close or a generator's `finally`). Where it was found is kept for
     /// `refresh`.
     #[inline]
-    fn evict(&mut self, name: &Arc<PyStr>) {
+    fn evict(&mut self, name: &Brc<PyStr>) {
         if let Some(i) = self.find(name) {
             let e = &mut self.entries[i];
             e.globals_version = STALE;
@@ -2447,7 +2447,7 @@ impl GlobalCache {
     /// still the key of the dict entry it was found in, that entry holds
     /// its value; for a builtin, `name` must also still be missing from the
     /// globals. `None` sends the lookup to `fill`.
-    fn refresh(&mut self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
+    fn refresh(&mut self, name: &Brc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
         let i = self.find(name)?;
         let e = &self.entries[i];
         if !crate::vm::dict::DictCell::same_tag(e.globals_tag, globals.map.version()) {
@@ -2480,7 +2480,7 @@ impl GlobalCache {
     /// The uncached lookup; remembers the result when holding on to it
     /// cannot change when anything is finalized.
     #[cold]
-    fn fill(&mut self, name: &Arc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
+    fn fill(&mut self, name: &Brc<PyStr>, globals: &PyDict, builtins: &PyDict) -> Option<Value> {
         // Each counter is read under its own dict's lock (never both held:
         // the two may be one dict); a change after either read bumps it.
         if let Some(v) = self.refresh(name, globals, builtins) {
@@ -2499,7 +2499,7 @@ impl GlobalCache {
             // The name's own entry (stale) is refilled in place; otherwise
             // the set's first entry moves to the second way.
             let s = self.set(name);
-            let own = |e: &GlobalEntry| e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, name));
+            let own = |e: &GlobalEntry| e.name.as_ref().is_some_and(|n| Brc::ptr_eq(n, name));
             let i = if own(&self.entries[s]) {
                 s
             } else if own(&self.entries[s + 1]) {
@@ -3041,6 +3041,8 @@ fn _assert_types(_: &PyTuple) {}
 mod tests {
     use std::sync::Arc;
 
+    use crate::vm::brc::Brc;
+
     use crate::compile::code::{flags, BinaryOpKind, Code, CompareKind, Const, Instr};
     use crate::vm::footprint::Start;
     use crate::vm::interp::{load_code, new_module, Interp, Options, Vm};
@@ -3053,8 +3055,8 @@ mod tests {
         let globals = PyDict::new();
         let builtins = PyDict::new();
         // Two distinct names that hash to the same set.
-        let names: Vec<Arc<PyStr>> = (0..4096)
-            .map(|i| Arc::new(PyStr::new(format!("n{i}"))))
+        let names: Vec<Brc<PyStr>> = (0..4096)
+            .map(|i| Brc::new(PyStr::new(format!("n{i}"))))
             .collect();
         let mut cache = GlobalCache::new(Start::Full);
         let a = &names[0];
@@ -3106,7 +3108,7 @@ mod tests {
         assert!(cache
             .entries
             .iter()
-            .filter(|e| e.name.as_ref().is_some_and(|n| Arc::ptr_eq(n, b)))
+            .filter(|e| e.name.as_ref().is_some_and(|n| Brc::ptr_eq(n, b)))
             .all(|e| matches!(e.value, Value::None)));
     }
 
@@ -3116,8 +3118,8 @@ mod tests {
         use crate::vm::value::{PyDict, PyStr};
         let globals = PyDict::new();
         let builtins = PyDict::new();
-        let names: Vec<Arc<PyStr>> = (0..600)
-            .map(|i| Arc::new(PyStr::new(format!("g{i}"))))
+        let names: Vec<Brc<PyStr>> = (0..600)
+            .map(|i| Brc::new(PyStr::new(format!("g{i}"))))
             .collect();
         for (i, n) in names.iter().enumerate() {
             globals.set(n.as_str(), Value::Int(i as i64));
@@ -3125,7 +3127,7 @@ mod tests {
         let mut cache = GlobalCache::new(Start::Small);
         let mut growths = 0;
         for n in &names {
-            let held: Vec<Arc<PyStr>> = cache
+            let held: Vec<Brc<PyStr>> = cache
                 .entries
                 .iter()
                 .filter_map(|e| e.name.clone())
@@ -3154,7 +3156,7 @@ mod tests {
         use crate::vm::value::{PyDict, PyStr};
         let globals = PyDict::new();
         let builtins = PyDict::new();
-        let name = Arc::new(PyStr::new("len".to_string()));
+        let name = Brc::new(PyStr::new("len".to_string()));
         builtins.set("len", Value::Int(1));
         globals.set("x", Value::Int(0));
         let mut cache = GlobalCache::new(Start::Full);

@@ -51,7 +51,7 @@ enum Kind {
 struct Entry {
     class: Arc<Class>,
     /// `None` for `Init` entries.
-    name: Option<Arc<PyStr>>,
+    name: Option<Brc<PyStr>>,
     epoch: u64,
     kind: Kind,
     /// Position of `name` in the last instance namespace seen.
@@ -132,9 +132,9 @@ fn slot(site: usize) -> usize {
 
 impl Entry {
     #[inline(always)]
-    fn matches(&self, class: &Arc<Class>, name: &Arc<PyStr>, kind: Kind, epoch: u64) -> bool {
+    fn matches(&self, class: &Arc<Class>, name: &Brc<PyStr>, kind: Kind, epoch: u64) -> bool {
         Arc::ptr_eq(&self.class, class)
-            && matches!(&self.name, Some(n) if Arc::ptr_eq(n, name))
+            && matches!(&self.name, Some(n) if Brc::ptr_eq(n, name))
             && self.kind == kind
             && self.epoch == epoch
     }
@@ -186,7 +186,7 @@ fn store_hinted(inst: &Instance, value: Value, hint: &mut u32, key: &Arc<str>) {
 fn instance_entry<'c>(
     cache: &'c mut SiteCache,
     site: usize,
-    name: &Arc<PyStr>,
+    name: &Brc<PyStr>,
     inst: &Instance,
 ) -> Option<&'c mut Entry> {
     let epoch = ops::class_epoch();
@@ -238,7 +238,7 @@ impl AttrSite {
 
 /// The sites `optimize::fuse` numbered in `code`, each with the name of
 /// the attribute its instruction pair reads or writes.
-pub fn attr_sites(code: &Code, names: &[Arc<PyStr>]) -> Box<[AttrSite]> {
+pub fn attr_sites(code: &Code, names: &[Brc<PyStr>]) -> Box<[AttrSite]> {
     let mut sites: Vec<Option<AttrSite>> = (0..code.attr_sites).map(|_| None).collect();
     for pair in code.instrs.windows(2) {
         let (op, n) = match *pair {
@@ -387,7 +387,7 @@ fn store_site_slow(site: &AttrSite, inst: &Instance, value: Value) -> Result<(),
 pub(crate) fn instance_attr(
     cache: &mut SiteCache,
     site: usize,
-    name: &Arc<PyStr>,
+    name: &Brc<PyStr>,
     inst: &Instance,
 ) -> Option<Value> {
     let e = instance_entry(cache, site, name, inst)?;
@@ -400,7 +400,7 @@ pub(crate) fn instance_attr(
 pub(crate) fn store_instance_attr(
     cache: &mut SiteCache,
     site: usize,
-    name: &Arc<PyStr>,
+    name: &Brc<PyStr>,
     inst: &Instance,
     value: Value,
 ) -> Result<(), Value> {
@@ -415,7 +415,7 @@ impl Vm {
     /// `LoadAttr` at `site` with the object on top of the stack, when the
     /// cache can answer it; `false` leaves the stack untouched.
     #[inline]
-    pub(crate) fn load_attr_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+    pub(crate) fn load_attr_cached(&mut self, site: usize, name: &Brc<PyStr>) -> bool {
         let Some(Value::Instance(inst)) = self.stack.last() else {
             return false;
         };
@@ -431,7 +431,7 @@ impl Vm {
     /// `StoreAttr` at `site` (`[value, obj]` on the stack), when the cache
     /// can do it; `false` leaves the stack untouched.
     #[inline]
-    pub(crate) fn store_attr_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+    pub(crate) fn store_attr_cached(&mut self, site: usize, name: &Brc<PyStr>) -> bool {
         let len = self.stack.len();
         if len < 2 || !matches!(self.stack[len - 1], Value::Instance(_)) {
             return false;
@@ -456,7 +456,7 @@ impl Vm {
     /// `name` is a plain method of the object's class; `false` leaves the
     /// stack untouched.
     #[inline]
-    pub(crate) fn load_method_cached(&mut self, site: usize, name: &Arc<PyStr>) -> bool {
+    pub(crate) fn load_method_cached(&mut self, site: usize, name: &Brc<PyStr>) -> bool {
         let epoch = ops::class_epoch();
         let Some(obj) = self.stack.last() else {
             return false;
@@ -517,7 +517,7 @@ impl Vm {
     pub(crate) fn property_getter_cached(
         &mut self,
         site: usize,
-        name: &Arc<PyStr>,
+        name: &Brc<PyStr>,
     ) -> Option<Value> {
         let epoch = ops::class_epoch();
         let Some(Value::Instance(inst)) = self.stack.last() else {

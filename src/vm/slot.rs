@@ -287,6 +287,7 @@ pub fn clone(v: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vm::brc::Brc;
     use std::mem::MaybeUninit;
 
     fn written(f: impl FnOnce(*mut Value)) -> Value {
@@ -316,8 +317,8 @@ mod tests {
         let mut c = written(|p| unsafe { write_clone(p, &s) });
         match (&s, &c) {
             (Value::Str(a), Value::Str(b)) => {
-                assert!(std::sync::Arc::ptr_eq(a, b));
-                assert_eq!(std::sync::Arc::strong_count(a), 2);
+                assert!(Brc::ptr_eq(a, b));
+                assert_eq!(Brc::count(a), 2);
             }
             _ => panic!("not a str"),
         }
@@ -325,7 +326,7 @@ mod tests {
         assert!(matches!(c, Value::Null));
         drop(taken);
         if let Value::Str(a) = &s {
-            assert_eq!(std::sync::Arc::strong_count(a), 1);
+            assert_eq!(Brc::count(a), 1);
         }
     }
 
@@ -343,7 +344,7 @@ mod tests {
             }
         }
         if let Value::Str(a) = &s {
-            assert_eq!(std::sync::Arc::strong_count(a), 1);
+            assert_eq!(Brc::count(a), 1);
         }
     }
 }

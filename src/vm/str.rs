@@ -1,5 +1,6 @@
 //! `str`: repr, indexing by code point, and the methods of the `str` type.
 
+use crate::vm::brc::Brc;
 use std::sync::Arc;
 
 use crate::compile::code::{BinaryOpKind, Instr};
@@ -233,7 +234,7 @@ pub(crate) fn adjust_range(len: usize, start: Option<i64>, end: Option<i64>) -> 
 // ---------------------------------------------------------------- helpers
 
 /// The `str` receiver of a method (instances of str subclasses included).
-fn this(args: &[Value], name: &str) -> PyResult<Arc<PyStr>> {
+fn this(args: &[Value], name: &str) -> PyResult<Brc<PyStr>> {
     match args.first() {
         Some(Value::Str(s)) => Ok(s.clone()),
         Some(v @ Value::Instance(_)) => match base_value(v) {
@@ -248,7 +249,7 @@ fn this(args: &[Value], name: &str) -> PyResult<Arc<PyStr>> {
 }
 
 /// A str argument (str subclass instances included).
-pub(crate) fn str_arg(v: &Value) -> Option<Arc<PyStr>> {
+pub(crate) fn str_arg(v: &Value) -> Option<Brc<PyStr>> {
     match v {
         Value::Str(s) => Some(s.clone()),
         Value::Instance(_) => match base_value(v) {
@@ -259,7 +260,7 @@ pub(crate) fn str_arg(v: &Value) -> Option<Arc<PyStr>> {
     }
 }
 
-fn must_str(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
+fn must_str(v: &Value, what: &str) -> PyResult<Brc<PyStr>> {
     str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", type_name(v))))
 }
 
@@ -273,7 +274,7 @@ pub(crate) fn arg_type_name(v: &Value) -> Arc<str> {
 
 /// [`must_str`] for a method whose argument errors come from CPython's
 /// argument clinic, which names `None` as "None".
-pub(crate) fn must_str_arg(v: &Value, what: &str) -> PyResult<Arc<PyStr>> {
+pub(crate) fn must_str_arg(v: &Value, what: &str) -> PyResult<Brc<PyStr>> {
     str_arg(v).ok_or_else(|| PyErr::type_error(format!("{what}, not {}", arg_type_name(v))))
 }
 
@@ -411,7 +412,7 @@ fn concat_in_place(stack: &mut Vec<Value>, local: Option<usize>) -> PyResult<boo
     check_size(a.as_str().len() as u128 + b.as_str().len() as u128)?;
     let mut released = None;
     if let Some(slot) = local.and_then(|l| lo.get_mut(l)) {
-        if matches!(&*slot, Value::Str(l) if Arc::ptr_eq(l, a)) {
+        if matches!(&*slot, Value::Str(l) if Brc::ptr_eq(l, a)) {
             *slot = Value::Null;
             released = Some(slot);
         }
@@ -679,7 +680,7 @@ fn split_ascii_whitespace(s: &str) -> Vec<Value> {
             i += 1;
         }
         if start < i {
-            out.push(Value::Str(Arc::new(PyStr::with_ascii(&s[start..i], true))));
+            out.push(Value::Str(Brc::new(PyStr::with_ascii(&s[start..i], true))));
         }
     }
     out
@@ -880,7 +881,7 @@ macro_rules! case_transform {
     ($fname:ident, $fast:ident, $name:literal, $f:expr, $ascii:expr) => {
         fn $fast(args: &mut [Value]) -> Option<Value> {
             let [Value::Str(s)] = args else { return None };
-            PyStr::ascii_mapped(s.as_str(), $ascii).map(|p| Value::Str(Arc::new(p)))
+            PyStr::ascii_mapped(s.as_str(), $ascii).map(|p| Value::Str(Brc::new(p)))
         }
 
         fn $fname(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
@@ -888,7 +889,7 @@ macro_rules! case_transform {
             no_kw($name, kwargs)?;
             no_args(concat!("str.", $name), &args[1..])?;
             if let Some(p) = PyStr::ascii_mapped(s.as_str(), $ascii) {
-                return Ok(Value::Str(Arc::new(p)));
+                return Ok(Value::Str(Brc::new(p)));
             }
             let f: fn(&str) -> String = $f;
             Ok(new_str(f(s.as_str())))
@@ -1055,7 +1056,7 @@ fn str_join(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
             Err(e) => return Err(e),
         },
     };
-    let mut parts: Vec<Arc<PyStr>> = Vec::with_capacity(items.len());
+    let mut parts: Vec<Brc<PyStr>> = Vec::with_capacity(items.len());
     for (i, it) in items.iter().enumerate() {
         match str_arg(it) {
             Some(p) => parts.push(p),
@@ -1090,7 +1091,7 @@ where
         }
         out.push_str(p.as_str());
     }
-    Ok(Value::Str(Arc::new(PyStr::with_ascii(out, ascii))))
+    Ok(Value::Str(Brc::new(PyStr::with_ascii(out, ascii))))
 }
 
 fn is_iterable(vm: &mut Vm, v: &Value) -> bool {
@@ -1143,7 +1144,7 @@ fn str_rstrip(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 }
 
 /// The receiver, the substring and the optional start/end of find/index/count.
-type SubArgs = (Arc<PyStr>, Arc<PyStr>, Option<i64>, Option<i64>);
+type SubArgs = (Brc<PyStr>, Brc<PyStr>, Option<i64>, Option<i64>);
 
 fn sub_args(args: &[Value], name: &str) -> PyResult<SubArgs> {
     let s = this(args, name)?;
@@ -1297,7 +1298,7 @@ fn str_endswith(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value>
 }
 
 /// `(width, fillchar)` of center/ljust/rjust.
-fn justify_args(args: &[Value], name: &str) -> PyResult<(Arc<PyStr>, usize, char)> {
+fn justify_args(args: &[Value], name: &str) -> PyResult<(Brc<PyStr>, usize, char)> {
     let s = this(args, name)?;
     let rest = &args[1..];
     if rest.is_empty() || rest.len() > 2 {
@@ -1800,7 +1801,7 @@ fn int_str(i: i64) -> Value {
         at -= 1;
         buf[at] = b'-';
     }
-    Value::Str(Arc::new(PyStr::from_ascii(&buf[at..])))
+    Value::Str(Brc::new(PyStr::from_ascii(&buf[at..])))
 }
 
 /// `str(v)`: what a call of `str` with one argument returns.

@@ -34,7 +34,7 @@ pub enum Value {
     Float(f64) = 4,
     /// Only for ints outside i64: arithmetic normalises back to `Int`.
     BigInt(Arc<BigInt>) = 5,
-    Str(Arc<PyStr>) = 6,
+    Str(Brc<PyStr>) = 6,
     /// Bytes behind a thin pointer, to keep `Value` at 16 bytes.
     Bytes(Arc<Vec<u8>>) = 7,
     List(Arc<PyList>) = 8,
@@ -159,20 +159,20 @@ impl PyStr {
     }
 
     /// Append `b` to `s` in place when this is the only reference to `s`
-    /// (`Arc::get_mut` checks that atomically, so no other thread or value
+    /// (`Brc::get_mut` checks that exactly, so no other thread or value
     /// can observe the change); `false` leaves `s` untouched.
-    pub fn push_unique(s: &mut Arc<PyStr>, b: &PyStr) -> bool {
+    pub fn push_unique(s: &mut Brc<PyStr>, b: &PyStr) -> bool {
         PyStr::grow_unique(s, b, false)
     }
 
     /// Put `a` in front of `s` in place when this is the only reference to
     /// `s` (see [`PyStr::push_unique`]); `false` leaves `s` untouched.
-    pub fn prepend_unique(s: &mut Arc<PyStr>, a: &PyStr) -> bool {
+    pub fn prepend_unique(s: &mut Brc<PyStr>, a: &PyStr) -> bool {
         PyStr::grow_unique(s, a, true)
     }
 
-    fn grow_unique(s: &mut Arc<PyStr>, other: &PyStr, in_front: bool) -> bool {
-        let Some(me) = Arc::get_mut(s) else {
+    fn grow_unique(s: &mut Brc<PyStr>, other: &PyStr, in_front: bool) -> bool {
+        let Some(me) = Brc::get_mut(s) else {
             return false;
         };
         let add = other.as_str();
@@ -332,7 +332,7 @@ pub struct PySet {
 pub struct CodeObj {
     pub code: Arc<Code>,
     pub consts: Box<[Value]>,
-    pub names: Box<[Arc<PyStr>]>,
+    pub names: Box<[Brc<PyStr>]>,
     /// The attribute caches `LoadFastAttr`/`LoadFastStoreAttr` number.
     pub attr_sites: Box<[crate::vm::site_cache::AttrSite]>,
     /// For a plain function (positional parameters only, no cells, not a
@@ -342,7 +342,7 @@ pub struct CodeObj {
 }
 
 impl CodeObj {
-    pub fn new(code: Arc<Code>, consts: Box<[Value]>, names: Box<[Arc<PyStr>]>) -> CodeObj {
+    pub fn new(code: Arc<Code>, consts: Box<[Value]>, names: Box<[Brc<PyStr>]>) -> CodeObj {
         use crate::compile::code::flags;
         let general = flags::VARARGS
             | flags::VARKEYWORDS
@@ -665,11 +665,11 @@ pub enum ObjKind {
 
 impl Value {
     pub fn str(s: &str) -> Value {
-        Value::Str(Arc::new(PyStr::new(s)))
+        Value::Str(Brc::new(PyStr::new(s)))
     }
 
     pub fn from_string(s: String) -> Value {
-        Value::Str(Arc::new(PyStr::new(s)))
+        Value::Str(Brc::new(PyStr::new(s)))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
@@ -720,7 +720,7 @@ impl Value {
         use Value::*;
         Some(match self {
             BigInt(a) => Arc::as_ptr(a) as *const u8 as usize,
-            Str(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Str(a) => Brc::as_ptr(a) as *const u8 as usize,
             Bytes(a) => Arc::as_ptr(a) as *const u8 as usize,
             List(a) => Arc::as_ptr(a) as *const u8 as usize,
             Tuple(a) => Arc::as_ptr(a) as *const u8 as usize,
@@ -810,7 +810,7 @@ mod tests {
 
     #[test]
     fn push_unique_grows_only_unshared_strings_and_forgets_the_hash() {
-        let mut s = Arc::new(PyStr::new("ab"));
+        let mut s = Brc::new(PyStr::new("ab"));
         let h = s.hash();
         let other = s.clone();
         assert!(!PyStr::push_unique(&mut s, &PyStr::new("c")));
@@ -835,7 +835,7 @@ mod tests {
 
     #[test]
     fn prepend_unique_grows_only_unshared_strings() {
-        let mut s = Arc::new(PyStr::new("cd"));
+        let mut s = Brc::new(PyStr::new("cd"));
         let h = s.hash();
         let other = s.clone();
         assert!(!PyStr::prepend_unique(&mut s, &PyStr::new("ab")));
