@@ -5,6 +5,7 @@
 //! also holds the small helpers every native module uses: building modules and
 //! classes of native functions, and converting arguments with CPython's messages.
 
+use crate::vm::brc::Brc;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -144,7 +145,7 @@ pub fn is_package(name: &str) -> bool {
 pub fn new_module(name: &str) -> Arc<Module> {
     let m = Arc::new(Module {
         name: name.into(),
-        dict: Arc::new(PyDict::new()),
+        dict: Brc::new(PyDict::new()),
         initializing: Default::default(),
     });
     set_attr(&m, "__name__", Value::str(name));
@@ -169,7 +170,7 @@ pub fn str_dict(items: impl IntoIterator<Item = (String, Value)>) -> Value {
     for (k, v) in items {
         d.set(&k, v);
     }
-    Value::Dict(Arc::new(d))
+    Value::Dict(Brc::new(d))
 }
 
 pub use crate::vm::interp::native;

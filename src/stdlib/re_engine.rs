@@ -11,6 +11,7 @@
 //! the `regex` crate it delegates to. Backtracking is bounded, so a
 //! pathological pattern raises `re.error` instead of running for ever.
 
+use crate::vm::brc::Brc;
 use std::sync::{Arc, OnceLock};
 
 use fancy_regex::{Regex, RegexBuilder, RegexInput};
@@ -209,7 +210,7 @@ fn info(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     }
     Ok(Value::tuple(vec![
         Value::Int(c.search.captures_len() as i64 - 1),
-        Value::Dict(Arc::new(names)),
+        Value::Dict(Brc::new(names)),
     ]))
 }
 

@@ -418,7 +418,7 @@ fn rlock_class() -> &'static NativeClass {
 const IMPL: &str = "_local__impl";
 
 struct LocalImpl {
-    dicts: Mutex<HashMap<ThreadId, Arc<PyDict>>>,
+    dicts: Mutex<HashMap<ThreadId, Brc<PyDict>>>,
     /// Constructor arguments, replayed to `__init__` in each new thread.
     args: Vec<Value>,
     kwargs: Vec<(Arc<str>, Value)>,
@@ -495,7 +495,7 @@ fn local_state(obj: &Value) -> PyResult<(Brc<Instance>, Value)> {
 }
 
 /// The calling thread's dict, created (and `__init__` replayed) on first use.
-fn thread_dict(vm: &mut Vm, obj: &Value) -> PyResult<Arc<PyDict>> {
+fn thread_dict(vm: &mut Vm, obj: &Value) -> PyResult<Brc<PyDict>> {
     let (inst, imp_value) = local_state(obj)?;
     let imp = downcast::<LocalImpl>(&imp_value)
         .ok_or_else(|| PyErr::type_error("corrupt _local object"))?;
@@ -506,7 +506,7 @@ fn thread_dict(vm: &mut Vm, obj: &Value) -> PyResult<Arc<PyDict>> {
         match dicts.get(&tid) {
             Some(d) => (d.clone(), false, first),
             None => {
-                let d = Arc::new(PyDict::new());
+                let d = Brc::new(PyDict::new());
                 dicts.insert(tid, d.clone());
                 (d, true, first)
             }

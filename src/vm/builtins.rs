@@ -287,8 +287,8 @@ pub(crate) fn is_callable(v: &Value) -> bool {
 // ---- the builtins module ----
 
 /// A new `builtins` namespace with every built-in function, class and exception.
-pub fn builtins_dict() -> Arc<PyDict> {
-    let d = Arc::new(PyDict::new());
+pub fn builtins_dict() -> Brc<PyDict> {
+    let d = Brc::new(PyDict::new());
     fill_builtins(&d);
     d
 }
@@ -665,7 +665,7 @@ fn b_sorted(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     arity("sorted", args, 1, 1)?;
     let (key, reverse) = sort_options(vm, kw, "sort")?;
     let items = vm.collect(&args[0])?;
-    let list = Arc::new(PyList {
+    let list = Brc::new(PyList {
         items: crate::vm::spin::SpinMutex::new(items),
     });
     vm.list_sort(&list, key.as_ref(), reverse)?;
@@ -1332,7 +1332,7 @@ fn b_callable(_vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
 }
 
 /// The running frame's local namespace as a dict.
-pub(crate) fn locals_dict(vm: &mut Vm) -> Arc<PyDict> {
+pub(crate) fn locals_dict(vm: &mut Vm) -> Brc<PyDict> {
     if let Some(d) = vm.current_locals() {
         return d;
     }
@@ -1340,7 +1340,7 @@ pub(crate) fn locals_dict(vm: &mut Vm) -> Arc<PyDict> {
     if pairs.is_empty() && vm.frame_names().len() <= 1 {
         return vm.current_globals();
     }
-    let d = Arc::new(PyDict::new());
+    let d = Brc::new(PyDict::new());
     for (k, v) in pairs {
         d.set(&k, v);
     }
@@ -1387,7 +1387,7 @@ fn b_dir(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
                 if !matches!(f, Value::Native(_)) {
                     let r = vm.call(&f, std::slice::from_ref(v), &[])?;
                     let items = vm.collect(&r)?;
-                    let list = Arc::new(PyList {
+                    let list = Brc::new(PyList {
                         items: crate::vm::spin::SpinMutex::new(items),
                     });
                     vm.list_sort(&list, None, false)?;

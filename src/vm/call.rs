@@ -118,7 +118,7 @@ pub(crate) fn bind_args(
         slot += 1;
     }
     let kwdict = if has_varkw {
-        let d = Arc::new(PyDict::new());
+        let d = Brc::new(PyDict::new());
         out[slot] = Value::Dict(d.clone());
         Some(d)
     } else {

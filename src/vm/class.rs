@@ -66,7 +66,7 @@ pub fn new_instance_of(class: Arc<Class>) -> Value {
         Layout::ByteArray => InstanceBase::Builtin(Mutex::new(Value::bytearray(Vec::new()))),
         Layout::List => InstanceBase::Builtin(Mutex::new(Value::list(Vec::new()))),
         Layout::Tuple => InstanceBase::Builtin(Mutex::new(Value::tuple(Vec::new()))),
-        Layout::Dict => InstanceBase::Builtin(Mutex::new(Value::Dict(Arc::new(PyDict::new())))),
+        Layout::Dict => InstanceBase::Builtin(Mutex::new(Value::Dict(Brc::new(PyDict::new())))),
         Layout::Set => InstanceBase::Builtin(Mutex::new(Value::Set(Arc::new(PySet {
             table: Mutex::new(Default::default()),
         })))),
@@ -167,7 +167,7 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
                     None if !matches!(got, Value::Dict(_))
                         && vm.get_attr_opt(&got, "__getitem__")?.is_some() =>
                     {
-                        (Arc::new(PyDict::new()), got)
+                        (Brc::new(PyDict::new()), got)
                     }
                     None => {
                         return Err(PyErr::type_error(format!(
@@ -179,12 +179,12 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
                 }
             }
             None => {
-                let d = Arc::new(PyDict::new());
+                let d = Brc::new(PyDict::new());
                 (d.clone(), Value::Dict(d))
             }
         },
         _ => {
-            let d = Arc::new(PyDict::new());
+            let d = Brc::new(PyDict::new());
             (d.clone(), Value::Dict(d))
         }
     };
@@ -253,7 +253,7 @@ pub fn build_class(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Valu
 
 /// The dict a `__prepare__` result keeps the class body's names in: a dict,
 /// or the dict inside an instance of a dict subclass.
-fn prepared_dict(v: &Value) -> Option<Arc<PyDict>> {
+fn prepared_dict(v: &Value) -> Option<Brc<PyDict>> {
     match v {
         Value::Dict(d) => Some(d.clone()),
         Value::Instance(i) => match &i.base {

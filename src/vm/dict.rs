@@ -773,7 +773,7 @@ fn bigint_eq_float(x: &BigInt, f: f64) -> bool {
 // ---- dict operations through the VM ----
 
 /// Extract the dict behind a dict or dict-subclass instance.
-pub fn as_dict(v: &Value) -> Option<Arc<PyDict>> {
+pub fn as_dict(v: &Value) -> Option<Brc<PyDict>> {
     match v {
         Value::Dict(d) => Some(d.clone()),
         Value::Instance(_) => match base_value(v) {
@@ -1057,7 +1057,7 @@ pub enum ViewKind {
 
 /// `d.keys()`, `d.values()`, `d.items()`: live views of the dict.
 pub struct DictView {
-    pub dict: Arc<PyDict>,
+    pub dict: Brc<PyDict>,
     pub kind: ViewKind,
 }
 
@@ -1071,7 +1071,7 @@ impl ViewKind {
     }
 }
 
-pub fn make_view(dict: Arc<PyDict>, kind: ViewKind) -> Value {
+pub fn make_view(dict: Brc<PyDict>, kind: ViewKind) -> Value {
     Value::Object(Arc::new(Object {
         class: types().iterator_class(kind.class_name()),
         kind: ObjKind::Native(Box::new(DictView { dict, kind })),
@@ -1079,7 +1079,7 @@ pub fn make_view(dict: Arc<PyDict>, kind: ViewKind) -> Value {
 }
 
 /// The view behind a `dict_keys`/`dict_values`/`dict_items` value.
-pub fn as_view(v: &Value) -> Option<(&Arc<PyDict>, ViewKind)> {
+pub fn as_view(v: &Value) -> Option<(&Brc<PyDict>, ViewKind)> {
     if let Value::Object(o) = v {
         if let ObjKind::Native(n) = &o.kind {
             if let Some(view) = n.downcast_ref::<DictView>() {
@@ -1092,7 +1092,7 @@ pub fn as_view(v: &Value) -> Option<(&Arc<PyDict>, ViewKind)> {
 
 // ---- the dict type's methods ----
 
-fn this(args: &[Value], name: &str) -> PyResult<Arc<PyDict>> {
+fn this(args: &[Value], name: &str) -> PyResult<Brc<PyDict>> {
     match args.first() {
         Some(v) => as_dict(v).ok_or_else(|| descriptor_error(name, "dict", v)),
         None => Err(PyErr::type_error(format!(
@@ -1102,7 +1102,7 @@ fn this(args: &[Value], name: &str) -> PyResult<Arc<PyDict>> {
 }
 
 fn dict_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
-    let d = Value::Dict(Arc::new(PyDict::new()));
+    let d = Value::Dict(Brc::new(PyDict::new()));
     match args.first() {
         Some(Value::Class(cls)) if !Arc::ptr_eq(cls, &types().dict) => Ok(builtin_instance(cls, d)),
         _ => Ok(d),
@@ -1274,7 +1274,7 @@ fn dict_copy(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let d = this(args, "copy")?;
     no_args("dict.copy", &args[1..])?;
     let m = d.map.lock().copy();
-    Ok(Value::Dict(Arc::new(PyDict::from_map(m))))
+    Ok(Value::Dict(Brc::new(PyDict::from_map(m))))
 }
 
 fn dict_fromkeys(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
@@ -1284,7 +1284,7 @@ fn dict_fromkeys(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
     let value = args.get(2).cloned().unwrap_or(Value::None);
     let is_dict = matches!(&cls, Value::Class(c) if Arc::ptr_eq(c, &types().dict));
     let target = if is_dict {
-        Value::Dict(Arc::new(PyDict::new()))
+        Value::Dict(Brc::new(PyDict::new()))
     } else {
         vm.call(&cls, &[], &[])?
     };
@@ -1338,7 +1338,7 @@ pub fn dict_or(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Option<Value>> {
         return Ok(None);
     };
     let m = x.map.lock().copy();
-    let out = Arc::new(PyDict::from_map(m));
+    let out = Brc::new(PyDict::from_map(m));
     vm.dict_merge(&out, &y, false)?;
     Ok(Some(Value::Dict(out)))
 }
@@ -1374,7 +1374,7 @@ fn dict_repr_m(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
 
 // ---- view methods ----
 
-fn view_this(args: &[Value], name: &str) -> PyResult<(Arc<PyDict>, ViewKind)> {
+fn view_this(args: &[Value], name: &str) -> PyResult<(Brc<PyDict>, ViewKind)> {
     match args.first().and_then(as_view) {
         Some((d, k)) => Ok((d.clone(), k)),
         None => Err(PyErr::type_error(format!(
@@ -1749,7 +1749,7 @@ mod tests {
 
     #[test]
     fn concurrent_inserts_without_a_vm() {
-        let d = Arc::new(PyDict::new());
+        let d = Brc::new(PyDict::new());
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let d = d.clone();

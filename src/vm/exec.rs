@@ -1,6 +1,7 @@
 //! The `eval`, `exec` and `compile` builtins: source text run in a given
 //! (or the caller's) namespace.
 
+use crate::vm::brc::Brc;
 use std::sync::Arc;
 
 use crate::compile::code::Code;
@@ -195,7 +196,7 @@ fn namespaces(
     func: &str,
     globals: Option<&Value>,
     locals: Option<&Value>,
-) -> PyResult<(Arc<PyDict>, Arc<PyDict>)> {
+) -> PyResult<(Brc<PyDict>, Brc<PyDict>)> {
     let globals = match globals {
         None | Some(Value::None) => None,
         Some(Value::Dict(d)) => Some(d.clone()),
@@ -232,8 +233,8 @@ fn namespaces(
 fn run(
     vm: &mut Vm,
     code: Arc<CodeObj>,
-    globals: Arc<PyDict>,
-    locals: Arc<PyDict>,
+    globals: Brc<PyDict>,
+    locals: Brc<PyDict>,
 ) -> PyResult<Value> {
     // CPython puts the builtins into a globals dict that lacks them.
     if globals.get("__builtins__").is_none() {
@@ -241,7 +242,7 @@ fn run(
             globals.set("__builtins__", b);
         }
     }
-    let separate = !Arc::ptr_eq(&globals, &locals);
+    let separate = !Brc::ptr_eq(&globals, &locals);
     let func = body_function(code, globals);
     let slots = vm.take_vec(func.code.code.max_stack as usize);
     let mut frame = Frame::new(func, slots);

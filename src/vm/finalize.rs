@@ -170,7 +170,7 @@ fn reachable_finalizable(roots: Vec<Value>) -> Vec<Brc<Instance>> {
     while let Some(v) = todo.pop() {
         let children: Vec<Value> = match &v {
             Value::List(l) => {
-                if !seen.insert(Arc::as_ptr(l) as *const () as usize) {
+                if !seen.insert(Brc::as_ptr(l) as *const () as usize) {
                     continue;
                 }
                 l.items.lock().clone()
@@ -182,7 +182,7 @@ fn reachable_finalizable(roots: Vec<Value>) -> Vec<Brc<Instance>> {
                 t.items.to_vec()
             }
             Value::Dict(d) => {
-                if !seen.insert(Arc::as_ptr(d) as *const () as usize) {
+                if !seen.insert(Brc::as_ptr(d) as *const () as usize) {
                     continue;
                 }
                 // Pushed reversed below: restore the dict's order.

@@ -61,7 +61,7 @@ pub struct Frame {
 #[derive(Default)]
 struct FrameExtra {
     /// The names mapping of module and class bodies (`NAME_LOCALS` code).
-    locals: Option<Arc<PyDict>>,
+    locals: Option<Brc<PyDict>>,
     /// A class body's `__prepare__` namespace when it is not a plain dict:
     /// names go through its `__getitem__`/`__setitem__`/`__delitem__`.
     mapping: Option<Value>,
@@ -171,11 +171,11 @@ impl Frame {
 
     /// The names mapping of a module or class body.
     #[inline]
-    pub fn locals(&self) -> Option<&Arc<PyDict>> {
+    pub fn locals(&self) -> Option<&Brc<PyDict>> {
         self.extra.as_ref().and_then(|x| x.locals.as_ref())
     }
 
-    pub fn set_locals(&mut self, ns: Arc<PyDict>) {
+    pub fn set_locals(&mut self, ns: Brc<PyDict>) {
         self.extra_mut().locals = Some(ns);
     }
 
@@ -285,7 +285,7 @@ pub(crate) fn make_cells(func: &Function, locals: &[Value]) -> Vec<Arc<Cell>> {
 }
 
 /// A `Function` wrapping module-level or class-body code, so every frame has one.
-pub fn body_function(code: Arc<CodeObj>, globals: Arc<PyDict>) -> Brc<Function> {
+pub fn body_function(code: Arc<CodeObj>, globals: Brc<PyDict>) -> Brc<Function> {
     let name = code.code.name.clone();
     let qualname = code.code.qualname.clone();
     Brc::new(Function {

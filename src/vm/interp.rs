@@ -70,9 +70,9 @@ impl Default for Options {
 pub struct Interp {
     pub gil: Arc<Gil>,
     /// `sys.modules`.
-    pub modules: Arc<PyDict>,
+    pub modules: Brc<PyDict>,
     /// The `builtins` namespace.
-    pub builtins: Arc<PyDict>,
+    pub builtins: Brc<PyDict>,
     /// Source texts by filename, for tracebacks.
     sources: Mutex<HashMap<Arc<str>, Arc<str>>>,
     pub recursion_limit: AtomicUsize,
@@ -134,10 +134,10 @@ impl Interp {
             Box::new([]),
         ));
         install_vm_methods();
-        let builtins = Arc::new(PyDict::new());
+        let builtins = Brc::new(PyDict::new());
         crate::vm::builtins::fill_builtins(&builtins);
         intern_keys(&builtins);
-        let modules = Arc::new(PyDict::new());
+        let modules = Brc::new(PyDict::new());
         modules.set(
             "builtins",
             Value::Module(Arc::new(Module {
@@ -329,7 +329,7 @@ pub struct Vm {
     pub is_main: bool,
     /// Cached from `interp` for the dispatch loop's checks.
     pub(crate) gil: Arc<Gil>,
-    pub(crate) builtins: Arc<PyDict>,
+    pub(crate) builtins: Brc<PyDict>,
     /// The running frame; `frames` holds its callers (innermost last).
     pub(crate) frame: Frame,
     pub(crate) frames: Vec<Frame>,
@@ -484,7 +484,7 @@ impl Vm {
     }
 
     /// The globals of the running frame (the `__main__` namespace when idle).
-    pub fn current_globals(&self) -> Arc<PyDict> {
+    pub fn current_globals(&self) -> Brc<PyDict> {
         if self.frames.is_empty() {
             if let Some(Value::Module(m)) = self.interp.module("__main__") {
                 return m.dict.clone();
@@ -495,7 +495,7 @@ impl Vm {
 
     /// The locals mapping of the running frame if it has one (module and
     /// class bodies), for `locals()` / `vars()`.
-    pub fn current_locals(&self) -> Option<Arc<PyDict>> {
+    pub fn current_locals(&self) -> Option<Brc<PyDict>> {
         self.frame.locals().cloned()
     }
 
@@ -588,7 +588,7 @@ impl Vm {
         module.dict.set("__spec__", Value::None);
         module
             .dict
-            .set("__annotations__", Value::Dict(Arc::new(PyDict::new())));
+            .set("__annotations__", Value::Dict(Brc::new(PyDict::new())));
         if let Some(b) = self.interp.module("builtins") {
             module.dict.set("__builtins__", b);
         }
@@ -807,7 +807,7 @@ pub fn type_name(v: &Value) -> Arc<str> {
 
 /// A module object with a fresh namespace holding `__name__`.
 pub fn new_module(name: &str) -> Arc<Module> {
-    let dict = Arc::new(PyDict::new());
+    let dict = Brc::new(PyDict::new());
     dict.set_str(Brc::new(PyStr::new("__name__")), Value::str(name));
     dict.set_str(Brc::new(PyStr::new("__doc__")), Value::None);
     dict.set_str(Brc::new(PyStr::new("__package__")), Value::None);

@@ -26,12 +26,12 @@ use crate::vm::value::{
 /// The state of a built-in iterator object.
 pub enum IterState {
     List {
-        list: Arc<PyList>,
+        list: Brc<PyList>,
         index: usize,
     },
     /// `reversed(list)`: `index` is one past the next item (0 = done).
     ListRev {
-        list: Arc<PyList>,
+        list: Brc<PyList>,
         index: usize,
     },
     Tuple {
@@ -66,7 +66,7 @@ pub enum IterState {
         remaining: u64,
     },
     Dict {
-        dict: Arc<PyDict>,
+        dict: Brc<PyDict>,
         kind: ViewKind,
         /// Next entry position (forward) or one past it (reversed).
         pos: usize,
@@ -197,11 +197,11 @@ pub fn make_iter(state: IterState) -> Value {
     }))
 }
 
-pub fn list_iterator(list: Arc<PyList>) -> Value {
+pub fn list_iterator(list: Brc<PyList>) -> Value {
     make_iter(IterState::List { list, index: 0 })
 }
 
-pub fn list_reverse_iterator(list: Arc<PyList>) -> Value {
+pub fn list_reverse_iterator(list: Brc<PyList>) -> Value {
     let index = list.items.lock().len();
     make_iter(IterState::ListRev { list, index })
 }
@@ -215,7 +215,7 @@ pub fn set_iterator(set: Arc<PySet>) -> Value {
     make_iter(IterState::Set { set, pos: 0, used })
 }
 
-pub fn dict_iterator(dict: Arc<PyDict>, kind: ViewKind, reversed: bool) -> Value {
+pub fn dict_iterator(dict: Brc<PyDict>, kind: ViewKind, reversed: bool) -> Value {
     let (used, pos) = {
         let m = dict.map.lock();
         (m.len(), if reversed { m.entry_capacity() } else { 0 })

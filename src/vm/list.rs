@@ -2,6 +2,7 @@
 //! script code outside the list lock) and helpers the VM uses for building
 //! and extending lists.
 
+use crate::vm::brc::Brc;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -272,7 +273,7 @@ fn apply_permutation(items: &mut Vec<Value>, perm: &[usize]) {
 }
 
 /// The list behind a list or list-subclass instance.
-pub fn as_list(v: &Value) -> Option<Arc<PyList>> {
+pub fn as_list(v: &Value) -> Option<Brc<PyList>> {
     match v {
         Value::List(l) => Some(l.clone()),
         Value::Instance(_) => match base_value(v) {
@@ -321,7 +322,7 @@ impl Vm {
 
 // ---- the list type's methods ----
 
-fn this(args: &[Value], name: &str) -> PyResult<Arc<PyList>> {
+fn this(args: &[Value], name: &str) -> PyResult<Brc<PyList>> {
     match args.first() {
         Some(v) => as_list(v).ok_or_else(|| descriptor_error(name, "list", v)),
         None => Err(PyErr::type_error(format!(
@@ -824,7 +825,7 @@ mod tests {
 
     #[test]
     fn concurrent_appends_without_a_vm() {
-        let l = Arc::new(PyList {
+        let l = Brc::new(PyList {
             items: crate::vm::spin::SpinMutex::new(Vec::new()),
         });
         let threads: Vec<_> = (0..4)

@@ -1597,7 +1597,7 @@ impl Vm {
         }
         match (a, b) {
             (Value::Dict(x), Value::Dict(y)) if op.base() == BinaryOpKind::Or => {
-                let d = Arc::new(new_dict());
+                let d = Brc::new(new_dict());
                 for (k, v) in dict_items(x).into_iter().chain(dict_items(y)) {
                     self.dict_set(&d, k, v)?;
                 }
@@ -1706,7 +1706,7 @@ impl Vm {
                 }
             }
             (Value::List(x), Value::List(y)) => {
-                if Arc::ptr_eq(x, y) && matches!(op, Eq | Le | Ge) {
+                if Brc::ptr_eq(x, y) && matches!(op, Eq | Le | Ge) {
                     return Ok(Some(true));
                 }
                 let xs = x.items.lock().clone();
@@ -1801,8 +1801,8 @@ impl Vm {
         r
     }
 
-    fn dict_equal(&mut self, x: &Arc<PyDict>, y: &Arc<PyDict>) -> PyResult<bool> {
-        if Arc::ptr_eq(x, y) {
+    fn dict_equal(&mut self, x: &Brc<PyDict>, y: &Brc<PyDict>) -> PyResult<bool> {
+        if Brc::ptr_eq(x, y) {
             return Ok(true);
         }
         if dict_len(x) != dict_len(y) {
@@ -2812,7 +2812,7 @@ impl Vm {
                         }
                     }
                     "__dict__" => {
-                        let d = Value::Dict(Arc::new(new_dict()));
+                        let d = Value::Dict(Brc::new(new_dict()));
                         let entries: Vec<(Arc<str>, Value)> = f
                             .attrs
                             .lock()
@@ -2824,7 +2824,7 @@ impl Vm {
                         }
                         d
                     }
-                    "__annotations__" => Value::Dict(Arc::new(new_dict())),
+                    "__annotations__" => Value::Dict(Brc::new(new_dict())),
                     "__class__" => Value::Class(types().function.clone()),
                     _ => return self.builtin_getattr(obj, name),
                 };
@@ -3078,7 +3078,7 @@ impl Vm {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let d = Value::Dict(Arc::new(new_dict()));
+        let d = Value::Dict(Brc::new(new_dict()));
         for (k, v) in entries {
             self.set_item(&d, &Value::str(&k), v)?;
         }
@@ -3123,7 +3123,7 @@ impl Vm {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
-                    let d = Value::Dict(Arc::new(new_dict()));
+                    let d = Value::Dict(Brc::new(new_dict()));
                     for (k, v) in entries {
                         self.set_item(&d, &Value::str(&k), v)?;
                     }

@@ -696,7 +696,7 @@ impl Vm {
                         let name = &code.names[i as usize];
                         let globals = &self.frame.func.globals;
                         let v = match self.frame.locals() {
-                            Some(locals) if !Arc::ptr_eq(locals, globals) => {
+                            Some(locals) if !Brc::ptr_eq(locals, globals) => {
                                 match locals.get_str(name) {
                                     Some(v) => Some(v),
                                     None => match globals.get_str(name) {
@@ -1011,7 +1011,7 @@ impl Vm {
                     }
                     Instr::BuildMap(n) => {
                         let items = self.pop_n(2 * n as usize);
-                        let d = Value::Dict(Arc::new(PyDict::new()));
+                        let d = Value::Dict(Brc::new(PyDict::new()));
                         let mut it = items.into_iter();
                         while let (Some(k), Some(v)) = (it.next(), it.next()) {
                             self.set_item(&d, &k, v)?;
@@ -1847,7 +1847,7 @@ impl Vm {
             }
             Some(other) => {
                 // A mapping that is not a dict: go through a fresh dict.
-                let d = Value::Dict(Arc::new(PyDict::new()));
+                let d = Value::Dict(Brc::new(PyDict::new()));
                 self.merge_mapping(&d, &other, Some(&func))?;
                 if let Value::Dict(d) = &d {
                     let pairs: Vec<(Value, Value)> = d
@@ -2222,7 +2222,7 @@ impl Vm {
         Ok(())
     }
 
-    fn delete_name(&mut self, ns: &Arc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {
+    fn delete_name(&mut self, ns: &Brc<PyDict>, code: &CodeObj, i: usize) -> PyResult<()> {
         let name = &code.names[i];
         self.global_cache.evict(name);
         match ns.del_str(name) {

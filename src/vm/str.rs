@@ -1667,7 +1667,7 @@ fn str_maketrans(vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     // A static method: no receiver.
     arity("maketrans", args, 1, 3)?;
     let d = crate::vm::value::PyDict::new();
-    let dict = Value::Dict(Arc::new(d));
+    let dict = Value::Dict(Brc::new(d));
     if args.len() == 1 {
         let Value::Dict(src) = &args[0] else {
             return Err(PyErr::type_error(

@@ -37,9 +37,9 @@ pub enum Value {
     Str(Brc<PyStr>) = 6,
     /// Bytes behind a thin pointer, to keep `Value` at 16 bytes.
     Bytes(Arc<Vec<u8>>) = 7,
-    List(Arc<PyList>) = 8,
+    List(Brc<PyList>) = 8,
     Tuple(Arc<PyTuple>) = 9,
-    Dict(Arc<PyDict>) = 10,
+    Dict(Brc<PyDict>) = 10,
     Set(Arc<PySet>) = 11,
     FrozenSet(Arc<PySet>) = 12,
     Function(Brc<Function>) = 13,
@@ -368,12 +368,12 @@ impl CodeObj {
 pub struct Function {
     pub code: Arc<CodeObj>,
     /// The defining module's namespace.
-    pub globals: Arc<PyDict>,
+    pub globals: Brc<PyDict>,
     pub name: Arc<str>,
     pub qualname: Arc<str>,
     /// Defaults of the last positional parameters.
     pub defaults: Box<[Value]>,
-    pub kwdefaults: Option<Arc<PyDict>>,
+    pub kwdefaults: Option<Brc<PyDict>>,
     pub closure: Box<[Arc<Cell>]>,
     /// `func.__dict__` (decorators sometimes set attributes), `__doc__`, `__module__`.
     pub attrs: Mutex<AttrMap>,
@@ -613,7 +613,7 @@ pub struct TraceEntry {
 
 pub struct Module {
     pub name: Arc<str>,
-    pub dict: Arc<PyDict>,
+    pub dict: Brc<PyDict>,
     /// True while an import runs the module's body: a failed attribute
     /// lookup then names the likely circular import, as CPython does.
     pub initializing: std::sync::atomic::AtomicBool,
@@ -673,7 +673,7 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(PyList {
+        Value::List(Brc::new(PyList {
             items: SpinMutex::new(items),
         }))
     }
@@ -722,9 +722,9 @@ impl Value {
             BigInt(a) => Arc::as_ptr(a) as *const u8 as usize,
             Str(a) => Brc::as_ptr(a) as *const u8 as usize,
             Bytes(a) => Arc::as_ptr(a) as *const u8 as usize,
-            List(a) => Arc::as_ptr(a) as *const u8 as usize,
+            List(a) => Brc::as_ptr(a) as *const u8 as usize,
             Tuple(a) => Arc::as_ptr(a) as *const u8 as usize,
-            Dict(a) => Arc::as_ptr(a) as *const u8 as usize,
+            Dict(a) => Brc::as_ptr(a) as *const u8 as usize,
             Set(a) | FrozenSet(a) => Arc::as_ptr(a) as *const u8 as usize,
             Function(a) => Brc::as_ptr(a) as *const u8 as usize,
             Native(a) => Arc::as_ptr(a) as *const u8 as usize,
