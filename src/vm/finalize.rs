@@ -32,22 +32,63 @@ use std::sync::Arc;
 /// an instance costs one load more.
 static ANY_DEL: AtomicBool = AtomicBool::new(false);
 
+/// Set once some class has a `__del__` or some suspended generator was
+/// dropped without being closed: until then no drop runs script code.
+static DROP_WORK: AtomicBool = AtomicBool::new(false);
+
 thread_local! {
     /// Instances this thread dropped, waiting for their `__del__`.
     static QUEUE: RefCell<VecDeque<Value>> = const { RefCell::new(VecDeque::new()) };
+    /// Generators this thread dropped inside a `try`/`with`, waiting to be
+    /// closed (the drop glue of a container or frame holding them).
+    static GENERATORS: RefCell<VecDeque<Arc<Object>>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// Note that some class has a `__del__` (class creation, `C.__del__ = f`).
 pub fn note_del(name: &str) {
     if name == "__del__" {
         ANY_DEL.store(true, Ordering::Relaxed);
+        DROP_WORK.store(true, Ordering::Relaxed);
     }
 }
 
-/// Whether some class has a `__del__`: only then is dropping observable.
+/// Whether a drop may have queued script code: only then is dropping
+/// observable.
 #[inline]
 pub fn enabled() -> bool {
-    ANY_DEL.load(Ordering::Relaxed)
+    DROP_WORK.load(Ordering::Relaxed)
+}
+
+/// Queue `gen`, a suspended generator revived from its dropped shell, to
+/// be closed at this thread's next check point. A thread that is tearing
+/// down drops it without closing it.
+pub(crate) fn defer_generator(gen: Arc<Object>) {
+    DROP_WORK.store(true, Ordering::Relaxed);
+    let refused = match GENERATORS.try_with(|q| match q.try_borrow_mut() {
+        Ok(mut q) => {
+            q.push_back(gen);
+            None
+        }
+        Err(_) => Some(gen),
+    }) {
+        Ok(None) => {
+            crate::vm::brc::wake();
+            return;
+        }
+        Ok(Some(gen)) => Some(gen),
+        // The queue is gone (thread exit): `gen` went with the closure.
+        Err(_) => None,
+    };
+    if let Some(gen) = refused {
+        if let ObjKind::Generator(g) = &gen.kind {
+            // Finished: its drop does not revive it again.
+            g.finish();
+        }
+    }
+}
+
+fn next_generator() -> Option<Arc<Object>> {
+    GENERATORS.with(|q| q.borrow_mut().pop_front())
 }
 
 /// Called by `Instance`'s drop: queue a finalizer if its class has one.
@@ -97,15 +138,21 @@ impl Vm {
             return;
         }
         self.finalizing = true;
-        while let Some(obj) = next_queued() {
-            let Value::Instance(inst) = &obj else {
-                continue;
-            };
-            let Some(del) = ops::lookup_in_class(&inst.class, "__del__") else {
-                continue;
-            };
-            self.call_finalizer(&del, &obj);
-            drop(obj);
+        loop {
+            if let Some(obj) = next_queued() {
+                let Value::Instance(inst) = &obj else {
+                    continue;
+                };
+                let Some(del) = ops::lookup_in_class(&inst.class, "__del__") else {
+                    continue;
+                };
+                self.call_finalizer(&del, &obj);
+                drop(obj);
+            } else if let Some(gen) = next_generator() {
+                self.finalize_generator(&gen);
+            } else {
+                break;
+            }
         }
         self.finalizing = false;
     }
