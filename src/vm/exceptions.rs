@@ -145,8 +145,9 @@ fn fill(i: &Instance, overwrite: bool) {
 /// (`OSError(errno, ...)` picks the subclass for the errno, as CPython does).
 fn exc_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {
     let Some(Value::Class(cls)) = args.first() else {
-        return Err(PyErr::type_error(
-            "BaseException.__new__(X): X is not a type object",
+        return Err(crate::vm::ops::new_needs_type(
+            "BaseException",
+            args.first(),
         ));
     };
     if !is_kind(cls, ExcKind::BaseException) {

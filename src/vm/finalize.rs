@@ -21,7 +21,7 @@ use crate::vm::brc::Brc;
 use crate::vm::error::PyErr;
 use crate::vm::interp::Vm;
 use crate::vm::ops;
-use crate::vm::value::{Instance, InstanceBase, PyDict, Value};
+use crate::vm::value::{Instance, InstanceBase, ObjKind, Object, PyDict, Value};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::collections::VecDeque;
@@ -32,22 +32,63 @@ use std::sync::Arc;
 /// an instance costs one load more.
 static ANY_DEL: AtomicBool = AtomicBool::new(false);
 
+/// Set once some class has a `__del__` or some suspended generator was
+/// dropped without being closed: until then no drop runs script code.
+static DROP_WORK: AtomicBool = AtomicBool::new(false);
+
 thread_local! {
     /// Instances this thread dropped, waiting for their `__del__`.
     static QUEUE: RefCell<VecDeque<Value>> = const { RefCell::new(VecDeque::new()) };
+    /// Generators this thread dropped inside a `try`/`with`, waiting to be
+    /// closed (the drop glue of a container or frame holding them).
+    static GENERATORS: RefCell<VecDeque<Arc<Object>>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// Note that some class has a `__del__` (class creation, `C.__del__ = f`).
 pub fn note_del(name: &str) {
     if name == "__del__" {
         ANY_DEL.store(true, Ordering::Relaxed);
+        DROP_WORK.store(true, Ordering::Relaxed);
     }
 }
 
-/// Whether some class has a `__del__`: only then is dropping observable.
+/// Whether a drop may have queued script code: only then is dropping
+/// observable.
 #[inline]
 pub fn enabled() -> bool {
-    ANY_DEL.load(Ordering::Relaxed)
+    DROP_WORK.load(Ordering::Relaxed)
+}
+
+/// Queue `gen`, a suspended generator revived from its dropped shell, to
+/// be closed at this thread's next check point. A thread that is tearing
+/// down drops it without closing it.
+pub(crate) fn defer_generator(gen: Arc<Object>) {
+    DROP_WORK.store(true, Ordering::Relaxed);
+    let refused = match GENERATORS.try_with(|q| match q.try_borrow_mut() {
+        Ok(mut q) => {
+            q.push_back(gen);
+            None
+        }
+        Err(_) => Some(gen),
+    }) {
+        Ok(None) => {
+            crate::vm::brc::wake();
+            return;
+        }
+        Ok(Some(gen)) => Some(gen),
+        // The queue is gone (thread exit): `gen` went with the closure.
+        Err(_) => None,
+    };
+    if let Some(gen) = refused {
+        if let ObjKind::Generator(g) = &gen.kind {
+            // Finished: its drop does not revive it again.
+            g.finish();
+        }
+    }
+}
+
+fn next_generator() -> Option<Arc<Object>> {
+    GENERATORS.with(|q| q.borrow_mut().pop_front())
 }
 
 /// Called by `Instance`'s drop: queue a finalizer if its class has one.
@@ -97,46 +138,67 @@ impl Vm {
             return;
         }
         self.finalizing = true;
-        while let Some(obj) = next_queued() {
-            let Value::Instance(inst) = &obj else {
-                continue;
-            };
-            let Some(del) = ops::lookup_in_class(&inst.class, "__del__") else {
-                continue;
-            };
-            self.call_finalizer(&del, &obj);
-            drop(obj);
+        loop {
+            if let Some(obj) = next_queued() {
+                let Value::Instance(inst) = &obj else {
+                    continue;
+                };
+                let Some(del) = ops::lookup_in_class(&inst.class, "__del__") else {
+                    continue;
+                };
+                self.call_finalizer(&del, &obj);
+                drop(obj);
+            } else if let Some(gen) = next_generator() {
+                self.finalize_generator(&gen);
+            } else {
+                break;
+            }
         }
         self.finalizing = false;
     }
 
     /// At exit, as CPython's module teardown: instances the main module's
     /// globals hold are released (in the order the names were bound), and
-    /// then the objects with a `__del__` still reachable from its other
-    /// globals are finalized while those globals stay bound, as CPython's
-    /// collector finalizes garbage before clearing any of it. Only when
-    /// some class has a `__del__`: nothing else can observe it.
+    /// then the objects with a `__del__` and the suspended generators with
+    /// a `finally` or `with` still reachable from its other globals are
+    /// finalized while those globals stay bound, as CPython's collector
+    /// finalizes garbage before clearing any of it. Only when some class
+    /// has a `__del__` or some generator is suspended in such a block:
+    /// nothing else can observe it.
     pub fn finalize_main(&mut self, globals: &PyDict) {
-        if !ANY_DEL.load(Ordering::Relaxed) {
+        let dels = ANY_DEL.load(Ordering::Relaxed);
+        if !dels && !crate::vm::generator::any_guarded_suspended() {
             return;
         }
         // The global cache holds values read through it.
         self.global_cache.clear();
-        self.run_finalizers();
-        for (k, v) in globals.items() {
-            if let (Value::Str(name), Value::Instance(_)) = (&k, &v) {
-                drop(v);
-                globals.set_str(name.clone(), Value::None);
-                self.run_finalizers();
+        if dels {
+            self.run_finalizers();
+            for (k, v) in globals.items() {
+                if let (Value::Str(name), Value::Instance(_)) = (&k, &v) {
+                    drop(v);
+                    globals.set_str(name.clone(), Value::None);
+                    self.run_finalizers();
+                }
             }
         }
-        for inst in reachable_finalizable(globals.values()) {
-            if inst.attrs.lock().mark_finalized() {
-                continue;
-            }
-            let del = ops::lookup_in_class(&inst.class, "__del__");
-            if let Some(del) = del {
-                self.call_finalizer(&del, &Value::Instance(inst));
+        for found in reachable_finalizable(globals.values()) {
+            match found {
+                Finalizable::Instance(inst) => {
+                    if inst.attrs.lock().mark_finalized() {
+                        continue;
+                    }
+                    let del = ops::lookup_in_class(&inst.class, "__del__");
+                    if let Some(del) = del {
+                        self.call_finalizer(&del, &Value::Instance(inst));
+                    }
+                }
+                Finalizable::Generator(gen) => {
+                    // No frame runs at exit: the report has no traceback.
+                    if let Err(e) = self.close_generator(&gen) {
+                        self.write_unraisable(&Value::Object(gen), &e);
+                    }
+                }
             }
             self.run_finalizers();
         }
@@ -158,11 +220,17 @@ impl Vm {
     }
 }
 
-/// The not yet finalized instances with a `__del__` reachable from
-/// `roots` through containers and instance attributes, each once, in the
-/// order freeing the roots one by one would reach them (a list or tuple
-/// frees its items last first).
-fn reachable_finalizable(roots: Vec<Value>) -> Vec<Brc<Instance>> {
+/// An object whose teardown runs script code.
+enum Finalizable {
+    Instance(Brc<Instance>),
+    Generator(Arc<Object>),
+}
+
+/// The not yet finalized instances with a `__del__` and the generators
+/// suspended in a `try`/`with` reachable from `roots` through containers
+/// and instance attributes, each once, in the order freeing the roots one
+/// by one would reach them (a list or tuple frees its items last first).
+fn reachable_finalizable(roots: Vec<Value>) -> Vec<Finalizable> {
     let mut seen: HashSet<usize> = HashSet::new();
     let mut found = Vec::new();
     // Depth first, without recursion: deeply nested data is no problem.
@@ -200,9 +268,17 @@ fn reachable_finalizable(roots: Vec<Value>) -> Vec<Brc<Instance>> {
                 }
                 let attrs = i.attrs.lock();
                 if !attrs.is_finalized() && ops::has_finalizer(&i.class) {
-                    found.push(i.clone());
+                    found.push(Finalizable::Instance(i.clone()));
                 }
                 attrs.values().rev().cloned().collect()
+            }
+            Value::Object(o) => {
+                if let ObjKind::Generator(g) = &o.kind {
+                    if g.needs_close() && seen.insert(Arc::as_ptr(o) as *const () as usize) {
+                        found.push(Finalizable::Generator(o.clone()));
+                    }
+                }
+                continue;
             }
             _ => continue,
         };

@@ -140,8 +140,40 @@ impl Generator {
 
 impl Drop for Generator {
     fn drop(&mut self) {
-        if self.frame.get_mut().as_ref().is_some_and(guarded) {
-            GUARDED_SUSPENDED.fetch_sub(1, Ordering::Relaxed);
+        if !self.frame.get_mut().as_ref().is_some_and(guarded) {
+            return;
+        }
+        GUARDED_SUSPENDED.fetch_sub(1, Ordering::Relaxed);
+        if *self.state.get_mut() != SUSPENDED {
+            return;
+        }
+        // Dropped suspended in a `try`/`with` by drop glue (a container or
+        // frame holding it went): its frame moves into a new generator that
+        // the thread closes at its next check point, so the `finally`
+        // blocks run as CPython's finalizer runs them.
+        if let Some(frame) = self.frame.get_mut().take() {
+            let revived = Generator {
+                frame: Mutex::new(None),
+                state: AtomicU8::new(CREATED),
+                name: self.name.clone(),
+                qualname: self.qualname.clone(),
+                is_coroutine: self.is_coroutine,
+                exc_state: Mutex::new(std::mem::replace(
+                    self.exc_state.get_mut(),
+                    crate::vm::value::Value::Null,
+                )),
+            };
+            revived.suspend(frame);
+            let t = types();
+            let class = if self.is_coroutine {
+                t.coroutine.clone()
+            } else {
+                t.generator.clone()
+            };
+            crate::vm::finalize::defer_generator(Arc::new(Object {
+                class,
+                kind: ObjKind::Generator(revived),
+            }));
         }
     }
 }

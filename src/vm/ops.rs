@@ -4422,11 +4422,20 @@ impl crate::vm::value::Function {
 
 // ================================================================ natives: object and type
 
+/// CPython's error for `owner.__new__(x)` when `x` is missing or no class.
+pub(crate) fn new_needs_type(owner: &str, arg: Option<&Value>) -> PyErr {
+    PyErr::type_error(match arg {
+        None => format!("{owner}.__new__(): not enough arguments"),
+        Some(v) => format!(
+            "{owner}.__new__(X): X is not a type object ({})",
+            crate::vm::interp::type_name(v)
+        ),
+    })
+}
+
 fn object_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
     let Some(Value::Class(cls)) = args.first() else {
-        return Err(PyErr::type_error(
-            "object.__new__(X): X is not a type object",
-        ));
+        return Err(new_needs_type("object", args.first()));
     };
     let _ = vm;
     if args.len() > 1 || !kwargs.is_empty() {
@@ -4654,7 +4663,7 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                 c.name, c.name
             )))
         }
-        _ => return Err(PyErr::type_error("type.__new__(X): X is not a type object")),
+        other => return Err(new_needs_type("type", other)),
     };
     let rest = &args[1..];
     match rest.len() {

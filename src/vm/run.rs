@@ -324,10 +324,19 @@ impl Vm {
             truncate(&mut self.stack, len);
             return;
         }
-        while self.stack.len() > len {
-            if let Some(v) = self.stack.pop() {
-                self.release(v);
-            }
+        self.release_frame_values(len);
+    }
+
+    /// `release_to`'s slow path: CPython clears a frame's locals first to
+    /// last, so generators they hold close in that order.
+    #[cold]
+    fn release_frame_values(&mut self, len: usize) {
+        if self.stack.len() <= len {
+            return;
+        }
+        let values: Vec<Value> = self.stack.drain(len..).collect();
+        for v in values {
+            self.release(v);
         }
     }
 

@@ -790,8 +790,14 @@ def namedtuple(typename, field_names, *, rename=False, defaults=None,
         where = f'{typename}.__new__()'
         if len(args) > num_fields:
             given = len(args) + 1
-            raise TypeError(f'{where} takes {num_fields + 1} positional '
-                            f'arguments but {given} were given')
+            most = num_fields + 1
+            least = most - len(field_defaults)
+            if least == most:
+                s = 's' if most > 1 else ''
+                takes = f'{most} positional argument{s}'
+            else:
+                takes = f'from {least} to {most} positional arguments'
+            raise TypeError(f'{where} takes {takes} but {given} were given')
         values = list(args)
         for name in fields[len(args):]:
             if name in kwargs:

@@ -222,6 +222,7 @@ def _make_init(cls, flds, frozen):
         post_init = getattr(self, '__post_init__', None)
         if post_init is not None:
             post_init(*[values.get(n, flds[n].default) for n in initvars])
+    __init__.__qualname__ = f'{qualname}.__init__'
     return __init__
 
 

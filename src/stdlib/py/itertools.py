@@ -172,15 +172,32 @@ def islice(iterable, *args):
     if type(step) is not int or step < 1:
         raise ValueError("Step for islice() must be a positive integer "
                          "or None.")
-    it = iter(iterable)
+    return _islice(iter(iterable), start, stop, step)
+
+
+def _islice(it, start, stop, step):
+    # As CPython's islice_next: never reads past `stop`, so the rest of a
+    # shared iterator stays for the next reader.
+    count = 0
     nexti = start
-    for i, element in enumerate(it):
-        if stop is not None and i >= stop:
+    while True:
+        while count < nexti:
+            try:
+                next(it)
+            except StopIteration:
+                return
+            count += 1
+        if stop is not None and count >= stop:
             return
-        if i == nexti:
-            yield element
-            nexti += step
-    return
+        try:
+            item = next(it)
+        except StopIteration:
+            return
+        count += 1
+        nexti += step
+        if stop is not None and nexti > stop:
+            nexti = stop
+        yield item
 
 
 def pairwise(iterable):
