@@ -1370,19 +1370,39 @@ pub fn pow(vm: &mut Vm, a: &Value, b: &Value, m: Option<&Value>) -> PyResult<Val
     match (int_ref(&ab), int_ref(&bb), int_ref(&mb)) {
         (Some(x), Some(y), Some(z)) => int_pow_mod(x, y, z),
         _ => {
-            let complex = crate::vm::complex::complex_of;
-            let number = |v: &Value| num_of(v).is_some() || complex(v).is_some();
-            if (complex(&ab).is_some() || complex(&bb).is_some() || complex(&mb).is_some())
-                && number(&ab)
-                && number(&bb)
-                && number(&mb)
-            {
-                return Err(PyErr::value_error("complex modulo"));
+            // CPython's ternary_op: the operands' `nb_power` slots are tried in
+            // order (each type once); float's refuses a modulus outright,
+            // complex's once both bases convert, int's only takes three ints.
+            #[derive(PartialEq, Clone, Copy)]
+            enum Slot {
+                Int,
+                Float,
+                Complex,
+                Other,
             }
-            if num_of(&ab).is_some() && num_of(&bb).is_some() && num_of(&mb).is_some() {
-                return Err(PyErr::type_error(
-                    "pow() 3rd argument not allowed unless all arguments are integers",
-                ));
+            let slot = |v: &Value| match v {
+                Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => Slot::Int,
+                Value::Float(_) => Slot::Float,
+                _ if crate::vm::complex::complex_of(v).is_some() => Slot::Complex,
+                _ => Slot::Other,
+            };
+            let slots = [slot(&ab), slot(&bb), slot(&mb)];
+            let to_complex = |s: Slot| s != Slot::Other;
+            for (i, s) in slots.iter().enumerate() {
+                if slots[..i].contains(s) {
+                    continue;
+                }
+                match s {
+                    Slot::Float => {
+                        return Err(PyErr::type_error(
+                            "pow() 3rd argument not allowed unless all arguments are integers",
+                        ))
+                    }
+                    Slot::Complex if to_complex(slots[0]) && to_complex(slots[1]) => {
+                        return Err(PyErr::value_error("complex modulo"))
+                    }
+                    _ => {}
+                }
             }
             Err(PyErr::type_error(format!(
                 "unsupported operand type(s) for ** or pow(): '{}', '{}', '{}'",

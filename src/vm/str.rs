@@ -1156,8 +1156,10 @@ fn sub_args(args: &[Value], name: &str) -> PyResult<SubArgs> {
         };
         return Err(PyErr::type_error(msg));
     }
+    // CPython converts start/end before it looks at the substring's type.
+    let (start, end) = (opt_index(rest.get(1))?, opt_index(rest.get(2))?);
     let sub = must_str(&rest[0], "must be str")?;
-    Ok((s, sub, opt_index(rest.get(1))?, opt_index(rest.get(2))?))
+    Ok((s, sub, start, end))
 }
 
 fn str_find(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
@@ -1218,13 +1220,13 @@ fn str_replace(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> 
     let old = str_arg(&rest[0]).ok_or_else(|| {
         PyErr::type_error(format!(
             "replace() argument 1 must be str, not {}",
-            type_name(&rest[0])
+            arg_type_name(&rest[0])
         ))
     })?;
     let new = str_arg(&rest[1]).ok_or_else(|| {
         PyErr::type_error(format!(
             "replace() argument 2 must be str, not {}",
-            type_name(&rest[1])
+            arg_type_name(&rest[1])
         ))
     })?;
     let count = match rest.get(2) {
@@ -1318,7 +1320,7 @@ fn justify_args(args: &[Value], name: &str) -> PyResult<(Arc<PyStr>, usize, char
         Some(v) => {
             let f = str_arg(v).ok_or_else(|| {
                 PyErr::type_error(format!(
-                    "{name}() argument 2 must be str, not {}",
+                    "The fill character must be a unicode character, not {}",
                     type_name(v)
                 ))
             })?;
@@ -1837,7 +1839,7 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                         Some(s) => Ok(s.as_str().to_string()),
                         None => Err(PyErr::type_error(format!(
                             "str() argument '{n}' must be str, not {}",
-                            type_name(v)
+                            arg_type_name(v)
                         ))),
                     },
                 }
