@@ -302,6 +302,11 @@ pub fn int_pow_mod(a: IntRef, b: IntRef, m: IntRef) -> PyResult<Value> {
     if m.is_zero() {
         return Err(PyErr::value_error("pow() 3rd argument cannot be 0"));
     }
+    if let (IntRef::Small(x), IntRef::Small(e), IntRef::Small(md)) = (a, b, m) {
+        if e >= 0 {
+            return Ok(Value::Int(small_pow_mod(x, e as u64, md)));
+        }
+    }
     let m = m.to_big();
     let mut base = a.to_big();
     let mut exp = b.to_big();
@@ -319,6 +324,24 @@ pub fn int_pow_mod(a: IntRef, b: IntRef, m: IntRef) -> PyResult<Value> {
         r += &m;
     }
     Ok(int_from_bigint(r))
+}
+
+/// `pow(x, e, m)` for machine ints (m != 0), square-and-multiply in u128,
+/// so that the common `pow(i, k, 10**9 + 7)` needs no big-int work.
+fn small_pow_mod(x: i64, mut e: u64, m: i64) -> i64 {
+    let n = m.unsigned_abs() as u128;
+    let mut base = (x as i128).rem_euclid(n as i128) as u128;
+    let mut r: u128 = 1 % n;
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * base % n;
+        }
+        base = base * base % n;
+        e >>= 1;
+    }
+    // r < |m| <= 2^63, so it fits; Python's result takes the sign of m.
+    let r = r as i128;
+    (if m < 0 && r != 0 { r + m as i128 } else { r }) as i64
 }
 
 fn mod_inverse(a: &BigInt, m: &BigInt) -> Option<BigInt> {

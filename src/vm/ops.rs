@@ -2153,6 +2153,8 @@ impl Vm {
                 ObjKind::Ellipsis => Ok(NONE_HASH + 552),
                 ObjKind::NotImplemented => Ok(NONE_HASH - 27),
                 ObjKind::Native(_) => match lookup_with_owner(&o.class, "__hash__") {
+                    // Views and other unhashable natives set `__hash__ = None`.
+                    Some((f, _)) if f.is_none() => Err(unhashable(v)),
                     Some((f, owner)) if !is_object_class(owner) => {
                         let r = self.call_special(&f, v, &[])?;
                         self.hash_result(&r)

@@ -479,13 +479,51 @@ fn push_title(out: &mut String, c: char) {
     }
 }
 
+/// Whether each capital sigma of `s`, in order, lower-cases to the final
+/// form: CPython decides with the whole string as context (`handle_capital_sigma`),
+/// as Rust's `str::to_lowercase` does, so its choices are read back from there.
+fn final_sigmas(s: &str) -> std::vec::IntoIter<bool> {
+    let mut finals = Vec::new();
+    if s.contains('Σ') {
+        let lowered = s.to_lowercase();
+        let mut out = lowered.chars();
+        for c in s.chars() {
+            if c == 'Σ' {
+                finals.push(out.next() == Some('ς'));
+            } else {
+                for _ in c.to_lowercase() {
+                    out.next();
+                }
+            }
+        }
+    }
+    finals.into_iter()
+}
+
+/// Lower-cases `c` into `out`; a capital sigma takes the next answer of `finals`.
+fn push_lower(out: &mut String, c: char, finals: &mut std::vec::IntoIter<bool>) {
+    if c == 'Σ' {
+        out.push(if finals.next().unwrap_or(false) {
+            'ς'
+        } else {
+            'σ'
+        });
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
 fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut finals = final_sigmas(s);
     let mut prev_cased = false;
     for c in s.chars() {
         if prev_cased {
-            out.extend(c.to_lowercase());
+            push_lower(&mut out, c, &mut finals);
         } else {
+            if c == 'Σ' {
+                finals.next();
+            }
             push_title(&mut out, c);
         }
         prev_cased = is_cased(c);
@@ -495,20 +533,26 @@ fn title(s: &str) -> String {
 
 fn capitalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut finals = final_sigmas(s);
     let mut chars = s.chars();
     if let Some(c) = chars.next() {
+        if c == 'Σ' {
+            finals.next();
+        }
         push_title(&mut out, c);
     }
-    let rest: String = chars.collect();
-    out.push_str(&rest.to_lowercase());
+    for c in chars {
+        push_lower(&mut out, c, &mut finals);
+    }
     out
 }
 
 fn swapcase(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut finals = final_sigmas(s);
     for c in s.chars() {
         if c.is_uppercase() {
-            out.extend(c.to_lowercase());
+            push_lower(&mut out, c, &mut finals);
         } else if c.is_lowercase() {
             out.extend(c.to_uppercase());
         } else {
@@ -678,7 +722,10 @@ fn split_ascii_whitespace(s: &str) -> Vec<Value> {
         while i < bytes.len() && !space(bytes[i]) {
             i += 1;
         }
-        if start < i {
+        if i - start == 1 {
+            // One-character words share the cached one-character strs.
+            out.push(crate::vm::iter::char_value(bytes[start] as char));
+        } else if start < i {
             out.push(Value::Str(Arc::new(PyStr::with_ascii(&s[start..i], true))));
         }
     }
