@@ -854,12 +854,12 @@ fn ordering_matches(o: Ordering, op: CompareKind) -> bool {
     }
 }
 
-/// A sequence repeat count (`[0] * n`): negative counts give empty results.
+/// A sequence repeat count (`[0] * n`): negative counts give empty results;
+/// a count beyond a Py_ssize_t, of either sign, is an OverflowError.
 fn repeat_count(v: &Value) -> PyResult<Option<usize>> {
     match int_ref(v) {
         Some(i) => match i.to_i64() {
             Some(n) => Ok(Some(n.max(0) as usize)),
-            None if i.is_negative() => Ok(Some(0)),
             None => Err(PyErr::overflow_error(
                 "cannot fit 'int' into an index-sized integer",
             )),
