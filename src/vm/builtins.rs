@@ -1309,7 +1309,7 @@ fn b_format(vm: &mut Vm, args: &[Value], kw: Kwargs) -> PyResult<Value> {
         Some(v) => {
             return Err(PyErr::type_error(format!(
                 "format() argument 2 must be str, not {}",
-                type_name(v)
+                crate::vm::str::arg_type_name(v)
             )))
         }
     };

@@ -442,6 +442,13 @@ fn strip_underscores(s: &str) -> Option<String> {
 /// a float, the imaginary one with a sign, then padded as a whole.
 fn format(c: Complex, spec: &str) -> PyResult<String> {
     let f = parse_spec(spec, "complex", true)?;
+    // CPython rejects an unknown type code before the padding checks.
+    let mut ty = f.ty.unwrap_or('\0');
+    if !matches!(ty, '\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n') {
+        return Err(PyErr::value_error(format!(
+            "Unknown format code '{ty}' for object of type 'complex'"
+        )));
+    }
     if f.fill == '0' {
         return Err(PyErr::value_error(
             "Zero padding is not allowed in complex format specifier",
@@ -451,12 +458,6 @@ fn format(c: Complex, spec: &str) -> PyResult<String> {
         return Err(PyErr::value_error(
             "'=' alignment flag is not allowed in complex format specifier",
         ));
-    }
-    let mut ty = f.ty.unwrap_or('\0');
-    if !matches!(ty, '\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n') {
-        return Err(PyErr::value_error(format!(
-            "Unknown format code '{ty}' for object of type 'complex'"
-        )));
     }
     // No type: like str(z) (the real part left out when it is +0.0), or
     // 'g' when a precision is given.

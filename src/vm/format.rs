@@ -92,7 +92,9 @@ pub fn parse_spec(spec: &str, type_name: &str, numeric: bool) -> PyResult<Format
     if i < chars.len() && (chars[i] == ',' || chars[i] == '_') {
         f.grouping = Some(chars[i]);
         i += 1;
-        if i < chars.len() && (chars[i] == ',' || chars[i] == '_') {
+        // Only a mixed pair is this error; a doubled one (",,") leaves the
+        // second as the type code, which is refused later, as in CPython.
+        if i < chars.len() && (chars[i] == ',' || chars[i] == '_') && Some(chars[i]) != f.grouping {
             return Err(PyErr::value_error("Cannot specify both ',' and '_'."));
         }
     }

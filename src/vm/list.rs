@@ -338,17 +338,33 @@ pub(crate) fn clamp_index(i: i64, len: usize) -> usize {
     j as usize
 }
 
-/// Start/stop arguments of `index()` (`None` means the default).
+/// Start/stop arguments of `index()`.
 pub(crate) fn slice_bounds(vm: &mut Vm, args: &[Value], len: usize) -> PyResult<(usize, usize)> {
     let start = match args.first() {
-        Some(v) => clamp_index(crate::vm::builtins::index_value(vm, v)?, len),
+        Some(v) => clamp_index(slice_index(vm, v)?, len),
         None => 0,
     };
     let stop = match args.get(1) {
-        Some(v) => clamp_index(crate::vm::builtins::index_value(vm, v)?, len),
+        Some(v) => clamp_index(slice_index(vm, v)?, len),
         None => len,
     };
     Ok((start, stop))
+}
+
+/// A start/stop argument of `index()` (CPython's `_PyEval_SliceIndexNotNone`):
+/// ints beyond a Py_ssize_t clamp instead of overflowing.
+fn slice_index(vm: &mut Vm, v: &Value) -> PyResult<i64> {
+    if let Some(i) = crate::vm::number::int_ref(&base_value(v)) {
+        return Ok(i
+            .to_i64()
+            .unwrap_or(if i.is_negative() { i64::MIN } else { i64::MAX }));
+    }
+    if vm.lookup_special(v, "__index__").is_some() {
+        return crate::vm::builtins::index_value(vm, v);
+    }
+    Err(PyErr::type_error(
+        "slice indices must be integers or have an __index__ method",
+    ))
 }
 
 fn list_new(_vm: &mut Vm, args: &[Value], _kw: Kwargs) -> PyResult<Value> {

@@ -302,6 +302,11 @@ pub fn int_pow_mod(a: IntRef, b: IntRef, m: IntRef) -> PyResult<Value> {
     if m.is_zero() {
         return Err(PyErr::value_error("pow() 3rd argument cannot be 0"));
     }
+    if let (IntRef::Small(x), IntRef::Small(e), IntRef::Small(md)) = (a, b, m) {
+        if e >= 0 {
+            return Ok(Value::Int(small_pow_mod(x, e as u64, md)));
+        }
+    }
     let m = m.to_big();
     let mut base = a.to_big();
     let mut exp = b.to_big();
@@ -319,6 +324,24 @@ pub fn int_pow_mod(a: IntRef, b: IntRef, m: IntRef) -> PyResult<Value> {
         r += &m;
     }
     Ok(int_from_bigint(r))
+}
+
+/// `pow(x, e, m)` for machine ints (m != 0), square-and-multiply in u128,
+/// so that the common `pow(i, k, 10**9 + 7)` needs no big-int work.
+fn small_pow_mod(x: i64, mut e: u64, m: i64) -> i64 {
+    let n = m.unsigned_abs() as u128;
+    let mut base = (x as i128).rem_euclid(n as i128) as u128;
+    let mut r: u128 = 1 % n;
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * base % n;
+        }
+        base = base * base % n;
+        e >>= 1;
+    }
+    // r < |m| <= 2^63, so it fits; Python's result takes the sign of m.
+    let r = r as i128;
+    (if m < 0 && r != 0 { r + m as i128 } else { r }) as i64
 }
 
 fn mod_inverse(a: &BigInt, m: &BigInt) -> Option<BigInt> {
@@ -1370,19 +1393,39 @@ pub fn pow(vm: &mut Vm, a: &Value, b: &Value, m: Option<&Value>) -> PyResult<Val
     match (int_ref(&ab), int_ref(&bb), int_ref(&mb)) {
         (Some(x), Some(y), Some(z)) => int_pow_mod(x, y, z),
         _ => {
-            let complex = crate::vm::complex::complex_of;
-            let number = |v: &Value| num_of(v).is_some() || complex(v).is_some();
-            if (complex(&ab).is_some() || complex(&bb).is_some() || complex(&mb).is_some())
-                && number(&ab)
-                && number(&bb)
-                && number(&mb)
-            {
-                return Err(PyErr::value_error("complex modulo"));
+            // CPython's ternary_op: the operands' `nb_power` slots are tried in
+            // order (each type once); float's refuses a modulus outright,
+            // complex's once both bases convert, int's only takes three ints.
+            #[derive(PartialEq, Clone, Copy)]
+            enum Slot {
+                Int,
+                Float,
+                Complex,
+                Other,
             }
-            if num_of(&ab).is_some() && num_of(&bb).is_some() && num_of(&mb).is_some() {
-                return Err(PyErr::type_error(
-                    "pow() 3rd argument not allowed unless all arguments are integers",
-                ));
+            let slot = |v: &Value| match v {
+                Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => Slot::Int,
+                Value::Float(_) => Slot::Float,
+                _ if crate::vm::complex::complex_of(v).is_some() => Slot::Complex,
+                _ => Slot::Other,
+            };
+            let slots = [slot(&ab), slot(&bb), slot(&mb)];
+            let to_complex = |s: Slot| s != Slot::Other;
+            for (i, s) in slots.iter().enumerate() {
+                if slots[..i].contains(s) {
+                    continue;
+                }
+                match s {
+                    Slot::Float => {
+                        return Err(PyErr::type_error(
+                            "pow() 3rd argument not allowed unless all arguments are integers",
+                        ))
+                    }
+                    Slot::Complex if to_complex(slots[0]) && to_complex(slots[1]) => {
+                        return Err(PyErr::value_error("complex modulo"))
+                    }
+                    _ => {}
+                }
             }
             Err(PyErr::type_error(format!(
                 "unsupported operand type(s) for ** or pow(): '{}', '{}', '{}'",

@@ -854,12 +854,12 @@ fn ordering_matches(o: Ordering, op: CompareKind) -> bool {
     }
 }
 
-/// A sequence repeat count (`[0] * n`): negative counts give empty results.
+/// A sequence repeat count (`[0] * n`): negative counts give empty results;
+/// a count beyond a Py_ssize_t, of either sign, is an OverflowError.
 fn repeat_count(v: &Value) -> PyResult<Option<usize>> {
     match int_ref(v) {
         Some(i) => match i.to_i64() {
             Some(n) => Ok(Some(n.max(0) as usize)),
-            None if i.is_negative() => Ok(Some(0)),
             None => Err(PyErr::overflow_error(
                 "cannot fit 'int' into an index-sized integer",
             )),
@@ -938,6 +938,22 @@ fn range_len(start: i64, stop: i64, step: i64) -> i64 {
     } else {
         ((hi - lo - 1) / st + 1).min(i64::MAX as i128) as i64
     }
+}
+
+/// CPython's `PyObject_DelItem` words it "doesn't" when an index reaches a
+/// sequence type's item slot, "does not" otherwise (slices, other keys).
+fn no_item_deletion(obj: &Value, key: &Value, sequence: bool) -> PyErr {
+    let index = int_ref(&base_value(key)).is_some()
+        || matches!(key, Value::Instance(i) if lookup_in_class(&i.class, "__index__").is_some());
+    let verb = if sequence && index {
+        "doesn't"
+    } else {
+        "does not"
+    };
+    PyErr::type_error(format!(
+        "'{}' object {verb} support item deletion",
+        type_name(obj)
+    ))
 }
 
 fn new_range(start: i64, stop: i64, step: i64) -> Value {
@@ -2137,6 +2153,8 @@ impl Vm {
                 ObjKind::Ellipsis => Ok(NONE_HASH + 552),
                 ObjKind::NotImplemented => Ok(NONE_HASH - 27),
                 ObjKind::Native(_) => match lookup_with_owner(&o.class, "__hash__") {
+                    // Views and other unhashable natives set `__hash__ = None`.
+                    Some((f, _)) if f.is_none() => Err(unhashable(v)),
                     Some((f, owner)) if !is_object_class(owner) => {
                         let r = self.call_special(&f, v, &[])?;
                         self.hash_result(&r)
@@ -3798,12 +3816,17 @@ impl Vm {
                             Ok(Value::Int(start + j * step))
                         }
                         Key::Slice(a, b, c) => {
-                            let (s0, s1, st, len) = adjust_slice(a, b, c, n)?;
-                            let _ = s1;
-                            let new_start = start + s0 * step;
-                            let new_step = step * st;
-                            let new_stop = new_start + len * new_step;
-                            Ok(new_range(new_start, new_stop, new_step))
+                            // CPython maps the slice's own bounds through the range
+                            // (stop = start + slice_stop * step), which shows in the repr.
+                            let (s0, s1, st, _) = adjust_slice(a, b, c, n)?;
+                            let at =
+                                |k: i64| k.checked_mul(step).and_then(|d| start.checked_add(d));
+                            match (at(s0), at(s1), step.checked_mul(st)) {
+                                (Some(a), Some(b), Some(c)) => Ok(new_range(a, b, c)),
+                                _ => Err(PyErr::overflow_error(
+                                    "Python int too large to convert to C ssize_t",
+                                )),
+                            }
                         }
                         Key::Other => Err(PyErr::type_error(format!(
                             "range indices must be integers or slices, not {}",
@@ -4013,25 +4036,32 @@ impl Vm {
                 if let Some(b) = builtin_base(inst) {
                     return self.del_item(&b, key);
                 }
-                Err(PyErr::type_error(format!(
-                    "'{}' object doesn't support item deletion",
-                    inst.class.name
-                )))
+                Err(no_item_deletion(obj, key, true))
             }
             Value::Object(o) => match lookup_in_class(&o.class, "__delitem__") {
                 Some(f) => {
                     self.call_special(&f, obj, std::slice::from_ref(key))?;
                     Ok(())
                 }
-                None => Err(PyErr::type_error(format!(
-                    "'{}' object doesn't support item deletion",
-                    o.class.name
-                ))),
+                None => {
+                    let seq = matches!(
+                        &*o.class.name.get(),
+                        "range" | "dict_keys" | "dict_values" | "dict_items" | "deque"
+                    );
+                    Err(no_item_deletion(obj, key, seq))
+                }
             },
-            _ => Err(PyErr::type_error(format!(
-                "'{}' object doesn't support item deletion",
-                type_name(obj)
-            ))),
+            _ => {
+                let seq = matches!(
+                    obj,
+                    Value::Str(_)
+                        | Value::Tuple(_)
+                        | Value::Bytes(_)
+                        | Value::Set(_)
+                        | Value::FrozenSet(_)
+                );
+                Err(no_item_deletion(obj, key, seq))
+            }
         }
     }
 
@@ -4679,7 +4709,7 @@ fn type_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                 v => {
                     return Err(PyErr::type_error(format!(
                         "type.__new__() argument 1 must be str, not {}",
-                        type_name(v)
+                        crate::vm::str::arg_type_name(v)
                     )))
                 }
             };

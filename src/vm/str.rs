@@ -480,13 +480,51 @@ fn push_title(out: &mut String, c: char) {
     }
 }
 
+/// Whether each capital sigma of `s`, in order, lower-cases to the final
+/// form: CPython decides with the whole string as context (`handle_capital_sigma`),
+/// as Rust's `str::to_lowercase` does, so its choices are read back from there.
+fn final_sigmas(s: &str) -> std::vec::IntoIter<bool> {
+    let mut finals = Vec::new();
+    if s.contains('Σ') {
+        let lowered = s.to_lowercase();
+        let mut out = lowered.chars();
+        for c in s.chars() {
+            if c == 'Σ' {
+                finals.push(out.next() == Some('ς'));
+            } else {
+                for _ in c.to_lowercase() {
+                    out.next();
+                }
+            }
+        }
+    }
+    finals.into_iter()
+}
+
+/// Lower-cases `c` into `out`; a capital sigma takes the next answer of `finals`.
+fn push_lower(out: &mut String, c: char, finals: &mut std::vec::IntoIter<bool>) {
+    if c == 'Σ' {
+        out.push(if finals.next().unwrap_or(false) {
+            'ς'
+        } else {
+            'σ'
+        });
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
 fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut finals = final_sigmas(s);
     let mut prev_cased = false;
     for c in s.chars() {
         if prev_cased {
-            out.extend(c.to_lowercase());
+            push_lower(&mut out, c, &mut finals);
         } else {
+            if c == 'Σ' {
+                finals.next();
+            }
             push_title(&mut out, c);
         }
         prev_cased = is_cased(c);
@@ -496,20 +534,26 @@ fn title(s: &str) -> String {
 
 fn capitalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut finals = final_sigmas(s);
     let mut chars = s.chars();
     if let Some(c) = chars.next() {
+        if c == 'Σ' {
+            finals.next();
+        }
         push_title(&mut out, c);
     }
-    let rest: String = chars.collect();
-    out.push_str(&rest.to_lowercase());
+    for c in chars {
+        push_lower(&mut out, c, &mut finals);
+    }
     out
 }
 
 fn swapcase(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut finals = final_sigmas(s);
     for c in s.chars() {
         if c.is_uppercase() {
-            out.extend(c.to_lowercase());
+            push_lower(&mut out, c, &mut finals);
         } else if c.is_lowercase() {
             out.extend(c.to_uppercase());
         } else {
@@ -679,7 +723,10 @@ fn split_ascii_whitespace(s: &str) -> Vec<Value> {
         while i < bytes.len() && !space(bytes[i]) {
             i += 1;
         }
-        if start < i {
+        if i - start == 1 {
+            // One-character words share the cached one-character strs.
+            out.push(crate::vm::iter::char_value(bytes[start] as char));
+        } else if start < i {
             out.push(Value::Str(Brc::new(PyStr::with_ascii(&s[start..i], true))));
         }
     }
@@ -1157,8 +1204,10 @@ fn sub_args(args: &[Value], name: &str) -> PyResult<SubArgs> {
         };
         return Err(PyErr::type_error(msg));
     }
+    // CPython converts start/end before it looks at the substring's type.
+    let (start, end) = (opt_index(rest.get(1))?, opt_index(rest.get(2))?);
     let sub = must_str(&rest[0], "must be str")?;
-    Ok((s, sub, opt_index(rest.get(1))?, opt_index(rest.get(2))?))
+    Ok((s, sub, start, end))
 }
 
 fn str_find(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
@@ -1219,13 +1268,13 @@ fn str_replace(_vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> 
     let old = str_arg(&rest[0]).ok_or_else(|| {
         PyErr::type_error(format!(
             "replace() argument 1 must be str, not {}",
-            type_name(&rest[0])
+            arg_type_name(&rest[0])
         ))
     })?;
     let new = str_arg(&rest[1]).ok_or_else(|| {
         PyErr::type_error(format!(
             "replace() argument 2 must be str, not {}",
-            type_name(&rest[1])
+            arg_type_name(&rest[1])
         ))
     })?;
     let count = match rest.get(2) {
@@ -1319,7 +1368,7 @@ fn justify_args(args: &[Value], name: &str) -> PyResult<(Brc<PyStr>, usize, char
         Some(v) => {
             let f = str_arg(v).ok_or_else(|| {
                 PyErr::type_error(format!(
-                    "{name}() argument 2 must be str, not {}",
+                    "The fill character must be a unicode character, not {}",
                     type_name(v)
                 ))
             })?;
@@ -1838,7 +1887,7 @@ fn str_new(vm: &mut Vm, args: &[Value], kwargs: Kwargs) -> PyResult<Value> {
                         Some(s) => Ok(s.as_str().to_string()),
                         None => Err(PyErr::type_error(format!(
                             "str() argument '{n}' must be str, not {}",
-                            type_name(v)
+                            arg_type_name(v)
                         ))),
                     },
                 }
