@@ -2618,7 +2618,14 @@ fn list_item(l: &PyList, ix: i64) -> Option<Value> {
     let n = items.len() as i64;
     let j = if ix < 0 { ix + n } else { ix };
     if j >= 0 && j < n {
-        Some(items[j as usize].clone())
+        // Floats and ints are copied without `Value::clone`'s jump on the
+        // tag, which mispredicts on lists of mixed values.
+        let v = &items[j as usize];
+        Some(if slot::is_scalar(v) {
+            slot::copy_scalar(v)
+        } else {
+            v.clone()
+        })
     } else {
         None
     }
