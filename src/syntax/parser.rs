@@ -29,6 +29,8 @@ pub enum SyntaxErrorKind {
     /// Source nested too deeply to compile: CPython reports a location-free
     /// `RecursionError: maximum recursion depth exceeded during compilation`.
     TooDeep,
+    /// Source nested too deeply for CPython's parser: a bare `MemoryError`.
+    NoMemory,
 }
 
 /// A syntax error: rendered once, by the VM's error printer, in CPython's
@@ -1073,9 +1075,30 @@ fn universal_newlines(s: &str) -> String {
 /// Decode a source file's bytes: UTF-8 (a BOM is skipped), or Latin-1 when
 /// a coding declaration says so; anything else is CPython's SyntaxError.
 pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError> {
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Some(declared) = coding_declaration(bytes) {
         let enc = declared.to_ascii_lowercase().replace('_', "-");
+        let utf8 = enc == "utf-8" || enc.starts_with("utf-8-");
+        if bom && !utf8 {
+            // A UTF-8 BOM contradicts any other declared encoding.
+            let latin1 = ["latin-1", "iso-8859-1", "iso-latin-1"]
+                .iter()
+                .any(|n| enc == *n || enc.starts_with(&format!("{n}-")));
+            let name = if latin1 {
+                "iso-8859-1"
+            } else {
+                declared.as_str()
+            };
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::SyntaxError,
+                format!("encoding problem: {name} with BOM"),
+                Span {
+                    start: u32::MAX,
+                    end: u32::MAX,
+                },
+            ));
+        }
         if matches!(
             enc.as_str(),
             "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819"
@@ -1604,7 +1627,8 @@ n = not a < b <= c is not d not in e
         ] {
             let e = err(&src);
             assert!(
-                e.msg.starts_with("too many nested") || e.kind == SyntaxErrorKind::TooDeep,
+                e.msg.starts_with("too many nested")
+                    || matches!(e.kind, SyntaxErrorKind::TooDeep | SyntaxErrorKind::NoMemory),
                 "{}",
                 e.msg
             );
