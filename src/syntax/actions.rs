@@ -381,7 +381,7 @@ pub fn check_target(e: &Expr) -> PResult<()> {
 }
 
 /// Whether `e` parses at CPython's `bitwise_or` level or tighter.
-fn is_bitwise_or(e: &Expr) -> bool {
+pub(crate) fn is_bitwise_or(e: &Expr) -> bool {
     !matches!(
         e.kind,
         ExprKind::BoolOp { .. }
