@@ -3362,7 +3362,7 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
                  \x20       print('OK')\n\
                  \x20   except SyntaxError as e:\n\
                  \x20       print('ERR', e.lineno, e.msg)\n\
-                 \x20   except RecursionError:\n\
+                 \x20   except (RecursionError, MemoryError):\n\
                  \x20       print('ERR')\n",
             )
             .args(&names)
