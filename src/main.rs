@@ -223,6 +223,16 @@ fn run(options: Options, program: Program) -> i32 {
     watch_sigint(interp.gil.clone());
 
     let result: PyResult<()> = match program {
+        // A directory runs its `__main__.py` in CPython; without zip/package
+        // execution here, it gets CPython's message for one lacking it.
+        Program::File(path) if std::path::Path::new(&path).is_dir() => {
+            let python = std::env::args().next().unwrap_or_else(|| "gilvm".into());
+            interp.write_stderr(&format!(
+                "{python}: can't find '__main__' module in '{}'\n",
+                absolute(&path)
+            ));
+            return 1;
+        }
         Program::File(path) => match std::fs::read(&path) {
             // CPython names the main script by its absolute path (`__file__`,
             // tracebacks, syntax errors); sys.argv[0] keeps the path as given.

@@ -496,3 +496,16 @@ fn dash_c_puts_the_working_directory_first() {
     assert_status(&out, 0);
     assert_eq!(out.stdout, "''\n");
 }
+
+#[test]
+fn directory_as_program_names_the_missing_main_module() {
+    let dir = std::env::temp_dir();
+    let dir = dir.to_str().unwrap();
+    let out = gilvm(&[dir]);
+    assert_status(&out, 1);
+    let err = &out.stderr;
+    assert!(
+        err.ends_with(&format!(": can't find '__main__' module in '{dir}'\n")),
+        "{err}"
+    );
+}

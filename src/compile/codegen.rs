@@ -3362,7 +3362,7 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
                  \x20       print('OK')\n\
                  \x20   except SyntaxError as e:\n\
                  \x20       print('ERR', e.lineno, e.msg)\n\
-                 \x20   except RecursionError:\n\
+                 \x20   except (RecursionError, MemoryError):\n\
                  \x20       print('ERR')\n",
             )
             .args(&names)
@@ -3387,7 +3387,13 @@ code add.<locals>.<listcomp> (args 1, posonly 0, kwonly 0, flags 0x0, stack 4, l
             let ours = match &result {
                 Ok(_) => "OK".to_string(),
                 // Decoding errors are reported without a location.
-                Err(e) if !e.has_location() || e.kind == SyntaxErrorKind::TooDeep => {
+                Err(e)
+                    if !e.has_location()
+                        || matches!(
+                            e.kind,
+                            SyntaxErrorKind::TooDeep | SyntaxErrorKind::NoMemory
+                        ) =>
+                {
                     "ERR".to_string()
                 }
                 Err(e) => format!(

@@ -22,7 +22,7 @@ fn format_chain(vm: &mut Vm, err: &PyErr, chain: bool) -> String {
     }
     let mut out = String::new();
     if let Some(data) = err.data() {
-        let entries = data.traceback.lock().clone();
+        let entries: Vec<TraceEntry> = data.traceback.lock().iter().cloned().collect();
         if !entries.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
             crate::vm::traceback::format_traceback(vm, &entries, Printer::Module, &mut out);
@@ -352,7 +352,7 @@ pub fn set_traceback(data: &crate::vm::value::ExcData, tb: &Value) -> PyResult<(
             "__traceback__ must be a traceback or None",
         ));
     };
-    *data.traceback.lock() = entries;
+    *data.traceback.lock() = entries.into();
     Ok(())
 }
 
@@ -367,6 +367,7 @@ fn entries_of(tb: &Value) -> Option<Vec<TraceEntry>> {
 
 /// The traceback object of an exception (`None` if it was never raised).
 pub fn traceback_object(data: &crate::vm::value::ExcData) -> Value {
-    let entries: Arc<[crate::vm::value::TraceEntry]> = data.traceback.lock().clone().into();
+    let entries: Arc<[crate::vm::value::TraceEntry]> =
+        data.traceback.lock().iter().cloned().collect();
     make_traceback(entries, 0)
 }

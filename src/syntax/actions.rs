@@ -18,6 +18,12 @@ use crate::syntax::parser::{SyntaxError, SyntaxErrorKind};
 /// (CPython fails similarly, with a RecursionError, near 3000).
 pub const MAX_EXPR_DEPTH: u32 = 2999;
 
+/// Deepest right-nested expression CPython's parser accepts at module
+/// level: its PEG parser gives up with a MemoryError past 6000 rule levels,
+/// and `not`/unary operators/`else` branches cost one level each, `**`
+/// and `lambda` two.
+pub const MAX_PARSE_DEPTH: u32 = 5967;
+
 pub type PErr = ParseError<usize, Tok, SyntaxError>;
 pub type PResult<T> = Result<T, PErr>;
 
@@ -31,10 +37,11 @@ pub enum Top {
 /// f-string replacement fields).
 pub struct ParseCtx {
     pub src: Rc<str>,
-    /// Nesting depth of composite expressions, keyed by span. A parent's
-    /// span strictly contains its children's in practice; a collision only
-    /// over-estimates a depth.
-    depths: RefCell<HashMap<(u32, u32), u32>>,
+    /// Nesting depth of composite expressions (for the compiler, and as
+    /// CPython's parser counts it: see [`MAX_PARSE_DEPTH`]), keyed by span.
+    /// A parent's span strictly contains its children's in practice; a
+    /// collision only over-estimates a depth.
+    depths: RefCell<HashMap<(u32, u32), (u32, u32)>>,
     /// Inside an f-string replacement field (error messages get a prefix).
     pub in_fstring: std::cell::Cell<u32>,
     /// The first expression nested deeper than [`MAX_EXPR_DEPTH`]. CPython
@@ -57,8 +64,34 @@ impl ParseCtx {
         self.depths
             .borrow()
             .get(&(e.span.start, e.span.end))
-            .copied()
-            .unwrap_or(1)
+            .map_or(1, |d| d.0)
+    }
+
+    fn parse_depth_of(&self, e: &Expr) -> u32 {
+        self.depths
+            .borrow()
+            .get(&(e.span.start, e.span.end))
+            .map_or(0, |d| d.1)
+    }
+
+    /// How many levels CPython's parser recurses through to build `e`.
+    fn parse_depth(&self, e: &Expr) -> u32 {
+        let pd = |c: &Expr| self.parse_depth_of(c);
+        match &e.kind {
+            ExprKind::UnaryOp { operand, .. } => pd(operand) + 1,
+            ExprKind::IfExp { test, body, orelse } => pd(test).max(pd(body)).max(pd(orelse) + 1),
+            ExprKind::BinOp {
+                left,
+                op: BinOp::Pow,
+                right,
+            } => pd(left).max(pd(right) + 2),
+            ExprKind::Lambda { body, .. } => pd(body) + 2,
+            _ => {
+                let mut d = 0;
+                for_each_child(e, &mut |c| d = d.max(pd(c)));
+                d
+            }
+        }
     }
 
     /// Build an expression node, enforcing [`MAX_EXPR_DEPTH`].
@@ -66,6 +99,18 @@ impl ParseCtx {
         let e = Expr::new(kind, Span::new(l, r));
         let mut d = 0;
         for_each_child(&e, &mut |c| d = d.max(self.depth_of(c)));
+        let pd = self.parse_depth(&e);
+        if pd > MAX_PARSE_DEPTH {
+            return Err(ParseError::User {
+                error: SyntaxError {
+                    kind: SyntaxErrorKind::NoMemory,
+                    msg: String::new(),
+                    span: e.span,
+                    at_eof: false,
+                    quote: None,
+                },
+            });
+        }
         if d > 0 {
             if d + 1 > MAX_EXPR_DEPTH {
                 let mut too_deep = self.too_deep.borrow_mut();
@@ -81,11 +126,15 @@ impl ParseCtx {
                 // A shallow stand-in keeps the tree (and its recursive
                 // drop) bounded while the rest of the file is parsed; a
                 // name is a valid target anywhere, so it adds no errors.
+                // It keeps the parser's depth, which goes on growing.
+                self.depths
+                    .borrow_mut()
+                    .insert((e.span.start, e.span.end), (1, pd));
                 return Ok(Expr::new(ExprKind::Name("".into()), e.span));
             }
             self.depths
                 .borrow_mut()
-                .insert((e.span.start, e.span.end), d + 1);
+                .insert((e.span.start, e.span.end), (d + 1, pd));
         }
         Ok(e)
     }
@@ -332,7 +381,7 @@ pub fn check_target(e: &Expr) -> PResult<()> {
 }
 
 /// Whether `e` parses at CPython's `bitwise_or` level or tighter.
-fn is_bitwise_or(e: &Expr) -> bool {
+pub(crate) fn is_bitwise_or(e: &Expr) -> bool {
     !matches!(
         e.kind,
         ExprKind::BoolOp { .. }
@@ -903,8 +952,8 @@ pub fn decorate(decorators: Vec<Expr>, mut stmt: Stmt) -> Stmt {
 
 /// A `case` pattern.
 pub enum Pat {
-    Wildcard,
-    Capture(Name),
+    Wildcard(Span),
+    Capture(Name, Span),
     /// A literal or dotted name, compared with `==`.
     Value(Expr),
     /// `None`, `True` or `False`, compared with `is`.
@@ -930,6 +979,11 @@ pub struct Case {
 
 pub fn match_stmt(subject: Expr, cases: Vec<Case>, l: usize, r: usize) -> PResult<Stmt> {
     let span = Span::new(l, r);
+    // An irrefutable case before the last makes the rest unreachable.
+    let last = cases.len().saturating_sub(1);
+    for (i, case) in cases.iter().enumerate() {
+        check_reachable(&case.pat, case.guard.is_some() || i == last)?;
+    }
     let var: Name = format!("$match{l}").into();
     let mut chain: Vec<Stmt> = Vec::new();
     for case in cases.into_iter().rev() {
@@ -964,6 +1018,36 @@ pub fn match_stmt(subject: Expr, cases: Vec<Case>, l: usize, r: usize) -> PResul
             span,
         )),
         _ => Err(user("invalid syntax", span)),
+    }
+}
+
+/// CPython's compile-time check: a pattern that always matches is allowed
+/// only where nothing follows it (the last case, the last alternative of an
+/// `|`, a sub-pattern).
+fn check_reachable(p: &Pat, allow_irrefutable: bool) -> PResult<()> {
+    match p {
+        Pat::Wildcard(s) if !allow_irrefutable => {
+            Err(user("wildcard makes remaining patterns unreachable", *s))
+        }
+        Pat::Capture(n, s) if !allow_irrefutable => Err(user(
+            format!("name capture '{n}' makes remaining patterns unreachable"),
+            *s,
+        )),
+        Pat::Or(alts) => {
+            let last = alts.len().saturating_sub(1);
+            for (i, alt) in alts.iter().enumerate() {
+                check_reachable(alt, allow_irrefutable && i == last)?;
+            }
+            Ok(())
+        }
+        Pat::As(p, _) => check_reachable(p, allow_irrefutable),
+        Pat::Seq(items) => items.iter().try_for_each(|p| check_reachable(p, true)),
+        Pat::Map(items, _) => items.iter().try_for_each(|(_, p)| check_reachable(p, true)),
+        Pat::Class(_, pos, kws, _) => pos
+            .iter()
+            .chain(kws.iter().map(|(_, p)| p))
+            .try_for_each(|p| check_reachable(p, true)),
+        _ => Ok(()),
     }
 }
 
@@ -1021,8 +1105,8 @@ fn subscript(value: &Expr, index: Expr, span: Span) -> Expr {
 
 fn lower_pat(pat: &Pat, subj: &Expr, span: Span) -> PResult<Expr> {
     Ok(match pat {
-        Pat::Wildcard => Expr::new(ExprKind::Constant(Constant::True), span),
-        Pat::Capture(n) => bind_to(n.clone(), subj.clone(), span),
+        Pat::Wildcard(_) => Expr::new(ExprKind::Constant(Constant::True), span),
+        Pat::Capture(n, _) => bind_to(n.clone(), subj.clone(), span),
         Pat::Value(e) => compare(subj, CmpOp::Eq, e.clone(), span),
         Pat::Singleton(e) => compare(subj, CmpOp::Is, e.clone(), span),
         Pat::Or(alts) => {
@@ -1217,11 +1301,20 @@ pub fn class_pattern(cls: Expr, args: Vec<(Option<Name>, Pat)>, end: usize) -> P
 
 pub fn map_pattern(items: Vec<(Option<Expr>, Pat)>) -> PResult<Pat> {
     let mut keyed = Vec::new();
-    let mut rest = None;
+    let mut rest: Option<Name> = None;
     for (k, p) in items {
+        // `**rest` must come last (CPython's grammar rejects the next item).
+        if rest.is_some() {
+            let at = match (&k, &p) {
+                (Some(k), _) => k.span,
+                (None, Pat::Capture(_, s)) => *s,
+                _ => Span::new(0, 0),
+            };
+            return Err(user("invalid syntax", at));
+        }
         match (k, p) {
             (Some(k), p) => keyed.push((k, p)),
-            (None, Pat::Capture(n)) => rest = Some(n),
+            (None, Pat::Capture(n, _)) => rest = Some(n),
             (None, _) => {}
         }
     }

@@ -818,7 +818,9 @@ impl<'s> Lexer<'s> {
                         start + 1,
                     );
                 }
-                if !c.is_ascii() {
+                // Control characters (a vertical tab, an escape) are named as
+                // CPython names them; `$`, `?` and `` ` `` are plain syntax errors.
+                if !c.is_ascii() || c.is_ascii_control() {
                     return self.err(invalid_character(c), start, end);
                 }
                 self.err("invalid syntax", start, start + c.len_utf8())

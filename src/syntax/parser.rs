@@ -6,7 +6,7 @@ use std::rc::Rc;
 use lalrpop_util::ParseError;
 
 use crate::syntax::actions::{PErr, ParseCtx, Top};
-use crate::syntax::ast::{Expr, Module, Span};
+use crate::syntax::ast::{Expr, ExprKind, Module, Span, Stmt, StmtKind};
 use crate::syntax::lexer::{line_of, Lexer, Mode, Spanned, Tok};
 
 lalrpop_util::lalrpop_mod!(
@@ -29,6 +29,8 @@ pub enum SyntaxErrorKind {
     /// Source nested too deeply to compile: CPython reports a location-free
     /// `RecursionError: maximum recursion depth exceeded during compilation`.
     TooDeep,
+    /// Source nested too deeply for CPython's parser: a bare `MemoryError`.
+    NoMemory,
 }
 
 /// A syntax error: rendered once, by the VM's error printer, in CPython's
@@ -310,6 +312,122 @@ fn parser_error(src: &str, lexer: &mut Lexer, e: PErr) -> SyntaxError {
     }
 }
 
+/// `src` parsed as one expression statement, without recording its line
+/// table (the text is a piece of a program that failed to parse).
+fn quiet_expr(text: &str) -> Option<Expr> {
+    if text.trim().is_empty() || text.contains('\0') {
+        return None;
+    }
+    let ctx = ParseCtx::new(Rc::from(text));
+    let mut lexer = Lexer::new(text, Mode::Module);
+    let Ok(Top::Module(body)) = grammar::TopParser::new().parse(&ctx, &mut lexer) else {
+        return None;
+    };
+    if ctx.too_deep.borrow().is_some() {
+        return None;
+    }
+    match <[Stmt; 1]>::try_from(body) {
+        Ok(
+            [Stmt {
+                kind: StmtKind::Expr(e),
+                ..
+            }],
+        ) => Some(e),
+        _ => None,
+    }
+}
+
+/// `None = f(`, `a.b := 1`: CPython rejects a bad assignment (or `:=`)
+/// target before it looks at what follows, so that error wins over one
+/// found later in the statement.
+fn invalid_target_before_error(
+    src: &str,
+    h: &[Spanned],
+    start: usize,
+    idx: usize,
+    tok: &Tok,
+) -> Option<SyntaxError> {
+    if !h.get(start)?.1.starts_expr() {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut from = start;
+    // A lambda's defaults hold `=` too.
+    let mut lambda = false;
+    for i in start..=idx {
+        let t = &h[i].1;
+        match t {
+            Tok::LPar | Tok::LSqb | Tok::LBrace => depth += 1,
+            Tok::RPar | Tok::RSqb | Tok::RBrace => depth -= 1,
+            Tok::Lambda => lambda = true,
+            Tok::Equal if lambda => return None,
+            Tok::Equal | Tok::ColonEqual if depth == 0 && i > from => {
+                let (a, b) = (h[from].0, h[i].0);
+                let e = quiet_expr(&src[a..b])?;
+                let shift = |sp: Span| Span::new(sp.start as usize + a, sp.end as usize + a);
+                if *t == Tok::ColonEqual {
+                    // At statement level: only a name is "invalid syntax".
+                    if i != idx
+                        || from != start
+                        || *tok != Tok::ColonEqual
+                        || matches!(e.kind, ExprKind::Name(_))
+                    {
+                        return None;
+                    }
+                    let what = crate::syntax::actions::expr_name(&e);
+                    return Some(SyntaxError::new(
+                        SyntaxErrorKind::SyntaxError,
+                        format!("cannot use assignment expressions with {what}"),
+                        shift(e.span),
+                    ));
+                }
+                if i == idx {
+                    return None;
+                }
+                if let Err(ParseError::User { error }) = crate::syntax::actions::check_target(&e) {
+                    // `1 = a b`: the first target, then an operand and
+                    // something unexpected, reads as a mistyped `==`.
+                    let rhs = h
+                        .get(i + 1)
+                        .filter(|_| idx > i + 1)
+                        .and_then(|t| quiet_expr(&src[t.0..h[idx].0]));
+                    let element = match &e.kind {
+                        ExprKind::Tuple(_) => src[a..b].trim_start().starts_with('('),
+                        ExprKind::List(_) | ExprKind::GeneratorExp { .. } => true,
+                        ExprKind::Constant(c) => matches!(
+                            c,
+                            crate::syntax::ast::Constant::None
+                                | crate::syntax::ast::Constant::True
+                                | crate::syntax::ast::Constant::False
+                        ),
+                        _ => false,
+                    };
+                    let here = from == start
+                        && !element
+                        && !matches!(*tok, Tok::Equal | Tok::ColonEqual)
+                        && rhs.is_some_and(|r| crate::syntax::actions::is_bitwise_or(&r));
+                    let msg = if here {
+                        format!("{} here. Maybe you meant '==' instead of '='?", error.msg)
+                    } else {
+                        error.msg
+                    };
+                    return Some(SyntaxError::new(
+                        SyntaxErrorKind::SyntaxError,
+                        msg,
+                        shift(error.span),
+                    ));
+                }
+                from = i + 1;
+            }
+            _ => {}
+        }
+        if depth < 0 {
+            return None;
+        }
+    }
+    None
+}
+
 /// An error at the end of the input: a block header without its body, a
 /// `try` without handlers, or a statement left incomplete.
 fn eof_error(src: &str, lexer: &Lexer, location: usize, expected: &[String]) -> SyntaxError {
@@ -501,6 +619,32 @@ fn special_error(
         .and_then(|i| h.get(i))
         .map(|t| t.1.clone());
 
+    if let Some(e) = invalid_target_before_error(src, h, start, idx, &tok) {
+        return Some(e);
+    }
+    // `def f(a) pass`: the header must end in a colon.
+    let def_header = matches!(first, Some(Tok::Def))
+        || (matches!(first, Some(Tok::Async)) && h.get(start + 1).map(|t| &t.1) == Some(&Tok::Def));
+    if def_header
+        && expects("\":\"")
+        && lexer.brackets.is_empty()
+        && !matches!(tok, Tok::Newline | Tok::Colon)
+        && h[start..idx].iter().any(|t| t.1 == Tok::RPar)
+    {
+        return err("expected ':'", l, r);
+    }
+    // `match x` without its colon (`match` is a name until then).
+    if idx == start + 1 && matches!(&first, Some(Tok::Name(n)) if &**n == "match") {
+        let from = h[idx].0;
+        let end = src[from..]
+            .find(['\n', '\r'])
+            .map_or(src.len(), |i| from + i);
+        let subject = src[from..end].trim_end();
+        if !subject.ends_with(':') && quiet_expr(subject).is_some() {
+            let at = from + subject.len();
+            return err("expected ':'", at, at);
+        }
+    }
     // `print "x"`: Python 2 statements.
     if idx == start + 1 && (tok.starts_expr() || matches!(tok, Tok::Minus)) {
         if let Some(Tok::Name(n)) = &first {
@@ -1073,9 +1217,30 @@ fn universal_newlines(s: &str) -> String {
 /// Decode a source file's bytes: UTF-8 (a BOM is skipped), or Latin-1 when
 /// a coding declaration says so; anything else is CPython's SyntaxError.
 pub fn decode_source(bytes: &[u8], filename: &str) -> Result<String, SyntaxError> {
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Some(declared) = coding_declaration(bytes) {
         let enc = declared.to_ascii_lowercase().replace('_', "-");
+        let utf8 = enc == "utf-8" || enc.starts_with("utf-8-");
+        if bom && !utf8 {
+            // A UTF-8 BOM contradicts any other declared encoding.
+            let latin1 = ["latin-1", "iso-8859-1", "iso-latin-1"]
+                .iter()
+                .any(|n| enc == *n || enc.starts_with(&format!("{n}-")));
+            let name = if latin1 {
+                "iso-8859-1"
+            } else {
+                declared.as_str()
+            };
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::SyntaxError,
+                format!("encoding problem: {name} with BOM"),
+                Span {
+                    start: u32::MAX,
+                    end: u32::MAX,
+                },
+            ));
+        }
         if matches!(
             enc.as_str(),
             "latin-1" | "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "cp819"
@@ -1604,7 +1769,8 @@ n = not a < b <= c is not d not in e
         ] {
             let e = err(&src);
             assert!(
-                e.msg.starts_with("too many nested") || e.kind == SyntaxErrorKind::TooDeep,
+                e.msg.starts_with("too many nested")
+                    || matches!(e.kind, SyntaxErrorKind::TooDeep | SyntaxErrorKind::NoMemory),
                 "{}",
                 e.msg
             );

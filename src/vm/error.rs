@@ -368,7 +368,7 @@ impl ExcData {
             args: Mutex::new(Arc::new(PyTuple {
                 items: args.into_boxed_slice(),
             })),
-            traceback: Mutex::new(Vec::new()),
+            traceback: Mutex::new(std::collections::VecDeque::new()),
             cause: Mutex::new(None),
             context: Mutex::new(None),
             suppress_context: AtomicBool::new(false),

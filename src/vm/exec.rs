@@ -24,6 +24,13 @@ enum Mode {
 /// `<string>`, as CPython's, so the text is not registered; syntax errors
 /// quote it.
 fn compile_text(vm: &Vm, src: &str, filename: &str, mode: Mode) -> PyResult<Arc<CodeObj>> {
+    // Checked before parsing, and worded for a string, as CPython does.
+    if src.contains('\0') {
+        return Err(PyErr::new(
+            ExcKind::SyntaxError,
+            "source code string cannot contain null bytes",
+        ));
+    }
     // `eval` ignores leading blanks (CPython strips spaces and tabs).
     let src = match mode {
         Mode::Eval => src.trim_start_matches([' ', '\t']),

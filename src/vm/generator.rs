@@ -401,7 +401,7 @@ impl Vm {
             if let Some(d) = e.data() {
                 let mut tb = d.traceback.lock();
                 if tb.is_empty() {
-                    tb.push(self.trace_entry());
+                    tb.push_back(self.trace_entry());
                 }
             }
             self.write_unraisable(&Value::Object(gen.clone()), &e);

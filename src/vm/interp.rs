@@ -630,9 +630,13 @@ impl Vm {
     /// A program read from a file or stdin: CPython's file tokenizer has no
     /// column for an error found at the end of the input.
     fn main_syntax_error(&self, e: PyErr, src: &str, filename: &str) -> PyErr {
-        let front_end = crate::syntax::parse_module(src)
-            .err()
-            .filter(|se| se.at_eof && se.kind != SyntaxErrorKind::TooDeep);
+        let front_end = crate::syntax::parse_module(src).err().filter(|se| {
+            se.at_eof
+                && !matches!(
+                    se.kind,
+                    SyntaxErrorKind::TooDeep | SyntaxErrorKind::NoMemory
+                )
+        });
         match front_end {
             Some(se) => self.syntax_error_at(&se, filename, Some(src), true, false),
             None => e,
@@ -666,6 +670,7 @@ impl Vm {
             SyntaxErrorKind::IndentationError => ExcKind::IndentationError,
             SyntaxErrorKind::TabError => ExcKind::TabError,
             SyntaxErrorKind::TooDeep => return PyErr::new(ExcKind::RecursionError, e.msg.clone()),
+            SyntaxErrorKind::NoMemory => return PyErr::with_args(ExcKind::MemoryError, vec![]),
         };
         let (Some(src), true) = (src, e.has_location()) else {
             return PyErr::new(kind, e.msg.clone());

@@ -2812,15 +2812,15 @@ fn cell_value(cell: Arc<Cell>) -> Value {
 
 /// Prepend this propagation's frames (collected innermost first) to the
 /// exception's traceback (kept innermost last).
-fn add_traceback(err: &PyErr, mut entries: Vec<TraceEntry>) {
+fn add_traceback(err: &PyErr, entries: Vec<TraceEntry>) {
     if entries.is_empty() {
         return;
     }
     if let Some(d) = err.data() {
         let mut tb = d.traceback.lock();
-        entries.reverse();
-        entries.append(&mut tb);
-        *tb = entries;
+        for entry in entries {
+            tb.push_front(entry);
+        }
     }
 }
 

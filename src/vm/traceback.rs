@@ -144,7 +144,7 @@ fn format_group(
     }
     fill_derived_attrs(exc);
     if let InstanceBase::Exception(d) = &exc.base {
-        let tb = d.traceback.lock().clone();
+        let tb: Vec<TraceEntry> = d.traceback.lock().iter().cloned().collect();
         if !tb.is_empty() {
             let margin = if toplevel { '+' } else { '|' };
             ctx.emit(
@@ -477,7 +477,7 @@ fn format_single(vm: &mut Vm, exc: &Brc<Instance>, printer: Printer, out: &mut S
 fn format_traceback_part(vm: &mut Vm, exc: &Brc<Instance>, printer: Printer, out: &mut String) {
     fill_derived_attrs(exc);
     if let InstanceBase::Exception(d) = &exc.base {
-        let tb = d.traceback.lock().clone();
+        let tb: Vec<TraceEntry> = d.traceback.lock().iter().cloned().collect();
         if !tb.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
             format_traceback(vm, &tb, printer, out);

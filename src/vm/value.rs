@@ -587,7 +587,9 @@ pub enum InstanceBase {
 /// State of an exception instance.
 pub struct ExcData {
     pub args: Mutex<Arc<PyTuple>>,
-    pub traceback: Mutex<Vec<TraceEntry>>,
+    /// A deque: each frame an exception unwinds adds its entry at the
+    /// front, so deep native recursion stays linear.
+    pub traceback: Mutex<std::collections::VecDeque<TraceEntry>>,
     pub cause: Mutex<Option<Value>>,
     pub context: Mutex<Option<Value>>,
     pub suppress_context: AtomicBool,
