@@ -1961,13 +1961,14 @@ impl Vm {
         // Exact-length tuples and lists: no intermediate vector.
         match &v {
             Value::Tuple(t) if t.items.len() == n => {
-                self.stack.extend(t.items.iter().rev().cloned());
+                // `slot::clone`: no call through `Value::clone`'s jump table.
+                self.stack.extend(t.items.iter().rev().map(slot::clone));
                 return Ok(());
             }
             Value::List(l) => {
                 let items = l.items.lock();
                 if items.len() == n {
-                    self.stack.extend(items.iter().rev().cloned());
+                    self.stack.extend(items.iter().rev().map(slot::clone));
                     return Ok(());
                 }
             }
