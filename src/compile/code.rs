@@ -50,6 +50,10 @@ pub enum Instr {
     /// then `CompareOp`) complete: two ints or two floats are compared in one
     /// step, straight into a conditional jump after them when there is one.
     LoadFastCompare(u32),
+    /// `LoadFast(i)` before `LoadConst`, `BinarySubscr`: a list's item at
+    /// a constant int index is pushed straight from the local (no count on
+    /// the list), skipping both; anything else runs as `LoadFast(i)`.
+    LoadFastSubscr(u32),
     /// `LoadFast(i)` before a `LoadAttr`: an instance attribute is read
     /// straight from the local, without a count on the instance, through
     /// the code object's attribute cache `site`; anything else runs as

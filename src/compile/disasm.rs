@@ -103,9 +103,8 @@ fn describe(code: &Code, i: Instr) -> String {
     let op = text.split('(').next().unwrap_or("").to_string();
     let detail = match i {
         LoadConst(c) => code.consts.get(c as usize).map(const_repr),
-        LoadFast(n) | LoadFastBinary(n) | LoadFastCompare(n) | StoreFast(n) | DeleteFast(n) => {
-            Some(var(n))
-        }
+        LoadFast(n) | LoadFastBinary(n) | LoadFastCompare(n) | LoadFastSubscr(n) | StoreFast(n)
+        | DeleteFast(n) => Some(var(n)),
         LoadFastAttr(n) | LoadFastStoreAttr(n) => {
             Some(format!("{}, attribute site {}", var(n & 0xffff), n >> 16))
         }

@@ -14,9 +14,9 @@ pub fn stack_effect(i: Instr) -> (i32, Option<(u32, i32)>) {
         }
         Pop => (-1, None),
         Copy(_) => (1, None),
-        LoadConst(_) | LoadFast(_) | LoadFastBinary(_) | LoadFastCompare(_) | LoadFastAttr(_)
-        | LoadFastStoreAttr(_) | LoadDeref(_) | LoadClosure(_) | LoadClassDeref(_)
-        | LoadGlobal(_) | LoadName(_) => (1, None),
+        LoadConst(_) | LoadFast(_) | LoadFastBinary(_) | LoadFastCompare(_) | LoadFastSubscr(_)
+        | LoadFastAttr(_) | LoadFastStoreAttr(_) | LoadDeref(_) | LoadClosure(_)
+        | LoadClassDeref(_) | LoadGlobal(_) | LoadName(_) => (1, None),
         StoreFast(_) | StoreDeref(_) | StoreGlobal(_) | StoreName(_) => (-1, None),
         LoadAttr(_) => (0, None),
         StoreAttr(_) => (-2, None),

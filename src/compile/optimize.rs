@@ -38,6 +38,7 @@ pub fn fuse(instrs: &mut [Instr]) -> u32 {
             (Some(Instr::LoadFast(_) | Instr::LoadConst(_)), Some(Instr::CompareOp(_))) => {
                 Instr::LoadFastCompare(a)
             }
+            (Some(Instr::LoadConst(_)), Some(Instr::BinarySubscr)) => Instr::LoadFastSubscr(a),
             (Some(Instr::LoadAttr(_)), _) if a <= 0xffff && sites <= 0xffff => {
                 sites += 1;
                 Instr::LoadFastAttr(a | (sites - 1) << 16)
@@ -100,6 +101,27 @@ mod tests {
         assert!(matches!(code[19], Instr::ForIterStore(25)));
         assert!(matches!(code[20], Instr::StoreFast(1)));
         assert!(matches!(code[21], Instr::ForIter(25)));
+    }
+
+    #[test]
+    fn constant_subscripts_of_locals() {
+        let mut code = vec![
+            Instr::LoadFast(0),
+            Instr::LoadConst(1),
+            Instr::BinarySubscr,
+            Instr::LoadFast(1),
+            Instr::LoadFast(2),
+            Instr::BinarySubscr,
+            Instr::LoadFast(3),
+            Instr::LoadConst(0),
+            Instr::StoreSubscr,
+        ];
+        fuse(&mut code);
+        assert!(matches!(code[0], Instr::LoadFastSubscr(0)));
+        assert!(matches!(code[1], Instr::LoadConst(1)));
+        assert!(matches!(code[2], Instr::BinarySubscr));
+        assert!(matches!(code[3], Instr::LoadFast(1)));
+        assert!(matches!(code[6], Instr::LoadFast(3)));
     }
 
     #[test]

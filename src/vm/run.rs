@@ -517,6 +517,25 @@ impl Vm {
                         };
                         self.frame.pc = pc as u32;
                     }
+                    Instr::LoadFastSubscr(i) => {
+                        let slot = fb + i as usize;
+                        let item = match (&self.stack[slot], instrs.get(pc)) {
+                            (Value::List(l), Some(&Instr::LoadConst(c))) => {
+                                match code.consts.get(c as usize) {
+                                    Some(&Value::Int(ix)) => list_item(l, ix),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        };
+                        let Some(v) = item else {
+                            self.load_fast(slot, code, i)?;
+                            continue;
+                        };
+                        push_value(&mut self.stack, v);
+                        pc += 2;
+                        self.frame.pc = pc as u32;
+                    }
                     Instr::LoadFastAttr(op) => {
                         let (i, s) = (op & 0xffff, (op >> 16) as usize);
                         let slot = fb + i as usize;
